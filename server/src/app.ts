@@ -1,0 +1,190 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { WebSocketServer } from 'ws';
+import { systemClock, type Clock } from './clock.js';
+import { createSilentLogger, type Logger } from './logger.js';
+import { appRouter } from './routers/_app.js';
+import type { Context, Services } from './trpc/context.js';
+import { createTokenIssuer } from './tokens/index.js';
+
+/** Where tRPC is served, over HTTP and WebSocket alike. */
+export const TRPC_PATH = '/trpc';
+
+export interface AppConfig {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  appId: string;
+  appCertificate: string;
+  /** How long close() lets in-flight requests finish before cutting connections. */
+  shutdownTimeoutMs?: number;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes?: number;
+}
+
+/** A dependency /readyz asks before saying the instance can take traffic. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<boolean>;
+}
+
+export interface AppDeps {
+  logger?: Logger;
+  clock?: Clock;
+  readinessChecks?: ReadinessCheck[];
+  /** Resources the app owns and closes last (stores, pollers, the embedded emulator). */
+  closeables?: { close(): Promise<void> }[];
+}
+
+export interface App {
+  /** Starts listening; resolves once the port is bound. */
+  listen(): Promise<{ url: string; wsUrl: string }>;
+  /** `http://host:port/trpc`; only after listen(). */
+  readonly url: string;
+  /** `ws://host:port/trpc`; only after listen(). */
+  readonly wsUrl: string;
+  /** `http://host:port`; only after listen(). */
+  readonly baseUrl: string;
+  /** Graceful stop: refuse new work, ask WebSocket clients to reconnect, drain, close resources. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(payload);
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Builds the HTTP + WebSocket server around the tRPC router (DESIGN §2, app.ts). */
+export function createApp(config: AppConfig, deps: AppDeps = {}): App {
+  const logger = deps.logger ?? createSilentLogger();
+  const clock = deps.clock ?? systemClock;
+  const services: Services = {
+    tokens: createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock }),
+  };
+  const createContext = (): Context => ({ logger, services });
+  let draining = false;
+  let baseUrl: string | undefined;
+
+  const trpcHandler = createHTTPHandler({
+    router: appRouter,
+    basePath: `${TRPC_PATH}/`,
+    maxBodySize: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    createContext,
+    onError({ error, path }) {
+      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
+    },
+  });
+
+  const handleRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (pathname === '/healthz' && req.method === 'GET') {
+      sendJson(res, 200, { status: 'ok' });
+      return;
+    }
+    if (pathname === '/readyz' && req.method === 'GET') {
+      void readiness().then(({ ready, checks }) => {
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
+      });
+      return;
+    }
+    if (pathname === TRPC_PATH || pathname.startsWith(`${TRPC_PATH}/`)) {
+      if (draining) res.setHeader('connection', 'close');
+      trpcHandler(req, res);
+      return;
+    }
+    sendJson(res, 404, { error: 'Not found', path: pathname });
+  };
+
+  const readiness = async () => {
+    const checks: Record<string, boolean> = { accepting: !draining };
+    for (const readinessCheck of deps.readinessChecks ?? []) {
+      checks[readinessCheck.name] = await readinessCheck.check().catch(() => false);
+    }
+    return { ready: Object.values(checks).every(Boolean), checks };
+  };
+
+  const server = createServer(handleRequest);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+  const wsHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext,
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+    onError({ error, path }) {
+      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
+    },
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (draining || pathname !== TRPC_PATH) {
+      socket.end(`HTTP/1.1 ${draining ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  const requireListening = (): string => {
+    if (baseUrl === undefined) throw new Error('The app is not listening yet: call listen() first');
+    return baseUrl;
+  };
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    draining = true;
+    const shutdownTimeoutMs = config.shutdownTimeoutMs ?? 10_000;
+    const serverClosed = new Promise<void>((resolve) => {
+      if (!server.listening) resolve();
+      else server.close(() => resolve());
+    });
+    server.closeIdleConnections();
+    // Clients reconnect elsewhere (or to our successor) instead of seeing a dead socket.
+    wsHandler.broadcastReconnectNotification();
+    for (const client of wss.clients) client.close(1001, 'server shutting down');
+    const deadline = new Promise<'timeout'>((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), shutdownTimeoutMs);
+      timer.unref();
+    });
+    if ((await Promise.race([serverClosed, deadline])) === 'timeout') {
+      logger.warn({ shutdownTimeoutMs }, 'requests still running at the shutdown deadline; closing their connections');
+      server.closeAllConnections();
+      for (const client of wss.clients) client.terminate();
+    }
+    await serverClosed;
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    for (const closeable of deps.closeables ?? []) await closeable.close();
+  };
+
+  return {
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          const { port } = server.address() as AddressInfo;
+          baseUrl = `http://${formatHost(config.host)}:${port}`;
+          resolve({ url: `${baseUrl}${TRPC_PATH}`, wsUrl: `${baseUrl.replace(/^http/, 'ws')}${TRPC_PATH}` });
+        });
+      }),
+    get baseUrl() {
+      return requireListening();
+    },
+    get url() {
+      return `${requireListening()}${TRPC_PATH}`;
+    },
+    get wsUrl() {
+      return `${requireListening().replace(/^http/, 'ws')}${TRPC_PATH}`;
+    },
+    close: () => (closing ??= close()),
+  };
+}

@@ -1,0 +1,139 @@
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from './config.js';
+import { resolveCredentials } from './credentials.js';
+
+const APP_ID = '970ca35de60c44645bbae8a215061b33';
+const CERT = '5cfd2fd1755d40ecb72977518be15d3b';
+
+describe('parseConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const result = parseConfig({});
+    expect(result).toEqual({
+      ok: true,
+      config: {
+        port: 4000,
+        host: '127.0.0.1',
+        dataDir: './data',
+        logLevel: 'info',
+        logFormat: undefined,
+        shutdownTimeoutMs: 10_000,
+        agora: { appId: undefined, appCertificate: undefined, customerId: undefined, customerSecret: undefined },
+      },
+    });
+  });
+
+  it('reads the AGORA_ names', () => {
+    const result = parseConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      AGORA_APP_ID: APP_ID,
+      AGORA_APP_CERTIFICATE: CERT,
+      AGORA_CUSTOMER_ID: 'customer',
+      AGORA_CUSTOMER_SECRET: 'secret',
+    });
+    expect(result.ok && result.config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      agora: { appId: APP_ID, appCertificate: CERT, customerId: 'customer', customerSecret: 'secret' },
+    });
+  });
+
+  it("accepts the tutorial backend's names as aliases", () => {
+    const result = parseConfig({ APP_ID, APP_CERTIFICATE: CERT, CUSTOMER_ID: 'customer', CUSTOMER_SECRET: 'secret' });
+    expect(result.ok && result.config.agora).toEqual({
+      appId: APP_ID,
+      appCertificate: CERT,
+      customerId: 'customer',
+      customerSecret: 'secret',
+    });
+  });
+
+  it('treats empty values as unset', () => {
+    const result = parseConfig({ AGORA_APP_ID: '', APP_CERTIFICATE: '', PORT: '' });
+    expect(result.ok && result.config.port).toBe(4000);
+  });
+
+  it('lists every bad variable with its rule, and no secret value', () => {
+    const secret = 'zz-super-secret-value-zz';
+    const result = parseConfig({
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      LOG_FORMAT: 'xml',
+      AGORA_APP_ID: 'not-hex',
+      AGORA_APP_CERTIFICATE: secret,
+      AGORA_CUSTOMER_SECRET: secret,
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual(
+      expect.arrayContaining([
+        'PORT: must be a whole number from 0 to 65535',
+        expect.stringMatching(/^LOG_LEVEL: must be one of fatal, error/),
+        "LOG_FORMAT: must be 'json' or 'pretty'",
+        'AGORA_APP_ID: must be 32 hexadecimal characters',
+        'AGORA_APP_CERTIFICATE: must be 32 hexadecimal characters',
+        expect.stringMatching(/^AGORA_CUSTOMER_ID: is required when AGORA_CUSTOMER_SECRET is set/),
+      ]),
+    );
+    expect(result.errors.join('\n')).not.toContain(secret);
+  });
+
+  it('requires the certificate with the App ID, and both REST credentials together', () => {
+    const result = parseConfig({ AGORA_APP_ID: APP_ID, AGORA_CUSTOMER_ID: 'c' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual([
+      'AGORA_APP_CERTIFICATE: is required when AGORA_APP_ID is set (tokens are signed with it)',
+      'AGORA_CUSTOMER_SECRET: is required when AGORA_CUSTOMER_ID is set (they form the REST credentials)',
+    ]);
+  });
+
+  it('refuses REST credentials without a real App ID', () => {
+    const result = parseConfig({ AGORA_CUSTOMER_ID: 'c', AGORA_CUSTOMER_SECRET: 's' });
+    expect(!result.ok && result.errors).toEqual([
+      'AGORA_APP_ID: is required when AGORA_CUSTOMER_ID is set (Cloud Recording runs under a real App ID)',
+    ]);
+  });
+
+  it('refuses a variable set under both names with different values', () => {
+    const result = parseConfig({ AGORA_APP_ID: APP_ID, APP_ID: 'ffffffffffffffffffffffffffffffff', AGORA_APP_CERTIFICATE: CERT });
+    expect(!result.ok && result.errors).toEqual([
+      'AGORA_APP_ID: set twice with different values (also as APP_ID); keep one',
+    ]);
+  });
+});
+
+describe('resolveCredentials', () => {
+  it('creates development credentials once and reuses them', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'agora-creds-'));
+    const parsed = parseConfig({ DATA_DIR: dataDir });
+    if (!parsed.ok) throw new Error('config');
+    const first = await resolveCredentials(parsed.config);
+    expect(first.credentials.development).toBe(true);
+    expect(first.credentials.appId).toMatch(/^[0-9a-f]{32}$/);
+    expect(first.credentials.appCertificate).toMatch(/^[0-9a-f]{32}$/);
+    expect(first.credentials.appId).not.toBe(first.credentials.appCertificate);
+    expect(first.createdFile).toBe(join(dataDir, 'dev-credentials.json'));
+    expect((await stat(first.createdFile!)).mode & 0o777).toBe(0o600);
+
+    const second = await resolveCredentials(parsed.config);
+    expect(second.createdFile).toBeUndefined();
+    expect(second.credentials).toEqual(first.credentials);
+    expect(JSON.parse(await readFile(first.createdFile!, 'utf8'))).toEqual({
+      appId: first.credentials.appId,
+      appCertificate: first.credentials.appCertificate,
+    });
+  });
+
+  it('never invents credentials when real ones are configured', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'agora-creds-'));
+    const parsed = parseConfig({ DATA_DIR: dataDir, AGORA_APP_ID: APP_ID, AGORA_APP_CERTIFICATE: CERT });
+    if (!parsed.ok) throw new Error('config');
+    const result = await resolveCredentials(parsed.config);
+    expect(result.credentials).toMatchObject({ appId: APP_ID, appCertificate: CERT, development: false });
+    await expect(stat(join(dataDir, 'dev-credentials.json'))).rejects.toThrow(/ENOENT/);
+  });
+});

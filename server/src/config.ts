@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { LOG_LEVELS } from './logger.js';
+
+/**
+ * Environment variables and the older names they also answer to. The tutorial backend used the
+ * unprefixed names; accepting them lets its users switch without renaming anything.
+ */
+const ALIASES: Record<string, readonly string[]> = {
+  AGORA_APP_ID: ['APP_ID'],
+  AGORA_APP_CERTIFICATE: ['APP_CERTIFICATE'],
+  AGORA_CUSTOMER_ID: ['CUSTOMER_ID'],
+  AGORA_CUSTOMER_SECRET: ['CUSTOMER_SECRET'],
+};
+
+const hex32 = z.string().regex(/^[0-9a-fA-F]{32}$/, { error: 'must be 32 hexadecimal characters' });
+
+const EnvSchema = z
+  .object({
+    PORT: z.coerce
+      .number({ error: 'must be a whole number from 0 to 65535' })
+      .int({ error: 'must be a whole number from 0 to 65535' })
+      .min(0, { error: 'must be a whole number from 0 to 65535' })
+      .max(65535, { error: 'must be a whole number from 0 to 65535' })
+      .default(4000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    LOG_FORMAT: z.enum(['json', 'pretty'], { error: "must be 'json' or 'pretty'" }).optional(),
+    SHUTDOWN_TIMEOUT_MS: z.coerce
+      .number({ error: 'must be a number of milliseconds' })
+      .int({ error: 'must be a whole number of milliseconds' })
+      .min(0, { error: 'must not be negative' })
+      .default(10_000),
+    AGORA_APP_ID: hex32.optional(),
+    AGORA_APP_CERTIFICATE: hex32.optional(),
+    AGORA_CUSTOMER_ID: z.string().min(1).optional(),
+    AGORA_CUSTOMER_SECRET: z.string().min(1).optional(),
+  });
+
+/** Configuration as read from the environment, before development credentials are filled in. */
+export interface EnvConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** Undefined: pretty on a terminal, JSON otherwise (decided by main.ts). */
+  logFormat: 'json' | 'pretty' | undefined;
+  shutdownTimeoutMs: number;
+  agora: {
+    appId: string | undefined;
+    appCertificate: string | undefined;
+    customerId: string | undefined;
+    customerSecret: string | undefined;
+  };
+}
+
+export type ConfigResult = { ok: true; config: EnvConfig } | { ok: false; errors: string[] };
+
+/**
+ * Rules between variables. Checked on presence alone, apart from the schema, so that one bad value
+ * does not hide a missing partner: the operator sees every problem in one go.
+ */
+function checkCombinations(env: Record<string, string>): string[] {
+  const errors: string[] = [];
+  const requires = (present: string, absent: string, why: string) => {
+    if (env[present] !== undefined && env[absent] === undefined) {
+      errors.push(`${absent}: is required when ${present} is set (${why})`);
+    }
+  };
+  requires('AGORA_APP_ID', 'AGORA_APP_CERTIFICATE', 'tokens are signed with it');
+  requires('AGORA_APP_CERTIFICATE', 'AGORA_APP_ID', 'the certificate belongs to one App ID');
+  requires('AGORA_CUSTOMER_ID', 'AGORA_CUSTOMER_SECRET', 'they form the REST credentials');
+  requires('AGORA_CUSTOMER_SECRET', 'AGORA_CUSTOMER_ID', 'they form the REST credentials');
+  if (env.AGORA_CUSTOMER_ID !== undefined && env.AGORA_APP_ID === undefined) {
+    errors.push('AGORA_APP_ID: is required when AGORA_CUSTOMER_ID is set (Cloud Recording runs under a real App ID)');
+  }
+  return errors;
+}
+
+/** Picks each variable under its own name or an alias; two different values is an error. */
+function resolveAliases(env: Record<string, string | undefined>, errors: string[]): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    // An empty value, common in copied .env files, means "not set".
+    if (value !== undefined && value !== '') resolved[name] = value;
+  }
+  for (const [canonical, aliases] of Object.entries(ALIASES)) {
+    for (const alias of aliases) {
+      const aliasValue = resolved[alias];
+      if (aliasValue === undefined) continue;
+      const canonicalValue = resolved[canonical];
+      if (canonicalValue === undefined) {
+        resolved[canonical] = aliasValue;
+      } else if (canonicalValue !== aliasValue) {
+        errors.push(`${canonical}: set twice with different values (also as ${alias}); keep one`);
+      }
+    }
+  }
+  return resolved;
+}
+
+/**
+ * Reads the configuration from an environment object. Pure: main.ts passes `process.env`.
+ * On failure it lists every bad variable with the rule it breaks, and never a value.
+ */
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  const errors: string[] = [];
+  const resolved = resolveAliases(env, errors);
+  const parsed = EnvSchema.safeParse(resolved);
+  if (!parsed.success) {
+    // Every rule above carries its own message, so no message quotes a value (secrets included).
+    for (const issue of parsed.error.issues) errors.push(`${issue.path.map(String).join('.')}: ${issue.message}`);
+  }
+  errors.push(...checkCombinations(resolved));
+  if (errors.length > 0 || !parsed.success) return { ok: false, errors };
+  const value = parsed.data;
+  return {
+    ok: true,
+    config: {
+      port: value.PORT,
+      host: value.HOST,
+      dataDir: value.DATA_DIR,
+      logLevel: value.LOG_LEVEL,
+      logFormat: value.LOG_FORMAT,
+      shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
+      agora: {
+        appId: value.AGORA_APP_ID,
+        appCertificate: value.AGORA_APP_CERTIFICATE,
+        customerId: value.AGORA_CUSTOMER_ID,
+        customerSecret: value.AGORA_CUSTOMER_SECRET,
+      },
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The entry point: the only module that reads process.env, opens ports and installs signal handlers
+ * (DESIGN §4.1). Everything else is a factory it calls.
+ */
+import { createApp } from './app.js';
+import { parseConfig } from './config.js';
+import { resolveCredentials } from './credentials.js';
+import { createLogger } from './logger.js';
+
+async function main(): Promise<void> {
+  const parsed = parseConfig(process.env);
+  if (!parsed.ok) {
+    process.stderr.write(
+      `Invalid configuration, not starting:\n${parsed.errors.map((line) => `  - ${line}`).join('\n')}\n`,
+    );
+    process.exit(1);
+  }
+  const config = parsed.config;
+  const logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+  });
+
+  const { credentials, createdFile, file } = await resolveCredentials(config);
+  if (credentials.development) {
+    logger.warn(
+      { appId: credentials.appId, credentialsFile: file, created: createdFile !== undefined },
+      'Development mode: no AGORA_APP_ID/AGORA_APP_CERTIFICATE set, so tokens are signed with a local ' +
+        'development App ID and certificate. They work with this server only, not with Agora.',
+    );
+  }
+
+  const app = createApp(
+    {
+      host: config.host,
+      port: config.port,
+      appId: credentials.appId,
+      appCertificate: credentials.appCertificate,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+    },
+    { logger },
+  );
+  const { url, wsUrl } = await app.listen();
+  logger.info({ url, wsUrl, appId: credentials.appId }, `Listening on ${url}`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    app.close().then(
+      () => {
+        logger.info('stopped');
+        logger.flush();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

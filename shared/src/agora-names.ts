@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/**
+ * Characters Agora allows in channel names and RTC user accounts: letters, digits, space and
+ * `! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,`.
+ * @see https://docs.agora.io/en/video-calling/reference/api (joinChannel, channelId)
+ */
+const AGORA_NAME_PATTERN = /^[a-zA-Z0-9 !#$%&()+\-:;<=.>?@[\]^_{}|~,]*$/;
+
+/** The allowed characters, spelled out for error messages. */
+export const AGORA_NAME_CHARACTERS =
+  'letters, digits, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,';
+
+/** Length of a string in UTF-8 bytes, which is how Agora counts (browser-safe). */
+export function utf8ByteLength(value: string): number {
+  return new TextEncoder().encode(value).length;
+}
+
+function agoraName(label: string, maxBytes: number) {
+  return z
+    .string({ error: `${label} must be a string` })
+    .refine((value) => value.length > 0, { error: `must not be empty` })
+    .refine((value) => utf8ByteLength(value) <= maxBytes, {
+      error: `must be at most ${maxBytes} bytes`,
+    })
+    .refine((value) => AGORA_NAME_PATTERN.test(value), {
+      error: `may contain only ${AGORA_NAME_CHARACTERS}`,
+    });
+}
+
+/** An RTC channel name: 1..63 bytes of Agora's allowed characters (reference §2). */
+export const ChannelName = agoraName('channel', 63);
+export type ChannelName = z.infer<typeof ChannelName>;
+
+/** An RTC user account (string uid): 1..255 bytes of Agora's allowed characters. */
+export const RtcUserAccount = agoraName('user account', 255);
+
+/** The largest numeric uid Agora accepts: an unsigned 32-bit integer. */
+export const MAX_UID = 2 ** 32 - 1;
+
+/** A numeric RTC uid, 0..2^32−1. 0 in a token means any uid may join with it. */
+export const NumericUid = z
+  .number({ error: 'must be a number or a string' })
+  .int({ error: `must be a whole number from 0 to ${MAX_UID}` })
+  .min(0, { error: `must be a whole number from 0 to ${MAX_UID}` })
+  .max(MAX_UID, { error: `must be a whole number from 0 to ${MAX_UID}` });

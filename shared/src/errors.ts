@@ -1,0 +1,30 @@
+/**
+ * Error codes that clients may branch on, carried in `error.data.appCode`. tRPC's own code
+ * (`error.data.code`) says the class of failure; this says which one.
+ */
+export const AppErrorCode = {
+  /** Input failed validation; `error.data.issues` lists each field and rule. */
+  VALIDATION: 'VALIDATION',
+  /** Agora's token builder refused our App ID or certificate (it returns an empty string). */
+  TOKEN_BUILD_FAILED: 'TOKEN_BUILD_FAILED',
+  /** Agora answered with an error; `error.data.agora` carries its code and reason. */
+  AGORA_API: 'AGORA_API',
+  /** Agora could not be reached or did not answer in time. */
+  AGORA_UNAVAILABLE: 'AGORA_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type AppErrorCode = (typeof AppErrorCode)[keyof typeof AppErrorCode];
+
+/** One failed validation rule, as clients see it in `error.data.issues`. */
+export interface FieldIssue {
+  /** Dotted path of the field, e.g. `uid` or `transcoding.width`; empty for the whole input. */
+  path: string;
+  message: string;
+}
+
+/** What Agora said, as clients see it in `error.data.agora`. */
+export interface AgoraErrorInfo {
+  httpStatus: number;
+  code?: number | undefined;
+  reason?: string | undefined;
+}

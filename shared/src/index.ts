@@ -1,0 +1,3 @@
+export * from './agora-names.js';
+export * from './errors.js';
+export * from './token.js';

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { ChannelName, MAX_UID, NumericUid, RtcUserAccount, utf8ByteLength } from './agora-names.js';
+
+/** Longest token lifetime we issue: Agora documents 24 hours as the maximum. */
+export const MAX_TOKEN_SECONDS = 86_400;
+/** Lifetime when the caller gives none, as in Agora's samples and the tutorial. */
+export const DEFAULT_TOKEN_SECONDS = 3_600;
+
+const Seconds = z
+  .number({ error: 'must be a number of seconds' })
+  .int({ error: 'must be a whole number of seconds' })
+  .min(1, { error: `must be from 1 to ${MAX_TOKEN_SECONDS} seconds` })
+  .max(MAX_TOKEN_SECONDS, { error: `must be from 1 to ${MAX_TOKEN_SECONDS} seconds` });
+
+/**
+ * An RTC uid as callers send it: a number, a digit string (`"20"` is uid 20), or a user account.
+ * Digit strings become numbers so that `20` and `"20"` give the same token, as Agora treats them.
+ */
+export const RtcUid = z
+  .union([z.number(), z.string()], { error: 'must be a number or a string' })
+  .pipe(
+    z.transform((value, ctx): number | string => {
+      const fail = (message: string) => {
+        ctx.issues.push({ code: 'custom', input: value, message });
+        return z.NEVER;
+      };
+      if (typeof value === 'number') {
+        const numeric = NumericUid.safeParse(value);
+        return numeric.success ? numeric.data : fail(numeric.error.issues[0]?.message ?? 'is not a valid uid');
+      }
+      if (/^\d+$/.test(value)) {
+        const numeric = Number(value);
+        return numeric > MAX_UID ? fail(`a numeric uid must be from 0 to ${MAX_UID}`) : numeric;
+      }
+      const account = RtcUserAccount.safeParse(value);
+      return account.success ? value : fail(`user account ${account.error.issues[0]?.message ?? 'is invalid'}`);
+    }),
+  );
+export type RtcUid = z.output<typeof RtcUid>;
+
+export const RtcRoleName = z.enum(['publisher', 'subscriber'], {
+  error: "must be 'publisher' or 'subscriber'",
+});
+export type RtcRoleName = z.infer<typeof RtcRoleName>;
+
+const RtmUserId = z
+  .string({ error: 'must be a string' })
+  .refine((value) => value.length > 0, { error: 'must not be empty' })
+  .refine((value) => utf8ByteLength(value) <= 64, { error: 'must be at most 64 bytes' });
+
+/** Fields shared by every kind: the lifetime, under its own name or the tutorial's `expireTime`. */
+const lifetime = {
+  expireSeconds: Seconds.optional(),
+  /** Alias of `expireSeconds`, the name the tutorial backend used. */
+  expireTime: Seconds.optional(),
+};
+
+function checkLifetimeAlias(
+  value: { expireSeconds?: number | undefined; expireTime?: number | undefined },
+  ctx: z.core.$RefinementCtx,
+): void {
+  if (
+    value.expireSeconds !== undefined &&
+    value.expireTime !== undefined &&
+    value.expireSeconds !== value.expireTime
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['expireTime'],
+      message: 'is an alias of expireSeconds; give one of them, or the same value in both',
+    });
+  }
+}
+
+export const RtcTokenInput = z
+  .object({
+    kind: z.literal('rtc').default('rtc'),
+    channel: ChannelName,
+    /** 0 makes a token any uid can join with; a string that is not all digits is a user account. */
+    uid: RtcUid,
+    role: RtcRoleName.default('publisher'),
+    ...lifetime,
+    /** How long the join/publish privileges last; at most the token's lifetime. */
+    privilegeExpireSeconds: Seconds.optional(),
+  })
+  .superRefine((value, ctx) => {
+    checkLifetimeAlias(value, ctx);
+    const expire = value.expireSeconds ?? value.expireTime ?? DEFAULT_TOKEN_SECONDS;
+    if (value.privilegeExpireSeconds !== undefined && value.privilegeExpireSeconds > expire) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privilegeExpireSeconds'],
+        message: `must not exceed the token lifetime (${expire} seconds)`,
+      });
+    }
+  });
+
+export const RtmTokenInput = z
+  .object({
+    kind: z.literal('rtm'),
+    userId: RtmUserId,
+    ...lifetime,
+  })
+  .superRefine(checkLifetimeAlias);
+
+export const ChatTokenInput = z
+  .object({
+    kind: z.literal('chat'),
+    /** With a userId: a user token; without: an app token. */
+    userId: RtmUserId.optional(),
+    ...lifetime,
+  })
+  .superRefine(checkLifetimeAlias);
+
+/**
+ * Input of `token.generate`. `kind` defaults to `rtc`, so the tutorial's body
+ * `{ channel, uid, role, expireTime }` parses unchanged.
+ */
+export const TokenGenerateInput = z.discriminatedUnion('kind', [RtcTokenInput, RtmTokenInput, ChatTokenInput], {
+  error: "kind must be 'rtc', 'rtm' or 'chat'",
+});
+export type TokenGenerateInput = z.input<typeof TokenGenerateInput>;
+export type ParsedTokenGenerateInput = z.output<typeof TokenGenerateInput>;
+
+export const TokenKind = z.enum(['rtc', 'rtm', 'chat']);
+export type TokenKind = z.infer<typeof TokenKind>;
+
+export const TokenGenerateOutput = z.object({
+  token: z.string().min(1),
+  kind: TokenKind,
+  appId: z.string(),
+  channel: z.string().optional(),
+  uid: z.union([z.number(), z.string()]).optional(),
+  role: RtcRoleName.optional(),
+  userId: z.string().optional(),
+  issuedAt: z.date(),
+  expiresAt: z.date(),
+});
+export type TokenGenerateOutput = z.infer<typeof TokenGenerateOutput>;

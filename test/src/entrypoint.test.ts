@@ -1,0 +1,62 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@agora-backend/client';
+import { describe, expect, it } from 'vitest';
+import { runEntryPoint } from './helpers/process.js';
+import { readToken } from './helpers/token-verifier.js';
+
+const MAIN = 'server/src/main.ts';
+
+describe('the real entry point (pnpm start)', () => {
+  it('starts with no Agora variables, serves health and tokens, and exits 0 on SIGTERM', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'agora-main-'));
+    const server = runEntryPoint(MAIN, { PORT: '0', DATA_DIR: dataDir, LOG_FORMAT: 'json' });
+    try {
+      const devLine = await server.waitForLog((line) => String(line.msg).startsWith('Development mode'));
+      const listening = await server.waitForLog((line) => String(line.msg).startsWith('Listening on'));
+      const url = String(listening.url);
+      const credentials = JSON.parse(await readFile(join(dataDir, 'dev-credentials.json'), 'utf8')) as {
+        appId: string;
+        appCertificate: string;
+      };
+      expect(devLine.appId).toBe(credentials.appId);
+      // The certificate signs tokens: it must not be in any log line.
+      expect(server.stdout.join('\n')).not.toContain(credentials.appCertificate);
+
+      const health = await fetch(new URL('/healthz', url));
+      expect(health.status).toBe(200);
+
+      const result = await createClient({ url }).token.generate.mutate({ channel: 'room1', uid: 99 });
+      const decoded = readToken(result.token, credentials.appCertificate);
+      expect(decoded.signatureValid).toBe(true);
+      expect(decoded.appId).toBe(credentials.appId);
+      expect(decoded.services[0]!.fields).toEqual(['room1', '99']);
+
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      expect(server.stdout.join('\n')).toContain('"msg":"stopped"');
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses invalid configuration before opening a port, listing every problem without secrets', async () => {
+    const secret = 'do-not-print-this-secret';
+    const server = runEntryPoint(MAIN, {
+      PORT: '70000',
+      AGORA_APP_ID: 'xyz',
+      AGORA_APP_CERTIFICATE: secret,
+      CUSTOMER_SECRET: secret,
+    });
+    expect(await server.exited).toBe(1);
+    const stderr = server.stderr.join('');
+    expect(stderr).toContain('Invalid configuration');
+    expect(stderr).toContain('PORT: must be a whole number from 0 to 65535');
+    expect(stderr).toContain('AGORA_APP_ID: must be 32 hexadecimal characters');
+    expect(stderr).toContain('AGORA_APP_CERTIFICATE: must be 32 hexadecimal characters');
+    expect(stderr).toContain('AGORA_CUSTOMER_ID: is required when AGORA_CUSTOMER_SECRET is set');
+    expect(stderr).not.toContain(secret);
+    expect(server.stdout.join('')).not.toContain('Listening');
+  });
+});
