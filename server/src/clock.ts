@@ -41,6 +41,8 @@ export interface FakeClock extends Clock {
   runAll(maxMs?: number): Promise<void>;
   /** How many sleeps are waiting. */
   pendingSleeps(): number;
+  /** When the earliest sleep is due, if any. */
+  nextWakeAt(): number | undefined;
 }
 
 interface Sleeper {
@@ -115,5 +117,6 @@ export function createFakeClock(startMs = Date.UTC(2026, 0, 1)): FakeClock {
       }
     },
     pendingSleeps: () => sleepers.length,
+    nextWakeAt: () => nextDue(Number.POSITIVE_INFINITY)?.wakeAt,
   };
 }

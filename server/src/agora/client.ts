@@ -1,0 +1,386 @@
+import { got, type Got } from 'got';
+import type { z } from 'zod';
+import { systemClock, type Clock } from '../clock.js';
+import { createSilentLogger, type Logger } from '../logger.js';
+import {
+  AgoraApiError,
+  AgoraNetworkError,
+  AgoraResponseError,
+  AgoraTimeoutError,
+  type AgoraEndpoint,
+} from './errors.js';
+import { nextHostStep, planHosts, type AgoraArea } from './hosts.js';
+import { createSlidingWindowBudget, type RateBudget } from './rate-budget.js';
+import {
+  AcquireBody,
+  ErrorBody,
+  normaliseQuery,
+  normaliseStop,
+  SessionBody,
+  StartBody,
+  UpdateBody,
+} from './responses.js';
+import { isTransient, mergeRetryOptions, type RetryOptions } from './retry-policy.js';
+import type {
+  AcquireParams,
+  AcquireResult,
+  QueryResult,
+  SessionParams,
+  StartParams,
+  StartResult,
+  StopParams,
+  StopResult,
+  UpdateLayoutParams,
+  UpdateParams,
+  UpdateResult,
+} from './types.js';
+
+/** Per-call timeouts in milliseconds. */
+export interface AgoraTimeouts {
+  acquire: number;
+  start: number;
+  query: number;
+  update: number;
+  updateLayout: number;
+  /** A synchronous stop waits for the upload, which Agora bounds at about 20 s. */
+  stop: number;
+}
+
+export const DEFAULT_TIMEOUTS: AgoraTimeouts = {
+  acquire: 10_000,
+  start: 15_000,
+  query: 10_000,
+  update: 10_000,
+  updateLayout: 10_000,
+  stop: 30_000,
+};
+
+export interface AgoraClientOptions {
+  appId: string;
+  customerId: string;
+  customerSecret: string;
+  /**
+   * Hosts to use instead of Agora's (AGORA_API_URL, the emulator, tests). The first is tried twice,
+   * then the others in order.
+   */
+  baseUrls?: string[];
+  /** Primary host when `baseUrls` is not set: https://api.agora.io (default) or https://api.sd-rtn.com. */
+  primary?: string;
+  /** Which regional hosts to fall back to. Default `na`. */
+  area?: AgoraArea;
+  timeouts?: Partial<AgoraTimeouts>;
+  retry?: Partial<RetryOptions>;
+  /** Shared by every call; default: 10 requests in any second, this process only. */
+  rateBudget?: RateBudget;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface QueryOptions extends CallOptions {
+  /**
+   * Ride out Agora's failover: after a 404, ask again after 5, 10 and 15 s before giving up.
+   * Default true. The poller turns it off to schedule its own checks.
+   */
+  failoverBackoff?: boolean;
+}
+
+export interface AgoraClient {
+  /** Reserves a recording resource, valid 5 minutes, for one start. */
+  acquire(params: AcquireParams, options?: CallOptions): Promise<AcquireResult>;
+  /** Starts recording on an acquired resource; returns the sid. */
+  start(params: StartParams, options?: CallOptions): Promise<StartResult>;
+  /** The recording's status and files; throws AgoraApiError 404 once the task is gone. */
+  query(params: SessionParams, options?: QueryOptions): Promise<QueryResult>;
+  /** Changes subscriptions (individual/mix), pauses or resumes (web), or refreshes storage. */
+  update(params: UpdateParams, options?: CallOptions): Promise<UpdateResult>;
+  /** Replaces the whole mix layout: omitted fields return to their defaults. */
+  updateLayout(params: UpdateLayoutParams, options?: CallOptions): Promise<UpdateResult>;
+  /** Stops a recording. A task Agora already ended is a result (`alreadyStopped`), not an error. */
+  stop(params: StopParams, options?: CallOptions): Promise<StopResult>;
+}
+
+interface CallSpec {
+  endpoint: AgoraEndpoint;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  signal?: AbortSignal | undefined;
+  /** query only: whether a 404 is retried through the failover window. */
+  failoverBackoff?: boolean;
+}
+
+interface Answer {
+  httpStatus: number;
+  /** The body as JSON, or undefined when it is not JSON. */
+  json: unknown;
+  text: string;
+  requestId: string | undefined;
+  /** `{code, reason}` or `{message}` read from the body, when present. */
+  error: { code?: number | undefined; reason?: string | undefined; message?: string | undefined };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Network failure kinds, from the system error codes got passes on. */
+function classifyNetworkFailure(error: unknown): { code: string; timeout: boolean; dns: boolean } {
+  const code =
+    typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+      ? error.code
+      : 'UNKNOWN';
+  const name = error instanceof Error ? error.name : '';
+  return { code, timeout: name === 'TimeoutError' || code === 'ETIMEDOUT', dns: code === 'ENOTFOUND' || code === 'EAI_AGAIN' };
+}
+
+function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 60) * 1000 : undefined;
+}
+
+/**
+ * The Cloud Recording REST client: the only code that knows Agora's URLs, authentication and
+ * status codes (reference §1–§7).
+ * @see https://docs.agora.io/en/cloud-recording/reference/rest-api/overview
+ */
+export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createSilentLogger();
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const retry = mergeRetryOptions(options.retry);
+  const budget = options.rateBudget ?? createSlidingWindowBudget({ limit: 10, windowMs: 1_000, clock });
+  const plan = planHosts({
+    ...(options.baseUrls ? { baseUrls: options.baseUrls } : {}),
+    ...(options.primary ? { primary: options.primary } : {}),
+    ...(options.area ? { area: options.area } : {}),
+  });
+  const authorization = `Basic ${Buffer.from(`${options.customerId}:${options.customerSecret}`).toString('base64')}`;
+  const basePath = `/v1/apps/${encodeURIComponent(options.appId)}/cloud_recording`;
+
+  // got's own retry is off: it would repeat POSTs blindly and consume test interceptors.
+  const http: Got = got.extend({
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    followRedirect: false,
+    responseType: 'text',
+  });
+
+  async function send(spec: CallSpec): Promise<Answer> {
+    let step = 0;
+    let networkTries = 0;
+    let rateTries = 0;
+    let transientTries = 0;
+    let notFoundTries = 0;
+    const timeoutMs = timeouts[spec.endpoint];
+
+    for (;;) {
+      await budget.take(spec.signal);
+      const host = plan.steps[step]!.baseUrl;
+      const started = clock.now();
+      let response;
+      try {
+        response = await http(`${host}${basePath}${spec.path}`, {
+          method: spec.method,
+          headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
+          ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
+          timeout: { request: timeoutMs },
+          ...(spec.signal ? { signal: spec.signal } : {}),
+        });
+      } catch (error) {
+        if (spec.signal?.aborted) throw spec.signal.reason;
+        const failure = classifyNetworkFailure(error);
+        const next = nextHostStep(plan, step, failure.dns);
+        const delay = retry.networkDelaysMs[networkTries++];
+        logger.warn(
+          { endpoint: spec.endpoint, host, code: failure.code, retrying: next !== undefined && delay !== undefined },
+          'Agora unreachable',
+        );
+        if (next === undefined || delay === undefined) {
+          if (failure.timeout) throw new AgoraTimeoutError(spec.endpoint, host, timeoutMs);
+          // A plain error instead of got's: its options hold the Authorization header.
+          const cause = Object.assign(new Error(error instanceof Error ? error.message : String(error)), {
+            code: failure.code,
+          });
+          throw new AgoraNetworkError(spec.endpoint, host, failure.code, cause);
+        }
+        await clock.sleep(delay, spec.signal);
+        step = next;
+        continue;
+      }
+
+      const json = parseJson(response.body);
+      const errorFields = ErrorBody.safeParse(json);
+      const answer: Answer = {
+        httpStatus: response.statusCode,
+        json,
+        text: response.body,
+        requestId: typeof response.headers['x-request-id'] === 'string' ? response.headers['x-request-id'] : undefined,
+        error: errorFields.success ? errorFields.data : {},
+      };
+      const { code } = answer.error;
+      logger.debug(
+        { endpoint: spec.endpoint, host, httpStatus: answer.httpStatus, code, ms: clock.now() - started },
+        'Agora answered',
+      );
+
+      let delay: number | undefined;
+      if (answer.httpStatus === 429) {
+        delay = retryAfterMs(response.headers['retry-after']) ?? retry.rateLimitedDelaysMs[rateTries];
+        rateTries++;
+        if (rateTries > retry.rateLimitedDelaysMs.length) delay = undefined;
+      } else if (
+        spec.failoverBackoff &&
+        answer.httpStatus === 404 &&
+        answer.error.message === undefined // the gateway's 404 is a wrong route, not a failover
+      ) {
+        delay = retry.queryNotFoundDelaysMs[notFoundTries++];
+      } else if (isTransient(spec.endpoint, answer.httpStatus, code)) {
+        delay = retry.transientDelaysMs[spec.endpoint][transientTries++];
+      }
+      if (delay === undefined) return answer;
+      logger.warn({ endpoint: spec.endpoint, httpStatus: answer.httpStatus, code, delayMs: delay }, 'retrying Agora call');
+      await clock.sleep(delay, spec.signal);
+    }
+  }
+
+  const apiError = (endpoint: AgoraEndpoint, answer: Answer) =>
+    new AgoraApiError({
+      endpoint,
+      httpStatus: answer.httpStatus,
+      code: answer.error.code,
+      reason: answer.error.reason,
+      gatewayMessage: answer.error.message,
+      requestId: answer.requestId,
+    });
+
+  /** Reads a success body, or explains in the error what was wrong with it. */
+  function read<T>(endpoint: AgoraEndpoint, answer: Answer, schema: z.ZodType<T>): T {
+    if (answer.json === undefined) throw new AgoraResponseError(endpoint, answer.httpStatus, 'the body is not JSON');
+    const parsed = schema.safeParse(answer.json);
+    if (!parsed.success) {
+      const problem = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}`).join('; ');
+      throw new AgoraResponseError(endpoint, answer.httpStatus, problem);
+    }
+    return parsed.data;
+  }
+
+  const sessionPath = (params: { resourceId: string; sid: string }, mode: string, action: string) =>
+    `/resourceid/${encodeURIComponent(params.resourceId)}/sid/${encodeURIComponent(params.sid)}/mode/${mode}/${action}`;
+
+  return {
+    async acquire(params, callOptions = {}) {
+      const answer = await send({
+        endpoint: 'acquire',
+        method: 'POST',
+        path: '/acquire',
+        body: { cname: params.cname, uid: params.uid, clientRequest: params.clientRequest ?? {} },
+        signal: callOptions.signal,
+      });
+      if (answer.httpStatus !== 200) throw apiError('acquire', answer);
+      const body = read('acquire', answer, AcquireBody);
+      return { resourceId: body.resourceId, cname: body.cname, uid: body.uid, raw: answer.json };
+    },
+
+    async start(params, callOptions = {}) {
+      const answer = await send({
+        endpoint: 'start',
+        method: 'POST',
+        path: `/resourceid/${encodeURIComponent(params.resourceId)}/mode/${params.mode}/start`,
+        body: { cname: params.cname, uid: params.uid, clientRequest: params.clientRequest },
+        signal: callOptions.signal,
+      });
+      // 201 + code 7: this resource already served a start. If the body names the sid (whether it
+      // does is unconfirmed, reference §10), that start was ours, e.g. a retry after a lost answer.
+      if (answer.httpStatus === 201) {
+        const started = StartBody.safeParse(answer.json);
+        if (started.success) return { ...started.data, raw: answer.json };
+        throw apiError('start', { ...answer, error: { code: 7, ...answer.error } });
+      }
+      if (answer.httpStatus !== 200) throw apiError('start', answer);
+      const body = read('start', answer, StartBody);
+      return { ...body, raw: answer.json };
+    },
+
+    async query(params, callOptions = {}) {
+      const answer = await send({
+        endpoint: 'query',
+        method: 'GET',
+        path: sessionPath(params, params.mode, 'query'),
+        signal: callOptions.signal,
+        failoverBackoff: callOptions.failoverBackoff ?? true,
+      });
+      if (answer.httpStatus !== 200) throw apiError('query', answer);
+      return normaliseQuery(read('query', answer, SessionBody), params, answer.json);
+    },
+
+    async update(params, callOptions = {}) {
+      const answer = await send({
+        endpoint: 'update',
+        method: 'POST',
+        path: sessionPath(params, params.mode, 'update'),
+        body: { cname: params.cname, uid: params.uid, clientRequest: params.clientRequest },
+        signal: callOptions.signal,
+      });
+      if (answer.httpStatus !== 200) throw apiError('update', answer);
+      const body = read('update', answer, UpdateBody);
+      return { resourceId: body.resourceId, sid: body.sid, raw: answer.json };
+    },
+
+    async updateLayout(params, callOptions = {}) {
+      const answer = await send({
+        endpoint: 'updateLayout',
+        method: 'POST',
+        path: sessionPath(params, 'mix', 'updateLayout'),
+        body: { cname: params.cname, uid: params.uid, clientRequest: params.clientRequest },
+        signal: callOptions.signal,
+      });
+      if (answer.httpStatus !== 200) throw apiError('updateLayout', answer);
+      const body = read('updateLayout', answer, UpdateBody);
+      return { resourceId: body.resourceId, sid: body.sid, raw: answer.json };
+    },
+
+    async stop(params, callOptions = {}) {
+      const answer = await send({
+        endpoint: 'stop',
+        method: 'POST',
+        path: sessionPath(params, params.mode, 'stop'),
+        body: { cname: params.cname, uid: params.uid, clientRequest: { async_stop: params.asyncStop ?? false } },
+        signal: callOptions.signal,
+      });
+      const { code, reason } = answer.error;
+      const gatewayAnswer = answer.error.message !== undefined && code === undefined;
+      // Reference §3.6/§6: 404 = task gone, 49 = already exiting. Both mean "stopped".
+      if ((answer.httpStatus === 404 && !gatewayAnswer) || code === 49) {
+        return { alreadyStopped: true, httpStatus: answer.httpStatus, code, reason };
+      }
+      const noRecordedData = answer.httpStatus === 206 && code === 435;
+      const uploadTimedOut = code === 50;
+      const stopped = (body: z.infer<typeof SessionBody> | undefined): StopResult => ({
+        alreadyStopped: false,
+        resourceId: body?.resourceId ?? params.resourceId,
+        sid: body?.sid ?? params.sid,
+        ...(body ? normaliseStop(body) : { files: [], fileListMode: undefined, uploadingStatus: undefined }),
+        noRecordedData,
+        uploadTimedOut,
+        raw: answer.json,
+      });
+      if (answer.httpStatus === 200) return stopped(read('stop', answer, SessionBody));
+      // 206 with files: stopped, some of them still uploading (DS-old). 435 and 50: stopped all the same.
+      const session = SessionBody.safeParse(answer.json);
+      if (noRecordedData || uploadTimedOut || (answer.httpStatus === 206 && session.success)) {
+        return stopped(session.success ? session.data : undefined);
+      }
+      throw apiError('stop', answer);
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import type { AgoraEndpoint } from './errors.js';
+
+/**
+ * When to try a Cloud Recording call again, per reference §6: never after a 4xx, except 429 (back
+ * off) and 404 on query (failover); transient answers (5xx, 504/62, 206/65) after a back-off.
+ * @see https://docs.agora.io/en/cloud-recording/reference/rest-api/status-codes
+ */
+export interface RetryOptions {
+  /** Delays before each retry after a network failure, one per fallback host. */
+  networkDelaysMs: number[];
+  /** Delays before each retry after 429 when Agora sends no Retry-After. */
+  rateLimitedDelaysMs: number[];
+  /** Delays before each retry of a transient answer, per endpoint. */
+  transientDelaysMs: Record<AgoraEndpoint, number[]>;
+  /** query only: delays before asking again after a 404, to ride out Agora's failover. */
+  queryNotFoundDelaysMs: number[];
+}
+
+export const DEFAULT_RETRY: RetryOptions = {
+  // Reference §1: back off about 1 s, 3 s, 6 s while moving through the hosts.
+  networkDelaysMs: [1_000, 3_000, 6_000, 6_000],
+  rateLimitedDelaysMs: [1_000, 2_000, 4_000, 8_000],
+  transientDelaysMs: {
+    acquire: [1_000, 3_000, 6_000],
+    // Reference §6: start on 5xx, 62 or 65 again with the same parameters after 3, 6 and 9 s.
+    start: [3_000, 6_000, 9_000],
+    query: [1_000, 3_000, 6_000],
+    update: [1_000, 3_000, 6_000],
+    updateLayout: [1_000, 3_000, 6_000],
+    stop: [1_000, 3_000, 6_000],
+  },
+  // Reference §2/§6: a transient 404 lasts ≤ 30 s after a crash, ≤ 60 s after a disconnect.
+  queryNotFoundDelaysMs: [5_000, 10_000, 15_000],
+};
+
+/**
+ * Whether Agora's answer is worth repeating unchanged. 206 means "accepted but not completed":
+ * only code 65 says to try again (435 on stop is a final answer). Code 502 on start needs a new
+ * resource, and 501 on query/stop means the task is exiting, so repeating either is pointless.
+ */
+export function isTransient(endpoint: AgoraEndpoint, httpStatus: number, code: number | undefined): boolean {
+  if (code === 65 || code === 62) return true;
+  if (httpStatus === 206) return false;
+  if (endpoint === 'start' && code === 502) return false;
+  if ((endpoint === 'query' || endpoint === 'stop') && code === 501) return false;
+  return httpStatus >= 500;
+}
+
+export function mergeRetryOptions(overrides: Partial<RetryOptions> | undefined): RetryOptions {
+  return {
+    ...DEFAULT_RETRY,
+    ...overrides,
+    transientDelaysMs: { ...DEFAULT_RETRY.transientDelaysMs, ...overrides?.transientDelaysMs },
+  };
+}
