@@ -9,6 +9,7 @@ import { createSilentLogger, type Logger } from './logger.js';
 import { appRouter } from './routers/_app.js';
 import type { Context, Services } from './trpc/context.js';
 import { createTokenIssuer } from './tokens/index.js';
+import type { AgoraClient } from './agora/index.js';
 
 /** Where tRPC is served, over HTTP and WebSocket alike. */
 export const TRPC_PATH = '/trpc';
@@ -33,6 +34,8 @@ export interface ReadinessCheck {
 
 export interface AppDeps {
   logger?: Logger;
+  /** The Cloud Recording client (Agora, or the emulator in development). */
+  agora?: AgoraClient;
   clock?: Clock;
   readinessChecks?: ReadinessCheck[];
   /** Resources the app owns and closes last (stores, pollers, the embedded emulator). */

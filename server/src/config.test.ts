@@ -20,7 +20,8 @@ describe('parseConfig', () => {
         logLevel: 'info',
         logFormat: undefined,
         shutdownTimeoutMs: 10_000,
-        agora: { appId: undefined, appCertificate: undefined, customerId: undefined, customerSecret: undefined },
+        agora: { appId: undefined, appCertificate: undefined, customerId: undefined, customerSecret: undefined, apiUrl: undefined },
+        emulator: { port: undefined, storageDir: 'data/recordings' },
       },
     });
   });
@@ -48,6 +49,7 @@ describe('parseConfig', () => {
       appCertificate: CERT,
       customerId: 'customer',
       customerSecret: 'secret',
+      apiUrl: undefined,
     });
   });
 
@@ -65,6 +67,7 @@ describe('parseConfig', () => {
       AGORA_APP_ID: 'not-hex',
       AGORA_APP_CERTIFICATE: secret,
       AGORA_CUSTOMER_SECRET: secret,
+      AGORA_API_URL: 'ftp://agora',
     });
     expect(result.ok).toBe(false);
     if (result.ok) return;
@@ -76,6 +79,7 @@ describe('parseConfig', () => {
         'AGORA_APP_ID: must be 32 hexadecimal characters',
         'AGORA_APP_CERTIFICATE: must be 32 hexadecimal characters',
         expect.stringMatching(/^AGORA_CUSTOMER_ID: is required when AGORA_CUSTOMER_SECRET is set/),
+        'AGORA_API_URL: must be an http(s) URL',
       ]),
     );
     expect(result.errors.join('\n')).not.toContain(secret);

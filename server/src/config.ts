@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS } from './logger.js';
 
@@ -35,6 +36,14 @@ const EnvSchema = z
     AGORA_APP_CERTIFICATE: hex32.optional(),
     AGORA_CUSTOMER_ID: z.string().min(1).optional(),
     AGORA_CUSTOMER_SECRET: z.string().min(1).optional(),
+    AGORA_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    EMULATOR_PORT: z.coerce
+      .number({ error: 'must be a whole number from 0 to 65535' })
+      .int({ error: 'must be a whole number from 0 to 65535' })
+      .min(0, { error: 'must be a whole number from 0 to 65535' })
+      .max(65535, { error: 'must be a whole number from 0 to 65535' })
+      .optional(),
+    EMULATOR_STORAGE_DIR: z.string().min(1).optional(),
   });
 
 /** Configuration as read from the environment, before development credentials are filled in. */
@@ -51,6 +60,14 @@ export interface EnvConfig {
     appCertificate: string | undefined;
     customerId: string | undefined;
     customerSecret: string | undefined;
+    /** Replaces every Agora host (the emulator, a proxy). */
+    apiUrl: string | undefined;
+  };
+  emulator: {
+    /** Undefined: the embedded emulator takes a free port. */
+    port: number | undefined;
+    /** The emulator's stand-in for storage buckets; default `<dataDir>/recordings`. */
+    storageDir: string;
   };
 }
 
@@ -128,6 +145,11 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         appCertificate: value.AGORA_APP_CERTIFICATE,
         customerId: value.AGORA_CUSTOMER_ID,
         customerSecret: value.AGORA_CUSTOMER_SECRET,
+        apiUrl: value.AGORA_API_URL,
+      },
+      emulator: {
+        port: value.EMULATOR_PORT,
+        storageDir: value.EMULATOR_STORAGE_DIR ?? join(value.DATA_DIR, 'recordings'),
       },
     },
   };

@@ -5,7 +5,9 @@
 import { createApp } from './app.js';
 import { parseConfig } from './config.js';
 import { resolveCredentials } from './credentials.js';
+import { systemClock } from './clock.js';
 import { createLogger } from './logger.js';
+import { createUpstream } from './upstream.js';
 
 async function main(): Promise<void> {
   const parsed = parseConfig(process.env);
@@ -30,6 +32,17 @@ async function main(): Promise<void> {
     );
   }
 
+  const upstream = await createUpstream(config, credentials, { clock: systemClock, logger });
+  if (upstream.emulator) {
+    logger.info(
+      { emulatorUrl: upstream.emulator.url, storageDir: config.emulator.storageDir, control: `${upstream.emulator.url}/_emulator/state` },
+      'No AGORA_CUSTOMER_ID/AGORA_CUSTOMER_SECRET: Cloud Recording runs against the built-in emulator ' +
+        "(Agora's REST contract, no media); recordings are written to the storage folder.",
+    );
+  } else {
+    logger.info({ agoraApi: config.agora.apiUrl ?? 'https://api.agora.io' }, 'Cloud Recording calls go to Agora');
+  }
+
   const app = createApp(
     {
       host: config.host,
@@ -38,7 +51,7 @@ async function main(): Promise<void> {
       appCertificate: credentials.appCertificate,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
     },
-    { logger },
+    { logger, agora: upstream.agora, closeables: [upstream] },
   );
   const { url, wsUrl } = await app.listen();
   logger.info({ url, wsUrl, appId: credentials.appId }, `Listening on ${url}`);

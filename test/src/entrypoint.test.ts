@@ -14,7 +14,11 @@ describe('the real entry point (pnpm start)', () => {
     const server = runEntryPoint(MAIN, { PORT: '0', DATA_DIR: dataDir, LOG_FORMAT: 'json' });
     try {
       const devLine = await server.waitForLog((line) => String(line.msg).startsWith('Development mode'));
+      const emulatorLine = await server.waitForLog((line) => String(line.msg).includes('built-in emulator'));
       const listening = await server.waitForLog((line) => String(line.msg).startsWith('Listening on'));
+      // The embedded emulator answers, and its control API says it runs no recording yet.
+      const state = (await (await fetch(String(emulatorLine.control))).json()) as { tasks: unknown[] };
+      expect(state.tasks).toEqual([]);
       const url = String(listening.url);
       const credentials = JSON.parse(await readFile(join(dataDir, 'dev-credentials.json'), 'utf8')) as {
         appId: string;

@@ -1,0 +1,124 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+
+/**
+ * Recording file names as Agora makes them (reference §5) and their stand-ins on local disk.
+ * `<utc>` is yyyyMMddHHmmssSSS in UTC.
+ */
+export function utcStamp(ms: number): string {
+  const d = new Date(ms);
+  const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+  return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}${pad(d.getUTCMilliseconds(), 3)}`;
+}
+
+/** Web mode replaces special characters of the channel label with `-`. */
+export function webSafeName(cname: string): string {
+  return cname.replace(/[^a-zA-Z0-9]/g, '-');
+}
+
+export interface PlannedFile {
+  /** The name Agora reports (query/stop `fileName`). */
+  fileName: string;
+  trackType: 'audio' | 'video' | 'audio_and_video';
+  uid: string;
+  mixedAllUser: boolean;
+  sliceStartTime: number;
+  /** Segment names a playlist lists; empty for MP4 files. */
+  segments: string[];
+}
+
+export interface RecordingShape {
+  mode: 'individual' | 'mix' | 'web';
+  sid: string;
+  cname: string;
+  avFileType: ('hls' | 'mp4')[];
+  /** Audio/video tracks per uid (individual). */
+  tracks: { uid: string; track: 'audio' | 'video' }[];
+  /** When the first slice starts (first publisher seen, or the page loaded). */
+  sliceStartTime: number;
+  /** How many segments each playlist has so far. */
+  segmentCount: number;
+  segmentMs: number;
+}
+
+/** The files a recording has produced so far. */
+export function planFiles(shape: RecordingShape): PlannedFile[] {
+  const segmentStamps = Array.from({ length: shape.segmentCount }, (_, index) =>
+    utcStamp(shape.sliceStartTime + index * shape.segmentMs),
+  );
+  if (shape.mode === 'individual') {
+    return shape.tracks.map(({ uid, track }) => {
+      const base = `${shape.sid}_${shape.cname}__uid_s_${uid}__uid_e_${track}`;
+      return {
+        fileName: `${base}.m3u8`,
+        trackType: track,
+        uid,
+        mixedAllUser: false,
+        sliceStartTime: shape.sliceStartTime,
+        segments: segmentStamps.map((stamp) => `${base}_${stamp}.ts`),
+      };
+    });
+  }
+  const base = `${shape.sid}_${shape.mode === 'web' ? webSafeName(shape.cname) : shape.cname}`;
+  const files: PlannedFile[] = [
+    {
+      fileName: `${base}.m3u8`,
+      trackType: 'audio_and_video',
+      uid: '0',
+      mixedAllUser: true,
+      sliceStartTime: shape.sliceStartTime,
+      segments: segmentStamps.map((stamp) => `${base}_${stamp}.ts`),
+    },
+  ];
+  if (shape.avFileType.includes('mp4')) {
+    files.push({
+      fileName: `${base}_0.mp4`,
+      trackType: 'audio_and_video',
+      uid: '0',
+      mixedAllUser: true,
+      sliceStartTime: shape.sliceStartTime,
+      segments: [],
+    });
+  }
+  return files;
+}
+
+function playlist(file: PlannedFile, segmentSeconds: number): string {
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:3', `#EXT-X-TARGETDURATION:${Math.ceil(segmentSeconds)}`, '#EXT-X-MEDIA-SEQUENCE:0'];
+  for (const segment of file.segments) lines.push(`#EXTINF:${segmentSeconds.toFixed(3)},`, segment);
+  lines.push('#EXT-X-ENDLIST');
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Writes what Agora would upload into `storageDir/<bucket>/<prefix…>/`: playlists listing their
+ * segments, small placeholder segments and MP4s (no media: the emulator has none).
+ */
+export async function writeObjects(
+  storageDir: string,
+  bucket: string,
+  prefix: string[],
+  files: PlannedFile[],
+  segmentMs: number,
+): Promise<string[]> {
+  const root = resolve(storageDir, bucket);
+  const folder = resolve(root, ...prefix);
+  // Prefix segments are letters and digits (validated), but never write outside the bucket.
+  if (folder !== root && !folder.startsWith(root + sep)) throw new Error('fileNamePrefix escapes the bucket');
+  const written: string[] = [];
+  const put = async (name: string, content: string) => {
+    const path = join(folder, name);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content);
+    written.push(path);
+  };
+  for (const file of files) {
+    if (file.fileName.endsWith('.m3u8')) {
+      await put(file.fileName, playlist(file, segmentMs / 1000));
+      for (const segment of file.segments) await put(segment, `emulated ${file.trackType} segment (no media)\n`);
+    } else {
+      await put(file.fileName, 'emulated mp4 (no media)\n');
+    }
+  }
+  return written;
+}

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from './clock.js';
+import type { EnvConfig } from './config.js';
+import type { AgoraCredentials } from './credentials.js';
+import { createAgoraClient, type AgoraClient } from './agora/index.js';
+import { createEmulator, type Emulator } from './emulator/index.js';
+import type { Logger } from './logger.js';
+
+export interface Upstream {
+  agora: AgoraClient;
+  /** Set when no Agora REST credentials are configured: recordings go to the built-in emulator. */
+  emulator: Emulator | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Where Cloud Recording calls go. With REST credentials: Agora (or AGORA_API_URL). Without: an
+ * emulator of Agora's API started in-process, with one-off REST credentials that never leave it.
+ */
+export async function createUpstream(
+  config: EnvConfig,
+  credentials: AgoraCredentials,
+  deps: { clock: Clock; logger: Logger },
+): Promise<Upstream> {
+  if (credentials.customerId !== undefined && credentials.customerSecret !== undefined) {
+    const agora = createAgoraClient({
+      appId: credentials.appId,
+      customerId: credentials.customerId,
+      customerSecret: credentials.customerSecret,
+      ...(config.agora.apiUrl ? { baseUrls: [config.agora.apiUrl] } : {}),
+      clock: deps.clock,
+      logger: deps.logger.child({ component: 'agora' }),
+    });
+    return { agora, emulator: undefined, close: () => Promise.resolve() };
+  }
+  const customerId = `emulator-${randomBytes(4).toString('hex')}`;
+  const customerSecret = randomBytes(24).toString('hex');
+  const emulator = createEmulator({
+    appId: credentials.appId,
+    appCertificate: credentials.appCertificate,
+    customerId,
+    customerSecret,
+    storageDir: config.emulator.storageDir,
+    port: config.emulator.port ?? 0,
+    clock: deps.clock,
+    logger: deps.logger.child({ component: 'emulator' }),
+  });
+  const url = await emulator.listen();
+  const agora = createAgoraClient({
+    appId: credentials.appId,
+    customerId,
+    customerSecret,
+    baseUrls: [url],
+    clock: deps.clock,
+    logger: deps.logger.child({ component: 'agora' }),
+  });
+  return { agora, emulator, close: () => emulator.close() };
+}
