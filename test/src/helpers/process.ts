@@ -26,6 +26,7 @@ export function runEntryPoint(entry: string, env: Record<string, string>): Runni
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
+  const parsedLines: Record<string, unknown>[] = [];
   const waiters: { predicate: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
   let partial = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -40,6 +41,7 @@ export function runEntryPoint(entry: string, env: Record<string, string>): Runni
       } catch {
         continue;
       }
+      parsedLines.push(parsed);
       for (const waiter of [...waiters]) {
         if (waiter.predicate(parsed)) {
           waiters.splice(waiters.indexOf(waiter), 1);
@@ -58,6 +60,8 @@ export function runEntryPoint(entry: string, env: Record<string, string>): Runni
     stderr,
     exited,
     waitForLog(predicate, timeoutMs = 15_000) {
+      const seen = parsedLines.find(predicate);
+      if (seen) return Promise.resolve(seen);
       return new Promise((resolveLine, reject) => {
         const timer = setTimeout(() => {
           reject(new Error(`no matching log line within ${timeoutMs} ms; stdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('')}`));
