@@ -9,7 +9,11 @@ import { createSilentLogger, type Logger } from './logger.js';
 import { appRouter } from './routers/_app.js';
 import type { Context, Services } from './trpc/context.js';
 import { createTokenIssuer } from './tokens/index.js';
-import type { AgoraClient } from './agora/index.js';
+import type { AgoraClient, StorageConfig } from './agora/index.js';
+import { AppErrorCode } from '@agora-backend/shared';
+import { createRecordingService, createWatchdog } from './recording/index.js';
+import type { RecordingStore } from './store/index.js';
+import { AppError } from './trpc/errors.js';
 
 /** Where tRPC is served, over HTTP and WebSocket alike. */
 export const TRPC_PATH = '/trpc';
@@ -24,6 +28,13 @@ export interface AppConfig {
   shutdownTimeoutMs?: number;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
+  /** Cloud Recording settings; recording procedures need these plus deps.agora and deps.store. */
+  recording?: {
+    storage: StorageConfig;
+    uidRange: { min: number; max: number };
+    defaultMaxDurationSeconds: number;
+    watchdogIntervalMs: number;
+  };
 }
 
 /** A dependency /readyz asks before saying the instance can take traffic. */
@@ -36,6 +47,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The Cloud Recording client (Agora, or the emulator in development). */
   agora?: AgoraClient;
+  /** The recording registry. */
+  store?: RecordingStore;
   clock?: Clock;
   readinessChecks?: ReadinessCheck[];
   /** Resources the app owns and closes last (stores, pollers, the embedded emulator). */
@@ -71,10 +84,32 @@ function formatHost(host: string): string {
 export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   const logger = deps.logger ?? createSilentLogger();
   const clock = deps.clock ?? systemClock;
+  const tokens = createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock });
+  const recordings =
+    config.recording && deps.agora && deps.store
+      ? createRecordingService({
+          store: deps.store,
+          agora: deps.agora,
+          tokens,
+          clock,
+          logger,
+          storage: config.recording.storage,
+          uidRange: config.recording.uidRange,
+          defaultMaxDurationSeconds: config.recording.defaultMaxDurationSeconds,
+        })
+      : undefined;
+  const watchdog =
+    recordings && deps.store && config.recording
+      ? createWatchdog({ service: recordings, store: deps.store, clock, logger, intervalMs: config.recording.watchdogIntervalMs })
+      : undefined;
   const services: Services = {
-    tokens: createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock }),
+    tokens,
+    recordings() {
+      if (!recordings) throw new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server');
+      return recordings;
+    },
   };
-  const createContext = (): Context => ({ logger, services });
+  const createContext = (): Context => ({ logger, services, caller: { id: 'local' } });
   let draining = false;
   let baseUrl: string | undefined;
 
@@ -110,6 +145,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
 
   const readiness = async () => {
     const checks: Record<string, boolean> = { accepting: !draining };
+    if (deps.store) checks.registry = await deps.store.ping();
     for (const readinessCheck of deps.readinessChecks ?? []) {
       checks[readinessCheck.name] = await readinessCheck.check().catch(() => false);
     }
@@ -165,6 +201,8 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     }
     await serverClosed;
     await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await watchdog?.close();
+    if (deps.store) await deps.store.close();
     for (const closeable of deps.closeables ?? []) await closeable.close();
   };
 
@@ -175,6 +213,8 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
           const { port } = server.address() as AddressInfo;
+          // Reconcile what the registry believes active as soon as we serve (DESIGN §3.4).
+          watchdog?.start();
           baseUrl = `http://${formatHost(config.host)}:${port}`;
           resolve({ url: `${baseUrl}${TRPC_PATH}`, wsUrl: `${baseUrl.replace(/^http/, 'ws')}${TRPC_PATH}` });
         });

@@ -7,6 +7,7 @@ import { resolveCredentials } from './credentials.js';
 
 const APP_ID = '970ca35de60c44645bbae8a215061b33';
 const CERT = '5cfd2fd1755d40ecb72977518be15d3b';
+const STORAGE_ENV = { STORAGE_VENDOR: '1', STORAGE_REGION: '0', STORAGE_BUCKET: 'b', STORAGE_ACCESS_KEY: 'ak', STORAGE_SECRET_KEY: 'sk' };
 
 describe('parseConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
@@ -22,6 +23,8 @@ describe('parseConfig', () => {
         shutdownTimeoutMs: 10_000,
         agora: { appId: undefined, appCertificate: undefined, customerId: undefined, customerSecret: undefined, apiUrl: undefined },
         emulator: { port: undefined, storageDir: 'data/recordings' },
+        storage: undefined,
+        recording: { uidMin: 4_000_000_000, uidMax: 4_294_967_295, defaultMaxDurationSeconds: 10_800, watchdogIntervalSeconds: 60 },
       },
     });
   });
@@ -34,6 +37,7 @@ describe('parseConfig', () => {
       AGORA_APP_CERTIFICATE: CERT,
       AGORA_CUSTOMER_ID: 'customer',
       AGORA_CUSTOMER_SECRET: 'secret',
+      ...STORAGE_ENV,
     });
     expect(result.ok && result.config).toMatchObject({
       port: 8080,
@@ -43,7 +47,18 @@ describe('parseConfig', () => {
   });
 
   it("accepts the tutorial backend's names as aliases", () => {
-    const result = parseConfig({ APP_ID, APP_CERTIFICATE: CERT, CUSTOMER_ID: 'customer', CUSTOMER_SECRET: 'secret' });
+    const result = parseConfig({
+      APP_ID,
+      APP_CERTIFICATE: CERT,
+      CUSTOMER_ID: 'customer',
+      CUSTOMER_SECRET: 'secret',
+      STORAGE_VENDOR: '1',
+      STORAGE_REGION: '0',
+      BUCKET_NAME: 'bucket',
+      ACCESS_KEY: 'ak',
+      SECRET_KEY: 'sk',
+    });
+    expect(result.ok && result.config.storage).toEqual({ vendor: 1, region: 0, bucket: 'bucket', accessKey: 'ak', secretKey: 'sk', endpoint: undefined });
     expect(result.ok && result.config.agora).toEqual({
       appId: APP_ID,
       appCertificate: CERT,
@@ -86,7 +101,7 @@ describe('parseConfig', () => {
   });
 
   it('requires the certificate with the App ID, and both REST credentials together', () => {
-    const result = parseConfig({ AGORA_APP_ID: APP_ID, AGORA_CUSTOMER_ID: 'c' });
+    const result = parseConfig({ AGORA_APP_ID: APP_ID, AGORA_CUSTOMER_ID: 'c', ...STORAGE_ENV });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors).toEqual([
@@ -95,8 +110,18 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('requires storage with real REST credentials, naming each missing variable', () => {
+    const result = parseConfig({ AGORA_APP_ID: APP_ID, AGORA_APP_CERTIFICATE: CERT, AGORA_CUSTOMER_ID: 'c', AGORA_CUSTOMER_SECRET: 's', STORAGE_BUCKET: 'b' });
+    expect(!result.ok && result.errors).toEqual([
+      'STORAGE_VENDOR: is required (storage is configured in full or not at all)',
+      'STORAGE_REGION: is required (storage is configured in full or not at all)',
+      'STORAGE_ACCESS_KEY: is required (storage is configured in full or not at all)',
+      'STORAGE_SECRET_KEY: is required (storage is configured in full or not at all)',
+    ]);
+  });
+
   it('refuses REST credentials without a real App ID', () => {
-    const result = parseConfig({ AGORA_CUSTOMER_ID: 'c', AGORA_CUSTOMER_SECRET: 's' });
+    const result = parseConfig({ AGORA_CUSTOMER_ID: 'c', AGORA_CUSTOMER_SECRET: 's', ...STORAGE_ENV });
     expect(!result.ok && result.errors).toEqual([
       'AGORA_APP_ID: is required when AGORA_CUSTOMER_ID is set (Cloud Recording runs under a real App ID)',
     ]);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { MAX_RECORDING_SECONDS } from '@agora-backend/shared';
 import { LOG_LEVELS } from './logger.js';
 
 /**
@@ -11,7 +12,20 @@ const ALIASES: Record<string, readonly string[]> = {
   AGORA_APP_CERTIFICATE: ['APP_CERTIFICATE'],
   AGORA_CUSTOMER_ID: ['CUSTOMER_ID'],
   AGORA_CUSTOMER_SECRET: ['CUSTOMER_SECRET'],
+  STORAGE_BUCKET: ['BUCKET_NAME'],
+  STORAGE_ACCESS_KEY: ['ACCESS_KEY'],
+  STORAGE_SECRET_KEY: ['SECRET_KEY'],
 };
+
+const wholeNumber = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be a whole number from ${min} to ${max}` })
+    .max(max, { error: `must be a whole number from ${min} to ${max}` });
+
+/** Recorder uids default to the top of the uid space, away from the small uids apps give users. */
+export const DEFAULT_RECORDER_UID_RANGE = { min: 4_000_000_000, max: 4_294_967_295 } as const;
 
 const hex32 = z.string().regex(/^[0-9a-fA-F]{32}$/, { error: 'must be 32 hexadecimal characters' });
 
@@ -44,6 +58,16 @@ const EnvSchema = z
       .max(65535, { error: 'must be a whole number from 0 to 65535' })
       .optional(),
     EMULATOR_STORAGE_DIR: z.string().min(1).optional(),
+    STORAGE_VENDOR: wholeNumber(0, 11).optional(),
+    STORAGE_REGION: wholeNumber(0, 100).optional(),
+    STORAGE_BUCKET: z.string().min(1).optional(),
+    STORAGE_ACCESS_KEY: z.string().min(1).optional(),
+    STORAGE_SECRET_KEY: z.string().min(1).optional(),
+    STORAGE_ENDPOINT: z.url({ error: 'must be a URL' }).optional(),
+    RECORDER_UID_MIN: wholeNumber(1, 4_294_967_295).default(DEFAULT_RECORDER_UID_RANGE.min),
+    RECORDER_UID_MAX: wholeNumber(1, 4_294_967_295).default(DEFAULT_RECORDER_UID_RANGE.max),
+    RECORDING_MAX_SECONDS: wholeNumber(60, MAX_RECORDING_SECONDS).default(3 * 3600),
+    WATCHDOG_INTERVAL_SECONDS: wholeNumber(1, 3600).default(60),
   });
 
 /** Configuration as read from the environment, before development credentials are filled in. */
@@ -69,6 +93,23 @@ export interface EnvConfig {
     /** The emulator's stand-in for storage buckets; default `<dataDir>/recordings`. */
     storageDir: string;
   };
+  /** Where recordings are written; undefined in development (the emulator's local bucket). */
+  storage: StorageSettings | undefined;
+  recording: {
+    uidMin: number;
+    uidMax: number;
+    defaultMaxDurationSeconds: number;
+    watchdogIntervalSeconds: number;
+  };
+}
+
+export interface StorageSettings {
+  vendor: number;
+  region: number;
+  bucket: string;
+  accessKey: string;
+  secretKey: string;
+  endpoint: string | undefined;
 }
 
 export type ConfigResult = { ok: true; config: EnvConfig } | { ok: false; errors: string[] };
@@ -88,6 +129,18 @@ function checkCombinations(env: Record<string, string>): string[] {
   requires('AGORA_APP_CERTIFICATE', 'AGORA_APP_ID', 'the certificate belongs to one App ID');
   requires('AGORA_CUSTOMER_ID', 'AGORA_CUSTOMER_SECRET', 'they form the REST credentials');
   requires('AGORA_CUSTOMER_SECRET', 'AGORA_CUSTOMER_ID', 'they form the REST credentials');
+  const storageVariables = ['STORAGE_VENDOR', 'STORAGE_REGION', 'STORAGE_BUCKET', 'STORAGE_ACCESS_KEY', 'STORAGE_SECRET_KEY'];
+  const storageGiven = storageVariables.filter((name) => env[name] !== undefined);
+  if (storageGiven.length > 0 || env.AGORA_CUSTOMER_ID !== undefined) {
+    const why = storageGiven.length > 0 ? 'storage is configured in full or not at all' : 'recordings with real Agora credentials need a bucket';
+    for (const name of storageVariables) if (env[name] === undefined) errors.push(`${name}: is required (${why})`);
+  }
+  if (env.STORAGE_VENDOR === '11' && env.STORAGE_ENDPOINT === undefined) {
+    errors.push('STORAGE_ENDPOINT: is required for STORAGE_VENDOR 11 (S3-compatible storage)');
+  }
+  if (env.RECORDER_UID_MIN !== undefined && env.RECORDER_UID_MAX !== undefined && Number(env.RECORDER_UID_MIN) > Number(env.RECORDER_UID_MAX)) {
+    errors.push('RECORDER_UID_MAX: must not be below RECORDER_UID_MIN');
+  }
   if (env.AGORA_CUSTOMER_ID !== undefined && env.AGORA_APP_ID === undefined) {
     errors.push('AGORA_APP_ID: is required when AGORA_CUSTOMER_ID is set (Cloud Recording runs under a real App ID)');
   }
@@ -150,6 +203,27 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       emulator: {
         port: value.EMULATOR_PORT,
         storageDir: value.EMULATOR_STORAGE_DIR ?? join(value.DATA_DIR, 'recordings'),
+      },
+      storage:
+        value.STORAGE_VENDOR !== undefined &&
+        value.STORAGE_REGION !== undefined &&
+        value.STORAGE_BUCKET !== undefined &&
+        value.STORAGE_ACCESS_KEY !== undefined &&
+        value.STORAGE_SECRET_KEY !== undefined
+          ? {
+              vendor: value.STORAGE_VENDOR,
+              region: value.STORAGE_REGION,
+              bucket: value.STORAGE_BUCKET,
+              accessKey: value.STORAGE_ACCESS_KEY,
+              secretKey: value.STORAGE_SECRET_KEY,
+              endpoint: value.STORAGE_ENDPOINT,
+            }
+          : undefined,
+      recording: {
+        uidMin: value.RECORDER_UID_MIN,
+        uidMax: value.RECORDER_UID_MAX,
+        defaultMaxDurationSeconds: value.RECORDING_MAX_SECONDS,
+        watchdogIntervalSeconds: value.WATCHDOG_INTERVAL_SECONDS,
       },
     },
   };

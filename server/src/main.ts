@@ -7,7 +7,9 @@ import { parseConfig } from './config.js';
 import { resolveCredentials } from './credentials.js';
 import { systemClock } from './clock.js';
 import { createLogger } from './logger.js';
-import { createUpstream } from './upstream.js';
+import { createSqliteStore } from './store/index.js';
+import { createUpstream, storageFor } from './upstream.js';
+import { join } from 'node:path';
 
 async function main(): Promise<void> {
   const parsed = parseConfig(process.env);
@@ -32,6 +34,9 @@ async function main(): Promise<void> {
     );
   }
 
+  const registryFile = join(config.dataDir, 'registry.sqlite');
+  const store = await createSqliteStore(registryFile);
+  logger.info({ registry: registryFile }, 'recording registry ready');
   const upstream = await createUpstream(config, credentials, { clock: systemClock, logger });
   if (upstream.emulator) {
     logger.info(
@@ -50,8 +55,14 @@ async function main(): Promise<void> {
       appId: credentials.appId,
       appCertificate: credentials.appCertificate,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
+      recording: {
+        storage: storageFor(config),
+        uidRange: { min: config.recording.uidMin, max: config.recording.uidMax },
+        defaultMaxDurationSeconds: config.recording.defaultMaxDurationSeconds,
+        watchdogIntervalMs: config.recording.watchdogIntervalSeconds * 1000,
+      },
     },
-    { logger, agora: upstream.agora, closeables: [upstream] },
+    { logger, agora: upstream.agora, store, closeables: [upstream] },
   );
   const { url, wsUrl } = await app.listen();
   logger.info({ url, wsUrl, appId: credentials.appId }, `Listening on ${url}`);

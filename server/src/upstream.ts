@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import type { EnvConfig } from './config.js';
 import type { AgoraCredentials } from './credentials.js';
-import { createAgoraClient, type AgoraClient } from './agora/index.js';
+import { createAgoraClient, type AgoraClient, type StorageConfig } from './agora/index.js';
 import { createEmulator, type Emulator } from './emulator/index.js';
 import type { Logger } from './logger.js';
 
@@ -55,4 +55,21 @@ export async function createUpstream(
     logger: deps.logger.child({ component: 'agora' }),
   });
   return { agora, emulator, close: () => emulator.close() };
+}
+
+/**
+ * The bucket recordings go to: the operator's (STORAGE_*), or in development the emulator's local
+ * folder (any keys do; the emulator writes under EMULATOR_STORAGE_DIR/local).
+ */
+export function storageFor(config: EnvConfig): StorageConfig {
+  const storage = config.storage;
+  if (!storage) return { vendor: 1, region: 0, bucket: 'local', accessKey: 'emulator', secretKey: 'emulator' };
+  return {
+    vendor: storage.vendor,
+    region: storage.region,
+    bucket: storage.bucket,
+    accessKey: storage.accessKey,
+    secretKey: storage.secretKey,
+    ...(storage.endpoint ? { extensionParams: { endpoint: storage.endpoint } } : {}),
+  };
 }

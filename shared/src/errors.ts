@@ -11,6 +11,14 @@ export const AppErrorCode = {
   AGORA_API: 'AGORA_API',
   /** Agora could not be reached or did not answer in time. */
   AGORA_UNAVAILABLE: 'AGORA_UNAVAILABLE',
+  /** The recording does not exist (or is not yours). */
+  RECORDING_NOT_FOUND: 'RECORDING_NOT_FOUND',
+  /** The recorder uid is taken by an active recording of the channel. */
+  UID_CONFLICT: 'UID_CONFLICT',
+  /** The call does not fit the recording (e.g. updateLayout on an individual recording). */
+  RECORDING_MODE_MISMATCH: 'RECORDING_MODE_MISMATCH',
+  /** The recording has ended; it cannot be changed any more. */
+  RECORDING_ENDED: 'RECORDING_ENDED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type AppErrorCode = (typeof AppErrorCode)[keyof typeof AppErrorCode];

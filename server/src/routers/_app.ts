@@ -1,8 +1,10 @@
 import { router } from '../trpc/init.js';
+import { recordingRouter } from './recording.js';
 import { tokenRouter } from './token.js';
 
 export const appRouter = router({
   token: tokenRouter,
+  recording: recordingRouter,
 });
 
 /** The router's type: the only thing of the server that crosses into `client`. */

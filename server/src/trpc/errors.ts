@@ -1,4 +1,5 @@
-import type { TRPCError } from '@trpc/server';
+import { TRPCError } from '@trpc/server';
+import { AgoraApiError, AgoraError, AgoraNetworkError, AgoraTimeoutError } from '../agora/index.js';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { AppErrorCode, type AgoraErrorInfo, type FieldIssue } from '@agora-backend/shared';
 import { TokenBuildError } from '../tokens/index.js';
@@ -44,8 +45,45 @@ const APP_ERROR_TO_TRPC: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   TOKEN_BUILD_FAILED: 'INTERNAL_SERVER_ERROR',
   AGORA_API: 'BAD_GATEWAY',
   AGORA_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  RECORDING_NOT_FOUND: 'NOT_FOUND',
+  UID_CONFLICT: 'CONFLICT',
+  RECORDING_MODE_MISMATCH: 'BAD_REQUEST',
+  RECORDING_ENDED: 'PRECONDITION_FAILED',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 };
+
+/** A failure the service layer names itself; the message is shown to the caller as is. */
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly appCode: AppErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * How Agora's answers reach callers: the tRPC code says what kind of failure it is for *them*
+ * (a conflict, a missing recording, a rate limit), and error.data.agora keeps Agora's own words.
+ */
+function trpcCodeForAgora(error: AgoraError): TRPC_ERROR_CODE_KEY {
+  if (error instanceof AgoraTimeoutError) return 'GATEWAY_TIMEOUT';
+  if (error instanceof AgoraNetworkError) return 'SERVICE_UNAVAILABLE';
+  if (!(error instanceof AgoraApiError)) return 'BAD_GATEWAY';
+  if (error.httpStatus === 429 || error.code === 406) return 'TOO_MANY_REQUESTS';
+  if (error.code === 53) return 'CONFLICT';
+  if (error.httpStatus === 404 && error.code !== undefined) return 'NOT_FOUND';
+  return 'BAD_GATEWAY';
+}
+
+/** Turns our own error classes into TRPCErrors with the right code; undefined for anything else. */
+export function toTRPCError(cause: unknown): TRPCError | undefined {
+  if (cause instanceof AppError) return new TRPCError({ code: trpcCodeFor(cause.appCode), message: cause.message, cause });
+  if (cause instanceof AgoraError) return new TRPCError({ code: trpcCodeForAgora(cause), message: cause.message, cause });
+  return undefined;
+}
 
 export function trpcCodeFor(appCode: AppErrorCode): TRPC_ERROR_CODE_KEY {
   return APP_ERROR_TO_TRPC[appCode];
@@ -60,6 +98,16 @@ export function formatError(error: TRPCError): { message: string; data: AppError
   if (error.code === 'BAD_REQUEST' && hasIssues(error.cause)) {
     const issues = toFieldIssues(error.cause.issues);
     return { message: describeIssues(issues), data: { appCode: AppErrorCode.VALIDATION, issues } };
+  }
+  if (error.cause instanceof AppError) {
+    return { message: error.cause.message, data: { appCode: error.cause.appCode } };
+  }
+  if (error.cause instanceof AgoraApiError) {
+    const { httpStatus, code, reason } = error.cause;
+    return { message: error.cause.message, data: { appCode: AppErrorCode.AGORA_API, agora: { httpStatus, code, reason } } };
+  }
+  if (error.cause instanceof AgoraError) {
+    return { message: error.cause.message, data: { appCode: AppErrorCode.AGORA_UNAVAILABLE } };
   }
   if (error.cause instanceof TokenBuildError) {
     return { message: error.cause.message, data: { appCode: AppErrorCode.TOKEN_BUILD_FAILED } };

@@ -1,7 +1,7 @@
 import { initTRPC } from '@trpc/server';
 import superjson from 'superjson';
 import type { Context } from './context.js';
-import { formatError } from './errors.js';
+import { formatError, toTRPCError } from './errors.js';
 
 /** The single initTRPC of the server (DESIGN §4.3). */
 const t = initTRPC.context<Context>().create({
@@ -15,5 +15,14 @@ const t = initTRPC.context<Context>().create({
 });
 
 export const router = t.router;
-export const publicProcedure = t.procedure;
+
+/** Every procedure: our error classes become TRPCErrors with the right code on the way out. */
+export const publicProcedure = t.procedure.use(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const mapped = toTRPCError(result.error.cause);
+    if (mapped) throw mapped;
+  }
+  return result;
+});
 export const createCallerFactory = t.createCallerFactory;

@@ -1,0 +1,3 @@
+export { createRecordingService, toRecording, type RecordingService, type RecordingServiceOptions } from './service.js';
+export { createWatchdog, type WatchdogOptions } from './watchdog.js';
+export { stateFromAgoraStatus } from './state.js';

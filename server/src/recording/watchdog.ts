@@ -1,0 +1,69 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { RecordingStore } from '../store/index.js';
+import type { RecordingService } from './service.js';
+
+export interface WatchdogOptions {
+  service: RecordingService;
+  store: RecordingStore;
+  clock: Clock;
+  logger: Logger;
+  intervalMs: number;
+  /** A start that has no sid after this long was interrupted (the server died mid-start). */
+  abandonStartAfterMs?: number;
+}
+
+/**
+ * Keeps the registry honest (DESIGN §3): stops recordings past their max duration, and at start-up
+ * and every interval reconciles each recording the registry believes active with Agora, so nothing
+ * runs unseen and nothing is reported running after it ended.
+ */
+export function createWatchdog(options: WatchdogOptions) {
+  const { service, store, clock, logger } = options;
+  const abandonAfter = options.abandonStartAfterMs ?? 120_000;
+  const controller = new AbortController();
+  let loop: Promise<void> | undefined;
+
+  async function sweep(): Promise<void> {
+    const active = await store.listActive();
+    const now = clock.now();
+    await Promise.allSettled(
+      active.map(async (record) => {
+        try {
+          if (!record.sid) {
+            if (now - record.createdAt >= abandonAfter) {
+              await service.abandon(record, 'interrupted before Agora confirmed the start; if Agora started it, it ends after maxIdleSeconds');
+            }
+            return;
+          }
+          const deadline = (record.startedAt ?? record.createdAt) + record.maxDurationSeconds * 1000;
+          if (now >= deadline) {
+            logger.info({ recordingId: record.id }, 'max duration reached: stopping');
+            await service.stopRecord(record, 'poll');
+            return;
+          }
+          await service.reconcile(record);
+        } catch (error) {
+          logger.warn({ recordingId: record.id, err: error instanceof Error ? error.message : String(error) }, 'watchdog could not check a recording');
+        }
+      }),
+    );
+  }
+
+  return {
+    sweep,
+    /** First sweep now (start-up reconciliation), then one every interval. */
+    start() {
+      loop ??= (async () => {
+        while (!controller.signal.aborted) {
+          await sweep();
+          await clock.sleep(options.intervalMs, controller.signal).catch(() => undefined);
+        }
+      })();
+    },
+    async close() {
+      controller.abort();
+      await loop;
+    },
+  };
+}

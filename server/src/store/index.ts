@@ -1,0 +1,2 @@
+export { createSqliteStore } from './sqlite.js';
+export * from './types.js';

@@ -1,0 +1,226 @@
+import { Migrator, type Kysely, type Selectable, type Updateable } from 'kysely';
+import { z } from 'zod';
+import { RecordingMode, RecordingState } from '@agora-backend/shared';
+import type { Database } from './schema.js';
+import { migrations } from './migrations.js';
+import {
+  ACTIVE_STATES,
+  UidTakenError,
+  type RecordingEvent,
+  type RecordingRecord,
+  type RecordingStore,
+  type StoredError,
+  type StoredFile,
+} from './types.js';
+
+const StoredFiles = z.array(
+  z.object({
+    fileName: z.string(),
+    trackType: z.enum(['audio', 'video', 'audio_and_video']).optional(),
+    uid: z.string().optional(),
+    mixedAllUser: z.boolean().optional(),
+    isPlayable: z.boolean().optional(),
+    sliceStartTime: z.number().optional(),
+  }),
+);
+const StoredErrorSchema = z.object({
+  message: z.string(),
+  agora: z.object({ httpStatus: z.number(), code: z.number().optional(), reason: z.string().optional() }).optional(),
+});
+const UploadingStatus = z.enum(['uploaded', 'backuped', 'unknown']).nullable();
+const EventSource = z.enum(['poll', 'webhook', 'api']);
+
+const json = (value: unknown) => JSON.stringify(value);
+const parseFiles = (text: string): StoredFile[] => StoredFiles.parse(JSON.parse(text));
+const parseError = (text: string | null): StoredError | null => (text === null ? null : StoredErrorSchema.parse(JSON.parse(text)));
+/** PostgreSQL returns bigint columns as strings; SQLite as numbers. */
+const toNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
+
+function fromRow(row: Selectable<Database['recordings']>): RecordingRecord {
+  return {
+    id: row.id,
+    channel: row.channel,
+    uid: row.uid,
+    mode: RecordingMode.parse(row.mode),
+    owner: row.owner,
+    state: RecordingState.parse(row.state),
+    resourceId: row.resource_id,
+    sid: row.sid,
+    agoraStatus: toNumber(row.agora_status),
+    files: parseFiles(row.files),
+    uploadingStatus: UploadingStatus.parse(row.uploading_status),
+    options: JSON.parse(row.options) as unknown,
+    fileNamePrefix: row.file_name_prefix,
+    maxDurationSeconds: row.max_duration_seconds,
+    lastError: parseError(row.last_error),
+    createdAt: Number(row.created_at),
+    startedAt: toNumber(row.started_at),
+    updatedAt: Number(row.updated_at),
+    stoppedAt: toNumber(row.stopped_at),
+  };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = 'code' in error ? String(error.code) : '';
+  const message = error instanceof Error ? error.message : '';
+  return code === '23505' || code.startsWith('SQLITE_CONSTRAINT') || /UNIQUE constraint failed/.test(message);
+}
+
+const encodeCursor = (record: RecordingRecord) => Buffer.from(`${record.createdAt}:${record.id}`).toString('base64url');
+function decodeCursor(cursor: string): { createdAt: number; id: string } | undefined {
+  const match = /^(\d+):(.+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return match ? { createdAt: Number(match[1]), id: match[2]! } : undefined;
+}
+
+/** Runs the migrations; call once before using the store. */
+export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrations(dialect) });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error('migration failed');
+}
+
+/** The registry on any Kysely database with our schema (SQLite and PostgreSQL alike). */
+export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<void>): RecordingStore {
+  return {
+    async insert(record) {
+      try {
+        await db
+          .insertInto('recordings')
+          .values({
+            id: record.id,
+            channel: record.channel,
+            uid: record.uid,
+            mode: record.mode,
+            owner: record.owner,
+            state: record.state,
+            active: ACTIVE_STATES.includes(record.state) ? 1 : 0,
+            resource_id: record.resourceId,
+            sid: record.sid,
+            agora_status: record.agoraStatus,
+            files: json(record.files),
+            uploading_status: record.uploadingStatus,
+            options: json(record.options),
+            file_name_prefix: record.fileNamePrefix,
+            max_duration_seconds: record.maxDurationSeconds,
+            last_error: record.lastError === null ? null : json(record.lastError),
+            created_at: record.createdAt,
+            started_at: record.startedAt,
+            updated_at: record.updatedAt,
+            stopped_at: record.stoppedAt,
+          })
+          .execute();
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new UidTakenError(record.channel, record.uid);
+        throw error;
+      }
+    },
+
+    async update(id, patch, now) {
+      const values: Updateable<Database['recordings']> = { updated_at: now };
+      if (patch.state !== undefined) {
+        values.state = patch.state;
+        values.active = ACTIVE_STATES.includes(patch.state) ? 1 : 0;
+      }
+      if (patch.resourceId !== undefined) values.resource_id = patch.resourceId;
+      if (patch.sid !== undefined) values.sid = patch.sid;
+      if (patch.agoraStatus !== undefined) values.agora_status = patch.agoraStatus;
+      if (patch.files !== undefined) values.files = json(patch.files);
+      if (patch.uploadingStatus !== undefined) values.uploading_status = patch.uploadingStatus;
+      if (patch.lastError !== undefined) values.last_error = patch.lastError === null ? null : json(patch.lastError);
+      if (patch.startedAt !== undefined) values.started_at = patch.startedAt;
+      if (patch.stoppedAt !== undefined) values.stopped_at = patch.stoppedAt;
+      await db.updateTable('recordings').set(values).where('id', '=', id).execute();
+      return this.get(id);
+    },
+
+    async get(id) {
+      const row = await db.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && fromRow(row);
+    },
+
+    async findBySession(resourceId, sid) {
+      const row = await db
+        .selectFrom('recordings')
+        .selectAll()
+        .where('resource_id', '=', resourceId)
+        .where('sid', '=', sid)
+        .executeTakeFirst();
+      return row && fromRow(row);
+    },
+
+    async list({ channel, state, cursor, limit }) {
+      let query = db.selectFrom('recordings').selectAll();
+      if (channel !== undefined) query = query.where('channel', '=', channel);
+      if (state !== undefined) query = query.where('state', '=', state);
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (after) {
+        query = query.where((eb) =>
+          eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
+        );
+      }
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+      const items = rows.slice(0, limit).map(fromRow);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+    },
+
+    async listActive() {
+      const rows = await db.selectFrom('recordings').selectAll().where('active', '=', 1).orderBy('created_at').execute();
+      return rows.map(fromRow);
+    },
+
+    async activeUids(channel) {
+      const rows = await db.selectFrom('recordings').select('uid').where('channel', '=', channel).where('active', '=', 1).execute();
+      return new Set(rows.map((row) => row.uid));
+    },
+
+    async appendEvent(event) {
+      const row = await db
+        .insertInto('recording_events')
+        .values({
+          recording_id: event.recordingId,
+          at: event.at,
+          state: event.state,
+          agora_status: event.agoraStatus,
+          files: json(event.files),
+          source: event.source,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { ...event, id: Number(row.id) };
+    },
+
+    async eventsAfter(recordingId, afterId) {
+      const rows = await db
+        .selectFrom('recording_events')
+        .selectAll()
+        .where('recording_id', '=', recordingId)
+        .where('id', '>', afterId ?? 0)
+        .orderBy('id')
+        .execute();
+      return rows.map(
+        (row): RecordingEvent => ({
+          id: Number(row.id),
+          recordingId: row.recording_id,
+          at: Number(row.at),
+          state: RecordingState.parse(row.state),
+          agoraStatus: toNumber(row.agora_status),
+          files: parseFiles(row.files),
+          source: EventSource.parse(row.source),
+        }),
+      );
+    },
+
+    async ping() {
+      try {
+        await db.selectFrom('recordings').select('id').limit(1).execute();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
+    close: onClose,
+  };
+}

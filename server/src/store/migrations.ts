@@ -1,0 +1,62 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/**
+ * Schema migrations, the same for SQLite and PostgreSQL. Add new ones at the end; never edit one
+ * that has shipped. Run at start-up by createStore.
+ */
+export function migrations(dialect: 'sqlite' | 'postgres'): MigrationProvider {
+  const list: Record<string, Migration> = {
+    '0001_recordings': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('recordings')
+          .addColumn('id', 'text', (col) => col.primaryKey())
+          .addColumn('channel', 'text', (col) => col.notNull())
+          .addColumn('uid', 'text', (col) => col.notNull())
+          .addColumn('mode', 'text', (col) => col.notNull())
+          .addColumn('owner', 'text', (col) => col.notNull())
+          .addColumn('state', 'text', (col) => col.notNull())
+          .addColumn('active', 'integer', (col) => col.notNull())
+          .addColumn('resource_id', 'text')
+          .addColumn('sid', 'text')
+          .addColumn('agora_status', 'integer')
+          .addColumn('files', 'text', (col) => col.notNull())
+          .addColumn('uploading_status', 'text')
+          .addColumn('options', 'text', (col) => col.notNull())
+          .addColumn('file_name_prefix', 'text', (col) => col.notNull())
+          .addColumn('max_duration_seconds', 'integer', (col) => col.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('started_at', 'bigint')
+          .addColumn('updated_at', 'bigint', (col) => col.notNull())
+          .addColumn('stopped_at', 'bigint')
+          .execute();
+        // Two active recordings of one channel can never share a uid, even when two servers
+        // start them at the same moment: Agora would refuse the second with code 53.
+        await db.schema
+          .createIndex('recordings_active_channel_uid')
+          .on('recordings')
+          .columns(['channel', 'uid'])
+          .unique()
+          .where(sql.ref('active'), '=', 1)
+          .execute();
+        await db.schema.createIndex('recordings_session').on('recordings').columns(['resource_id', 'sid']).execute();
+        await db.schema.createIndex('recordings_listing').on('recordings').columns(['created_at', 'id']).execute();
+        await db.schema
+          .createTable('recording_events')
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (col) =>
+            dialect === 'postgres' ? col.primaryKey() : col.primaryKey().autoIncrement(),
+          )
+          .addColumn('recording_id', 'text', (col) => col.notNull().references('recordings.id'))
+          .addColumn('at', 'bigint', (col) => col.notNull())
+          .addColumn('state', 'text', (col) => col.notNull())
+          .addColumn('agora_status', 'integer')
+          .addColumn('files', 'text', (col) => col.notNull())
+          .addColumn('source', 'text', (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('recording_events_by_recording').on('recording_events').columns(['recording_id', 'id']).execute();
+      },
+    },
+  };
+  return { getMigrations: () => Promise.resolve(list) };
+}

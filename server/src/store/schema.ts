@@ -1,0 +1,41 @@
+import type { ColumnType } from 'kysely';
+
+/** bigint columns: PostgreSQL returns them as strings, SQLite as numbers; we write numbers. */
+type BigIntColumn = ColumnType<number | string, number, number>;
+type NullableBigIntColumn = ColumnType<number | string | null, number | null, number | null>;
+
+/** Tables as Kysely sees them. JSON columns hold text; times are Unix ms. */
+export interface Database {
+  recordings: {
+    id: string;
+    channel: string;
+    uid: string;
+    mode: string;
+    owner: string;
+    state: string;
+    /** 1 while the recording is starting/recording/stopping: the unique (channel, uid) index keys on it. */
+    active: number;
+    resource_id: string | null;
+    sid: string | null;
+    agora_status: number | null;
+    files: string;
+    uploading_status: string | null;
+    options: string;
+    file_name_prefix: string;
+    max_duration_seconds: number;
+    last_error: string | null;
+    created_at: BigIntColumn;
+    started_at: NullableBigIntColumn;
+    updated_at: BigIntColumn;
+    stopped_at: NullableBigIntColumn;
+  };
+  recording_events: {
+    id: ColumnType<number | string, undefined, never>;
+    recording_id: string;
+    at: BigIntColumn;
+    state: string;
+    agora_status: number | null;
+    files: string;
+    source: string;
+  };
+}

@@ -1,0 +1,22 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Kysely, SqliteDialect } from 'kysely';
+import Database from 'libsql';
+import { createKyselyStore, migrate } from './kysely-store.js';
+import type { Database as Schema } from './schema.js';
+import type { RecordingStore } from './types.js';
+
+/**
+ * The embedded registry: one SQLite file (libsql, better-sqlite3's API) or `:memory:`.
+ * WAL mode so readers (watchers, list) do not block the poller's writes.
+ */
+export async function createSqliteStore(file: string): Promise<RecordingStore> {
+  if (file !== ':memory:') await mkdir(dirname(file), { recursive: true });
+  const database = new Database(file);
+  if (file !== ':memory:') database.exec('PRAGMA journal_mode = WAL');
+  database.exec('PRAGMA foreign_keys = ON');
+  database.exec('PRAGMA busy_timeout = 5000');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
+  await migrate(db, 'sqlite');
+  return createKyselyStore(db, () => db.destroy());
+}

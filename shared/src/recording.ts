@@ -1,0 +1,274 @@
+import { z } from 'zod';
+import { ChannelName, MAX_UID } from './agora-names.js';
+
+/**
+ * Contracts of the `recording.*` procedures. Rules follow Agora's (reference §2–§7) so bad input
+ * is refused before any upstream call, with a message naming the field.
+ */
+
+export const RecordingMode = z.enum(['mix', 'individual', 'web'], { error: "must be 'mix', 'individual' or 'web'" });
+export type RecordingMode = z.infer<typeof RecordingMode>;
+
+export const RecordingState = z.enum(['starting', 'recording', 'stopping', 'stopped', 'failed']);
+export type RecordingState = z.infer<typeof RecordingState>;
+
+/** Longest recording: the recorder's token lasts at most 24 h and cannot be renewed, less a margin. */
+export const MAX_RECORDING_SECONDS = 86_400 - 600;
+
+const uidMessage = `must be a whole number from 1 to ${MAX_UID} (as a number or a string of digits)`;
+
+/** The recorder's uid: 1..2^32−1, given as a number or a digit string; always a string to Agora. */
+export const RecorderUid = z
+  .union([z.number(), z.string()], { error: uidMessage })
+  .pipe(
+    z.transform((value, ctx): string => {
+      const text = typeof value === 'number' ? String(value) : value;
+      if (!/^[1-9]\d*$/.test(text) || Number(text) > MAX_UID) {
+        ctx.issues.push({ code: 'custom', input: value, message: uidMessage });
+        return z.NEVER;
+      }
+      return text;
+    }),
+  );
+
+const int = (min: number, max: number, unit = '') =>
+  z
+    .number({ error: `must be a number from ${min} to ${max}${unit}` })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be from ${min} to ${max}${unit}` })
+    .max(max, { error: `must be from ${min} to ${max}${unit}` });
+
+/** A uid in a subscription list: a digit string, or "#allstream#" for everyone. */
+const ListedUid = z.union([z.number().int().min(1).max(MAX_UID).transform(String), z.string().regex(/^([1-9]\d*|#allstream#)$/, { error: 'uids are digit strings or "#allstream#"' })]);
+const UidList = z.array(ListedUid, { error: 'must be a list of uids' }).max(32, { error: 'holds at most 32 uids' });
+
+const unit = z.number({ error: 'must be a number from 0 to 1' }).min(0, { error: 'must be from 0 to 1' }).max(1, { error: 'must be from 0 to 1' });
+const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'must be a colour like #RRGGBB' });
+const httpsUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+export const LayoutRegion = z.object({
+  uid: ListedUid.optional(),
+  x: unit,
+  y: unit,
+  width: unit,
+  height: unit,
+  alpha: unit.optional(),
+  renderMode: z.enum(['crop', 'fit']).optional(),
+});
+
+/** The mix layout (reference §3.2 transcodingConfig, §3.5 updateLayout). */
+export const MixLayout = z
+  .object({
+    layout: z.enum(['floating', 'adaptive', 'vertical', 'custom'], { error: "must be 'floating', 'adaptive', 'vertical' or 'custom'" }).default('floating'),
+    maxResolutionUid: ListedUid.optional(),
+    backgroundColor: colour.optional(),
+    backgroundImage: httpsUrl.optional(),
+    defaultUserBackgroundImage: httpsUrl.optional(),
+    regions: z.array(LayoutRegion).max(17, { error: 'holds at most 17 regions' }).optional(),
+  })
+  .superRefine((layout, ctx) => {
+    if (layout.regions && layout.layout !== 'custom') {
+      ctx.addIssue({ code: 'custom', path: ['regions'], message: "are only used with layout 'custom'" });
+    }
+    if (layout.layout === 'custom' && !layout.regions) {
+      ctx.addIssue({ code: 'custom', path: ['regions'], message: "are required with layout 'custom'" });
+    }
+    if (layout.layout === 'vertical' && layout.maxResolutionUid === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['maxResolutionUid'], message: "is required with layout 'vertical'" });
+    }
+  });
+export type MixLayout = z.input<typeof MixLayout>;
+
+export const Transcoding = z
+  .object({
+    width: int(16, 1920).default(640),
+    height: int(16, 1920).default(360),
+    fps: int(1, 30).default(15),
+    bitrate: int(1, 10_000, ' kbps').default(500),
+  })
+  .refine((t) => t.width * t.height <= 1920 * 1080, { error: 'width × height must not exceed 1920 × 1080', path: ['width'] });
+
+const FileTypes = z
+  .array(z.enum(['hls', 'mp4'], { error: "entries must be 'hls' or 'mp4'" }))
+  .refine((types) => types.includes('hls'), { error: "must include 'hls': Agora records MP4 only together with HLS" })
+  .refine((types) => new Set(types).size === types.length, { error: 'must not repeat a type' });
+
+/** Input of `recording.start`. The tutorial's body `{ uid, channel }` parses unchanged. */
+export const RecordingStartInput = z
+  .object({
+    channel: ChannelName,
+    /** The recorder's uid. Leave it out: the server picks one no recording of the channel uses. */
+    uid: RecorderUid.optional(),
+    mode: RecordingMode.default('mix'),
+    /** Recording length limit; the watchdog stops the recording then. */
+    maxDurationSeconds: int(60, MAX_RECORDING_SECONDS, ' seconds').optional(),
+    /** individual/mix: seconds with nobody publishing before Agora ends the recording. */
+    maxIdleSeconds: int(5, 2_592_000, ' seconds').default(30),
+    /** `['hls']` or `['hls', 'mp4']`. Individual mode records HLS only. */
+    fileTypes: FileTypes.default(['hls']),
+    channelType: z.enum(['communication', 'live']).default('communication'),
+    streamTypes: z.enum(['audio', 'video', 'audio_and_video']).default('audio_and_video'),
+    subscribeAudioUids: UidList.optional(),
+    unsubscribeAudioUids: UidList.optional(),
+    subscribeVideoUids: UidList.optional(),
+    unsubscribeVideoUids: UidList.optional(),
+    /** individual: expected peak of subscribed uids, Agora's subscribeUidGroup (0: 1–2 … 5: 33–49). */
+    subscribeUidGroup: int(0, 5).optional(),
+    /** mix: output video. */
+    transcoding: Transcoding.optional(),
+    /** mix: how videos are arranged. */
+    layout: MixLayout.optional(),
+    /** web: the page to record. */
+    pageUrl: httpsUrl.optional(),
+    videoWidth: int(16, 1920).optional(),
+    videoHeight: int(16, 1920).optional(),
+  })
+  .superRefine((input, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (input.subscribeAudioUids && input.unsubscribeAudioUids) issue('unsubscribeAudioUids', 'cannot be used together with subscribeAudioUids');
+    if (input.subscribeVideoUids && input.unsubscribeVideoUids) issue('unsubscribeVideoUids', 'cannot be used together with subscribeVideoUids');
+    if (input.streamTypes === 'audio' && (input.subscribeVideoUids || input.unsubscribeVideoUids)) issue('subscribeVideoUids', "video lists need streamTypes 'video' or 'audio_and_video'");
+    if (input.streamTypes === 'video' && (input.subscribeAudioUids || input.unsubscribeAudioUids)) issue('subscribeAudioUids', "audio lists need streamTypes 'audio' or 'audio_and_video'");
+    if (input.mode !== 'mix' && input.transcoding) issue('transcoding', 'is only for mix mode');
+    if (input.mode !== 'mix' && input.layout) issue('layout', 'is only for mix mode');
+    if (input.mode !== 'individual' && input.subscribeUidGroup !== undefined) issue('subscribeUidGroup', 'is only for individual mode');
+    if (input.mode === 'individual' && input.fileTypes.includes('mp4')) issue('fileTypes', "individual mode records ['hls'] only");
+    if (input.mode === 'web') {
+      if (!input.pageUrl) issue('pageUrl', 'is required in web mode');
+      const width = input.videoWidth ?? 1280;
+      const height = input.videoHeight ?? 720;
+      if (width * height > 1920 * 1080) issue('videoWidth', 'videoWidth × videoHeight must not exceed 1920 × 1080');
+    } else if (input.pageUrl) {
+      issue('pageUrl', 'is only for web mode');
+    }
+  });
+export type RecordingStartInput = z.input<typeof RecordingStartInput>;
+export type ParsedRecordingStartInput = z.output<typeof RecordingStartInput>;
+
+export const RecordingFile = z.object({
+  fileName: z.string(),
+  trackType: z.enum(['audio', 'video', 'audio_and_video']).optional(),
+  uid: z.string().optional(),
+  mixedAllUser: z.boolean().optional(),
+  isPlayable: z.boolean().optional(),
+  /** When the file's first slice starts. */
+  sliceStartTime: z.date().optional(),
+});
+export type RecordingFile = z.infer<typeof RecordingFile>;
+
+export const RecordingStartOutput = z.object({
+  id: z.string(),
+  channel: z.string(),
+  uid: z.string(),
+  mode: RecordingMode,
+  resourceId: z.string(),
+  sid: z.string(),
+  state: RecordingState,
+  startedAt: z.date(),
+  maxDurationSeconds: z.number(),
+});
+export type RecordingStartOutput = z.infer<typeof RecordingStartOutput>;
+
+export const RecordingId = z.string({ error: 'must be a recording id' }).min(1, { error: 'must not be empty' }).max(64, { error: 'is not a recording id' });
+
+/** `{ id }`, or the tutorial's `{ resourceId, sid }`. */
+export const RecordingQueryInput = z.union(
+  [z.object({ id: RecordingId }), z.object({ resourceId: z.string().min(1), sid: z.string().min(1) })],
+  { error: 'give { id } or { resourceId, sid }' },
+);
+export type RecordingQueryInput = z.input<typeof RecordingQueryInput>;
+
+export const RecordingQueryOutput = z.object({
+  id: z.string(),
+  state: RecordingState,
+  /** Agora's serverResponse.status (0..8, 20), when known. */
+  agoraStatus: z.number().nullable(),
+  files: z.array(RecordingFile),
+  updatedAt: z.date(),
+  /** Agora's query body as received. */
+  raw: z.unknown(),
+});
+export type RecordingQueryOutput = z.infer<typeof RecordingQueryOutput>;
+
+/** `{ id }`, or the tutorial's `{ uid, channel, resourceId, sid }`. */
+export const RecordingStopInput = z.union(
+  [
+    z.object({ id: RecordingId }),
+    z.object({ uid: RecorderUid, channel: ChannelName, resourceId: z.string().min(1), sid: z.string().min(1) }),
+  ],
+  { error: 'give { id } or { uid, channel, resourceId, sid }' },
+);
+export type RecordingStopInput = z.input<typeof RecordingStopInput>;
+
+export const UploadingStatus = z.enum(['uploaded', 'backuped', 'unknown']);
+
+export const RecordingStopOutput = z.object({
+  id: z.string(),
+  state: z.literal('stopped'),
+  files: z.array(RecordingFile),
+  uploadingStatus: UploadingStatus.nullable(),
+  /** True when Agora had already ended the recording (idle exit, an earlier stop). */
+  alreadyStopped: z.boolean(),
+});
+export type RecordingStopOutput = z.infer<typeof RecordingStopOutput>;
+
+export const AgoraErrorData = z.object({ httpStatus: z.number(), code: z.number().optional(), reason: z.string().optional() });
+
+export const Recording = z.object({
+  id: z.string(),
+  channel: z.string(),
+  uid: z.string(),
+  mode: RecordingMode,
+  owner: z.string(),
+  state: RecordingState,
+  resourceId: z.string().nullable(),
+  sid: z.string().nullable(),
+  agoraStatus: z.number().nullable(),
+  files: z.array(RecordingFile),
+  uploadingStatus: UploadingStatus.nullable(),
+  maxDurationSeconds: z.number(),
+  /** Where the files go in the bucket: `<prefix>/<file>`. */
+  fileNamePrefix: z.string(),
+  lastError: z.object({ message: z.string(), agora: AgoraErrorData.optional() }).nullable(),
+  createdAt: z.date(),
+  startedAt: z.date().nullable(),
+  updatedAt: z.date(),
+  stoppedAt: z.date().nullable(),
+});
+export type Recording = z.infer<typeof Recording>;
+
+export const RecordingGetInput = z.object({ id: RecordingId });
+
+export const RecordingListInput = z.object({
+  channel: ChannelName.optional(),
+  state: RecordingState.optional(),
+  /** From the previous page's `nextCursor`. */
+  cursor: z.string().optional(),
+  limit: int(1, 100).default(20),
+});
+export type RecordingListInput = z.input<typeof RecordingListInput>;
+
+export const RecordingListOutput = z.object({ items: z.array(Recording), nextCursor: z.string().nullable() });
+
+export const RecordingUpdateInput = z
+  .object({
+    id: RecordingId,
+    subscribeAudioUids: UidList.optional(),
+    unsubscribeAudioUids: UidList.optional(),
+    subscribeVideoUids: UidList.optional(),
+    unsubscribeVideoUids: UidList.optional(),
+    /** web: true pauses the page recording, false resumes it. */
+    paused: z.boolean().optional(),
+  })
+  .superRefine((input, ctx) => {
+    const changes = [input.subscribeAudioUids, input.unsubscribeAudioUids, input.subscribeVideoUids, input.unsubscribeVideoUids, input.paused];
+    if (changes.every((value) => value === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'give at least one change: a subscription list or paused' });
+    }
+  });
+export type RecordingUpdateInput = z.input<typeof RecordingUpdateInput>;
+
+export const RecordingUpdateLayoutInput = z.object({ id: RecordingId, layout: MixLayout });
+export type RecordingUpdateLayoutInput = z.input<typeof RecordingUpdateLayoutInput>;
+
+export const RecordingUpdateOutput = z.object({ id: z.string(), updatedAt: z.date() });

@@ -1,0 +1,140 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type AgoraBackendClient } from '@agora-backend/client';
+import {
+  createAgoraClient,
+  createApp,
+  createEmulator,
+  createFakeClock,
+  createSqliteStore,
+  systemClock,
+  type AgoraClient,
+  type AgoraClientOptions,
+  type App,
+  type Clock,
+  type Emulator,
+  type EmulatorOptions,
+  type FakeClock,
+  type RecordingStore,
+  type StartParams,
+} from '@agora-backend/server';
+import { createCapturingLogger, TEST_APP_CERTIFICATE, TEST_APP_ID } from './server.js';
+
+export const STORAGE = { vendor: 1, region: 0, bucket: 'test-bucket', accessKey: 'AKIA-TEST-ACCESS', secretKey: 'TEST-SECRET-KEY-123' };
+export const CUSTOMER_SECRET = 'customer-secret-test-456';
+
+export interface RecordingStack {
+  app: App;
+  client: AgoraBackendClient;
+  emulator: Emulator;
+  /** The emulator's clock: drives Agora's side (idle exit, resource expiry, failover). */
+  agoraClock: FakeClock;
+  store: RecordingStore;
+  registryFile: string;
+  storageDir: string;
+  /** Every start call our server made, as sent (token included). */
+  starts: StartParams[];
+  logs: string[];
+  /** Closes the app (and its store); the emulator keeps running unless `all`. */
+  close(all?: boolean): Promise<void>;
+  /** A new app on the same registry file and emulator, as after a restart. */
+  restart(): Promise<RecordingStack>;
+}
+
+export interface StackOptions {
+  /** The server's clock; default the real one. */
+  clock?: Clock;
+  agoraClock?: FakeClock;
+  emulator?: Partial<EmulatorOptions>;
+  agora?: Partial<AgoraClientOptions>;
+  maxDurationSeconds?: number;
+  watchdogIntervalMs?: number;
+  registryFile?: string;
+  existingEmulator?: Emulator;
+  storageDir?: string;
+}
+
+/** Fast retries so fault tests finish in milliseconds; the policy itself is tested with nock. */
+const FAST_RETRY = {
+  networkDelaysMs: [10, 10],
+  rateLimitedDelaysMs: [20, 20, 20, 20],
+  transientDelaysMs: { acquire: [10, 10, 10], start: [10, 10, 10], query: [10, 10, 10], update: [10, 10, 10], updateLayout: [10, 10, 10], stop: [10, 10, 10] },
+  queryNotFoundDelaysMs: [30, 30, 30],
+};
+
+/** Real server, real SQLite file, the emulator as Agora, and a real client over HTTP. */
+export async function startRecordingStack(options: StackOptions = {}): Promise<RecordingStack> {
+  const clock = options.clock ?? systemClock;
+  const agoraClock = options.agoraClock ?? (clock !== systemClock && 'advance' in clock ? (clock as FakeClock) : createFakeClock(Date.now()));
+  const storageDir = options.storageDir ?? (await mkdtemp(join(tmpdir(), 'rec-storage-')));
+  const emulator =
+    options.existingEmulator ??
+    createEmulator({
+      appId: TEST_APP_ID,
+      appCertificate: TEST_APP_CERTIFICATE,
+      customerId: 'test-customer',
+      customerSecret: CUSTOMER_SECRET,
+      storageDir,
+      clock: agoraClock,
+      timing: { statusStepMs: 0, exitLingerMs: 3_000 },
+      limits: { requestsPerSecond: 0 },
+      ...options.emulator,
+    });
+  if (!options.existingEmulator) await emulator.listen();
+  const registryFile = options.registryFile ?? join(await mkdtemp(join(tmpdir(), 'registry-')), 'registry.sqlite');
+  const store = await createSqliteStore(registryFile);
+  const inner = createAgoraClient({
+    appId: TEST_APP_ID,
+    customerId: 'test-customer',
+    customerSecret: CUSTOMER_SECRET,
+    baseUrls: [emulator.url],
+    clock,
+    retry: FAST_RETRY,
+    ...options.agora,
+  });
+  const starts: StartParams[] = [];
+  const agora: AgoraClient = {
+    ...inner,
+    start: (params, callOptions) => {
+      starts.push(params);
+      return inner.start(params, callOptions);
+    },
+  };
+  const { logger, lines } = createCapturingLogger('debug');
+  const app = createApp(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      appId: TEST_APP_ID,
+      appCertificate: TEST_APP_CERTIFICATE,
+      shutdownTimeoutMs: 2_000,
+      recording: {
+        storage: STORAGE,
+        uidRange: { min: 4_000_000_000, max: 4_294_967_295 },
+        defaultMaxDurationSeconds: options.maxDurationSeconds ?? 3_600,
+        watchdogIntervalMs: options.watchdogIntervalMs ?? 3_600_000,
+      },
+    },
+    { logger, clock, agora, store },
+  );
+  const { url } = await app.listen();
+  const stack: RecordingStack = {
+    app,
+    client: createClient({ url }),
+    emulator,
+    agoraClock,
+    store,
+    registryFile,
+    storageDir,
+    starts,
+    logs: lines,
+    async close(all = false) {
+      await app.close();
+      if (all) await emulator.close();
+    },
+    restart: () =>
+      startRecordingStack({ ...options, clock, agoraClock, registryFile, existingEmulator: emulator, storageDir }),
+  };
+  return stack;
+}
