@@ -37,6 +37,14 @@ describe('the real entry point (pnpm start)', () => {
       expect(decoded.appId).toBe(credentials.appId);
       expect(decoded.services[0]!.fields).toEqual(['room1', '99']);
 
+      // Cloud Recording works offline against the embedded emulator, with the SQLite registry.
+      const api = createClient({ url });
+      const recording = await api.recording.start.mutate({ channel: 'room1' });
+      expect(recording.state).toBe('starting');
+      const stopped = await api.recording.stop.mutate({ id: recording.id });
+      expect(stopped).toMatchObject({ state: 'stopped', alreadyStopped: false });
+      expect((await api.recording.list.query({})).items.map((item) => item.id)).toEqual([recording.id]);
+
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);
       expect(server.stdout.join('\n')).toContain('"msg":"stopped"');
