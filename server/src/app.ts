@@ -9,11 +9,12 @@ import { createSilentLogger, type Logger } from './logger.js';
 import { appRouter } from './routers/_app.js';
 import type { Context, Services } from './trpc/context.js';
 import { createTokenIssuer } from './tokens/index.js';
-import type { AgoraClient, StorageConfig } from './agora/index.js';
+import type { AgoraClient } from './agora/index.js';
 import { AppErrorCode } from '@agora-backend/shared';
-import { createRecordingService, createWatchdog } from './recording/index.js';
+import { createRecordingRuntime, type RecordingRuntime, type RecordingSettings } from './recording/index.js';
 import type { RecordingStore } from './store/index.js';
 import { AppError } from './trpc/errors.js';
+import { createWebhookHandler, WEBHOOK_PATH } from './webhooks/agora.js';
 
 /** Where tRPC is served, over HTTP and WebSocket alike. */
 export const TRPC_PATH = '/trpc';
@@ -29,12 +30,11 @@ export interface AppConfig {
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
   /** Cloud Recording settings; recording procedures need these plus deps.agora and deps.store. */
-  recording?: {
-    storage: StorageConfig;
-    uidRange: { min: number; max: number };
-    defaultMaxDurationSeconds: number;
-    watchdogIntervalMs: number;
-  };
+  recording?: RecordingSettings;
+  /** Concurrent subscriptions one WebSocket connection may hold (default 100). */
+  subscriptionsPerConnection?: number;
+  /** AGORA_WEBHOOK_SECRET: enables POST /webhooks/agora. */
+  webhookSecret?: string;
 }
 
 /** A dependency /readyz asks before saying the instance can take traffic. */
@@ -66,6 +66,8 @@ export interface App {
   readonly baseUrl: string;
   /** Graceful stop: refuse new work, ask WebSocket clients to reconnect, drain, close resources. */
   close(): Promise<void>;
+  /** The recording runtime (pollers, bus), for inspection in tests and benchmarks. */
+  readonly recording: RecordingRuntime | undefined;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -85,31 +87,25 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   const logger = deps.logger ?? createSilentLogger();
   const clock = deps.clock ?? systemClock;
   const tokens = createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock });
-  const recordings =
+  const recording =
     config.recording && deps.agora && deps.store
-      ? createRecordingService({
-          store: deps.store,
-          agora: deps.agora,
-          tokens,
-          clock,
-          logger,
-          storage: config.recording.storage,
-          uidRange: config.recording.uidRange,
-          defaultMaxDurationSeconds: config.recording.defaultMaxDurationSeconds,
-        })
+      ? createRecordingRuntime(config.recording, { store: deps.store, agora: deps.agora, tokens, clock, logger })
       : undefined;
-  const watchdog =
-    recordings && deps.store && config.recording
-      ? createWatchdog({ service: recordings, store: deps.store, clock, logger, intervalMs: config.recording.watchdogIntervalMs })
-      : undefined;
+  const requireRecording = () => {
+    if (!recording) throw new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server');
+    return recording;
+  };
   const services: Services = {
     tokens,
-    recordings() {
-      if (!recordings) throw new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server');
-      return recordings;
-    },
+    recordings: () => requireRecording().service,
+    watch: (id, lastEventId, signal) => requireRecording().watch(id, lastEventId, signal),
   };
-  const createContext = (): Context => ({ logger, services, caller: { id: 'local' } });
+  const webhook =
+    config.webhookSecret && recording
+      ? createWebhookHandler({ secret: config.webhookSecret, logger, apply: (sid, change) => recording.applyWebhook(sid, change) })
+      : undefined;
+  const limits = { subscriptionsPerConnection: config.subscriptionsPerConnection ?? 100 };
+  const createContext = (): Context => ({ logger, services, caller: { id: 'local' }, connection: { subscriptions: 0 }, limits });
   let draining = false;
   let baseUrl: string | undefined;
 
@@ -132,6 +128,13 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     if (pathname === '/readyz' && req.method === 'GET') {
       void readiness().then(({ ready, checks }) => {
         sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
+      });
+      return;
+    }
+    if (pathname === WEBHOOK_PATH && webhook) {
+      webhook(req, res).catch((error: unknown) => {
+        logger.error({ err: error }, 'webhook handler failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       });
       return;
     }
@@ -186,6 +189,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
       if (!server.listening) resolve();
       else server.close(() => resolve());
     });
+    recording?.endWatches();
     server.closeIdleConnections();
     // Clients reconnect elsewhere (or to our successor) instead of seeing a dead socket.
     wsHandler.broadcastReconnectNotification();
@@ -201,7 +205,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     }
     await serverClosed;
     await new Promise<void>((resolve) => wss.close(() => resolve()));
-    await watchdog?.close();
+    await recording?.close();
     if (deps.store) await deps.store.close();
     for (const closeable of deps.closeables ?? []) await closeable.close();
   };
@@ -214,7 +218,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
           server.off('error', reject);
           const { port } = server.address() as AddressInfo;
           // Reconcile what the registry believes active as soon as we serve (DESIGN §3.4).
-          watchdog?.start();
+          recording?.start();
           baseUrl = `http://${formatHost(config.host)}:${port}`;
           resolve({ url: `${baseUrl}${TRPC_PATH}`, wsUrl: `${baseUrl.replace(/^http/, 'ws')}${TRPC_PATH}` });
         });
@@ -229,5 +233,6 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
       return `${requireListening().replace(/^http/, 'ws')}${TRPC_PATH}`;
     },
     close: () => (closing ??= close()),
+    recording,
   };
 }

@@ -68,6 +68,9 @@ const EnvSchema = z
     RECORDER_UID_MAX: wholeNumber(1, 4_294_967_295).default(DEFAULT_RECORDER_UID_RANGE.max),
     RECORDING_MAX_SECONDS: wholeNumber(60, MAX_RECORDING_SECONDS).default(3 * 3600),
     WATCHDOG_INTERVAL_SECONDS: wholeNumber(1, 3600).default(60),
+    POLL_INTERVAL_SECONDS: wholeNumber(1, 3600).default(30),
+    SUBSCRIPTIONS_PER_CONNECTION: wholeNumber(1, 10_000).default(100),
+    AGORA_WEBHOOK_SECRET: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
   });
 
 /** Configuration as read from the environment, before development credentials are filled in. */
@@ -100,7 +103,11 @@ export interface EnvConfig {
     uidMax: number;
     defaultMaxDurationSeconds: number;
     watchdogIntervalSeconds: number;
+    pollIntervalSeconds: number;
   };
+  subscriptionsPerConnection: number;
+  /** Enables POST /webhooks/agora. */
+  webhookSecret: string | undefined;
 }
 
 export interface StorageSettings {
@@ -224,7 +231,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         uidMax: value.RECORDER_UID_MAX,
         defaultMaxDurationSeconds: value.RECORDING_MAX_SECONDS,
         watchdogIntervalSeconds: value.WATCHDOG_INTERVAL_SECONDS,
+        pollIntervalSeconds: value.POLL_INTERVAL_SECONDS,
       },
+      subscriptionsPerConnection: value.SUBSCRIPTIONS_PER_CONNECTION,
+      webhookSecret: value.AGORA_WEBHOOK_SECRET,
     },
   };
 }

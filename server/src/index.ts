@@ -5,7 +5,7 @@ export { resolveCredentials, type AgoraCredentials } from './credentials.js';
 export { createLogger, createSilentLogger, type Logger } from './logger.js';
 export type { AppRouter } from './routers/_app.js';
 export * from './tokens/index.js';
-export { createAgoraClient, type AgoraClient, type AgoraClientOptions } from './agora/index.js';
+export { createAgoraClient, unlimitedBudget, type AgoraClient, type AgoraClientOptions } from './agora/index.js';
 export type { StartParams } from './agora/index.js';
 export { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
 export { createSqliteStore, type RecordingStore } from './store/index.js';

@@ -60,7 +60,10 @@ async function main(): Promise<void> {
         uidRange: { min: config.recording.uidMin, max: config.recording.uidMax },
         defaultMaxDurationSeconds: config.recording.defaultMaxDurationSeconds,
         watchdogIntervalMs: config.recording.watchdogIntervalSeconds * 1000,
+        pollIntervalMs: config.recording.pollIntervalSeconds * 1000,
       },
+      subscriptionsPerConnection: config.subscriptionsPerConnection,
+      ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
     },
     { logger, agora: upstream.agora, store, closeables: [upstream] },
   );

@@ -272,3 +272,23 @@ export const RecordingUpdateLayoutInput = z.object({ id: RecordingId, layout: Mi
 export type RecordingUpdateLayoutInput = z.input<typeof RecordingUpdateLayoutInput>;
 
 export const RecordingUpdateOutput = z.object({ id: z.string(), updatedAt: z.date() });
+
+/** One status change of a recording, as `recording.watch` streams it. */
+export const RecordingStatusEvent = z.object({
+  /** The recording's id. */
+  id: z.string(),
+  state: RecordingState,
+  agoraStatus: z.number().nullable(),
+  files: z.array(RecordingFile),
+  at: z.date(),
+  /** What noticed the change: the poller, an Agora webhook, or a call to this API. */
+  source: z.enum(['poll', 'webhook', 'api']),
+});
+export type RecordingStatusEvent = z.infer<typeof RecordingStatusEvent>;
+
+export const RecordingWatchInput = z.object({
+  id: RecordingId,
+  /** Resume after this event (the client links pass it on reconnect). */
+  lastEventId: z.string().regex(/^\d+$/, { error: 'must be an event id from an earlier event' }).nullish(),
+});
+export type RecordingWatchInput = z.input<typeof RecordingWatchInput>;

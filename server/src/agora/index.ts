@@ -4,5 +4,5 @@ export * from './errors.js';
 export { planHosts, type AgoraArea } from './hosts.js';
 export { createSlidingWindowBudget, unlimitedBudget, type RateBudget } from './rate-budget.js';
 export { DEFAULT_RETRY, type RetryOptions } from './retry-policy.js';
-export { toMilliseconds } from './responses.js';
+export { readFileList, toMilliseconds } from './responses.js';
 export type * from './types.js';

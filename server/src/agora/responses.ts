@@ -166,3 +166,9 @@ export function normaliseStop(body: z.infer<typeof SessionBody>) {
     uploadingStatus: normaliseUploadingStatus(response.uploadingStatus ?? extensions.uploadingStatus),
   };
 }
+
+/** Reads a file list from any Agora payload (query, stop, webhook): entries that are not files are skipped. */
+export function readFileList(value: unknown): RecordingFile[] {
+  const parsed = FileList.safeParse(value);
+  return parsed.success ? toFiles(parsed.data) : [];
+}

@@ -1,3 +1,6 @@
 export { createRecordingService, toRecording, type RecordingService, type RecordingServiceOptions } from './service.js';
 export { createWatchdog, type WatchdogOptions } from './watchdog.js';
 export { stateFromAgoraStatus } from './state.js';
+export { createPollers, type Pollers, type PollerOptions } from './poller.js';
+export { watchRecordingEvents, type WatchOptions } from './watch.js';
+export { createRecordingRuntime, type RecordingRuntime, type RecordingSettings } from './runtime.js';

@@ -19,6 +19,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { ACTIVE_STATES, UidTakenError, type RecordingRecord, type RecordingStore, type StoredError, type StoredFile } from '../store/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
+import type { EventBus } from '../events/index.js';
 import { AppError } from '../trpc/errors.js';
 import { buildStartParams, toAgoraLayout } from './agora-request.js';
 import { isTerminal, stateFromAgoraStatus } from './state.js';
@@ -36,6 +37,12 @@ export interface RecordingServiceOptions {
   storage: StorageConfig;
   uidRange: { min: number; max: number };
   defaultMaxDurationSeconds: number;
+  /** Where stored events are published for watchers. */
+  bus?: EventBus;
+  /** Called once Agora returned a sid: the poller takes over from here. */
+  onStarted?: (record: RecordingRecord) => void;
+  /** Called when a recording reaches stopped or failed: its poller can go. */
+  onEnded?: (record: RecordingRecord) => void;
 }
 
 type Parsed<T extends z.ZodType> = z.output<T>;
@@ -101,7 +108,9 @@ export function createRecordingService(options: RecordingServiceOptions) {
       updated.agoraStatus !== record.agoraStatus ||
       JSON.stringify(updated.files) !== JSON.stringify(record.files);
     if (changed) {
-      await store.appendEvent({ recordingId: updated.id, at: now, state: updated.state, agoraStatus: updated.agoraStatus, files: updated.files, source });
+      const event = await store.appendEvent({ recordingId: updated.id, at: now, state: updated.state, agoraStatus: updated.agoraStatus, files: updated.files, source });
+      options.bus?.publish(event);
+      if (isTerminal(updated.state) && !isTerminal(record.state)) options.onEnded?.(updated);
     }
     return updated;
   }
@@ -148,7 +157,7 @@ export function createRecordingService(options: RecordingServiceOptions) {
       }
       throw error;
     }
-    await store.appendEvent({ recordingId: id, at: now, state: 'starting', agoraStatus: null, files: [], source: 'api' });
+    options.bus?.publish(await store.appendEvent({ recordingId: id, at: now, state: 'starting', agoraStatus: null, files: [], source: 'api' }));
 
     try {
       const token = input.mode === 'web' ? undefined : options.tokens.issue(
@@ -169,6 +178,7 @@ export function createRecordingService(options: RecordingServiceOptions) {
       );
       const startedAt = clock.now();
       const updated = await store.update(id, { sid: started.sid, startedAt }, startedAt);
+      if (updated) options.onStarted?.(updated);
       logger.info({ recordingId: id, channel: input.channel, uid, mode: input.mode }, 'recording started');
       return {
         id,
@@ -334,6 +344,21 @@ export function createRecordingService(options: RecordingServiceOptions) {
         }
         throw error;
       }
+    },
+
+    /**
+     * A change an Agora webhook reported (reference §9). Polling stays the source of truth: this
+     * only moves a recording forward, never back from an end the poller already saw.
+     */
+    async applyWebhook(sid: string, patch: { state?: RecordingState; agoraStatus?: number; files?: StoredFile[] }): Promise<RecordingRecord | undefined> {
+      const record = await store.findBySid(sid);
+      if (!record || isTerminal(record.state)) return record;
+      const next: Parameters<RecordingStore['update']>[1] = {};
+      if (patch.state !== undefined) next.state = patch.state;
+      if (patch.agoraStatus !== undefined) next.agoraStatus = patch.agoraStatus;
+      if (patch.files !== undefined && patch.files.length > 0) next.files = patch.files;
+      if (patch.state !== undefined && isTerminal(patch.state)) next.stoppedAt = clock.now();
+      return transition(record, next, 'webhook');
     },
 
     /** For the watchdog: a recording whose start never got a sid (the server died in between). */

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { RecordingStore } from '../store/index.js';
+import type { RecordingRecord, RecordingStore } from '../store/index.js';
 import type { RecordingService } from './service.js';
 
 export interface WatchdogOptions {
@@ -11,6 +11,11 @@ export interface WatchdogOptions {
   intervalMs: number;
   /** A start that has no sid after this long was interrupted (the server died mid-start). */
   abandonStartAfterMs?: number;
+  /**
+   * Keeps a running recording in line with Agora. Default: query it now. With pollers: make sure
+   * its poller runs (the poller queries), so the watchdog adds no upstream calls of its own.
+   */
+  track?: (record: RecordingRecord) => unknown;
 }
 
 /**
@@ -42,7 +47,7 @@ export function createWatchdog(options: WatchdogOptions) {
             await service.stopRecord(record, 'poll');
             return;
           }
-          await service.reconcile(record);
+          await (options.track ? options.track(record) : service.reconcile(record));
         } catch (error) {
           logger.warn({ recordingId: record.id, err: error instanceof Error ? error.message : String(error) }, 'watchdog could not check a recording');
         }

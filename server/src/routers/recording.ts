@@ -13,6 +13,9 @@ import {
   RecordingUpdateLayoutInput,
   RecordingUpdateOutput,
 } from '@agora-backend/shared';
+import { tracked, TRPCError } from '@trpc/server';
+import { RecordingWatchInput } from '@agora-backend/shared';
+import { toTRPCError } from '../trpc/errors.js';
 import { publicProcedure, router } from '../trpc/init.js';
 
 export const recordingRouter = router({
@@ -57,4 +60,28 @@ export const recordingRouter = router({
     .input(RecordingUpdateLayoutInput)
     .output(RecordingUpdateOutput)
     .mutation(({ ctx, input }) => ctx.services.recordings().updateLayout(input)),
+
+  /**
+   * Live status of a recording: the current state, then each change, ending after a terminal
+   * state. Each event is tracked by its log id, so a reconnect with lastEventId resumes exactly.
+   */
+  watch: publicProcedure.input(RecordingWatchInput).subscription(async function* ({ ctx, input, signal }) {
+    const connection = ctx.connection;
+    if (connection.subscriptions >= ctx.limits.subscriptionsPerConnection) {
+      throw new TRPCError({
+        code: 'TOO_MANY_REQUESTS',
+        message: `at most ${ctx.limits.subscriptionsPerConnection} subscriptions per connection`,
+      });
+    }
+    connection.subscriptions++;
+    try {
+      const events = await ctx.services.watch(input.id, input.lastEventId ?? undefined, signal ?? new AbortController().signal);
+      for await (const event of events) yield tracked(String(event.eventId), event.event);
+    } catch (error) {
+      // Errors thrown while streaming bypass the procedure middleware: map them here.
+      throw toTRPCError(error) ?? error;
+    } finally {
+      connection.subscriptions--;
+    }
+  }),
 });

@@ -67,6 +67,18 @@ function isUniqueViolation(error: unknown): boolean {
   return code === '23505' || code.startsWith('SQLITE_CONSTRAINT') || /UNIQUE constraint failed/.test(message);
 }
 
+function toEvent(row: Selectable<Database['recording_events']>): RecordingEvent {
+  return {
+    id: Number(row.id),
+    recordingId: row.recording_id,
+    at: Number(row.at),
+    state: RecordingState.parse(row.state),
+    agoraStatus: row.agora_status,
+    files: parseFiles(row.files),
+    source: EventSource.parse(row.source),
+  };
+}
+
 const encodeCursor = (record: RecordingRecord) => Buffer.from(`${record.createdAt}:${record.id}`).toString('base64url');
 function decodeCursor(cursor: string): { createdAt: number; id: string } | undefined {
   const match = /^(\d+):(.+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -149,6 +161,22 @@ export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<v
       return row && fromRow(row);
     },
 
+    async findBySid(sid) {
+      const row = await db.selectFrom('recordings').selectAll().where('sid', '=', sid).executeTakeFirst();
+      return row && fromRow(row);
+    },
+
+    async latestEvent(recordingId) {
+      const row = await db
+        .selectFrom('recording_events')
+        .selectAll()
+        .where('recording_id', '=', recordingId)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row && toEvent(row);
+    },
+
     async list({ channel, state, cursor, limit }) {
       let query = db.selectFrom('recordings').selectAll();
       if (channel !== undefined) query = query.where('channel', '=', channel);
@@ -199,17 +227,7 @@ export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<v
         .where('id', '>', afterId ?? 0)
         .orderBy('id')
         .execute();
-      return rows.map(
-        (row): RecordingEvent => ({
-          id: Number(row.id),
-          recordingId: row.recording_id,
-          at: Number(row.at),
-          state: RecordingState.parse(row.state),
-          agoraStatus: toNumber(row.agora_status),
-          files: parseFiles(row.files),
-          source: EventSource.parse(row.source),
-        }),
-      );
+      return rows.map(toEvent);
     },
 
     async ping() {

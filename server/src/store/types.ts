@@ -81,6 +81,9 @@ export interface RecordingStore {
   update(id: string, patch: RecordingPatch, now: number): Promise<RecordingRecord | undefined>;
   get(id: string): Promise<RecordingRecord | undefined>;
   findBySession(resourceId: string, sid: string): Promise<RecordingRecord | undefined>;
+  findBySid(sid: string): Promise<RecordingRecord | undefined>;
+  /** The newest event of a recording: its current state as watchers first see it. */
+  latestEvent(recordingId: string): Promise<RecordingEvent | undefined>;
   list(filter: ListFilter): Promise<{ items: RecordingRecord[]; nextCursor: string | null }>;
   /** Recordings in starting, recording or stopping state. */
   listActive(): Promise<RecordingRecord[]>;

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { RecordingStatusEvent } from '@agora-backend/shared';
 import type { RecordingService } from '../recording/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 
@@ -8,6 +9,9 @@ export interface Context {
   services: Services;
   /** Who is calling. Until authentication lands every caller is the local operator. */
   caller: { id: string };
+  /** Per connection (one per WebSocket, one per HTTP request). */
+  connection: { subscriptions: number };
+  limits: { subscriptionsPerConnection: number };
 }
 
 /** Long-lived services the routers call; created by createApp and shared by every request. */
@@ -15,4 +19,6 @@ export interface Services {
   tokens: TokenIssuer;
   /** The recording service; throws when Cloud Recording is not configured for this app. */
   recordings(): RecordingService;
+  /** A recording's events for one watcher; throws NOT_FOUND for an unknown recording. */
+  watch(id: string, lastEventId: string | undefined, signal: AbortSignal): Promise<AsyncIterable<{ eventId: number; event: RecordingStatusEvent }>>;
 }

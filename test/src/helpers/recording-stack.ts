@@ -53,6 +53,10 @@ export interface StackOptions {
   registryFile?: string;
   existingEmulator?: Emulator;
   storageDir?: string;
+  pollIntervalMs?: number;
+  confirmDelayMs?: number;
+  subscriptionsPerConnection?: number;
+  webhookSecret?: string;
 }
 
 /** Fast retries so fault tests finish in milliseconds; the policy itself is tested with nock. */
@@ -114,7 +118,11 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
         uidRange: { min: 4_000_000_000, max: 4_294_967_295 },
         defaultMaxDurationSeconds: options.maxDurationSeconds ?? 3_600,
         watchdogIntervalMs: options.watchdogIntervalMs ?? 3_600_000,
+        ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+        ...(options.confirmDelayMs !== undefined ? { confirmDelayMs: options.confirmDelayMs } : {}),
       },
+      ...(options.subscriptionsPerConnection !== undefined ? { subscriptionsPerConnection: options.subscriptionsPerConnection } : {}),
+      ...(options.webhookSecret !== undefined ? { webhookSecret: options.webhookSecret } : {}),
     },
     { logger, clock, agora, store },
   );

@@ -1,0 +1,1 @@
+export { createInMemoryBus, type EventBus, type EventListener } from './bus.js';

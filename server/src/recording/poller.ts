@@ -1,0 +1,75 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { RecordingRecord } from '../store/index.js';
+import { isTerminal } from './state.js';
+
+export interface PollerOptions {
+  /** Queries Agora once and stores the outcome (the service's reconcile). */
+  reconcile(record: RecordingRecord): Promise<RecordingRecord>;
+  /** Reads the latest record (another path may have stopped it). */
+  load(id: string): Promise<RecordingRecord | undefined>;
+  clock: Clock;
+  logger: Logger;
+  intervalMs: number;
+  /** Agora: confirm a start with a query about 5 s after the sid (reference §3.2). */
+  confirmDelayMs: number;
+}
+
+/**
+ * Exactly one upstream poller per active recording in this process, shared by every watcher and
+ * the watchdog. It lives as long as the recording is active, not as long as someone watches.
+ */
+export function createPollers(options: PollerOptions) {
+  const { clock, logger } = options;
+  const running = new Map<string, { wake: () => void; done: Promise<void> }>();
+  const stopAll = new AbortController();
+  const stopped = () => stopAll.signal.aborted;
+
+  async function run(id: string, firstDelayMs: number, wakeSignal: { wake: () => void }) {
+    let delay = firstDelayMs;
+    while (!stopped()) {
+      const interrupt = new AbortController();
+      wakeSignal.wake = () => interrupt.abort();
+      const onStop = () => interrupt.abort();
+      stopAll.signal.addEventListener('abort', onStop, { once: true });
+      if (delay > 0) await clock.sleep(delay, interrupt.signal).catch(() => undefined);
+      stopAll.signal.removeEventListener('abort', onStop);
+      if (stopped()) return;
+      const record = await options.load(id);
+      if (!record || isTerminal(record.state)) return;
+      try {
+        const after = await options.reconcile(record);
+        if (isTerminal(after.state)) return;
+      } catch (error) {
+        logger.warn({ recordingId: id, err: error instanceof Error ? error.message : String(error) }, 'poll failed; trying again next interval');
+      }
+      delay = options.intervalMs;
+    }
+  }
+
+  return {
+    /**
+     * Starts the recording's poller unless one runs. `immediate` (adoption after a restart)
+     * queries now; otherwise the first query confirms the start after confirmDelayMs.
+     */
+    ensure(record: RecordingRecord, mode: 'confirm' | 'immediate' = 'confirm') {
+      if (running.has(record.id) || isTerminal(record.state) || !record.sid || stopAll.signal.aborted) return;
+      const firstDelay = mode === 'immediate' ? 0 : options.confirmDelayMs;
+      const handle = { wake: (): void => undefined, done: Promise.resolve() };
+      handle.done = run(record.id, firstDelay, handle).finally(() => running.delete(record.id));
+      running.set(record.id, handle);
+    },
+    /** Polls now instead of at the next interval (a webhook said something changed). */
+    kick(id: string) {
+      running.get(id)?.wake();
+    },
+    count: () => running.size,
+    has: (id: string) => running.has(id),
+    async close() {
+      stopAll.abort();
+      await Promise.all([...running.values()].map((handle) => handle.done));
+    },
+  };
+}
+
+export type Pollers = ReturnType<typeof createPollers>;

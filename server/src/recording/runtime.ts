@@ -1,0 +1,133 @@
+import { AppErrorCode, type RecordingStatusEvent } from '@agora-backend/shared';
+import type { AgoraClient, StorageConfig } from '../agora/index.js';
+import type { Clock } from '../clock.js';
+import { createInMemoryBus, type EventBus } from '../events/index.js';
+import type { Logger } from '../logger.js';
+import type { RecordingEvent, RecordingStore } from '../store/index.js';
+import type { TokenIssuer } from '../tokens/index.js';
+import { AppError } from '../trpc/errors.js';
+import type { WebhookChange } from '../webhooks/agora.js';
+import { createPollers } from './poller.js';
+import { createRecordingService } from './service.js';
+import { watchRecordingEvents } from './watch.js';
+import { createWatchdog } from './watchdog.js';
+
+export interface RecordingSettings {
+  storage: StorageConfig;
+  uidRange: { min: number; max: number };
+  defaultMaxDurationSeconds: number;
+  watchdogIntervalMs: number;
+  /** POLL_INTERVAL_SECONDS: how often each active recording is queried (default 30 s). */
+  pollIntervalMs?: number;
+  /** How long after the sid the poller confirms the start (Agora: about 5 s). */
+  confirmDelayMs?: number;
+}
+
+export interface RecordingRuntimeDeps {
+  store: RecordingStore;
+  agora: AgoraClient;
+  tokens: TokenIssuer;
+  clock: Clock;
+  logger: Logger;
+  bus?: EventBus;
+}
+
+function toStatusEvent(event: RecordingEvent): RecordingStatusEvent {
+  return {
+    id: event.recordingId,
+    state: event.state,
+    agoraStatus: event.agoraStatus,
+    files: event.files.map((file) => ({
+      fileName: file.fileName,
+      ...(file.trackType ? { trackType: file.trackType } : {}),
+      ...(file.uid !== undefined ? { uid: file.uid } : {}),
+      ...(file.mixedAllUser !== undefined ? { mixedAllUser: file.mixedAllUser } : {}),
+      ...(file.isPlayable !== undefined ? { isPlayable: file.isPlayable } : {}),
+      ...(file.sliceStartTime !== undefined ? { sliceStartTime: new Date(file.sliceStartTime) } : {}),
+    })),
+    at: new Date(event.at),
+    source: event.source,
+  };
+}
+
+/**
+ * Everything Cloud Recording needs at run time, wired together: the service, one poller per
+ * active recording, the watchdog, and the event bus watchers listen on.
+ */
+export function createRecordingRuntime(settings: RecordingSettings, deps: RecordingRuntimeDeps) {
+  const { store, clock, logger } = deps;
+  const bus = deps.bus ?? createInMemoryBus();
+  const shutdown = new AbortController();
+  const service = createRecordingService({
+    store,
+    agora: deps.agora,
+    tokens: deps.tokens,
+    clock,
+    logger,
+    storage: settings.storage,
+    uidRange: settings.uidRange,
+    defaultMaxDurationSeconds: settings.defaultMaxDurationSeconds,
+    bus,
+    onStarted: (record) => pollers.ensure(record, 'confirm'),
+    // Wakes the poller, which finds the recording ended and exits.
+    onEnded: (record) => pollers.kick(record.id),
+  });
+  const pollers = createPollers({
+    reconcile: (record) => service.reconcile(record),
+    load: (id) => store.get(id),
+    clock,
+    logger,
+    intervalMs: settings.pollIntervalMs ?? 30_000,
+    confirmDelayMs: settings.confirmDelayMs ?? 5_000,
+  });
+  const watchdog = createWatchdog({
+    service,
+    store,
+    clock,
+    logger,
+    intervalMs: settings.watchdogIntervalMs,
+    track: (record) => pollers.ensure(record, 'immediate'),
+  });
+
+  return {
+    service,
+    pollers,
+    bus,
+    /** Starts the watchdog; its first sweep adopts every recording the registry believes active. */
+    start: () => watchdog.start(),
+    sweep: () => watchdog.sweep(),
+    async watch(id: string, lastEventId: string | undefined, signal: AbortSignal) {
+      const record = await store.get(id);
+      if (!record) throw new AppError(AppErrorCode.RECORDING_NOT_FOUND, 'No such recording');
+      const events = watchRecordingEvents({
+        store,
+        bus,
+        recordingId: id,
+        afterId: lastEventId === undefined ? undefined : Number(lastEventId),
+        signal: AbortSignal.any([signal, shutdown.signal]),
+      });
+      return (async function* () {
+        for await (const event of events) yield { eventId: event.id, event: toStatusEvent(event) };
+      })();
+    },
+    /** Applies what an Agora webhook said; "poll now" wakes the recording's poller. */
+    async applyWebhook(sid: string, change: WebhookChange) {
+      if (change.pollNow) {
+        const record = await store.findBySid(sid);
+        if (record) pollers.kick(record.id);
+        return;
+      }
+      await service.applyWebhook(sid, change);
+    },
+    /** Ends every watch stream (at shutdown, so SSE and WebSocket streams let connections close). */
+    endWatches: () => shutdown.abort(),
+    /** Ends every watch stream, then stops the watchdog and pollers. */
+    async close() {
+      shutdown.abort();
+      await watchdog.close();
+      await pollers.close();
+    },
+  };
+}
+
+export type RecordingRuntime = ReturnType<typeof createRecordingRuntime>;
