@@ -1,0 +1,128 @@
+/**
+ * recording.watch fan-out: N watchers over M recordings against the server in its own process.
+ * Prints upstream query calls per poll interval (ours vs. the tutorial's every-viewer-polls
+ * baseline), server RSS per 1,000 watchers (against its idle RSS measured in the same run), and
+ * delivery latency from Agora's answer to the watcher, p50/p99.
+ *
+ *   pnpm bench:fanout            (BENCH_WATCHERS=1000 BENCH_RECORDINGS=10 BENCH_POLL_MS=2000)
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createTRPCClient, createWSClient, httpSubscriptionLink, wsLink, type TRPCClient } from '@trpc/client';
+import { EventSource } from 'eventsource';
+import superjson from 'superjson';
+import WebSocket from 'ws';
+import type { AppRouter } from '../server/src/index.js';
+
+const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 1_000);
+const RECORDINGS = Number(process.env.BENCH_RECORDINGS ?? 10);
+const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 2_000);
+const INTERVALS = Number(process.env.BENCH_INTERVALS ?? 4);
+const SSE_SHARE = 0.2;
+
+const rssOf = (pid: number) => {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+
+const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fanout-server.ts', import.meta.url).pathname], {
+  env: { ...process.env, BENCH_POLL_MS: String(POLL_MS) },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const first = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+const { url, wsUrl, emulatorUrl, pid } = JSON.parse(first) as { url: string; wsUrl: string; emulatorUrl: string; pid: number };
+const control = (path: string, body?: unknown) =>
+  fetch(`${emulatorUrl}/_emulator${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) }).then(
+    (response) => response.json() as Promise<unknown>,
+  );
+
+const http = createTRPCClient<AppRouter>({ links: [httpSubscriptionLink({ url, transformer: superjson, EventSource })] });
+const { httpBatchLink } = await import('@trpc/client');
+const api = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url, transformer: superjson })] });
+
+const recordings: string[] = [];
+const sidOf = new Map<string, string>();
+for (let i = 0; i < RECORDINGS; i++) {
+  await control(`/channels/bench${i}/publishers`, { uid: 1 });
+  const started = await api.recording.start.mutate({ channel: `bench${i}`, mode: 'individual' });
+  recordings.push(started.id);
+  sidOf.set(started.id, started.sid);
+}
+await sleep(POLL_MS + 500);
+global.gc?.();
+await sleep(500);
+const idleRss = rssOf(pid);
+
+// Watchers: 80% over WebSocket (50 per connection), 20% over SSE.
+const connections: { client: TRPCClient<AppRouter>; close: () => Promise<void> }[] = [];
+const received: { recording: string; at: number; files: number }[] = [];
+let opened = 0;
+for (let i = 0; i < WATCHERS; i++) {
+  const recording = recordings[i % RECORDINGS]!;
+  let client: TRPCClient<AppRouter>;
+  if (i < WATCHERS * SSE_SHARE) client = http;
+  else {
+    if (connections.length === 0 || opened % 50 === 0) {
+      const wsClient = createWSClient({ url: wsUrl, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
+      connections.push({ client: createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] }), close: () => wsClient.close() });
+    }
+    client = connections.at(-1)!.client;
+    opened++;
+  }
+  client.recording.watch.subscribe({ id: recording }, { onData: (event) => received.push({ recording, at: Date.now(), files: event.data.files.length }) });
+}
+for (let waited = 0; received.length < WATCHERS; waited += 50) {
+  if (waited > 30_000) throw new Error(`only ${received.length} of ${WATCHERS} watchers got their first event`);
+  await sleep(50);
+}
+await sleep(500);
+const watchedRss = rssOf(pid);
+
+// Each interval a new publisher joins every channel, so each poll brings a change to deliver.
+await fetch(`${emulatorUrl}/_emulator/requests`, { method: 'DELETE' });
+const startedAt = Date.now();
+received.length = 0;
+for (let interval = 0; interval < INTERVALS; interval++) {
+  for (let i = 0; i < RECORDINGS; i++) await control(`/channels/bench${i}/publishers`, { uid: interval + 2 });
+  await sleep(POLL_MS);
+}
+await sleep(300);
+const elapsed = Date.now() - startedAt;
+const log = (await control('/requests')) as { requests: { at: number; endpoint: string; path: string }[] };
+const queries = log.requests.filter((entry) => entry.endpoint === 'query');
+
+// Latency: each delivery against the latest query answer for its recording before it.
+const latencies: number[] = [];
+for (const delivery of received) {
+  const sid = sidOf.get(delivery.recording)!;
+  const answer = queries.filter((query) => query.path.includes(`/sid/${sid}/`) && query.at <= delivery.at).at(-1);
+  if (answer) latencies.push(delivery.at - answer.at);
+}
+
+const intervals = elapsed / POLL_MS;
+const perInterval = queries.length / intervals;
+const rows = [
+  ['watchers / recordings', `${WATCHERS} / ${RECORDINGS}`],
+  ['upstream queries per interval (ours)', perInterval.toFixed(1)],
+  ['upstream queries per interval (every watcher polls, tutorial)', String(WATCHERS)],
+  ['ratio ours / tutorial', (perInterval / WATCHERS).toFixed(4)],
+  ['server RSS idle', `${(idleRss / 2 ** 20).toFixed(1)} MiB`],
+  ['server RSS with watchers', `${(watchedRss / 2 ** 20).toFixed(1)} MiB`],
+  ['server RSS per 1,000 watchers', `${(((watchedRss - idleRss) / WATCHERS) * 1000 / 2 ** 20).toFixed(1)} MiB`],
+  ['deliveries measured', String(latencies.length)],
+  ['delivery latency p50 (Agora answer → watcher)', `${percentile(latencies, 50).toFixed(1)} ms`],
+  ['delivery latency p99', `${percentile(latencies, 99).toFixed(1)} ms`],
+];
+console.log(`\nrecording.watch fan-out (${new Date().toISOString().slice(0, 10)}, poll interval ${POLL_MS} ms)`);
+for (const [name, value] of rows) console.log(`  ${name!.padEnd(64)} ${value}`);
+
+for (const connection of connections) await connection.close();
+child.kill('SIGTERM');
+await new Promise((resolve) => child.once('exit', resolve));
+process.exit(0);
