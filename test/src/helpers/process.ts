@@ -81,3 +81,18 @@ export function runEntryPoint(entry: string, env: Record<string, string>): Runni
     },
   };
 }
+
+/** Runs the CLI to completion with the given arguments; resolves with its exit code and output. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, resolve(REPO_ROOT, 'client/src/cli.ts'), ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('exit', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,76 @@
+import type { TRPCClient } from '@trpc/client';
+import { TRPCClientError } from '@trpc/client';
+import type { AppRouter } from '@agora-backend/server';
+import type { RecordingStatusEvent } from '@agora-backend/shared';
+
+export interface WatchHandlers {
+  onEvent(event: RecordingStatusEvent, eventId: string): void;
+  /** The recording reached stopped or failed; the watch is over. */
+  onEnd?(last: RecordingStatusEvent | undefined): void;
+  /** An error the watch cannot recover from (unknown recording, no access). */
+  onError?(error: unknown): void;
+  /** Delay before re-subscribing after a dropped stream; default 1 s, doubling to 30 s. */
+  retryDelayMs?: (attempt: number) => number;
+}
+
+export interface WatchHandle {
+  stop(): void;
+}
+
+const FINAL_CODES = new Set(['NOT_FOUND', 'UNAUTHORIZED', 'FORBIDDEN', 'BAD_REQUEST', 'TOO_MANY_REQUESTS']);
+
+/**
+ * Follows a recording until it ends: resubscribes after a dropped stream with the last event id,
+ * so nothing is missed or repeated, and stops by itself at a terminal state.
+ */
+export function watchRecording(client: TRPCClient<AppRouter>, id: string, handlers: WatchHandlers): WatchHandle {
+  let lastEventId: string | undefined;
+  let last: RecordingStatusEvent | undefined;
+  let stopped = false;
+  let attempt = 0;
+  let current: { unsubscribe(): void } | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const delay = handlers.retryDelayMs ?? ((n: number) => Math.min(30_000, 1_000 * 2 ** n));
+
+  const subscribe = () => {
+    if (stopped) return;
+    current = client.recording.watch.subscribe(
+      { id, ...(lastEventId ? { lastEventId } : {}) },
+      {
+        onData: ({ id: eventId, data }) => {
+          attempt = 0;
+          lastEventId = eventId;
+          last = data;
+          handlers.onEvent(data, eventId);
+        },
+        onComplete: () => {
+          if (stopped) return;
+          if (last && (last.state === 'stopped' || last.state === 'failed')) {
+            stopped = true;
+            handlers.onEnd?.(last);
+          } else {
+            timer = setTimeout(subscribe, delay(attempt++));
+          }
+        },
+        onError: (error) => {
+          if (stopped) return;
+          const code = error instanceof TRPCClientError ? (error.data as { code?: string } | undefined)?.code : undefined;
+          if (code && FINAL_CODES.has(code)) {
+            stopped = true;
+            handlers.onError?.(error);
+            return;
+          }
+          timer = setTimeout(subscribe, delay(attempt++));
+        },
+      },
+    );
+  };
+  subscribe();
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      current?.unsubscribe();
+    },
+  };
+}
