@@ -14,6 +14,7 @@ import { AppErrorCode } from '@agora-backend/shared';
 import { createRecordingRuntime, type RecordingRuntime, type RecordingSettings } from './recording/index.js';
 import type { RecordingStore } from './store/index.js';
 import { AppError } from './trpc/errors.js';
+import { AuthenticationError, createNoAuth, createTokenBuckets, type Authenticator } from './auth/index.js';
 import { createWebhookHandler, WEBHOOK_PATH } from './webhooks/agora.js';
 
 /** Where tRPC is served, over HTTP and WebSocket alike. */
@@ -35,6 +36,12 @@ export interface AppConfig {
   subscriptionsPerConnection?: number;
   /** AGORA_WEBHOOK_SECRET: enables POST /webhooks/agora. */
   webhookSecret?: string;
+  /** Browser origins allowed to call (CORS_ORIGINS); none by default. */
+  corsOrigins?: string[];
+  /** Concurrent WebSocket connections per client address (default 50). */
+  wsConnectionsPerIp?: number;
+  /** Per-caller limits (per IP: × ipMultiplier). */
+  rateLimits?: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number };
 }
 
 /** A dependency /readyz asks before saying the instance can take traffic. */
@@ -49,6 +56,8 @@ export interface AppDeps {
   agora?: AgoraClient;
   /** The recording registry. */
   store?: RecordingStore;
+  /** Who may call; default: everyone is the local operator (AUTH_MODE=none). */
+  authenticator?: Authenticator;
   clock?: Clock;
   readinessChecks?: ReadinessCheck[];
   /** Resources the app owns and closes last (stores, pollers, the embedded emulator). */
@@ -71,6 +80,7 @@ export interface App {
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_RATE_LIMITS = { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 };
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
@@ -98,14 +108,59 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   const services: Services = {
     tokens,
     recordings: () => requireRecording().service,
-    watch: (id, lastEventId, signal) => requireRecording().watch(id, lastEventId, signal),
+    watch: (id, lastEventId, signal, viewer) => requireRecording().watch(id, lastEventId, signal, viewer),
   };
   const webhook =
     config.webhookSecret && recording
       ? createWebhookHandler({ secret: config.webhookSecret, logger, apply: (sid, change) => recording.applyWebhook(sid, change) })
       : undefined;
   const limits = { subscriptionsPerConnection: config.subscriptionsPerConnection ?? 100 };
-  const createContext = (): Context => ({ logger, services, caller: { id: 'local' }, connection: { subscriptions: 0 }, limits });
+  const authenticator = deps.authenticator ?? createNoAuth();
+  const rate = config.rateLimits ?? DEFAULT_RATE_LIMITS;
+  const buckets = (perMinute: number) => createTokenBuckets({ perMinute, clock });
+  const rateLimits = {
+    tokens: { perCaller: buckets(rate.tokensPerMinute), perIp: buckets(rate.tokensPerMinute * rate.ipMultiplier) },
+    starts: { perCaller: buckets(rate.startsPerMinute), perIp: buckets(rate.startsPerMinute * rate.ipMultiplier) },
+  };
+  /**
+   * One identity whatever the transport: the Authorization header (HTTP, SSE from Node), or the
+   * connection parameters (WebSocket, SSE from a browser's EventSource, which cannot send headers).
+   */
+  const createContext = async (options: {
+    req: IncomingMessage;
+    info?: { connectionParams?: Record<string, string | undefined> | null | undefined };
+  }): Promise<Context> => {
+    const header = options.req.headers.authorization ?? options.info?.connectionParams?.authorization;
+    const credential = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() : undefined;
+    let auth: Context['auth'];
+    try {
+      auth = { caller: await authenticator.authenticate(credential) };
+    } catch (error) {
+      auth = { error: error instanceof AuthenticationError ? error.message : 'authentication failed' };
+      if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
+    }
+    return { logger, services, auth, ip: options.req.socket.remoteAddress ?? 'unknown', connection: { subscriptions: 0 }, limits, rateLimits };
+  };
+  const corsOrigins = new Set(config.corsOrigins ?? []);
+  /** CORS for allowed origins only; others get no CORS headers, so browsers refuse them. */
+  const applyCors = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const origin = req.headers.origin;
+    if (origin && (corsOrigins.has(origin) || corsOrigins.has('*'))) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('vary', 'origin');
+      res.setHeader('access-control-allow-headers', 'authorization, content-type, trpc-accept, last-event-id');
+      res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+      res.setHeader('access-control-max-age', '600');
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204);
+      res.end();
+      return true;
+    }
+    return false;
+  };
+  const wsPerIp = new Map<string, number>();
+  const wsLimitPerIp = config.wsConnectionsPerIp ?? 50;
   let draining = false;
   let baseUrl: string | undefined;
 
@@ -139,6 +194,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
       return;
     }
     if (pathname === TRPC_PATH || pathname.startsWith(`${TRPC_PATH}/`)) {
+      if (applyCors(req, res)) return;
       if (draining) res.setHeader('connection', 'close');
       trpcHandler(req, res);
       return;
@@ -173,7 +229,21 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
       socket.end(`HTTP/1.1 ${draining ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\n\r\n`);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    const open = wsPerIp.get(ip) ?? 0;
+    if (open >= wsLimitPerIp) {
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      wsPerIp.set(ip, open + 1);
+      ws.once('close', () => {
+        const left = (wsPerIp.get(ip) ?? 1) - 1;
+        if (left <= 0) wsPerIp.delete(ip);
+        else wsPerIp.set(ip, left);
+      });
+      wss.emit('connection', ws, req);
+    });
   });
 
   const requireListening = (): string => {

@@ -27,6 +27,11 @@ describe('parseConfig', () => {
         recording: { uidMin: 4_000_000_000, uidMax: 4_294_967_295, defaultMaxDurationSeconds: 10_800, watchdogIntervalSeconds: 60, pollIntervalSeconds: 30 },
         subscriptionsPerConnection: 100,
         webhookSecret: undefined,
+        auth: { mode: 'none' },
+        corsOrigins: [],
+        wsConnectionsPerIp: 50,
+        rateLimits: { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 },
+        bodyLimitBytes: 1_048_576,
       },
     });
   });
@@ -35,6 +40,8 @@ describe('parseConfig', () => {
     const result = parseConfig({
       PORT: '8080',
       HOST: '0.0.0.0',
+      AUTH_MODE: 'jwt',
+      JWT_SECRET: 'x'.repeat(32),
       AGORA_APP_ID: APP_ID,
       AGORA_APP_CERTIFICATE: CERT,
       AGORA_CUSTOMER_ID: 'customer',
@@ -134,6 +141,33 @@ describe('parseConfig', () => {
     expect(!result.ok && result.errors).toEqual([
       'AGORA_APP_ID: set twice with different values (also as APP_ID); keep one',
     ]);
+  });
+});
+
+describe('authentication settings', () => {
+  it("refuses AUTH_MODE=none on an address others can reach", () => {
+    const result = parseConfig({ HOST: '0.0.0.0' });
+    expect(!result.ok && result.errors).toEqual([
+      "AUTH_MODE: 'none' lets anyone mint tokens and start paid recordings, so it is only allowed when HOST is a loopback address; set AUTH_MODE=apikey or jwt",
+    ]);
+    expect(parseConfig({ HOST: '::1' }).ok).toBe(true);
+  });
+
+  it('reads API_KEYS as JSON and names what is wrong with it', () => {
+    const hash = `sha256:${'a'.repeat(64)}`;
+    const good = parseConfig({ AUTH_MODE: 'apikey', API_KEYS: JSON.stringify([{ id: 'web', hash, scopes: ['token'] }]) });
+    expect(good.ok && good.config.auth).toEqual({ mode: 'apikey', keys: [{ id: 'web', hash, scopes: ['token'], channels: ['*'] }] });
+    expect(!parseConfig({ AUTH_MODE: 'apikey' }).ok).toBe(true);
+    const bad = parseConfig({ AUTH_MODE: 'apikey', API_KEYS: '[{"id":"web","hash":"md5:x","scopes":[]}]' });
+    expect(!bad.ok && bad.errors.join('\n')).toMatch(/API_KEYS\.0\.hash: must be sha256/);
+    const notJson = parseConfig({ AUTH_MODE: 'apikey', API_KEYS: 'web:abc' });
+    expect(!notJson.ok && notJson.errors).toContain('API_KEYS: must be a JSON list of keys (see README: Authentication)');
+  });
+
+  it('needs a key source for jwt', () => {
+    expect(!parseConfig({ AUTH_MODE: 'jwt' }).ok).toBe(true);
+    const short = parseConfig({ AUTH_MODE: 'jwt', JWT_SECRET: 'short' });
+    expect(!short.ok && short.errors).toContain('JWT_SECRET: must be at least 32 characters');
   });
 });
 

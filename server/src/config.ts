@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MAX_RECORDING_SECONDS } from '@agora-backend/shared';
+import { ApiKeyList, type ApiKeyEntry } from './auth/authenticator.js';
 import { LOG_LEVELS } from './logger.js';
 
 /**
@@ -71,6 +72,36 @@ const EnvSchema = z
     POLL_INTERVAL_SECONDS: wholeNumber(1, 3600).default(30),
     SUBSCRIPTIONS_PER_CONNECTION: wholeNumber(1, 10_000).default(100),
     AGORA_WEBHOOK_SECRET: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
+    AUTH_MODE: z.enum(['none', 'apikey', 'jwt'], { error: "must be 'none', 'apikey' or 'jwt'" }).default('none'),
+    API_KEYS: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON list of keys (see README: Authentication)' });
+          return z.NEVER;
+        }
+      })
+      .pipe(ApiKeyList)
+      .optional(),
+    JWT_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+    JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    JWT_AUDIENCE: z.string().min(1).optional(),
+    JWT_ISSUER: z.string().min(1).optional(),
+    JWT_CLOCK_SKEW_SECONDS: wholeNumber(0, 600).default(30),
+    JWT_SUBJECT_CLAIM: z.string().min(1).default('sub'),
+    JWT_CHANNELS_CLAIM: z.string().min(1).default('channels'),
+    JWT_SCOPE_CLAIM: z.string().min(1).default('scope'),
+    CORS_ORIGINS: z
+      .string()
+      .transform((text) => text.split(',').map((origin) => origin.trim()).filter(Boolean))
+      .pipe(z.array(z.union([z.literal('*'), z.url({ error: 'entries must be origins like https://app.example.com' })])))
+      .optional(),
+    WS_CONNECTIONS_PER_IP: wholeNumber(1, 100_000).default(50),
+    RATE_LIMIT_TOKENS_PER_MINUTE: wholeNumber(1, 1_000_000).default(60),
+    RATE_LIMIT_STARTS_PER_MINUTE: wholeNumber(1, 1_000_000).default(10),
+    BODY_LIMIT_BYTES: wholeNumber(1_024, 100 * 1024 * 1024).default(1024 * 1024),
   });
 
 /** Configuration as read from the environment, before development credentials are filled in. */
@@ -108,6 +139,27 @@ export interface EnvConfig {
   subscriptionsPerConnection: number;
   /** Enables POST /webhooks/agora. */
   webhookSecret: string | undefined;
+  auth:
+    | { mode: 'none' }
+    | { mode: 'apikey'; keys: ApiKeyEntry[] }
+    | {
+        mode: 'jwt';
+        secret: string | undefined;
+        jwksUrl: string | undefined;
+        audience: string | undefined;
+        issuer: string | undefined;
+        clockSkewSeconds: number;
+        claims: { subject: string; channels: string; scope: string };
+      };
+  corsOrigins: string[];
+  wsConnectionsPerIp: number;
+  rateLimits: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number };
+  bodyLimitBytes: number;
+}
+
+/** Addresses only this machine can reach: where AUTH_MODE=none is allowed. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 export interface StorageSettings {
@@ -147,6 +199,16 @@ function checkCombinations(env: Record<string, string>): string[] {
   }
   if (env.RECORDER_UID_MIN !== undefined && env.RECORDER_UID_MAX !== undefined && Number(env.RECORDER_UID_MIN) > Number(env.RECORDER_UID_MAX)) {
     errors.push('RECORDER_UID_MAX: must not be below RECORDER_UID_MIN');
+  }
+  const mode = env.AUTH_MODE ?? 'none';
+  if (mode === 'none' && !isLoopback(env.HOST ?? '127.0.0.1')) {
+    errors.push(
+      "AUTH_MODE: 'none' lets anyone mint tokens and start paid recordings, so it is only allowed when HOST is a loopback address; set AUTH_MODE=apikey or jwt",
+    );
+  }
+  if (mode === 'apikey' && env.API_KEYS === undefined) errors.push('API_KEYS: is required when AUTH_MODE=apikey');
+  if (mode === 'jwt' && env.JWT_SECRET === undefined && env.JWT_JWKS_URL === undefined) {
+    errors.push('JWT_SECRET: JWT_SECRET or JWT_JWKS_URL is required when AUTH_MODE=jwt');
   }
   if (env.AGORA_CUSTOMER_ID !== undefined && env.AGORA_APP_ID === undefined) {
     errors.push('AGORA_APP_ID: is required when AGORA_CUSTOMER_ID is set (Cloud Recording runs under a real App ID)');
@@ -235,6 +297,24 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       },
       subscriptionsPerConnection: value.SUBSCRIPTIONS_PER_CONNECTION,
       webhookSecret: value.AGORA_WEBHOOK_SECRET,
+      auth:
+        value.AUTH_MODE === 'apikey'
+          ? { mode: 'apikey', keys: value.API_KEYS ?? [] }
+          : value.AUTH_MODE === 'jwt'
+            ? {
+                mode: 'jwt',
+                secret: value.JWT_SECRET,
+                jwksUrl: value.JWT_JWKS_URL,
+                audience: value.JWT_AUDIENCE,
+                issuer: value.JWT_ISSUER,
+                clockSkewSeconds: value.JWT_CLOCK_SKEW_SECONDS,
+                claims: { subject: value.JWT_SUBJECT_CLAIM, channels: value.JWT_CHANNELS_CLAIM, scope: value.JWT_SCOPE_CLAIM },
+              }
+            : { mode: 'none' },
+      corsOrigins: value.CORS_ORIGINS ?? [],
+      wsConnectionsPerIp: value.WS_CONNECTIONS_PER_IP,
+      rateLimits: { tokensPerMinute: value.RATE_LIMIT_TOKENS_PER_MINUTE, startsPerMinute: value.RATE_LIMIT_STARTS_PER_MINUTE, ipMultiplier: 5 },
+      bodyLimitBytes: value.BODY_LIMIT_BYTES,
     },
   };
 }

@@ -10,3 +10,4 @@ export type { StartParams } from './agora/index.js';
 export { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
 export { createSqliteStore, type RecordingStore } from './store/index.js';
 export { drive, recordSleeps } from './testing/drive.js';
+export * from './auth/index.js';

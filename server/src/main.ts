@@ -7,9 +7,23 @@ import { parseConfig } from './config.js';
 import { resolveCredentials } from './credentials.js';
 import { systemClock } from './clock.js';
 import { createLogger } from './logger.js';
+import { createApiKeyAuth, createJwtAuth, createNoAuth, type Authenticator } from './auth/index.js';
+import type { Clock } from './clock.js';
+import type { EnvConfig } from './config.js';
 import { createSqliteStore } from './store/index.js';
 import { createUpstream, storageFor } from './upstream.js';
 import { join } from 'node:path';
+
+function createAuthenticator(config: EnvConfig, clock: Clock): Authenticator {
+  switch (config.auth.mode) {
+    case 'apikey':
+      return createApiKeyAuth(config.auth.keys);
+    case 'jwt':
+      return createJwtAuth({ ...config.auth, clock });
+    case 'none':
+      return createNoAuth();
+  }
+}
 
 async function main(): Promise<void> {
   const parsed = parseConfig(process.env);
@@ -63,12 +77,16 @@ async function main(): Promise<void> {
         pollIntervalMs: config.recording.pollIntervalSeconds * 1000,
       },
       subscriptionsPerConnection: config.subscriptionsPerConnection,
+      corsOrigins: config.corsOrigins,
+      wsConnectionsPerIp: config.wsConnectionsPerIp,
+      rateLimits: config.rateLimits,
+      maxBodyBytes: config.bodyLimitBytes,
       ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
     },
-    { logger, agora: upstream.agora, store, closeables: [upstream] },
+    { logger, agora: upstream.agora, store, authenticator: createAuthenticator(config, systemClock), closeables: [upstream] },
   );
   const { url, wsUrl } = await app.listen();
-  logger.info({ url, wsUrl, appId: credentials.appId }, `Listening on ${url}`);
+  logger.info({ url, wsUrl, appId: credentials.appId, auth: config.auth.mode }, `Listening on ${url}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -19,6 +19,12 @@ export const AppErrorCode = {
   RECORDING_MODE_MISMATCH: 'RECORDING_MODE_MISMATCH',
   /** The recording has ended; it cannot be changed any more. */
   RECORDING_ENDED: 'RECORDING_ENDED',
+  /** No credentials, or credentials that do not check out. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The caller lacks the scope or the channel. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** Too many calls; `error.data.retryAfterSeconds` says when to try again. */
+  RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type AppErrorCode = (typeof AppErrorCode)[keyof typeof AppErrorCode];

@@ -71,4 +71,10 @@ describe('the real entry point (pnpm start)', () => {
     expect(stderr).not.toContain(secret);
     expect(server.stdout.join('')).not.toContain('Listening');
   });
+
+  it('refuses AUTH_MODE=none on 0.0.0.0 and says why', async () => {
+    const server = runEntryPoint(MAIN, { HOST: '0.0.0.0', PORT: '0' });
+    expect(await server.exited).toBe(1);
+    expect(server.stderr.join('')).toContain("AUTH_MODE: 'none' lets anyone mint tokens and start paid recordings");
+  });
 });

@@ -1,14 +1,13 @@
-import { AppErrorCode, type RecordingStatusEvent } from '@agora-backend/shared';
+import type { RecordingStatusEvent } from '@agora-backend/shared';
 import type { AgoraClient, StorageConfig } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import { createInMemoryBus, type EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
 import type { RecordingEvent, RecordingStore } from '../store/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
-import { AppError } from '../trpc/errors.js';
 import type { WebhookChange } from '../webhooks/agora.js';
 import { createPollers } from './poller.js';
-import { createRecordingService } from './service.js';
+import { createRecordingService, type Viewer } from './service.js';
 import { watchRecordingEvents } from './watch.js';
 import { createWatchdog } from './watchdog.js';
 
@@ -96,9 +95,8 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     /** Starts the watchdog; its first sweep adopts every recording the registry believes active. */
     start: () => watchdog.start(),
     sweep: () => watchdog.sweep(),
-    async watch(id: string, lastEventId: string | undefined, signal: AbortSignal) {
-      const record = await store.get(id);
-      if (!record) throw new AppError(AppErrorCode.RECORDING_NOT_FOUND, 'No such recording');
+    async watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer) {
+      await service.visible(id, viewer);
       const events = watchRecordingEvents({
         store,
         bus,

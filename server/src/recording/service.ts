@@ -92,6 +92,12 @@ function describeError(error: unknown): StoredError {
 
 const notFound = () => new AppError(AppErrorCode.RECORDING_NOT_FOUND, 'No such recording');
 
+/** Who is asking: only a recording's owner, or an admin, sees it. Others get NOT_FOUND. */
+export interface Viewer {
+  id: string;
+  admin: boolean;
+}
+
 /**
  * Recording orchestration (DESIGN §3): uid allocation, acquire → start with the intent recorded
  * first, idempotent stop, and reconciliation for the watchdog.
@@ -115,9 +121,10 @@ export function createRecordingService(options: RecordingServiceOptions) {
     return updated;
   }
 
-  async function find(input: { id: string } | { resourceId: string; sid: string }): Promise<RecordingRecord> {
+  async function find(input: { id: string } | { resourceId: string; sid: string }, viewer: Viewer): Promise<RecordingRecord> {
     const record = 'id' in input ? await store.get(input.id) : await store.findBySession(input.resourceId, input.sid);
-    if (!record) throw notFound();
+    // Someone else's recording answers exactly as a missing one: ids reveal nothing.
+    if (!record || (!viewer.admin && record.owner !== viewer.id)) throw notFound();
     return record;
   }
 
@@ -222,8 +229,8 @@ export function createRecordingService(options: RecordingServiceOptions) {
     },
 
     /** Current status from Agora (a transient 404 keeps the stored state: Agora may be failing over). */
-    async query(input: Parsed<typeof RecordingQueryInput>): Promise<RecordingQueryOutput> {
-      let record = await find(input);
+    async query(input: Parsed<typeof RecordingQueryInput>, viewer: Viewer): Promise<RecordingQueryOutput> {
+      let record = await find(input, viewer);
       let raw: unknown = null;
       if (ACTIVE_STATES.includes(record.state) && record.sid && record.resourceId) {
         try {
@@ -243,8 +250,8 @@ export function createRecordingService(options: RecordingServiceOptions) {
     },
 
     /** Stops a recording. Idempotent: one Agora already ended reports `alreadyStopped: true`. */
-    async stop(input: Parsed<typeof RecordingStopInput>): Promise<RecordingStopOutput> {
-      const record = await find(input);
+    async stop(input: Parsed<typeof RecordingStopInput>, viewer: Viewer): Promise<RecordingStopOutput> {
+      const record = await find(input, viewer);
       if ('channel' in input && (input.channel !== record.channel || input.uid !== record.uid)) throw notFound();
       return this.stopRecord(record, 'api');
     },
@@ -279,17 +286,17 @@ export function createRecordingService(options: RecordingServiceOptions) {
       }
     },
 
-    async get(id: string): Promise<Recording> {
-      return toRecording(await find({ id }));
+    async get(id: string, viewer: Viewer): Promise<Recording> {
+      return toRecording(await find({ id }, viewer));
     },
 
-    async list(input: Parsed<typeof RecordingListInput>) {
-      const page = await store.list(input);
+    async list(input: Parsed<typeof RecordingListInput>, viewer: Viewer) {
+      const page = await store.list({ ...input, ...(viewer.admin ? {} : { owner: viewer.id }) });
       return { items: page.items.map(toRecording), nextCursor: page.nextCursor };
     },
 
-    async update(input: Parsed<typeof RecordingUpdateInput>) {
-      const record = await requireRunning(await find(input));
+    async update(input: Parsed<typeof RecordingUpdateInput>, viewer: Viewer) {
+      const record = await requireRunning(await find(input, viewer));
       const { id: _id, paused, ...lists } = input;
       const hasLists = [lists.subscribeAudioUids, lists.unsubscribeAudioUids, lists.subscribeVideoUids, lists.unsubscribeVideoUids].some(
         (list) => list !== undefined,
@@ -320,8 +327,8 @@ export function createRecordingService(options: RecordingServiceOptions) {
       return { id: record.id, updatedAt: new Date(clock.now()) };
     },
 
-    async updateLayout(input: Parsed<typeof RecordingUpdateLayoutInput>) {
-      const record = await requireRunning(await find(input));
+    async updateLayout(input: Parsed<typeof RecordingUpdateLayoutInput>, viewer: Viewer) {
+      const record = await requireRunning(await find(input, viewer));
       if (record.mode !== 'mix') throw new AppError(AppErrorCode.RECORDING_MODE_MISMATCH, 'updateLayout is only for mix recordings');
       await agora.updateLayout({ resourceId: record.resourceId!, sid: record.sid!, cname: record.channel, uid: record.uid, clientRequest: toAgoraLayout(input.layout) });
       return { id: record.id, updatedAt: new Date(clock.now()) };
@@ -344,6 +351,11 @@ export function createRecordingService(options: RecordingServiceOptions) {
         }
         throw error;
       }
+    },
+
+    /** Checks that the viewer may see the recording (for watch). */
+    async visible(id: string, viewer: Viewer): Promise<RecordingRecord> {
+      return find({ id }, viewer);
     },
 
     /**

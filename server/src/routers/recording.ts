@@ -1,6 +1,8 @@
+import { tracked, TRPCError } from '@trpc/server';
 import {
-  RecordingGetInput,
+  AppErrorCode,
   Recording,
+  RecordingGetInput,
   RecordingListInput,
   RecordingListOutput,
   RecordingQueryInput,
@@ -12,60 +14,71 @@ import {
   RecordingUpdateInput,
   RecordingUpdateLayoutInput,
   RecordingUpdateOutput,
+  RecordingWatchInput,
 } from '@agora-backend/shared';
-import { tracked, TRPCError } from '@trpc/server';
-import { RecordingWatchInput } from '@agora-backend/shared';
-import { toTRPCError } from '../trpc/errors.js';
-import { publicProcedure, router } from '../trpc/init.js';
+import { isAdmin, mayUseChannel, type Caller } from '../auth/index.js';
+import type { Viewer } from '../recording/index.js';
+import { AppError, toTRPCError } from '../trpc/errors.js';
+import { router } from '../trpc/init.js';
+import { enforceRateLimit, scopedProcedure } from '../trpc/procedures.js';
+
+const recordProcedure = scopedProcedure('record');
+const viewerOf = (caller: Caller): Viewer => ({ id: caller.id, admin: isAdmin(caller) });
 
 export const recordingRouter = router({
   /** Acquire → start a Cloud Recording; storage and the recorder token come from the server. */
-  start: publicProcedure
+  start: recordProcedure
     .input(RecordingStartInput)
     .output(RecordingStartOutput)
-    .mutation(({ ctx, input }) => ctx.services.recordings().start(input, ctx.caller.id)),
+    .mutation(({ ctx, input }) => {
+      if (!mayUseChannel(ctx.caller, input.channel)) {
+        throw new AppError(AppErrorCode.FORBIDDEN, `this credential may not record channel "${input.channel}"`);
+      }
+      enforceRateLimit(ctx.rateLimits.starts, ctx.caller, ctx.ip, 'recording starts');
+      return ctx.services.recordings().start(input, ctx.caller.id);
+    }),
 
   /** The recording's state and files, from Agora. */
-  query: publicProcedure
+  query: recordProcedure
     .input(RecordingQueryInput)
     .output(RecordingQueryOutput)
-    .query(({ ctx, input }) => ctx.services.recordings().query(input)),
+    .query(({ ctx, input }) => ctx.services.recordings().query(input, viewerOf(ctx.caller))),
 
   /** Stops a recording; stopping one that already ended is not an error. */
-  stop: publicProcedure
+  stop: recordProcedure
     .input(RecordingStopInput)
     .output(RecordingStopOutput)
-    .mutation(({ ctx, input }) => ctx.services.recordings().stop(input)),
+    .mutation(({ ctx, input }) => ctx.services.recordings().stop(input, viewerOf(ctx.caller))),
 
   /** The registry's record of one recording (no Agora call). */
-  get: publicProcedure
+  get: recordProcedure
     .input(RecordingGetInput)
     .output(Recording)
-    .query(({ ctx, input }) => ctx.services.recordings().get(input.id)),
+    .query(({ ctx, input }) => ctx.services.recordings().get(input.id, viewerOf(ctx.caller))),
 
-  /** Recordings, newest first, filtered by channel and state, one page at a time. */
-  list: publicProcedure
+  /** Recordings, newest first, filtered by channel and state, one page at a time (admins see all). */
+  list: recordProcedure
     .input(RecordingListInput)
     .output(RecordingListOutput)
-    .query(({ ctx, input }) => ctx.services.recordings().list(input)),
+    .query(({ ctx, input }) => ctx.services.recordings().list(input, viewerOf(ctx.caller))),
 
   /** Changes subscriptions (individual/mix) or pauses/resumes (web). */
-  update: publicProcedure
+  update: recordProcedure
     .input(RecordingUpdateInput)
     .output(RecordingUpdateOutput)
-    .mutation(({ ctx, input }) => ctx.services.recordings().update(input)),
+    .mutation(({ ctx, input }) => ctx.services.recordings().update(input, viewerOf(ctx.caller))),
 
   /** Replaces a mix recording's layout. */
-  updateLayout: publicProcedure
+  updateLayout: recordProcedure
     .input(RecordingUpdateLayoutInput)
     .output(RecordingUpdateOutput)
-    .mutation(({ ctx, input }) => ctx.services.recordings().updateLayout(input)),
+    .mutation(({ ctx, input }) => ctx.services.recordings().updateLayout(input, viewerOf(ctx.caller))),
 
   /**
    * Live status of a recording: the current state, then each change, ending after a terminal
    * state. Each event is tracked by its log id, so a reconnect with lastEventId resumes exactly.
    */
-  watch: publicProcedure.input(RecordingWatchInput).subscription(async function* ({ ctx, input, signal }) {
+  watch: recordProcedure.input(RecordingWatchInput).subscription(async function* ({ ctx, input, signal }) {
     const connection = ctx.connection;
     if (connection.subscriptions >= ctx.limits.subscriptionsPerConnection) {
       throw new TRPCError({
@@ -75,7 +88,7 @@ export const recordingRouter = router({
     }
     connection.subscriptions++;
     try {
-      const events = await ctx.services.watch(input.id, input.lastEventId ?? undefined, signal ?? new AbortController().signal);
+      const events = await ctx.services.watch(input.id, input.lastEventId ?? undefined, signal ?? new AbortController().signal, viewerOf(ctx.caller));
       for await (const event of events) yield tracked(String(event.eventId), event.event);
     } catch (error) {
       // Errors thrown while streaming bypass the procedure middleware: map them here.

@@ -1,10 +1,29 @@
-import { TokenGenerateInput, TokenGenerateOutput } from '@agora-backend/shared';
-import { publicProcedure, router } from '../trpc/init.js';
+import { AppErrorCode, TokenGenerateInput, TokenGenerateOutput } from '@agora-backend/shared';
+import { isAdmin, mayUseChannel } from '../auth/index.js';
+import { AppError } from '../trpc/errors.js';
+import { router } from '../trpc/init.js';
+import { enforceRateLimit, scopedProcedure } from '../trpc/procedures.js';
 
 export const tokenRouter = router({
-  /** Builds an RTC, RTM or Chat token. A mutation: tokens must not end up in URLs or caches. */
-  generate: publicProcedure
+  /**
+   * Builds an RTC, RTM or Chat token. A mutation: tokens must not end up in URLs or caches.
+   * Callers get tokens for their own uid or user id on channels they may use; admins for anyone.
+   */
+  generate: scopedProcedure('token')
     .input(TokenGenerateInput)
     .output(TokenGenerateOutput)
-    .mutation(({ ctx, input }) => ctx.services.tokens.issue(input)),
+    .mutation(({ ctx, input }) => {
+      const { caller } = ctx;
+      if (!isAdmin(caller)) {
+        const subject = input.kind === 'rtc' ? String(input.uid) : input.userId;
+        if (input.kind === 'rtc' && !mayUseChannel(caller, input.channel)) {
+          throw new AppError(AppErrorCode.FORBIDDEN, `this credential may not use channel "${input.channel}"`);
+        }
+        if (subject !== caller.id) {
+          throw new AppError(AppErrorCode.FORBIDDEN, `tokens are issued for your own ${input.kind === 'rtc' ? 'uid' : 'user id'} (${caller.id}) only`);
+        }
+      }
+      enforceRateLimit(ctx.rateLimits.tokens, caller, ctx.ip, 'token requests');
+      return ctx.services.tokens.issue(input);
+    }),
 });

@@ -177,9 +177,10 @@ export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<v
       return row && toEvent(row);
     },
 
-    async list({ channel, state, cursor, limit }) {
+    async list({ channel, owner, state, cursor, limit }) {
       let query = db.selectFrom('recordings').selectAll();
       if (channel !== undefined) query = query.where('channel', '=', channel);
+      if (owner !== undefined) query = query.where('owner', '=', owner);
       if (state !== undefined) query = query.where('state', '=', state);
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
       if (after) {

@@ -57,6 +57,8 @@ export interface RecordingEvent {
 
 export interface ListFilter {
   channel?: string | undefined;
+  /** Only this owner's recordings. */
+  owner?: string | undefined;
   state?: RecordingState | undefined;
   cursor?: string | undefined;
   limit: number;

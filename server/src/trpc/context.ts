@@ -1,17 +1,26 @@
 import type { Logger } from '../logger.js';
 import type { RecordingStatusEvent } from '@agora-backend/shared';
-import type { RecordingService } from '../recording/index.js';
+import type { Caller, RateLimiter } from '../auth/index.js';
+import type { RecordingService, Viewer } from '../recording/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 
 /** What every procedure can reach. Built once per HTTP request or WebSocket connection. */
 export interface Context {
   logger: Logger;
   services: Services;
-  /** Who is calling. Until authentication lands every caller is the local operator. */
-  caller: { id: string };
+  /** Who is calling, or why their credentials were refused (procedures turn that into UNAUTHORIZED). */
+  auth: { caller: Caller } | { error: string };
+  /** The peer's address, for per-IP limits. */
+  ip: string;
   /** Per connection (one per WebSocket, one per HTTP request). */
   connection: { subscriptions: number };
   limits: { subscriptionsPerConnection: number };
+  rateLimits: { tokens: RateLimits; starts: RateLimits };
+}
+
+export interface RateLimits {
+  perCaller: RateLimiter;
+  perIp: RateLimiter;
 }
 
 /** Long-lived services the routers call; created by createApp and shared by every request. */
@@ -20,5 +29,5 @@ export interface Services {
   /** The recording service; throws when Cloud Recording is not configured for this app. */
   recordings(): RecordingService;
   /** A recording's events for one watcher; throws NOT_FOUND for an unknown recording. */
-  watch(id: string, lastEventId: string | undefined, signal: AbortSignal): Promise<AsyncIterable<{ eventId: number; event: RecordingStatusEvent }>>;
+  watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer): Promise<AsyncIterable<{ eventId: number; event: RecordingStatusEvent }>>;
 }

@@ -12,6 +12,8 @@ export interface AppErrorData {
   issues?: FieldIssue[];
   /** For upstream failures: what Agora said. */
   agora?: AgoraErrorInfo;
+  /** For rate limits: when to try again. */
+  retryAfterSeconds?: number;
 }
 
 interface IssueLike {
@@ -49,6 +51,9 @@ const APP_ERROR_TO_TRPC: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   UID_CONFLICT: 'CONFLICT',
   RECORDING_MODE_MISMATCH: 'BAD_REQUEST',
   RECORDING_ENDED: 'PRECONDITION_FAILED',
+  UNAUTHENTICATED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  RATE_LIMITED: 'TOO_MANY_REQUESTS',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 };
 
@@ -58,10 +63,12 @@ export class AppError extends Error {
   constructor(
     readonly appCode: AppErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options);
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
+  readonly retryAfterSeconds: number | undefined;
 }
 
 /**
@@ -100,7 +107,8 @@ export function formatError(error: TRPCError): { message: string; data: AppError
     return { message: describeIssues(issues), data: { appCode: AppErrorCode.VALIDATION, issues } };
   }
   if (error.cause instanceof AppError) {
-    return { message: error.cause.message, data: { appCode: error.cause.appCode } };
+    const { appCode, retryAfterSeconds } = error.cause;
+    return { message: error.cause.message, data: { appCode, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) } };
   }
   if (error.cause instanceof AgoraApiError) {
     const { httpStatus, code, reason } = error.cause;

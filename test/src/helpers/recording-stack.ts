@@ -18,6 +18,7 @@ import {
   type FakeClock,
   type RecordingStore,
   type StartParams,
+  type Authenticator,
 } from '@agora-backend/server';
 import { createCapturingLogger, TEST_APP_CERTIFICATE, TEST_APP_ID } from './server.js';
 
@@ -57,6 +58,12 @@ export interface StackOptions {
   confirmDelayMs?: number;
   subscriptionsPerConnection?: number;
   webhookSecret?: string;
+  authenticator?: Authenticator;
+  rateLimits?: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number };
+  corsOrigins?: string[];
+  wsConnectionsPerIp?: number;
+  /** Credentials the stack's client sends. */
+  auth?: string;
 }
 
 /** Fast retries so fault tests finish in milliseconds; the policy itself is tested with nock. */
@@ -72,6 +79,8 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
   const clock = options.clock ?? systemClock;
   const agoraClock = options.agoraClock ?? (clock !== systemClock && 'advance' in clock ? (clock as FakeClock) : createFakeClock(Date.now()));
   const storageDir = options.storageDir ?? (await mkdtemp(join(tmpdir(), 'rec-storage-')));
+  // One debug-level logger for the app, the Agora client and the emulator: tests read every line.
+  const { logger, lines } = createCapturingLogger('debug');
   const emulator =
     options.existingEmulator ??
     createEmulator({
@@ -83,6 +92,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       clock: agoraClock,
       timing: { statusStepMs: 0, exitLingerMs: 3_000 },
       limits: { requestsPerSecond: 0 },
+      logger,
       ...options.emulator,
     });
   if (!options.existingEmulator) await emulator.listen();
@@ -95,6 +105,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
     baseUrls: [emulator.url],
     clock,
     retry: FAST_RETRY,
+    logger,
     ...options.agora,
   });
   const starts: StartParams[] = [];
@@ -105,7 +116,6 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       return inner.start(params, callOptions);
     },
   };
-  const { logger, lines } = createCapturingLogger('debug');
   const app = createApp(
     {
       host: '127.0.0.1',
@@ -123,13 +133,17 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       },
       ...(options.subscriptionsPerConnection !== undefined ? { subscriptionsPerConnection: options.subscriptionsPerConnection } : {}),
       ...(options.webhookSecret !== undefined ? { webhookSecret: options.webhookSecret } : {}),
+      // Generous unless a test is about limits: most tests start many recordings quickly.
+      rateLimits: options.rateLimits ?? { tokensPerMinute: 10_000, startsPerMinute: 10_000, ipMultiplier: 1 },
+      ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+      ...(options.wsConnectionsPerIp !== undefined ? { wsConnectionsPerIp: options.wsConnectionsPerIp } : {}),
     },
-    { logger, clock, agora, store },
+    { logger, clock, agora, store, ...(options.authenticator ? { authenticator: options.authenticator } : {}) },
   );
   const { url } = await app.listen();
   const stack: RecordingStack = {
     app,
-    client: createClient({ url }),
+    client: createClient({ url, ...(options.auth ? { auth: options.auth } : {}) }),
     emulator,
     agoraClock,
     store,

@@ -1,0 +1,3 @@
+export * from './caller.js';
+export * from './authenticator.js';
+export * from './rate-limit.js';
