@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { RecordingRecord } from '../store/index.js';
@@ -23,6 +24,8 @@ export function createPollers(options: PollerOptions) {
   const { clock, logger } = options;
   const running = new Map<string, { wake: () => void; done: Promise<void> }>();
   const stopAll = new AbortController();
+  // Every running poller listens on it: one listener per recording is expected, not a leak.
+  setMaxListeners(0, stopAll.signal);
   const stopped = () => stopAll.signal.aborted;
 
   async function run(id: string, firstDelayMs: number, wakeSignal: { wake: () => void }) {

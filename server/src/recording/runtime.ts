@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { RecordingStatusEvent } from '@agora-backend/shared';
 import type { AgoraClient, StorageConfig } from '../agora/index.js';
 import type { Clock } from '../clock.js';
@@ -57,6 +58,8 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
   const { store, clock, logger } = deps;
   const bus = deps.bus ?? createInMemoryBus();
   const shutdown = new AbortController();
+  // Each watcher listens on it (through AbortSignal.any): thousands are expected.
+  setMaxListeners(0, shutdown.signal);
   const service = createRecordingService({
     store,
     agora: deps.agora,
