@@ -16,6 +16,10 @@ import type { RecordingStore } from './store/index.js';
 import { AppError } from './trpc/errors.js';
 import { AuthenticationError, createNoAuth, createTokenBuckets, type Authenticator } from './auth/index.js';
 import { createWebhookHandler, WEBHOOK_PATH } from './webhooks/agora.js';
+import { createRestHandler, REST_PREFIX } from './rest/handler.js';
+import { sendJson } from './rest/http.js';
+import { createOpenApiDocument } from './rest/openapi.js';
+import { createTutorialHandler, TUTORIAL_PATHS } from './rest/tutorial.js';
 
 /** Where tRPC is served, over HTTP and WebSocket alike. */
 export const TRPC_PATH = '/trpc';
@@ -82,11 +86,6 @@ export interface App {
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_RATE_LIMITS = { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 };
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(payload);
-}
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -159,6 +158,9 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     }
     return false;
   };
+  const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const restHandler = createRestHandler({ createContext, logger, maxBodyBytes });
+  const tutorialHandler = createTutorialHandler({ createContext, logger, maxBodyBytes });
   const wsPerIp = new Map<string, number>();
   const wsLimitPerIp = config.wsConnectionsPerIp ?? 50;
   let draining = false;
@@ -191,6 +193,20 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
         logger.error({ err: error }, 'webhook handler failed');
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       });
+      return;
+    }
+    if (pathname === '/openapi.json' && req.method === 'GET') {
+      sendJson(res, 200, createOpenApiDocument(`http://${req.headers.host ?? 'localhost'}`));
+      return;
+    }
+    if (pathname === REST_PREFIX || pathname.startsWith(`${REST_PREFIX}/`)) {
+      if (applyCors(req, res)) return;
+      void restHandler(req, res, new URL(req.url ?? '/', 'http://localhost'));
+      return;
+    }
+    if (TUTORIAL_PATHS.includes(pathname)) {
+      if (applyCors(req, res)) return;
+      void tutorialHandler(req, res, pathname);
       return;
     }
     if (pathname === TRPC_PATH || pathname.startsWith(`${TRPC_PATH}/`)) {

@@ -190,13 +190,13 @@ export const RecordingQueryOutput = z.object({
 });
 export type RecordingQueryOutput = z.infer<typeof RecordingQueryOutput>;
 
-/** `{ id }`, or the tutorial's `{ uid, channel, resourceId, sid }`. */
+/** `{ id }`, or the tutorial's `{ channel, resourceId, sid }` (with its `uid` if it sends one). */
 export const RecordingStopInput = z.union(
   [
     z.object({ id: RecordingId }),
-    z.object({ uid: RecorderUid, channel: ChannelName, resourceId: z.string().min(1), sid: z.string().min(1) }),
+    z.object({ uid: RecorderUid.optional(), channel: ChannelName, resourceId: z.string().min(1), sid: z.string().min(1) }),
   ],
-  { error: 'give { id } or { uid, channel, resourceId, sid }' },
+  { error: 'give { id } or { channel, resourceId, sid }' },
 );
 export type RecordingStopInput = z.input<typeof RecordingStopInput>;
 
@@ -250,22 +250,22 @@ export type RecordingListInput = z.input<typeof RecordingListInput>;
 
 export const RecordingListOutput = z.object({ items: z.array(Recording), nextCursor: z.string().nullable() });
 
-export const RecordingUpdateInput = z
-  .object({
-    id: RecordingId,
-    subscribeAudioUids: UidList.optional(),
-    unsubscribeAudioUids: UidList.optional(),
-    subscribeVideoUids: UidList.optional(),
-    unsubscribeVideoUids: UidList.optional(),
-    /** web: true pauses the page recording, false resumes it. */
-    paused: z.boolean().optional(),
-  })
-  .superRefine((input, ctx) => {
-    const changes = [input.subscribeAudioUids, input.unsubscribeAudioUids, input.subscribeVideoUids, input.unsubscribeVideoUids, input.paused];
-    if (changes.every((value) => value === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'give at least one change: a subscription list or paused' });
-    }
-  });
+/** The changes `recording.update` takes (the body of PATCH /api/v1/recordings/{id}). */
+export const RecordingUpdateChanges = z.object({
+  subscribeAudioUids: UidList.optional(),
+  unsubscribeAudioUids: UidList.optional(),
+  subscribeVideoUids: UidList.optional(),
+  unsubscribeVideoUids: UidList.optional(),
+  /** web: true pauses the page recording, false resumes it. */
+  paused: z.boolean().optional(),
+});
+
+export const RecordingUpdateInput = RecordingUpdateChanges.extend({ id: RecordingId }).superRefine((input, ctx) => {
+  const changes = [input.subscribeAudioUids, input.unsubscribeAudioUids, input.subscribeVideoUids, input.unsubscribeVideoUids, input.paused];
+  if (changes.every((value) => value === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [], message: 'give at least one change: a subscription list or paused' });
+  }
+});
 export type RecordingUpdateInput = z.input<typeof RecordingUpdateInput>;
 
 export const RecordingUpdateLayoutInput = z.object({ id: RecordingId, layout: MixLayout });

@@ -252,7 +252,7 @@ export function createRecordingService(options: RecordingServiceOptions) {
     /** Stops a recording. Idempotent: one Agora already ended reports `alreadyStopped: true`. */
     async stop(input: Parsed<typeof RecordingStopInput>, viewer: Viewer): Promise<RecordingStopOutput> {
       const record = await find(input, viewer);
-      if ('channel' in input && (input.channel !== record.channel || input.uid !== record.uid)) throw notFound();
+      if ('channel' in input && (input.channel !== record.channel || (input.uid !== undefined && input.uid !== record.uid))) throw notFound();
       return this.stopRecord(record, 'api');
     },
 
