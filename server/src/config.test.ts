@@ -32,6 +32,7 @@ describe('parseConfig', () => {
         wsConnectionsPerIp: 50,
         rateLimits: { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 },
         bodyLimitBytes: 1_048_576,
+        database: undefined,
       },
     });
   });

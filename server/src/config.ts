@@ -101,6 +101,11 @@ const EnvSchema = z
     WS_CONNECTIONS_PER_IP: wholeNumber(1, 100_000).default(50),
     RATE_LIMIT_TOKENS_PER_MINUTE: wholeNumber(1, 1_000_000).default(60),
     RATE_LIMIT_STARTS_PER_MINUTE: wholeNumber(1, 1_000_000).default(10),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// URL (leave it unset for the embedded SQLite registry)' })
+      .optional(),
+    DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'must be a lowercase SQL identifier' }).default('public'),
     BODY_LIMIT_BYTES: wholeNumber(1_024, 100 * 1024 * 1024).default(1024 * 1024),
   });
 
@@ -155,6 +160,8 @@ export interface EnvConfig {
   wsConnectionsPerIp: number;
   rateLimits: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number };
   bodyLimitBytes: number;
+  /** PostgreSQL for several instances; undefined: SQLite under DATA_DIR. */
+  database: { url: string; schema: string } | undefined;
 }
 
 /** Addresses only this machine can reach: where AUTH_MODE=none is allowed. */
@@ -315,6 +322,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       wsConnectionsPerIp: value.WS_CONNECTIONS_PER_IP,
       rateLimits: { tokensPerMinute: value.RATE_LIMIT_TOKENS_PER_MINUTE, startsPerMinute: value.RATE_LIMIT_STARTS_PER_MINUTE, ipMultiplier: 5 },
       bodyLimitBytes: value.BODY_LIMIT_BYTES,
+      database: value.DATABASE_URL ? { url: value.DATABASE_URL, schema: value.DATABASE_SCHEMA } : undefined,
     },
   };
 }

@@ -8,6 +8,6 @@ export * from './tokens/index.js';
 export { createAgoraClient, unlimitedBudget, type AgoraClient, type AgoraClientOptions } from './agora/index.js';
 export type { StartParams } from './agora/index.js';
 export { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
-export { createSqliteStore, type RecordingStore } from './store/index.js';
+export { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
 export { drive, recordSleeps } from './testing/drive.js';
 export * from './auth/index.js';

@@ -10,7 +10,7 @@ import { createLogger } from './logger.js';
 import { createApiKeyAuth, createJwtAuth, createNoAuth, type Authenticator } from './auth/index.js';
 import type { Clock } from './clock.js';
 import type { EnvConfig } from './config.js';
-import { createSqliteStore } from './store/index.js';
+import { createPostgresStore, createSqliteStore } from './store/index.js';
 import { createUpstream, storageFor } from './upstream.js';
 import { join } from 'node:path';
 
@@ -49,8 +49,10 @@ async function main(): Promise<void> {
   }
 
   const registryFile = join(config.dataDir, 'registry.sqlite');
-  const store = await createSqliteStore(registryFile);
-  logger.info({ registry: registryFile }, 'recording registry ready');
+  const store = config.database
+    ? await createPostgresStore({ url: config.database.url, schema: config.database.schema })
+    : await createSqliteStore(registryFile);
+  logger.info({ registry: config.database ? `postgres (schema ${config.database.schema})` : registryFile }, 'recording registry ready');
   const upstream = await createUpstream(config, credentials, { clock: systemClock, logger });
   if (upstream.emulator) {
     logger.info(

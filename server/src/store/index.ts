@@ -1,2 +1,3 @@
 export { createSqliteStore } from './sqlite.js';
 export * from './types.js';
+export { createPostgresStore, type PostgresStoreOptions } from './postgres.js';

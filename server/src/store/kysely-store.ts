@@ -86,8 +86,10 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } | undef
 }
 
 /** Runs the migrations; call once before using the store. */
-export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrations(dialect) });
+export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', schema?: string): Promise<void> {
+  // With a schema named, Kysely keeps its migration tables there too (not in whichever schema
+  // already has them).
+  const migrator = new Migrator({ db, provider: migrations(dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error('migration failed');
 }

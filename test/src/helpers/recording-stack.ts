@@ -64,6 +64,8 @@ export interface StackOptions {
   wsConnectionsPerIp?: number;
   /** Credentials the stack's client sends. */
   auth?: string;
+  /** A registry to use instead of a fresh SQLite file (e.g. PostgreSQL). */
+  store?: RecordingStore;
 }
 
 /** Fast retries so fault tests finish in milliseconds; the policy itself is tested with nock. */
@@ -97,7 +99,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
     });
   if (!options.existingEmulator) await emulator.listen();
   const registryFile = options.registryFile ?? join(await mkdtemp(join(tmpdir(), 'registry-')), 'registry.sqlite');
-  const store = await createSqliteStore(registryFile);
+  const store = options.store ?? (await createSqliteStore(registryFile));
   const inner = createAgoraClient({
     appId: TEST_APP_ID,
     customerId: 'test-customer',
