@@ -16,6 +16,8 @@ import type { RecordingStore } from './store/index.js';
 import { AppError } from './trpc/errors.js';
 import { AuthenticationError, createNoAuth, createTokenBuckets, type Authenticator } from './auth/index.js';
 import { createWebhookHandler, WEBHOOK_PATH } from './webhooks/agora.js';
+import type { Leases } from './cluster/index.js';
+import type { EventBus } from './events/index.js';
 import { createRestHandler, REST_PREFIX } from './rest/handler.js';
 import { sendJson } from './rest/http.js';
 import { createOpenApiDocument } from './rest/openapi.js';
@@ -62,6 +64,10 @@ export interface AppDeps {
   store?: RecordingStore;
   /** Who may call; default: everyone is the local operator (AUTH_MODE=none). */
   authenticator?: Authenticator;
+  /** Cross-instance events (PostgreSQL LISTEN/NOTIFY); default in-process. */
+  bus?: EventBus;
+  /** Cross-instance leases for pollers and the watchdog; default: this process holds them all. */
+  leases?: Leases;
   clock?: Clock;
   readinessChecks?: ReadinessCheck[];
   /** Resources the app owns and closes last (stores, pollers, the embedded emulator). */
@@ -98,7 +104,15 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   const tokens = createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock });
   const recording =
     config.recording && deps.agora && deps.store
-      ? createRecordingRuntime(config.recording, { store: deps.store, agora: deps.agora, tokens, clock, logger })
+      ? createRecordingRuntime(config.recording, {
+          store: deps.store,
+          agora: deps.agora,
+          tokens,
+          clock,
+          logger,
+          ...(deps.bus ? { bus: deps.bus } : {}),
+          ...(deps.leases ? { leases: deps.leases } : {}),
+        })
       : undefined;
   const requireRecording = () => {
     if (!recording) throw new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server');

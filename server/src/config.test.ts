@@ -24,7 +24,7 @@ describe('parseConfig', () => {
         agora: { appId: undefined, appCertificate: undefined, customerId: undefined, customerSecret: undefined, apiUrl: undefined },
         emulator: { port: undefined, storageDir: 'data/recordings' },
         storage: undefined,
-        recording: { uidMin: 4_000_000_000, uidMax: 4_294_967_295, defaultMaxDurationSeconds: 10_800, watchdogIntervalSeconds: 60, pollIntervalSeconds: 30 },
+        recording: { uidMin: 4_000_000_000, uidMax: 4_294_967_295, defaultMaxDurationSeconds: 10_800, watchdogIntervalSeconds: 30, pollIntervalSeconds: 30 },
         subscriptionsPerConnection: 100,
         webhookSecret: undefined,
         auth: { mode: 'none' },

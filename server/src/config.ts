@@ -68,7 +68,7 @@ const EnvSchema = z
     RECORDER_UID_MIN: wholeNumber(1, 4_294_967_295).default(DEFAULT_RECORDER_UID_RANGE.min),
     RECORDER_UID_MAX: wholeNumber(1, 4_294_967_295).default(DEFAULT_RECORDER_UID_RANGE.max),
     RECORDING_MAX_SECONDS: wholeNumber(60, MAX_RECORDING_SECONDS).default(3 * 3600),
-    WATCHDOG_INTERVAL_SECONDS: wholeNumber(1, 3600).default(60),
+    WATCHDOG_INTERVAL_SECONDS: wholeNumber(1, 3600).default(30),
     POLL_INTERVAL_SECONDS: wholeNumber(1, 3600).default(30),
     SUBSCRIPTIONS_PER_CONNECTION: wholeNumber(1, 10_000).default(100),
     AGORA_WEBHOOK_SECRET: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),

@@ -10,7 +10,10 @@ import { createLogger } from './logger.js';
 import { createApiKeyAuth, createJwtAuth, createNoAuth, type Authenticator } from './auth/index.js';
 import type { Clock } from './clock.js';
 import type { EnvConfig } from './config.js';
-import { createPostgresStore, createSqliteStore } from './store/index.js';
+import { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
+import { createPostgresBus, createPostgresLeases, createPostgresRateBudget } from './cluster/index.js';
+import type { Logger } from './logger.js';
+import { randomBytes } from 'node:crypto';
 import { createUpstream, storageFor } from './upstream.js';
 import { join } from 'node:path';
 
@@ -23,6 +26,24 @@ function createAuthenticator(config: EnvConfig, clock: Clock): Authenticator {
     case 'none':
       return createNoAuth();
   }
+}
+
+async function createCluster(database: { url: string; schema: string }, store: RecordingStore, appId: string, logger: Logger) {
+  const instanceId = randomBytes(6).toString('hex');
+  const leases = await createPostgresLeases({ url: database.url, namespace: `agora-backend:${database.schema}`, logger });
+  const bus = await createPostgresBus({ url: database.url, channel: `agora_events_${database.schema}`, store, instanceId, logger });
+  const rateBudget = await createPostgresRateBudget({ url: database.url, schema: database.schema, appId, limit: 10, windowMs: 1_000, clock: systemClock });
+  logger.info({ instanceId }, 'cluster mode: events, leases and the Agora rate budget go through PostgreSQL');
+  return {
+    leases,
+    bus,
+    rateBudget,
+    async close() {
+      await leases.close();
+      await bus.close();
+      await rateBudget.close();
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -53,7 +74,13 @@ async function main(): Promise<void> {
     ? await createPostgresStore({ url: config.database.url, schema: config.database.schema })
     : await createSqliteStore(registryFile);
   logger.info({ registry: config.database ? `postgres (schema ${config.database.schema})` : registryFile }, 'recording registry ready');
-  const upstream = await createUpstream(config, credentials, { clock: systemClock, logger });
+  // Several instances on PostgreSQL share events, leases and Agora's rate budget through it.
+  const cluster = config.database ? await createCluster(config.database, store, credentials.appId, logger) : undefined;
+  const upstream = await createUpstream(config, credentials, {
+    clock: systemClock,
+    logger,
+    ...(cluster ? { rateBudget: cluster.rateBudget } : {}),
+  });
   if (upstream.emulator) {
     logger.info(
       { emulatorUrl: upstream.emulator.url, storageDir: config.emulator.storageDir, control: `${upstream.emulator.url}/_emulator/state` },
@@ -77,6 +104,7 @@ async function main(): Promise<void> {
         defaultMaxDurationSeconds: config.recording.defaultMaxDurationSeconds,
         watchdogIntervalMs: config.recording.watchdogIntervalSeconds * 1000,
         pollIntervalMs: config.recording.pollIntervalSeconds * 1000,
+        confirmDelayMs: Math.min(5_000, config.recording.pollIntervalSeconds * 1000),
       },
       subscriptionsPerConnection: config.subscriptionsPerConnection,
       corsOrigins: config.corsOrigins,
@@ -85,7 +113,14 @@ async function main(): Promise<void> {
       maxBodyBytes: config.bodyLimitBytes,
       ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
     },
-    { logger, agora: upstream.agora, store, authenticator: createAuthenticator(config, systemClock), closeables: [upstream] },
+    {
+      logger,
+      agora: upstream.agora,
+      store,
+      authenticator: createAuthenticator(config, systemClock),
+      ...(cluster ? { bus: cluster.bus, leases: cluster.leases } : {}),
+      closeables: [upstream, ...(cluster ? [cluster] : [])],
+    },
   );
   const { url, wsUrl } = await app.listen();
   logger.info({ url, wsUrl, appId: credentials.appId, auth: config.auth.mode }, `Listening on ${url}`);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import type { EnvConfig } from './config.js';
 import type { AgoraCredentials } from './credentials.js';
-import { createAgoraClient, type AgoraClient, type StorageConfig } from './agora/index.js';
+import { createAgoraClient, type AgoraClient, type RateBudget, type StorageConfig } from './agora/index.js';
 import { createEmulator, type Emulator } from './emulator/index.js';
 import type { Logger } from './logger.js';
 
@@ -20,7 +20,7 @@ export interface Upstream {
 export async function createUpstream(
   config: EnvConfig,
   credentials: AgoraCredentials,
-  deps: { clock: Clock; logger: Logger },
+  deps: { clock: Clock; logger: Logger; rateBudget?: RateBudget },
 ): Promise<Upstream> {
   if (credentials.customerId !== undefined && credentials.customerSecret !== undefined) {
     const agora = createAgoraClient({
@@ -28,6 +28,7 @@ export async function createUpstream(
       customerId: credentials.customerId,
       customerSecret: credentials.customerSecret,
       ...(config.agora.apiUrl ? { baseUrls: [config.agora.apiUrl] } : {}),
+      ...(deps.rateBudget ? { rateBudget: deps.rateBudget } : {}),
       clock: deps.clock,
       logger: deps.logger.child({ component: 'agora' }),
     });

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import { localLeases, type Leases } from '../cluster/types.js';
 import type { RecordingRecord } from '../store/index.js';
 import { isTerminal } from './state.js';
 
@@ -14,6 +15,8 @@ export interface PollerOptions {
   intervalMs: number;
   /** Agora: confirm a start with a query about 5 s after the sid (reference §3.2). */
   confirmDelayMs: number;
+  /** Across instances, only the holder of a recording's lease polls it. */
+  leases?: Leases;
 }
 
 /**
@@ -23,6 +26,9 @@ export interface PollerOptions {
 export function createPollers(options: PollerOptions) {
   const { clock, logger } = options;
   const running = new Map<string, { wake: () => void; done: Promise<void> }>();
+  const claiming = new Set<string>();
+  const leases = options.leases ?? localLeases;
+  const leaseKey = (id: string) => `poll:${id}`;
   const stopAll = new AbortController();
   // Every running poller listens on it: one listener per recording is expected, not a leak.
   setMaxListeners(0, stopAll.signal);
@@ -55,11 +61,21 @@ export function createPollers(options: PollerOptions) {
      * Starts the recording's poller unless one runs. `immediate` (adoption after a restart)
      * queries now; otherwise the first query confirms the start after confirmDelayMs.
      */
-    ensure(record: RecordingRecord, mode: 'confirm' | 'immediate' = 'confirm') {
-      if (running.has(record.id) || isTerminal(record.state) || !record.sid || stopAll.signal.aborted) return;
+    async ensure(record: RecordingRecord, mode: 'confirm' | 'immediate' = 'confirm'): Promise<void> {
+      if (running.has(record.id) || claiming.has(record.id) || isTerminal(record.state) || !record.sid || stopped()) return;
+      claiming.add(record.id);
+      try {
+        // Another instance may poll it already: then it is theirs until they die.
+        if (!(await leases.tryAcquire(leaseKey(record.id))) || stopped()) return;
+      } finally {
+        claiming.delete(record.id);
+      }
       const firstDelay = mode === 'immediate' ? 0 : options.confirmDelayMs;
       const handle = { wake: (): void => undefined, done: Promise.resolve() };
-      handle.done = run(record.id, firstDelay, handle).finally(() => running.delete(record.id));
+      handle.done = run(record.id, firstDelay, handle).finally(() => {
+        running.delete(record.id);
+        void leases.release(leaseKey(record.id)).catch(() => undefined);
+      });
       running.set(record.id, handle);
     },
     /** Polls now instead of at the next interval (a webhook said something changed). */

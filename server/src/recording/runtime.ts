@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { RecordingStatusEvent } from '@agora-backend/shared';
 import type { AgoraClient, StorageConfig } from '../agora/index.js';
 import type { Clock } from '../clock.js';
+import type { Leases } from '../cluster/types.js';
 import { createInMemoryBus, type EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
 import type { RecordingEvent, RecordingStore } from '../store/index.js';
@@ -30,6 +31,7 @@ export interface RecordingRuntimeDeps {
   clock: Clock;
   logger: Logger;
   bus?: EventBus;
+  leases?: Leases;
 }
 
 function toStatusEvent(event: RecordingEvent): RecordingStatusEvent {
@@ -70,7 +72,7 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     uidRange: settings.uidRange,
     defaultMaxDurationSeconds: settings.defaultMaxDurationSeconds,
     bus,
-    onStarted: (record) => pollers.ensure(record, 'confirm'),
+    onStarted: (record) => void pollers.ensure(record, 'confirm'),
     // Wakes the poller, which finds the recording ended and exits.
     onEnded: (record) => pollers.kick(record.id),
   });
@@ -81,6 +83,7 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     logger,
     intervalMs: settings.pollIntervalMs ?? 30_000,
     confirmDelayMs: settings.confirmDelayMs ?? 5_000,
+    ...(deps.leases ? { leases: deps.leases } : {}),
   });
   const watchdog = createWatchdog({
     service,
@@ -89,6 +92,7 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     logger,
     intervalMs: settings.watchdogIntervalMs,
     track: (record) => pollers.ensure(record, 'immediate'),
+    ...(deps.leases ? { leases: deps.leases } : {}),
   });
 
   return {

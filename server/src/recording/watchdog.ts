@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import { localLeases, type Leases } from '../cluster/types.js';
 import type { RecordingRecord, RecordingStore } from '../store/index.js';
 import type { RecordingService } from './service.js';
 
@@ -16,6 +17,8 @@ export interface WatchdogOptions {
    * its poller runs (the poller queries), so the watchdog adds no upstream calls of its own.
    */
   track?: (record: RecordingRecord) => unknown;
+  /** Across instances, one sweeps at a time: the holder of the "watchdog" lease. */
+  leases?: Leases;
 }
 
 /**
@@ -30,6 +33,7 @@ export function createWatchdog(options: WatchdogOptions) {
   let loop: Promise<void> | undefined;
 
   async function sweep(): Promise<void> {
+    if (!(await (options.leases ?? localLeases).tryAcquire('watchdog'))) return;
     const active = await store.listActive();
     const now = clock.now();
     await Promise.allSettled(

@@ -1,0 +1,2 @@
+export { localLeases, type Leases } from './types.js';
+export { createPostgresBus, createPostgresLeases, createPostgresRateBudget } from './postgres.js';
