@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const APP_ID = '970ca35de60c44645bbae8a215061b33';
+export const CERT = '5cfd2fd1755d40ecb72977518be15d3b';
+const ROOT = new URL('..', import.meta.url).pathname;
+
+export interface Started {
+  child: ChildProcess;
+  line: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+/** Starts a TypeScript entry point (tsx, no watch) and waits for the first JSON line matching. */
+export async function startProcess(entry: string, env: Record<string, string>, match: (line: Record<string, unknown>) => boolean): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const line = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${entry} exited (${code}) before it was ready`)));
+    lines.on('line', (text) => {
+      try {
+        const parsed = JSON.parse(text) as Record<string, unknown>;
+        if (match(parsed)) resolve(parsed);
+      } catch {
+        // not JSON
+      }
+    });
+  });
+  return {
+    child,
+    line,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** The real server (`server/src/main.ts`) in production mode, tuned only so the bench is not rate-limited. */
+export function startServer(extraEnv: Record<string, string> = {}) {
+  return startProcess(
+    'server/src/main.ts',
+    {
+      PORT: '0',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-server-')),
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      AGORA_APP_ID: APP_ID,
+      AGORA_APP_CERTIFICATE: CERT,
+      RATE_LIMIT_TOKENS_PER_MINUTE: '1000000',
+      RATE_LIMIT_STARTS_PER_MINUTE: '1000000',
+      ...extraEnv,
+    },
+    (line) => String(line.msg).startsWith('Listening on'),
+  );
+}
+
+export const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+export const median = (values: number[]) => percentile(values, 50);
+
+export function printTable(title: string, rows: [string, string][]) {
+  console.log(`\n${title} (${new Date().toISOString().slice(0, 10)})`);
+  for (const [name, value] of rows) console.log(`  ${name.padEnd(62)} ${value}`);
+}

@@ -1,0 +1,72 @@
+/**
+ * token.generate throughput against a bare node:http + agora-token server, in the same run,
+ * alternating rounds so machine drift hits both alike; and the ceiling: raw agora-token builds/s.
+ *
+ *   pnpm bench:tokens      (BENCH_SECONDS=5 per round, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50)
+ */
+import autocannon from 'autocannon';
+import agora from 'agora-token';
+import { APP_ID, CERT, median, printTable, startProcess, startServer } from './lib.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const BATCH = 10;
+
+async function load(url: string, body: string) {
+  const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: SECONDS });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+function ceiling(ms: number) {
+  const { RtcTokenBuilder, RtcRole } = agora;
+  const end = Date.now() + ms;
+  let builds = 0;
+  while (Date.now() < end) {
+    for (let i = 0; i < 100; i++) RtcTokenBuilder.buildTokenWithUid(APP_ID, CERT, 'bench', 1000 + i, RtcRole.PUBLISHER, 3600, 3600);
+    builds += 100;
+  }
+  return (builds / ms) * 1000;
+}
+
+const input = { channel: 'bench', uid: 4242, expireSeconds: 3600 };
+const bare = await startProcess('bench/bare-token-server.ts', {}, (line) => typeof line.url === 'string');
+const ours = await startServer();
+const bareUrl = String(bare.line.url);
+const trpcUrl = String(ours.line.url);
+const single = JSON.stringify({ json: input });
+const batchPath = `${trpcUrl}/${Array.from({ length: BATCH }, () => 'token.generate').join(',')}?batch=1`;
+const batchBody = JSON.stringify(Object.fromEntries(Array.from({ length: BATCH }, (_, i) => [String(i), { json: { ...input, uid: 5000 + i } }])));
+
+const runs = { bare: [] as Awaited<ReturnType<typeof load>>[], ours: [] as Awaited<ReturnType<typeof load>>[], batched: [] as Awaited<ReturnType<typeof load>>[] };
+// Warm-up: JIT and connection pools.
+await load(bareUrl, JSON.stringify(input));
+await load(`${trpcUrl}/token.generate`, single);
+for (let round = 0; round < ROUNDS; round++) {
+  runs.bare.push(await load(bareUrl, JSON.stringify(input)));
+  runs.ours.push(await load(`${trpcUrl}/token.generate`, single));
+  runs.batched.push(await load(batchPath, batchBody));
+}
+await bare.stop();
+await ours.stop();
+const builds = ceiling(3_000);
+
+const m = (list: { rps: number; p50: number; p99: number }[], key: 'rps' | 'p50' | 'p99') => median(list.map((run) => run[key]));
+const bareRps = m(runs.bare, 'rps');
+const oursRps = m(runs.ours, 'rps');
+const batchedTokens = m(runs.batched, 'rps') * BATCH;
+const mark = (ok: boolean) => (ok ? 'meets target' : 'BELOW TARGET');
+printTable(`token.generate throughput, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS} s rounds, medians`, [
+  ['bare node:http + agora-token: requests/s', bareRps.toFixed(0)],
+  ['bare latency p50 / p99', `${m(runs.bare, 'p50')} ms / ${m(runs.bare, 'p99')} ms`],
+  ['ours, one token per request: requests/s', oursRps.toFixed(0)],
+  ['ours latency p50 / p99', `${m(runs.ours, 'p50')} ms / ${m(runs.ours, 'p99')} ms`],
+  ['ratio ours / bare (target ≥ 0.8)', `${(oursRps / bareRps).toFixed(2)}  ${mark(oursRps / bareRps >= 0.8)}`],
+  [`ours, batched ${BATCH} per request: tokens/s`, batchedTokens.toFixed(0)],
+  ['batched latency p50 / p99', `${m(runs.batched, 'p50')} ms / ${m(runs.batched, 'p99')} ms`],
+  ['batched tokens/s ÷ bare requests/s (target > 1)', `${(batchedTokens / bareRps).toFixed(2)}  ${mark(batchedTokens > bareRps)}`],
+  ['ceiling: raw agora-token builds/s, one process', builds.toFixed(0)],
+  ['batched tokens/s ÷ ceiling (target ≥ 0.6)', `${(batchedTokens / builds).toFixed(2)}  ${mark(batchedTokens / builds >= 0.6)}`],
+]);
+process.exit(0);
