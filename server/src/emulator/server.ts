@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
+import { readRawBody } from '../http/body.js';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { systemClock, type Clock, type FakeClock } from '../clock.js';
@@ -34,24 +35,6 @@ export interface Emulator {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 function send(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
@@ -167,8 +150,9 @@ export function createEmulator(options: EmulatorOptions): Emulator {
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://emulator').pathname;
-    readBody(req)
-      .then(async (body) => {
+    readRawBody(req, MAX_BODY_BYTES)
+      .then(async (raw) => {
+        const body = raw.toString('utf8');
         if (path.startsWith(`${CONTROL_PREFIX}/`)) {
           await control(req.method ?? 'GET', path.slice(CONTROL_PREFIX.length), body, res);
           return;

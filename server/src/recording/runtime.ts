@@ -9,7 +9,7 @@ import type { RecordingEvent, RecordingStore } from '../store/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import type { WebhookChange } from '../webhooks/agora.js';
 import { createPollers } from './poller.js';
-import { createRecordingService, type Viewer } from './service.js';
+import { createRecordingService, toFiles, type Viewer } from './service.js';
 import { watchRecordingEvents } from './watch.js';
 import { createWatchdog } from './watchdog.js';
 
@@ -39,14 +39,7 @@ function toStatusEvent(event: RecordingEvent): RecordingStatusEvent {
     id: event.recordingId,
     state: event.state,
     agoraStatus: event.agoraStatus,
-    files: event.files.map((file) => ({
-      fileName: file.fileName,
-      ...(file.trackType ? { trackType: file.trackType } : {}),
-      ...(file.uid !== undefined ? { uid: file.uid } : {}),
-      ...(file.mixedAllUser !== undefined ? { mixedAllUser: file.mixedAllUser } : {}),
-      ...(file.isPlayable !== undefined ? { isPlayable: file.isPlayable } : {}),
-      ...(file.sliceStartTime !== undefined ? { sliceStartTime: new Date(file.sliceStartTime) } : {}),
-    })),
+    files: toFiles(event.files),
     at: new Date(event.at),
     source: event.source,
   };

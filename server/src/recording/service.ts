@@ -47,7 +47,8 @@ export interface RecordingServiceOptions {
 
 type Parsed<T extends z.ZodType> = z.output<T>;
 
-function toFiles(files: StoredFile[]): RecordingFile[] {
+/** Stored files as clients see them (times as Dates). */
+export function toFiles(files: StoredFile[]): RecordingFile[] {
   return files.map((file) => ({
     fileName: file.fileName,
     ...(file.trackType ? { trackType: file.trackType } : {}),

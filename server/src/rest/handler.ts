@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
 import { appRouter } from '../routers/_app.js';
 import type { Context } from '../trpc/context.js';
-import { BodyNotJsonError, BodyTooLargeError, errorResponse, readJsonBody, sendJson } from './http.js';
+import { BodyTooLargeError } from '../http/body.js';
+import { BodyNotJsonError, errorResponse, readJsonBody, sendJson } from './http.js';
 import { matchRoute } from './routes.js';
 
 export const REST_PREFIX = '/api/v1';

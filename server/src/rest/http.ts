@@ -3,38 +3,19 @@ import { getTRPCErrorFromUnknown } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Logger } from '../logger.js';
 import { formatError } from '../trpc/errors.js';
+import { readRawBody } from '../http/body.js';
 
-export class BodyTooLargeError extends Error {}
 export class BodyNotJsonError extends Error {}
 
 /** Reads a JSON body (empty = undefined) up to `limit` bytes. */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new BodyTooLargeError(`request body over ${limit} bytes`));
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') {
-        resolve(undefined);
-        return;
-      }
-      try {
-        resolve(JSON.parse(text) as unknown);
-      } catch {
-        reject(new BodyNotJsonError('the request body is not valid JSON'));
-      }
-    });
-    req.on('error', reject);
-  });
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const text = (await readRawBody(req, limit)).toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new BodyNotJsonError('the request body is not valid JSON');
+  }
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
 import { appRouter } from '../routers/_app.js';
 import type { Context } from '../trpc/context.js';
-import { BodyNotJsonError, BodyTooLargeError, errorResponse, readJsonBody, sendJson } from './http.js';
+import { BodyTooLargeError } from '../http/body.js';
+import { BodyNotJsonError, errorResponse, readJsonBody, sendJson } from './http.js';
 
 /**
  * The Astro tutorial backend's endpoints, as a drop-in: the same paths, bodies and response

@@ -1,14 +1,8 @@
 import type { RecordingMode, RecordingState } from '@agora-backend/shared';
+import type { RecordingFile } from '../agora/types.js';
 
-/** A stored file, as Agora listed it (times in Unix ms). */
-export interface StoredFile {
-  fileName: string;
-  trackType?: 'audio' | 'video' | 'audio_and_video' | undefined;
-  uid?: string | undefined;
-  mixedAllUser?: boolean | undefined;
-  isPlayable?: boolean | undefined;
-  sliceStartTime?: number | undefined;
-}
+/** A stored file, exactly as the Agora client normalised it (times in Unix ms). */
+export type StoredFile = RecordingFile;
 
 export interface StoredError {
   message: string;

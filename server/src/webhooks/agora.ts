@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { RecordingState } from '@agora-backend/shared';
 import { readFileList } from '../agora/index.js';
+import { BodyTooLargeError, readRawBody } from '../http/body.js';
 import type { Logger } from '../logger.js';
 import { stateFromAgoraStatus } from '../recording/state.js';
 import type { StoredFile } from '../store/index.js';
@@ -84,24 +85,6 @@ export interface WebhookHandlerOptions {
   dedupeCapacity?: number;
 }
 
-function readRaw(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(undefined);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function reply(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -122,8 +105,11 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
       reply(res, 405, { error: 'POST only' });
       return;
     }
-    const raw = await readRaw(req);
-    if (!raw) {
+    let raw: Buffer;
+    try {
+      raw = await readRawBody(req, MAX_BODY_BYTES);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
       reply(res, 413, { error: 'body too large' });
       return;
     }
