@@ -19,6 +19,7 @@ import { createWebhookHandler, WEBHOOK_PATH } from './webhooks/agora.js';
 import type { Leases } from './cluster/index.js';
 import type { EventBus } from './events/index.js';
 import { createRestHandler, REST_PREFIX } from './rest/handler.js';
+import { createSingleCallHandler } from './trpc/single-call.js';
 import { sendJson } from './rest/http.js';
 import { createOpenApiDocument } from './rest/openapi.js';
 import { createTutorialHandler, TUTORIAL_PATHS } from './rest/tutorial.js';
@@ -174,6 +175,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   };
   const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const restHandler = createRestHandler({ createContext, logger, maxBodyBytes });
+  const singleCall = createSingleCallHandler({ router: appRouter, createContext, maxBodyBytes, logger });
   const tutorialHandler = createTutorialHandler({ createContext, logger, maxBodyBytes });
   const wsPerIp = new Map<string, number>();
   const wsLimitPerIp = config.wsConnectionsPerIp ?? 50;
@@ -226,7 +228,16 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     if (pathname === TRPC_PATH || pathname.startsWith(`${TRPC_PATH}/`)) {
       if (applyCors(req, res)) return;
       if (draining) res.setHeader('connection', 'close');
-      trpcHandler(req, res);
+      const search = new URL(req.url ?? '/', 'http://localhost').search;
+      singleCall(req, res, pathname.slice(TRPC_PATH.length + 1), search).then(
+        (handled) => {
+          if (!handled) trpcHandler(req, res);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'request failed');
+          if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        },
+      );
       return;
     }
     sendJson(res, 404, { error: 'Not found', path: pathname });

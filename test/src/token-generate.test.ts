@@ -228,3 +228,31 @@ describe('health endpoints', () => {
     }
   });
 });
+
+describe('single, unbatched calls (the fast road)', () => {
+  it('answer httpLink clients exactly as the batched road does, results and errors alike', async () => {
+    const { createTRPCClient, httpLink } = await import('@trpc/client');
+    const superjson = (await import('superjson')).default;
+    const single = createTRPCClient<import('@agora-backend/client').AppRouter>({ links: [httpLink({ url: server.app.url, transformer: superjson })] });
+    const viaSingle = await single.token.generate.mutate({ channel: 'room1', uid: 99, expireSeconds: 600 });
+    const viaBatch = await server.client.token.generate.mutate({ channel: 'room1', uid: 99, expireSeconds: 600 });
+    expect(viaSingle.expiresAt).toBeInstanceOf(Date);
+    expect({ ...viaSingle, token: '', issuedAt: 0, expiresAt: 0 }).toEqual({ ...viaBatch, token: '', issuedAt: 0, expiresAt: 0 });
+    expect(privilegesOf(viaSingle.token).service.fields).toEqual(['room1', '99']);
+
+    const bad = { channel: 'a/b', uid: -1 };
+    const singleError = await catchServerError(single.token.generate.mutate(bad));
+    const batchError = await catchServerError(server.client.token.generate.mutate(bad));
+    expect(singleError.message).toBe(batchError.message);
+    expect(singleError.data).toEqual({ ...batchError.data, path: 'token.generate' });
+
+    const notJson = await fetch(`${server.app.url}/token.generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
+    expect(notJson.status).toBe(400);
+    const tooBig = await fetch(`${server.app.url}/token.generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ json: { channel: 'c', uid: 1, pad: 'x'.repeat(2 * 1024 * 1024) } }),
+    });
+    expect(tooBig.status).toBe(413);
+  });
+});
