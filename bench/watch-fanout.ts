@@ -19,7 +19,7 @@ const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 1_000);
 const RECORDINGS = Number(process.env.BENCH_RECORDINGS ?? 10);
 const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 2_000);
 const INTERVALS = Number(process.env.BENCH_INTERVALS ?? 4);
-const SSE_SHARE = 0.2;
+const SSE_SHARE = Number(process.env.BENCH_SSE_SHARE ?? 0.2);
 
 const rssOf = (pid: number) => {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
