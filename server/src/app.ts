@@ -7,14 +7,16 @@ import { WebSocketServer } from 'ws';
 import { systemClock, type Clock } from './clock.js';
 import { createSilentLogger, type Logger } from './logger.js';
 import { appRouter } from './routers/_app.js';
-import type { Context, Services } from './trpc/context.js';
+import type { Services } from './trpc/context.js';
 import { createTokenIssuer } from './tokens/index.js';
 import type { AgoraClient } from './agora/index.js';
 import { AppErrorCode } from '@agora-backend/shared';
 import { createRecordingRuntime, type RecordingRuntime, type RecordingSettings } from './recording/index.js';
 import type { RecordingStore } from './store/index.js';
 import { AppError } from './trpc/errors.js';
-import { AuthenticationError, createNoAuth, createTokenBuckets, type Authenticator } from './auth/index.js';
+import { createNoAuth, createTokenBuckets, type Authenticator } from './auth/index.js';
+import { createCors } from './http/cors.js';
+import { createContextFactory } from './trpc/create-context.js';
 import { createWebhookHandler, WEBHOOK_PATH } from './webhooks/agora.js';
 import type { Leases } from './cluster/index.js';
 import type { EventBus } from './events/index.js';
@@ -136,43 +138,8 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     tokens: { perCaller: buckets(rate.tokensPerMinute), perIp: buckets(rate.tokensPerMinute * rate.ipMultiplier) },
     starts: { perCaller: buckets(rate.startsPerMinute), perIp: buckets(rate.startsPerMinute * rate.ipMultiplier) },
   };
-  /**
-   * One identity whatever the transport: the Authorization header (HTTP, SSE from Node), or the
-   * connection parameters (WebSocket, SSE from a browser's EventSource, which cannot send headers).
-   */
-  const createContext = async (options: {
-    req: IncomingMessage;
-    info?: { connectionParams?: Record<string, string | undefined> | null | undefined };
-  }): Promise<Context> => {
-    const header = options.req.headers.authorization ?? options.info?.connectionParams?.authorization;
-    const credential = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() : undefined;
-    let auth: Context['auth'];
-    try {
-      auth = { caller: await authenticator.authenticate(credential) };
-    } catch (error) {
-      auth = { error: error instanceof AuthenticationError ? error.message : 'authentication failed' };
-      if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
-    }
-    return { logger, services, auth, ip: options.req.socket.remoteAddress ?? 'unknown', connection: { subscriptions: 0 }, limits, rateLimits };
-  };
-  const corsOrigins = new Set(config.corsOrigins ?? []);
-  /** CORS for allowed origins only; others get no CORS headers, so browsers refuse them. */
-  const applyCors = (req: IncomingMessage, res: ServerResponse): boolean => {
-    const origin = req.headers.origin;
-    if (origin && (corsOrigins.has(origin) || corsOrigins.has('*'))) {
-      res.setHeader('access-control-allow-origin', origin);
-      res.setHeader('vary', 'origin');
-      res.setHeader('access-control-allow-headers', 'authorization, content-type, trpc-accept, last-event-id');
-      res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-      res.setHeader('access-control-max-age', '600');
-    }
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204);
-      res.end();
-      return true;
-    }
-    return false;
-  };
+  const createContext = createContextFactory({ logger, services, authenticator, limits, rateLimits });
+  const applyCors = createCors(config.corsOrigins ?? []);
   const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const restHandler = createRestHandler({ createContext, logger, maxBodyBytes });
   const singleCall = createSingleCallHandler({ router: appRouter, createContext, maxBodyBytes, logger });

@@ -1,0 +1,36 @@
+import type { IncomingMessage } from 'node:http';
+import { AuthenticationError, type Authenticator } from '../auth/index.js';
+import type { Logger } from '../logger.js';
+import type { Context, RateLimits, Services } from './context.js';
+
+export interface ContextFactoryOptions {
+  logger: Logger;
+  services: Services;
+  authenticator: Authenticator;
+  limits: Context['limits'];
+  rateLimits: { tokens: RateLimits; starts: RateLimits };
+}
+
+/**
+ * One identity whatever the transport: the Authorization header (HTTP, SSE from Node), or the
+ * connection parameters (WebSocket, SSE from a browser's EventSource, which cannot send headers).
+ * A refused credential is kept as an error; procedures turn it into UNAUTHORIZED.
+ */
+export function createContextFactory(options: ContextFactoryOptions) {
+  const { logger, services, authenticator, limits, rateLimits } = options;
+  return async (request: {
+    req: IncomingMessage;
+    info?: { connectionParams?: Record<string, string | undefined> | null | undefined };
+  }): Promise<Context> => {
+    const header = request.req.headers.authorization ?? request.info?.connectionParams?.authorization;
+    const credential = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() : undefined;
+    let auth: Context['auth'];
+    try {
+      auth = { caller: await authenticator.authenticate(credential) };
+    } catch (error) {
+      auth = { error: error instanceof AuthenticationError ? error.message : 'authentication failed' };
+      if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
+    }
+    return { logger, services, auth, ip: request.req.socket.remoteAddress ?? 'unknown', connection: { subscriptions: 0 }, limits, rateLimits };
+  };
+}
