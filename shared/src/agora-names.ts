@@ -11,9 +11,13 @@ const AGORA_NAME_PATTERN = /^[a-zA-Z0-9 !#$%&()+\-:;<=.>?@[\]^_{}|~,]*$/;
 export const AGORA_NAME_CHARACTERS =
   'letters, digits, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,';
 
+const encoder = new TextEncoder();
+
 /** Length of a string in UTF-8 bytes, which is how Agora counts (browser-safe). */
 export function utf8ByteLength(value: string): number {
-  return new TextEncoder().encode(value).length;
+  // ASCII, the common case for channel names and uids, is one byte a character.
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(value) ? value.length : encoder.encode(value).length;
 }
 
 function agoraName(label: string, maxBytes: number) {

@@ -142,6 +142,7 @@ describe('token.generate: validation over HTTP', () => {
     { name: 'unknown kind', input: { kind: 'voice', channel: 'c', uid: 1 }, path: 'kind', rule: /'rtc', 'rtm' or 'chat'/ },
     { name: 'rtm without userId', input: { kind: 'rtm' }, path: 'userId', rule: /string/ },
     { name: 'rtm userId of 65 bytes', input: { kind: 'rtm', userId: 'u'.repeat(65) }, path: 'userId', rule: /at most 64 bytes/ },
+    { name: 'rtm userId of 40 characters but 80 bytes', input: { kind: 'rtm', userId: 'é'.repeat(40) }, path: 'userId', rule: /at most 64 bytes/ },
     { name: 'chat with empty userId', input: { kind: 'chat', userId: '' }, path: 'userId', rule: /must not be empty/ },
   ];
 
