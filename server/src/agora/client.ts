@@ -274,6 +274,25 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
     return parsed.data;
   }
 
+  /** update and updateLayout: the same call shape and answer, at different paths. */
+  async function changeSession(
+    endpoint: 'update' | 'updateLayout',
+    mode: string,
+    params: { resourceId: string; sid: string; cname: string; uid: string; clientRequest: object },
+    callOptions: CallOptions,
+  ): Promise<UpdateResult> {
+    const answer = await send({
+      endpoint,
+      method: 'POST',
+      path: sessionPath(params, mode, endpoint),
+      body: { cname: params.cname, uid: params.uid, clientRequest: params.clientRequest },
+      signal: callOptions.signal,
+    });
+    if (answer.httpStatus !== 200) throw apiError(endpoint, answer);
+    const body = read(endpoint, answer, UpdateBody);
+    return { resourceId: body.resourceId, sid: body.sid, raw: answer.json };
+  }
+
   const sessionPath = (params: { resourceId: string; sid: string }, mode: string, action: string) =>
     `/resourceid/${encodeURIComponent(params.resourceId)}/sid/${encodeURIComponent(params.sid)}/mode/${mode}/${action}`;
 
@@ -323,31 +342,10 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
       return normaliseQuery(read('query', answer, SessionBody), params, answer.json);
     },
 
-    async update(params, callOptions = {}) {
-      const answer = await send({
-        endpoint: 'update',
-        method: 'POST',
-        path: sessionPath(params, params.mode, 'update'),
-        body: { cname: params.cname, uid: params.uid, clientRequest: params.clientRequest },
-        signal: callOptions.signal,
-      });
-      if (answer.httpStatus !== 200) throw apiError('update', answer);
-      const body = read('update', answer, UpdateBody);
-      return { resourceId: body.resourceId, sid: body.sid, raw: answer.json };
-    },
+    update: (params, callOptions = {}) => changeSession('update', params.mode, params, callOptions),
 
-    async updateLayout(params, callOptions = {}) {
-      const answer = await send({
-        endpoint: 'updateLayout',
-        method: 'POST',
-        path: sessionPath(params, 'mix', 'updateLayout'),
-        body: { cname: params.cname, uid: params.uid, clientRequest: params.clientRequest },
-        signal: callOptions.signal,
-      });
-      if (answer.httpStatus !== 200) throw apiError('updateLayout', answer);
-      const body = read('updateLayout', answer, UpdateBody);
-      return { resourceId: body.resourceId, sid: body.sid, raw: answer.json };
-    },
+    // updateLayout exists in mix mode only, so the path names it whatever the caller's type says.
+    updateLayout: (params, callOptions = {}) => changeSession('updateLayout', 'mix', params, callOptions),
 
     async stop(params, callOptions = {}) {
       const answer = await send({
