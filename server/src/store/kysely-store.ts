@@ -144,8 +144,9 @@ export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<v
       if (patch.lastError !== undefined) values.last_error = patch.lastError === null ? null : json(patch.lastError);
       if (patch.startedAt !== undefined) values.started_at = patch.startedAt;
       if (patch.stoppedAt !== undefined) values.stopped_at = patch.stoppedAt;
-      await db.updateTable('recordings').set(values).where('id', '=', id).execute();
-      return this.get(id);
+      // RETURNING (SQLite ≥ 3.35 and PostgreSQL): the updated row without a second query.
+      const row = await db.updateTable('recordings').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+      return row && fromRow(row);
     },
 
     async get(id) {

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { Kysely, SqliteDialect } from 'kysely';
 import Database from 'libsql';
 import { createKyselyStore, migrate } from './kysely-store.js';
+import { withStatementCache } from './statement-cache.js';
 import type { Database as Schema } from './schema.js';
 import type { RecordingStore } from './types.js';
 
@@ -19,7 +20,7 @@ export async function createSqliteStore(file: string): Promise<RecordingStore> {
   database.exec('PRAGMA synchronous = NORMAL');
   database.exec('PRAGMA foreign_keys = ON');
   database.exec('PRAGMA busy_timeout = 5000');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   await migrate(db, 'sqlite');
   return createKyselyStore(db, () => db.destroy());
 }
