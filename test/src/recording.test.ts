@@ -87,6 +87,23 @@ describe('recorder uids', () => {
     expect((await stack.client.recording.start.mutate({ channel: 'room2', uid: 555 })).uid).toBe('555');
   });
 
+  it('fills a small RECORDER_UID range from the registry after a collision, then refuses when it is full', async () => {
+    // Two uids: random picks collide often, which is when the server reads the channel's active uids.
+    stack = await startRecordingStack({ uidRange: { min: 1_000, max: 1_001 } });
+    const first = await stack.client.recording.start.mutate({ channel: 'small' });
+    const second = await stack.client.recording.start.mutate({ channel: 'small' });
+    expect(new Set([first.uid, second.uid])).toEqual(new Set(['1000', '1001']));
+    stack.emulator.control.clearRequests();
+    const error = await catchServerError(stack.client.recording.start.mutate({ channel: 'small' }));
+    expect(error.data).toMatchObject({ code: 'CONFLICT', appCode: 'UID_CONFLICT' });
+    expect(error.message).toContain('no free recorder uid');
+    expect(counts(stack)).toEqual({});
+    // The failed attempts left no row behind: exactly the two recordings are active.
+    expect((await stack.store.activeUids('small')).size).toBe(2);
+    await stack.client.recording.stop.mutate({ id: first.id });
+    expect((await stack.client.recording.start.mutate({ channel: 'small' })).uid).toBe(first.uid);
+  });
+
   it('gives the recorder a token that outlives the longest recording', async () => {
     stack = await startRecordingStack();
     const started = await stack.client.recording.start.mutate({ channel: 'room1', maxDurationSeconds: 7_200 });

@@ -66,8 +66,9 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     defaultMaxDurationSeconds: settings.defaultMaxDurationSeconds,
     bus,
     onStarted: (record) => void pollers.ensure(record, 'confirm'),
-    // Wakes the poller, which finds the recording ended and exits.
-    onEnded: (record) => pollers.kick(record.id),
+    // Wakes the poller, which finds the recording ended and exits. After the current I/O turn, so
+    // the poller's registry read does not hold up the answer to whoever ended the recording.
+    onEnded: (record) => void setImmediate(() => pollers.kick(record.id)),
   });
   const pollers = createPollers({
     reconcile: (record) => service.reconcile(record),

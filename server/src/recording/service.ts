@@ -165,9 +165,13 @@ export function createRecordingService(options: RecordingServiceOptions) {
       }
       throw error;
     }
-    options.bus?.publish(await store.appendEvent({ recordingId: id, at: now, state: 'starting', agoraStatus: null, files: [], source: 'api' }));
-
+    // Acquire goes out now; the watchers' "starting" event and the recorder token are done while
+    // it is in flight (the intent row above is what crash recovery needs, and it is written).
+    const acquiring = agora.acquire({ cname: input.channel, uid, clientRequest: { scene: input.mode === 'web' ? 1 : 0 } });
+    acquiring.catch(() => undefined); // awaited below; this only keeps an early rejection handled
+    let resourceId: string | null = null;
     try {
+      options.bus?.publish(await store.appendEvent({ recordingId: id, at: now, state: 'starting', agoraStatus: null, files: [], source: 'api' }));
       const token = input.mode === 'web' ? undefined : options.tokens.issue(
         TokenGenerateInput.parse({
           kind: 'rtc',
@@ -178,14 +182,15 @@ export function createRecordingService(options: RecordingServiceOptions) {
           expireSeconds: Math.min(MAX_TOKEN_SECONDS, maxDurationSeconds + TOKEN_MARGIN_SECONDS),
         }),
       ).token;
-      const acquired = await agora.acquire({ cname: input.channel, uid, clientRequest: { scene: input.mode === 'web' ? 1 : 0 } });
-      await store.update(id, { resourceId: acquired.resourceId }, clock.now());
+      ({ resourceId } = await acquiring);
       const storage: StorageConfig = { ...options.storage, fileNamePrefix: record.fileNamePrefix.split('/') };
       const started = await agora.start(
-        buildStartParams({ input, resourceId: acquired.resourceId, uid, token: token ?? '', storage, maxDurationSeconds }),
+        buildStartParams({ input, resourceId, uid, token: token ?? '', storage, maxDurationSeconds }),
       );
       const startedAt = clock.now();
-      const updated = await store.update(id, { sid: started.sid, startedAt }, startedAt);
+      // resourceId and sid in one write: a row with a resourceId but no sid is no more
+      // recoverable than one without (Agora can only be asked about a recording by its sid).
+      const updated = await store.update(id, { resourceId, sid: started.sid, startedAt }, startedAt);
       if (updated) options.onStarted?.(updated);
       logger.info({ recordingId: id, channel: input.channel, uid, mode: input.mode }, 'recording started');
       return {
@@ -193,14 +198,15 @@ export function createRecordingService(options: RecordingServiceOptions) {
         channel: input.channel,
         uid,
         mode: input.mode,
-        resourceId: acquired.resourceId,
+        resourceId,
         sid: started.sid,
         state: updated?.state ?? 'starting',
         startedAt: new Date(startedAt),
         maxDurationSeconds,
       };
     } catch (error) {
-      await transition({ ...record }, { state: 'failed', lastError: describeError(error), stoppedAt: clock.now() }, 'api');
+      // The resourceId stays on the failed row: Agora's support asks for it.
+      await transition({ ...record }, { state: 'failed', lastError: describeError(error), stoppedAt: clock.now(), ...(resourceId ? { resourceId } : {}) }, 'api');
       throw error;
     }
   }
@@ -208,22 +214,22 @@ export function createRecordingService(options: RecordingServiceOptions) {
   return {
     /** Starts a recording: uid allocation, recorder token, acquire, start. */
     async start(input: ParsedRecordingStartInput, owner: string): Promise<RecordingStartOutput> {
-      const taken = await store.activeUids(input.channel);
-      if (input.uid !== undefined) {
-        if (taken.has(input.uid)) {
-          throw new AppError(AppErrorCode.UID_CONFLICT, `uid ${input.uid} is already recording channel "${input.channel}"; choose another uid or leave it out`);
-        }
-        return startOnce(input, owner, input.uid, false);
-      }
+      // A uid the caller chose: the registry's unique index refuses one already recording the
+      // channel (UID_CONFLICT before any Agora call), so there is nothing to read first.
+      if (input.uid !== undefined) return startOnce(input, owner, input.uid, false);
+      // A random uid from a range of millions is almost never taken, so the channel's active uids
+      // are read only after a collision (a small RECORDER_UID range then fills in from that set).
       // Agora answers 53 when a task outside our registry holds the uid: pick another (reference §6).
+      let taken: Set<string> | undefined;
       for (let attempt = 0; ; attempt++) {
-        const uid = allocateUid(options.uidRange, taken);
+        const uid = allocateUid(options.uidRange, taken ?? new Set());
         if (uid === undefined) throw new AppError(AppErrorCode.UID_CONFLICT, 'no free recorder uid left in RECORDER_UID_MIN..RECORDER_UID_MAX');
         try {
           return await startOnce(input, owner, uid, true);
         } catch (error) {
           const retryable = error instanceof UidTakenError || (error instanceof AgoraApiError && error.code === 53);
           if (!retryable || attempt >= 2) throw error;
+          taken ??= await store.activeUids(input.channel);
           taken.add(uid);
         }
       }
@@ -269,9 +275,13 @@ export function createRecordingService(options: RecordingServiceOptions) {
         const current = isTerminal(record.state) ? record : await transition(record, { state: 'failed', stoppedAt: clock.now() }, source);
         return stoppedView(current, true);
       }
+      // The stop goes out first and "stopping" is written while it is in flight: a crash in
+      // between leaves the row "recording", and the watchdog's query then finds it stopped.
+      const stopCall = agora.stop({ resourceId: record.resourceId, sid: record.sid, mode: record.mode, cname: record.channel, uid: record.uid });
+      stopCall.catch(() => undefined); // awaited below; this only keeps an early rejection handled
       const stopping = await transition(record, { state: 'stopping' }, source);
       try {
-        const result = await agora.stop({ resourceId: record.resourceId, sid: record.sid, mode: record.mode, cname: record.channel, uid: record.uid });
+        const result = await stopCall;
         const now = clock.now();
         if (result.alreadyStopped) {
           return stoppedView(await transition(stopping, { state: 'stopped', stoppedAt: now }, source), true);

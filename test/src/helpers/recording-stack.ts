@@ -50,6 +50,8 @@ export interface StackOptions {
   emulator?: Partial<EmulatorOptions>;
   agora?: Partial<AgoraClientOptions>;
   maxDurationSeconds?: number;
+  /** RECORDER_UID_MIN..MAX; default 4e9..2^32−1. */
+  uidRange?: { min: number; max: number };
   watchdogIntervalMs?: number;
   registryFile?: string;
   existingEmulator?: Emulator;
@@ -127,7 +129,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       shutdownTimeoutMs: 2_000,
       recording: {
         storage: STORAGE,
-        uidRange: { min: 4_000_000_000, max: 4_294_967_295 },
+        uidRange: options.uidRange ?? { min: 4_000_000_000, max: 4_294_967_295 },
         defaultMaxDurationSeconds: options.maxDurationSeconds ?? 3_600,
         watchdogIntervalMs: options.watchdogIntervalMs ?? 3_600_000,
         ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
