@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -14,9 +14,20 @@ export interface Started {
   stop(): Promise<void>;
 }
 
+/**
+ * With BENCH_PIN (default on when taskset exists and there are 2+ cores): servers run on core 0
+ * and the bench process (the load generator) on core 1, so the load generator never takes the
+ * server's core; the baseline and ours are pinned alike.
+ */
+const PIN = process.env.BENCH_PIN !== '0' && existsSync('/usr/bin/taskset') && availableParallelism() >= 2;
+export const pinned = PIN;
+if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+
 /** Starts a TypeScript entry point (tsx, no watch) and waits for the first JSON line matching. */
 export async function startProcess(entry: string, env: Record<string, string>, match: (line: Record<string, unknown>) => boolean): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+  const command = [process.execPath, '--import', 'tsx', join(ROOT, entry)];
+  const [file, ...args] = PIN ? ['taskset', '-c', '0', ...command] : command;
+  const child = spawn(file!, args, {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -62,6 +73,13 @@ export function startServer(extraEnv: Record<string, string> = {}) {
   );
 }
 
+/** CPU time (user + system) the process has used so far, in ms, from /proc (Linux). */
+export function cpuTimeMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 export const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -70,5 +88,5 @@ export const median = (values: number[]) => percentile(values, 50);
 
 export function printTable(title: string, rows: [string, string][]) {
   console.log(`\n${title} (${new Date().toISOString().slice(0, 10)})`);
-  for (const [name, value] of rows) console.log(`  ${name.padEnd(62)} ${value}`);
+  for (const [name, value] of rows) console.log(`  ${name.padEnd(78)} ${value}`);
 }

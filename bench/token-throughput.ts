@@ -6,18 +6,22 @@
  */
 import autocannon from 'autocannon';
 import agora from 'agora-token';
-import { APP_ID, CERT, median, printTable, startProcess, startServer } from './lib.js';
+import { APP_ID, CERT, cpuTimeMs, median, pinned, printTable, startProcess, startServer, type Started } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const BATCH = 10;
 
-async function load(url: string, body: string) {
+/** Loads `url` for SECONDS; also reads the server's CPU time, for its CPU cost per request. */
+async function load(server: Started, url: string, body: string) {
+  const cpuBefore = cpuTimeMs(server.child.pid!);
   const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: SECONDS });
+  const cpuMs = cpuTimeMs(server.child.pid!) - cpuBefore;
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuUs: (cpuMs * 1000) / result.requests.total };
 }
+type Run = Awaited<ReturnType<typeof load>>;
 
 function ceiling(ms: number) {
   const { RtcTokenBuilder, RtcRole } = agora;
@@ -39,32 +43,37 @@ const single = JSON.stringify({ json: input });
 const batchPath = `${trpcUrl}/${Array.from({ length: BATCH }, () => 'token.generate').join(',')}?batch=1`;
 const batchBody = JSON.stringify(Object.fromEntries(Array.from({ length: BATCH }, (_, i) => [String(i), { json: { ...input, uid: 5000 + i } }])));
 
-const runs = { bare: [] as Awaited<ReturnType<typeof load>>[], ours: [] as Awaited<ReturnType<typeof load>>[], batched: [] as Awaited<ReturnType<typeof load>>[] };
+const runs = { bare: [] as Run[], ours: [] as Run[], batched: [] as Run[] };
 // Warm-up: JIT and connection pools.
-await load(bareUrl, JSON.stringify(input));
-await load(`${trpcUrl}/token.generate`, single);
+await load(bare, bareUrl, JSON.stringify(input));
+await load(ours, `${trpcUrl}/token.generate`, single);
+await load(ours, batchPath, batchBody);
 for (let round = 0; round < ROUNDS; round++) {
-  runs.bare.push(await load(bareUrl, JSON.stringify(input)));
-  runs.ours.push(await load(`${trpcUrl}/token.generate`, single));
-  runs.batched.push(await load(batchPath, batchBody));
+  runs.bare.push(await load(bare, bareUrl, JSON.stringify(input)));
+  runs.ours.push(await load(ours, `${trpcUrl}/token.generate`, single));
+  runs.batched.push(await load(ours, batchPath, batchBody));
 }
 await bare.stop();
 await ours.stop();
 const builds = ceiling(3_000);
 
-const m = (list: { rps: number; p50: number; p99: number }[], key: 'rps' | 'p50' | 'p99') => median(list.map((run) => run[key]));
+const m = (list: Run[], key: 'rps' | 'p50' | 'p99' | 'cpuUs') => median(list.map((run) => run[key]));
 const bareRps = m(runs.bare, 'rps');
 const oursRps = m(runs.ours, 'rps');
 const batchedTokens = m(runs.batched, 'rps') * BATCH;
 const mark = (ok: boolean) => (ok ? 'meets target' : 'BELOW TARGET');
-printTable(`token.generate throughput, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS} s rounds, medians`, [
+const cpu = (list: Run[], per = 1) => `${(m(list, 'cpuUs') / per).toFixed(0)} µs`;
+printTable(`token.generate throughput, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS} s rounds, medians${pinned ? ', server on core 0, load generator on core 1' : ''}`, [
   ['bare node:http + agora-token: requests/s', bareRps.toFixed(0)],
   ['bare latency p50 / p99', `${m(runs.bare, 'p50')} ms / ${m(runs.bare, 'p99')} ms`],
+  ['bare server CPU per request', cpu(runs.bare)],
   ['ours, one token per request: requests/s', oursRps.toFixed(0)],
   ['ours latency p50 / p99', `${m(runs.ours, 'p50')} ms / ${m(runs.ours, 'p99')} ms`],
+  ['ours server CPU per request', cpu(runs.ours)],
   ['ratio ours / bare (target ≥ 0.8)', `${(oursRps / bareRps).toFixed(2)}  ${mark(oursRps / bareRps >= 0.8)}`],
   [`ours, batched ${BATCH} per request: tokens/s`, batchedTokens.toFixed(0)],
   ['batched latency p50 / p99', `${m(runs.batched, 'p50')} ms / ${m(runs.batched, 'p99')} ms`],
+  ['batched server CPU per token', cpu(runs.batched, BATCH)],
   ['batched tokens/s ÷ bare requests/s (target > 1)', `${(batchedTokens / bareRps).toFixed(2)}  ${mark(batchedTokens > bareRps)}`],
   ['ceiling: raw agora-token builds/s, one process', builds.toFixed(0)],
   ['batched tokens/s ÷ ceiling (target ≥ 0.6)', `${(batchedTokens / builds).toFixed(2)}  ${mark(batchedTokens / builds >= 0.6)}`],
