@@ -28,20 +28,19 @@ export async function* watchRecordingEvents(options: WatchOptions): AsyncGenerat
   const onAbort = () => wake?.();
   signal.addEventListener('abort', onAbort);
   try {
+    // What is read here stays out of the generator's frame: a suspended generator keeps its
+    // locals, and watchers live for hours, so only the ids it needs are kept (bench/README.md).
+    const { replay, ended } = await readBacklog(store, recordingId, options.afterId);
     let lastId = options.afterId ?? 0;
-    const backlog =
-      options.afterId === undefined
-        ? [await store.latestEvent(recordingId)].filter((event): event is RecordingEvent => event !== undefined)
-        : await store.eventsAfter(recordingId, options.afterId);
-    for (const event of backlog) {
+    while (replay.length > 0) {
+      const event = replay.shift()!;
       if (event.id <= lastId && options.afterId !== undefined) continue;
       lastId = event.id;
       yield event;
       if (isTerminal(event.state)) return;
     }
     // Resuming after the last event of a recording that has ended: nothing more will come.
-    const record = await store.get(recordingId);
-    if (!record || (isTerminal(record.state) && pending.length === 0)) return;
+    if (ended && pending.length === 0) return;
 
     while (!signal.aborted) {
       const event = pending.shift();
@@ -59,4 +58,14 @@ export async function* watchRecordingEvents(options: WatchOptions): AsyncGenerat
     unsubscribe();
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** The events to replay before going live, and whether the recording is gone or has ended. */
+async function readBacklog(store: RecordingStore, recordingId: string, afterId: number | undefined): Promise<{ replay: RecordingEvent[]; ended: boolean }> {
+  const replay =
+    afterId === undefined
+      ? [await store.latestEvent(recordingId)].filter((event): event is RecordingEvent => event !== undefined)
+      : await store.eventsAfter(recordingId, afterId);
+  const record = await store.get(recordingId);
+  return { replay, ended: !record || isTerminal(record.state) };
 }
