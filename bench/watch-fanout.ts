@@ -1,13 +1,13 @@
 /**
  * recording.watch fan-out: N watchers over M recordings against the server in its own process.
  * Prints upstream query calls per poll interval (ours vs. the tutorial's every-viewer-polls
- * baseline), server RSS per 1,000 watchers (against its idle RSS measured in the same run), and
+ * baseline), the server's memory per watcher (heap and RSS after a full collection, against its
+ * idle figures measured in the same run), and
  * delivery latency from Agora's answer to the watcher, p50/p99.
  *
  *   pnpm bench:fanout            (BENCH_WATCHERS=1000 BENCH_RECORDINGS=10 BENCH_POLL_MS=2000)
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createTRPCClient, createWSClient, httpSubscriptionLink, wsLink, type TRPCClient } from '@trpc/client';
 import { EventSource } from 'eventsource';
@@ -20,23 +20,39 @@ const RECORDINGS = Number(process.env.BENCH_RECORDINGS ?? 10);
 const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 2_000);
 const INTERVALS = Number(process.env.BENCH_INTERVALS ?? 4);
 const SSE_SHARE = Number(process.env.BENCH_SSE_SHARE ?? 0.2);
+/** BENCH_HEAP_SNAPSHOTS=dir: the server writes heap snapshots there, idle and with the watchers. */
+const SNAPSHOTS = process.env.BENCH_HEAP_SNAPSHOTS;
 
-const rssOf = (pid: number) => {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : NaN;
-};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 };
 
-const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fanout-server.ts', import.meta.url).pathname], {
+const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', new URL('./fanout-server.ts', import.meta.url).pathname], {
   env: { ...process.env, BENCH_POLL_MS: String(POLL_MS) },
-  stdio: ['ignore', 'pipe', 'inherit'],
+  stdio: ['pipe', 'pipe', 'inherit'],
 });
-const first = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
-const { url, wsUrl, emulatorUrl, pid } = JSON.parse(first) as { url: string; wsUrl: string; emulatorUrl: string; pid: number };
+const childLines = createInterface({ input: child.stdout });
+const nextLine = () => new Promise<string>((resolve) => childLines.once('line', resolve));
+const { url, wsUrl, emulatorUrl } = JSON.parse(await nextLine()) as { url: string; wsUrl: string; emulatorUrl: string };
+interface Memory {
+  heapUsed: number;
+  rss: number;
+  external: number;
+  arrayBuffers: number;
+}
+async function snapshot(name: string) {
+  const answer = nextLine();
+  child.stdin.write(`snapshot ${SNAPSHOTS}/${name}.heapsnapshot\n`);
+  console.log(`heap snapshot: ${(JSON.parse(await answer) as { snapshot: string }).snapshot}`);
+}
+/** The server's memory after a full collection (it runs with --expose-gc). */
+async function measureServer(): Promise<Memory> {
+  const answer = nextLine();
+  child.stdin.write('measure\n');
+  return (JSON.parse(await answer) as { memory: Memory }).memory;
+}
 const control = (path: string, body?: unknown) =>
   fetch(`${emulatorUrl}/_emulator${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) }).then(
     (response) => response.json() as Promise<unknown>,
@@ -55,9 +71,8 @@ for (let i = 0; i < RECORDINGS; i++) {
   sidOf.set(started.id, started.sid);
 }
 await sleep(POLL_MS + 500);
-global.gc?.();
-await sleep(500);
-const idleRss = rssOf(pid);
+const idle = await measureServer();
+if (SNAPSHOTS) await snapshot('idle');
 
 // Watchers: 80% over WebSocket (50 per connection), 20% over SSE.
 const connections: { client: TRPCClient<AppRouter>; close: () => Promise<void> }[] = [];
@@ -82,7 +97,8 @@ for (let waited = 0; received.length < WATCHERS; waited += 50) {
   await sleep(50);
 }
 await sleep(500);
-const watchedRss = rssOf(pid);
+const watched = await measureServer();
+if (SNAPSHOTS) await snapshot('watched');
 
 // Each interval a new publisher joins every channel, so each poll brings a change to deliver.
 await fetch(`${emulatorUrl}/_emulator/requests`, { method: 'DELETE' });
@@ -105,6 +121,7 @@ for (const delivery of received) {
   if (answer) latencies.push(delivery.at - answer.at);
 }
 
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 const intervals = elapsed / POLL_MS;
 const perInterval = queries.length / intervals;
 const rows = [
@@ -112,9 +129,11 @@ const rows = [
   ['upstream queries per interval (ours)', perInterval.toFixed(1)],
   ['upstream queries per interval (every watcher polls, tutorial)', String(WATCHERS)],
   ['ratio ours / tutorial', (perInterval / WATCHERS).toFixed(4)],
-  ['server RSS idle', `${(idleRss / 2 ** 20).toFixed(1)} MiB`],
-  ['server RSS with watchers', `${(watchedRss / 2 ** 20).toFixed(1)} MiB`],
-  ['server RSS per 1,000 watchers', `${(((watchedRss - idleRss) / WATCHERS) * 1000 / 2 ** 20).toFixed(1)} MiB`],
+  ['server heap after GC: idle → with watchers', `${mib(idle.heapUsed)} → ${mib(watched.heapUsed)} MiB`],
+  ['server heap per watcher (retained after GC)', `${((watched.heapUsed - idle.heapUsed) / WATCHERS / 1024).toFixed(1)} KiB`],
+  ['server RSS after GC: idle → with watchers', `${mib(idle.rss)} → ${mib(watched.rss)} MiB`],
+  ['server RSS per 1,000 watchers', `${mib(((watched.rss - idle.rss) / WATCHERS) * 1000)} MiB`],
+  ['server buffers outside the heap: idle → with watchers', `${mib(idle.external)} → ${mib(watched.external)} MiB`],
   ['deliveries measured', String(latencies.length)],
   ['delivery latency p50 (Agora answer → watcher)', `${percentile(latencies, 50).toFixed(1)} ms`],
   ['delivery latency p99', `${percentile(latencies, 99).toFixed(1)} ms`],
