@@ -43,7 +43,7 @@ const single = JSON.stringify({ json: input });
 const batchPath = `${trpcUrl}/${Array.from({ length: BATCH }, () => 'token.generate').join(',')}?batch=1`;
 const batchBody = JSON.stringify(Object.fromEntries(Array.from({ length: BATCH }, (_, i) => [String(i), { json: { ...input, uid: 5000 + i } }])));
 
-const runs = { bare: [] as Run[], ours: [] as Run[], batched: [] as Run[] };
+const runs = { bare: [] as Run[], ours: [] as Run[], batched: [] as Run[], ceiling: [] as number[] };
 // Warm-up: JIT and connection pools.
 await load(bare, bareUrl, JSON.stringify(input));
 await load(ours, `${trpcUrl}/token.generate`, single);
@@ -52,30 +52,42 @@ for (let round = 0; round < ROUNDS; round++) {
   runs.bare.push(await load(bare, bareUrl, JSON.stringify(input)));
   runs.ours.push(await load(ours, `${trpcUrl}/token.generate`, single));
   runs.batched.push(await load(ours, batchPath, batchBody));
+  // In the load generator's process, on its core, while both servers idle.
+  runs.ceiling.push(ceiling(2_000));
 }
 await bare.stop();
 await ours.stop();
-const builds = ceiling(3_000);
 
 const m = (list: Run[], key: 'rps' | 'p50' | 'p99' | 'cpuUs') => median(list.map((run) => run[key]));
-const bareRps = m(runs.bare, 'rps');
-const oursRps = m(runs.ours, 'rps');
-const batchedTokens = m(runs.batched, 'rps') * BATCH;
+/**
+ * Ratios are taken within each round (its bare run, our runs and the ceiling back to back), then
+ * the median over rounds: this shared machine's speed drifts between rounds by more than the
+ * differences measured.
+ */
+const paired = (ratio: (round: number) => number) => median(runs.bare.map((_, round) => ratio(round)));
+const singleRatio = paired((r) => runs.ours[r]!.rps / runs.bare[r]!.rps);
+const batchedRatio = paired((r) => (runs.batched[r]!.rps * BATCH) / runs.bare[r]!.rps);
+const ceilingRatio = paired((r) => (runs.batched[r]!.rps * BATCH) / runs.ceiling[r]!);
+// What the throughput ratios would be if both servers were bound by their own CPU alone.
+const cpuSingle = m(runs.bare, 'cpuUs') / m(runs.ours, 'cpuUs');
+const cpuBatched = m(runs.bare, 'cpuUs') / (m(runs.batched, 'cpuUs') / BATCH);
 const mark = (ok: boolean) => (ok ? 'meets target' : 'BELOW TARGET');
 const cpu = (list: Run[], per = 1) => `${(m(list, 'cpuUs') / per).toFixed(0)} µs`;
 printTable(`token.generate throughput, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS} s rounds, medians${pinned ? ', server on core 0, load generator on core 1' : ''}`, [
-  ['bare node:http + agora-token: requests/s', bareRps.toFixed(0)],
+  ['bare node:http + agora-token: requests/s', m(runs.bare, 'rps').toFixed(0)],
   ['bare latency p50 / p99', `${m(runs.bare, 'p50')} ms / ${m(runs.bare, 'p99')} ms`],
   ['bare server CPU per request', cpu(runs.bare)],
-  ['ours, one token per request: requests/s', oursRps.toFixed(0)],
+  ['ours, one token per request: requests/s', m(runs.ours, 'rps').toFixed(0)],
   ['ours latency p50 / p99', `${m(runs.ours, 'p50')} ms / ${m(runs.ours, 'p99')} ms`],
   ['ours server CPU per request', cpu(runs.ours)],
-  ['ratio ours / bare (target ≥ 0.8)', `${(oursRps / bareRps).toFixed(2)}  ${mark(oursRps / bareRps >= 0.8)}`],
-  [`ours, batched ${BATCH} per request: tokens/s`, batchedTokens.toFixed(0)],
+  ['ratio ours / bare, per round (target ≥ 0.8)', `${singleRatio.toFixed(2)}  ${mark(singleRatio >= 0.8)}`],
+  ['  the same from CPU per request (bare ÷ ours)', cpuSingle.toFixed(2)],
+  [`ours, batched ${BATCH} per request: tokens/s`, (m(runs.batched, 'rps') * BATCH).toFixed(0)],
   ['batched latency p50 / p99', `${m(runs.batched, 'p50')} ms / ${m(runs.batched, 'p99')} ms`],
   ['batched server CPU per token', cpu(runs.batched, BATCH)],
-  ['batched tokens/s ÷ bare requests/s (target > 1)', `${(batchedTokens / bareRps).toFixed(2)}  ${mark(batchedTokens > bareRps)}`],
-  ['ceiling: raw agora-token builds/s, one process', builds.toFixed(0)],
-  ['batched tokens/s ÷ ceiling (target ≥ 0.6)', `${(batchedTokens / builds).toFixed(2)}  ${mark(batchedTokens / builds >= 0.6)}`],
+  ['batched tokens/s ÷ bare requests/s, per round (target > 1)', `${batchedRatio.toFixed(2)}  ${mark(batchedRatio > 1)}`],
+  ['  the same from CPU (bare per request ÷ ours per token)', cpuBatched.toFixed(2)],
+  ['ceiling: raw agora-token builds/s, one process', median(runs.ceiling).toFixed(0)],
+  ['batched tokens/s ÷ ceiling, per round (target ≥ 0.6)', `${ceilingRatio.toFixed(2)}  ${mark(ceilingRatio >= 0.6)}`],
 ]);
 process.exit(0);
