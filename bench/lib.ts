@@ -23,12 +23,15 @@ const PIN = process.env.BENCH_PIN !== '0' && existsSync('/usr/bin/taskset') && a
 export const pinned = PIN;
 if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 
+/** The node flags of `pnpm start` (package.json), so the benches run the server as it runs in production. */
+const START_FLAGS = ((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.match(/--[\w-]+=\S+/g) ?? []);
+
 /** Starts a TypeScript entry point (tsx, no watch) and waits for the first JSON line matching. */
-export async function startProcess(entry: string, env: Record<string, string>, match: (line: Record<string, unknown>) => boolean): Promise<Started> {
-  const command = [process.execPath, '--import', 'tsx', join(ROOT, entry)];
+export async function startProcess(entry: string, env: Record<string, string>, match: (line: Record<string, unknown>) => boolean, nodeFlags: string[] = []): Promise<Started> {
+  const command = [process.execPath, ...nodeFlags, '--import', 'tsx', join(ROOT, entry)];
   const [file, ...args] = PIN ? ['taskset', '-c', '0', ...command] : command;
   const child = spawn(file!, args, {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout });
@@ -54,7 +57,7 @@ export async function startProcess(entry: string, env: Record<string, string>, m
   };
 }
 
-/** The real server (`server/src/main.ts`) in production mode, tuned only so the bench is not rate-limited. */
+/** The real server (`server/src/main.ts`) as `pnpm start` runs it, tuned only so the bench is not rate-limited. */
 export function startServer(extraEnv: Record<string, string> = {}) {
   return startProcess(
     'server/src/main.ts',
@@ -70,6 +73,7 @@ export function startServer(extraEnv: Record<string, string> = {}) {
       ...extraEnv,
     },
     (line) => String(line.msg).startsWith('Listening on'),
+    START_FLAGS,
   );
 }
 
