@@ -197,7 +197,9 @@ describe('upstream faults', () => {
     const error = await catchServerError(stack.client.recording.start.mutate({ channel: 'room1', uid: 42 }));
     expect(error.data).toMatchObject({ code: 'BAD_GATEWAY', appCode: 'AGORA_API', agora: { httpStatus: 400, code: 2, reason: 'invalid parameter: storageConfig' } });
     const { items } = await stack.client.recording.list.query({ channel: 'room1' });
-    expect(items[0]).toMatchObject({ state: 'failed', lastError: { agora: { code: 2 } } });
+    expect(items[0]).toMatchObject({ state: 'failed', lastError: { agora: { code: 2 } }, sid: null });
+    // The resource it acquired stays on the failed row (Agora's support asks for it).
+    expect(items[0]!.resourceId).toMatch(/^\S{10,}$/);
     // The failed attempt frees the uid.
     expect((await stack.client.recording.start.mutate({ channel: 'room1', uid: 42 })).uid).toBe('42');
   });
