@@ -14,6 +14,7 @@ import { EventSource } from 'eventsource';
 import superjson from 'superjson';
 import WebSocket from 'ws';
 import type { AppRouter } from '../server/src/index.js';
+import { percentile, printTable } from './report.js';
 
 const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 1_000);
 const RECORDINGS = Number(process.env.BENCH_RECORDINGS ?? 10);
@@ -24,10 +25,6 @@ const SSE_SHARE = Number(process.env.BENCH_SSE_SHARE ?? 0.2);
 const SNAPSHOTS = process.env.BENCH_HEAP_SNAPSHOTS;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-};
 
 const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', new URL('./fanout-server.ts', import.meta.url).pathname], {
   env: { ...process.env, BENCH_POLL_MS: String(POLL_MS) },
@@ -124,7 +121,7 @@ for (const delivery of received) {
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 const intervals = elapsed / POLL_MS;
 const perInterval = queries.length / intervals;
-const rows = [
+const rows: [string, string][] = [
   ['watchers / recordings', `${WATCHERS} / ${RECORDINGS}`],
   ['upstream queries per interval (ours)', perInterval.toFixed(1)],
   ['upstream queries per interval (every watcher polls, tutorial)', String(WATCHERS)],
@@ -138,8 +135,7 @@ const rows = [
   ['delivery latency p50 (Agora answer → watcher)', `${percentile(latencies, 50).toFixed(1)} ms`],
   ['delivery latency p99', `${percentile(latencies, 99).toFixed(1)} ms`],
 ];
-console.log(`\nrecording.watch fan-out (${new Date().toISOString().slice(0, 10)}, poll interval ${POLL_MS} ms)`);
-for (const [name, value] of rows) console.log(`  ${name!.padEnd(64)} ${value}`);
+printTable(`recording.watch fan-out, poll interval ${POLL_MS} ms`, rows);
 
 for (const connection of connections) await connection.close();
 child.kill('SIGTERM');
