@@ -1,33 +1,27 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
-import { systemClock, type Clock } from './clock.js';
-import { createSilentLogger, type Logger } from './logger.js';
-import { appRouter } from './routers/_app.js';
-import type { Services } from './trpc/context.js';
-import { createTokenIssuer } from './tokens/index.js';
-import type { AgoraClient } from './agora/index.js';
 import { AppErrorCode } from '@agora-backend/shared';
-import { createRecordingRuntime, type RecordingRuntime, type RecordingSettings } from './recording/index.js';
-import type { RecordingStore } from './store/index.js';
-import { AppError } from './trpc/errors.js';
-import { createNoAuth, createTokenBuckets, type Authenticator } from './auth/index.js';
-import { createCors } from './http/cors.js';
+import { composeServices, type ServiceDeps } from './compose.js';
+import { APP_DEFAULTS, isLoopback } from './config.js';
+import { AppError } from './errors.js';
+import { createClientAddress, parseTrustedProxies } from './http/client-address.js';
+import { createOriginPolicy } from './http/origin-policy.js';
+import { createRestHandler, REST_PREFIX } from './http/rest/handler.js';
+import { createOpenApiDocument } from './http/rest/openapi.js';
+import { sendJson } from './http/respond.js';
+import { createEdgeServer, parseRequestUrl, refuseUpgrade, type Route } from './http/server.js';
+import { createTrpcSurface, TRPC_PATH } from './http/trpc.js';
+import { createTutorialHandler, TUTORIAL_PATHS } from './http/tutorial.js';
+import { createWebhookHandler, WEBHOOK_PATH } from './http/webhook.js';
+import type { RecordingRuntime, RecordingSettings } from './recording/index.js';
+import { appRouter } from './routers/_app.js';
 import { createContextFactory } from './trpc/create-context.js';
-import { createWebhookHandler, WEBHOOK_PATH } from './webhooks/agora.js';
-import type { Leases } from './cluster/index.js';
-import type { EventBus } from './events/index.js';
-import { createRestHandler, REST_PREFIX } from './rest/handler.js';
-import { createSingleCallHandler } from './trpc/single-call.js';
-import { sendJson } from './rest/http.js';
-import { createOpenApiDocument } from './rest/openapi.js';
-import { createTutorialHandler, TUTORIAL_PATHS } from './rest/tutorial.js';
+import type { Logger } from './logger.js';
 
-/** Where tRPC is served, over HTTP and WebSocket alike. */
-export const TRPC_PATH = '/trpc';
+export { TRPC_PATH };
 
 export interface AppConfig {
   host: string;
@@ -51,6 +45,8 @@ export interface AppConfig {
   wsConnectionsPerIp?: number;
   /** Per-caller limits (per IP: × ipMultiplier). */
   rateLimits?: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number };
+  /** TRUST_PROXY: proxies (addresses, CIDRs) whose X-Forwarded-For names the client. */
+  trustProxy?: string[];
 }
 
 /** A dependency /readyz asks before saying the instance can take traffic. */
@@ -59,19 +55,7 @@ export interface ReadinessCheck {
   check(): Promise<boolean>;
 }
 
-export interface AppDeps {
-  logger?: Logger;
-  /** The Cloud Recording client (Agora, or the emulator in development). */
-  agora?: AgoraClient;
-  /** The recording registry. */
-  store?: RecordingStore;
-  /** Who may call; default: everyone is the local operator (AUTH_MODE=none). */
-  authenticator?: Authenticator;
-  /** Cross-instance events (PostgreSQL LISTEN/NOTIFY); default in-process. */
-  bus?: EventBus;
-  /** Cross-instance leases for pollers and the watchdog; default: this process holds them all. */
-  leases?: Leases;
-  clock?: Clock;
+export interface AppDeps extends ServiceDeps {
   readinessChecks?: ReadinessCheck[];
   /** Resources the app owns and closes last (stores, pollers, the embedded emulator). */
   closeables?: { close(): Promise<void> }[];
@@ -92,124 +76,41 @@ export interface App {
   readonly recording: RecordingRuntime | undefined;
 }
 
-const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-export const DEFAULT_RATE_LIMITS = { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 };
-
-
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Builds the HTTP + WebSocket server around the tRPC router (DESIGN §2, app.ts). */
+const exact = (path: string) => (pathname: string) => pathname === path;
+const under = (prefix: string) => (pathname: string) => pathname === prefix || pathname.startsWith(`${prefix}/`);
+
+/**
+ * The app: the services (compose.ts) behind the edge (http/): one route table for every way in,
+ * one origin policy for HTTP, SSE and WebSocket, one error mapping.
+ */
 export function createApp(config: AppConfig, deps: AppDeps = {}): App {
-  const logger = deps.logger ?? createSilentLogger();
-  const clock = deps.clock ?? systemClock;
-  const tokens = createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock });
-  const recording =
-    config.recording && deps.agora && deps.store
-      ? createRecordingRuntime(config.recording, {
-          store: deps.store,
-          agora: deps.agora,
-          tokens,
-          clock,
-          logger,
-          ...(deps.bus ? { bus: deps.bus } : {}),
-          ...(deps.leases ? { leases: deps.leases } : {}),
-        })
-      : undefined;
-  const requireRecording = () => {
-    if (!recording) throw new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server');
-    return recording;
-  };
-  const services: Services = {
-    tokens,
-    recordings: () => requireRecording().service,
-    watch: (id, lastEventId, signal, viewer) => requireRecording().watch(id, lastEventId, signal, viewer),
-  };
-  const webhook =
-    config.webhookSecret && recording
-      ? createWebhookHandler({ secret: config.webhookSecret, logger, apply: (sid, change) => recording.applyWebhook(sid, change) })
-      : undefined;
-  const limits = { subscriptionsPerConnection: config.subscriptionsPerConnection ?? 100 };
-  const authenticator = deps.authenticator ?? createNoAuth();
-  const rate = config.rateLimits ?? DEFAULT_RATE_LIMITS;
-  const buckets = (perMinute: number) => createTokenBuckets({ perMinute, clock });
-  const rateLimits = {
-    tokens: { perCaller: buckets(rate.tokensPerMinute), perIp: buckets(rate.tokensPerMinute * rate.ipMultiplier) },
-    starts: { perCaller: buckets(rate.startsPerMinute), perIp: buckets(rate.startsPerMinute * rate.ipMultiplier) },
-  };
-  const createContext = createContextFactory({ logger, services, authenticator, limits, rateLimits });
-  const applyCors = createCors(config.corsOrigins ?? []);
-  const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const restHandler = createRestHandler({ createContext, logger, maxBodyBytes });
-  const singleCall = createSingleCallHandler({ router: appRouter, createContext, maxBodyBytes, logger });
-  const tutorialHandler = createTutorialHandler({ createContext, logger, maxBodyBytes });
-  const wsPerIp = new Map<string, number>();
-  const wsLimitPerIp = config.wsConnectionsPerIp ?? 50;
+  const composed = composeServices(config, deps);
+  const { logger, recording } = composed;
+  const maxBodyBytes = config.maxBodyBytes ?? APP_DEFAULTS.maxBodyBytes;
+  const trusted = parseTrustedProxies(config.trustProxy ?? []);
+  if ('error' in trusted) throw new Error(`TRUST_PROXY: ${trusted.error}`);
+  const addressOf = createClientAddress((config.trustProxy ?? []).length > 0 ? trusted.list : undefined);
+  const policy = createOriginPolicy({
+    allowedOrigins: config.corsOrigins ?? [],
+    // DNS rebinding: with nobody to authenticate, a foreign Host name must not reach us.
+    loopbackHostsOnly: isLoopback(config.host) && composed.authenticator.mode === 'none',
+  });
+  const createContext = createContextFactory({
+    logger,
+    services: composed.services,
+    authenticator: composed.authenticator,
+    limits: { subscriptionsPerConnection: config.subscriptionsPerConnection ?? APP_DEFAULTS.subscriptionsPerConnection },
+    rateLimits: composed.rateLimits,
+    addressOf,
+  });
   let draining = false;
   let baseUrl: string | undefined;
 
-  const trpcHandler = createHTTPHandler({
-    router: appRouter,
-    basePath: `${TRPC_PATH}/`,
-    maxBodySize: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    createContext,
-    onError({ error, path }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
-    },
-  });
-
-  const handleRequest = (req: IncomingMessage, res: ServerResponse) => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (pathname === '/healthz' && req.method === 'GET') {
-      sendJson(res, 200, { status: 'ok' });
-      return;
-    }
-    if (pathname === '/readyz' && req.method === 'GET') {
-      void readiness().then(({ ready, checks }) => {
-        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
-      });
-      return;
-    }
-    if (pathname === WEBHOOK_PATH && webhook) {
-      webhook(req, res).catch((error: unknown) => {
-        logger.error({ err: error }, 'webhook handler failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      });
-      return;
-    }
-    if (pathname === '/openapi.json' && req.method === 'GET') {
-      sendJson(res, 200, createOpenApiDocument(`http://${req.headers.host ?? 'localhost'}`));
-      return;
-    }
-    if (pathname === REST_PREFIX || pathname.startsWith(`${REST_PREFIX}/`)) {
-      if (applyCors(req, res)) return;
-      void restHandler(req, res, new URL(req.url ?? '/', 'http://localhost'));
-      return;
-    }
-    if (TUTORIAL_PATHS.includes(pathname)) {
-      if (applyCors(req, res)) return;
-      void tutorialHandler(req, res, pathname);
-      return;
-    }
-    if (pathname === TRPC_PATH || pathname.startsWith(`${TRPC_PATH}/`)) {
-      if (applyCors(req, res)) return;
-      if (draining) res.setHeader('connection', 'close');
-      const search = new URL(req.url ?? '/', 'http://localhost').search;
-      singleCall(req, res, pathname.slice(TRPC_PATH.length + 1), search).then(
-        (handled) => {
-          if (!handled) trpcHandler(req, res);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'request failed');
-          if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-        },
-      );
-      return;
-    }
-    sendJson(res, 404, { error: 'Not found', path: pathname });
-  };
-
+  const routes = createRoutes({ config, deps, composed: { logger, recording }, createContext, maxBodyBytes, readiness: () => readiness() });
   const readiness = async () => {
     const checks: Record<string, boolean> = { accepting: !draining };
     if (deps.store) checks.registry = await deps.store.ping();
@@ -219,8 +120,8 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 
-  const server = createServer(handleRequest);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+  const server = createEdgeServer({ routes, policy, router: appRouter, logger, draining: () => draining });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
@@ -230,21 +131,29 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
       if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
     },
   });
+  const wsPerIp = new Map<string, number>();
+  const wsLimitPerIp = config.wsConnectionsPerIp ?? APP_DEFAULTS.wsConnectionsPerIp;
+
+  /** The upgrade passes the same origin and host policy as every HTTP request, then the per-address limit. */
+  const admitUpgrade = (req: IncomingMessage): string => {
+    if (draining) throw new AppError(AppErrorCode.AGORA_UNAVAILABLE, 'server shutting down');
+    if (parseRequestUrl(req).pathname !== TRPC_PATH) throw new AppError(AppErrorCode.NOT_FOUND, 'WebSocket connections go to /trpc');
+    policy.check(req);
+    const ip = addressOf(req);
+    if ((wsPerIp.get(ip) ?? 0) >= wsLimitPerIp) throw new AppError(AppErrorCode.RATE_LIMITED, `more than ${wsLimitPerIp} WebSocket connections from one address`);
+    return ip;
+  };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (draining || pathname !== TRPC_PATH) {
-      socket.end(`HTTP/1.1 ${draining ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\n\r\n`);
-      return;
-    }
-    const ip = req.socket.remoteAddress ?? 'unknown';
-    const open = wsPerIp.get(ip) ?? 0;
-    if (open >= wsLimitPerIp) {
-      socket.end('HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\n\r\n');
+    let ip: string;
+    try {
+      ip = admitUpgrade(req);
+    } catch (error) {
+      refuseUpgrade(socket, error, logger);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      wsPerIp.set(ip, open + 1);
+      wsPerIp.set(ip, (wsPerIp.get(ip) ?? 0) + 1);
       ws.once('close', () => {
         const left = (wsPerIp.get(ip) ?? 1) - 1;
         if (left <= 0) wsPerIp.delete(ip);
@@ -262,7 +171,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   let closing: Promise<void> | undefined;
   const close = async () => {
     draining = true;
-    const shutdownTimeoutMs = config.shutdownTimeoutMs ?? 10_000;
+    const shutdownTimeoutMs = config.shutdownTimeoutMs ?? APP_DEFAULTS.shutdownTimeoutMs;
     const serverClosed = new Promise<void>((resolve) => {
       if (!server.listening) resolve();
       else server.close(() => resolve());
@@ -295,7 +204,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
           const { port } = server.address() as AddressInfo;
-          // Reconcile what the registry believes active as soon as we serve (DESIGN §3.4).
+          // Reconcile what the registry believes active as soon as we serve (docs/architecture.md).
           recording?.start();
           baseUrl = `http://${formatHost(config.host)}:${port}`;
           resolve({ url: `${baseUrl}${TRPC_PATH}`, wsUrl: `${baseUrl.replace(/^http/, 'ws')}${TRPC_PATH}` });
@@ -313,4 +222,64 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     close: () => (closing ??= close()),
     recording,
   };
+}
+
+/** The route table: every way into the server, in the order they are matched. */
+function createRoutes(options: {
+  config: AppConfig;
+  deps: AppDeps;
+  composed: { logger: Logger; recording: RecordingRuntime | undefined };
+  createContext: ReturnType<typeof createContextFactory>;
+  maxBodyBytes: number;
+  readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }>;
+}): Route[] {
+  const { config, composed, createContext, maxBodyBytes } = options;
+  const { logger, recording } = composed;
+  const rest = createRestHandler({ createContext, maxBodyBytes });
+  const tutorial = createTutorialHandler({ createContext, maxBodyBytes });
+  const trpc = createTrpcSurface({ router: appRouter, createContext, logger, maxBodyBytes });
+  const webhook =
+    config.webhookSecret && recording
+      ? createWebhookHandler({ secret: config.webhookSecret, logger, apply: (sid, change) => recording.applyWebhook(sid, change) })
+      : undefined;
+  const plain = { surface: 'rest', cors: false } as const;
+  return [
+    { name: 'health', matches: exact('/healthz'), methods: ['GET'], ...plain, handle: (_req, res) => {
+        sendJson(res, 200, { status: 'ok' });
+        return Promise.resolve();
+      },
+    },
+    {
+      name: 'readiness',
+      matches: exact('/readyz'),
+      methods: ['GET'],
+      ...plain,
+      handle: async (_req, res) => {
+        const { ready, checks } = await options.readiness();
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
+      },
+    },
+    {
+      name: 'openapi',
+      matches: exact('/openapi.json'),
+      methods: ['GET'],
+      surface: 'rest',
+      cors: true,
+      handle: (req, res) => {
+        sendJson(res, 200, createOpenApiDocument(`http://${req.headers.host ?? 'localhost'}`));
+        return Promise.resolve();
+      },
+    },
+    ...(webhook ? [{ name: 'webhook', matches: exact(WEBHOOK_PATH), methods: ['POST'], ...plain, handle: webhook } satisfies Route] : []),
+    { name: 'rest', matches: under(REST_PREFIX), methods: ['GET', 'POST', 'PATCH', 'PUT'], surface: 'rest', cors: true, handle: rest },
+    {
+      name: 'tutorial',
+      matches: (pathname) => TUTORIAL_PATHS.includes(pathname),
+      methods: ['POST'],
+      surface: 'tutorial',
+      cors: true,
+      handle: (req, res, url) => tutorial(req, res, url.pathname),
+    },
+    { name: 'trpc', matches: under(TRPC_PATH), methods: ['GET', 'POST'], surface: 'trpc', cors: true, refuseUrlCredentials: true, handle: trpc },
+  ];
 }

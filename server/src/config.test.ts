@@ -30,6 +30,7 @@ describe('parseConfig', () => {
         auth: { mode: 'none' },
         corsOrigins: [],
         wsConnectionsPerIp: 50,
+        trustProxy: [],
         rateLimits: { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 },
         bodyLimitBytes: 1_048_576,
         database: undefined,

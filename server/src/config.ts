@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MAX_RECORDING_SECONDS } from '@agora-backend/shared';
@@ -28,6 +29,23 @@ const wholeNumber = (min: number, max: number) =>
 /** Recorder uids default to the top of the uid space, away from the small uids apps give users. */
 export const DEFAULT_RECORDER_UID_RANGE = { min: 4_000_000_000, max: 4_294_967_295 } as const;
 
+/** Defaults of what createApp takes; the environment's defaults below are the same values. */
+export const APP_DEFAULTS = {
+  shutdownTimeoutMs: 10_000,
+  maxBodyBytes: 1024 * 1024,
+  subscriptionsPerConnection: 100,
+  wsConnectionsPerIp: 50,
+  rateLimits: { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 },
+} as const;
+
+/** An IPv4/IPv6 address, or one with a /prefix (TRUST_PROXY entries). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
 const hex32 = z.string().regex(/^[0-9a-fA-F]{32}$/, { error: 'must be 32 hexadecimal characters' });
 
 const EnvSchema = z
@@ -46,7 +64,7 @@ const EnvSchema = z
       .number({ error: 'must be a number of milliseconds' })
       .int({ error: 'must be a whole number of milliseconds' })
       .min(0, { error: 'must not be negative' })
-      .default(10_000),
+      .default(APP_DEFAULTS.shutdownTimeoutMs),
     AGORA_APP_ID: hex32.optional(),
     AGORA_APP_CERTIFICATE: hex32.optional(),
     AGORA_CUSTOMER_ID: z.string().min(1).optional(),
@@ -70,7 +88,7 @@ const EnvSchema = z
     RECORDING_MAX_SECONDS: wholeNumber(60, MAX_RECORDING_SECONDS).default(3 * 3600),
     WATCHDOG_INTERVAL_SECONDS: wholeNumber(1, 3600).default(30),
     POLL_INTERVAL_SECONDS: wholeNumber(1, 3600).default(30),
-    SUBSCRIPTIONS_PER_CONNECTION: wholeNumber(1, 10_000).default(100),
+    SUBSCRIPTIONS_PER_CONNECTION: wholeNumber(1, 10_000).default(APP_DEFAULTS.subscriptionsPerConnection),
     AGORA_WEBHOOK_SECRET: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
     AUTH_MODE: z.enum(['none', 'apikey', 'jwt'], { error: "must be 'none', 'apikey' or 'jwt'" }).default('none'),
     API_KEYS: z
@@ -98,15 +116,20 @@ const EnvSchema = z
       .transform((text) => text.split(',').map((origin) => origin.trim()).filter(Boolean))
       .pipe(z.array(z.union([z.literal('*'), z.url({ error: 'entries must be origins like https://app.example.com' })])))
       .optional(),
-    WS_CONNECTIONS_PER_IP: wholeNumber(1, 100_000).default(50),
-    RATE_LIMIT_TOKENS_PER_MINUTE: wholeNumber(1, 1_000_000).default(60),
-    RATE_LIMIT_STARTS_PER_MINUTE: wholeNumber(1, 1_000_000).default(10),
+    WS_CONNECTIONS_PER_IP: wholeNumber(1, 100_000).default(APP_DEFAULTS.wsConnectionsPerIp),
+    TRUST_PROXY: z
+      .string()
+      .transform((text) => text.split(',').map((entry) => entry.trim()).filter(Boolean))
+      .pipe(z.array(z.string().refine(isAddressOrCidr, { error: 'entries must be IP addresses or CIDRs like 10.0.0.0/8' })))
+      .optional(),
+    RATE_LIMIT_TOKENS_PER_MINUTE: wholeNumber(1, 1_000_000).default(APP_DEFAULTS.rateLimits.tokensPerMinute),
+    RATE_LIMIT_STARTS_PER_MINUTE: wholeNumber(1, 1_000_000).default(APP_DEFAULTS.rateLimits.startsPerMinute),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// URL (leave it unset for the embedded SQLite registry)' })
       .optional(),
     DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'must be a lowercase SQL identifier' }).default('public'),
-    BODY_LIMIT_BYTES: wholeNumber(1_024, 100 * 1024 * 1024).default(1024 * 1024),
+    BODY_LIMIT_BYTES: wholeNumber(1_024, 100 * 1024 * 1024).default(APP_DEFAULTS.maxBodyBytes),
   });
 
 /** Configuration as read from the environment, before development credentials are filled in. */
@@ -158,6 +181,8 @@ export interface EnvConfig {
       };
   corsOrigins: string[];
   wsConnectionsPerIp: number;
+  /** TRUST_PROXY: proxies whose X-Forwarded-For is believed (addresses and CIDRs). */
+  trustProxy: string[];
   rateLimits: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number };
   bodyLimitBytes: number;
   /** PostgreSQL for several instances; undefined: SQLite under DATA_DIR. */
@@ -178,13 +203,16 @@ export interface StorageSettings {
   endpoint: string | undefined;
 }
 
+/** `pnpm start` reads the whole configuration; `pnpm emulator` the same .env without the server's rules. */
+export type ConfigPurpose = 'server' | 'emulator';
+
 export type ConfigResult = { ok: true; config: EnvConfig } | { ok: false; errors: string[] };
 
 /**
  * Rules between variables. Checked on presence alone, apart from the schema, so that one bad value
  * does not hide a missing partner: the operator sees every problem in one go.
  */
-function checkCombinations(env: Record<string, string>): string[] {
+function checkCombinations(env: Record<string, string>, purpose: ConfigPurpose): string[] {
   const errors: string[] = [];
   const requires = (present: string, absent: string, why: string) => {
     if (env[present] !== undefined && env[absent] === undefined) {
@@ -195,6 +223,8 @@ function checkCombinations(env: Record<string, string>): string[] {
   requires('AGORA_APP_CERTIFICATE', 'AGORA_APP_ID', 'the certificate belongs to one App ID');
   requires('AGORA_CUSTOMER_ID', 'AGORA_CUSTOMER_SECRET', 'they form the REST credentials');
   requires('AGORA_CUSTOMER_SECRET', 'AGORA_CUSTOMER_ID', 'they form the REST credentials');
+  // The emulator takes AGORA_CUSTOMER_ID/SECRET as the Basic credentials it accepts: no bucket.
+  if (purpose === 'emulator') return errors;
   const storageVariables = ['STORAGE_VENDOR', 'STORAGE_REGION', 'STORAGE_BUCKET', 'STORAGE_ACCESS_KEY', 'STORAGE_SECRET_KEY'];
   const storageGiven = storageVariables.filter((name) => env[name] !== undefined);
   if (storageGiven.length > 0 || env.AGORA_CUSTOMER_ID !== undefined) {
@@ -249,7 +279,7 @@ function resolveAliases(env: Record<string, string | undefined>, errors: string[
  * Reads the configuration from an environment object. Pure: main.ts passes `process.env`.
  * On failure it lists every bad variable with the rule it breaks, and never a value.
  */
-export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+export function parseConfig(env: Record<string, string | undefined>, purpose: ConfigPurpose = 'server'): ConfigResult {
   const errors: string[] = [];
   const resolved = resolveAliases(env, errors);
   const parsed = EnvSchema.safeParse(resolved);
@@ -257,7 +287,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     // Every rule above carries its own message, so no message quotes a value (secrets included).
     for (const issue of parsed.error.issues) errors.push(`${issue.path.map(String).join('.')}: ${issue.message}`);
   }
-  errors.push(...checkCombinations(resolved));
+  errors.push(...checkCombinations(resolved, purpose));
   if (errors.length > 0 || !parsed.success) return { ok: false, errors };
   const value = parsed.data;
   return {
@@ -320,7 +350,12 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
             : { mode: 'none' },
       corsOrigins: value.CORS_ORIGINS ?? [],
       wsConnectionsPerIp: value.WS_CONNECTIONS_PER_IP,
-      rateLimits: { tokensPerMinute: value.RATE_LIMIT_TOKENS_PER_MINUTE, startsPerMinute: value.RATE_LIMIT_STARTS_PER_MINUTE, ipMultiplier: 5 },
+      trustProxy: value.TRUST_PROXY ?? [],
+      rateLimits: {
+        tokensPerMinute: value.RATE_LIMIT_TOKENS_PER_MINUTE,
+        startsPerMinute: value.RATE_LIMIT_STARTS_PER_MINUTE,
+        ipMultiplier: APP_DEFAULTS.rateLimits.ipMultiplier,
+      },
       bodyLimitBytes: value.BODY_LIMIT_BYTES,
       database: value.DATABASE_URL ? { url: value.DATABASE_URL, schema: value.DATABASE_SCHEMA } : undefined,
     },

@@ -2,31 +2,27 @@
  * `pnpm emulator`: the Cloud Recording emulator on its own, for pointing a server (AGORA_API_URL)
  * or any other Agora client at it. Reads its configuration from the environment.
  */
-import { z } from 'zod';
 import { parseConfig } from './config.js';
 import { resolveCredentials } from './credentials.js';
 import { createEmulator } from './emulator/index.js';
 import { createLogger } from './logger.js';
 
-const EmulatorEnv = z.object({
-  EMULATOR_CUSTOMER_ID: z.string().min(1).default('emulator'),
-  EMULATOR_CUSTOMER_SECRET: z.string().min(1).default('emulator-secret'),
-});
+/** Basic credentials the emulator accepts when AGORA_CUSTOMER_ID/AGORA_CUSTOMER_SECRET are not set. */
+const DEFAULT_CUSTOMER = { id: 'emulator', secret: 'emulator-secret' };
 
 async function main() {
-  const parsed = parseConfig(process.env);
-  const extra = EmulatorEnv.safeParse(process.env);
-  if (!parsed.ok || !extra.success) {
-    const errors = [...(parsed.ok ? [] : parsed.errors), ...(extra.success ? [] : extra.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))];
-    process.stderr.write(`Invalid configuration, not starting:\n${errors.map((line) => `  - ${line}`).join('\n')}\n`);
+  // The same .env as `pnpm start`: AGORA_CUSTOMER_ID/SECRET are the credentials it accepts.
+  const parsed = parseConfig(process.env, 'emulator');
+  if (!parsed.ok) {
+    process.stderr.write(`Invalid configuration, not starting:\n${parsed.errors.map((line) => `  - ${line}`).join('\n')}\n`);
     process.exit(1);
   }
   const config = parsed.config;
   const logger = createLogger({ level: config.logLevel, format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json') });
   // Same App ID and certificate as `pnpm start` in development mode, so its tokens verify here.
   const { credentials } = await resolveCredentials(config);
-  const customerId = config.agora.customerId ?? extra.data.EMULATOR_CUSTOMER_ID;
-  const customerSecret = config.agora.customerSecret ?? extra.data.EMULATOR_CUSTOMER_SECRET;
+  const customerId = config.agora.customerId ?? DEFAULT_CUSTOMER.id;
+  const customerSecret = config.agora.customerSecret ?? DEFAULT_CUSTOMER.secret;
   const emulator = createEmulator({
     appId: credentials.appId,
     appCertificate: credentials.appCertificate,

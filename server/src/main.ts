@@ -109,6 +109,7 @@ async function main(): Promise<void> {
       subscriptionsPerConnection: config.subscriptionsPerConnection,
       corsOrigins: config.corsOrigins,
       wsConnectionsPerIp: config.wsConnectionsPerIp,
+      trustProxy: config.trustProxy,
       rateLimits: config.rateLimits,
       maxBodyBytes: config.bodyLimitBytes,
       ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
@@ -148,6 +149,19 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // The edge answers every request itself; a rejection nobody awaited is a bug to log, not a
+  // reason to drop every watcher and in-flight recording call with the process.
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error({ err: reason }, 'unhandled promise rejection (the server keeps running)');
+  });
+  process.on('uncaughtException', (error: Error) => {
+    // State may be inconsistent after a synchronous throw nobody caught: stop cleanly, exit 1.
+    logger.fatal({ err: error }, 'uncaught exception: shutting down');
+    void app.close().finally(() => {
+      logger.flush();
+      process.exit(1);
+    });
+  });
 }
 
 main().catch((error: unknown) => {

@@ -25,6 +25,18 @@ export const AppErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   /** Too many calls; `error.data.retryAfterSeconds` says when to try again. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** The request itself is malformed: bad JSON, bad superjson framing, nested too deep, a bad URL escape. */
+  MALFORMED_REQUEST: 'MALFORMED_REQUEST',
+  /** A body was sent with a Content-Type other than application/json. */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** The body is larger than BODY_LIMIT_BYTES. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** No such route or procedure. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** The route exists, but not for this HTTP method. */
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  /** A browser request from an origin that is not allowed, or a Host this server does not answer to. */
+  ORIGIN_REFUSED: 'ORIGIN_REFUSED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type AppErrorCode = (typeof AppErrorCode)[keyof typeof AppErrorCode];

@@ -62,7 +62,7 @@ describe("the tutorial's endpoints, drop-in", () => {
     expect(await curl(`${base}/api/recording/query.json`, { resourceId: 'r' })).toEqual({ status: 400, text: 'sid is required' });
     expect(await curl(`${base}/api/recording/stop.json`, { channel: 'c', sid: 's' })).toEqual({ status: 400, text: 'resourceId is required' });
     // Beyond the tutorial: its missing validation is ours.
-    expect(await curl(`${base}/api/token.json`, { channel: 'a/b', uid: 1 })).toEqual({
+    expect(await curl(`${base}/api/token.json`, { channel: 'a/b', uid: 1, role: 'publisher', expireTime: 3600 })).toEqual({
       status: 400,
       text: 'channel: may contain only letters, digits, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,',
     });
@@ -142,7 +142,7 @@ describe('/api/v1 and /openapi.json', () => {
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ code: 'UNAUTHORIZED', message: 'missing credentials: send Authorization: Bearer <api key>' });
     expect((await call({ authorization: `Bearer ${key}` })).status).toBe(200);
-    const tutorial = await curl(`${stack.app.baseUrl}/api/token.json`, { channel: 'c', uid: 'rest' });
+    const tutorial = await curl(`${stack.app.baseUrl}/api/token.json`, { channel: 'c', uid: 'rest', role: 'publisher', expireTime: 600 });
     expect(tutorial.status).toBe(401);
   });
 });

@@ -110,7 +110,3 @@ export class AgoraResponseError extends AgoraError {
     super(`${endpoint} failed: unexpected response (HTTP ${httpStatus}): ${problem}`, endpoint);
   }
 }
-
-export function isAgoraError(error: unknown): error is AgoraError {
-  return error instanceof AgoraError;
-}

@@ -1,5 +1,5 @@
 import { createServer, type ServerResponse } from 'node:http';
-import { readRawBody } from '../http/body.js';
+import { readBodyText } from './body.js';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { systemClock, type Clock, type FakeClock } from '../clock.js';
@@ -150,9 +150,12 @@ export function createEmulator(options: EmulatorOptions): Emulator {
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://emulator').pathname;
-    readRawBody(req, MAX_BODY_BYTES)
-      .then(async (raw) => {
-        const body = raw.toString('utf8');
+    readBodyText(req, MAX_BODY_BYTES)
+      .then(async (body) => {
+        if (body === undefined) {
+          send(res, 413, { code: 2, reason: 'request body too large' });
+          return;
+        }
         if (path.startsWith(`${CONTROL_PREFIX}/`)) {
           await control(req.method ?? 'GET', path.slice(CONTROL_PREFIX.length), body, res);
           return;

@@ -1,25 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OriginPolicy } from './origin-policy.js';
 
 /**
- * CORS for an allowlist of browser origins (CORS_ORIGINS): allowed origins get the headers, others
- * none, so browsers refuse them. Answers preflight (OPTIONS) itself: returns true when it did.
+ * CORS headers for allowed origins (CORS_ORIGINS). Foreign origins never get here: the origin
+ * policy has refused them. Answers preflight (OPTIONS) itself: returns true when it did.
  */
-export function createCors(origins: readonly string[]) {
-  const allowed = new Set(origins);
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
-    const origin = req.headers.origin;
-    if (origin && (allowed.has(origin) || allowed.has('*'))) {
-      res.setHeader('access-control-allow-origin', origin);
-      res.setHeader('vary', 'origin');
-      res.setHeader('access-control-allow-headers', 'authorization, content-type, trpc-accept, last-event-id');
-      res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, PUT, OPTIONS');
-      res.setHeader('access-control-max-age', '600');
-    }
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204);
-      res.end();
-      return true;
-    }
-    return false;
-  };
+export function applyCors(policy: OriginPolicy, req: IncomingMessage, res: ServerResponse): boolean {
+  const origin = req.headers.origin;
+  if (origin && policy.allowsCors(origin)) {
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('access-control-allow-headers', 'authorization, content-type, trpc-accept, last-event-id');
+    res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, PUT, OPTIONS');
+    res.setHeader('access-control-max-age', '600');
+  }
+  res.setHeader('vary', 'origin, trpc-accept, accept');
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204);
+    res.end();
+    return true;
+  }
+  return false;
 }

@@ -7,7 +7,7 @@ import { createInMemoryBus, type EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
 import type { RecordingEvent, RecordingStore } from '../store/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
-import type { WebhookChange } from '../webhooks/agora.js';
+import type { WebhookChange } from './webhook-change.js';
 import { createPollers } from './poller.js';
 import { createRecordingService, toFiles, type Viewer } from './service.js';
 import { watchRecordingEvents } from './watch.js';

@@ -20,7 +20,7 @@ import type { Logger } from '../logger.js';
 import { ACTIVE_STATES, UidTakenError, type RecordingRecord, type RecordingStore, type StoredError, type StoredFile } from '../store/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import type { EventBus } from '../events/index.js';
-import { AppError } from '../trpc/errors.js';
+import { AppError } from '../errors.js';
 import { buildStartParams, toAgoraLayout } from './agora-request.js';
 import { isTerminal, stateFromAgoraStatus } from './state.js';
 import { allocateUid } from './uid-allocator.js';

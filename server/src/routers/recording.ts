@@ -18,7 +18,8 @@ import {
 } from '@agora-backend/shared';
 import { isAdmin, mayUseChannel, type Caller } from '../auth/index.js';
 import type { Viewer } from '../recording/index.js';
-import { AppError, toTRPCError } from '../trpc/errors.js';
+import { AppError } from '../errors.js';
+import { toTRPCError } from '../trpc/errors.js';
 import { router } from '../trpc/init.js';
 import { enforceRateLimit, scopedProcedure } from '../trpc/procedures.js';
 

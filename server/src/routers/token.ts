@@ -1,6 +1,6 @@
 import { AppErrorCode, TokenGenerateInput, TokenGenerateOutput } from '@agora-backend/shared';
 import { isAdmin, mayUseChannel } from '../auth/index.js';
-import { AppError } from '../trpc/errors.js';
+import { AppError } from '../errors.js';
 import { router } from '../trpc/init.js';
 import { enforceRateLimit, scopedProcedure } from '../trpc/procedures.js';
 

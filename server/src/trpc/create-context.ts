@@ -9,15 +9,17 @@ export interface ContextFactoryOptions {
   authenticator: Authenticator;
   limits: Context['limits'];
   rateLimits: { tokens: RateLimits; starts: RateLimits };
+  /** The client's address (the edge's, which knows about trusted proxies). */
+  addressOf: (req: IncomingMessage) => string;
 }
 
 /**
- * One identity whatever the transport: the Authorization header (HTTP, SSE from Node), or the
- * connection parameters (WebSocket, SSE from a browser's EventSource, which cannot send headers).
- * A refused credential is kept as an error; procedures turn it into UNAUTHORIZED.
+ * One identity whatever the transport: the Authorization header (HTTP and SSE), or the connection
+ * parameters of a WebSocket (its first message, never its URL: the edge refuses credentials in
+ * URLs). A refused credential is kept as an error; procedures turn it into UNAUTHORIZED.
  */
 export function createContextFactory(options: ContextFactoryOptions) {
-  const { logger, services, authenticator, limits, rateLimits } = options;
+  const { logger, services, authenticator, limits, rateLimits, addressOf } = options;
   return async (request: {
     req: IncomingMessage;
     info?: { connectionParams?: Record<string, string | undefined> | null | undefined };
@@ -31,6 +33,6 @@ export function createContextFactory(options: ContextFactoryOptions) {
       auth = { error: error instanceof AuthenticationError ? error.message : 'authentication failed' };
       if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
     }
-    return { logger, services, auth, ip: request.req.socket.remoteAddress ?? 'unknown', connection: { subscriptions: 0 }, limits, rateLimits };
+    return { logger, services, auth, ip: addressOf(request.req), connection: { subscriptions: 0 }, limits, rateLimits };
   };
 }

@@ -3,6 +3,9 @@ import { AgoraApiError, AgoraError, AgoraNetworkError, AgoraTimeoutError } from 
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { AppErrorCode, type AgoraErrorInfo, type FieldIssue } from '@agora-backend/shared';
 import { TokenBuildError } from '../tokens/index.js';
+import { AppError } from '../errors.js';
+
+export { AppError };
 
 /** Extra fields clients find in `error.data`, besides tRPC's `code`, `httpStatus` and `path`. */
 export interface AppErrorData {
@@ -54,22 +57,14 @@ const APP_ERROR_TO_TRPC: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   UNAUTHENTICATED: 'UNAUTHORIZED',
   FORBIDDEN: 'FORBIDDEN',
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  MALFORMED_REQUEST: 'BAD_REQUEST',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_SUPPORTED',
+  ORIGIN_REFUSED: 'FORBIDDEN',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 };
-
-/** A failure the service layer names itself; the message is shown to the caller as is. */
-export class AppError extends Error {
-  override readonly name = 'AppError';
-  constructor(
-    readonly appCode: AppErrorCode,
-    message: string,
-    options?: { cause?: unknown; retryAfterSeconds?: number },
-  ) {
-    super(message, options);
-    this.retryAfterSeconds = options?.retryAfterSeconds;
-  }
-  readonly retryAfterSeconds: number | undefined;
-}
 
 /**
  * How Agora's answers reach callers: the tRPC code says what kind of failure it is for *them*
@@ -123,5 +118,23 @@ export function formatError(error: TRPCError): { message: string; data: AppError
   if (error.code === 'INTERNAL_SERVER_ERROR') {
     return { message: 'Internal server error', data: { appCode: AppErrorCode.INTERNAL } };
   }
-  return { message: error.message, data: { appCode: AppErrorCode.INTERNAL } };
+  // tRPC wraps what failed while reading an input (bad superjson framing, bad JSON in ?input=).
+  if (error.code === 'BAD_REQUEST' && error.cause instanceof Error && !(error.cause instanceof TRPCError) && error.message === error.cause.message) {
+    return { message: `the input could not be read: ${error.cause.message}`, data: { appCode: AppErrorCode.MALFORMED_REQUEST } };
+  }
+  // Raised by tRPC itself or by the edge (bad JSON, wrong content type, unknown procedure…).
+  return { message: error.message, data: { appCode: TRPC_TO_APP_CODE[error.code] ?? AppErrorCode.INTERNAL } };
 }
+
+/** The app code of an error that no domain class raised: the request's own fault, named by tRPC's code. */
+const TRPC_TO_APP_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, AppErrorCode>> = {
+  PARSE_ERROR: AppErrorCode.MALFORMED_REQUEST,
+  BAD_REQUEST: AppErrorCode.MALFORMED_REQUEST,
+  UNSUPPORTED_MEDIA_TYPE: AppErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  PAYLOAD_TOO_LARGE: AppErrorCode.PAYLOAD_TOO_LARGE,
+  NOT_FOUND: AppErrorCode.NOT_FOUND,
+  METHOD_NOT_SUPPORTED: AppErrorCode.METHOD_NOT_ALLOWED,
+  UNAUTHORIZED: AppErrorCode.UNAUTHENTICATED,
+  FORBIDDEN: AppErrorCode.FORBIDDEN,
+  TOO_MANY_REQUESTS: AppErrorCode.RATE_LIMITED,
+};

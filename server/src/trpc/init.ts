@@ -25,4 +25,3 @@ export const publicProcedure = t.procedure.use(async ({ next }) => {
   }
   return result;
 });
-export const createCallerFactory = t.createCallerFactory;

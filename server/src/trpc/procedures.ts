@@ -2,7 +2,7 @@ import { AppErrorCode } from '@agora-backend/shared';
 import type { Caller, Scope } from '../auth/index.js';
 import { isAdmin } from '../auth/index.js';
 import type { RateLimits } from './context.js';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 import { publicProcedure } from './init.js';
 
 /** Procedures that need a caller holding `scope` (admins hold every scope). */

@@ -14,7 +14,9 @@ import {
   TokenGenerateOutput,
 } from '@agora-backend/shared';
 import { z } from 'zod';
-import type { appRouter } from '../routers/_app.js';
+import { AppErrorCode } from '@agora-backend/shared';
+import type { appRouter } from '../../routers/_app.js';
+import { AppError } from '../../errors.js';
 
 type Caller = ReturnType<typeof appRouter.createCaller>;
 
@@ -168,8 +170,17 @@ export function matchRoute(method: string, path: string): { route: RestRoute; pa
       allowed.push(route.method);
       continue;
     }
-    const params = Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)]));
+    const params = Object.fromEntries(names.map((name, index) => [name, decodePathSegment(name, match[index + 1]!)]));
     return { route, params };
   }
   return allowed.length > 0 ? { allowed } : undefined;
+}
+
+/** A path parameter, percent-decoded; a malformed escape (`%E0%A4%A`) is the caller's error, not ours. */
+function decodePathSegment(name: string, segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new AppError(AppErrorCode.MALFORMED_REQUEST, `${name}: the URL path has a malformed percent-escape`);
+  }
 }

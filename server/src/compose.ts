@@ -1,0 +1,88 @@
+import { AppErrorCode } from '@agora-backend/shared';
+import type { AgoraClient } from './agora/index.js';
+import { createNoAuth, createTokenBuckets, type Authenticator } from './auth/index.js';
+import type { Leases } from './cluster/index.js';
+import { systemClock, type Clock } from './clock.js';
+import { APP_DEFAULTS } from './config.js';
+import { AppError } from './errors.js';
+import type { EventBus } from './events/index.js';
+import { createSilentLogger, type Logger } from './logger.js';
+import { createRecordingRuntime, type RecordingRuntime, type RecordingSettings } from './recording/index.js';
+import type { RecordingStore } from './store/index.js';
+import { createTokenIssuer, type TokenIssuer } from './tokens/index.js';
+import type { RateLimits, Services } from './trpc/context.js';
+
+/** What the services are built from: the parsed configuration's share that is not the edge's. */
+export interface ServiceConfig {
+  appId: string;
+  appCertificate: string;
+  recording?: RecordingSettings | undefined;
+  rateLimits?: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number } | undefined;
+}
+
+/** What the services run on: given by main.ts (or a test), each with an in-process default. */
+export interface ServiceDeps {
+  logger?: Logger;
+  agora?: AgoraClient;
+  store?: RecordingStore;
+  authenticator?: Authenticator;
+  bus?: EventBus;
+  leases?: Leases;
+  clock?: Clock;
+}
+
+export interface ComposedServices {
+  logger: Logger;
+  clock: Clock;
+  tokens: TokenIssuer;
+  /** Set when Cloud Recording is configured (settings, an Agora client and a registry). */
+  recording: RecordingRuntime | undefined;
+  /** What the routers reach through the tRPC context. */
+  services: Services;
+  authenticator: Authenticator;
+  rateLimits: { tokens: RateLimits; starts: RateLimits };
+}
+
+/**
+ * The composition root: every service, built once from the parsed configuration. It knows no
+ * HTTP; createApp puts the edge in front of what this returns.
+ */
+export function composeServices(config: ServiceConfig, deps: ServiceDeps): ComposedServices {
+  const logger = deps.logger ?? createSilentLogger();
+  const clock = deps.clock ?? systemClock;
+  const tokens = createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock });
+  const recording =
+    config.recording && deps.agora && deps.store
+      ? createRecordingRuntime(config.recording, {
+          store: deps.store,
+          agora: deps.agora,
+          tokens,
+          clock,
+          logger,
+          ...(deps.bus ? { bus: deps.bus } : {}),
+          ...(deps.leases ? { leases: deps.leases } : {}),
+        })
+      : undefined;
+  const requireRecording = () => {
+    if (!recording) throw new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server');
+    return recording;
+  };
+  const rate = config.rateLimits ?? APP_DEFAULTS.rateLimits;
+  const buckets = (perMinute: number) => createTokenBuckets({ perMinute, clock });
+  return {
+    logger,
+    clock,
+    tokens,
+    recording,
+    services: {
+      tokens,
+      recordings: () => requireRecording().service,
+      watch: (id, lastEventId, signal, viewer) => requireRecording().watch(id, lastEventId, signal, viewer),
+    },
+    authenticator: deps.authenticator ?? createNoAuth(),
+    rateLimits: {
+      tokens: { perCaller: buckets(rate.tokensPerMinute), perIp: buckets(rate.tokensPerMinute * rate.ipMultiplier) },
+      starts: { perCaller: buckets(rate.startsPerMinute), perIp: buckets(rate.startsPerMinute * rate.ipMultiplier) },
+    },
+  };
+}

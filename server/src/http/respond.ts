@@ -1,0 +1,84 @@
+import type { ServerResponse } from 'node:http';
+import { getErrorShape, getTRPCErrorFromUnknown, transformTRPCResponse, type TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import type { Logger } from '../logger.js';
+import type { AppRouter } from '../routers/_app.js';
+import { AppErrorCode } from '@agora-backend/shared';
+import { AppError } from '../errors.js';
+import { formatError, toTRPCError } from '../trpc/errors.js';
+
+/**
+ * What a response varies on: the origin (CORS answers differ per origin, so a shared cache must not
+ * hand one origin's answer to another) and tRPC's streaming accept headers.
+ */
+export const VARY = 'origin, trpc-accept, accept';
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: VARY, ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', vary: VARY, ...headers });
+  res.end(text);
+}
+
+/** 405: the route exists, not for this method; `allow` becomes the Allow header. */
+export class MethodNotAllowedError extends AppError {
+  constructor(readonly allow: string) {
+    super(AppErrorCode.METHOD_NOT_ALLOWED, `use ${allow}`);
+  }
+}
+
+/** Any thrown value as the TRPCError it is shown as: our classes by their code, the rest as tRPC sees them. */
+export function toError(cause: unknown): TRPCError {
+  return toTRPCError(cause) ?? getTRPCErrorFromUnknown(cause);
+}
+
+/** How each surface writes an error; the code, status and message come from one table for all. */
+export type Surface = 'trpc' | 'rest' | 'tutorial';
+
+export interface ErrorAnswer {
+  status: number;
+  /** tRPC's code, e.g. BAD_REQUEST. */
+  code: TRPCError['code'];
+  message: string;
+  data: ReturnType<typeof formatError>['data'];
+  headers: Record<string, string>;
+}
+
+/** The one error→HTTP mapping: status from the tRPC code, message and data from the error formatter. */
+export function describeError(cause: unknown, logger: Logger): ErrorAnswer {
+  const error = toError(cause);
+  const status = getHTTPStatusCodeFromError(error);
+  if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'request failed');
+  const { message, data } = formatError(error);
+  const headers: Record<string, string> = data.retryAfterSeconds !== undefined ? { 'retry-after': String(data.retryAfterSeconds) } : {};
+  if (error.cause instanceof MethodNotAllowedError) headers.allow = error.cause.allow;
+  return { status, code: error.code, message, data, headers };
+}
+
+/** A request-level error in tRPC's own envelope, as its adapter writes one (what the client parses). */
+export function sendTrpcError(res: ServerResponse, router: AppRouter, cause: unknown, logger: Logger, path?: string): void {
+  const error = toError(cause);
+  const answer = describeError(error, logger);
+  const config = router._def._config;
+  const shape = getErrorShape({ config, error, type: 'unknown', path, input: undefined, ctx: undefined });
+  res.writeHead(answer.status, { 'content-type': 'application/json', vary: VARY, ...answer.headers });
+  res.end(JSON.stringify(transformTRPCResponse(config, { error: shape })));
+}
+
+/** Writes an error the way `surface` writes them. */
+export function sendError(res: ServerResponse, surface: Surface, cause: unknown, logger: Logger, router: AppRouter): void {
+  if (surface === 'trpc') {
+    sendTrpcError(res, router, cause, logger);
+    return;
+  }
+  const answer = describeError(cause, logger);
+  // The tutorial answered every refusal of its input with a plain-text reason; so do we.
+  if (surface === 'tutorial' && answer.status < 500 && answer.status !== 429) {
+    sendText(res, answer.status, answer.message, answer.headers);
+    return;
+  }
+  sendJson(res, answer.status, { code: answer.code, message: answer.message, ...answer.data }, answer.headers);
+}

@@ -1,0 +1,45 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppErrorCode } from '@agora-backend/shared';
+import { AppError } from '../../errors.js';
+import { appRouter } from '../../routers/_app.js';
+import type { Context } from '../../trpc/context.js';
+import { readJsonBody } from '../body.js';
+import { MethodNotAllowedError, sendJson } from '../respond.js';
+import { matchRoute, type RestRoute } from './routes.js';
+
+export const REST_PREFIX = '/api/v1';
+
+export interface RestHandlerOptions {
+  createContext(options: { req: IncomingMessage }): Promise<Context>;
+  maxBodyBytes: number;
+}
+
+/** Query parameters a route does not declare are refused, as the OpenAPI document says. */
+function checkQuery(route: RestRoute, query: URLSearchParams): Record<string, string> {
+  const known = new Set(Object.keys(route.querySchema?.shape ?? {}));
+  const values: Record<string, string> = {};
+  for (const [name, value] of query) {
+    if (!known.has(name)) throw new AppError(AppErrorCode.MALFORMED_REQUEST, `${name}: is not a query parameter of ${route.method} ${REST_PREFIX}${route.path}`);
+    if (name in values) throw new AppError(AppErrorCode.MALFORMED_REQUEST, `${name}: given more than once`);
+    values[name] = value;
+  }
+  return values;
+}
+
+/**
+ * Serves /api/v1: plain JSON over HTTP for callers that do not speak tRPC (mobile apps, curl).
+ * Each route is a procedure; its errors are thrown to the edge, which writes them.
+ */
+export function createRestHandler(options: RestHandlerOptions) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const match = matchRoute(req.method ?? 'GET', url.pathname.slice(REST_PREFIX.length) || '/');
+    if (!match) throw new AppError(AppErrorCode.NOT_FOUND, `no route ${req.method ?? ''} ${url.pathname}`);
+    if ('allowed' in match) throw new MethodNotAllowedError(match.allowed.join(', '));
+    const query = checkQuery(match.route, url.searchParams);
+    const body = req.method === 'GET' ? undefined : (await readJsonBody(req, options.maxBodyBytes)).value;
+    const ctx = await options.createContext({ req });
+    const input = match.route.input({ params: match.params, query, body });
+    const result = await match.route.call(appRouter.createCaller(ctx), input);
+    sendJson(res, match.route.successStatus, result);
+  };
+}

@@ -1,0 +1,86 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { callTRPCProcedure, getErrorShape, getTRPCErrorFromUnknown, transformTRPCResponse, TRPCError } from '@trpc/server';
+import { getHTTPStatusCode, getHTTPStatusCodeFromError } from '@trpc/server/http';
+import type { AppRouter } from '../routers/_app.js';
+import type { Logger } from '../logger.js';
+import type { Context } from '../trpc/context.js';
+import { VARY } from './respond.js';
+
+/**
+ * The edge's light road for the commonest calls: mutations POSTed as JSON, one at a time or batched
+ * by httpBatchLink (how token.generate is called). It runs the procedures as tRPC's adapter does —
+ * the same middlewares, input decoding inside the procedure, validation, error formatter, wire
+ * format and batch status rules — but skips the conversion of every request into a Fetch
+ * Request/Response, which dominated the profile (bench/README.md). The edge has already read and
+ * checked the body. Equivalence with the adapter is asserted by test/src/trpc-equivalence.test.ts.
+ */
+export function createTrpcFastPath(options: {
+  router: AppRouter;
+  createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
+  logger: Logger;
+}) {
+  const config = options.router._def._config;
+  // The router's mutations by dotted path ("token.generate"), as tRPC flattens them.
+  const mutations = new Set(
+    Object.entries(options.router._def.procedures as object)
+      .filter(([, procedure]: [string, unknown]) => typeof procedure === 'function' && '_def' in procedure && (procedure._def as { type?: unknown }).type === 'mutation')
+      .map(([path]) => path),
+  );
+
+  type Outcome = { item: { result: { data: unknown } } | { error: unknown }; error: TRPCError | undefined };
+
+  const failure = (error: TRPCError, path: string | undefined, ctx: Context | undefined): Outcome => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') options.logger.error({ err: error, path }, 'procedure failed');
+    return { item: { error: getErrorShape({ config, error, type: 'mutation', path, input: undefined, ctx }) }, error };
+  };
+
+  const callOne = async (path: string, raw: unknown, ctx: Context, batchIndex: number, signal: AbortSignal): Promise<Outcome> => {
+    try {
+      // Decoded inside the procedure, as the adapter does: bad superjson framing is the input's fault (400).
+      const getRawInput = () => Promise.resolve(raw === undefined ? undefined : config.transformer.input.deserialize(raw));
+      const data: unknown = await callTRPCProcedure({ router: options.router, path, getRawInput, ctx, type: 'mutation', signal, batchIndex });
+      return { item: { result: { data } }, error: undefined };
+    } catch (cause) {
+      return failure(getTRPCErrorFromUnknown(cause), path, ctx);
+    }
+  };
+
+  /** Whether this request is one the fast path serves (otherwise tRPC's adapter does). */
+  const accepts = (req: IncomingMessage, paths: string[]) =>
+    req.method === 'POST' && req.headers['trpc-accept'] === undefined && !req.headers.accept?.includes('application/jsonl') && paths.every((path) => mutations.has(path));
+
+  /** Inputs by batch index; a batch whose body is not an object is refused as tRPC refuses it. */
+  const inputsOf = (body: unknown, batch: boolean, count: number): unknown[] => {
+    if (!batch) return [body];
+    if (body === undefined) return new Array<unknown>(count).fill(undefined);
+    if (typeof body !== 'object' || body === null) {
+      throw new TRPCError({ code: 'BAD_REQUEST', message: '"input" needs to be an object when doing a batch call' });
+    }
+    return Array.from({ length: count }, (_unused, index) => (body as Record<string, unknown>)[String(index)]);
+  };
+
+  /** Runs the calls and writes tRPC's answer. */
+  const serve = async (req: IncomingMessage, res: ServerResponse, paths: string[], batch: boolean, body: unknown): Promise<void> => {
+    // A client that goes away aborts its calls, as the adapter's request signal does.
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort();
+    };
+    res.once('close', onClose);
+    const inputs = inputsOf(body, batch, paths.length);
+    const ctx = await options.createContext({ req });
+    const outcomes = await Promise.all(paths.map((path, index) => callOne(path, inputs[index], ctx, index, controller.signal)));
+    res.off('close', onClose);
+    const items = outcomes.map((outcome) => outcome.item);
+    // tRPC's statuses: the error's for one call; for a batch, the shared one, else 207.
+    const status = batch
+      ? getHTTPStatusCode(items as Parameters<typeof getHTTPStatusCode>[0], outcomes.map((outcome) => outcome.error))
+      : outcomes[0]!.error
+        ? getHTTPStatusCodeFromError(outcomes[0]!.error)
+        : 200;
+    res.writeHead(status, { 'content-type': 'application/json', vary: VARY });
+    res.end(JSON.stringify(transformTRPCResponse(config, (batch ? items : items[0]) as Parameters<typeof transformTRPCResponse>[1])));
+  };
+
+  return { accepts, serve };
+}

@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import type { AppRouter } from '../routers/_app.js';
+import type { Logger } from '../logger.js';
+import type { Context } from '../trpc/context.js';
+import { readJsonBody, parseJsonText } from './body.js';
+import { createTrpcFastPath } from './trpc-fast-path.js';
+import { VARY } from './respond.js';
+
+export const TRPC_PATH = '/trpc';
+
+export interface TrpcSurfaceOptions {
+  router: AppRouter;
+  createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
+  logger: Logger;
+  maxBodyBytes: number;
+}
+
+/**
+ * tRPC over HTTP (queries, mutations, batches, SSE subscriptions). Bodies are read and checked by
+ * the edge's one reader first, so every road gets the same limit, content-type rule and JSON
+ * errors; then POSTed mutations take the fast path and everything else tRPC's own adapter.
+ * Errors thrown here are written in tRPC's envelope by the edge.
+ */
+export function createTrpcSurface(options: TrpcSurfaceOptions) {
+  const onError = ({ error, path }: { error: { code: string }; path?: string | undefined }) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') options.logger.error({ err: error, path }, 'procedure failed');
+  };
+  const adapter = createHTTPHandler({
+    router: options.router,
+    basePath: `${TRPC_PATH}/`,
+    createContext: options.createContext,
+    onError,
+    // tRPC sets its own Vary; keep Origin in it for CORS-aware caches.
+    responseMeta: () => ({ headers: { vary: VARY } }),
+  });
+  const fastPath = createTrpcFastPath(options);
+
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const batch = url.searchParams.get('batch') === '1';
+    const procedurePath = url.pathname.slice(TRPC_PATH.length + 1);
+    if (req.method === 'POST') {
+      const body = await readJsonBody(req, options.maxBodyBytes);
+      const paths = batch ? procedurePath.split(',') : [procedurePath];
+      if (fastPath.accepts(req, paths)) {
+        await fastPath.serve(req, res, paths, batch, body.value);
+        return;
+      }
+      // tRPC's adapter takes an already-read body from req.body.
+      (req as IncomingMessage & { body?: string }).body = body.text;
+      // An empty body needs no content type (the edge's rule); tell the adapter it is JSON.
+      if (body.text === '') req.headers['content-type'] = 'application/json';
+    } else {
+      const input = url.searchParams.get('input');
+      if (input !== null) parseJsonText(input, 'the input parameter');
+    }
+    adapter(req, res);
+  };
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import type { RecordingState } from '@agora-backend/shared';
+import { readFileList } from '../agora/index.js';
+import type { StoredFile } from '../store/index.js';
+import { stateFromAgoraStatus } from './state.js';
+
+/**
+ * What Agora's Notification Center says about a Cloud Recording, read from a verified notice
+ * (docs/agora.md, "Webhooks"). The HTTP side (signature, body, answer) is the edge's.
+ */
+
+export const CLOUD_RECORDING_PRODUCT = 3;
+
+export const Notice = z.object({
+  noticeId: z.string().min(1),
+  productId: z.number(),
+  eventType: z.number(),
+  notifyMs: z.number().optional(),
+  payload: z
+    .object({
+      sid: z.string().optional(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    })
+    .loose(),
+});
+export type Notice = z.infer<typeof Notice>;
+
+export interface WebhookChange {
+  state?: RecordingState;
+  agoraStatus?: number;
+  files?: StoredFile[];
+  /** Ask the poller to query now rather than trust the event alone. */
+  pollNow?: boolean;
+}
+
+/** What a Cloud Recording event says about the recording (reference §9's table). */
+export function changeFromNotice(notice: Notice): WebhookChange | undefined {
+  const details = notice.payload.details ?? {};
+  const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
+  switch (notice.eventType) {
+    case 1: // cloud_recording_error: level 5 is fatal, ask Agora where things stand
+      return number(details.errorLevel) === 5 ? { pollNow: true } : undefined;
+    case 3: {
+      // cloud_recording_status_update
+      const status = number(details.status);
+      return status === undefined ? undefined : { agoraStatus: status, state: stateFromAgoraStatus(status), files: readFileList(details.fileList) };
+    }
+    case 4: // cloud_recording_file_infos
+    case 31: // uploaded
+    case 32: // backuped
+      return { files: readFileList(details.fileList) };
+    case 11: // session_exit
+      return { state: number(details.exitStatus) === 1 ? 'failed' : 'stopped' };
+    case 40: // recorder_started
+      return { state: 'recording' };
+    case 41: // recorder_leave
+      return { pollNow: true };
+    case 71: // web_recorder_stopped
+      return { state: 'stopped', files: readFileList(details.fileList) };
+    default:
+      return undefined;
+  }
+}
