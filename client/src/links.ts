@@ -4,41 +4,36 @@ import {
   httpSubscriptionLink,
   splitLink,
   wsLink,
-  TRPCClientError,
   type TRPCLink,
 } from '@trpc/client';
-import { observable } from '@trpc/server/observable';
+import { EventSource as FetchEventSource } from 'eventsource';
 import type { AppRouter } from '@agora-backend/server';
 import superjson from 'superjson';
 
 /** The WebSocket constructor: browsers have one; on Node 20 pass `ws`'s. */
 export type WebSocketLike = typeof globalThis.WebSocket;
-/** The EventSource constructor: browsers have one; on Node 20 pass `eventsource`'s. */
+/**
+ * An EventSource constructor that takes a `fetch` option (the `eventsource` package's, the
+ * default): credentials then travel in the Authorization header, never in the URL, which a
+ * browser's own EventSource would need.
+ */
 export type EventSourceLike = typeof globalThis.EventSource;
 
 export interface CreateClientOptions {
   /** The server's tRPC endpoint, e.g. `https://api.example.com/trpc`. */
   url: string;
   /**
-   * Credentials sent with every call: an API key or a JWT (`Authorization: Bearer …` over HTTP,
-   * connection params over WebSocket). A function is called per request, so tokens can rotate.
+   * Credentials sent with every call: an API key or a JWT (`Authorization: Bearer …` over HTTP
+   * and SSE, the first message over WebSocket; never in a URL). A function is called per request,
+   * so tokens can rotate.
    */
   auth?: string | (() => string | undefined | Promise<string | undefined>);
-  /** How subscriptions travel: `ws` (default when a WebSocket is available) or `sse`. */
+  /** How subscriptions travel: `ws` (default when a WebSocket is available) or `sse` (fetch-based). */
   transport?: 'ws' | 'sse';
   WebSocket?: WebSocketLike;
   EventSource?: EventSourceLike;
   fetch?: typeof globalThis.fetch;
 }
-
-/** Stands in for a subscription transport where the runtime has neither WebSocket nor EventSource. */
-const noSubscriptions: TRPCLink<AppRouter> = () => () =>
-  observable((observer) => {
-    observer.error(
-      TRPCClientError.from(new Error('Subscriptions need a WebSocket or EventSource: on Node 20 import createClient from @agora-backend/client/node')),
-    );
-    return () => undefined;
-  });
 
 function wsUrlOf(url: string): string {
   return url.replace(/^http/, 'ws');
@@ -46,9 +41,8 @@ function wsUrlOf(url: string): string {
 
 /** Links: queries and mutations batched over HTTP, subscriptions over WebSocket or SSE. */
 export function createLinks(options: CreateClientOptions): { links: TRPCLink<AppRouter>[]; close: () => Promise<void> } {
-  const token = async () => (typeof options.auth === 'function' ? await options.auth() : options.auth);
   const headers = async (): Promise<Record<string, string>> => {
-    const value = await token();
+    const value = typeof options.auth === 'function' ? await options.auth() : options.auth;
     return value ? { authorization: `Bearer ${value}` } : {};
   };
   const http = httpBatchLink<AppRouter>({
@@ -58,17 +52,8 @@ export function createLinks(options: CreateClientOptions): { links: TRPCLink<App
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
-  const EventSourceImpl = options.EventSource ?? globalThis.EventSource;
   const hasWebSocket = (WebSocketImpl as WebSocketLike | undefined) !== undefined;
-  const hasEventSource = (EventSourceImpl as EventSourceLike | undefined) !== undefined;
-  const transport = options.transport ?? (hasWebSocket ? 'ws' : hasEventSource ? 'sse' : 'none');
-  if (transport === 'none') {
-    // Queries and mutations still work; a subscription explains what is missing.
-    return {
-      links: [splitLink({ condition: (op) => op.type === 'subscription', true: noSubscriptions, false: http })],
-      close: () => Promise.resolve(),
-    };
-  }
+  const transport = options.transport ?? (hasWebSocket ? 'ws' : 'sse');
 
   if (transport === 'ws') {
     if (!hasWebSocket) throw new Error('No WebSocket available: pass `WebSocket` (on Node 20, from the `ws` package)');
@@ -76,19 +61,14 @@ export function createLinks(options: CreateClientOptions): { links: TRPCLink<App
       url: wsUrlOf(options.url),
       WebSocket: WebSocketImpl,
       // Credentials travel in the first message, not the URL, so they stay out of access logs.
-      connectionParams: async () => {
-        const value = await token();
-        return value ? { authorization: `Bearer ${value}` } : {};
-      },
+      connectionParams: headers,
     });
     return {
       links: [splitLink({ condition: (op) => op.type === 'subscription', true: wsLink({ client: wsClient, transformer: superjson }), false: http })],
       close: () => wsClient.close(),
     };
   }
-  if (!hasEventSource) throw new Error('No EventSource available: pass `EventSource` (on Node 20, from the `eventsource` package)');
-  // A browser's EventSource cannot send headers: credentials then go as connection parameters.
-  const nativeEventSource = options.EventSource === undefined;
+  const fetchImpl = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   return {
     links: [
       splitLink({
@@ -96,14 +76,13 @@ export function createLinks(options: CreateClientOptions): { links: TRPCLink<App
         true: httpSubscriptionLink({
           url: options.url,
           transformer: superjson,
-          EventSource: EventSourceImpl,
-          ...(nativeEventSource ? { connectionParams: async () => headers() } : {}),
-          // EventSource cannot send headers in browsers; the eventsource package can, through fetch.
+          EventSource: options.EventSource ?? (FetchEventSource as unknown as EventSourceLike),
+          // The stream is opened with fetch, so the credentials go in a header like every other call.
           eventSourceOptions: async () => {
             const auth = await headers();
             return {
               fetch: (input: RequestInfo | URL, init?: RequestInit) =>
-                (options.fetch ?? globalThis.fetch)(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...auth } }),
+                fetchImpl(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...auth } }),
             } as EventSourceInit;
           },
         }),

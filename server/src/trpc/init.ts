@@ -1,11 +1,11 @@
 import { initTRPC } from '@trpc/server';
-import superjson from 'superjson';
 import type { Context } from './context.js';
 import { formatError, toTRPCError } from './errors.js';
+import { transformer } from './transformer.js';
 
-/** The single initTRPC of the server (DESIGN §4.3). */
+/** The single initTRPC of the server: one error formatter, one wire format. */
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer,
   errorFormatter({ shape, error }) {
     const formatted = formatError(error);
     // `stack` is only set by tRPC in development; we never send it.
