@@ -271,7 +271,7 @@ function createRoutes(options: {
       },
     },
     ...(webhook ? [{ name: 'webhook', matches: exact(WEBHOOK_PATH), methods: ['POST'], ...plain, handle: webhook } satisfies Route] : []),
-    { name: 'rest', matches: under(REST_PREFIX), methods: ['GET', 'POST', 'PATCH', 'PUT'], surface: 'rest', cors: true, handle: rest },
+    { name: 'rest', matches: under(REST_PREFIX), methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], surface: 'rest', cors: true, handle: rest },
     {
       name: 'tutorial',
       matches: (pathname) => TUTORIAL_PATHS.includes(pathname),

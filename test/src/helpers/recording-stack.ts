@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type AgoraBackendClient } from '@agora-backend/client';
@@ -64,6 +64,7 @@ export interface StackOptions {
   rateLimits?: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number };
   corsOrigins?: string[];
   wsConnectionsPerIp?: number;
+  trustProxy?: string[];
   /** Credentials the stack's client sends. */
   auth?: string;
   /** A registry to use instead of a fresh SQLite file (e.g. PostgreSQL). */
@@ -82,7 +83,14 @@ const FAST_RETRY = {
 export async function startRecordingStack(options: StackOptions = {}): Promise<RecordingStack> {
   const clock = options.clock ?? systemClock;
   const agoraClock = options.agoraClock ?? (clock !== systemClock && 'advance' in clock ? (clock as FakeClock) : createFakeClock(Date.now()));
-  const storageDir = options.storageDir ?? (await mkdtemp(join(tmpdir(), 'rec-storage-')));
+  // Temporary folders this stack made (not ones a restart inherits): removed by close(true).
+  const madeDirs: string[] = [];
+  const tempDir = async (prefix: string) => {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    madeDirs.push(dir);
+    return dir;
+  };
+  const storageDir = options.storageDir ?? (await tempDir('rec-storage-'));
   // One debug-level logger for the app, the Agora client and the emulator: tests read every line.
   const { logger, lines } = createCapturingLogger('debug');
   const emulator =
@@ -100,7 +108,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       ...options.emulator,
     });
   if (!options.existingEmulator) await emulator.listen();
-  const registryFile = options.registryFile ?? join(await mkdtemp(join(tmpdir(), 'registry-')), 'registry.sqlite');
+  const registryFile = options.registryFile ?? join(await tempDir('registry-'), 'registry.sqlite');
   const store = options.store ?? (await createSqliteStore(registryFile));
   const inner = createAgoraClient({
     appId: TEST_APP_ID,
@@ -141,6 +149,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       rateLimits: options.rateLimits ?? { tokensPerMinute: 10_000, startsPerMinute: 10_000, ipMultiplier: 1 },
       ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
       ...(options.wsConnectionsPerIp !== undefined ? { wsConnectionsPerIp: options.wsConnectionsPerIp } : {}),
+      ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     },
     { logger, clock, agora, store, ...(options.authenticator ? { authenticator: options.authenticator } : {}) },
   );
@@ -157,7 +166,9 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
     logs: lines,
     async close(all = false) {
       await app.close();
-      if (all) await emulator.close();
+      if (!all) return;
+      await emulator.close();
+      await Promise.all(madeDirs.map((dir) => rm(dir, { recursive: true, force: true })));
     },
     restart: () =>
       startRecordingStack({ ...options, clock, agoraClock, registryFile, existingEmulator: emulator, storageDir }),

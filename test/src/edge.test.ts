@@ -1,0 +1,260 @@
+import WebSocket from 'ws';
+import superjson from 'superjson';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeClient, createClient } from '@agora-backend/client/node';
+import { createApiKeyAuth, hashApiKey } from '@agora-backend/server';
+import { postJson, rawRequest, type RawResponse } from './helpers/http.js';
+import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
+
+let stack: RecordingStack | undefined;
+afterEach(async () => {
+  await stack?.close(true);
+  stack = undefined;
+});
+
+async function start(options: StackOptions = {}) {
+  stack = await startRecordingStack(options);
+  return stack;
+}
+
+const EVIL = 'http://evil.example';
+const trpcBody = (input: unknown) => superjson.serialize(input);
+const errorData = (response: RawResponse) => (response.json as { error: { json: { message: string; data: { code: string; appCode: string } } } }).error.json;
+
+/** Opens a WebSocket with the given headers; resolves with the HTTP status it was refused with, or 101. */
+function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    socket.once('open', () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once('error', (error) => {
+      if (!/Unexpected server response/.test(error.message)) reject(error);
+    });
+  });
+}
+
+describe('no request ends the process or answers 500', () => {
+  it('answers malformed percent-escapes in REST paths with 400 and keeps serving', async () => {
+    const s = await start();
+    for (const [method, path] of [['GET', '/api/v1/recordings/%E0%A4%A'], ['POST', '/api/v1/recordings/%E0%A4%A/stop'], ['PATCH', '/api/v1/recordings/%ZZ']] as const) {
+      const response = await rawRequest(s.app.baseUrl, { method, path, headers: { 'content-type': 'application/json' }, ...(method === 'GET' ? {} : { body: '{}' }) });
+      expect(response.status, `${method} ${path}`).toBe(400);
+      expect(response.json).toMatchObject({ code: 'BAD_REQUEST', appCode: 'MALFORMED_REQUEST', message: 'id: the URL path has a malformed percent-escape' });
+    }
+    expect((await rawRequest(s.app.baseUrl, { path: '/healthz' })).status).toBe(200);
+  });
+
+  it('answers hostile bodies with 4xx on every surface, the same code on each', async () => {
+    const s = await start({ emulator: {} });
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const bodies: { name: string; body: string; contentType?: string; expect: [number, string] }[] = [
+      { name: 'bad JSON', body: '{"channel":', expect: [400, 'MALFORMED_REQUEST'] },
+      { name: 'JSON nested 10k deep', body: deep, expect: [400, 'MALFORMED_REQUEST'] },
+      { name: 'text/plain', body: '{"channel":"c","uid":1}', contentType: 'text/plain', expect: [415, 'UNSUPPORTED_MEDIA_TYPE'] },
+      { name: 'a form', body: 'channel=c&uid=1', contentType: 'application/x-www-form-urlencoded', expect: [415, 'UNSUPPORTED_MEDIA_TYPE'] },
+      { name: 'over the body limit', body: `{"channel":"${'x'.repeat(1024 * 1024)}"}`, expect: [413, 'PAYLOAD_TOO_LARGE'] },
+    ];
+    const surfaces = ['/trpc/token.generate', '/trpc/token.generate?batch=1', '/trpc/recording.start', '/api/v1/tokens', '/api/v1/recordings'];
+    for (const { name, body, contentType, expect: [status, appCode] } of bodies) {
+      for (const path of surfaces) {
+        const response = await rawRequest(s.app.baseUrl, { method: 'POST', path, headers: { 'content-type': contentType ?? 'application/json' }, body });
+        expect(response.status, `${name} → ${path}`).toBe(status);
+        const data = path.startsWith('/trpc') ? errorData(response).data : (response.json as { appCode: string });
+        expect(data.appCode, `${name} → ${path}`).toBe(appCode);
+      }
+      for (const path of ['/api/token.json', '/api/recording/start.json']) {
+        const response = await rawRequest(s.app.baseUrl, { method: 'POST', path, headers: { 'content-type': contentType ?? 'application/json' }, body });
+        expect(response.status, `${name} → ${path}`).toBe(status);
+        expect(response.headers['content-type']).toMatch(/^text\/plain/);
+      }
+    }
+    // Nothing reached Agora: a refused body starts nothing.
+    expect(s.emulator.control.requestCounts()).toEqual({});
+  });
+
+  it('answers malformed superjson framing with 400, on the fast path and through the adapter alike', async () => {
+    const s = await start();
+    const input = '{"channel":"c","uid":1}';
+    const framings = [
+      `{"json":${input},"meta":{"values":"Date"}}`,
+      `{"json":${input},"meta":{"values":{"__proto__":["Date"]}}}`,
+      `{"json":${input},"meta":{"values":{"constructor.prototype":["Date"]}}}`,
+      `{"json":${input},"meta":{"values":{"channel":["no-such-transformation"]}}}`,
+      `{"json":${input},"meta":{"values":{"channel":[["custom","unknown"]]}}}`,
+      'null',
+    ];
+    for (const text of framings) {
+      for (const path of ['/trpc/token.generate', '/trpc/token.generate?batch=1']) {
+        const body = path.includes('batch') ? `{"0":${text}}` : text;
+        const response = await rawRequest(s.app.baseUrl, { method: 'POST', path, headers: { 'content-type': 'application/json' }, body });
+        expect(response.status, `${text} → ${path}`).toBe(400);
+      }
+      // A query goes through tRPC's own adapter.
+      const query = await rawRequest(s.app.baseUrl, { path: `/trpc/recording.list?input=${encodeURIComponent(text)}` });
+      expect(query.status, `${text} → recording.list`).toBe(400);
+      expect(errorData(query).data.appCode).toBe('MALFORMED_REQUEST');
+    }
+  });
+
+  it('answers methods it does not serve with 405 and Allow', async () => {
+    const s = await start();
+    for (const path of ['/trpc/token.generate', '/api/token.json', '/healthz']) {
+      const response = await rawRequest(s.app.baseUrl, { method: 'TRACE', path });
+      expect(response.status, path).toBe(405);
+      expect(response.headers.allow).toBeDefined();
+    }
+    const rest = await rawRequest(s.app.baseUrl, { method: 'DELETE', path: '/api/v1/tokens' });
+    expect(rest.status).toBe(405);
+    expect(rest.headers.allow).toBe('POST');
+  });
+});
+
+describe('browser requests from other origins', () => {
+  it('refuses a foreign origin on every transport, and does nothing for it', async () => {
+    const s = await start();
+    s.emulator.control.join('room', '100');
+    const origin = { origin: EVIL };
+    const refused = [
+      await postJson(s.app.baseUrl, '/trpc/token.generate', trpcBody({ channel: 'room', uid: 1 }), origin),
+      await postJson(s.app.baseUrl, '/trpc/recording.start?batch=1', { 0: trpcBody({ channel: 'room' }) }, origin),
+      await rawRequest(s.app.baseUrl, { path: '/trpc/recording.list', headers: origin }),
+      await rawRequest(s.app.baseUrl, { path: `/trpc/recording.watch?input=${encodeURIComponent(JSON.stringify(trpcBody({ id: 'x' })))}`, headers: { ...origin, accept: 'text/event-stream' } }),
+      await postJson(s.app.baseUrl, '/api/v1/recordings', { channel: 'room' }, origin),
+      await postJson(s.app.baseUrl, '/api/recording/start.json', { channel: 'room' }, origin),
+      await rawRequest(s.app.baseUrl, { method: 'OPTIONS', path: '/trpc/token.generate', headers: { ...origin, 'access-control-request-method': 'POST' } }),
+    ];
+    for (const response of refused) {
+      expect(response.status).toBe(403);
+      expect(response.headers['access-control-allow-origin']).toBeUndefined();
+      expect(response.text).toContain('evil.example');
+      expect(response.text).not.toContain('token":"007');
+    }
+    expect(await upgradeStatus(s.app.wsUrl, origin)).toBe(403);
+    expect(s.emulator.control.requestCounts()).toEqual({});
+    expect((await s.store.list({ limit: 10 })).items).toEqual([]);
+  });
+
+  it('serves allowed origins (CORS_ORIGINS) and its own origin, with Vary: Origin on every road', async () => {
+    const s = await start({ corsOrigins: ['https://app.example'] });
+    for (const origin of ['https://app.example', s.app.baseUrl]) {
+      const token = await postJson(s.app.baseUrl, '/trpc/token.generate', trpcBody({ channel: 'room', uid: 1 }), { origin });
+      expect(token.status, origin).toBe(200);
+      expect(await upgradeStatus(s.app.wsUrl, { origin })).toBe(101);
+    }
+    const allowed = { origin: 'https://app.example' };
+    const responses = [
+      await postJson(s.app.baseUrl, '/trpc/token.generate', trpcBody({ channel: 'room', uid: 1 }), allowed),
+      await rawRequest(s.app.baseUrl, { path: `/trpc/recording.list?input=${encodeURIComponent(JSON.stringify(trpcBody({})))}`, headers: allowed }),
+      await postJson(s.app.baseUrl, '/api/v1/tokens', { channel: 'room', uid: 1 }, allowed),
+      await postJson(s.app.baseUrl, '/api/token.json', { channel: 'room', uid: 1, role: 'publisher', expireTime: 60 }, allowed),
+    ];
+    for (const response of responses) {
+      expect(response.status).toBe(200);
+      expect(response.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(String(response.headers.vary)).toMatch(/origin/i);
+    }
+  });
+
+  it('refuses a foreign Host on a loopback server without authentication (DNS rebinding)', async () => {
+    const s = await start();
+    const port = new URL(s.app.baseUrl).port;
+    const rebinding = { host: `evil.example:${port}` };
+    const token = await postJson(s.app.baseUrl, '/trpc/token.generate', trpcBody({ channel: 'room', uid: 1 }), rebinding);
+    expect(token.status).toBe(403);
+    expect(errorData(token).data.appCode).toBe('ORIGIN_REFUSED');
+    // The page's own origin is the attacker's name too: same-origin does not make it ours.
+    expect((await postJson(s.app.baseUrl, '/api/v1/tokens', { channel: 'room', uid: 1 }, { ...rebinding, origin: `http://evil.example:${port}` })).status).toBe(403);
+    expect(await upgradeStatus(s.app.wsUrl, rebinding)).toBe(403);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`]) {
+      expect((await postJson(s.app.baseUrl, '/api/v1/tokens', { channel: 'room', uid: 1 }, { host })).status, host).toBe(200);
+    }
+  });
+
+  it('answers any Host when callers must authenticate (a proxy in front)', async () => {
+    const key = 'agk_edge_test_key_000000000000000000';
+    const s = await start({ authenticator: createApiKeyAuth([{ id: 'edge', hash: hashApiKey(key), scopes: ['admin'] }]) });
+    const response = await postJson(s.app.baseUrl, '/api/v1/tokens', { channel: 'room', uid: 1 }, { host: 'api.example.com', authorization: `Bearer ${key}` });
+    expect(response.status).toBe(200);
+  });
+});
+
+describe('credentials never travel in URLs', () => {
+  it('refuses connectionParams in a URL, and the SSE client sends its key in a header', async () => {
+    const key = 'agk_sse_test_key_0000000000000000000';
+    const s = await start({ authenticator: createApiKeyAuth([{ id: 'sse', hash: hashApiKey(key), scopes: ['record'], channels: ['*'] }]) });
+    const inUrl = await rawRequest(s.app.baseUrl, {
+      path: `/trpc/recording.watch?input=${encodeURIComponent(JSON.stringify(trpcBody({ id: 'x' })))}&connectionParams=${encodeURIComponent(JSON.stringify({ authorization: `Bearer ${key}` }))}`,
+      headers: { accept: 'text/event-stream' },
+    });
+    expect(inUrl.status).toBe(400);
+    expect(errorData(inUrl).message).toBe('credentials must not travel in the URL: send them in the Authorization header');
+
+    const seen: { url: string; authorization: string | null }[] = [];
+    const spy: typeof fetch = (input, init) => {
+      seen.push({ url: String(input instanceof Request ? input.url : input), authorization: new Headers(init?.headers).get('authorization') });
+      return fetch(input, init);
+    };
+    const client = createClient({ url: s.app.url, auth: key, transport: 'sse', fetch: spy });
+    const started = await client.recording.start.mutate({ channel: 'sse-room' });
+    const first = await new Promise<string>((resolve, reject) => {
+      const subscription = client.recording.watch.subscribe(
+        { id: started.id },
+        {
+          onData: (event) => {
+            subscription.unsubscribe();
+            resolve(event.data.state);
+          },
+          onError: reject,
+        },
+      );
+    });
+    expect(['starting', 'recording']).toContain(first);
+    const streams = seen.filter((call) => call.url.includes('recording.watch'));
+    expect(streams.length).toBeGreaterThan(0);
+    for (const call of seen) {
+      expect(call.url).not.toContain(key);
+      expect(call.url).not.toContain('connectionParams');
+      expect(call.authorization).toBe(`Bearer ${key}`);
+    }
+    await closeClient(client);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  const viaProxy = (forwardedFor: string) => ({ 'x-forwarded-for': forwardedFor });
+
+  it('counts per-address limits by the client behind a trusted proxy', async () => {
+    const s = await start({ wsConnectionsPerIp: 1, trustProxy: ['127.0.0.0/8'] });
+    const open: WebSocket[] = [];
+    const connect = (headers: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const socket = new WebSocket(s.app.wsUrl, { headers });
+        socket.once('open', () => {
+          open.push(socket);
+          resolve(101);
+        });
+        socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        socket.once('error', () => undefined);
+      });
+    expect(await connect(viaProxy('203.0.113.7'))).toBe(101);
+    expect(await connect(viaProxy('203.0.113.8'))).toBe(101);
+    expect(await connect(viaProxy('203.0.113.7'))).toBe(429);
+    // What a client writes itself sits left of what the proxy appended: it is not believed.
+    expect(await connect(viaProxy('198.51.100.1, 203.0.113.7'))).toBe(429);
+    for (const socket of open) socket.close();
+  });
+
+  it('ignores X-Forwarded-For from addresses that are not trusted proxies', async () => {
+    const s = await start({ wsConnectionsPerIp: 1 });
+    const first = new WebSocket(s.app.wsUrl, { headers: viaProxy('203.0.113.7') });
+    await new Promise((resolve) => first.once('open', resolve));
+    expect(await upgradeStatus(s.app.wsUrl, viaProxy('203.0.113.8'))).toBe(429);
+    first.close();
+  });
+});
