@@ -53,7 +53,7 @@ export function createTrpcFastPath(options: {
   const inputsOf = (body: unknown, batch: boolean, count: number): unknown[] => {
     if (!batch) return [body];
     if (body === undefined) return new Array<unknown>(count).fill(undefined);
-    if (typeof body !== 'object' || body === null) {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new TRPCError({ code: 'BAD_REQUEST', message: '"input" needs to be an object when doing a batch call' });
     }
     return Array.from({ length: count }, (_unused, index) => (body as Record<string, unknown>)[String(index)]);
@@ -67,9 +67,16 @@ export function createTrpcFastPath(options: {
       if (!res.writableFinished) controller.abort();
     };
     res.once('close', onClose);
-    const inputs = inputsOf(body, batch, paths.length);
     const ctx = await options.createContext({ req });
-    const outcomes = await Promise.all(paths.map((path, index) => callOne(path, inputs[index], ctx, index, controller.signal)));
+    let outcomes: Outcome[];
+    try {
+      const inputs = inputsOf(body, batch, paths.length);
+      outcomes = await Promise.all(paths.map((path, index) => callOne(path, inputs[index], ctx, index, controller.signal)));
+    } catch (cause) {
+      // As in the adapter, where reading the inputs fails inside each call.
+      const error = getTRPCErrorFromUnknown(cause);
+      outcomes = paths.map((path) => failure(error, path, ctx));
+    }
     res.off('close', onClose);
     const items = outcomes.map((outcome) => outcome.item);
     // tRPC's statuses: the error's for one call; for a batch, the shared one, else 207.

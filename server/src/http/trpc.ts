@@ -14,6 +14,8 @@ export interface TrpcSurfaceOptions {
   createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
   logger: Logger;
   maxBodyBytes: number;
+  /** Default true; false sends everything through tRPC's adapter (the equivalence test compares both). */
+  fastPath?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
     if (req.method === 'POST') {
       const body = await readJsonBody(req, options.maxBodyBytes);
       const paths = batch ? procedurePath.split(',') : [procedurePath];
-      if (fastPath.accepts(req, paths)) {
+      if (options.fastPath !== false && fastPath.accepts(req, paths)) {
         await fastPath.serve(req, res, paths, batch, body.value);
         return;
       }
