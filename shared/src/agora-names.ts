@@ -20,6 +20,9 @@ export function utf8ByteLength(value: string): number {
   return /^[\x00-\x7f]*$/.test(value) ? value.length : encoder.encode(value).length;
 }
 
+/** The same rule as JSON Schema, for the OpenAPI document (the allowed characters are ASCII: bytes = characters). */
+export const AGORA_NAME_JSON_PATTERN = AGORA_NAME_PATTERN.source.replace(/\*\$$/, '+$');
+
 function agoraName(label: string, maxBytes: number) {
   return z
     .string({ error: `${label} must be a string` })
@@ -29,10 +32,11 @@ function agoraName(label: string, maxBytes: number) {
     })
     .refine((value) => AGORA_NAME_PATTERN.test(value), {
       error: `may contain only ${AGORA_NAME_CHARACTERS}`,
-    });
+    })
+    .meta({ minLength: 1, maxLength: maxBytes, pattern: AGORA_NAME_JSON_PATTERN, description: `1–${maxBytes} bytes of ${AGORA_NAME_CHARACTERS}` });
 }
 
-/** An RTC channel name: 1..63 bytes of Agora's allowed characters (reference §2). */
+/** An RTC channel name: 1..63 bytes of Agora's allowed characters (docs/agora.md, "Names"). */
 export const ChannelName = agoraName('channel', 63);
 export type ChannelName = z.infer<typeof ChannelName>;
 

@@ -29,7 +29,8 @@ export const RecorderUid = z
       }
       return text;
     }),
-  );
+  )
+  .meta({ description: uidMessage, anyOf: [{ type: 'integer', minimum: 1, maximum: MAX_UID }, { type: 'string', pattern: '^[1-9]\\d{0,9}$' }] });
 
 const int = (min: number, max: number, unit = '') =>
   z
@@ -56,7 +57,7 @@ export const LayoutRegion = z.object({
   renderMode: z.enum(['crop', 'fit']).optional(),
 });
 
-/** The mix layout (reference §3.2 transcodingConfig, §3.5 updateLayout). */
+/** The mix layout (Agora's transcodingConfig at start, and updateLayout; docs/agora.md). */
 export const MixLayout = z
   .object({
     layout: z.enum(['floating', 'adaptive', 'vertical', 'custom'], { error: "must be 'floating', 'adaptive', 'vertical' or 'custom'" }).default('floating'),
@@ -76,7 +77,8 @@ export const MixLayout = z
     if (layout.layout === 'vertical' && layout.maxResolutionUid === undefined) {
       ctx.addIssue({ code: 'custom', path: ['maxResolutionUid'], message: "is required with layout 'vertical'" });
     }
-  });
+  })
+  .meta({ description: "regions are required with layout 'custom' and only used with it; maxResolutionUid is required with layout 'vertical'" });
 export type MixLayout = z.input<typeof MixLayout>;
 
 export const Transcoding = z
@@ -86,12 +88,14 @@ export const Transcoding = z
     fps: int(1, 30).default(15),
     bitrate: int(1, 10_000, ' kbps').default(500),
   })
-  .refine((t) => t.width * t.height <= 1920 * 1080, { error: 'width × height must not exceed 1920 × 1080', path: ['width'] });
+  .refine((t) => t.width * t.height <= 1920 * 1080, { error: 'width × height must not exceed 1920 × 1080', path: ['width'] })
+  .meta({ description: 'width × height must not exceed 1920 × 1080' });
 
 const FileTypes = z
   .array(z.enum(['hls', 'mp4'], { error: "entries must be 'hls' or 'mp4'" }))
   .refine((types) => types.includes('hls'), { error: "must include 'hls': Agora records MP4 only together with HLS" })
-  .refine((types) => new Set(types).size === types.length, { error: 'must not repeat a type' });
+  .refine((types) => new Set(types).size === types.length, { error: 'must not repeat a type' })
+  .meta({ uniqueItems: true, contains: { const: 'hls' }, description: "['hls'] or ['hls', 'mp4']: Agora records MP4 only together with HLS" });
 
 /** Input of `recording.start`. The tutorial's body `{ uid, channel }` parses unchanged. */
 export const RecordingStartInput = z
@@ -122,6 +126,15 @@ export const RecordingStartInput = z
     pageUrl: httpsUrl.optional(),
     videoWidth: int(16, 1920).optional(),
     videoHeight: int(16, 1920).optional(),
+  })
+  .meta({
+    description: [
+      'Rules between fields, checked before anything is sent to Agora:',
+      'a subscribe list and its unsubscribe list are not given together;',
+      "video lists need streamTypes 'video' or 'audio_and_video', audio lists 'audio' or 'audio_and_video';",
+      'transcoding and layout are for mix mode only; subscribeUidGroup for individual mode only;',
+      "individual mode records ['hls'] only; web mode requires pageUrl (and only web takes it), with videoWidth × videoHeight at most 1920 × 1080.",
+    ].join(' '),
   })
   .superRefine((input, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -258,7 +271,7 @@ export const RecordingUpdateChanges = z.object({
   unsubscribeVideoUids: UidList.optional(),
   /** web: true pauses the page recording, false resumes it. */
   paused: z.boolean().optional(),
-});
+}).meta({ minProperties: 1, description: 'at least one change: a subscription list or paused' });
 
 export const RecordingUpdateInput = RecordingUpdateChanges.extend({ id: RecordingId }).superRefine((input, ctx) => {
   const changes = [input.subscribeAudioUids, input.unsubscribeAudioUids, input.subscribeVideoUids, input.unsubscribeVideoUids, input.paused];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChannelName, MAX_UID, NumericUid, RtcUserAccount, utf8ByteLength } from './agora-names.js';
+import { AGORA_NAME_JSON_PATTERN, ChannelName, MAX_UID, NumericUid, RtcUserAccount, utf8ByteLength } from './agora-names.js';
 
 /** Longest token lifetime we issue: Agora documents 24 hours as the maximum. */
 export const MAX_TOKEN_SECONDS = 86_400;
@@ -35,7 +35,15 @@ export const RtcUid = z
       const account = RtcUserAccount.safeParse(value);
       return account.success ? value : fail(`user account ${account.error.issues[0]?.message ?? 'is invalid'}`);
     }),
-  );
+  )
+  .meta({
+    description: `a numeric uid 0–${MAX_UID} (a digit string is the same number; 0 lets any uid join), or a user account of 1–255 bytes`,
+    anyOf: [
+      { type: 'integer', minimum: 0, maximum: MAX_UID },
+      { type: 'string', pattern: '^\\d{1,10}$' },
+      { type: 'string', minLength: 1, maxLength: 255, pattern: AGORA_NAME_JSON_PATTERN },
+    ],
+  });
 export type RtcUid = z.output<typeof RtcUid>;
 
 export const RtcRoleName = z.enum(['publisher', 'subscriber'], {
@@ -46,7 +54,8 @@ export type RtcRoleName = z.infer<typeof RtcRoleName>;
 const RtmUserId = z
   .string({ error: 'must be a string' })
   .refine((value) => value.length > 0, { error: 'must not be empty' })
-  .refine((value) => utf8ByteLength(value) <= 64, { error: 'must be at most 64 bytes' });
+  .refine((value) => utf8ByteLength(value) <= 64, { error: 'must be at most 64 bytes' })
+  .meta({ minLength: 1, maxLength: 64, description: '1–64 UTF-8 bytes' });
 
 /** Fields shared by every kind: the lifetime, under its own name or the tutorial's `expireTime`. */
 const lifetime = {
@@ -93,6 +102,10 @@ export const RtcTokenInput = z
         message: `must not exceed the token lifetime (${expire} seconds)`,
       });
     }
+  })
+  .meta({
+    description:
+      'privilegeExpireSeconds must not exceed the token lifetime (expireSeconds, default 3600); expireTime is an alias of expireSeconds: give one, or the same value in both',
   });
 
 export const RtmTokenInput = z

@@ -178,7 +178,7 @@ describe('browser requests from other origins', () => {
 
   it('answers any Host when callers must authenticate (a proxy in front)', async () => {
     const key = 'agk_edge_test_key_000000000000000000';
-    const s = await start({ authenticator: createApiKeyAuth([{ id: 'edge', hash: hashApiKey(key), scopes: ['admin'] }]) });
+    const s = await start({ authenticator: createApiKeyAuth([{ id: 'edge', hash: hashApiKey(key), scopes: ['admin'], channels: ['*'] }]) });
     const response = await postJson(s.app.baseUrl, '/api/v1/tokens', { channel: 'room', uid: 1 }, { host: 'api.example.com', authorization: `Bearer ${key}` });
     expect(response.status).toBe(200);
   });

@@ -126,7 +126,7 @@ describe("the tRPC fast path and tRPC's own adapter", () => {
   });
 
   it('give the same status, body and headers for the same requests', async () => {
-    const [fast, adapter] = edges as [{ port: number }, { port: number }];
+    const [fast, adapter] = [edges[0]!, edges[1]!];
     const statuses: number[] = [];
     for (const testCase of CASES) {
       const [a, b] = [await send(fast.port, testCase), await send(adapter.port, testCase)];
