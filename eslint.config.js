@@ -21,6 +21,46 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  // The rings (docs/architecture.md): nothing imports from a ring outside its own.
+  {
+    files: ['server/src/{tokens,agora,recording,store,events,cluster,auth,emulator}/**/*.ts', 'server/src/{errors,clock,logger}.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/trpc/*', '**/routers/*', '**/http/*', '**/http/**', '**/app.js', '**/compose.js', '**/main.js', '**/config.js'], message: 'The core imports nothing from the API or edge rings (docs/architecture.md).' },
+            { group: ['@trpc/*'], message: 'The core knows nothing of tRPC (docs/architecture.md).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['server/src/{trpc,routers}/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'node:http', message: 'The API ring knows no requests or sockets: that is the edge (docs/architecture.md).' }],
+          patterns: [{ group: ['**/http/*', '**/http/**', '**/app.js', '**/compose.js', '**/main.js'], message: 'The API ring imports nothing from the edge (docs/architecture.md).' }],
+        },
+      ],
+    },
+  },
+  {
+    // The emulator is Agora's side: it shares nothing with the server it stands in for.
+    files: ['server/src/emulator/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.\\./(?!tokens/|clock\\.js$|logger\\.js$)', message: 'The emulator imports only tokens, clock and logger from the server (docs/architecture.md).' }] },
+      ],
+    },
+  },
   {
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {

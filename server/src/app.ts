@@ -18,7 +18,7 @@ import { createTutorialHandler, TUTORIAL_PATHS } from './http/tutorial.js';
 import { createWebhookHandler, WEBHOOK_PATH } from './http/webhook.js';
 import type { RecordingRuntime, RecordingSettings } from './recording/index.js';
 import { appRouter } from './routers/_app.js';
-import { createContextFactory } from './trpc/create-context.js';
+import { createContextFactory } from './http/context.js';
 import type { Logger } from './logger.js';
 
 export { TRPC_PATH };

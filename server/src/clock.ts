@@ -1,5 +1,5 @@
 /**
- * Time as a dependency (DESIGN §4.9): everything that waits or reads the time takes a Clock, so
+ * Time as a dependency (docs/architecture.md, "Conventions"): everything that waits or reads the time takes a Clock, so
  * tests drive back-off, expiry and polling without sleeping for real.
  */
 export interface Clock {

@@ -7,7 +7,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * Paths pino censors wherever they appear in a log object. Credentials and tokens must never
- * reach a log line, whatever the level (DESIGN §4.6).
+ * reach a log line, whatever the level (docs/architecture.md, "Conventions").
  */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -36,7 +36,7 @@ export interface CreateLoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
-/** Builds the process logger. Library code never creates one: it is injected (DESIGN §4.11). */
+/** Builds the process logger. Library code never creates one: it is injected (docs/architecture.md, "Conventions"). */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const base: LoggerOptions = {
     level: options.level ?? 'info',

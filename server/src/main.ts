@@ -1,6 +1,6 @@
 /**
  * The entry point: the only module that reads process.env, opens ports and installs signal handlers
- * (DESIGN §4.1). Everything else is a factory it calls.
+ * (docs/architecture.md, "Rings"). Everything else is a factory it calls.
  */
 import { createApp } from './app.js';
 import { parseConfig } from './config.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ChannelName, MAX_UID } from './agora-names.js';
 
 /**
- * Contracts of the `recording.*` procedures. Rules follow Agora's (reference §2–§7) so bad input
+ * Contracts of the `recording.*` procedures. Rules follow Agora's (docs/agora.md) so bad input
  * is refused before any upstream call, with a message naming the field.
  */
 

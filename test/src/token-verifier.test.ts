@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readToken } from './helpers/token-verifier.js';
 
-// The vector from shared/agora-reference.md §8, built by AccessToken2 with fixed issueTs and salt.
+// A fixed vector, built by AccessToken2 with fixed issueTs and salt.
 const VECTOR =
   '007eJxTYPj/vvq+EWffxM1ZHFUW93J3CdxbXyV4RzWvboZGPJPCZ0UFBktzA2dHY9OUVDODZBMTMxPTpKTEVItEI0NTAzPDJGNjho/BqRFMDAyWBgwMjFAI4rMyFOXn5xqyMZgamVuYGAIAqZIdZg==';
 

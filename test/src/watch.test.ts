@@ -118,7 +118,7 @@ describe('recording.watch resume', () => {
 
 describe('Agora webhooks', () => {
   const SECRET = 'whsec-test';
-  // shared/agora-reference.md §9 test vector.
+  // A test vector computed independently for this body and secret.
   const VECTOR_BODY =
     '{"noticeId":"n-1","productId":3,"eventType":40,"notifyMs":1700000000000,"payload":{"cname":"room1","uid":"527841","sid":"sid1","sequence":0,"sendts":1700000000000,"serviceType":1,"details":{"msgName":"recorder_started","status":0}}}';
   const VECTOR_SIGNATURE = 'de70f8f59cf3e0cdaec4897267038a85fc92f8b40d36d8fd54127e9942367022';

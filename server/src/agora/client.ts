@@ -150,7 +150,7 @@ function retryAfterMs(header: string | string[] | undefined): number | undefined
 
 /**
  * The Cloud Recording REST client: the only code that knows Agora's URLs, authentication and
- * status codes (reference §1–§7).
+ * status codes (docs/agora.md).
  * @see https://docs.agora.io/en/cloud-recording/reference/rest-api/overview
  */
 export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
@@ -319,7 +319,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
         signal: callOptions.signal,
       });
       // 201 + code 7: this resource already served a start. If the body names the sid (whether it
-      // does is unconfirmed, reference §10), that start was ours, e.g. a retry after a lost answer.
+      // does is unconfirmed, docs/agora.md, "Unconfirmed"), that start was ours, e.g. a retry after a lost answer.
       if (answer.httpStatus === 201) {
         const started = StartBody.safeParse(answer.json);
         if (started.success) return { ...started.data, raw: answer.json };
@@ -357,7 +357,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
       });
       const { code, reason } = answer.error;
       const gatewayAnswer = answer.error.message !== undefined && code === undefined;
-      // Reference §3.6/§6: 404 = task gone, 49 = already exiting. Both mean "stopped".
+      // docs/agora.md, "Stop answers and file names" / "Errors and retries": 404 = task gone, 49 = already exiting. Both mean "stopped".
       if ((answer.httpStatus === 404 && !gatewayAnswer) || code === 49) {
         return { alreadyStopped: true, httpStatus: answer.httpStatus, code, reason };
       }

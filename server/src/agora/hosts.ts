@@ -1,5 +1,5 @@
 /**
- * Which Agora host to try next when one cannot be reached (reference §1):
+ * Which Agora host to try next when one cannot be reached (docs/agora.md, "Hosts, authentication and rate limits"):
  * the same primary again, then the other primary, then regional hosts of the primary's domain,
  * backing off between tries. A DNS failure may be local to one domain, so the other primary is
  * worth a try; any other network failure is not about the name, so that step is skipped.
@@ -8,7 +8,7 @@
 
 export type AgoraArea = 'na' | 'eu' | 'ap' | 'cn';
 
-/** Two regional prefixes per area, the adjacent one second (reference §1). */
+/** Two regional prefixes per area, the adjacent one second (docs/agora.md, "Hosts, authentication and rate limits"). */
 const REGIONAL_PREFIXES: Record<AgoraArea, [string, string]> = {
   na: ['api-us-west-1', 'api-us-east-1'],
   eu: ['api-eu-west-1', 'api-eu-central-1'],

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 
 /**
- * Agora allows 10 requests per second per App ID (reference §1), then answers 429. A RateBudget
+ * Agora allows 10 requests per second per App ID (docs/agora.md, "Hosts, authentication and rate limits"), then answers 429. A RateBudget
  * hands out permission to send; callers wait their turn instead of failing. The PostgreSQL
  * deployment swaps in a cluster-wide one with the same interface.
  */

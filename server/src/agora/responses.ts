@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { QueryResult, RecordingFile, RtmpOutputState, UploadingStatus, WebRecorderState } from './types.js';
 
 /**
- * Lenient readers of Agora's response bodies (DESIGN §4.5): numbers may come as strings, uids as
+ * Lenient readers of Agora's response bodies (docs/architecture.md, "Conventions"): numbers may come as strings, uids as
  * numbers, `sliceStartTime` in seconds or milliseconds, and unknown fields are kept in `raw`.
  */
 
@@ -16,7 +16,7 @@ export function toMilliseconds(value: number): number {
 }
 const timestamp = looseNumber.transform(toMilliseconds);
 
-/** `{message}` from the gateway or `{code, reason}` from the service (reference §6). */
+/** `{message}` from the gateway or `{code, reason}` from the service (docs/agora.md, "Errors and retries"). */
 export const ErrorBody = z.object({
   code: looseNumber.optional(),
   reason: z.string().optional(),
@@ -112,7 +112,7 @@ interface Extensions {
   uploadingStatus: string | undefined;
 }
 
-/** Reads web mode's `extensionServiceState` list (reference §4, §5). */
+/** Reads web mode's `extensionServiceState` list (docs/agora.md, "Query answers and status" / "Stop answers and file names"). */
 function readExtensions(services: z.infer<typeof ExtensionService>[] | undefined): Extensions {
   const result: Extensions = { files: [], web: undefined, rtmp: undefined, uploadingStatus: undefined };
   for (const service of services ?? []) {

@@ -1,7 +1,7 @@
 import type { AgoraEndpoint } from './errors.js';
 
 /**
- * When to try a Cloud Recording call again, per reference §6: never after a 4xx, except 429 (back
+ * When to try a Cloud Recording call again, per docs/agora.md, "Errors and retries": never after a 4xx, except 429 (back
  * off) and 404 on query (failover); transient answers (5xx, 504/62, 206/65) after a back-off.
  * @see https://docs.agora.io/en/cloud-recording/reference/rest-api/status-codes
  */
@@ -17,19 +17,19 @@ export interface RetryOptions {
 }
 
 export const DEFAULT_RETRY: RetryOptions = {
-  // Reference §1: back off about 1 s, 3 s, 6 s while moving through the hosts.
+  // docs/agora.md, "Hosts, authentication and rate limits": back off about 1 s, 3 s, 6 s while moving through the hosts.
   networkDelaysMs: [1_000, 3_000, 6_000, 6_000],
   rateLimitedDelaysMs: [1_000, 2_000, 4_000, 8_000],
   transientDelaysMs: {
     acquire: [1_000, 3_000, 6_000],
-    // Reference §6: start on 5xx, 62 or 65 again with the same parameters after 3, 6 and 9 s.
+    // docs/agora.md, "Errors and retries": start on 5xx, 62 or 65 again with the same parameters after 3, 6 and 9 s.
     start: [3_000, 6_000, 9_000],
     query: [1_000, 3_000, 6_000],
     update: [1_000, 3_000, 6_000],
     updateLayout: [1_000, 3_000, 6_000],
     stop: [1_000, 3_000, 6_000],
   },
-  // Reference §2/§6: a transient 404 lasts ≤ 30 s after a crash, ≤ 60 s after a disconnect.
+  // docs/agora.md, "Identity, uids and resource lifetime" / "Errors and retries": a transient 404 lasts ≤ 30 s after a crash, ≤ 60 s after a disconnect.
   queryNotFoundDelaysMs: [5_000, 10_000, 15_000],
 };
 

@@ -1,12 +1,12 @@
 /**
- * Request and result types of Agora's Cloud Recording REST API (reference §3–§5), as this client
+ * Request and result types of Agora's Cloud Recording REST API (docs/agora.md, "Endpoints" / "Stop answers and file names"), as this client
  * sends and returns them. Field names are Agora's, so the bodies go on the wire unchanged.
  * @see https://docs.agora.io/en/cloud-recording/reference/rest-api/start
  */
 
 export type RecordingMode = 'individual' | 'mix' | 'web';
 
-/** Where files go. Vendor and region numbers per reference §7. */
+/** Where files go. Vendor and region numbers per docs/agora.md, "Storage". */
 export interface StorageConfig {
   vendor: number;
   region: number;
@@ -218,7 +218,7 @@ export interface QueryResult {
   sid: string;
   cname: string;
   uid: string;
-  /** serverResponse.status: 0..8 or 20 (reference §4). */
+  /** serverResponse.status: 0..8 or 20 (docs/agora.md, "Query answers and status"). */
   status: number;
   /** `string` (mix, HLS only: one playlist name) or `json`; absent for web and screenshots. */
   fileListMode?: 'string' | 'json' | undefined;

@@ -325,7 +325,7 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     const now = clock.now();
     if (now - resource.createdAt > timing.resourceTtlMs) return service(400, 433, 'resource expired');
     if (body.cname !== resource.cname || body.uid !== resource.uid) return service(400, 432, 'cname or uid does not match the resourceId');
-    // Reference §10: whether the 201 body carries the sid is unconfirmed; we send none.
+    // docs/agora.md, "Unconfirmed": whether the 201 body carries the sid is unconfirmed; we send none.
     if (resource.started) return service(201, 7, 'already started');
     if ((mode === 'web') !== (resource.scene === 1)) {
       return invalid(`invalid parameter: ${mode} mode needs a resource acquired with scene ${mode === 'web' ? 1 : 0}`);
@@ -435,7 +435,7 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     refresh(task);
     const now = clock.now();
     if (!isActive(task)) {
-      // Reference §3.6: a task on its way out answers stop with 49; once gone, 404.
+      // docs/agora.md, "Stop answers and file names": a task on its way out answers stop with 49; once gone, 404.
       if (endpoint === 'stop' && now - task.endedAt! < timing.exitLingerMs) return service(400, 49, 'invalid operation');
       return service(404, 404, 'failed to find worker');
     }
@@ -474,7 +474,7 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     }
     const sliceStartTime = task.firstPublishAt;
     if (task.screenshotOnly) return { status, ...(sliceStartTime ? { sliceStartTime } : {}) };
-    // Reference §4: "string" for mix with HLS only (the playlist name), "json" otherwise.
+    // docs/agora.md, "Query answers and status": "string" for mix with HLS only (the playlist name), "json" otherwise.
     if (task.mode === 'mix' && !task.avFileType.includes('mp4')) {
       const files = fileEntries(task, now);
       return { status, fileListMode: 'string', fileList: files[0]?.fileName ?? '', ...(sliceStartTime ? { sliceStartTime } : {}) };
@@ -496,7 +496,7 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     end(task, now, 'stopped');
     await Promise.all([...pendingWrites]);
     const identity = { cname: task.cname, uid: task.uid, resourceId: task.resourceId, sid: task.sid };
-    // Reference §6: 206 + 435 when nobody published, so there is nothing to upload.
+    // docs/agora.md, "Errors and retries": 206 + 435 when nobody published, so there is nothing to upload.
     if (neverPublished) return service(206, 435, 'no recorded data');
     if (task.mode === 'web') {
       return {
@@ -562,7 +562,7 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
   function updateLayout(task: Task, clientRequest: unknown): Reply {
     const parsed = LayoutRule.safeParse(clientRequest ?? {});
     if (!parsed.success) return invalid(reasonFor(parsed.error));
-    // Reference §3.5: each call replaces the whole layout; omitted fields go back to defaults.
+    // docs/agora.md, "Endpoints": each call replaces the whole layout; omitted fields go back to defaults.
     task.layout = { mixedVideoLayout: 0, backgroundColor: '#000000', ...parsed.data };
     return { status: 200, body: { cname: task.cname, uid: task.uid, resourceId: task.resourceId, sid: task.sid } };
   }

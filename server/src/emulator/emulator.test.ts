@@ -9,7 +9,7 @@ import { createEmulator, type Emulator, type EmulatorOptions } from './index.js'
 
 /**
  * The emulator's conformance suite: every behaviour is exercised over HTTP with Agora's documented
- * contract (shared/agora-reference.md) and nothing else.
+ * contract (docs/agora.md) and nothing else.
  */
 
 const APP_ID = '970ca35de60c44645bbae8a215061b33';

@@ -56,7 +56,7 @@ function isFakeClock(clock: Clock): clock is FakeClock {
 }
 
 /**
- * An HTTP server that speaks Agora's Cloud Recording REST contract (reference §1–§7), with a
+ * An HTTP server that speaks Agora's Cloud Recording REST contract (docs/agora.md), with a
  * control API for tests and local development. No media: it models the API, not recording.
  */
 export function createEmulator(options: EmulatorOptions): Emulator {

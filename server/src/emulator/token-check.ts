@@ -3,8 +3,8 @@ import { decodeToken, RTC_PRIVILEGE, verifyTokenSignature } from '../tokens/inde
 export type TokenVerdict = { ok: true } | { ok: false; code: 109 | 110; reason: string };
 
 /**
- * Checks the recorder's RTC token as Agora does when the App Certificate is on (reference §3.2,
- * §8): signed with this App's certificate, for this App ID, channel and uid (an empty uid admits
+ * Checks the recorder's RTC token as Agora does when the App Certificate is on (docs/agora.md, "Endpoints"
+ * and "Access tokens"): signed with this App's certificate, for this App ID, channel and uid (an empty uid admits
  * any), with the join privilege, and not expired. 110 = invalid, 109 = expired.
  */
 export function checkRecorderToken(options: {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Agora's start-request rules (reference §2, §3.2, §7), as the emulator enforces them. Written
+ * Agora's start-request rules (docs/agora.md, "Identity, uids and resource lifetime" / "Endpoints" / "Storage"), as the emulator enforces them. Written
  * from the contract, independently of what our own server sends, so end-to-end tests catch a
  * server that drifts from Agora. A failure is Agora's code 2 with a reason naming the field.
  */
@@ -9,7 +9,7 @@ import { z } from 'zod';
 const MAX_UID = 2 ** 32 - 1;
 const CHANNEL_PATTERN = /^[a-zA-Z0-9 !#$%&()+\-:;<=.>?@[\]^_{}|~,]+$/;
 
-/** The recorder uid: a JSON string of an integer 1..2^32−1 (reference §2). */
+/** The recorder uid: a JSON string of an integer 1..2^32−1 (docs/agora.md, "Identity, uids and resource lifetime"). */
 export const RecorderUid = z
   .string({ error: 'uid must be a string' })
   .regex(/^[1-9]\d*$/, { error: 'uid must be a string of an integer from 1 to 4294967295' })
@@ -25,7 +25,7 @@ const int = (min: number, max: number) =>
 const unit = z.number({ error: 'must be a number from 0 to 1' }).min(0, { error: 'must be from 0 to 1' }).max(1, { error: 'must be from 0 to 1' });
 const uidList = z.array(z.string({ error: 'must be strings' }), { error: 'must be an array of uid strings' }).max(32, { error: 'holds at most 32 uids' });
 
-/** Storage vendors and their region ranges (reference §7); legacy vendors 0 and 4 are not accepted. */
+/** Storage vendors and their region ranges (docs/agora.md, "Storage"); legacy vendors 0 and 4 are not accepted. */
 const VENDOR_REGIONS: Record<number, [number, number]> = {
   1: [0, 25],
   2: [0, 27],

@@ -5,7 +5,7 @@ import { createApiKeyAuth, hashApiKey } from '../auth/index.js';
 import { composeServices } from '../compose.js';
 import { createSilentLogger } from '../logger.js';
 import { appRouter } from '../routers/_app.js';
-import { createContextFactory } from '../trpc/create-context.js';
+import { createContextFactory } from './context.js';
 import { createOriginPolicy } from './origin-policy.js';
 import { createEdgeServer } from './server.js';
 import { createTrpcSurface, TRPC_PATH } from './trpc.js';

@@ -1,7 +1,7 @@
 import type { ParsedRecordingStartInput } from '@agora-backend/shared';
 import type { LayoutConfig, StartParams, StorageConfig } from '../agora/index.js';
 
-/** Our layout names → Agora's mixedVideoLayout numbers (reference §3.2). */
+/** Our layout names → Agora's mixedVideoLayout numbers (docs/agora.md, "Endpoints"). */
 const LAYOUT_NUMBER = { floating: 0, adaptive: 1, vertical: 2, custom: 3 } as const;
 const STREAM_TYPES = { audio: 0, video: 1, audio_and_video: 2 } as const;
 

@@ -13,7 +13,7 @@ export interface PollerOptions {
   clock: Clock;
   logger: Logger;
   intervalMs: number;
-  /** Agora: confirm a start with a query about 5 s after the sid (reference §3.2). */
+  /** Agora: confirm a start with a query about 5 s after the sid (docs/agora.md, "Endpoints"). */
   confirmDelayMs: number;
   /** Across instances, only the holder of a recording's lease polls it. */
   leases?: Leases;

@@ -100,7 +100,7 @@ export interface Viewer {
 }
 
 /**
- * Recording orchestration (DESIGN §3): uid allocation, acquire → start with the intent recorded
+ * Recording orchestration (docs/architecture.md, "A recording"): uid allocation, acquire → start with the intent recorded
  * first, idempotent stop, and reconciliation for the watchdog.
  */
 export function createRecordingService(options: RecordingServiceOptions) {
@@ -146,7 +146,7 @@ export function createRecordingService(options: RecordingServiceOptions) {
       files: [],
       uploadingStatus: null,
       options: input,
-      // Letters and digits only (reference §7): one folder per recording.
+      // Letters and digits only (docs/agora.md, "Storage"): one folder per recording.
       fileNamePrefix: `recordings/${id}`,
       maxDurationSeconds,
       lastError: null,
@@ -219,7 +219,7 @@ export function createRecordingService(options: RecordingServiceOptions) {
       if (input.uid !== undefined) return startOnce(input, owner, input.uid, false);
       // A random uid from a range of millions is almost never taken, so the channel's active uids
       // are read only after a collision (a small RECORDER_UID range then fills in from that set).
-      // Agora answers 53 when a task outside our registry holds the uid: pick another (reference §6).
+      // Agora answers 53 when a task outside our registry holds the uid: pick another (docs/agora.md, "Errors and retries").
       let taken: Set<string> | undefined;
       for (let attempt = 0; ; attempt++) {
         const uid = allocateUid(options.uidRange, taken ?? new Set());
@@ -370,7 +370,7 @@ export function createRecordingService(options: RecordingServiceOptions) {
     },
 
     /**
-     * A change an Agora webhook reported (reference §9). Polling stays the source of truth: this
+     * A change an Agora webhook reported (docs/agora.md, "Webhooks"). Polling stays the source of truth: this
      * only moves a recording forward, never back from an end the poller already saw.
      */
     async applyWebhook(sid: string, patch: { state?: RecordingState; agoraStatus?: number; files?: StoredFile[] }): Promise<RecordingRecord | undefined> {

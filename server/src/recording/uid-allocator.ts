@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 /**
  * Picks a recorder uid in [min, max] that none of `taken` uses. Random rather than sequential, so
  * that two servers allocating at once rarely pick the same one (the registry's unique index
- * settles the rare tie). Agora advises against reusing a uid right away (reference §2).
+ * settles the rare tie). Agora advises against reusing a uid right away (docs/agora.md, "Identity, uids and resource lifetime").
  */
 export function allocateUid(range: { min: number; max: number }, taken: Set<string>): string | undefined {
   const size = range.max - range.min + 1;

@@ -22,7 +22,7 @@ export interface WatchdogOptions {
 }
 
 /**
- * Keeps the registry honest (DESIGN §3): stops recordings past their max duration, and at start-up
+ * Keeps the registry honest (docs/architecture.md, "A recording"): stops recordings past their max duration, and at start-up
  * and every interval reconciles each recording the registry believes active with Agora, so nothing
  * runs unseen and nothing is reported running after it ended.
  */

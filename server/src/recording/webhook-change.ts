@@ -33,7 +33,7 @@ export interface WebhookChange {
   pollNow?: boolean;
 }
 
-/** What a Cloud Recording event says about the recording (reference §9's table). */
+/** What a Cloud Recording event says about the recording (docs/agora.md, "Webhooks"). */
 export function changeFromNotice(notice: Notice): WebhookChange | undefined {
   const details = notice.payload.details ?? {};
   const number = (value: unknown) => (typeof value === 'number' ? value : undefined);

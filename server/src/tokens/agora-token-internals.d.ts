@@ -1,4 +1,4 @@
-// agora-token 2.0.6 ships AccessToken2 untyped and outside its root exports (reference §8).
+// agora-token 2.0.6 ships AccessToken2 untyped and outside its root exports (docs/agora.md, "Access tokens").
 // These declarations cover only what we use; they follow src/AccessToken2.js of that version.
 declare module 'agora-token/src/AccessToken2.js' {
   class Service {
@@ -38,7 +38,7 @@ declare module 'agora-token/src/AccessToken2.js' {
     from_string(token: string): boolean;
     verifySignature(appCertificate: string): boolean;
   }
-  // CommonJS: only the default import works at run time (DESIGN §5).
+  // CommonJS: only the default import works at run time (tsx loads it as CommonJS).
   const internals: {
     AccessToken2: typeof AccessToken2;
     ServiceRtc: typeof ServiceRtc;

@@ -1,6 +1,6 @@
 import { AccessToken2, SERVICE_TYPE, ServiceChat, ServiceRtc, ServiceRtm } from './token-format.js';
 
-/** A parsed AccessToken2, with the fields Agora checks (reference §8). */
+/** A parsed AccessToken2, with the fields Agora checks (docs/agora.md, "Access tokens"). */
 export interface DecodedToken {
   appId: string;
   /** Unix seconds at build time. */

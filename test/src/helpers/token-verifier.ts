@@ -1,6 +1,6 @@
 /**
  * An independent reader of Agora AccessToken2 ("007") tokens, written from the layout in
- * shared/agora-reference.md §8 and not from agora-token, so tests can catch our builder and the
+ * docs/agora.md ("Access tokens") and not from agora-token, so tests can catch our builder and the
  * library disagreeing with the documented format.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -59,7 +59,7 @@ const u32le = (value: number) => {
   return buffer;
 };
 
-/** Field layout per service type after the privileges (reference §8). */
+/** Field layout per service type after the privileges (docs/agora.md, "Access tokens"). */
 const SERVICE_FIELDS: Record<number, number> = { 1: 2, 2: 1, 5: 1 };
 
 export function readToken(token: string, appCertificate: string): VerifiedToken {

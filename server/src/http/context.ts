@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { AuthenticationError, type Authenticator } from '../auth/index.js';
 import type { Logger } from '../logger.js';
-import type { Context, RateLimits, Services } from './context.js';
+import type { Context, RateLimits, Services } from '../trpc/context.js';
 
 export interface ContextFactoryOptions {
   logger: Logger;
