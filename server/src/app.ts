@@ -20,6 +20,7 @@ import type { RecordingRuntime, RecordingSettings } from './recording/index.js';
 import { appRouter } from './routers/_app.js';
 import { createContextFactory } from './http/context.js';
 import type { Logger } from './logger.js';
+import type { Clock } from './clock.js';
 
 export { TRPC_PATH };
 
@@ -110,7 +111,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   let draining = false;
   let baseUrl: string | undefined;
 
-  const routes = createRoutes({ config, deps, composed: { logger, recording }, createContext, maxBodyBytes, readiness: () => readiness() });
+  const routes = createRoutes({ config, deps, composed: { logger, recording, clock: composed.clock }, createContext, maxBodyBytes, readiness: () => readiness() });
   const readiness = async () => {
     const checks: Record<string, boolean> = { accepting: !draining };
     if (deps.store) checks.registry = await deps.store.ping();
@@ -228,7 +229,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
 function createRoutes(options: {
   config: AppConfig;
   deps: AppDeps;
-  composed: { logger: Logger; recording: RecordingRuntime | undefined };
+  composed: { logger: Logger; recording: RecordingRuntime | undefined; clock: Clock };
   createContext: ReturnType<typeof createContextFactory>;
   maxBodyBytes: number;
   readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }>;
@@ -240,7 +241,13 @@ function createRoutes(options: {
   const trpc = createTrpcSurface({ router: appRouter, createContext, logger, maxBodyBytes });
   const webhook =
     config.webhookSecret && recording
-      ? createWebhookHandler({ secret: config.webhookSecret, logger, apply: (sid, change) => recording.applyWebhook(sid, change) })
+      ? createWebhookHandler({
+          secret: config.webhookSecret,
+          logger,
+          apply: (sid, change) => recording.applyWebhook(sid, change),
+          remember: (noticeId) => recording.rememberNotice(noticeId),
+          now: () => composed.clock.now(),
+        })
       : undefined;
   const plain = { surface: 'rest', cors: false } as const;
   return [

@@ -217,7 +217,12 @@ export const UploadingStatus = z.enum(['uploaded', 'backuped', 'unknown']);
 
 export const RecordingStopOutput = z.object({
   id: z.string(),
-  state: z.literal('stopped'),
+  /**
+   * `stopped` once Agora confirmed the recording is gone; `stopping` while it cannot yet (during
+   * Agora's failover a stop answers 404 while the recording goes on): the server keeps trying and
+   * `recording.watch` reports the end.
+   */
+  state: z.enum(['stopped', 'stopping']),
   files: z.array(RecordingFile),
   uploadingStatus: UploadingStatus.nullable(),
   /** True when Agora had already ended the recording (idle exit, an earlier stop). */

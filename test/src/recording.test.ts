@@ -159,13 +159,28 @@ describe('stop is idempotent', () => {
     expect(counts(stack).stop).toBe(1);
   });
 
-  it('reports a recording Agora ended on idle as already stopped', async () => {
+  it('reports a recording Agora is ending on idle as already stopped (code 49)', async () => {
     stack = await startRecordingStack();
     const started = await stack.client.recording.start.mutate({ channel: 'quiet', maxIdleSeconds: 5 });
-    await stack.agoraClock.advance(5_000 + 3_000);
+    await stack.agoraClock.advance(5_000);
     const stopped = await stack.client.recording.stop.mutate({ id: started.id });
     expect(stopped).toMatchObject({ state: 'stopped', alreadyStopped: true });
     expect((await stack.client.recording.get.query({ id: started.id })).state).toBe('stopped');
+  });
+
+  it('reports a recording Agora no longer knows as stopped only once the 404 outlasts the failover window', async () => {
+    const clock = createFakeClock(Date.now());
+    stack = await startRecordingStack({ clock, agora: { rateBudget: { take: () => Promise.resolve() } } });
+    const started = await stack.client.recording.start.mutate({ channel: 'quiet', maxIdleSeconds: 5 });
+    await stack.agoraClock.advance(5_000 + 3_000);
+    // Gone or failing over: Agora's 404 cannot tell, so the stop is not reported as done.
+    const first = await stack.client.recording.stop.mutate({ id: started.id });
+    expect(first).toMatchObject({ state: 'stopping', alreadyStopped: false });
+    expect((await stack.client.recording.get.query({ id: started.id })).state).toBe('stopping');
+    // The poller sends the stop again each interval; past the window the 404 is proof.
+    for (let i = 0; i < 60 && (await stack.store.get(started.id))!.state !== 'stopped'; i++) await clock.advance(5_000);
+    expect((await stack.store.get(started.id))!.state).toBe('stopped');
+    expect(await stack.client.recording.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopped', alreadyStopped: true });
   });
 
   it('answers NOT_FOUND for unknown recordings', async () => {
@@ -293,12 +308,13 @@ describe('restart and watchdog', () => {
     await stack.close();
     await clock.advance(10_000);
     const restarted = await startRecordingStackAfter(stack);
-    // Agora answers 404; the watchdog rides out the failover back-off (on the fake clock) first.
-    for (let i = 0; i < 200; i++) {
+    // Agora answers 404; only one that outlasts the failover window (90 s) means it ended.
+    for (let i = 0; i < 60; i++) {
       if ((await restarted.client.recording.get.query({ id: started.id })).state === 'stopped') break;
-      await clock.advance(50);
+      await clock.advance(5_000);
     }
     expect((await restarted.client.recording.get.query({ id: started.id })).state).toBe('stopped');
+    // The adoption query, then one each poll interval (30 s) until the window is out: 0, 30, 60, 90 s.
     expect(restarted.emulator.control.requestCounts().query).toBe(4);
     await restarted.close();
   });

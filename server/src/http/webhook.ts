@@ -25,22 +25,26 @@ export interface WebhookHandlerOptions {
   logger: Logger;
   /** Applies a change to the recording with this sid. */
   apply(sid: string, change: WebhookChange): Promise<void>;
-  /** How many noticeIds to remember for de-duplication. */
-  dedupeCapacity?: number;
+  /** Remembers a notice id (in the registry); false when it was seen already. */
+  remember(noticeId: string): Promise<boolean>;
+  /** The current time (Unix ms), for the freshness window. */
+  now(): number;
+  /** Notices whose notifyMs is further than this from now are refused (default 15 minutes). */
+  maxSkewMs?: number;
 }
+
+/** Agora resends for a few minutes at most, stamping each resend with a fresh notifyMs. */
+export const DEFAULT_NOTICE_MAX_SKEW_MS = 15 * 60_000;
 
 const reply = (res: ServerResponse, status: number, body: unknown) => sendJson(res, status, body);
 
-/** The `POST /webhooks/agora` handler. Answers at once; the change is applied after the answer. */
+/**
+ * The `POST /webhooks/agora` handler: signature first, then freshness, then de-duplication by
+ * noticeId in the registry (so a replay is refused after a restart too); answers at once and
+ * applies the change after the answer.
+ */
 export function createWebhookHandler(options: WebhookHandlerOptions) {
-  const seen = new Set<string>();
-  const capacity = options.dedupeCapacity ?? 10_000;
-  const remember = (noticeId: string) => {
-    seen.add(noticeId);
-    // Sets iterate in insertion order: drop the oldest once full.
-    if (seen.size > capacity) seen.delete(seen.values().next().value!);
-  };
-
+  const maxSkewMs = options.maxSkewMs ?? DEFAULT_NOTICE_MAX_SKEW_MS;
   return async (req: IncomingMessage, res: ServerResponse) => {
     const raw = await readRawBody(req, MAX_BODY_BYTES);
     const header = req.headers['agora-signature-v2'];
@@ -56,11 +60,16 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
       reply(res, 400, { error: 'not an Agora notification' });
       return;
     }
-    if (seen.has(notice.noticeId)) {
+    // A signed notice from long ago is a replay: Agora's own resends carry a fresh notifyMs.
+    if (notice.notifyMs === undefined || Math.abs(options.now() - notice.notifyMs) > maxSkewMs) {
+      options.logger.warn({ noticeId: notice.noticeId, notifyMs: notice.notifyMs }, 'webhook notice refused: outside the freshness window');
+      reply(res, 400, { error: 'stale notice: notifyMs is outside the freshness window' });
+      return;
+    }
+    if (!(await options.remember(notice.noticeId))) {
       reply(res, 200, { ok: true, duplicate: true });
       return;
     }
-    remember(notice.noticeId);
     reply(res, 200, { ok: true });
 
     const change = notice.productId === CLOUD_RECORDING_PRODUCT ? changeFromNotice(notice) : undefined;

@@ -59,9 +59,10 @@ export function createPollers(options: PollerOptions) {
   return {
     /**
      * Starts the recording's poller unless one runs. `immediate` (adoption after a restart)
-     * queries now; otherwise the first query confirms the start after confirmDelayMs.
+     * queries after `delayMs` (the watchdog spaces adoptions out); otherwise the first query
+     * confirms the start after confirmDelayMs.
      */
-    async ensure(record: RecordingRecord, mode: 'confirm' | 'immediate' = 'confirm'): Promise<void> {
+    async ensure(record: RecordingRecord, mode: 'confirm' | 'immediate' = 'confirm', delayMs = 0): Promise<void> {
       if (running.has(record.id) || claiming.has(record.id) || isTerminal(record.state) || !record.sid || stopped()) return;
       claiming.add(record.id);
       try {
@@ -70,7 +71,7 @@ export function createPollers(options: PollerOptions) {
       } finally {
         claiming.delete(record.id);
       }
-      const firstDelay = mode === 'immediate' ? 0 : options.confirmDelayMs;
+      const firstDelay = mode === 'immediate' ? delayMs : options.confirmDelayMs;
       const handle = { wake: (): void => undefined, done: Promise.resolve() };
       handle.done = run(record.id, firstDelay, handle).finally(() => {
         running.delete(record.id);

@@ -22,6 +22,10 @@ export interface RecordingSettings {
   pollIntervalMs?: number;
   /** How long after the sid the poller confirms the start (Agora: about 5 s). */
   confirmDelayMs?: number;
+  /** How long Agora's 404s must last before a recording counts as gone (default 90 s). */
+  failoverWindowMs?: number;
+  /** A start with no sid that is running nowhere is settled after this long (default: Agora's 5-minute resource lifetime). */
+  startSettleMs?: number;
 }
 
 export interface RecordingRuntimeDeps {
@@ -33,6 +37,9 @@ export interface RecordingRuntimeDeps {
   bus?: EventBus;
   leases?: Leases;
 }
+
+/** How long notice ids are remembered: far beyond Agora's resends and the freshness window. */
+const NOTICE_MEMORY_MS = 7 * 24 * 3_600_000;
 
 function toStatusEvent(event: RecordingEvent): RecordingStatusEvent {
   return {
@@ -64,8 +71,10 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     storage: settings.storage,
     uidRange: settings.uidRange,
     defaultMaxDurationSeconds: settings.defaultMaxDurationSeconds,
+    ...(settings.failoverWindowMs !== undefined ? { failoverWindowMs: settings.failoverWindowMs } : {}),
     bus,
-    onStarted: (record) => void pollers.ensure(record, 'confirm'),
+    // A stop asked for while the start was in flight is sent at once; otherwise confirm in ~5 s.
+    onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'immediate' : 'confirm'),
     // Wakes the poller, which finds the recording ended and exits. After the current I/O turn, so
     // the poller's registry read does not hold up the answer to whoever ended the recording.
     onEnded: (record) => void setImmediate(() => pollers.kick(record.id)),
@@ -85,7 +94,8 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     clock,
     logger,
     intervalMs: settings.watchdogIntervalMs,
-    track: (record) => pollers.ensure(record, 'immediate'),
+    ...(settings.startSettleMs !== undefined ? { abandonStartAfterMs: settings.startSettleMs } : {}),
+    track: (record, delayMs) => pollers.ensure(record, 'immediate', delayMs),
     ...(deps.leases ? { leases: deps.leases } : {}),
   });
 
@@ -109,15 +119,21 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
         for await (const event of events) yield { eventId: event.id, event: toStatusEvent(event) };
       })();
     },
-    /** Applies what an Agora webhook said; "poll now" wakes the recording's poller. */
+    /**
+     * Applies what an Agora webhook said. What would end a recording is confirmed with Agora first:
+     * "poll now" wakes its poller (or, where none runs here, queries once).
+     */
     async applyWebhook(sid: string, change: WebhookChange) {
-      if (change.pollNow) {
-        const record = await store.findBySid(sid);
-        if (record) pollers.kick(record.id);
-        return;
-      }
-      await service.applyWebhook(sid, change);
+      const { pollNow, ...rest } = change;
+      if (Object.keys(rest).length > 0) await service.applyWebhook(sid, rest);
+      if (!pollNow) return;
+      const record = await store.findBySid(sid);
+      if (!record) return;
+      if (pollers.has(record.id)) pollers.kick(record.id);
+      else await service.reconcile(record);
     },
+    /** Remembers a webhook notice id in the registry for a week; false for one seen before. */
+    rememberNotice: (noticeId: string) => store.rememberNotice(noticeId, clock.now(), NOTICE_MEMORY_MS),
     /** Ends every watch stream (at shutdown, so SSE and WebSocket streams let connections close). */
     endWatches: () => shutdown.abort(),
     /** Ends every watch stream, then stops the watchdog and pollers. */

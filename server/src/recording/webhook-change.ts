@@ -33,7 +33,11 @@ export interface WebhookChange {
   pollNow?: boolean;
 }
 
-/** What a Cloud Recording event says about the recording (docs/agora.md, "Webhooks"). */
+/**
+ * What a Cloud Recording event says about the recording (docs/agora.md, "Webhooks"). An end
+ * (session exit, web recorder stopped, an exited status) is never taken on a notice's word: it
+ * asks for a query, so a replayed or forged-looking old notice cannot end a live recording.
+ */
 export function changeFromNotice(notice: Notice): WebhookChange | undefined {
   const details = notice.payload.details ?? {};
   const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
@@ -43,20 +47,22 @@ export function changeFromNotice(notice: Notice): WebhookChange | undefined {
     case 3: {
       // cloud_recording_status_update
       const status = number(details.status);
-      return status === undefined ? undefined : { agoraStatus: status, state: stateFromAgoraStatus(status), files: readFileList(details.fileList) };
+      if (status === undefined) return undefined;
+      const state = stateFromAgoraStatus(status);
+      const files = readFileList(details.fileList);
+      return state === 'stopped' || state === 'failed' ? { files, pollNow: true } : { agoraStatus: status, state, files };
     }
     case 4: // cloud_recording_file_infos
     case 31: // uploaded
     case 32: // backuped
       return { files: readFileList(details.fileList) };
     case 11: // session_exit
-      return { state: number(details.exitStatus) === 1 ? 'failed' : 'stopped' };
-    case 40: // recorder_started
-      return { state: 'recording' };
     case 41: // recorder_leave
       return { pollNow: true };
+    case 40: // recorder_started
+      return { state: 'recording' };
     case 71: // web_recorder_stopped
-      return { state: 'stopped', files: readFileList(details.fileList) };
+      return { files: readFileList(details.fileList), pollNow: true };
     default:
       return undefined;
   }

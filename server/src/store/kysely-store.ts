@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Selectable, type Updateable } from 'kysely';
+import { Migrator, sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import { z } from 'zod';
 import { RecordingMode, RecordingState } from '@agora-backend/shared';
 import type { Database } from './schema.js';
@@ -7,6 +7,7 @@ import {
   ACTIVE_STATES,
   UidTakenError,
   type RecordingEvent,
+  type RecordingPatch,
   type RecordingRecord,
   type RecordingStore,
   type StoredError,
@@ -57,7 +58,39 @@ function fromRow(row: Selectable<Database['recordings']>): RecordingRecord {
     startedAt: toNumber(row.started_at),
     updatedAt: Number(row.updated_at),
     stoppedAt: toNumber(row.stopped_at),
+    version: row.version,
+    notFoundSince: toNumber(row.not_found_since),
   };
+}
+
+/** A patch as column values; every write bumps the version. */
+function toValues(patch: RecordingPatch, now: number): Updateable<Database['recordings']> {
+  const values: Updateable<Database['recordings']> = { updated_at: now };
+  if (patch.state !== undefined) {
+    values.state = patch.state;
+    values.active = ACTIVE_STATES.includes(patch.state) ? 1 : 0;
+  }
+  if (patch.resourceId !== undefined) values.resource_id = patch.resourceId;
+  if (patch.sid !== undefined) values.sid = patch.sid;
+  if (patch.agoraStatus !== undefined) values.agora_status = patch.agoraStatus;
+  if (patch.files !== undefined) values.files = json(patch.files);
+  if (patch.uploadingStatus !== undefined) values.uploading_status = patch.uploadingStatus;
+  if (patch.lastError !== undefined) values.last_error = patch.lastError === null ? null : json(patch.lastError);
+  if (patch.startedAt !== undefined) values.started_at = patch.startedAt;
+  if (patch.stoppedAt !== undefined) values.stopped_at = patch.stoppedAt;
+  if (patch.notFoundSince !== undefined) values.not_found_since = patch.notFoundSince;
+  return values;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+async function insertEvent(db: Db, event: Omit<RecordingEvent, 'id'>): Promise<RecordingEvent> {
+  const row = await db
+    .insertInto('recording_events')
+    .values({ recording_id: event.recordingId, at: event.at, state: event.state, agora_status: event.agoraStatus, files: json(event.files), source: event.source })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { ...event, id: Number(row.id) };
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -99,31 +132,36 @@ export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<v
   return {
     async insert(record) {
       try {
-        await db
-          .insertInto('recordings')
-          .values({
-            id: record.id,
-            channel: record.channel,
-            uid: record.uid,
-            mode: record.mode,
-            owner: record.owner,
-            state: record.state,
-            active: ACTIVE_STATES.includes(record.state) ? 1 : 0,
-            resource_id: record.resourceId,
-            sid: record.sid,
-            agora_status: record.agoraStatus,
-            files: json(record.files),
-            uploading_status: record.uploadingStatus,
-            options: json(record.options),
-            file_name_prefix: record.fileNamePrefix,
-            max_duration_seconds: record.maxDurationSeconds,
-            last_error: record.lastError === null ? null : json(record.lastError),
-            created_at: record.createdAt,
-            started_at: record.startedAt,
-            updated_at: record.updatedAt,
-            stopped_at: record.stoppedAt,
-          })
-          .execute();
+        return await db.transaction().execute(async (trx) => {
+          await trx
+            .insertInto('recordings')
+            .values({
+              id: record.id,
+              channel: record.channel,
+              uid: record.uid,
+              mode: record.mode,
+              owner: record.owner,
+              state: record.state,
+              active: ACTIVE_STATES.includes(record.state) ? 1 : 0,
+              resource_id: record.resourceId,
+              sid: record.sid,
+              agora_status: record.agoraStatus,
+              files: json(record.files),
+              uploading_status: record.uploadingStatus,
+              options: json(record.options),
+              file_name_prefix: record.fileNamePrefix,
+              max_duration_seconds: record.maxDurationSeconds,
+              last_error: record.lastError === null ? null : json(record.lastError),
+              created_at: record.createdAt,
+              started_at: record.startedAt,
+              updated_at: record.updatedAt,
+              stopped_at: record.stoppedAt,
+              version: record.version,
+              not_found_since: record.notFoundSince,
+            })
+            .execute();
+          return insertEvent(trx, { recordingId: record.id, at: record.createdAt, state: record.state, agoraStatus: record.agoraStatus, files: record.files, source: 'api' });
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw new UidTakenError(record.channel, record.uid);
         throw error;
@@ -131,22 +169,53 @@ export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<v
     },
 
     async update(id, patch, now) {
-      const values: Updateable<Database['recordings']> = { updated_at: now };
-      if (patch.state !== undefined) {
-        values.state = patch.state;
-        values.active = ACTIVE_STATES.includes(patch.state) ? 1 : 0;
-      }
-      if (patch.resourceId !== undefined) values.resource_id = patch.resourceId;
-      if (patch.sid !== undefined) values.sid = patch.sid;
-      if (patch.agoraStatus !== undefined) values.agora_status = patch.agoraStatus;
-      if (patch.files !== undefined) values.files = json(patch.files);
-      if (patch.uploadingStatus !== undefined) values.uploading_status = patch.uploadingStatus;
-      if (patch.lastError !== undefined) values.last_error = patch.lastError === null ? null : json(patch.lastError);
-      if (patch.startedAt !== undefined) values.started_at = patch.startedAt;
-      if (patch.stoppedAt !== undefined) values.stopped_at = patch.stoppedAt;
       // RETURNING (SQLite ≥ 3.35 and PostgreSQL): the updated row without a second query.
-      const row = await db.updateTable('recordings').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+      const row = await db
+        .updateTable('recordings')
+        .set({ ...toValues(patch, now), version: sql<number>`version + 1` })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
       return row && fromRow(row);
+    },
+
+    async transition(id, expectedVersion, patch, now, event) {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('recordings')
+          .set({ ...toValues(patch, now), version: expectedVersion + 1 })
+          .where('id', '=', id)
+          .where('version', '=', expectedVersion)
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) return undefined;
+        const record = fromRow(row);
+        const appended = event
+          ? await insertEvent(trx, { recordingId: id, at: now, state: record.state, agoraStatus: record.agoraStatus, files: record.files, source: event.source })
+          : undefined;
+        return { record, event: appended };
+      });
+    },
+
+    async rememberNotice(noticeId, now, ttlMs) {
+      // Forget notices past their time now and then, not on every call.
+      if (Math.random() < 0.01) await db.deleteFrom('webhook_notices').where('seen_at', '<', now - ttlMs).execute();
+      const inserted = await db
+        .insertInto('webhook_notices')
+        .values({ notice_id: noticeId, seen_at: now })
+        .onConflict((conflict) => conflict.column('notice_id').doNothing())
+        .returning('notice_id')
+        .executeTakeFirst();
+      if (inserted) return true;
+      // Seen before: a duplicate, unless so long ago that it counts as new (then remember it anew).
+      const refreshed = await db
+        .updateTable('webhook_notices')
+        .set({ seen_at: now })
+        .where('notice_id', '=', noticeId)
+        .where('seen_at', '<', now - ttlMs)
+        .returning('notice_id')
+        .executeTakeFirst();
+      return refreshed !== undefined;
     },
 
     async get(id) {
@@ -207,21 +276,7 @@ export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<v
       return new Set(rows.map((row) => row.uid));
     },
 
-    async appendEvent(event) {
-      const row = await db
-        .insertInto('recording_events')
-        .values({
-          recording_id: event.recordingId,
-          at: event.at,
-          state: event.state,
-          agora_status: event.agoraStatus,
-          files: json(event.files),
-          source: event.source,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return { ...event, id: Number(row.id) };
-    },
+    appendEvent: (event) => insertEvent(db, event),
 
     async eventsAfter(recordingId, afterId) {
       const rows = await db

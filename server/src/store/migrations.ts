@@ -57,6 +57,20 @@ export function migrations(dialect: 'sqlite' | 'postgres'): MigrationProvider {
         await db.schema.createIndex('recording_events_by_recording').on('recording_events').columns(['recording_id', 'id']).execute();
       },
     },
+    '0002_versions_and_notices': {
+      async up(db: Kysely<unknown>) {
+        // Compare-and-set on every write, and how long Agora has answered 404 (failover or gone).
+        await db.schema.alterTable('recordings').addColumn('version', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('recordings').addColumn('not_found_since', 'bigint').execute();
+        // Webhook notice ids seen, for de-duplication across restarts and instances.
+        await db.schema
+          .createTable('webhook_notices')
+          .addColumn('notice_id', 'text', (col) => col.primaryKey())
+          .addColumn('seen_at', 'bigint', (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('webhook_notices_seen_at').on('webhook_notices').column('seen_at').execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(list) };
 }

@@ -28,6 +28,12 @@ export interface Database {
     started_at: NullableBigIntColumn;
     updated_at: BigIntColumn;
     stopped_at: NullableBigIntColumn;
+    version: ColumnType<number, number | undefined, number>;
+    not_found_since: NullableBigIntColumn;
+  };
+  webhook_notices: {
+    notice_id: string;
+    seen_at: BigIntColumn;
   };
   recording_events: {
     id: ColumnType<number | string, undefined, never>;

@@ -54,6 +54,8 @@ function record(overrides: Partial<RecordingRecord> = {}): RecordingRecord {
     startedAt: null,
     updatedAt: clock,
     stoppedAt: null,
+    version: 0,
+    notFoundSince: null,
     ...overrides,
   };
 }
@@ -131,8 +133,9 @@ describe.each(factories)('the %s registry', (_name, create) => {
     const store = await create();
     try {
       const r = record();
-      await store.insert(r);
-      const a = await store.appendEvent({ recordingId: r.id, at: 1, state: 'starting', agoraStatus: null, files: [], source: 'api' });
+      // The intent row and its first event are written together.
+      const a = await store.insert(r);
+      expect(a).toMatchObject({ recordingId: r.id, at: r.createdAt, state: 'starting', agoraStatus: null, files: [], source: 'api' });
       const b = await store.appendEvent({ recordingId: r.id, at: 2, state: 'recording', agoraStatus: 5, files: [{ fileName: 'f.m3u8' }], source: 'poll' });
       expect(b.id).toBeGreaterThan(a.id);
       expect(await store.eventsAfter(r.id, undefined)).toEqual([a, b]);

@@ -31,11 +31,21 @@ export interface RecordingRecord {
   startedAt: number | null;
   updatedAt: number;
   stoppedAt: number | null;
+  /** Bumped by every write: transitions compare and set on it. */
+  version: number;
+  /**
+   * When Agora first answered 404 for this recording, while it has not since answered otherwise.
+   * A 404 is only proof that a recording ended once it has outlasted Agora's failover window.
+   */
+  notFoundSince: number | null;
 }
 
 export type RecordingPatch = Partial<
-  Pick<RecordingRecord, 'state' | 'resourceId' | 'sid' | 'agoraStatus' | 'files' | 'uploadingStatus' | 'lastError' | 'startedAt' | 'stoppedAt'>
+  Pick<RecordingRecord, 'state' | 'resourceId' | 'sid' | 'agoraStatus' | 'files' | 'uploadingStatus' | 'lastError' | 'startedAt' | 'stoppedAt' | 'notFoundSince'>
 >;
+
+/** The event a transition appends, in the same transaction as the row change. */
+export type EventDraft = Pick<RecordingEvent, 'source'>;
 
 /** An entry of a recording's append-only event log (the watch stream replays it). */
 export interface RecordingEvent {
@@ -71,10 +81,24 @@ export class UidTakenError extends Error {
 
 /** The recording registry: SQLite by default, PostgreSQL for several instances. */
 export interface RecordingStore {
-  /** Records the intent to start, before any Agora call. Throws UidTakenError on a taken uid. */
-  insert(record: RecordingRecord): Promise<void>;
-  /** Applies a patch and returns the updated record, or undefined when there is none. */
+  /**
+   * Records the intent to start, before any Agora call, with its first event ("starting") in the
+   * same transaction. Throws UidTakenError on a taken uid.
+   */
+  insert(record: RecordingRecord): Promise<RecordingEvent>;
+  /** Applies a patch unconditionally and returns the updated record, or undefined when there is none. */
   update(id: string, patch: RecordingPatch, now: number): Promise<RecordingRecord | undefined>;
+  /**
+   * Compare-and-set: applies the patch only if the row is still at `expectedVersion`, and appends
+   * the event (with the row's new state, status and files) in the same transaction. Undefined when
+   * another write came first (or the row is gone): re-read and decide again.
+   */
+  transition(id: string, expectedVersion: number, patch: RecordingPatch, now: number, event?: EventDraft): Promise<{ record: RecordingRecord; event: RecordingEvent | undefined } | undefined>;
+  /**
+   * Remembers a webhook notice id for `ttlMs`; false when it was already seen (a duplicate or a
+   * replay). Survives restarts and is shared by every instance on PostgreSQL.
+   */
+  rememberNotice(noticeId: string, now: number, ttlMs: number): Promise<boolean>;
   get(id: string): Promise<RecordingRecord | undefined>;
   findBySession(resourceId: string, sid: string): Promise<RecordingRecord | undefined>;
   findBySid(sid: string): Promise<RecordingRecord | undefined>;

@@ -1,0 +1,47 @@
+import { AgoraApiError, type AgoraClient, type QueryResult } from '../agora/index.js';
+import type { Clock } from '../clock.js';
+import type { RecordingPatch, RecordingRecord } from '../store/index.js';
+import { isTerminal, stateFromAgoraStatus } from './state.js';
+import type { ChangeSource, Transitions } from './transitions.js';
+
+/** Agora's service answered 404 for the session ("failed to find worker"), not its gateway. */
+export const isSessionNotFound = (error: unknown): error is AgoraApiError =>
+  error instanceof AgoraApiError && error.httpStatus === 404 && error.code !== undefined;
+
+/**
+ * What a 404 means for a row: the first starts the clock; one that has lasted past Agora's failover
+ * window (docs/agora.md, "Identity, uids and resource lifetime") proves the task is gone.
+ */
+export function notFoundPatch(current: RecordingRecord, now: number, failoverWindowMs: number): RecordingPatch | undefined {
+  if (current.notFoundSince === null) return { notFoundSince: now };
+  if (now - current.notFoundSince < failoverWindowMs) return undefined;
+  return { state: 'stopped', stoppedAt: now };
+}
+
+/** The row after a successful query: Agora's status, files, and the 404 clock reset. */
+export function queryPatch(current: RecordingRecord, result: QueryResult, now: number): RecordingPatch {
+  const reported = stateFromAgoraStatus(result.status);
+  // A stop in progress stays "stopping" until Agora says the task has exited.
+  const state = current.state === 'stopping' && !isTerminal(reported) ? 'stopping' : reported;
+  return { state, agoraStatus: result.status, files: result.files.length > 0 ? result.files : current.files, notFoundSince: null, ...(isTerminal(state) ? { stoppedAt: now } : {}) };
+}
+
+/**
+ * Asks Agora how a recording is and records the answer through a transition. A 404 never ends a
+ * recording at once: only one that outlasts the failover window does.
+ */
+export function createObserver(options: { agora: AgoraClient; clock: Clock; transitions: Transitions; failoverWindowMs: number }) {
+  const { agora, clock, transitions } = options;
+  return async function observe(record: RecordingRecord, source: ChangeSource): Promise<{ record: RecordingRecord; raw: unknown }> {
+    if (!record.sid || !record.resourceId) return { record, raw: null };
+    try {
+      const result = await agora.query({ resourceId: record.resourceId, sid: record.sid, mode: record.mode, cname: record.channel, uid: record.uid }, { failoverBackoff: false });
+      return { record: await transitions.move(record, (current) => queryPatch(current, result, clock.now()), source), raw: result.raw };
+    } catch (error) {
+      if (!isSessionNotFound(error)) throw error;
+      return { record: await transitions.move(record, (current) => notFoundPatch(current, clock.now(), options.failoverWindowMs), source), raw: null };
+    }
+  };
+}
+
+export type Observe = ReturnType<typeof createObserver>;

@@ -1,0 +1,103 @@
+import type { AgoraClient, StopResult } from '../agora/index.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { RecordingPatch, RecordingRecord } from '../store/index.js';
+import { isSessionNotFound, notFoundPatch, queryPatch } from './observe.js';
+import { isTerminal } from './state.js';
+import type { ChangeSource, Transitions } from './transitions.js';
+import { describeError } from './views.js';
+
+export interface StopOutcome {
+  record: RecordingRecord;
+  /** Agora had already ended it (idle exit, an earlier stop) or it had never started. */
+  alreadyStopped: boolean;
+}
+
+export interface StopperOptions {
+  agora: AgoraClient;
+  clock: Clock;
+  logger: Logger;
+  transitions: Transitions;
+  failoverWindowMs: number;
+  /** Recordings whose start is still running in this process (they get their sid any moment). */
+  startsInFlight: ReadonlySet<string>;
+}
+
+/** A stop Agora answered with files (or "nothing recorded"): the task is gone. */
+function stoppedPatch(result: Extract<StopResult, { alreadyStopped: false }>, current: RecordingRecord, now: number): RecordingPatch {
+  return { state: 'stopped', stoppedAt: now, files: result.files.length > 0 ? result.files : current.files, uploadingStatus: result.uploadingStatus ?? null, notFoundSince: null };
+}
+
+/**
+ * Stopping that reports only what is true: `stopped` once Agora confirms the task is gone (a stop
+ * answer, code 49, or a 404 that outlasts the failover window); otherwise the row stays `stopping`
+ * and the recording's poller sends the stop again until Agora confirms it.
+ */
+export function createStopper(options: StopperOptions) {
+  const { agora, clock, logger, transitions } = options;
+  const session = (row: RecordingRecord) => ({ resourceId: row.resourceId!, sid: row.sid!, mode: row.mode, cname: row.channel, uid: row.uid });
+
+  /** A 404 from stop is not proof: ask with a query whether the task lives, and stop it again if it does. */
+  async function confirmGone(row: RecordingRecord, source: ChangeSource, mayStopAgain: boolean): Promise<StopOutcome> {
+    try {
+      const result = await agora.query(session(row), { failoverBackoff: false });
+      const observed = await transitions.move(row, (current) => queryPatch(current, result, clock.now()), source);
+      if (isTerminal(observed.state) || !mayStopAgain) return { record: observed, alreadyStopped: isTerminal(observed.state) };
+      // The failover is over and the task runs: stop it now.
+      return await attempt(observed, source, false);
+    } catch (error) {
+      if (!isSessionNotFound(error)) return keepStopping(row, error, source);
+      const record = await transitions.move(row, (current) => notFoundPatch(current, clock.now(), options.failoverWindowMs), source);
+      if (!isTerminal(record.state)) logger.info({ recordingId: row.id }, 'Agora answers 404 (failover or gone); the stop stays pending until that outlasts the failover window');
+      return { record, alreadyStopped: isTerminal(record.state) };
+    }
+  }
+
+  async function keepStopping(row: RecordingRecord, error: unknown, source: ChangeSource): Promise<StopOutcome> {
+    logger.warn({ recordingId: row.id, err: error instanceof Error ? error.message : String(error) }, 'stop not confirmed yet; it will be sent again');
+    return { record: await transitions.move(row, () => ({ lastError: describeError(error) }), source), alreadyStopped: false };
+  }
+
+  /** Sends the stop once and records what it proves. */
+  async function attempt(row: RecordingRecord, source: ChangeSource, mayStopAgain = true, sent?: Promise<StopResult>): Promise<StopOutcome> {
+    let result: StopResult;
+    try {
+      result = await (sent ?? agora.stop(session(row)));
+    } catch (error) {
+      return keepStopping(row, error, source);
+    }
+    if (!result.alreadyStopped) {
+      const record = await transitions.move(row, (current) => stoppedPatch(result, current, clock.now()), source);
+      logger.info({ recordingId: row.id, files: record.files.length }, 'recording stopped');
+      return { record, alreadyStopped: false };
+    }
+    // Code 49: Agora is already ending it (an earlier stop, idle exit). That is Agora's word.
+    if (result.code === 49) {
+      return { record: await transitions.move(row, () => ({ state: 'stopped', stoppedAt: clock.now(), notFoundSince: null }), source), alreadyStopped: true };
+    }
+    return confirmGone(row, source, mayStopAgain);
+  }
+
+  return {
+    attempt,
+    /** Stops a recording (idempotent): the first call writes "stopping", then asks Agora. */
+    async stop(record: RecordingRecord, source: ChangeSource): Promise<StopOutcome> {
+      if (isTerminal(record.state)) return { record, alreadyStopped: true };
+      if (!record.sid || !record.resourceId) {
+        // Its start runs in this process: it stops the recording as soon as it has the sid.
+        if (options.startsInFlight.has(record.id)) return { record: await transitions.move(record, () => ({ state: 'stopping' }), source), alreadyStopped: false };
+        const reason = 'the start was interrupted before Agora returned a sid; nothing can be stopped';
+        return { record: await transitions.move(record, () => ({ state: 'failed', stoppedAt: clock.now(), lastError: { message: reason } }), source), alreadyStopped: true };
+      }
+      // The stop request goes out before "stopping" is written (a crash in between leaves the row
+      // active, and the poller's next look finds it stopped); the write happens while it is in flight.
+      const sent = agora.stop(session(record));
+      sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
+      const stopping = await transitions.move(record, () => ({ state: 'stopping' }), source);
+      if (isTerminal(stopping.state)) return { record: stopping, alreadyStopped: true };
+      return attempt(stopping, source, true, sent);
+    },
+  };
+}
+
+export type Stopper = ReturnType<typeof createStopper>;

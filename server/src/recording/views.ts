@@ -1,0 +1,62 @@
+import { AppErrorCode, type Recording, type RecordingFile, type RecordingStopOutput } from '@agora-backend/shared';
+import { AgoraApiError, AgoraError } from '../agora/index.js';
+import { AppError } from '../errors.js';
+import type { RecordingRecord, StoredError, StoredFile } from '../store/index.js';
+
+/** Stored files as clients see them (times as Dates). */
+export function toFiles(files: StoredFile[]): RecordingFile[] {
+  return files.map((file) => ({
+    fileName: file.fileName,
+    ...(file.trackType ? { trackType: file.trackType } : {}),
+    ...(file.uid !== undefined ? { uid: file.uid } : {}),
+    ...(file.mixedAllUser !== undefined ? { mixedAllUser: file.mixedAllUser } : {}),
+    ...(file.isPlayable !== undefined ? { isPlayable: file.isPlayable } : {}),
+    ...(file.sliceStartTime !== undefined ? { sliceStartTime: new Date(file.sliceStartTime) } : {}),
+  }));
+}
+
+/** The client-facing view of a stored recording. */
+export function toRecording(record: RecordingRecord): Recording {
+  return {
+    id: record.id,
+    channel: record.channel,
+    uid: record.uid,
+    mode: record.mode,
+    owner: record.owner,
+    state: record.state,
+    resourceId: record.resourceId,
+    sid: record.sid,
+    agoraStatus: record.agoraStatus,
+    files: toFiles(record.files),
+    uploadingStatus: record.uploadingStatus,
+    maxDurationSeconds: record.maxDurationSeconds,
+    fileNamePrefix: record.fileNamePrefix,
+    lastError: record.lastError,
+    createdAt: new Date(record.createdAt),
+    startedAt: record.startedAt === null ? null : new Date(record.startedAt),
+    updatedAt: new Date(record.updatedAt),
+    stoppedAt: record.stoppedAt === null ? null : new Date(record.stoppedAt),
+  };
+}
+
+/** What `recording.stop` answers: stopped (confirmed by Agora), or still stopping. */
+export function toStopOutput(record: RecordingRecord, alreadyStopped: boolean): RecordingStopOutput {
+  return {
+    id: record.id,
+    state: record.state === 'stopping' ? 'stopping' : 'stopped',
+    files: toFiles(record.files),
+    uploadingStatus: record.uploadingStatus,
+    alreadyStopped,
+  };
+}
+
+/** An error as the registry keeps it: Agora's code and reason, never a secret or a stack. */
+export function describeError(error: unknown): StoredError {
+  if (error instanceof AgoraApiError) {
+    return { message: error.message, agora: { httpStatus: error.httpStatus, code: error.code, reason: error.reason } };
+  }
+  if (error instanceof AgoraError || error instanceof AppError) return { message: error.message };
+  return { message: 'internal error' };
+}
+
+export const recordingNotFound = () => new AppError(AppErrorCode.RECORDING_NOT_FOUND, 'No such recording');

@@ -1,0 +1,143 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFakeClock, type FakeClock } from '@agora-backend/server';
+import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
+
+/**
+ * A recording started through us is never left running unseen and never reported wrong, through
+ * Agora's documented failures: failover 404s, slow answers, replayed notices, restarts.
+ */
+
+let stack: RecordingStack | undefined;
+afterEach(async () => {
+  await stack?.close(true);
+  stack = undefined;
+});
+
+/** Server and Agora on one fake clock; no rate budget (the clock does not move by itself). */
+async function start(options: StackOptions = {}): Promise<{ s: RecordingStack; clock: FakeClock }> {
+  const clock = createFakeClock(Date.now());
+  stack = await startRecordingStack({ clock, agoraClock: clock, agora: { rateBudget: { take: () => Promise.resolve() } }, ...options });
+  return { s: stack, clock };
+}
+
+const activeTasks = (s: RecordingStack) => s.emulator.control.tasks().filter((task) => task.active);
+
+/** Moves the clock in steps until `done` or `limitMs` passes; yields to I/O between steps. */
+async function advanceUntil(clock: FakeClock, done: () => Promise<boolean>, stepMs = 5_000, limitMs = 300_000) {
+  for (let waited = 0; waited <= limitMs && !(await done()); waited += stepMs) {
+    await clock.advance(stepMs);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('stop during Agora failover', () => {
+  it('reports "stopping", not "stopped", while Agora answers 404, and stops the recording once it can', async () => {
+    const { s, clock } = await start();
+    s.emulator.control.join('room', '100');
+    const started = await s.client.recording.start.mutate({ channel: 'room' });
+    s.emulator.control.failover(20_000);
+    const answer = await s.client.recording.stop.mutate({ id: started.id });
+    expect(answer).toMatchObject({ state: 'stopping', alreadyStopped: false });
+    expect(activeTasks(s).map((task) => task.sid)).toEqual([started.sid]);
+    // A second stop during the failover says the same, not "already stopped".
+    expect(await s.client.recording.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopping', alreadyStopped: false });
+
+    await advanceUntil(clock, async () => (await s.store.get(started.id))!.state === 'stopped');
+    const row = (await s.store.get(started.id))!;
+    expect(row.state).toBe('stopped');
+    expect(row.uploadingStatus).toBe('uploaded');
+    // Agora's side: the task really ended, by our stop, after the failover.
+    expect(activeTasks(s)).toEqual([]);
+    expect(s.emulator.control.task(started.sid)!.endReason).toBe('stopped');
+    expect(await s.client.recording.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopped', alreadyStopped: true });
+  });
+});
+
+describe('state never moves backwards', () => {
+  it('a slow query answer that lands after the stop does not bring the recording back', async () => {
+    const { s, clock } = await start();
+    s.emulator.control.join('room', '100');
+    const started = await s.client.recording.start.mutate({ channel: 'room' });
+    const running = { cname: 'room', uid: started.uid, resourceId: started.resourceId, sid: started.sid, serverResponse: { status: 5, fileListMode: 'json', fileList: [] } };
+    s.emulator.control.injectFault({ endpoint: 'query', times: 1, status: 200, body: running, delayMs: 10_000 });
+    const slowQuery = s.client.recording.query.query({ id: started.id });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await s.client.recording.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopped' });
+    await clock.advance(10_000);
+    expect((await slowQuery).state).toBe('stopped');
+    expect((await s.store.get(started.id))!.state).toBe('stopped');
+    const states = (await s.store.eventsAfter(started.id, undefined)).map((event) => event.state);
+    expect(states.slice(states.indexOf('stopping'))).toEqual(['stopping', 'stopped']);
+  });
+});
+
+describe('webhooks are not trusted too far', () => {
+  const SECRET = 'whsec-integrity';
+  const sign = (body: string) => createHmac('sha256', SECRET).update(body).digest('hex');
+  const notice = (sid: string, noticeId: string, eventType: number, notifyMs: number, details: Record<string, unknown>) =>
+    JSON.stringify({ noticeId, productId: 3, eventType, notifyMs, payload: { cname: 'room', uid: '1', sid, sequence: 0, sendts: notifyMs, serviceType: 0, details } });
+  const post = (s: RecordingStack, body: string) =>
+    fetch(`${s.app.baseUrl}/webhooks/agora`, { method: 'POST', headers: { 'content-type': 'application/json', 'agora-signature-v2': sign(body) }, body });
+
+  it('a "session exit" notice for a live recording is checked with Agora and does not end it', async () => {
+    const { s, clock } = await start({ webhookSecret: SECRET });
+    s.emulator.control.join('room', '100');
+    const started = await s.client.recording.start.mutate({ channel: 'room' });
+    const response = await post(s, notice(started.sid, 'exit-1', 11, clock.now(), { msgName: 'session_exit', exitStatus: 0 }));
+    expect(response.status).toBe(200);
+    await expect.poll(() => s.emulator.control.requestCounts().query ?? 0).toBeGreaterThan(0);
+    expect((await s.store.get(started.id))!.state).toBe('recording');
+    expect(activeTasks(s).map((task) => task.sid)).toEqual([started.sid]);
+  });
+
+  it('refuses a replayed notice after a restart, and a notice far outside the freshness window', async () => {
+    const { s, clock } = await start({ webhookSecret: SECRET });
+    s.emulator.control.join('room', '100');
+    const started = await s.client.recording.start.mutate({ channel: 'room' });
+    const body = notice(started.sid, 'started-1', 40, clock.now(), { msgName: 'recorder_started', status: 0 });
+    expect(await (await post(s, body)).json()).toEqual({ ok: true });
+    const restarted = await s.restart();
+    stack = restarted;
+    await s.close();
+    expect(await (await post(restarted, body)).json()).toEqual({ ok: true, duplicate: true });
+    const old = await post(restarted, notice(started.sid, 'old-1', 11, clock.now() - 60 * 60_000, { msgName: 'session_exit', exitStatus: 0 }));
+    expect(old.status).toBe(400);
+    expect(await old.json()).toEqual({ error: 'stale notice: notifyMs is outside the freshness window' });
+    expect((await restarted.store.get(started.id))!.state).not.toMatch(/stopped|failed/);
+  });
+});
+
+describe('restarts', () => {
+  it('settles a start interrupted before Agora returned a sid at once, with the reason', async () => {
+    const first = await start();
+    await first.s.store.insert({
+      id: 'interrupted0000000000000000000001',
+      channel: 'room',
+      uid: '4000000001',
+      mode: 'mix',
+      owner: 'local',
+      state: 'starting',
+      resourceId: null,
+      sid: null,
+      agoraStatus: null,
+      files: [],
+      uploadingStatus: null,
+      options: { channel: 'room' },
+      fileNamePrefix: 'recordings/interrupted0000000000000000000001',
+      maxDurationSeconds: 3600,
+      lastError: null,
+      createdAt: first.clock.now(),
+      startedAt: null,
+      updatedAt: first.clock.now(),
+      stoppedAt: null,
+      version: 0,
+      notFoundSince: null,
+    });
+    const restarted = await first.s.restart();
+    await first.s.close();
+    stack = restarted;
+    await expect.poll(async () => (await restarted.store.get('interrupted0000000000000000000001'))!.state).toBe('failed');
+    expect((await restarted.store.get('interrupted0000000000000000000001'))!.lastError!.message).toMatch(/interrupted before Agora returned a sid/);
+  });
+});
