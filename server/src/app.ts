@@ -4,9 +4,10 @@ import type { Duplex } from 'node:stream';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import { AppErrorCode } from '@agora-backend/shared';
-import { composeServices, type ServiceDeps } from './compose.js';
+import { composeServices, type ComposedServices, type ServiceDeps } from './compose.js';
 import { APP_DEFAULTS, isLoopback } from './config.js';
 import { AppError } from './errors.js';
+import { AuthenticationError, isAdmin, type Authenticator, type Caller } from './auth/index.js';
 import { createClientAddress, parseTrustedProxies } from './http/client-address.js';
 import { createOriginPolicy } from './http/origin-policy.js';
 import { createRestHandler, REST_PREFIX } from './http/rest/handler.js';
@@ -18,9 +19,7 @@ import { createTutorialHandler, TUTORIAL_PATHS } from './http/tutorial.js';
 import { createWebhookHandler, WEBHOOK_PATH } from './http/webhook.js';
 import type { RecordingRuntime, RecordingSettings } from './recording/index.js';
 import { appRouter } from './routers/_app.js';
-import { createContextFactory } from './http/context.js';
-import type { Logger } from './logger.js';
-import type { Clock } from './clock.js';
+import { bearerCredential, createContextFactory } from './http/context.js';
 
 export { TRPC_PATH };
 
@@ -111,7 +110,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   let draining = false;
   let baseUrl: string | undefined;
 
-  const routes = createRoutes({ config, deps, composed: { logger, recording, clock: composed.clock }, createContext, maxBodyBytes, readiness: () => readiness() });
+  const routes = createRoutes({ config, deps, composed, createContext, maxBodyBytes, readiness: () => readiness() });
   const readiness = async () => {
     const checks: Record<string, boolean> = { accepting: !draining };
     if (deps.store) checks.registry = await deps.store.ping();
@@ -229,7 +228,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
 function createRoutes(options: {
   config: AppConfig;
   deps: AppDeps;
-  composed: { logger: Logger; recording: RecordingRuntime | undefined; clock: Clock };
+  composed: Pick<ComposedServices, 'logger' | 'recording' | 'clock' | 'metrics' | 'authenticator'>;
   createContext: ReturnType<typeof createContextFactory>;
   maxBodyBytes: number;
   readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }>;
@@ -247,6 +246,7 @@ function createRoutes(options: {
           apply: (sid, change) => recording.applyWebhook(sid, change),
           remember: (noticeId) => recording.rememberNotice(noticeId),
           now: () => composed.clock.now(),
+          onNotice: (outcome) => composed.metrics.notice(outcome),
         })
       : undefined;
   const plain = { surface: 'rest', cors: false } as const;
@@ -264,6 +264,18 @@ function createRoutes(options: {
       handle: async (_req, res) => {
         const { ready, checks } = await options.readiness();
         sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
+      },
+    },
+    {
+      name: 'metrics',
+      matches: exact('/metrics'),
+      methods: ['GET'],
+      ...plain,
+      handle: async (req, res) => {
+        await requireAdmin(composed.authenticator, req);
+        const text = await composed.metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': composed.metrics.registry.contentType, 'cache-control': 'no-store' });
+        res.end(text);
       },
     },
     {
@@ -289,4 +301,16 @@ function createRoutes(options: {
     },
     { name: 'trpc', matches: under(TRPC_PATH), methods: ['GET', 'POST'], surface: 'trpc', cors: true, refuseUrlCredentials: true, handle: trpc },
   ];
+}
+
+/** Off loopback (AUTH_MODE apikey or jwt), operators' endpoints need an admin credential. */
+async function requireAdmin(authenticator: Authenticator, req: IncomingMessage): Promise<void> {
+  if (authenticator.mode === 'none') return;
+  let caller: Caller;
+  try {
+    caller = await authenticator.authenticate(bearerCredential(req.headers.authorization));
+  } catch (error) {
+    throw new AppError(AppErrorCode.UNAUTHENTICATED, error instanceof AuthenticationError ? error.message : 'authentication failed');
+  }
+  if (!isAdmin(caller)) throw new AppError(AppErrorCode.FORBIDDEN, 'this credential lacks the "admin" scope');
 }

@@ -11,6 +11,7 @@ import { createRecordingRuntime, type RecordingRuntime, type RecordingSettings }
 import type { RecordingStore } from './store/index.js';
 import { createTokenIssuer, type TokenIssuer } from './tokens/index.js';
 import type { RateLimits, Services } from './trpc/context.js';
+import { createMetrics, type Metrics } from './metrics/index.js';
 
 /** What the services are built from: the parsed configuration's share that is not the edge's. */
 export interface ServiceConfig {
@@ -29,6 +30,8 @@ export interface ServiceDeps {
   bus?: EventBus;
   leases?: Leases;
   clock?: Clock;
+  /** The operator's metrics; default a registry of this app's own. */
+  metrics?: Metrics;
 }
 
 export interface ComposedServices {
@@ -41,6 +44,7 @@ export interface ComposedServices {
   services: Services;
   authenticator: Authenticator;
   rateLimits: { tokens: RateLimits; starts: RateLimits };
+  metrics: Metrics;
 }
 
 /**
@@ -51,6 +55,9 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
   const logger = deps.logger ?? createSilentLogger();
   const clock = deps.clock ?? systemClock;
   const tokens = createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock });
+  const metrics = deps.metrics ?? createMetrics();
+  const store = deps.store;
+  if (store) metrics.setSources({ recordingsByState: () => store.countByState() });
   const recording =
     config.recording && deps.agora && deps.store
       ? createRecordingRuntime(config.recording, {
@@ -61,6 +68,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
           logger,
           ...(deps.bus ? { bus: deps.bus } : {}),
           ...(deps.leases ? { leases: deps.leases } : {}),
+          onWatchdogAction: (action) => metrics.watchdog(action),
         })
       : undefined;
   const requireRecording = () => {
@@ -74,8 +82,10 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     clock,
     tokens,
     recording,
+    metrics,
     services: {
       tokens,
+      metrics,
       recordings: () => requireRecording().service,
       watch: (id, lastEventId, signal, viewer) => requireRecording().watch(id, lastEventId, signal, viewer),
     },

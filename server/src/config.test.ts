@@ -21,10 +21,10 @@ describe('parseConfig', () => {
         logLevel: 'info',
         logFormat: undefined,
         shutdownTimeoutMs: 10_000,
-        agora: { appId: undefined, appCertificate: undefined, customerId: undefined, customerSecret: undefined, apiUrl: undefined },
+        agora: { appId: undefined, appCertificate: undefined, customerId: undefined, customerSecret: undefined, apiUrl: undefined, requestsPerSecond: 8 },
         emulator: { port: undefined, storageDir: 'data/recordings' },
         storage: undefined,
-        recording: { uidMin: 4_000_000_000, uidMax: 4_294_967_295, defaultMaxDurationSeconds: 10_800, watchdogIntervalSeconds: 30, pollIntervalSeconds: 30 },
+        recording: { uidMin: 4_000_000_000, uidMax: 4_294_967_295, defaultMaxDurationSeconds: 10_800, watchdogIntervalSeconds: 30, pollIntervalSeconds: 30, failoverWindowSeconds: 90, startSettleSeconds: 60 },
         subscriptionsPerConnection: 100,
         webhookSecret: undefined,
         auth: { mode: 'none' },
@@ -53,7 +53,7 @@ describe('parseConfig', () => {
     expect(result.ok && result.config).toMatchObject({
       port: 8080,
       host: '0.0.0.0',
-      agora: { appId: APP_ID, appCertificate: CERT, customerId: 'customer', customerSecret: 'secret' },
+      agora: { appId: APP_ID, appCertificate: CERT, customerId: 'customer', customerSecret: 'secret', requestsPerSecond: 8 },
     });
   });
 
@@ -76,6 +76,7 @@ describe('parseConfig', () => {
       customerId: 'customer',
       customerSecret: 'secret',
       apiUrl: undefined,
+      requestsPerSecond: 8,
     });
   });
 

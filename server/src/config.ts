@@ -69,6 +69,7 @@ const EnvSchema = z
     AGORA_APP_CERTIFICATE: hex32.optional(),
     AGORA_CUSTOMER_ID: z.string().min(1).optional(),
     AGORA_CUSTOMER_SECRET: z.string().min(1).optional(),
+    AGORA_REQUESTS_PER_SECOND: wholeNumber(1, 1_000).default(8),
     AGORA_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     EMULATOR_PORT: z.coerce
       .number({ error: 'must be a whole number from 0 to 65535' })
@@ -88,6 +89,8 @@ const EnvSchema = z
     RECORDING_MAX_SECONDS: wholeNumber(60, MAX_RECORDING_SECONDS).default(3 * 3600),
     WATCHDOG_INTERVAL_SECONDS: wholeNumber(1, 3600).default(30),
     POLL_INTERVAL_SECONDS: wholeNumber(1, 3600).default(30),
+    AGORA_FAILOVER_WINDOW_SECONDS: wholeNumber(10, 3600).default(90),
+    START_SETTLE_SECONDS: wholeNumber(1, 300).default(60),
     SUBSCRIPTIONS_PER_CONNECTION: wholeNumber(1, 10_000).default(APP_DEFAULTS.subscriptionsPerConnection),
     AGORA_WEBHOOK_SECRET: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
     AUTH_MODE: z.enum(['none', 'apikey', 'jwt'], { error: "must be 'none', 'apikey' or 'jwt'" }).default('none'),
@@ -148,6 +151,11 @@ export interface EnvConfig {
     customerSecret: string | undefined;
     /** Replaces every Agora host (the emulator, a proxy). */
     apiUrl: string | undefined;
+    /**
+     * Requests per second we send Agora per App ID, across all instances. Agora allows 10; the
+     * default 8 leaves a margin for clock and network jitter between our count and Agora's.
+     */
+    requestsPerSecond: number;
   };
   emulator: {
     /** Undefined: the embedded emulator takes a free port. */
@@ -163,6 +171,10 @@ export interface EnvConfig {
     defaultMaxDurationSeconds: number;
     watchdogIntervalSeconds: number;
     pollIntervalSeconds: number;
+    /** How long Agora's 404s must last before a recording counts as gone. */
+    failoverWindowSeconds: number;
+    /** With several instances: when a start that got no sid counts as interrupted. */
+    startSettleSeconds: number;
   };
   subscriptionsPerConnection: number;
   /** Enables POST /webhooks/agora. */
@@ -305,6 +317,7 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
         customerId: value.AGORA_CUSTOMER_ID,
         customerSecret: value.AGORA_CUSTOMER_SECRET,
         apiUrl: value.AGORA_API_URL,
+        requestsPerSecond: value.AGORA_REQUESTS_PER_SECOND,
       },
       emulator: {
         port: value.EMULATOR_PORT,
@@ -331,6 +344,8 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
         defaultMaxDurationSeconds: value.RECORDING_MAX_SECONDS,
         watchdogIntervalSeconds: value.WATCHDOG_INTERVAL_SECONDS,
         pollIntervalSeconds: value.POLL_INTERVAL_SECONDS,
+        failoverWindowSeconds: value.AGORA_FAILOVER_WINDOW_SECONDS,
+        startSettleSeconds: value.START_SETTLE_SECONDS,
       },
       subscriptionsPerConnection: value.SUBSCRIPTIONS_PER_CONNECTION,
       webhookSecret: value.AGORA_WEBHOOK_SECRET,

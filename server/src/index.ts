@@ -11,3 +11,4 @@ export { createEmulator, type Emulator, type EmulatorOptions } from './emulator/
 export { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
 export { drive, recordSleeps } from './testing/drive.js';
 export * from './auth/index.js';
+export { createMetrics, type Metrics } from './metrics/index.js';

@@ -16,6 +16,7 @@ import type { Logger } from './logger.js';
 import { randomBytes } from 'node:crypto';
 import { createUpstream, storageFor } from './upstream.js';
 import { join } from 'node:path';
+import { createMetrics } from './metrics/index.js';
 
 function createAuthenticator(config: EnvConfig, clock: Clock): Authenticator {
   switch (config.auth.mode) {
@@ -28,11 +29,11 @@ function createAuthenticator(config: EnvConfig, clock: Clock): Authenticator {
   }
 }
 
-async function createCluster(database: { url: string; schema: string }, store: RecordingStore, appId: string, logger: Logger) {
+async function createCluster(database: { url: string; schema: string }, store: RecordingStore, appId: string, requestsPerSecond: number, logger: Logger) {
   const instanceId = randomBytes(6).toString('hex');
   const leases = await createPostgresLeases({ url: database.url, namespace: `agora-backend:${database.schema}`, logger });
   const bus = await createPostgresBus({ url: database.url, channel: `agora_events_${database.schema}`, store, instanceId, logger });
-  const rateBudget = await createPostgresRateBudget({ url: database.url, schema: database.schema, appId, limit: 10, windowMs: 1_000, clock: systemClock });
+  const rateBudget = await createPostgresRateBudget({ url: database.url, schema: database.schema, appId, limit: requestsPerSecond, windowMs: 1_000, clock: systemClock });
   logger.info({ instanceId }, 'cluster mode: events, leases and the Agora rate budget go through PostgreSQL');
   return {
     leases,
@@ -75,10 +76,12 @@ async function main(): Promise<void> {
     : await createSqliteStore(registryFile);
   logger.info({ registry: config.database ? `postgres (schema ${config.database.schema})` : registryFile }, 'recording registry ready');
   // Several instances on PostgreSQL share events, leases and Agora's rate budget through it.
-  const cluster = config.database ? await createCluster(config.database, store, credentials.appId, logger) : undefined;
+  const cluster = config.database ? await createCluster(config.database, store, credentials.appId, config.agora.requestsPerSecond, logger) : undefined;
+  const metrics = createMetrics();
   const upstream = await createUpstream(config, credentials, {
     clock: systemClock,
     logger,
+    onCall: (call) => metrics.upstream(call),
     ...(cluster ? { rateBudget: cluster.rateBudget } : {}),
   });
   if (upstream.emulator) {
@@ -105,6 +108,8 @@ async function main(): Promise<void> {
         watchdogIntervalMs: config.recording.watchdogIntervalSeconds * 1000,
         pollIntervalMs: config.recording.pollIntervalSeconds * 1000,
         confirmDelayMs: Math.min(5_000, config.recording.pollIntervalSeconds * 1000),
+        failoverWindowMs: config.recording.failoverWindowSeconds * 1000,
+        startSettleMs: config.recording.startSettleSeconds * 1000,
       },
       subscriptionsPerConnection: config.subscriptionsPerConnection,
       corsOrigins: config.corsOrigins,
@@ -116,6 +121,7 @@ async function main(): Promise<void> {
     },
     {
       logger,
+      metrics,
       agora: upstream.agora,
       store,
       authenticator: createAuthenticator(config, systemClock),

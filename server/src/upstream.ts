@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import type { EnvConfig } from './config.js';
 import type { AgoraCredentials } from './credentials.js';
-import { createAgoraClient, type AgoraClient, type RateBudget, type StorageConfig } from './agora/index.js';
+import { createAgoraClient, createSlidingWindowBudget, type AgoraClient, type AgoraClientOptions, type RateBudget, type StorageConfig } from './agora/index.js';
 import { createEmulator, type Emulator } from './emulator/index.js';
 import type { Logger } from './logger.js';
 
@@ -20,7 +20,7 @@ export interface Upstream {
 export async function createUpstream(
   config: EnvConfig,
   credentials: AgoraCredentials,
-  deps: { clock: Clock; logger: Logger; rateBudget?: RateBudget },
+  deps: { clock: Clock; logger: Logger; rateBudget?: RateBudget; onCall?: AgoraClientOptions['onCall'] },
 ): Promise<Upstream> {
   if (credentials.customerId !== undefined && credentials.customerSecret !== undefined) {
     const agora = createAgoraClient({
@@ -28,9 +28,10 @@ export async function createUpstream(
       customerId: credentials.customerId,
       customerSecret: credentials.customerSecret,
       ...(config.agora.apiUrl ? { baseUrls: [config.agora.apiUrl] } : {}),
-      ...(deps.rateBudget ? { rateBudget: deps.rateBudget } : {}),
+      rateBudget: deps.rateBudget ?? createSlidingWindowBudget({ limit: config.agora.requestsPerSecond, windowMs: 1_000, clock: deps.clock }),
       clock: deps.clock,
       logger: deps.logger.child({ component: 'agora' }),
+      ...(deps.onCall ? { onCall: deps.onCall } : {}),
     });
     return { agora, emulator: undefined, close: () => Promise.resolve() };
   }
@@ -52,8 +53,10 @@ export async function createUpstream(
     customerId,
     customerSecret,
     baseUrls: [url],
+    rateBudget: createSlidingWindowBudget({ limit: config.agora.requestsPerSecond, windowMs: 1_000, clock: deps.clock }),
     clock: deps.clock,
     logger: deps.logger.child({ component: 'agora' }),
+    ...(deps.onCall ? { onCall: deps.onCall } : {}),
   });
   return { agora, emulator, close: () => emulator.close() };
 }

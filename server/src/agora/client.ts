@@ -70,8 +70,12 @@ export interface AgoraClientOptions {
   area?: AgoraArea;
   timeouts?: Partial<AgoraTimeouts>;
   retry?: Partial<RetryOptions>;
-  /** Shared by every call; default: 10 requests in any second, this process only. */
+  /** Shared by every call; default: `requestsPerSecond` in any second, this process only. */
   rateBudget?: RateBudget;
+  /** Agora allows 10 per App ID; default 8, a margin for jitter between our count and Agora's. */
+  requestsPerSecond?: number;
+  /** Told about every call sent (for metrics): its outcome, time, and wait for the rate budget. */
+  onCall?: (call: { endpoint: AgoraEndpoint; outcome: string; seconds: number; budgetWaitSeconds: number }) => void;
   clock?: Clock;
   logger?: Logger;
 }
@@ -158,7 +162,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
   const logger = options.logger ?? createSilentLogger();
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const retry = mergeRetryOptions(options.retry);
-  const budget = options.rateBudget ?? createSlidingWindowBudget({ limit: 10, windowMs: 1_000, clock });
+  const budget = options.rateBudget ?? createSlidingWindowBudget({ limit: options.requestsPerSecond ?? 8, windowMs: 1_000, clock });
   const plan = planHosts({
     ...(options.baseUrls ? { baseUrls: options.baseUrls } : {}),
     ...(options.primary ? { primary: options.primary } : {}),
@@ -184,9 +188,12 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
     const timeoutMs = timeouts[spec.endpoint];
 
     for (;;) {
+      const queued = clock.now();
       await budget.take(spec.signal);
       const host = plan.steps[step]!.baseUrl;
       const started = clock.now();
+      const report = (outcome: string) =>
+        options.onCall?.({ endpoint: spec.endpoint, outcome, seconds: (clock.now() - started) / 1000, budgetWaitSeconds: (started - queued) / 1000 });
       let response;
       try {
         response = await http(`${host}${basePath}${spec.path}`, {
@@ -199,6 +206,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
       } catch (error) {
         if (spec.signal?.aborted) throw spec.signal.reason;
         const failure = classifyNetworkFailure(error);
+        report(failure.timeout ? 'timeout' : 'network');
         const next = nextHostStep(plan, step, failure.dns);
         const delay = retry.networkDelaysMs[networkTries++];
         logger.warn(
@@ -218,6 +226,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
         continue;
       }
 
+      report(response.statusCode >= 500 ? '5xx' : String(response.statusCode));
       const json = parseJson(response.body);
       const errorFields = ErrorBody.safeParse(json);
       const answer: Answer = {

@@ -24,8 +24,7 @@ export function createContextFactory(options: ContextFactoryOptions) {
     req: IncomingMessage;
     info?: { connectionParams?: Record<string, string | undefined> | null | undefined };
   }): Promise<Context> => {
-    const header = request.req.headers.authorization ?? request.info?.connectionParams?.authorization;
-    const credential = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() : undefined;
+    const credential = bearerCredential(request.req.headers.authorization ?? request.info?.connectionParams?.authorization);
     let auth: Context['auth'];
     try {
       auth = { caller: await authenticator.authenticate(credential) };
@@ -33,6 +32,12 @@ export function createContextFactory(options: ContextFactoryOptions) {
       auth = { error: error instanceof AuthenticationError ? error.message : 'authentication failed' };
       if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
     }
-    return { logger, services, auth, ip: addressOf(request.req), connection: { subscriptions: 0 }, limits, rateLimits };
+    return { logger, services, auth, ip: addressOf(request.req),
+      transport: request.req.headers.upgrade?.toLowerCase() === 'websocket' ? 'ws' : 'http', connection: { subscriptions: 0 }, limits, rateLimits };
   };
+}
+
+/** The credential of an `Authorization: Bearer …` value. */
+export function bearerCredential(header: string | undefined): string | undefined {
+  return typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() : undefined;
 }

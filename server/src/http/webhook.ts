@@ -31,6 +31,8 @@ export interface WebhookHandlerOptions {
   now(): number;
   /** Notices whose notifyMs is further than this from now are refused (default 15 minutes). */
   maxSkewMs?: number;
+  /** Told each notice's outcome (metrics). */
+  onNotice?: (outcome: 'accepted' | 'duplicate' | 'stale' | 'bad_signature' | 'malformed') => void;
 }
 
 /** Agora resends for a few minutes at most, stamping each resend with a fresh notifyMs. */
@@ -50,6 +52,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     const header = req.headers['agora-signature-v2'];
     // Verify before parsing anything: an unsigned body is never read.
     if (!verifyAgoraSignature(raw, typeof header === 'string' ? header : undefined, options.secret)) {
+      options.onNotice?.('bad_signature');
       reply(res, 401, { error: 'invalid or missing Agora-Signature-V2' });
       return;
     }
@@ -57,19 +60,23 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     try {
       notice = Notice.parse(JSON.parse(raw.toString('utf8')));
     } catch {
+      options.onNotice?.('malformed');
       reply(res, 400, { error: 'not an Agora notification' });
       return;
     }
     // A signed notice from long ago is a replay: Agora's own resends carry a fresh notifyMs.
     if (notice.notifyMs === undefined || Math.abs(options.now() - notice.notifyMs) > maxSkewMs) {
       options.logger.warn({ noticeId: notice.noticeId, notifyMs: notice.notifyMs }, 'webhook notice refused: outside the freshness window');
+      options.onNotice?.('stale');
       reply(res, 400, { error: 'stale notice: notifyMs is outside the freshness window' });
       return;
     }
     if (!(await options.remember(notice.noticeId))) {
+      options.onNotice?.('duplicate');
       reply(res, 200, { ok: true, duplicate: true });
       return;
     }
+    options.onNotice?.('accepted');
     reply(res, 200, { ok: true });
 
     const change = notice.productId === CLOUD_RECORDING_PRODUCT ? changeFromNotice(notice) : undefined;

@@ -36,6 +36,8 @@ export interface RecordingRuntimeDeps {
   logger: Logger;
   bus?: EventBus;
   leases?: Leases;
+  /** Told what the watchdog did (metrics). */
+  onWatchdogAction?: (action: 'max_duration_stop' | 'start_settled') => void;
 }
 
 /** How long notice ids are remembered: far beyond Agora's resends and the freshness window. */
@@ -96,6 +98,7 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     intervalMs: settings.watchdogIntervalMs,
     ...(settings.startSettleMs !== undefined ? { abandonStartAfterMs: settings.startSettleMs } : {}),
     track: (record, delayMs) => pollers.ensure(record, 'immediate', delayMs),
+    ...(deps.onWatchdogAction ? { onAction: deps.onWatchdogAction } : {}),
     ...(deps.leases ? { leases: deps.leases } : {}),
   });
 

@@ -26,6 +26,8 @@ export interface WatchdogOptions {
   track?: (record: RecordingRecord, delayMs: number) => unknown;
   /** Across instances, one sweeps at a time: the holder of the "watchdog" lease. */
   leases?: Leases;
+  /** Told what the watchdog did (for metrics). */
+  onAction?: (action: 'max_duration_stop' | 'start_settled') => void;
 }
 
 /**
@@ -47,6 +49,7 @@ export function createWatchdog(options: WatchdogOptions) {
       record,
       'the start was interrupted before Agora returned a sid; if Agora did start it, it ends by itself after maxIdleSeconds with nobody publishing',
     );
+    options.onAction?.('start_settled');
   }
 
   async function check(record: RecordingRecord, now: number, delayMs: number): Promise<void> {
@@ -55,6 +58,7 @@ export function createWatchdog(options: WatchdogOptions) {
     if (now >= deadline && record.state !== 'stopping') {
       logger.info({ recordingId: record.id }, 'max duration reached: stopping');
       await service.stopRecord(record, 'poll');
+      options.onAction?.('max_duration_stop');
       return;
     }
     await (options.track ? options.track(record, delayMs) : service.reconcile(record));

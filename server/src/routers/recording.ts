@@ -88,6 +88,8 @@ export const recordingRouter = router({
       });
     }
     connection.subscriptions++;
+    const transport = ctx.transport === 'ws' ? 'ws' : 'sse';
+    ctx.services.metrics.watcherOpened(transport);
     try {
       const events = await ctx.services.watch(input.id, input.lastEventId ?? undefined, signal ?? new AbortController().signal, viewerOf(ctx.caller));
       for await (const event of events) yield tracked(String(event.eventId), event.event);
@@ -96,6 +98,7 @@ export const recordingRouter = router({
       throw toTRPCError(error) ?? error;
     } finally {
       connection.subscriptions--;
+      ctx.services.metrics.watcherClosed(transport);
     }
   }),
 });

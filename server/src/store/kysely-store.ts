@@ -266,6 +266,11 @@ export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<v
       return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
     },
 
+    async countByState() {
+      const rows = await db.selectFrom('recordings').select(['state', (eb) => eb.fn.countAll<number | string>().as('count')]).groupBy('state').execute();
+      return Object.fromEntries(rows.map((row) => [RecordingState.parse(row.state), Number(row.count)]));
+    },
+
     async listActive() {
       const rows = await db.selectFrom('recordings').selectAll().where('active', '=', 1).orderBy('created_at').execute();
       return rows.map(fromRow);

@@ -105,6 +105,8 @@ export interface RecordingStore {
   /** The newest event of a recording: its current state as watchers first see it. */
   latestEvent(recordingId: string): Promise<RecordingEvent | undefined>;
   list(filter: ListFilter): Promise<{ items: RecordingRecord[]; nextCursor: string | null }>;
+  /** How many recordings are in each state (for metrics). */
+  countByState(): Promise<Partial<Record<RecordingState, number>>>;
   /** Recordings in starting, recording or stopping state. */
   listActive(): Promise<RecordingRecord[]>;
   /** Uids that active recordings of this channel use. */

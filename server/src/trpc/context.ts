@@ -3,6 +3,7 @@ import type { RecordingStatusEvent } from '@agora-backend/shared';
 import type { Caller, RateLimiter } from '../auth/index.js';
 import type { RecordingService, Viewer } from '../recording/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
+import type { Metrics } from '../metrics/index.js';
 
 /** What every procedure can reach. Built once per HTTP request or WebSocket connection. */
 export interface Context {
@@ -12,6 +13,8 @@ export interface Context {
   auth: { caller: Caller } | { error: string };
   /** The peer's address, for per-IP limits. */
   ip: string;
+  /** How the call came: over a WebSocket, or over HTTP (SSE for subscriptions). */
+  transport: 'ws' | 'http';
   /** Per connection (one per WebSocket, one per HTTP request). */
   connection: { subscriptions: number };
   limits: { subscriptionsPerConnection: number };
@@ -26,6 +29,7 @@ export interface RateLimits {
 /** Long-lived services the routers call; created by createApp and shared by every request. */
 export interface Services {
   tokens: TokenIssuer;
+  metrics: Metrics;
   /** The recording service; throws when Cloud Recording is not configured for this app. */
   recordings(): RecordingService;
   /** A recording's events for one watcher; throws NOT_FOUND for an unknown recording. */

@@ -5,6 +5,7 @@ import { createClient, type AgoraBackendClient } from '@agora-backend/client';
 import {
   createAgoraClient,
   createApp,
+  createMetrics,
   createEmulator,
   createFakeClock,
   createSqliteStore,
@@ -110,7 +111,9 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
   if (!options.existingEmulator) await emulator.listen();
   const registryFile = options.registryFile ?? join(await tempDir('registry-'), 'registry.sqlite');
   const store = options.store ?? (await createSqliteStore(registryFile));
+  const metrics = createMetrics();
   const inner = createAgoraClient({
+    onCall: (call) => metrics.upstream(call),
     appId: TEST_APP_ID,
     customerId: 'test-customer',
     customerSecret: CUSTOMER_SECRET,
@@ -151,7 +154,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       ...(options.wsConnectionsPerIp !== undefined ? { wsConnectionsPerIp: options.wsConnectionsPerIp } : {}),
       ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     },
-    { logger, clock, agora, store, ...(options.authenticator ? { authenticator: options.authenticator } : {}) },
+    { logger, clock, agora, store, metrics, ...(options.authenticator ? { authenticator: options.authenticator } : {}) },
   );
   const { url } = await app.listen();
   const stack: RecordingStack = {

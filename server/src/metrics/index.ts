@@ -1,0 +1,84 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RecordingState } from '@agora-backend/shared';
+
+/** What the registry can count for the gauges that are read at scrape time. */
+export interface MetricsSources {
+  /** Recordings by state, from the registry. */
+  recordingsByState?: () => Promise<Partial<Record<RecordingState, number>>>;
+}
+
+/** One upstream call as the Agora client saw it. */
+export interface UpstreamObservation {
+  endpoint: string;
+  /** `200`, `404`, `429`, `5xx`…, or `network` / `timeout`. */
+  outcome: string;
+  seconds: number;
+  /** How long it waited for Agora's rate budget before it was sent. */
+  budgetWaitSeconds: number;
+}
+
+/**
+ * The operator's metrics (Prometheus), one registry per app: no global state. The core reports
+ * into it through these plain methods; the edge serves `registry.metrics()` at GET /metrics.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  let sources: MetricsSources = {};
+  new Gauge({
+    name: 'agora_backend_recordings',
+    help: 'Recordings in the registry by state (stopping = stops not yet confirmed by Agora)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const counts = (await sources.recordingsByState?.()) ?? {};
+      this.reset();
+      for (const state of ['starting', 'recording', 'stopping', 'stopped', 'failed'] as const) this.set({ state }, counts[state] ?? 0);
+    },
+  });
+  const upstreamCalls = new Counter({ name: 'agora_backend_upstream_requests_total', help: 'Calls to Agora by endpoint and outcome', labelNames: ['endpoint', 'outcome'], registers: [registry] });
+  const upstreamSeconds = new Histogram({
+    name: 'agora_backend_upstream_request_seconds',
+    help: "Agora's answer time by endpoint",
+    labelNames: ['endpoint'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const budgetWait = new Histogram({
+    name: 'agora_backend_rate_budget_wait_seconds',
+    help: "How long calls waited for Agora's per-App-ID rate budget",
+    buckets: [0, 0.01, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers: [registry],
+  });
+  const watchdogActions = new Counter({
+    name: 'agora_backend_watchdog_actions_total',
+    help: 'What the watchdog did: max_duration_stop (a recording past its limit), start_settled (an interrupted start)',
+    labelNames: ['action'],
+    registers: [registry],
+  });
+  const notices = new Counter({
+    name: 'agora_backend_webhook_notices_total',
+    help: 'Agora notices by outcome: accepted, duplicate, stale, bad_signature, malformed',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const watchers = new Gauge({ name: 'agora_backend_watchers', help: 'Open recording.watch streams by transport', labelNames: ['transport'], registers: [registry] });
+
+  return {
+    registry,
+    /** Connects the scrape-time gauges to their sources (the registry, once it exists). */
+    setSources(next: MetricsSources) {
+      sources = next;
+    },
+    upstream(observation: UpstreamObservation) {
+      upstreamCalls.inc({ endpoint: observation.endpoint, outcome: observation.outcome });
+      upstreamSeconds.observe({ endpoint: observation.endpoint }, observation.seconds);
+      budgetWait.observe(observation.budgetWaitSeconds);
+    },
+    watchdog: (action: 'max_duration_stop' | 'start_settled') => watchdogActions.inc({ action }),
+    notice: (outcome: 'accepted' | 'duplicate' | 'stale' | 'bad_signature' | 'malformed') => notices.inc({ outcome }),
+    watcherOpened: (transport: 'ws' | 'sse') => watchers.inc({ transport }),
+    watcherClosed: (transport: 'ws' | 'sse') => watchers.dec({ transport }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
