@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeClock, type FakeClock } from '@agora-backend/server';
+import { createFakeClock, type FakeClock, unlimitedBudget } from '@agora-backend/server';
 import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
 
 /**
@@ -17,7 +17,7 @@ afterEach(async () => {
 /** Server and Agora on one fake clock; no rate budget (the clock does not move by itself). */
 async function start(options: StackOptions = {}): Promise<{ s: RecordingStack; clock: FakeClock }> {
   const clock = createFakeClock(Date.now());
-  stack = await startRecordingStack({ clock, agoraClock: clock, agora: { rateBudget: { take: () => Promise.resolve() } }, ...options });
+  stack = await startRecordingStack({ clock, agoraClock: clock, agora: { rateBudget: unlimitedBudget }, ...options });
   return { s: stack, clock };
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeClock } from '@agora-backend/server';
+import { createFakeClock, unlimitedBudget } from '@agora-backend/server';
 import { catchServerError } from './helpers/errors.js';
 import { CUSTOMER_SECRET, STORAGE, startRecordingStack, type RecordingStack } from './helpers/recording-stack.js';
 import { TEST_APP_CERTIFICATE } from './helpers/server.js';
@@ -170,7 +170,7 @@ describe('stop is idempotent', () => {
 
   it('reports a recording Agora no longer knows as stopped only once the 404 outlasts the failover window', async () => {
     const clock = createFakeClock(Date.now());
-    stack = await startRecordingStack({ clock, agora: { rateBudget: { take: () => Promise.resolve() } } });
+    stack = await startRecordingStack({ clock, agora: { rateBudget: unlimitedBudget } });
     const started = await stack.client.recording.start.mutate({ channel: 'quiet', maxIdleSeconds: 5 });
     await stack.agoraClock.advance(5_000 + 3_000);
     // Gone or failing over: Agora's 404 cannot tell, so the stop is not reported as done.
@@ -279,7 +279,7 @@ describe('secrets', () => {
 describe('restart and watchdog', () => {
   it('resumes tracking after a restart on the same SQLite file and stops at max duration', async () => {
     const clock = createFakeClock(Date.now());
-    stack = await startRecordingStack({ clock, maxDurationSeconds: 120, watchdogIntervalMs: 10_000, agora: { rateBudget: { take: () => Promise.resolve() } } });
+    stack = await startRecordingStack({ clock, maxDurationSeconds: 120, watchdogIntervalMs: 10_000, agora: { rateBudget: unlimitedBudget } });
     stack.emulator.control.join('room1', '100');
     const started = await stack.client.recording.start.mutate({ channel: 'room1', maxDurationSeconds: 120 });
     await stack.close();
@@ -303,7 +303,7 @@ describe('restart and watchdog', () => {
 
   it('marks a recording that Agora ended while we were down as stopped', async () => {
     const clock = createFakeClock(Date.now());
-    stack = await startRecordingStack({ clock, agora: { rateBudget: { take: () => Promise.resolve() } } });
+    stack = await startRecordingStack({ clock, agora: { rateBudget: unlimitedBudget } });
     const started = await stack.client.recording.start.mutate({ channel: 'room1', maxIdleSeconds: 5 });
     await stack.close();
     await clock.advance(10_000);

@@ -504,7 +504,13 @@ describe('rate budget', () => {
     const inner = createSlidingWindowBudget({ limit: 10, windowMs: 1_000, clock: base });
     // Send times are when the budget lets a request go: the HTTP exchange itself runs in real time.
     const sentAt: number[] = [];
-    const rateBudget = { take: (signal?: AbortSignal) => inner.take(signal).then(() => void sentAt.push(base.now())) };
+    const rateBudget = {
+      take: (signal?: AbortSignal) =>
+        inner.take(signal).then((answered) => {
+          sentAt.push(base.now());
+          return answered;
+        }),
+    };
     const { client } = setup({ rateBudget, clock: base });
     const scope = nock(HOST)
       .get(`${P}/resourceid/RID/sid/SID/mode/mix/query`)
@@ -516,17 +522,37 @@ describe('rate budget', () => {
     for (const start of sentAt) {
       expect(sentAt.filter((time) => time >= start && time < start + 1_000).length).toBeLessThanOrEqual(10);
     }
-    // Queued, not failed: the last five went out two seconds in.
-    expect(sentAt.filter((time) => time === 2_000)).toHaveLength(5);
+    // Ten at once; the rest queued, not failed (a slot frees a window after its answer).
+    expect(sentAt.filter((time) => time === 0)).toHaveLength(10);
+    expect(sentAt.filter((time) => time >= 1_000)).toHaveLength(15);
   });
 
   it('hands out slots in order on the injected clock', async () => {
     const clock = createFakeClock(0);
     const budget = createSlidingWindowBudget({ limit: 2, windowMs: 1_000, clock });
     const times: number[] = [];
-    const takes = Array.from({ length: 5 }, () => budget.take().then(() => times.push(clock.now())));
+    // Each request answered at once: its slot frees a window after that.
+    const takes = Array.from({ length: 5 }, () =>
+      budget.take().then((answered) => {
+        times.push(clock.now());
+        answered?.();
+      }),
+    );
     await drive(clock, Promise.all(takes));
     expect(times).toEqual([0, 0, 1_000, 1_000, 2_000]);
+  });
+
+  it('holds a slot until its answer plus the window: a slow answer delays the next request', async () => {
+    const clock = createFakeClock(0);
+    const budget = createSlidingWindowBudget({ limit: 1, windowMs: 1_000, clock });
+    const first = await budget.take();
+    let secondAt: number | undefined;
+    const second = budget.take().then(() => (secondAt = clock.now()));
+    await clock.advance(1_500);
+    expect(secondAt).toBeUndefined(); // the first request may still reach Agora now
+    first?.();
+    await drive(clock, second);
+    expect(secondAt).toBe(2_500);
   });
 });
 

@@ -189,7 +189,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
 
     for (;;) {
       const queued = clock.now();
-      await budget.take(spec.signal);
+      const answered = await budget.take(spec.signal);
       const host = plan.steps[step]!.baseUrl;
       const started = clock.now();
       const report = (outcome: string) =>
@@ -204,6 +204,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
           ...(spec.signal ? { signal: spec.signal } : {}),
         });
       } catch (error) {
+        answered?.();
         if (spec.signal?.aborted) throw spec.signal.reason;
         const failure = classifyNetworkFailure(error);
         report(failure.timeout ? 'timeout' : 'network');
@@ -226,6 +227,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
         continue;
       }
 
+      answered?.();
       report(response.statusCode >= 500 ? '5xx' : String(response.statusCode));
       const json = parseJson(response.body);
       const errorFields = ErrorBody.safeParse(json);

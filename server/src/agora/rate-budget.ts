@@ -6,8 +6,11 @@ import type { Clock } from '../clock.js';
  * deployment swaps in a cluster-wide one with the same interface.
  */
 export interface RateBudget {
-  /** Resolves when one request may be sent; rejects if `signal` aborts first. */
-  take(signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves when one request may be sent (rejects if `signal` aborts first), with a function to
+   * call once its answer (or failure) is in: the slot stays taken until then plus the window.
+   */
+  take(signal?: AbortSignal): Promise<(() => void) | undefined>;
 }
 
 export interface SlidingWindowOptions {
@@ -18,23 +21,35 @@ export interface SlidingWindowOptions {
 }
 
 /**
- * At most `limit` requests in any `windowMs`, first come first served. A sliding window rather than
- * a token bucket: a bucket refilling at 10/s with a burst of 10 lets 20 through in one second.
+ * At most `limit` requests in any `windowMs` as Agora counts them, first come first served. A
+ * request arrives at Agora some time between being granted and being answered, so a slot is held
+ * from the grant until its answer plus the window: then no window of arrivals can hold more than
+ * `limit`, however slow the network or our event loop (a restart, a GC pause). A sliding window
+ * rather than a token bucket: a bucket refilling at 10/s with a burst of 10 lets 20 through in one
+ * second.
  */
 export function createSlidingWindowBudget({ limit, windowMs, clock }: SlidingWindowOptions): RateBudget {
-  /** Send times of the last `limit` requests, oldest first. */
-  const sent: number[] = [];
-  const queue: { resolve: () => void; reject: (error: Error) => void; signal: AbortSignal | undefined }[] = [];
+  /** Held slots: when each one's answer came (Infinity while in flight). */
+  const held: { answeredAt: number }[] = [];
+  const queue: { resolve: (done: () => void) => void; reject: (error: Error) => void; signal: AbortSignal | undefined }[] = [];
   let pumping = false;
+  let wake: (() => void) | undefined;
 
-  const tryTake = (): number => {
+  const grant = () => {
+    const slot = { answeredAt: Number.POSITIVE_INFINITY };
+    held.push(slot);
+    return () => {
+      slot.answeredAt = clock.now();
+      wake?.();
+    };
+  };
+
+  /** 0 when a slot is free now, else how long until one frees (Infinity: when an answer comes). */
+  const waitTime = (): number => {
     const now = clock.now();
-    while (sent.length > 0 && now - sent[0]! >= windowMs) sent.shift();
-    if (sent.length < limit) {
-      sent.push(now);
-      return 0;
-    }
-    return sent[0]! + windowMs - now;
+    for (let index = held.length - 1; index >= 0; index--) if (now - held[index]!.answeredAt >= windowMs) held.splice(index, 1);
+    if (held.length < limit) return 0;
+    return Math.min(...held.map((slot) => slot.answeredAt + windowMs - now));
   };
 
   const pump = async () => {
@@ -46,13 +61,17 @@ export function createSlidingWindowBudget({ limit, windowMs, clock }: SlidingWin
           queue.shift();
           continue;
         }
-        const waitMs = tryTake();
+        const waitMs = waitTime();
         if (waitMs === 0) {
           queue.shift();
-          head.resolve();
-        } else {
-          await clock.sleep(waitMs);
+          head.resolve(grant());
+          continue;
         }
+        // Until a slot's window runs out, or an answer arrives (which starts a slot's window).
+        const controller = new AbortController();
+        wake = () => controller.abort();
+        await clock.sleep(Number.isFinite(waitMs) ? waitMs : windowMs, controller.signal).catch(() => undefined);
+        wake = undefined;
       }
     } finally {
       pumping = false;
@@ -62,8 +81,8 @@ export function createSlidingWindowBudget({ limit, windowMs, clock }: SlidingWin
   return {
     take(signal) {
       if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      if (queue.length === 0 && tryTake() === 0) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
+      if (queue.length === 0 && waitTime() === 0) return Promise.resolve(grant());
+      return new Promise<() => void>((resolve, reject) => {
         const entry = { resolve, reject, signal };
         queue.push(entry);
         signal?.addEventListener(
@@ -82,4 +101,4 @@ export function createSlidingWindowBudget({ limit, windowMs, clock }: SlidingWin
 }
 
 /** No limit: for tests of other behaviour, and for callers that budget elsewhere. */
-export const unlimitedBudget: RateBudget = { take: () => Promise.resolve() };
+export const unlimitedBudget: RateBudget = { take: () => Promise.resolve(undefined) };

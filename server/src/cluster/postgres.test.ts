@@ -38,7 +38,12 @@ describe('cluster coordination on PostgreSQL', () => {
     const [one, two] = [await createPostgresRateBudget(options), await createPostgresRateBudget(options)];
     const sent: number[] = [];
     await Promise.all(
-      Array.from({ length: 25 }, (_, i) => (i % 2 === 0 ? one : two).take().then(() => void sent.push(Date.now()))),
+      Array.from({ length: 25 }, (_, i) =>
+        (i % 2 === 0 ? one : two).take().then((answered) => {
+          sent.push(Date.now());
+          answered?.();
+        }),
+      ),
     );
     await one.close();
     await two.close();

@@ -89,14 +89,20 @@ export async function createPostgresBus(options: { url: string; channel: string;
 }
 
 /**
- * Agora's 10 requests per second per App ID, shared by every instance: a sliding window of send
- * times in PostgreSQL, taken under a transaction-scoped advisory lock, on the database's clock.
+ * Agora's requests per second per App ID, shared by every instance: a sliding window in
+ * PostgreSQL, taken under a transaction-scoped advisory lock, on the database's clock. As in the
+ * local budget, a slot is held until its answer plus the window.
  */
 export async function createPostgresRateBudget(options: { url: string; schema: string; appId: string; limit: number; windowMs: number; clock: Clock }): Promise<RateBudget & { close(): Promise<void> }> {
   const pool = new pg.Pool({ connectionString: options.url, max: 4, options: `-c search_path=${options.schema}` });
   await pool.query('create table if not exists agora_request_log (app_id text not null, at_ms bigint not null)');
+  await pool.query('alter table agora_request_log add column if not exists id bigserial');
   await pool.query('create index if not exists agora_request_log_app_at on agora_request_log (app_id, at_ms)');
-  const tryTake = async (): Promise<number> => {
+  /** A slot is held until its answer plus the window; while in flight it counts as answered this far ahead. */
+  const IN_FLIGHT_MS = 60_000;
+  const answered = (id: string) => () =>
+    void pool.query('update agora_request_log set at_ms = (extract(epoch from clock_timestamp()) * 1000)::bigint where id = $1', [id]).catch(() => undefined);
+  const tryTake = async (): Promise<number | (() => void)> => {
     const client = await pool.connect();
     try {
       await client.query('begin');
@@ -109,9 +115,9 @@ export async function createPostgresRateBudget(options: { url: string; schema: s
       );
       const count = Number(recent.rows[0]!.count);
       if (count < options.limit) {
-        await client.query('insert into agora_request_log (app_id, at_ms) values ($1, $2)', [options.appId, now]);
+        const inserted = await client.query<{ id: string }>('insert into agora_request_log (app_id, at_ms) values ($1, $2) returning id', [options.appId, now + IN_FLIGHT_MS]);
         await client.query('commit');
-        return 0;
+        return answered(inserted.rows[0]!.id);
       }
       await client.query('commit');
       return Math.max(1, Number(recent.rows[0]!.oldest) + options.windowMs - now + 1);
@@ -125,9 +131,9 @@ export async function createPostgresRateBudget(options: { url: string; schema: s
   return {
     async take(signal) {
       for (;;) {
-        const waitMs = await tryTake();
-        if (waitMs === 0) return;
-        await options.clock.sleep(waitMs, signal);
+        const outcome = await tryTake();
+        if (typeof outcome === 'function') return outcome;
+        await options.clock.sleep(Math.min(outcome, 250), signal);
       }
     },
     close: () => pool.end(),

@@ -166,6 +166,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A small deterministic generator (mulberry32): the same seed, the same faults. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = Math.imul(state ^ (state >>> 15), 1 | state);
+    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
+    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
 export function createEmulatorCore(options: EmulatorCoreOptions) {
   const { clock } = options;
   const timing: EmulatorTiming = { ...DEFAULT_TIMING, ...options.timing };
@@ -179,6 +190,8 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
   const faults: Fault[] = [];
   let failoverUntil = 0;
   let latencyMs = 0;
+  /** Share of calls answered with a transient failure, and the generator that picks them. */
+  let chaos = { share: 0, random: Math.random };
   const requestLog: RequestLogEntry[] = [];
   const recentRequests: number[] = [];
 
@@ -575,6 +588,13 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     return false;
   }
 
+  /** What Agora answers when it fails on its side (docs/agora.md, "Errors and retries"); nothing happens. */
+  function transientFailure(endpoint: Endpoint): Reply {
+    if (endpoint === 'acquire') return service(500, 500, 'internal_error');
+    if (endpoint === 'start') return service(500, 502, 'Failed to allocate worker');
+    return service(504, 62, 'request timeout');
+  }
+
   async function dispatch(call: IncomingCall): Promise<{ reply: Reply; endpoint: Endpoint | 'unknown' }> {
     const route = ROUTES.map((candidate) => ({ candidate, match: candidate.pattern.exec(call.path) })).find(
       ({ candidate, match }) => match && candidate.method === call.method,
@@ -588,6 +608,7 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     const now = clock.now();
     if (overRateLimit(now)) return { reply: gateway(429, 'API rate limit exceeded'), endpoint };
 
+    if (chaos.share > 0 && chaos.random() < chaos.share) return { reply: transientFailure(endpoint), endpoint };
     const fault = faults.find((candidate) => candidate.endpoint === endpoint && candidate.times > 0);
     if (fault) {
       fault.times--;
@@ -662,6 +683,13 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     },
     clearFaults() {
       faults.length = 0;
+    },
+    /**
+     * From now on, a `share` (0–1) of REST calls fail as Agora's transient errors do (500/502 on
+     * acquire and start, 504 code 62 otherwise), with no effect. `seed` makes the choice repeatable.
+     */
+    setChaos(share: number, seed?: number) {
+      chaos = { share, random: seed === undefined ? Math.random : seededRandom(seed) };
     },
     /** For `durationMs` from now, query and stop answer 404 as during Agora's failover. */
     failover(durationMs: number) {

@@ -59,6 +59,17 @@ function isFakeClock(clock: Clock): clock is FakeClock {
  * An HTTP server that speaks Agora's Cloud Recording REST contract (docs/agora.md), with a
  * control API for tests and local development. No media: it models the API, not recording.
  */
+const Chaos = z.object({ share: z.number().min(0).max(1), seed: z.number().int().optional() });
+
+/** A percent-decoded path segment; undefined when the escape is malformed. */
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 export function createEmulator(options: EmulatorOptions): Emulator {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createSilentLogger();
@@ -81,13 +92,18 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     };
     const channel = /^\/channels\/([^/]+)\/publishers(?:\/([^/]+))?$/.exec(path);
     if (channel) {
-      const cname = decodeURIComponent(channel[1]!);
+      const cname = safeDecode(channel[1]!);
+      const uid = channel[2] === undefined ? '' : safeDecode(channel[2]);
+      if (cname === undefined || uid === undefined) {
+        send(res, 400, { error: 'malformed percent-escape in the path' });
+        return;
+      }
       if (method === 'POST') {
         const input = parse(Presence);
         if (!input) return;
         core.join(cname, input.uid);
-      } else if (method === 'DELETE' && channel[2]) {
-        core.leave(cname, decodeURIComponent(channel[2]));
+      } else if (method === 'DELETE' && uid) {
+        core.leave(cname, uid);
       } else if (method !== 'GET') {
         send(res, 405, { error: 'use GET, POST or DELETE' });
         return;
@@ -122,6 +138,13 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         const input = parse(Milliseconds);
         if (!input) return;
         core.failover(input.ms);
+        send(res, 200, {});
+        return;
+      }
+      case 'POST /chaos': {
+        const input = parse(Chaos);
+        if (!input) return;
+        core.setChaos(input.share, input.seed);
         send(res, 200, {});
         return;
       }

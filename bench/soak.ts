@@ -1,0 +1,267 @@
+/**
+ * `pnpm soak`: recordings driven through Agora's documented failures, then Agora's side compared
+ * with the registry. It fails (exit 1) on any orphan, duplicate, stuck row, lost recording, 429
+ * or event that contradicts the final state.
+ *
+ *   SOAK_PROFILE=short (default, what CI runs: ~1–2 minutes) | long (the README's figures)
+ *   SOAK_RECORDINGS, SOAK_CONCURRENCY, SOAK_FAULT_SHARE (share of upstream calls that fail, 0.3),
+ *   SOAK_FAILOVERS (failover windows during the run), SOAK_SEED, SOAK_SERVER_LOG (a file for the server's log)
+ *
+ * The emulator runs in this process with Agora's 10 requests/s limit on; the server is a child
+ * process (the real entry point, SQLite registry) that is SIGKILLed halfway and started again.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type AgoraBackendClient } from '../client/src/node.js';
+import { createEmulator, createSqliteStore } from '../server/src/index.js';
+
+const PROFILES = {
+  short: { recordings: 24, concurrency: 6, failovers: 3, failoverMs: [3_000, 8_000], holdMs: [500, 3_000] },
+  long: { recordings: 200, concurrency: 12, failovers: 12, failoverMs: [4_000, 20_000], holdMs: [1_000, 20_000] },
+} as const;
+const profileName = (process.env.SOAK_PROFILE ?? 'short') as keyof typeof PROFILES;
+if (!(profileName in PROFILES)) throw new Error(`SOAK_PROFILE must be one of ${Object.keys(PROFILES).join(', ')}`);
+const profile = PROFILES[profileName];
+const RECORDINGS = Number(process.env.SOAK_RECORDINGS ?? profile.recordings);
+const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? profile.concurrency);
+const FAULT_SHARE = Number(process.env.SOAK_FAULT_SHARE ?? 0.3);
+const FAILOVERS = Number(process.env.SOAK_FAILOVERS ?? profile.failovers);
+const SEED = Number(process.env.SOAK_SEED ?? 7);
+/** Settling: after the drive, how long the server may take to confirm every stop. */
+const SETTLE_MS = 120_000;
+/** Our failover window must outlast Agora's longest failover (here the longest the soak injects). */
+const FAILOVER_WINDOW_SECONDS = Math.ceil(profile.failoverMs[1] / 1000) + 4;
+
+const APP_ID = '970ca35de60c44645bbae8a215061b33';
+const CERTIFICATE = '5cfd2fd1755d40ecb72977518be15d3b';
+const CUSTOMER = { id: 'soak-customer', secret: 'soak-secret' };
+
+let seed = SEED >>> 0;
+/** Deterministic choices (mulberry32), so a failing run can be repeated with its seed. */
+function random(): number {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let value = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
+  return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
+}
+const between = ([low, high]: readonly [number, number]) => low + Math.floor(random() * (high - low));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The server, as `pnpm start` runs it, pointed at the emulator. */
+function startServer(env: Record<string, string>): { child: ChildProcess; url: Promise<string> } {
+  const log = process.env.SOAK_SERVER_LOG;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const url = new Promise<string>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      if (log) appendFileSync(log, chunk);
+      const match = /"url":"(http:[^"]+)"[^\n]*Listening on/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${output.slice(-2000)}`)));
+  });
+  return { child, url };
+}
+
+interface Outcome {
+  id?: string;
+  startFailed?: boolean;
+}
+
+/** One recording: start (retrying what the server reports as transient), hold, stop until Agora confirms or the server keeps at it. */
+async function drive(api: () => AgoraBackendClient, index: number, outcomes: Outcome[]): Promise<void> {
+  const outcome: Outcome = {};
+  outcomes[index] = outcome;
+  const channel = `soak-${index}`;
+  for (let attempt = 0; attempt < 5 && !outcome.id; attempt++) {
+    try {
+      outcome.id = (await api().recording.start.mutate({ channel, maxIdleSeconds: 300 })).id;
+    } catch {
+      await sleep(500);
+    }
+  }
+  if (!outcome.id) {
+    outcome.startFailed = true;
+    return;
+  }
+  await sleep(between(profile.holdMs));
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await api().recording.stop.mutate({ id: outcome.id });
+      return; // stopped, or stopping: the server owns it from here
+    } catch {
+      await sleep(500); // the server is down (the SIGKILL) or Agora is failing: try again
+    }
+  }
+}
+
+async function main() {
+  const dataDir = await mkdtemp(join(tmpdir(), 'soak-'));
+  const emulator = createEmulator({
+    appId: APP_ID,
+    appCertificate: CERTIFICATE,
+    customerId: CUSTOMER.id,
+    customerSecret: CUSTOMER.secret,
+    storageDir: join(dataDir, 'buckets'),
+    timing: { statusStepMs: 200 },
+    limits: { requestsPerSecond: 10 },
+  });
+  const emulatorUrl = await emulator.listen();
+  for (let index = 0; index < RECORDINGS; index++) emulator.control.join(`soak-${index}`, '100');
+  const env = {
+    AGORA_APP_ID: APP_ID,
+    AGORA_APP_CERTIFICATE: CERTIFICATE,
+    AGORA_CUSTOMER_ID: CUSTOMER.id,
+    AGORA_CUSTOMER_SECRET: CUSTOMER.secret,
+    AGORA_API_URL: emulatorUrl,
+    STORAGE_VENDOR: '1',
+    STORAGE_REGION: '0',
+    STORAGE_BUCKET: 'soak',
+    STORAGE_ACCESS_KEY: 'soak-access',
+    STORAGE_SECRET_KEY: 'soak-secret-key',
+    DATA_DIR: dataDir,
+    PORT: '0',
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'info',
+    POLL_INTERVAL_SECONDS: '2',
+    WATCHDOG_INTERVAL_SECONDS: '2',
+    AGORA_FAILOVER_WINDOW_SECONDS: String(FAILOVER_WINDOW_SECONDS),
+    RATE_LIMIT_STARTS_PER_MINUTE: '100000',
+  };
+  emulator.control.setChaos(FAULT_SHARE, SEED);
+
+  let server = startServer(env);
+  let client = createClient({ url: await server.url });
+  const api = () => client;
+  const outcomes: Outcome[] = [];
+  const started = Date.now();
+  console.log(`soak (${profileName}): ${RECORDINGS} recordings, ${CONCURRENCY} at a time, ${Math.round(FAULT_SHARE * 100)} % upstream faults, ${FAILOVERS} failover windows, seed ${SEED}`);
+
+  // Failover windows spread over the drive, one at a time (Agora fails over one worker at a time).
+  const chaos = (async () => {
+    for (let window = 0; window < FAILOVERS; window++) {
+      await sleep(between([1_000, 6_000]));
+      const duration = between(profile.failoverMs);
+      emulator.control.failover(duration);
+      await sleep(duration);
+    }
+  })();
+  // The SIGKILL: halfway through the recordings, the server dies and a new one takes over.
+  const kill = (async () => {
+    while (outcomes.filter(Boolean).length < RECORDINGS / 2) await sleep(100);
+    server.child.kill('SIGKILL');
+    console.log(`  ${new Date().toISOString()} SIGKILL of the server with ${outcomes.filter(Boolean).length} recordings begun`);
+    await sleep(1_000);
+    server = startServer(env);
+    client = createClient({ url: await server.url });
+    console.log('  server restarted on the same registry');
+  })();
+
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < RECORDINGS) await drive(api, next++, outcomes);
+    }),
+  );
+  await Promise.all([chaos, kill]);
+  const driveSeconds = (Date.now() - started) / 1000;
+
+  // Settle: Agora healthy again; the server must confirm every stop and leave nothing running.
+  emulator.control.setChaos(0);
+  emulator.control.failover(0);
+  const registryFile = join(dataDir, 'registry.sqlite');
+  const settleStart = Date.now();
+  while (Date.now() - settleStart < SETTLE_MS) {
+    const store = await createSqliteStore(registryFile);
+    const active = (await store.listActive()).length;
+    await store.close();
+    if (active === 0 && emulator.control.tasks().every((task) => !task.active)) break;
+    await sleep(1_000);
+  }
+  const settleSeconds = (Date.now() - settleStart) / 1000;
+  server.child.kill('SIGTERM');
+  await new Promise((resolve) => server.child.once('exit', resolve));
+
+  const figures = await compare(registryFile, emulator.control, outcomes);
+  await emulator.close();
+  await rm(dataDir, { recursive: true, force: true });
+  report(figures, driveSeconds, settleSeconds);
+  process.exit(Object.entries(figures).some(([name, value]) => BAD.has(name) && value > 0) ? 1 : 0);
+}
+
+const BAD = new Set(['orphans', 'duplicates', 'stuck', 'lost', 'rateLimited', 'contradictions']);
+
+/** Agora's side (the emulator's tasks) against the registry, after everything settled. */
+async function compare(registryFile: string, control: ReturnType<typeof createEmulator>['control'], outcomes: Outcome[]) {
+  const store = await createSqliteStore(registryFile);
+  const rows = (await store.list({ limit: 10_000 })).items;
+  const bySid = new Map(rows.filter((row) => row.sid).map((row) => [row.sid!, row]));
+  const tasks = control.tasks();
+  const terminal = (state: string) => state === 'stopped' || state === 'failed';
+  const orphans = tasks.filter((task) => task.active).length;
+  const lying = tasks.filter((task) => task.active && terminal(bySid.get(task.sid)?.state ?? ''));
+  for (const task of lying) {
+    const row = bySid.get(task.sid)!;
+    console.log(`  running upstream, ${row.state} in the registry: ${row.id} (${row.channel}) ${JSON.stringify(row.lastError)}`);
+  }
+  const lies = lying.length;
+  const lost = tasks.filter((task) => !bySid.has(task.sid)).length;
+  // A channel recorded more than once at the same time by our rows.
+  const perChannel = new Map<string, number>();
+  for (const task of tasks) perChannel.set(task.cname, (perChannel.get(task.cname) ?? 0) + 1);
+  const duplicates = [...perChannel.values()].filter((count) => count > 1).length;
+  const stuck = rows.filter((row) => !terminal(row.state)).length;
+  let contradictions = 0;
+  for (const row of rows) {
+    const events = await store.eventsAfter(row.id, undefined);
+    const firstEnd = events.findIndex((event) => terminal(event.state));
+    const afterEnd = firstEnd === -1 ? [] : events.slice(firstEnd + 1);
+    if (afterEnd.some((event) => event.state !== events[firstEnd]!.state)) contradictions++;
+    else if (events.length > 0 && events.at(-1)!.state !== row.state) contradictions++;
+  }
+  const requests = control.requests();
+  await store.close();
+  return {
+    recordings: rows.length,
+    stopped: rows.filter((row) => row.state === 'stopped').length,
+    failedStarts: rows.filter((row) => row.state === 'failed').length,
+    startsGivenUp: outcomes.filter((outcome) => outcome.startFailed).length,
+    agoraTasks: tasks.length,
+    upstreamCalls: requests.length,
+    injectedFaults: requests.filter((request) => request.status >= 500).length,
+    orphans,
+    lies,
+    duplicates,
+    stuck,
+    lost,
+    rateLimited: requests.filter((request) => request.status === 429).length,
+    contradictions,
+  };
+}
+
+function report(figures: Record<string, number>, driveSeconds: number, settleSeconds: number) {
+  console.log(`  drive ${driveSeconds.toFixed(0)} s, settle ${settleSeconds.toFixed(0)} s`);
+  const notes: Record<string, string> = {
+    orphans: 'tasks still running upstream',
+    lies: 'of those, rows the registry calls stopped or failed',
+    duplicates: 'channels recorded twice',
+    stuck: 'rows not stopped or failed after settling',
+    lost: 'upstream tasks the registry does not know',
+    rateLimited: "Agora's 429 answers",
+    contradictions: 'recordings whose events contradict their final state',
+  };
+  for (const [name, value] of Object.entries(figures)) {
+    const verdict = BAD.has(name) ? (value === 0 ? '  ok' : '  FAIL') : '';
+    console.log(`  ${name.padEnd(16)} ${String(value).padStart(6)}${verdict}${notes[name] ? `  (${notes[name]})` : ''}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
