@@ -45,6 +45,21 @@ async function everySurface(s: RecordingStack, input: Record<string, unknown>, a
   return { http, ws, batch0: batched[0]!, batch1: batched[1]!, rest: { code: restBody.code, message: restBody.message } };
 }
 
+/** The error a `recording.watch` subscription ends with. */
+function watchError(client: AgoraBackendClient, id: string): Promise<{ code: unknown; message: string }> {
+  return new Promise((resolve) => {
+    const subscription = client.recording.watch.subscribe(
+      { id },
+      {
+        onError: (failure) => {
+          subscription.unsubscribe();
+          resolve({ code: failure.data?.code, message: failure.message });
+        },
+      },
+    );
+  });
+}
+
 describe('one input, one answer, every surface', () => {
   it('names the same field and rule for each broken rule', async () => {
     const s = (stack = await startRecordingStack());
@@ -91,17 +106,7 @@ describe('one input, one answer, every surface', () => {
     for (const transport of ['ws', 'sse'] as const) {
       const client = createClient({ url: s.app.url, transport, auth: 'agk_not_a_key' });
       clients.push(client);
-      const error = await new Promise<{ code: unknown; message: string }>((resolve) => {
-        const subscription = client.recording.watch.subscribe(
-          { id: 'nope' },
-          {
-            onError: (failure) => {
-              subscription.unsubscribe();
-              resolve({ code: failure.data?.code, message: failure.message });
-            },
-          },
-        );
-      });
+      const error = await watchError(client, 'nope');
       expect(error, transport).toEqual({ code: 'UNAUTHORIZED', message: refusals.get('agk_not_a_key') });
     }
   });
@@ -115,17 +120,7 @@ describe('one input, one answer, every surface', () => {
       const queried = await catchServerError(client.recording.query.query({ id: 'no-such-recording' }));
       expect(queried.data?.code).toBe('NOT_FOUND');
       messages.add(queried.message);
-      const watched = await new Promise<{ code: unknown; message: string }>((resolve) => {
-        const subscription = client.recording.watch.subscribe(
-          { id: 'no-such-recording' },
-          {
-            onError: (failure) => {
-              subscription.unsubscribe();
-              resolve({ code: failure.data?.code, message: failure.message });
-            },
-          },
-        );
-      });
+      const watched = await watchError(client, 'no-such-recording');
       expect(watched.code, transport).toBe('NOT_FOUND');
       messages.add(watched.message);
     }

@@ -7,14 +7,12 @@ import {
   type ParsedRecordingStartInput,
   type RecordingStartOutput,
 } from '@agora-backend/shared';
-import { AgoraApiError, type AgoraClient, type StorageConfig } from '../agora/index.js';
-import type { Clock } from '../clock.js';
+import { AgoraApiError, type StorageConfig } from '../agora/index.js';
 import { AppError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { UidTakenError, type RecordingRecord, type RecordingStore } from '../store/index.js';
-import type { TokenIssuer } from '../tokens/index.js';
+import { UidTakenError, type RecordingRecord } from '../store/index.js';
 import type { EventBus } from '../events/index.js';
 import { buildStartParams } from './agora-request.js';
+import type { RecordingServiceOptions } from './service.js';
 import type { Transitions } from './transitions.js';
 import { allocateUid } from './uid-allocator.js';
 import { describeError } from './views.js';
@@ -22,22 +20,15 @@ import { describeError } from './views.js';
 /** Extra token lifetime beyond the recording's maximum, so the token never ends the recording. */
 const TOKEN_MARGIN_SECONDS = 600;
 
-export interface StarterOptions {
-  store: RecordingStore;
-  agora: AgoraClient;
-  tokens: TokenIssuer;
-  clock: Clock;
-  logger: Logger;
-  storage: StorageConfig;
-  uidRange: { min: number; max: number };
-  defaultMaxDurationSeconds: number;
+/** The service's settings a start needs, plus the shared transitions and the in-flight set. */
+export type StarterOptions = Pick<RecordingServiceOptions, 'store' | 'agora' | 'tokens' | 'clock' | 'logger' | 'storage' | 'uidRange' | 'defaultMaxDurationSeconds'> & {
   transitions: Transitions;
   bus?: EventBus | undefined;
   /** Ids of starts running in this process; the starter adds and removes them. */
   startsInFlight: Set<string>;
   /** Called once Agora returned a sid and the row has it. */
   onStarted?: ((record: RecordingRecord) => void) | undefined;
-}
+};
 
 function intentRow(input: ParsedRecordingStartInput, owner: string, uid: string, maxDurationSeconds: number, now: number): RecordingRecord {
   const id = randomUUID().replaceAll('-', '');
