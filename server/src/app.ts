@@ -1,8 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import { WebSocketServer } from 'ws';
 import { AppErrorCode } from '@agora-backend/shared';
 import { composeServices, type ComposedServices, type ServiceDeps } from './compose.js';
 import { APP_DEFAULTS, isLoopback } from './config.js';
@@ -13,7 +10,8 @@ import { createOriginPolicy } from './http/origin-policy.js';
 import { createRestHandler, REST_PREFIX } from './http/rest/handler.js';
 import { createOpenApiDocument } from './http/rest/openapi.js';
 import { sendJson } from './http/respond.js';
-import { createEdgeServer, parseRequestUrl, refuseUpgrade, type Route } from './http/server.js';
+import { createEdgeServer, type Route } from './http/server.js';
+import { createWebSocketEdge } from './http/websocket.js';
 import { createTrpcSurface, TRPC_PATH } from './http/trpc.js';
 import { createTutorialHandler, TUTORIAL_PATHS } from './http/tutorial.js';
 import { createWebhookHandler, WEBHOOK_PATH } from './http/webhook.js';
@@ -91,22 +89,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   const composed = composeServices(config, deps);
   const { logger, recording } = composed;
   const maxBodyBytes = config.maxBodyBytes ?? APP_DEFAULTS.maxBodyBytes;
-  const trusted = parseTrustedProxies(config.trustProxy ?? []);
-  if ('error' in trusted) throw new Error(`TRUST_PROXY: ${trusted.error}`);
-  const addressOf = createClientAddress((config.trustProxy ?? []).length > 0 ? trusted.list : undefined);
-  const policy = createOriginPolicy({
-    allowedOrigins: config.corsOrigins ?? [],
-    // DNS rebinding: with nobody to authenticate, a foreign Host name must not reach us.
-    loopbackHostsOnly: isLoopback(config.host) && composed.authenticator.mode === 'none',
-  });
-  const createContext = createContextFactory({
-    logger,
-    services: composed.services,
-    authenticator: composed.authenticator,
-    limits: { subscriptionsPerConnection: config.subscriptionsPerConnection ?? APP_DEFAULTS.subscriptionsPerConnection },
-    rateLimits: composed.rateLimits,
-    addressOf,
-  });
+  const { policy, addressOf, createContext } = createRequestPolicy(config, composed);
   let draining = false;
   let baseUrl: string | undefined;
 
@@ -121,46 +104,16 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   };
 
   const server = createEdgeServer({ routes, policy, router: appRouter, logger, draining: () => draining });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
-  const wsHandler = applyWSSHandler({
-    wss,
+  const webSockets = createWebSocketEdge({
+    server,
     router: appRouter,
     createContext,
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
-    onError({ error, path }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
-    },
-  });
-  const wsPerIp = new Map<string, number>();
-  const wsLimitPerIp = config.wsConnectionsPerIp ?? APP_DEFAULTS.wsConnectionsPerIp;
-
-  /** The upgrade passes the same origin and host policy as every HTTP request, then the per-address limit. */
-  const admitUpgrade = (req: IncomingMessage): string => {
-    if (draining) throw new AppError(AppErrorCode.AGORA_UNAVAILABLE, 'server shutting down');
-    if (parseRequestUrl(req).pathname !== TRPC_PATH) throw new AppError(AppErrorCode.NOT_FOUND, 'WebSocket connections go to /trpc');
-    policy.check(req);
-    const ip = addressOf(req);
-    if ((wsPerIp.get(ip) ?? 0) >= wsLimitPerIp) throw new AppError(AppErrorCode.RATE_LIMITED, `more than ${wsLimitPerIp} WebSocket connections from one address`);
-    return ip;
-  };
-
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    let ip: string;
-    try {
-      ip = admitUpgrade(req);
-    } catch (error) {
-      refuseUpgrade(socket, error, logger);
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      wsPerIp.set(ip, (wsPerIp.get(ip) ?? 0) + 1);
-      ws.once('close', () => {
-        const left = (wsPerIp.get(ip) ?? 1) - 1;
-        if (left <= 0) wsPerIp.delete(ip);
-        else wsPerIp.set(ip, left);
-      });
-      wss.emit('connection', ws, req);
-    });
+    policy,
+    addressOf,
+    maxPayloadBytes: maxBodyBytes,
+    connectionsPerAddress: config.wsConnectionsPerIp ?? APP_DEFAULTS.wsConnectionsPerIp,
+    logger,
+    draining: () => draining,
   });
 
   const requireListening = (): string => {
@@ -171,30 +124,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   let closing: Promise<void> | undefined;
   const close = async () => {
     draining = true;
-    const shutdownTimeoutMs = config.shutdownTimeoutMs ?? APP_DEFAULTS.shutdownTimeoutMs;
-    const serverClosed = new Promise<void>((resolve) => {
-      if (!server.listening) resolve();
-      else server.close(() => resolve());
-    });
-    recording?.endWatches();
-    server.closeIdleConnections();
-    // Clients reconnect elsewhere (or to our successor) instead of seeing a dead socket.
-    wsHandler.broadcastReconnectNotification();
-    for (const client of wss.clients) client.close(1001, 'server shutting down');
-    const deadline = new Promise<'timeout'>((resolve) => {
-      const timer = setTimeout(() => resolve('timeout'), shutdownTimeoutMs);
-      timer.unref();
-    });
-    if ((await Promise.race([serverClosed, deadline])) === 'timeout') {
-      logger.warn({ shutdownTimeoutMs }, 'requests still running at the shutdown deadline; closing their connections');
-      server.closeAllConnections();
-      for (const client of wss.clients) client.terminate();
-    }
-    await serverClosed;
-    await new Promise<void>((resolve) => wss.close(() => resolve()));
-    await recording?.close();
-    if (deps.store) await deps.store.close();
-    for (const closeable of deps.closeables ?? []) await closeable.close();
+    await shutdown({ server, webSockets, recording, deps, logger, timeoutMs: config.shutdownTimeoutMs ?? APP_DEFAULTS.shutdownTimeoutMs });
   };
 
   return {
@@ -222,6 +152,61 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     close: () => (closing ??= close()),
     recording,
   };
+}
+
+/** Who is calling from where, and whether a browser may: the policy every way in shares. */
+function createRequestPolicy(config: AppConfig, composed: ComposedServices) {
+  const trusted = parseTrustedProxies(config.trustProxy ?? []);
+  if ('error' in trusted) throw new Error(`TRUST_PROXY: ${trusted.error}`);
+  const addressOf = createClientAddress((config.trustProxy ?? []).length > 0 ? trusted.list : undefined);
+  const policy = createOriginPolicy({
+    allowedOrigins: config.corsOrigins ?? [],
+    // DNS rebinding: with nobody to authenticate, a foreign Host name must not reach us.
+    loopbackHostsOnly: isLoopback(config.host) && composed.authenticator.mode === 'none',
+  });
+  const createContext = createContextFactory({
+    logger: composed.logger,
+    services: composed.services,
+    authenticator: composed.authenticator,
+    limits: { subscriptionsPerConnection: config.subscriptionsPerConnection ?? APP_DEFAULTS.subscriptionsPerConnection },
+    rateLimits: composed.rateLimits,
+    addressOf,
+  });
+  return { policy, addressOf, createContext };
+}
+
+/** Graceful stop: refuse new work, ask WebSocket clients to reconnect, drain, close resources. */
+async function shutdown(parts: {
+  server: Server;
+  webSockets: ReturnType<typeof createWebSocketEdge>;
+  recording: RecordingRuntime | undefined;
+  deps: AppDeps;
+  logger: ComposedServices['logger'];
+  timeoutMs: number;
+}): Promise<void> {
+  const { server, webSockets, recording, deps, logger } = parts;
+  const serverClosed = new Promise<void>((resolve) => {
+    if (!server.listening) resolve();
+    else server.close(() => resolve());
+  });
+  recording?.endWatches();
+  server.closeIdleConnections();
+  // Clients reconnect elsewhere (or to our successor) instead of seeing a dead socket.
+  webSockets.announceShutdown();
+  const deadline = new Promise<'timeout'>((resolve) => {
+    const timer = setTimeout(() => resolve('timeout'), parts.timeoutMs);
+    timer.unref();
+  });
+  if ((await Promise.race([serverClosed, deadline])) === 'timeout') {
+    logger.warn({ shutdownTimeoutMs: parts.timeoutMs }, 'requests still running at the shutdown deadline; closing their connections');
+    server.closeAllConnections();
+    webSockets.terminate();
+  }
+  await serverClosed;
+  await webSockets.close();
+  await recording?.close();
+  if (deps.store) await deps.store.close();
+  for (const closeable of deps.closeables ?? []) await closeable.close();
 }
 
 /** The route table: every way into the server, in the order they are matched. */

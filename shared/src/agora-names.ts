@@ -52,3 +52,7 @@ export const NumericUid = z
   .int({ error: `must be a whole number from 0 to ${MAX_UID}` })
   .min(0, { error: `must be a whole number from 0 to ${MAX_UID}` })
   .max(MAX_UID, { error: `must be a whole number from 0 to ${MAX_UID}` });
+
+/** The calls of Agora's Cloud Recording REST API, as the client, the emulator and metrics name them. */
+export const CLOUD_RECORDING_ENDPOINTS = ['acquire', 'start', 'query', 'update', 'updateLayout', 'stop'] as const;
+export type CloudRecordingEndpoint = (typeof CLOUD_RECORDING_ENDPOINTS)[number];

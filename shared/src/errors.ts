@@ -37,6 +37,8 @@ export const AppErrorCode = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   /** A browser request from an origin that is not allowed, or a Host this server does not answer to. */
   ORIGIN_REFUSED: 'ORIGIN_REFUSED',
+  /** The server is shutting down: try again (another instance, or its successor). */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
   INTERNAL: 'INTERNAL',
 } as const;
 export type AppErrorCode = (typeof AppErrorCode)[keyof typeof AppErrorCode];

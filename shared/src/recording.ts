@@ -214,6 +214,7 @@ export const RecordingStopInput = z.union(
 export type RecordingStopInput = z.input<typeof RecordingStopInput>;
 
 export const UploadingStatus = z.enum(['uploaded', 'backuped', 'unknown']);
+export type UploadingStatus = z.infer<typeof UploadingStatus>;
 
 export const RecordingStopOutput = z.object({
   id: z.string(),

@@ -1,7 +1,8 @@
+import type { CloudRecordingEndpoint } from '@agora-backend/shared';
 import { AGORA_CODE_MEANINGS } from './codes.js';
 
 /** The Cloud Recording REST calls, as named in errors and logs. */
-export type AgoraEndpoint = 'acquire' | 'start' | 'query' | 'update' | 'updateLayout' | 'stop';
+export type AgoraEndpoint = CloudRecordingEndpoint;
 
 /**
  * Base of every Agora client error. None of them carries the Authorization header, the customer

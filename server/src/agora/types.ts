@@ -1,10 +1,11 @@
+import type { RecordingFile as SharedRecordingFile, RecordingMode, UploadingStatus } from '@agora-backend/shared';
 /**
  * Request and result types of Agora's Cloud Recording REST API (docs/agora.md, "Endpoints" / "Stop answers and file names"), as this client
  * sends and returns them. Field names are Agora's, so the bodies go on the wire unchanged.
  * @see https://docs.agora.io/en/cloud-recording/reference/rest-api/start
  */
 
-export type RecordingMode = 'individual' | 'mix' | 'web';
+export type { RecordingMode };
 
 /** Where files go. Vendor and region numbers per docs/agora.md, "Storage". */
 export interface StorageConfig {
@@ -175,16 +176,14 @@ export interface StopParams extends SessionParams {
   asyncStop?: boolean;
 }
 
-/** One recorded file, the same for every mode (web's lowercase `filename` included). */
-export interface RecordingFile {
-  fileName: string;
-  trackType?: 'audio' | 'video' | 'audio_and_video' | undefined;
-  uid?: string | undefined;
-  mixedAllUser?: boolean | undefined;
-  isPlayable?: boolean | undefined;
-  /** Unix milliseconds (Agora sends seconds or milliseconds; normalised here). */
+/**
+ * One recorded file, the same for every mode (web's lowercase `filename` included): the shared
+ * RecordingFile with its start time as Agora's Unix milliseconds (normalised from seconds) rather
+ * than a Date.
+ */
+export type RecordingFile = Omit<SharedRecordingFile, 'sliceStartTime'> & {
   sliceStartTime?: number | undefined;
-}
+};
 
 export interface AcquireResult {
   resourceId: string;
@@ -201,7 +200,7 @@ export interface StartResult {
   raw: unknown;
 }
 
-export type UploadingStatus = 'uploaded' | 'backuped' | 'unknown';
+export type { UploadingStatus };
 
 export interface WebRecorderState {
   state?: 'init' | 'inProgress' | 'exit' | undefined;

@@ -1,3 +1,4 @@
+import type { CloudRecordingEndpoint } from '@agora-backend/shared';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { planFiles, writeObjects, type PlannedFile } from './files.js';
@@ -20,7 +21,7 @@ import type { z } from 'zod';
  */
 
 export type Mode = 'individual' | 'mix' | 'web';
-export type Endpoint = 'acquire' | 'start' | 'query' | 'update' | 'updateLayout' | 'stop';
+export type Endpoint = CloudRecordingEndpoint;
 
 export interface EmulatorTiming {
   /** Time between status steps 0→1→…→5 after start. 0 = straight to running. */

@@ -1,6 +1,6 @@
 import { Migrator, sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import { z } from 'zod';
-import { RecordingMode, RecordingState } from '@agora-backend/shared';
+import { RecordingFile, RecordingMode, RecordingState, UploadingStatus } from '@agora-backend/shared';
 import type { Database } from './schema.js';
 import { migrations } from './migrations.js';
 import {
@@ -14,21 +14,13 @@ import {
   type StoredFile,
 } from './types.js';
 
-const StoredFiles = z.array(
-  z.object({
-    fileName: z.string(),
-    trackType: z.enum(['audio', 'video', 'audio_and_video']).optional(),
-    uid: z.string().optional(),
-    mixedAllUser: z.boolean().optional(),
-    isPlayable: z.boolean().optional(),
-    sliceStartTime: z.number().optional(),
-  }),
-);
+/** Files as stored: the shared RecordingFile, with Unix milliseconds for its start time. */
+const StoredFiles = z.array(RecordingFile.extend({ sliceStartTime: z.number().optional() }));
 const StoredErrorSchema = z.object({
   message: z.string(),
   agora: z.object({ httpStatus: z.number(), code: z.number().optional(), reason: z.string().optional() }).optional(),
 });
-const UploadingStatus = z.enum(['uploaded', 'backuped', 'unknown']).nullable();
+const StoredUploadingStatus = UploadingStatus.nullable();
 const EventSource = z.enum(['poll', 'webhook', 'api']);
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -49,7 +41,7 @@ function fromRow(row: Selectable<Database['recordings']>): RecordingRecord {
     sid: row.sid,
     agoraStatus: toNumber(row.agora_status),
     files: parseFiles(row.files),
-    uploadingStatus: UploadingStatus.parse(row.uploading_status),
+    uploadingStatus: StoredUploadingStatus.parse(row.uploading_status),
     options: JSON.parse(row.options) as unknown,
     fileNamePrefix: row.file_name_prefix,
     maxDurationSeconds: row.max_duration_seconds,
