@@ -133,6 +133,7 @@ describe('restarts', () => {
       stoppedAt: null,
       version: 0,
       notFoundSince: null,
+      notFoundLastAt: null,
     });
     const restarted = await first.s.restart();
     await first.s.close();

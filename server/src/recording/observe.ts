@@ -8,14 +8,24 @@ import type { ChangeSource, Transitions } from './transitions.js';
 export const isSessionNotFound = (error: unknown): error is AgoraApiError =>
   error instanceof AgoraApiError && error.httpStatus === 404 && error.code !== undefined;
 
+/** How long 404s must last, and the longest silence between two of them that still counts as one run. */
+export interface NotFoundRule {
+  failoverWindowMs: number;
+  maxGapMs: number;
+}
+
 /**
- * What a 404 means for a row: the first starts the clock; one that has lasted past Agora's failover
- * window (docs/agora.md, "Identity, uids and resource lifetime") proves the task is gone.
+ * What a 404 means for a row (docs/agora.md, "Identity, uids and resource lifetime"): a run of
+ * 404s that has lasted past Agora's failover window proves the task is gone. A run starts at the
+ * first 404 and is broken by any successful answer, or by a silence longer than `maxGapMs` (calls
+ * failing otherwise, a restart): after that nothing says the 404s did not stop in between, so two
+ * failovers are never taken for one end.
  */
-export function notFoundPatch(current: RecordingRecord, now: number, failoverWindowMs: number): RecordingPatch | undefined {
-  if (current.notFoundSince === null) return { notFoundSince: now };
-  if (now - current.notFoundSince < failoverWindowMs) return undefined;
-  return { state: 'stopped', stoppedAt: now };
+export function notFoundPatch(current: RecordingRecord, now: number, rule: NotFoundRule): RecordingPatch {
+  const continuing = current.notFoundSince !== null && current.notFoundLastAt !== null && now - current.notFoundLastAt <= rule.maxGapMs;
+  if (!continuing) return { notFoundSince: now, notFoundLastAt: now };
+  if (now - current.notFoundSince! < rule.failoverWindowMs) return { notFoundLastAt: now };
+  return { state: 'stopped', stoppedAt: now, notFoundLastAt: now };
 }
 
 /** The row after a successful query: Agora's status, files, and the 404 clock reset. */
@@ -23,14 +33,14 @@ export function queryPatch(current: RecordingRecord, result: QueryResult, now: n
   const reported = stateFromAgoraStatus(result.status);
   // A stop in progress stays "stopping" until Agora says the task has exited.
   const state = current.state === 'stopping' && !isTerminal(reported) ? 'stopping' : reported;
-  return { state, agoraStatus: result.status, files: result.files.length > 0 ? result.files : current.files, notFoundSince: null, ...(isTerminal(state) ? { stoppedAt: now } : {}) };
+  return { state, agoraStatus: result.status, files: result.files.length > 0 ? result.files : current.files, notFoundSince: null, notFoundLastAt: null, ...(isTerminal(state) ? { stoppedAt: now } : {}) };
 }
 
 /**
  * Asks Agora how a recording is and records the answer through a transition. A 404 never ends a
  * recording at once: only one that outlasts the failover window does.
  */
-export function createObserver(options: { agora: AgoraClient; clock: Clock; transitions: Transitions; failoverWindowMs: number }) {
+export function createObserver(options: { agora: AgoraClient; clock: Clock; transitions: Transitions; notFound: NotFoundRule }) {
   const { agora, clock, transitions } = options;
   return async function observe(record: RecordingRecord, source: ChangeSource): Promise<{ record: RecordingRecord; raw: unknown }> {
     if (!record.sid || !record.resourceId) return { record, raw: null };
@@ -39,7 +49,7 @@ export function createObserver(options: { agora: AgoraClient; clock: Clock; tran
       return { record: await transitions.move(record, (current) => queryPatch(current, result, clock.now()), source), raw: result.raw };
     } catch (error) {
       if (!isSessionNotFound(error)) throw error;
-      return { record: await transitions.move(record, (current) => notFoundPatch(current, clock.now(), options.failoverWindowMs), source), raw: null };
+      return { record: await transitions.move(record, (current) => notFoundPatch(current, clock.now(), options.notFound), source), raw: null };
     }
   };
 }

@@ -74,6 +74,8 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     uidRange: settings.uidRange,
     defaultMaxDurationSeconds: settings.defaultMaxDurationSeconds,
     ...(settings.failoverWindowMs !== undefined ? { failoverWindowMs: settings.failoverWindowMs } : {}),
+    // A run of 404s survives a couple of failed polls, not a silence of several intervals.
+    notFoundMaxGapMs: 2.5 * (settings.pollIntervalMs ?? 30_000),
     bus,
     // A stop asked for while the start was in flight is sent at once; otherwise confirm in ~5 s.
     onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'immediate' : 'confirm'),

@@ -44,6 +44,8 @@ export interface RecordingServiceOptions {
   defaultMaxDurationSeconds: number;
   /** How long Agora's 404s must last before they count as "the recording is gone". */
   failoverWindowMs?: number;
+  /** The longest silence between two 404s of one run (default 2.5 poll intervals). */
+  notFoundMaxGapMs?: number;
   /** Where stored events are published for watchers. */
   bus?: EventBus;
   /** Called once Agora returned a sid: the poller takes over from here. */
@@ -70,12 +72,12 @@ const STATE_RANK: Record<RecordingState, number> = { starting: 0, recording: 1, 
  */
 export function createRecordingService(options: RecordingServiceOptions) {
   const { store, agora, clock, logger } = options;
-  const failoverWindowMs = options.failoverWindowMs ?? DEFAULT_FAILOVER_WINDOW_MS;
+  const notFound = { failoverWindowMs: options.failoverWindowMs ?? DEFAULT_FAILOVER_WINDOW_MS, maxGapMs: options.notFoundMaxGapMs ?? 75_000 };
   const transitions = createTransitions({ store, clock, bus: options.bus, onEnded: options.onEnded });
   const startsInFlight = new Set<string>();
   const starter = createStarter({ ...options, transitions, startsInFlight, bus: options.bus, onStarted: options.onStarted });
-  const stopper = createStopper({ agora, clock, logger, transitions, failoverWindowMs, startsInFlight });
-  const observe = createObserver({ agora, clock, transitions, failoverWindowMs });
+  const stopper = createStopper({ agora, clock, logger, transitions, notFound, startsInFlight });
+  const observe = createObserver({ agora, clock, transitions, notFound });
 
   async function find(input: { id: string } | { resourceId: string; sid: string }, viewer: Viewer): Promise<RecordingRecord> {
     const record = 'id' in input ? await store.get(input.id) : await store.findBySession(input.resourceId, input.sid);

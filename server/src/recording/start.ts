@@ -55,6 +55,7 @@ function intentRow(input: ParsedRecordingStartInput, owner: string, uid: string,
     stoppedAt: null,
     version: 0,
     notFoundSince: null,
+    notFoundLastAt: null,
   };
 }
 

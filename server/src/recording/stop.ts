@@ -2,7 +2,7 @@ import type { AgoraClient, StopResult } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { RecordingPatch, RecordingRecord } from '../store/index.js';
-import { isSessionNotFound, notFoundPatch, queryPatch } from './observe.js';
+import { isSessionNotFound, notFoundPatch, queryPatch, type NotFoundRule } from './observe.js';
 import { isTerminal } from './state.js';
 import type { ChangeSource, Transitions } from './transitions.js';
 import { describeError } from './views.js';
@@ -18,14 +18,14 @@ export interface StopperOptions {
   clock: Clock;
   logger: Logger;
   transitions: Transitions;
-  failoverWindowMs: number;
+  notFound: NotFoundRule;
   /** Recordings whose start is still running in this process (they get their sid any moment). */
   startsInFlight: ReadonlySet<string>;
 }
 
 /** A stop Agora answered with files (or "nothing recorded"): the task is gone. */
 function stoppedPatch(result: Extract<StopResult, { alreadyStopped: false }>, current: RecordingRecord, now: number): RecordingPatch {
-  return { state: 'stopped', stoppedAt: now, files: result.files.length > 0 ? result.files : current.files, uploadingStatus: result.uploadingStatus ?? null, notFoundSince: null };
+  return { state: 'stopped', stoppedAt: now, files: result.files.length > 0 ? result.files : current.files, uploadingStatus: result.uploadingStatus ?? null, notFoundSince: null, notFoundLastAt: null };
 }
 
 /**
@@ -47,7 +47,7 @@ export function createStopper(options: StopperOptions) {
       return await attempt(observed, source, false);
     } catch (error) {
       if (!isSessionNotFound(error)) return keepStopping(row, error, source);
-      const record = await transitions.move(row, (current) => notFoundPatch(current, clock.now(), options.failoverWindowMs), source);
+      const record = await transitions.move(row, (current) => notFoundPatch(current, clock.now(), options.notFound), source);
       if (!isTerminal(record.state)) logger.info({ recordingId: row.id }, 'Agora answers 404 (failover or gone); the stop stays pending until that outlasts the failover window');
       return { record, alreadyStopped: isTerminal(record.state) };
     }
@@ -73,7 +73,7 @@ export function createStopper(options: StopperOptions) {
     }
     // Code 49: Agora is already ending it (an earlier stop, idle exit). That is Agora's word.
     if (result.code === 49) {
-      return { record: await transitions.move(row, () => ({ state: 'stopped', stoppedAt: clock.now(), notFoundSince: null }), source), alreadyStopped: true };
+      return { record: await transitions.move(row, () => ({ state: 'stopped', stoppedAt: clock.now(), notFoundSince: null, notFoundLastAt: null }), source), alreadyStopped: true };
     }
     return confirmGone(row, source, mayStopAgain);
   }

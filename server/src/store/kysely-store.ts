@@ -52,6 +52,7 @@ function fromRow(row: Selectable<Database['recordings']>): RecordingRecord {
     stoppedAt: toNumber(row.stopped_at),
     version: row.version,
     notFoundSince: toNumber(row.not_found_since),
+    notFoundLastAt: toNumber(row.not_found_last_at),
   };
 }
 
@@ -71,6 +72,7 @@ function toValues(patch: RecordingPatch, now: number): Updateable<Database['reco
   if (patch.startedAt !== undefined) values.started_at = patch.startedAt;
   if (patch.stoppedAt !== undefined) values.stopped_at = patch.stoppedAt;
   if (patch.notFoundSince !== undefined) values.not_found_since = patch.notFoundSince;
+  if (patch.notFoundLastAt !== undefined) values.not_found_last_at = patch.notFoundLastAt;
   return values;
 }
 
@@ -150,6 +152,7 @@ export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<v
               stopped_at: record.stoppedAt,
               version: record.version,
               not_found_since: record.notFoundSince,
+              not_found_last_at: record.notFoundLastAt,
             })
             .execute();
           return insertEvent(trx, { recordingId: record.id, at: record.createdAt, state: record.state, agoraStatus: record.agoraStatus, files: record.files, source: 'api' });

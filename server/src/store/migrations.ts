@@ -62,6 +62,7 @@ export function migrations(dialect: 'sqlite' | 'postgres'): MigrationProvider {
         // Compare-and-set on every write, and how long Agora has answered 404 (failover or gone).
         await db.schema.alterTable('recordings').addColumn('version', 'integer', (col) => col.notNull().defaultTo(0)).execute();
         await db.schema.alterTable('recordings').addColumn('not_found_since', 'bigint').execute();
+        await db.schema.alterTable('recordings').addColumn('not_found_last_at', 'bigint').execute();
         // Webhook notice ids seen, for de-duplication across restarts and instances.
         await db.schema
           .createTable('webhook_notices')

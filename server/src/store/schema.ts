@@ -30,6 +30,7 @@ export interface Database {
     stopped_at: NullableBigIntColumn;
     version: ColumnType<number, number | undefined, number>;
     not_found_since: NullableBigIntColumn;
+    not_found_last_at: NullableBigIntColumn;
   };
   webhook_notices: {
     notice_id: string;

@@ -56,6 +56,7 @@ function record(overrides: Partial<RecordingRecord> = {}): RecordingRecord {
     stoppedAt: null,
     version: 0,
     notFoundSince: null,
+    notFoundLastAt: null,
     ...overrides,
   };
 }

@@ -38,10 +38,12 @@ export interface RecordingRecord {
    * A 404 is only proof that a recording ended once it has outlasted Agora's failover window.
    */
   notFoundSince: number | null;
+  /** The latest of those 404s: a run of them is broken by a long silence (no observation). */
+  notFoundLastAt: number | null;
 }
 
 export type RecordingPatch = Partial<
-  Pick<RecordingRecord, 'state' | 'resourceId' | 'sid' | 'agoraStatus' | 'files' | 'uploadingStatus' | 'lastError' | 'startedAt' | 'stoppedAt' | 'notFoundSince'>
+  Pick<RecordingRecord, 'state' | 'resourceId' | 'sid' | 'agoraStatus' | 'files' | 'uploadingStatus' | 'lastError' | 'startedAt' | 'stoppedAt' | 'notFoundSince' | 'notFoundLastAt'>
 >;
 
 /** The event a transition appends, in the same transaction as the row change. */
