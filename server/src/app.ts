@@ -236,7 +236,8 @@ function createRoutes(options: {
       : undefined;
   const plain = { surface: 'rest', cors: false } as const;
   return [
-    { name: 'health', matches: exact('/healthz'), methods: ['GET'], ...plain, handle: (_req, res) => {
+    // HEAD too: load balancers probe with it (Node leaves the body out).
+    { name: 'health', matches: exact('/healthz'), methods: ['GET', 'HEAD'], ...plain, handle: (_req, res) => {
         sendJson(res, 200, { status: 'ok' });
         return Promise.resolve();
       },
@@ -244,7 +245,7 @@ function createRoutes(options: {
     {
       name: 'readiness',
       matches: exact('/readyz'),
-      methods: ['GET'],
+      methods: ['GET', 'HEAD'],
       ...plain,
       handle: async (_req, res) => {
         const { ready, checks } = await options.readiness();

@@ -109,6 +109,8 @@ describe('no request ends the process or answers 500', () => {
       expect(response.status, path).toBe(405);
       expect(response.headers.allow).toBeDefined();
     }
+    // Load balancers probe health with HEAD.
+    expect((await rawRequest(s.app.baseUrl, { method: 'HEAD', path: '/healthz' })).status).toBe(200);
     const rest = await rawRequest(s.app.baseUrl, { method: 'DELETE', path: '/api/v1/tokens' });
     expect(rest.status).toBe(405);
     expect(rest.headers.allow).toBe('POST');
