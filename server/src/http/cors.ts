@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OriginPolicy } from './origin-policy.js';
+import { VARY } from './respond.js';
 
 /**
  * CORS headers for allowed origins (CORS_ORIGINS). Foreign origins never get here: the origin
@@ -13,7 +14,7 @@ export function applyCors(policy: OriginPolicy, req: IncomingMessage, res: Serve
     res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, PUT, OPTIONS');
     res.setHeader('access-control-max-age', '600');
   }
-  res.setHeader('vary', 'origin, trpc-accept, accept');
+  res.setHeader('vary', VARY);
   if (req.method === 'OPTIONS') {
     res.writeHead(204);
     res.end();

@@ -38,7 +38,7 @@ export function toError(cause: unknown): TRPCError {
 /** How each surface writes an error; the code, status and message come from one table for all. */
 export type Surface = 'trpc' | 'rest' | 'tutorial';
 
-export interface ErrorAnswer {
+interface ErrorAnswer {
   status: number;
   /** tRPC's code, e.g. BAD_REQUEST. */
   code: TRPCError['code'];
@@ -59,7 +59,7 @@ export function describeError(cause: unknown, logger: Logger): ErrorAnswer {
 }
 
 /** A request-level error in tRPC's own envelope, as its adapter writes one (what the client parses). */
-export function sendTrpcError(res: ServerResponse, router: AppRouter, cause: unknown, logger: Logger, path?: string): void {
+function sendTrpcError(res: ServerResponse, router: AppRouter, cause: unknown, logger: Logger, path?: string): void {
   const error = toError(cause);
   const answer = describeError(error, logger);
   const config = router._def._config;
