@@ -7,7 +7,7 @@ const jsonReport = process.env.VITEST_JSON_REPORT;
 export default defineConfig({
   test: {
     ...(jsonReport ? { reporters: ['default', 'json'], outputFile: { json: jsonReport } } : {}),
-    projects: ['shared', 'server', 'client', 'test'].map((name) => ({
+    projects: ['shared', 'emulator', 'server', 'client', 'test'].map((name) => ({
       test: {
         name,
         root: `./${name}`,

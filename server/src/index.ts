@@ -7,7 +7,7 @@ export type { AppRouter } from './routers/_app.js';
 export * from './tokens/index.js';
 export { createAgoraClient, unlimitedBudget, type AgoraClient, type AgoraClientOptions } from './agora/index.js';
 export type { StartParams } from './agora/index.js';
-export { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
+export { createEmulator, type Emulator, type EmulatorOptions } from '@agora-backend/emulator';
 export { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
 export { drive, recordSleeps } from './testing/drive.js';
 export * from './auth/index.js';

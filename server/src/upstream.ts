@@ -3,7 +3,7 @@ import type { Clock } from './clock.js';
 import type { EnvConfig } from './config.js';
 import type { AgoraCredentials } from './credentials.js';
 import { createAgoraClient, createSlidingWindowBudget, type AgoraClient, type AgoraClientOptions, type RateBudget, type StorageConfig } from './agora/index.js';
-import { createEmulator, type Emulator } from './emulator/index.js';
+import { createEmulator, type Emulator } from '@agora-backend/emulator';
 import type { Logger } from './logger.js';
 
 export interface Upstream {

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * Agora's start-request rules (docs/agora.md, "Identity, uids and resource lifetime" / "Endpoints" / "Storage"), as the emulator enforces them. Written
- * from the contract, independently of what our own server sends, so end-to-end tests catch a
- * server that drifts from Agora. A failure is Agora's code 2 with a reason naming the field.
+ * Agora's request rules (README, "What it checks"), field by field from Agora's published
+ * OpenAPI description of Cloud Recording. Written from the contract, independently of what any
+ * client sends, so end-to-end tests catch a client that drifts from Agora. A failure is Agora's
+ * code 2 with a reason naming the field.
  */
 
 const MAX_UID = 2 ** 32 - 1;
@@ -46,13 +47,17 @@ export const StorageConfigRule = z
       accessKey: z.string().min(1, { error: 'must not be empty' }),
       secretKey: z.string().min(1, { error: 'must not be empty' }),
       stsToken: z.string().optional(),
-      stsExpiration: z.number().optional(),
+      stsExpiration: z.number({ error: 'must be a number' }).int({ error: 'must be Unix seconds' }).positive({ error: 'must be Unix seconds' }).optional(),
       fileNamePrefix: z
         .array(z.string().regex(/^[a-zA-Z0-9]+$/, { error: 'segments may contain only letters and digits' }), { error: 'must be an array of strings' })
         .refine((segments) => segments.join('/').length <= 128, { error: 'must be at most 128 characters including slashes' })
         .optional(),
       extensionParams: z
-        .object({ sse: z.enum(['kms', 'aes256']).optional(), tag: z.string().optional(), endpoint: z.string().optional() })
+        .object({
+          sse: z.enum(['kms', 'aes256'], { error: "must be 'kms' or 'aes256'" }).optional(),
+          tag: z.string({ error: 'must be a string' }).optional(),
+          endpoint: z.string().regex(/^(https?:\/\/)?[a-zA-Z0-9.-]+(:\d+)?\/?$/, { error: 'must be a host name, optionally with scheme and port' }).optional(),
+        }, { error: 'must be an object' })
         .optional(),
     },
     { error: 'storageConfig is required' },
@@ -71,6 +76,16 @@ export const StorageConfigRule = z
     }
     if (storage.stsToken !== undefined && ![1, 2, 3].includes(storage.vendor)) {
       ctx.addIssue({ code: 'custom', path: ['stsToken'], message: 'is only for vendors 1, 2 and 3' });
+    }
+    if (storage.stsExpiration !== undefined && storage.stsToken === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['stsExpiration'], message: 'needs stsToken' });
+    }
+    // The spec marks sse and tag required, yet S3-compatible storage sends only endpoint: neither is required here.
+    if (storage.extensionParams?.sse !== undefined && storage.vendor !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['extensionParams', 'sse'], message: 'is only for Amazon S3 (vendor 1)' });
+    }
+    if (storage.extensionParams?.tag !== undefined && storage.vendor !== 1 && storage.vendor !== 2) {
+      ctx.addIssue({ code: 'custom', path: ['extensionParams', 'tag'], message: 'is only for Amazon S3 (1) and Alibaba Cloud (2)' });
     }
   });
 
@@ -115,15 +130,47 @@ const TranscodingRule = z
   .and(LayoutRule)
   .refine((t) => t.width * t.height <= 1920 * 1080, { error: 'width × height must not exceed 1920 × 1080' });
 
+/**
+ * The block lists, in both spellings: the spec writes `unsubscribe…`, Agora's older pages and its
+ * own REST clients `unSubscribe…` (README, "Deviations"). Either is taken; both at once is refused.
+ */
+const BLOCK_LISTS = {
+  unsubscribeAudioUids: uidList.optional(),
+  unSubscribeAudioUids: uidList.optional(),
+  unsubscribeVideoUids: uidList.optional(),
+  unSubscribeVideoUids: uidList.optional(),
+};
+
+/** The lists of a recordingConfig or an update's audioUidList/videoUidList, one spelling merged. */
+export interface SubscriptionLists {
+  subscribeAudioUids?: string[] | undefined;
+  subscribeVideoUids?: string[] | undefined;
+  unsubscribeAudioUids?: string[] | undefined;
+  unSubscribeAudioUids?: string[] | undefined;
+  unsubscribeVideoUids?: string[] | undefined;
+  unSubscribeVideoUids?: string[] | undefined;
+}
+
+export const blockedAudio = (lists: SubscriptionLists) => lists.unsubscribeAudioUids ?? lists.unSubscribeAudioUids;
+export const blockedVideo = (lists: SubscriptionLists) => lists.unsubscribeVideoUids ?? lists.unSubscribeVideoUids;
+
+function checkSpellings(lists: SubscriptionLists, ctx: z.core.$RefinementCtx) {
+  if (lists.unsubscribeAudioUids && lists.unSubscribeAudioUids) {
+    ctx.addIssue({ code: 'custom', path: ['unSubscribeAudioUids'], message: 'cannot be set together with unsubscribeAudioUids (one spelling)' });
+  }
+  if (lists.unsubscribeVideoUids && lists.unSubscribeVideoUids) {
+    ctx.addIssue({ code: 'custom', path: ['unSubscribeVideoUids'], message: 'cannot be set together with unsubscribeVideoUids (one spelling)' });
+  }
+}
+
 const RecordingConfigBase = z.object({
   channelType: int(0, 1).default(0),
   streamTypes: int(0, 2).default(2),
   maxIdleTime: int(5, 2_592_000).default(30),
   videoStreamType: int(0, 1).optional(),
   subscribeAudioUids: uidList.optional(),
-  unSubscribeAudioUids: uidList.optional(),
   subscribeVideoUids: uidList.optional(),
-  unSubscribeVideoUids: uidList.optional(),
+  ...BLOCK_LISTS,
   decryptionMode: int(0, 8).optional(),
   secret: z.string().optional(),
   salt: z.string().optional(),
@@ -131,20 +178,22 @@ const RecordingConfigBase = z.object({
 
 type RecordingConfigBase = z.infer<typeof RecordingConfigBase>;
 
-function checkSubscriptions(config: RecordingConfigBase, ctx: z.core.$RefinementCtx) {
-  const pairs: [keyof RecordingConfigBase, keyof RecordingConfigBase][] = [
-    ['subscribeAudioUids', 'unSubscribeAudioUids'],
-    ['subscribeVideoUids', 'unSubscribeVideoUids'],
-  ];
-  for (const [allow, block] of pairs) {
-    if (config[allow] !== undefined && config[block] !== undefined) {
-      ctx.addIssue({ code: 'custom', path: [block], message: `cannot be set together with ${allow}` });
-    }
+function checkAllowOrBlock(lists: SubscriptionLists, ctx: z.core.$RefinementCtx) {
+  checkSpellings(lists, ctx);
+  if (lists.subscribeAudioUids && blockedAudio(lists)) {
+    ctx.addIssue({ code: 'custom', path: ['unsubscribeAudioUids'], message: 'cannot be set together with subscribeAudioUids' });
   }
-  if (config.streamTypes === 0 && (config.subscribeVideoUids || config.unSubscribeVideoUids)) {
+  if (lists.subscribeVideoUids && blockedVideo(lists)) {
+    ctx.addIssue({ code: 'custom', path: ['unsubscribeVideoUids'], message: 'cannot be set together with subscribeVideoUids' });
+  }
+}
+
+function checkSubscriptions(config: RecordingConfigBase, ctx: z.core.$RefinementCtx) {
+  checkAllowOrBlock(config, ctx);
+  if (config.streamTypes === 0 && (config.subscribeVideoUids || blockedVideo(config))) {
     ctx.addIssue({ code: 'custom', path: ['subscribeVideoUids'], message: 'video lists need streamTypes 1 or 2' });
   }
-  if (config.streamTypes === 1 && (config.subscribeAudioUids || config.unSubscribeAudioUids)) {
+  if (config.streamTypes === 1 && (config.subscribeAudioUids || blockedAudio(config))) {
     ctx.addIssue({ code: 'custom', path: ['subscribeAudioUids'], message: 'audio lists need streamTypes 0 or 2' });
   }
   if (config.decryptionMode && config.decryptionMode > 0 && !config.secret) {
@@ -251,6 +300,38 @@ export const WebStart = z.object({
   extensionServiceConfig: ExtensionServiceConfig,
   recordingFileConfig: RecordingFileConfig.optional(),
 });
+
+const AudioUidList = z.object({ subscribeAudioUids: uidList.optional(), unsubscribeAudioUids: uidList.optional(), unSubscribeAudioUids: uidList.optional() }, { error: 'must be an object' }).superRefine(checkAllowOrBlock);
+const VideoUidList = z.object({ subscribeVideoUids: uidList.optional(), unsubscribeVideoUids: uidList.optional(), unSubscribeVideoUids: uidList.optional() }, { error: 'must be an object' }).superRefine(checkAllowOrBlock);
+
+/** update's clientRequest: new subscriptions (individual/mix), onhold (web), CDN outputs (web), fresh storage credentials. */
+export const UpdateRequest = z.object(
+  {
+    streamSubscribe: z.object({ audioUidList: AudioUidList.optional(), videoUidList: VideoUidList.optional() }, { error: 'must be an object' }).optional(),
+    webRecordingConfig: z.object({ onhold: z.boolean({ error: 'must be a boolean' }) }, { error: 'must be an object' }).optional(),
+    rtmpPublishConfig: z
+      .object({ outputs: z.array(z.object({ rtmpUrl: z.string().regex(/^rtmps?:\/\//, { error: 'must be an rtmp:// or rtmps:// URL' }) })).max(1, { error: 'takes at most one output' }) }, { error: 'must be an object' })
+      .optional(),
+    storageConfig: StorageConfigRule.optional(),
+  },
+  { error: 'clientRequest must be an object' },
+);
+export type UpdateRequest = z.infer<typeof UpdateRequest>;
+
+/** stop's clientRequest: only async_stop. */
+export const StopRequest = z.object({ async_stop: z.boolean({ error: 'must be a boolean' }).optional() }, { error: 'clientRequest must be an object' });
+
+/** acquire's clientRequest. startParameter is kept as sent: a bad one fails the start, not the acquire. */
+export const AcquireRequest = z.object(
+  {
+    scene: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: 'must be 0, 1 or 2' }).default(0),
+    resourceExpiredHour: int(1, 720).default(72),
+    region: z.enum(['CN', 'AP', 'EU', 'NA'], { error: "must be 'CN', 'AP', 'EU' or 'NA'" }).optional(),
+    excludeResourceIds: z.array(z.string({ error: 'must be strings' }), { error: 'must be an array of resourceIds' }).optional(),
+    startParameter: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+  },
+  { error: 'clientRequest must be an object' },
+);
 
 export type IndividualStart = z.infer<typeof IndividualStart>;
 export type MixStart = z.infer<typeof MixStart>;

@@ -1,15 +1,13 @@
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TokenGenerateInput } from '@agora-backend/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFakeClock, type FakeClock } from '../clock.js';
-import { createTokenIssuer } from '../tokens/index.js';
-import { createEmulator, type Emulator, type EmulatorOptions } from './index.js';
+import { createManualClock, createEmulator, type Emulator, type EmulatorOptions, type ManualClock } from './index.js';
+import { recorderTokenAt } from './test-support.js';
 
 /**
  * The emulator's conformance suite: every behaviour is exercised over HTTP with Agora's documented
- * contract (docs/agora.md) and nothing else.
+ * contract (README) and nothing else; tokens come from Agora's own agora-token package.
  */
 
 const APP_ID = '970ca35de60c44645bbae8a215061b33';
@@ -18,12 +16,12 @@ const AUTH = `Basic ${Buffer.from('cust:secret').toString('base64')}`;
 const P = `/v1/apps/${APP_ID}/cloud_recording`;
 const STORAGE = { vendor: 1, region: 0, bucket: 'bucket1', accessKey: 'ak', secretKey: 'sk', fileNamePrefix: ['rec', 'abc123'] };
 
-let clock: FakeClock;
+let clock: ManualClock;
 let emulator: Emulator;
 let storageDir: string;
 
 async function start(overrides: Partial<EmulatorOptions> = {}) {
-  clock = createFakeClock(Date.UTC(2026, 10, 27, 12, 0, 0));
+  clock = createManualClock(Date.UTC(2026, 10, 27, 12, 0, 0));
   storageDir = await mkdtemp(join(tmpdir(), 'emulator-'));
   emulator = createEmulator({
     appId: APP_ID,
@@ -52,8 +50,7 @@ async function call(method: string, path: string, body?: unknown, authorization:
 }
 
 function recorderToken(cname: string, uid: string | number, options: { expireSeconds?: number; at?: number; cert?: string } = {}) {
-  const issuer = createTokenIssuer({ appId: APP_ID, appCertificate: options.cert ?? CERT, clock: createFakeClock(options.at ?? clock.now()) });
-  return issuer.issue(TokenGenerateInput.parse({ channel: cname, uid, expireSeconds: options.expireSeconds ?? 3600 })).token;
+  return recorderTokenAt({ appId: APP_ID, appCertificate: options.cert ?? CERT, channel: cname, uid, atMs: options.at ?? clock.now(), expireSeconds: options.expireSeconds ?? 3600 });
 }
 
 const acquire = async (cname = 'room1', uid = '527841', clientRequest: object = {}) => {
@@ -172,7 +169,7 @@ describe('start validation', () => {
     ['maxIdleTime below 5', 'mix', () => mixRequest('room1', '527841', { recordingConfig: { maxIdleTime: 4 } }), /recordingConfig.maxIdleTime must be from 5 to 2592000/],
     ['transcoding above 1920×1080', 'mix', () => mixRequest('room1', '527841', { recordingConfig: { transcodingConfig: { width: 1920, height: 1920, fps: 15, bitrate: 500 } } }), /must not exceed 1920 × 1080/],
     ['layoutConfig without layout 3', 'mix', () => mixRequest('room1', '527841', { recordingConfig: { transcodingConfig: { width: 640, height: 360, fps: 15, bitrate: 500, mixedVideoLayout: 1, layoutConfig: [{ x_axis: 0, y_axis: 0, width: 1, height: 1 }] } } }), /layoutConfig is only allowed with mixedVideoLayout 3/],
-    ['subscribe and unsubscribe lists together', 'mix', () => mixRequest('room1', '527841', { recordingConfig: { subscribeAudioUids: ['1'], unSubscribeAudioUids: ['2'] } }), /unSubscribeAudioUids cannot be set together/],
+    ['subscribe and unsubscribe lists together', 'mix', () => mixRequest('room1', '527841', { recordingConfig: { subscribeAudioUids: ['1'], unSubscribeAudioUids: ['2'] } }), /unsubscribeAudioUids cannot be set together with subscribeAudioUids/],
     ['web without extensionServiceConfig', 'web', () => ({ storageConfig: STORAGE }), /extensionServiceConfig is required in web mode/],
     ['web without url', 'web', () => webRequest({ url: undefined }), /serviceParam.url/],
     ['web without maxRecordingHour', 'web', () => webRequest({ maxRecordingHour: undefined }), /maxRecordingHour/],
@@ -282,7 +279,8 @@ describe('a recording', () => {
     await clock.advance(5_000);
     const reply = await call('GET', session(resourceId, sid, 'mix', 'query'));
     expect(reply.body).toMatchObject({ cname: 'room1', uid: '527841', resourceId, sid });
-    expect(reply.body.serverResponse).toEqual({ status: 5, fileListMode: 'string', fileList: `${sid}_room1.m3u8`, sliceStartTime: clock.now() - 5_000 });
+    // The spec: a top-level sliceStartTime is individual mode's only.
+    expect(reply.body.serverResponse).toEqual({ status: 5, fileListMode: 'string', fileList: `${sid}_room1.m3u8` });
   });
 
   it('lists mix HLS+MP4 files with fileListMode "json"', async () => {
@@ -367,7 +365,7 @@ describe('a recording', () => {
     const reply = await call('POST', session(resourceId, sid, 'mix', 'stop'), stopBody);
     expect(reply).toEqual({
       status: 200,
-      body: { cname: 'room1', uid: '527841', resourceId, sid, serverResponse: { fileListMode: 'string', fileList: `${sid}_room1.m3u8`, sliceStartTime: clock.now() - 25_000, uploadingStatus: 'uploaded' } },
+      body: { cname: 'room1', uid: '527841', resourceId, sid, serverResponse: { fileListMode: 'string', fileList: `${sid}_room1.m3u8`, uploadingStatus: 'uploaded' } },
     });
     const folder = join(storageDir, 'bucket1', 'rec', 'abc123');
     const names = await readdir(folder);

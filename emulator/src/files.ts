@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 
 /**
- * Recording file names as Agora makes them (reference §5) and their stand-ins on local disk.
+ * Recording file names as Agora makes them (README, "Files") and their stand-ins on local disk.
  * `<utc>` is yyyyMMddHHmmssSSS in UTC.
  */
 export function utcStamp(ms: number): string {
@@ -39,6 +39,8 @@ export interface RecordingShape {
   /** How many segments each playlist has so far. */
   segmentCount: number;
   segmentMs: number;
+  /** How many MP4 files there are so far (a new one per maxVideoDuration); 1 without slicing. */
+  mp4Count: number;
 }
 
 /** The files a recording has produced so far. */
@@ -71,16 +73,16 @@ export function planFiles(shape: RecordingShape): PlannedFile[] {
     },
   ];
   if (shape.avFileType.includes('mp4')) {
-    files.push({
-      fileName: `${base}_0.mp4`,
-      trackType: 'audio_and_video',
-      uid: '0',
-      mixedAllUser: true,
-      sliceStartTime: shape.sliceStartTime,
-      segments: [],
-    });
+    for (let index = 0; index < Math.max(1, shape.mp4Count); index++) {
+      files.push({ fileName: `${base}_${index}.mp4`, trackType: 'audio_and_video', uid: '0', mixedAllUser: true, sliceStartTime: shape.sliceStartTime, segments: [] });
+    }
   }
   return files;
+}
+
+/** Screenshot names: one JPEG per publisher per capture (individual mode). */
+export function snapshotName(sid: string, cname: string, uid: string, takenAt: number): string {
+  return `${sid}_${cname}__uid_s_${uid}__uid_e_video_${utcStamp(takenAt)}.jpg`;
 }
 
 function playlist(file: PlannedFile, segmentSeconds: number): string {
@@ -100,6 +102,7 @@ export async function writeObjects(
   prefix: string[],
   files: PlannedFile[],
   segmentMs: number,
+  snapshots: string[] = [],
 ): Promise<string[]> {
   const root = resolve(storageDir, bucket);
   const folder = resolve(root, ...prefix);
@@ -120,5 +123,6 @@ export async function writeObjects(
       await put(file.fileName, 'emulated mp4 (no media)\n');
     }
   }
+  for (const snapshot of snapshots) await put(snapshot, 'emulated jpg (no media)\n');
   return written;
 }

@@ -1,0 +1,159 @@
+import type { Clock } from './clock.js';
+import { createFaults } from './faults.js';
+import { fail, onPresenceChange, refresh, refreshAll } from './lifecycle.js';
+import type { EmulatorLogger } from './logger.js';
+import { createNotifier } from './notifications.js';
+import { isRecord } from './replies.js';
+import { dispatch } from './routes.js';
+import { snapshotsOf, statusOf, filesOf } from './task-model.js';
+import { DEFAULT_LIMITS, DEFAULT_TIMING, type EmulatorLimits, type EmulatorTiming, type Fault, type IncomingCall, type Reply, type RequestLogEntry, type Task, type TaskView } from './types.js';
+import { isActive, type World } from './world.js';
+
+/**
+ * The emulator's model of Agora Cloud Recording, independent of HTTP: Agora's REST calls in,
+ * answers and notifications out, and the controls tests use (presence, faults, inspection).
+ */
+
+export interface EmulatorCoreOptions {
+  appId: string;
+  appCertificate: string;
+  customerId: string;
+  customerSecret: string;
+  clock: Clock;
+  /** The local stand-in for storage buckets. */
+  storageDir: string;
+  timing?: Partial<EmulatorTiming>;
+  limits?: Partial<EmulatorLimits>;
+  logger: EmulatorLogger;
+  /** Notification resends wait this, then 2× and 4× (default 1 s). */
+  notificationRetryMs?: number;
+}
+
+/** How often time-driven changes (idle exits, snapshots) are looked for while notifications are on. */
+const TICK_MS = 250;
+
+export function createEmulatorCore(options: EmulatorCoreOptions) {
+  const timing: EmulatorTiming = { ...DEFAULT_TIMING, ...options.timing };
+  const limits: EmulatorLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const world: World = {
+    appId: options.appId,
+    appCertificate: options.appCertificate,
+    clock: options.clock,
+    timing,
+    limits,
+    storageDir: options.storageDir,
+    resources: new Map(),
+    tasks: new Map(),
+    publishers: new Map(),
+    notifier: createNotifier({ clock: options.clock, logger: options.logger, ...(options.notificationRetryMs !== undefined ? { retryBaseMs: options.notificationRetryMs } : {}) }),
+    pendingWrites: new Set(),
+  };
+  const faults = createFaults(options.clock, () => limits.requestsPerSecond);
+  const expectedAuthorization = `Basic ${Buffer.from(`${options.customerId}:${options.customerSecret}`).toString('base64')}`;
+  const requestLog: RequestLogEntry[] = [];
+  // Without calls nothing moves in a lazy model; a webhook listener expects idle exits on time.
+  let ticker: NodeJS.Timeout | undefined;
+
+  function view(task: Task): TaskView {
+    const now = options.clock.now();
+    refresh(world, task, now);
+    return {
+      sid: task.sid,
+      resourceId: task.resourceId,
+      cname: task.cname,
+      uid: task.uid,
+      mode: task.mode,
+      region: task.region,
+      status: statusOf(world, task, now),
+      active: isActive(task),
+      endReason: task.endReason,
+      startedAt: task.startedAt,
+      endedAt: task.endedAt,
+      files: filesOf(world, task, now).map((file) => file.fileName),
+      snapshots: snapshotsOf(task, now),
+      onhold: task.onhold,
+      layout: task.layout,
+      stsExpiration: task.storage.stsExpiration,
+    };
+  }
+
+  return {
+    /** Answers one REST call as Agora would, and logs it. */
+    async handle(call: IncomingCall): Promise<Reply> {
+      const { reply, endpoint } = await dispatch({ world, faults, expectedAuthorization }, call);
+      if (faults.latency() > 0) await options.clock.sleep(faults.latency());
+      const code = isRecord(reply.body) && typeof reply.body.code === 'number' ? reply.body.code : undefined;
+      requestLog.push({ at: options.clock.now(), method: call.method, path: call.path, endpoint, status: reply.status, code });
+      return reply;
+    },
+    /** Makes `uid` a publisher in `cname` (drives idle exit and individual files). */
+    join(cname: string, uid: string) {
+      const set = world.publishers.get(cname) ?? new Set<string>();
+      set.add(uid);
+      world.publishers.set(cname, set);
+      onPresenceChange(world, cname);
+    },
+    leave(cname: string, uid: string) {
+      world.publishers.get(cname)?.delete(uid);
+      onPresenceChange(world, cname);
+    },
+    publishersIn: (cname: string) => [...(world.publishers.get(cname) ?? [])],
+    /** The next `times` calls to an endpoint answer with this status and body. */
+    injectFault: (fault: Fault) => faults.inject(fault),
+    clearFaults: () => faults.clear(),
+    /** A `share` (0–1) of calls fail as Agora's transient errors do, with no effect; `seed` repeats the choice. */
+    setChaos: (share: number, seed?: number) => faults.setChaos(share, seed),
+    /** For `durationMs` from now, query and stop answer 404 as during Agora's failover. */
+    failover: (durationMs: number) => faults.failover(durationMs),
+    setLatency: (ms: number) => faults.setLatency(ms),
+    /** A fatal error on Agora's side: an error notice, then the task exits abnormally (status 20). */
+    failTask(sid: string, error: { module: number; errorCode: number; errorMsg: string }): boolean {
+      const task = world.tasks.get(sid);
+      if (!task || !isActive(task)) return false;
+      fail(world, task, error);
+      return true;
+    },
+    /** Where notifications go; undefined turns them off. */
+    setNotificationTarget(target: { url: string; secret: string } | undefined) {
+      world.notifier.configure(target);
+      if (target && !ticker) {
+        ticker = setInterval(() => refreshAll(world), TICK_MS);
+        ticker.unref();
+      }
+      if (!target && ticker) {
+        clearInterval(ticker);
+        ticker = undefined;
+      }
+    },
+    notifications: world.notifier,
+    tasks: (): TaskView[] => [...world.tasks.values()].map(view),
+    task(sid: string): TaskView | undefined {
+      const task = world.tasks.get(sid);
+      return task && view(task);
+    },
+    requests: (): RequestLogEntry[] => [...requestLog],
+    /** Calls per endpoint, e.g. to check that watchers share one poller. */
+    requestCounts(): Record<string, number> {
+      const counts: Record<string, number> = {};
+      for (const entry of requestLog) counts[entry.endpoint] = (counts[entry.endpoint] ?? 0) + 1;
+      return counts;
+    },
+    clearRequests() {
+      requestLog.length = 0;
+    },
+    /** Resolves once every file write started so far has finished. */
+    async flushStorage() {
+      refreshAll(world);
+      await Promise.all([...world.pendingWrites]);
+    },
+    close() {
+      if (ticker) clearInterval(ticker);
+      ticker = undefined;
+      world.notifier.close();
+    },
+    timing,
+    limits,
+  };
+}
+
+export type EmulatorCore = ReturnType<typeof createEmulatorCore>;

@@ -1,0 +1,16 @@
+import type { Reply } from './types.js';
+
+/** Answers in Agora's two error shapes: the gateway's `{message}` and the service's `{code, reason}`. */
+export const gateway = (status: number, message: string): Reply => ({ status, body: { message } });
+export const service = (status: number, code: number, reason: string): Reply => ({ status, body: { code, reason } });
+/** Code 2: a parameter breaks a rule; the reason names it. */
+export const invalid = (reason: string): Reply => service(400, 2, reason);
+export const notFound = (): Reply => service(404, 404, 'failed to find worker');
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function isReply(value: unknown): value is Reply {
+  return isRecord(value) && typeof value.status === 'number' && 'body' in value;
+}

@@ -1,0 +1,85 @@
+import { acquire } from './acquire.js';
+import type { Faults } from './faults.js';
+import { refreshAll } from './lifecycle.js';
+import { gateway, isRecord, service } from './replies.js';
+import { findSession, query, stop, update, updateLayout } from './session.js';
+import { start } from './start.js';
+import type { Endpoint, IncomingCall, Mode, Reply } from './types.js';
+import type { World } from './world.js';
+
+/** Agora's REST paths, the gateway's checks in Agora's order, and the endpoint each path reaches. */
+
+const APP = '/v1/apps/([^/]+)/cloud_recording';
+const SESSION = `${APP}/resourceid/([^/]+)/sid/([^/]+)/mode/(individual|mix|web)`;
+const ROUTES: { endpoint: Endpoint; method: string; pattern: RegExp }[] = [
+  { endpoint: 'acquire', method: 'POST', pattern: new RegExp(`^${APP}/acquire$`) },
+  { endpoint: 'start', method: 'POST', pattern: new RegExp(`^${APP}/resourceid/([^/]+)/mode/(individual|mix|web)/start$`) },
+  { endpoint: 'query', method: 'GET', pattern: new RegExp(`^${SESSION}/query$`) },
+  { endpoint: 'update', method: 'POST', pattern: new RegExp(`^${SESSION}/update$`) },
+  { endpoint: 'updateLayout', method: 'POST', pattern: new RegExp(`^${APP}/resourceid/([^/]+)/sid/([^/]+)/mode/(mix)/updateLayout$`) },
+  { endpoint: 'stop', method: 'POST', pattern: new RegExp(`^${SESSION}/stop$`) },
+  { endpoint: 'ncsIp', method: 'GET', pattern: /^\/v1\/ncs\/ip$/ },
+];
+
+function parseBody(text: string): Record<string, unknown> | undefined {
+  if (text.trim() === '') return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return isRecord(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `GET /v1/ncs/ip`: where notifications come from; here, this machine. */
+const ncsIp = (): Reply => ({ status: 200, body: { data: { service: { hosts: [{ primaryIP: '127.0.0.1' }] } } } });
+
+function matchRoute(call: IncomingCall): { endpoint: Endpoint; params: (string | undefined)[] } | undefined {
+  for (const route of ROUTES) {
+    if (route.method !== call.method) continue;
+    const match = route.pattern.exec(call.path);
+    if (match) return { endpoint: route.endpoint, params: match.slice(1) };
+  }
+  return undefined;
+}
+
+export interface Dispatcher {
+  world: World;
+  faults: Faults;
+  expectedAuthorization: string;
+}
+
+export async function dispatch(d: Dispatcher, call: IncomingCall): Promise<{ reply: Reply; endpoint: Endpoint | 'unknown' }> {
+  const matched = matchRoute(call);
+  if (!matched) return { reply: gateway(404, 'no Route matched with those values'), endpoint: 'unknown' };
+  const { endpoint, params } = matched;
+  const [appId, resourceId, third, fourth] = params;
+  const answer = (reply: Reply) => ({ reply, endpoint });
+  if (call.authorization === undefined) return answer(gateway(401, 'Unauthorized'));
+  if (call.authorization !== d.expectedAuthorization) return answer(gateway(401, 'Invalid authentication credentials'));
+  if (endpoint === 'ncsIp') return answer(ncsIp());
+  if (appId !== d.world.appId) return answer(gateway(400, 'appid is invalid'));
+  const now = d.world.clock.now();
+  if (d.faults.overRateLimit(now)) return answer(gateway(429, 'API rate limit exceeded'));
+  const fault = await d.faults.pick(endpoint);
+  if (fault) return answer(fault);
+
+  const body = endpoint === 'query' ? {} : parseBody(call.body);
+  if (!body) return answer(service(400, 8, 'invalid JSON body'));
+  refreshAll(d.world, now);
+  if (endpoint === 'acquire') return answer(acquire(d.world, body));
+  if (endpoint === 'start') return answer(start(d.world, resourceId!, third as Mode, body));
+  const found = findSession(d.world, {
+    resourceId: resourceId!,
+    sid: third!,
+    mode: fourth as Mode,
+    endpoint,
+    body: endpoint === 'query' ? undefined : body,
+    inFailover: d.faults.inFailover(now),
+  });
+  if (!('sid' in found)) return answer(found);
+  if (endpoint === 'query') return answer(query(d.world, found));
+  if (endpoint === 'stop') return answer(await stop(d.world, found, body.clientRequest));
+  if (endpoint === 'update') return answer(update(found, body.clientRequest));
+  return answer(updateLayout(found, body.clientRequest));
+}

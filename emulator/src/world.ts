@@ -1,0 +1,31 @@
+import type { Clock } from './clock.js';
+import type { Notifier } from './notifications.js';
+import type { EmulatorLimits, EmulatorTiming, Resource, Task } from './types.js';
+
+/**
+ * Everything the emulator holds, shared by the modules that act on it: Agora's resources and
+ * tasks, who publishes where, and the notifier that tells the webhook.
+ */
+export interface World {
+  appId: string;
+  appCertificate: string;
+  clock: Clock;
+  timing: EmulatorTiming;
+  limits: EmulatorLimits;
+  storageDir: string;
+  resources: Map<string, Resource>;
+  tasks: Map<string, Task>;
+  /** Channel → uids publishing in it now. */
+  publishers: Map<string, Set<string>>;
+  notifier: Notifier;
+  /** File writes started and not finished (stop waits for them, as Agora uploads before answering). */
+  pendingWrites: Set<Promise<unknown>>;
+}
+
+export const isActive = (task: Task) => task.endedAt === undefined;
+
+export function activeCount(world: World): number {
+  let count = 0;
+  for (const task of world.tasks.values()) if (isActive(task)) count++;
+  return count;
+}
