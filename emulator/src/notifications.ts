@@ -196,7 +196,8 @@ export function createNotifier(options: NotifierOptions) {
     async settle(maxMs = 30_000) {
       const until = Date.now() + maxMs;
       while ((inFlight.size > 0 || timers.size > 0) && Date.now() < until) {
-        await Promise.race([Promise.all([...inFlight]), new Promise((resolve) => setTimeout(resolve, 20))]);
+        // A real wait each turn: an empty Promise.all resolves at once and would starve the timers.
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
     close() {

@@ -1,3 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createManualClock, type ManualClock } from './clock.js';
+import { createEmulator, type Emulator, type EmulatorOptions } from './server.js';
 import agoraTokenInternals from 'agora-token/src/AccessToken2.js';
 
 /**
@@ -15,3 +20,98 @@ export function recorderTokenAt(options: { appId: string; appCertificate: string
   token.add_service(rtc);
   return token.build();
 }
+
+
+export const APP_ID = '970ca35de60c44645bbae8a215061b33';
+export const CERT = '5cfd2fd1755d40ecb72977518be15d3b';
+export const AUTH = `Basic ${Buffer.from('cust:secret').toString('base64')}`;
+export const P = `/v1/apps/${APP_ID}/cloud_recording`;
+export const STORAGE = { vendor: 1, region: 0, bucket: 'bucket1', accessKey: 'ak', secretKey: 'sk' };
+
+export interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** An emulator on a manual clock and a temporary storage folder, with request helpers. */
+export async function startHarness(overrides: Partial<EmulatorOptions> = {}) {
+  const clock: ManualClock = createManualClock(Date.UTC(2026, 10, 27, 12, 0, 0));
+  const storageDir = await mkdtemp(join(tmpdir(), 'emulator-'));
+  const emulator: Emulator = createEmulator({
+    appId: APP_ID,
+    appCertificate: CERT,
+    customerId: 'cust',
+    customerSecret: 'secret',
+    storageDir,
+    clock,
+    timing: { statusStepMs: 1_000, segmentMs: 10_000, exitLingerMs: 3_000 },
+    limits: { requestsPerSecond: 0 },
+    ...overrides,
+  });
+  await emulator.listen();
+
+  async function call(method: string, path: string, body?: unknown): Promise<Answer> {
+    const response = await fetch(`${emulator.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: AUTH },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+  const token = (cname: string, uid: string) => recorderTokenAt({ appId: APP_ID, appCertificate: CERT, channel: cname, uid, atMs: clock.now(), expireSeconds: 3600 });
+  const requests = {
+    mix: (cname = 'room1', uid = '527841', extra: Record<string, unknown> = {}) => ({
+      token: token(cname, uid),
+      storageConfig: STORAGE,
+      recordingConfig: { channelType: 0, maxIdleTime: 30 },
+      recordingFileConfig: { avFileType: ['hls'] },
+      ...extra,
+    }),
+    individual: (cname = 'room1', uid = '527841', recordingConfig: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+      token: token(cname, uid),
+      storageConfig: STORAGE,
+      recordingConfig: { channelType: 0, maxIdleTime: 30, subscribeUidGroup: 0, streamTypes: 2, ...recordingConfig },
+      recordingFileConfig: { avFileType: ['hls'] },
+      ...extra,
+    }),
+    web: (serviceParam: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+      storageConfig: STORAGE,
+      extensionServiceConfig: {
+        extensionServices: [{ serviceName: 'web_recorder_service', serviceParam: { url: 'https://example.com/page', audioProfile: 0, videoWidth: 1280, videoHeight: 720, maxRecordingHour: 1, ...serviceParam } }],
+      },
+      recordingFileConfig: { avFileType: ['hls', 'mp4'] },
+      ...extra,
+    }),
+  };
+  async function acquire(cname = 'room1', uid = '527841', clientRequest: object = {}): Promise<Answer> {
+    return call('POST', `${P}/acquire`, { cname, uid, clientRequest });
+  }
+  async function start(mode: 'mix' | 'individual' | 'web', clientRequest: object, options: { cname?: string; uid?: string; acquire?: object } = {}) {
+    const cname = options.cname ?? 'room1';
+    const uid = options.uid ?? '527841';
+    const acquired = await acquire(cname, uid, options.acquire ?? (mode === 'web' ? { scene: 1 } : {}));
+    const resourceId = String(acquired.body.resourceId);
+    const startedAt = clock.now();
+    const reply = await call('POST', `${P}/resourceid/${resourceId}/mode/${mode}/start`, { cname, uid, clientRequest });
+    const sid = String(reply.body.sid);
+    const session = (action: string) => `${P}/resourceid/${resourceId}/sid/${sid}/mode/${mode}/${action}`;
+    return { resourceId, reply, sid, startedAt, session, body: (clientRequest: object = {}) => ({ cname, uid, clientRequest }) };
+  }
+  return {
+    emulator,
+    clock,
+    storageDir,
+    call,
+    acquire,
+    start,
+    requests,
+    token,
+    publish: (cname: string, uid: string) => emulator.control.join(cname, uid),
+    async close() {
+      await emulator.close();
+      await rm(storageDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;

@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { createUpstream, storageFor } from './upstream.js';
 import { join } from 'node:path';
 import { createMetrics } from './metrics/index.js';
+import { WEBHOOK_PATH } from './http/webhook.js';
 
 function createAuthenticator(config: EnvConfig, clock: Clock): Authenticator {
   switch (config.auth.mode) {
@@ -27,6 +28,14 @@ function createAuthenticator(config: EnvConfig, clock: Clock): Authenticator {
     case 'none':
       return createNoAuth();
   }
+}
+
+/** Our own URL as a local process reaches it: a wildcard bind answers on loopback. */
+function loopbackUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.hostname === '0.0.0.0') parsed.hostname = '127.0.0.1';
+  if (parsed.hostname === '[::]') parsed.hostname = '[::1]';
+  return parsed.origin;
 }
 
 async function createCluster(database: { url: string; schema: string }, store: RecordingStore, appId: string, requestsPerSecond: number, logger: Logger) {
@@ -94,6 +103,8 @@ async function main(): Promise<void> {
     logger.info({ agoraApi: config.agora.apiUrl ?? 'https://api.agora.io' }, 'Cloud Recording calls go to Agora');
   }
 
+  // The embedded emulator sends Agora's notifications to our own webhook, so that path runs offline too.
+  const webhookSecret = config.webhookSecret ?? (upstream.emulator ? randomBytes(24).toString('hex') : undefined);
   const app = createApp(
     {
       host: config.host,
@@ -117,7 +128,7 @@ async function main(): Promise<void> {
       trustProxy: config.trustProxy,
       rateLimits: config.rateLimits,
       maxBodyBytes: config.bodyLimitBytes,
-      ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
+      ...(webhookSecret ? { webhookSecret } : {}),
     },
     {
       logger,
@@ -130,6 +141,9 @@ async function main(): Promise<void> {
     },
   );
   const { url, wsUrl } = await app.listen();
+  if (upstream.emulator && webhookSecret) {
+    upstream.emulator.control.setNotificationTarget({ url: `${loopbackUrl(url)}${WEBHOOK_PATH}`, secret: webhookSecret });
+  }
   logger.info({ url, wsUrl, appId: credentials.appId, auth: config.auth.mode }, `Listening on ${url}`);
 
   let stopping = false;
