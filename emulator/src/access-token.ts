@@ -16,13 +16,20 @@ export interface RtcGrant {
   privileges: Map<number, number>;
 }
 
+export interface TokenService {
+  /** 1 RTC, 2 RTM, 5 Chat, 10 STT. */
+  type: number;
+  privileges: Map<number, number>;
+  /** RTC and STT: channel and uid; RTM and Chat: user id. */
+  fields: string[];
+}
+
 export interface ParsedToken {
   appId: string;
   issueTs: number;
   expire: number;
   salt: number;
-  /** Service types the token holds (1 RTC, 2 RTM, 5 Chat, …). */
-  serviceTypes: number[];
+  services: TokenService[];
   rtc: RtcGrant | undefined;
   signature: Buffer;
   signed: Buffer;
@@ -59,6 +66,9 @@ class Reader {
   get position() {
     return this.offset;
   }
+  get done() {
+    return this.offset >= this.buffer.length;
+  }
 }
 
 /** Parses a token; undefined when it is not a well-formed AccessToken2. Does not check the signature. */
@@ -74,19 +84,19 @@ export function parseAccessToken(token: string): ParsedToken | undefined {
     const issueTs = reader.u32();
     const expire = reader.u32();
     const salt = reader.u32();
-    const serviceTypes: number[] = [];
-    let rtc: RtcGrant | undefined;
+    const services: TokenService[] = [];
     for (let count = reader.u16(); count > 0; count--) {
       const type = reader.u16();
       const privileges = new Map<number, number>();
       for (let n = reader.u16(); n > 0; n--) privileges.set(reader.u16(), reader.u32());
-      const fields = STRING_FIELDS[type];
-      if (fields === undefined) return undefined; // an unknown service: its length is unknown too
-      const values = Array.from({ length: fields }, () => reader.string());
-      serviceTypes.push(type);
-      if (type === RTC_SERVICE) rtc = { channel: values[0]!, uid: values[1]!, privileges };
+      const fieldCount = STRING_FIELDS[type];
+      if (fieldCount === undefined) return undefined; // an unknown service: its length is unknown too
+      services.push({ type, privileges, fields: Array.from({ length: fieldCount }, () => reader.string()) });
     }
-    return { appId, issueTs, expire, salt, serviceTypes, rtc, signature, signed };
+    if (!reader.done) return undefined; // bytes after the services: not a token Agora made
+    const rtcService = services.find((service) => service.type === RTC_SERVICE);
+    const rtc = rtcService && { channel: rtcService.fields[0]!, uid: rtcService.fields[1]!, privileges: rtcService.privileges };
+    return { appId, issueTs, expire, salt, services, rtc, signature, signed };
   } catch {
     return undefined;
   }

@@ -1,44 +1,33 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createManualClock, createEmulator, type Emulator, type EmulatorOptions, type ManualClock } from './index.js';
-import { recorderTokenAt } from './test-support.js';
+import type { Emulator, EmulatorOptions, ManualClock } from './index.js';
+import { APP_ID, AUTH, CERT, P, recorderTokenAt, STORAGE as BUCKET, startHarness, type Harness } from './test-support.js';
 
 /**
  * The emulator's conformance suite: every behaviour is exercised over HTTP with Agora's documented
  * contract (README) and nothing else; tokens come from Agora's own agora-token package.
  */
 
-const APP_ID = '970ca35de60c44645bbae8a215061b33';
-const CERT = '5cfd2fd1755d40ecb72977518be15d3b';
-const AUTH = `Basic ${Buffer.from('cust:secret').toString('base64')}`;
-const P = `/v1/apps/${APP_ID}/cloud_recording`;
-const STORAGE = { vendor: 1, region: 0, bucket: 'bucket1', accessKey: 'ak', secretKey: 'sk', fileNamePrefix: ['rec', 'abc123'] };
+const STORAGE = { ...BUCKET, fileNamePrefix: ['rec', 'abc123'] };
 
+let harness: Harness | undefined;
 let clock: ManualClock;
 let emulator: Emulator;
 let storageDir: string;
 
+/** A fresh emulator (closing the one before): manual clock, temporary storage folder. */
 async function start(overrides: Partial<EmulatorOptions> = {}) {
-  clock = createManualClock(Date.UTC(2026, 10, 27, 12, 0, 0));
-  storageDir = await mkdtemp(join(tmpdir(), 'emulator-'));
-  emulator = createEmulator({
-    appId: APP_ID,
-    appCertificate: CERT,
-    customerId: 'cust',
-    customerSecret: 'secret',
-    storageDir,
-    clock,
-    timing: { statusStepMs: 1_000, segmentMs: 10_000, exitLingerMs: 3_000 },
-    limits: { requestsPerSecond: 0 },
-    ...overrides,
-  });
-  await emulator.listen();
+  await harness?.close();
+  harness = await startHarness(overrides);
+  ({ clock, emulator, storageDir } = harness);
 }
 
 beforeEach(() => start());
-afterEach(() => emulator.close());
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
 
 async function call(method: string, path: string, body?: unknown, authorization: string | null = AUTH) {
   const response = await fetch(`${emulator.url}${path}`, {

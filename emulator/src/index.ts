@@ -5,7 +5,7 @@ export { createManualClock, systemClock, type Clock, type ManualClock } from './
 export { jsonLineLogger, silentLogger, type EmulatorLogger } from './logger.js';
 export { signNotice, CLOUD_RECORDING_PRODUCT_ID, type DeliveryBehaviour, type NoticeLogEntry, type NotificationTarget } from './notifications.js';
 export { loadDevCredentials, type DevCredentials } from './dev-credentials.js';
-export { parseAccessToken, signedWith, type ParsedToken } from './access-token.js';
+export { parseAccessToken, signedWith, type ParsedToken, type TokenService } from './access-token.js';
 export {
   DEFAULT_LIMITS,
   DEFAULT_TIMING,

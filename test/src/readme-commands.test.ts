@@ -53,8 +53,10 @@ describe("the README's commands, as written", () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'readme-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const emulatorPort = await freePort();
+    const serverPort = await freePort();
     // The README's variables: Agora's credentials (the emulator accepts them as its Basic
-    // credentials), storage, and AGORA_API_URL pointing the server at the emulator.
+    // credentials), storage, AGORA_API_URL pointing the server at the emulator, and the webhook
+    // secret both use (the emulator signs with it, the server checks it).
     const env = {
       AGORA_APP_ID: TEST_APP_ID,
       AGORA_APP_CERTIFICATE: TEST_APP_CERTIFICATE,
@@ -62,6 +64,8 @@ describe("the README's commands, as written", () => {
       AGORA_CUSTOMER_SECRET: 'readme-secret',
       AGORA_API_URL: `http://127.0.0.1:${emulatorPort}`,
       EMULATOR_PORT: String(emulatorPort),
+      AGORA_WEBHOOK_SECRET: 'readme-webhook-secret',
+      EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${serverPort}/webhooks/agora`,
       STORAGE_VENDOR: '1',
       STORAGE_REGION: '0',
       STORAGE_BUCKET: 'readme-bucket',
@@ -69,7 +73,7 @@ describe("the README's commands, as written", () => {
       STORAGE_SECRET_KEY: 'readme-secret-key',
       DATA_DIR: dataDir,
       LOG_FORMAT: 'json',
-      PORT: '0',
+      PORT: String(serverPort),
     };
     const emulator = pnpm('emulator', env);
     cleanups.push(() => emulator.stop());
@@ -86,6 +90,10 @@ describe("the README's commands, as written", () => {
     const state = (await (await fetch(`http://127.0.0.1:${emulatorPort}/_emulator/state`)).json()) as { tasks: { cname: string; sid: string }[] };
     expect(state.tasks.map((task) => [task.cname, task.sid])).toEqual([['readme', recording.sid]]);
     expect(await api.recording.stop.mutate({ id: recording.id })).toMatchObject({ state: 'stopped' });
+    // The emulator's notifications reached the server's webhook, signed with the shared secret.
+    const notices = async () => ((await (await fetch(`http://127.0.0.1:${emulatorPort}/_emulator/notifications`)).json()) as { log: { msgName: string; status: number }[] }).log;
+    await expect.poll(async () => (await notices()).map((notice) => notice.msgName), { timeout: 5_000 }).toContain('session_exit');
+    expect((await notices()).every((notice) => notice.status === 200)).toBe(true);
 
     // A request that used to end the process: answered, and the server stays up.
     const base = url!.replace(/\/trpc$/, '');
