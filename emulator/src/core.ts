@@ -5,7 +5,7 @@ import type { EmulatorLogger } from './logger.js';
 import { createNotifier } from './notifications.js';
 import { isRecord } from './replies.js';
 import { dispatch } from './routes.js';
-import { snapshotsOf, statusOf, filesOf } from './task-model.js';
+import { viewOf } from './task-model.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMING, type EmulatorLimits, type EmulatorTiming, type Fault, type IncomingCall, type Reply, type RequestLogEntry, type Task, type TaskView } from './types.js';
 import { isActive, type World } from './world.js';
 
@@ -29,18 +29,13 @@ export interface EmulatorCoreOptions {
   notificationRetryMs?: number;
 }
 
-/** How often time-driven changes (idle exits, snapshots) are looked for while notifications are on. */
-const TICK_MS = 250;
-
-export function createEmulatorCore(options: EmulatorCoreOptions) {
-  const timing: EmulatorTiming = { ...DEFAULT_TIMING, ...options.timing };
-  const limits: EmulatorLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const world: World = {
+function createWorld(options: EmulatorCoreOptions): World {
+  return {
     appId: options.appId,
     appCertificate: options.appCertificate,
     clock: options.clock,
-    timing,
-    limits,
+    timing: { ...DEFAULT_TIMING, ...options.timing },
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
     storageDir: options.storageDir,
     resources: new Map(),
     tasks: new Map(),
@@ -48,34 +43,19 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     notifier: createNotifier({ clock: options.clock, logger: options.logger, ...(options.notificationRetryMs !== undefined ? { retryBaseMs: options.notificationRetryMs } : {}) }),
     pendingWrites: new Set(),
   };
+}
+
+/** How often time-driven changes (idle exits, snapshots) are looked for while notifications are on. */
+const TICK_MS = 250;
+
+export function createEmulatorCore(options: EmulatorCoreOptions) {
+  const world = createWorld(options);
+  const { timing, limits } = world;
   const faults = createFaults(options.clock, () => limits.requestsPerSecond);
   const expectedAuthorization = `Basic ${Buffer.from(`${options.customerId}:${options.customerSecret}`).toString('base64')}`;
   const requestLog: RequestLogEntry[] = [];
   // Without calls nothing moves in a lazy model; a webhook listener expects idle exits on time.
   let ticker: NodeJS.Timeout | undefined;
-
-  function view(task: Task): TaskView {
-    const now = options.clock.now();
-    refresh(world, task, now);
-    return {
-      sid: task.sid,
-      resourceId: task.resourceId,
-      cname: task.cname,
-      uid: task.uid,
-      mode: task.mode,
-      region: task.region,
-      status: statusOf(world, task, now),
-      active: isActive(task),
-      endReason: task.endReason,
-      startedAt: task.startedAt,
-      endedAt: task.endedAt,
-      files: filesOf(world, task, now).map((file) => file.fileName),
-      snapshots: snapshotsOf(task, now),
-      onhold: task.onhold,
-      layout: task.layout,
-      stsExpiration: task.storage.stsExpiration,
-    };
-  }
 
   return {
     /** Answers one REST call as Agora would, and logs it. */
@@ -86,18 +66,7 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
       requestLog.push({ at: options.clock.now(), method: call.method, path: call.path, endpoint, status: reply.status, code });
       return reply;
     },
-    /** Makes `uid` a publisher in `cname` (drives idle exit and individual files). */
-    join(cname: string, uid: string) {
-      const set = world.publishers.get(cname) ?? new Set<string>();
-      set.add(uid);
-      world.publishers.set(cname, set);
-      onPresenceChange(world, cname);
-    },
-    leave(cname: string, uid: string) {
-      world.publishers.get(cname)?.delete(uid);
-      onPresenceChange(world, cname);
-    },
-    publishersIn: (cname: string) => [...(world.publishers.get(cname) ?? [])],
+    ...presence(world),
     /** The next `times` calls to an endpoint answer with this status and body. */
     injectFault: (fault: Fault) => faults.inject(fault),
     clearFaults: () => faults.clear(),
@@ -126,6 +95,47 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
       }
     },
     notifications: world.notifier,
+    ...inspection(world, requestLog),
+    /** Resolves once every file write started so far has finished. */
+    async flushStorage() {
+      refreshAll(world);
+      await Promise.all([...world.pendingWrites]);
+    },
+    close() {
+      if (ticker) clearInterval(ticker);
+      ticker = undefined;
+      world.notifier.close();
+    },
+    timing,
+    limits,
+  };
+}
+
+/** Who publishes where: what drives idle exit and individual mode's files. */
+function presence(world: World) {
+  return {
+    /** Makes `uid` a publisher in `cname`. */
+    join(cname: string, uid: string) {
+      const set = world.publishers.get(cname) ?? new Set<string>();
+      set.add(uid);
+      world.publishers.set(cname, set);
+      onPresenceChange(world, cname);
+    },
+    leave(cname: string, uid: string) {
+      world.publishers.get(cname)?.delete(uid);
+      onPresenceChange(world, cname);
+    },
+    publishersIn: (cname: string) => [...(world.publishers.get(cname) ?? [])],
+  };
+}
+
+/** What tests and the control API read: tasks as they are now, and the request log. */
+function inspection(world: World, requestLog: RequestLogEntry[]) {
+  const view = (task: Task): TaskView => {
+    refresh(world, task);
+    return viewOf(world, task, world.clock.now());
+  };
+  return {
     tasks: (): TaskView[] => [...world.tasks.values()].map(view),
     task(sid: string): TaskView | undefined {
       const task = world.tasks.get(sid);
@@ -141,18 +151,6 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     clearRequests() {
       requestLog.length = 0;
     },
-    /** Resolves once every file write started so far has finished. */
-    async flushStorage() {
-      refreshAll(world);
-      await Promise.all([...world.pendingWrites]);
-    },
-    close() {
-      if (ticker) clearInterval(ticker);
-      ticker = undefined;
-      world.notifier.close();
-    },
-    timing,
-    limits,
   };
 }
 

@@ -78,71 +78,114 @@ export function signNotice(rawBody: string, secret: string): Record<string, stri
   };
 }
 
-export function createNotifier(options: NotifierOptions) {
+/** Real-time timers the notifier can wait for (settle) and cancel (close). */
+function createTimers() {
+  const timers = new Set<NodeJS.Timeout>();
+  return {
+    later(ms: number, run: () => void) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        run();
+      }, ms);
+      timers.add(timer);
+    },
+    get pending() {
+      return timers.size;
+    },
+    clear() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+    },
+  };
+}
+type Timers = ReturnType<typeof createTimers>;
+
+async function post(rawBody: string, to: NotificationTarget, timeoutMs: number): Promise<number | undefined> {
+  try {
+    const response = await fetch(to.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', ...signNotice(rawBody, to.secret) },
+      body: rawBody,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    return response.status;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Carries one copy of a notice to the target, resending until 2xx (three resends at most). */
+function createCourier(options: NotifierOptions, timers: Timers) {
   const retryBaseMs = options.retryBaseMs ?? 1_000;
   const answerTimeoutMs = options.answerTimeoutMs ?? 10_000;
+  const inFlight = new Set<Promise<void>>();
+  const attempt = async (to: NotificationTarget, event: NoticeEvent, entry: NoticeLogEntry, retry: number): Promise<void> => {
+    // Each attempt carries a fresh notifyMs, as Agora's resends do.
+    const body = JSON.stringify({ noticeId: entry.noticeId, productId: CLOUD_RECORDING_PRODUCT_ID, eventType: event.eventType, notifyMs: options.clock.now(), payload: payloadOf(event) });
+    entry.attempts++;
+    entry.status = await post(body, to, answerTimeoutMs);
+    if (entry.status !== undefined && entry.status >= 200 && entry.status < 300) {
+      entry.delivered = true;
+      return;
+    }
+    if (retry >= 3) {
+      options.logger.warn({ noticeId: entry.noticeId, eventType: event.eventType, status: entry.status }, 'notification not accepted after 3 resends');
+      return;
+    }
+    await new Promise<void>((resolve) => timers.later(retryBaseMs * 2 ** retry, resolve));
+    return attempt(to, event, entry, retry + 1);
+  };
+  return {
+    send(to: NotificationTarget, event: NoticeEvent, entry: NoticeLogEntry) {
+      const sending = attempt(to, event, entry, 0);
+      inFlight.add(sending);
+      void sending.finally(() => inFlight.delete(sending));
+    },
+    get busy() {
+      return inFlight.size > 0;
+    },
+  };
+}
+
+export function createNotifier(options: NotifierOptions) {
+  const timers = createTimers();
+  const courier = createCourier(options, timers);
   let target: NotificationTarget | undefined;
   let behaviour: DeliveryBehaviour = PUNCTUAL;
   let random = Math.random;
   let heldForReorder: (() => void) | undefined;
   const log: NoticeLogEntry[] = [];
-  const inFlight = new Set<Promise<void>>();
-  const timers = new Set<NodeJS.Timeout>();
-
-  const later = (ms: number, run: () => void) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      run();
-    }, ms);
-    timers.add(timer);
-  };
-
-  async function post(rawBody: string, to: NotificationTarget): Promise<number | undefined> {
-    try {
-      const response = await fetch(to.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json; charset=utf-8', ...signNotice(rawBody, to.secret) },
-        body: rawBody,
-        signal: AbortSignal.timeout(answerTimeoutMs),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      return response.status;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Sends one copy, resending on failure; each attempt carries a fresh notifyMs. */
-  function deliver(event: NoticeEvent, noticeId: string, entry: NoticeLogEntry) {
-    const to = target;
-    if (!to) return;
-    const attempt = async (retry: number): Promise<void> => {
-      const body = JSON.stringify({ noticeId, productId: CLOUD_RECORDING_PRODUCT_ID, eventType: event.eventType, notifyMs: options.clock.now(), payload: payloadOf(event) });
-      entry.attempts++;
-      entry.status = await post(body, to);
-      if (entry.status !== undefined && entry.status >= 200 && entry.status < 300) {
-        entry.delivered = true;
-        return;
-      }
-      if (retry >= 3) {
-        options.logger.warn({ noticeId, eventType: event.eventType, status: entry.status }, 'notification not accepted after 3 resends');
-        return;
-      }
-      await new Promise<void>((resolve) => later(retryBaseMs * 2 ** retry, resolve));
-      return attempt(retry + 1);
-    };
-    const sending = attempt(0);
-    inFlight.add(sending);
-    void sending.finally(() => inFlight.delete(sending));
-  }
 
   function fateOf(): NoticeLogEntry['fate'] {
-    const roll = () => random();
-    if (roll() < behaviour.dropShare) return 'dropped';
-    if (roll() < behaviour.duplicateShare) return 'duplicated';
-    if (roll() < behaviour.lateShare) return 'late';
-    if (roll() < behaviour.reorderShare) return 'reordered';
+    if (random() < behaviour.dropShare) return 'dropped';
+    if (random() < behaviour.duplicateShare) return 'duplicated';
+    if (random() < behaviour.lateShare) return 'late';
+    if (random() < behaviour.reorderShare) return 'reordered';
     return 'sent';
+  }
+  const releaseHeld = () => {
+    const held = heldForReorder;
+    heldForReorder = undefined;
+    held?.();
+  };
+  /** Sends now, later, twice, or after the next one, as the notice's fate says. */
+  function dispatch(fate: NoticeLogEntry['fate'], send: () => void) {
+    if (fate === 'dropped') return;
+    if (fate === 'late') {
+      timers.later(behaviour.lateMs, send);
+      return;
+    }
+    if (fate === 'reordered') {
+      releaseHeld();
+      heldForReorder = send;
+      // Nothing followed within a second: send it anyway.
+      timers.later(1_000, () => heldForReorder === send && releaseHeld());
+      return;
+    }
+    send();
+    if (fate === 'duplicated') timers.later(Math.min(behaviour.lateMs, 500), send);
+    releaseHeld();
   }
 
   return {
@@ -161,32 +204,12 @@ export function createNotifier(options: NotifierOptions) {
     },
     /** Queues a notice for delivery (nothing happens without a target). */
     emit(event: NoticeEvent) {
-      if (!target) return;
-      const noticeId = randomUUID();
+      const to = target;
+      if (!to) return;
       const fate = fateOf();
-      const entry: NoticeLogEntry = { noticeId, eventType: event.eventType, msgName: event.details.msgName, sid: event.sid, sequence: event.sequence, fate, attempts: 0, status: undefined, delivered: false };
+      const entry: NoticeLogEntry = { noticeId: randomUUID(), eventType: event.eventType, msgName: event.details.msgName, sid: event.sid, sequence: event.sequence, fate, attempts: 0, status: undefined, delivered: false };
       log.push(entry);
-      const send = () => deliver(event, noticeId, entry);
-      const releaseHeld = () => {
-        const held = heldForReorder;
-        heldForReorder = undefined;
-        held?.();
-      };
-      if (fate === 'dropped') return;
-      if (fate === 'late') {
-        later(behaviour.lateMs, send);
-        return;
-      }
-      if (fate === 'reordered') {
-        releaseHeld();
-        heldForReorder = send;
-        // Nothing followed within a second: send it anyway.
-        later(1_000, () => heldForReorder === send && releaseHeld());
-        return;
-      }
-      send();
-      if (fate === 'duplicated') later(Math.min(behaviour.lateMs, 500), send);
-      releaseHeld();
+      dispatch(fate, () => courier.send(to, event, entry));
     },
     log: (): NoticeLogEntry[] => log.map((entry) => ({ ...entry })),
     clearLog() {
@@ -195,13 +218,10 @@ export function createNotifier(options: NotifierOptions) {
     /** Resolves once nothing is held back or in flight (late and resent notices included). */
     async settle(maxMs = 30_000) {
       const until = Date.now() + maxMs;
-      while ((inFlight.size > 0 || timers.size > 0) && Date.now() < until) {
-        // A real wait each turn: an empty Promise.all resolves at once and would starve the timers.
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      // A real wait each turn: an empty Promise.all resolves at once and would starve the timers.
+      while ((courier.busy || timers.pending > 0) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
     },
     close() {
-      for (const timer of timers) clearTimeout(timer);
       timers.clear();
       target = undefined;
     },

@@ -1,5 +1,5 @@
 import { planFiles, snapshotName, type PlannedFile } from './files.js';
-import type { Task } from './types.js';
+import type { Task, TaskView } from './types.js';
 import { isActive, type World } from './world.js';
 
 /**
@@ -76,4 +76,26 @@ export function fileEntries(world: World, task: Task, now: number) {
 /** Web mode's list: lowercase `filename`. */
 export function webFileEntries(world: World, task: Task, now: number) {
   return filesOf(world, task, now).map((file) => ({ filename: file.fileName, sliceStartTime: file.sliceStartTime }));
+}
+
+/** A task as the control API shows it. */
+export function viewOf(world: World, task: Task, now: number): TaskView {
+  return {
+    sid: task.sid,
+    resourceId: task.resourceId,
+    cname: task.cname,
+    uid: task.uid,
+    mode: task.mode,
+    region: task.region,
+    status: statusOf(world, task, now),
+    active: isActive(task),
+    endReason: task.endReason,
+    startedAt: task.startedAt,
+    endedAt: task.endedAt,
+    files: filesOf(world, task, now).map((file) => file.fileName),
+    snapshots: snapshotsOf(task, now),
+    onhold: task.onhold,
+    layout: task.layout,
+    stsExpiration: task.storage.stsExpiration,
+  };
 }
