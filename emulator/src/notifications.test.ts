@@ -194,3 +194,26 @@ describe('notifications', () => {
     expect(await refused.json()).toEqual({ error: 'secret: required with a new url' });
   });
 });
+
+describe('the control API', () => {
+  it('refuses a web page on another origin, and a rebinding Host, and does nothing for them', async () => {
+    h = await startHarness();
+    const { port } = new URL(h.emulator.url);
+    const { request } = await import('node:http');
+    const send = (headers: Record<string, string>) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/_emulator/chaos', method: 'POST', headers: { 'content-type': 'text/plain', ...headers } }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ share: 1 }));
+      });
+    expect(await send({ origin: 'https://evil.example' })).toEqual({ status: 403, body: JSON.stringify({ error: 'requests from https://evil.example may not drive the emulator' }) });
+    expect((await send({ host: `rebind.example:${port}` })).status).toBe(403);
+    // Nothing was switched on: a start still works.
+    expect((await h.start('mix', h.requests.mix())).reply.status).toBe(200);
+    expect((await send({ origin: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` })).status).toBe(200);
+  });
+});

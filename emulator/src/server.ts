@@ -38,6 +38,24 @@ export interface Emulator {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The control API has no credentials (a development tool), so a web page must not drive it: a
+ * browser's foreign Origin is refused, and on a loopback bind so is a non-loopback Host (DNS
+ * rebinding). Agora's own paths are guarded by Basic authentication instead.
+ */
+function controlRefusal(headers: { origin?: string | undefined; host?: string | undefined }, boundToLoopback: boolean): string | undefined {
+  const host = headers.host ?? '';
+  if (boundToLoopback && !LOOPBACK_NAMES.has(host.replace(/:\d+$/, ''))) return `Host ${host} is not this machine`;
+  if (headers.origin === undefined) return undefined;
+  try {
+    if (new URL(headers.origin).host === host) return undefined;
+  } catch {
+    // an unreadable Origin is a foreign one
+  }
+  return `requests from ${headers.origin} may not drive the emulator`;
+}
 
 function send(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
@@ -54,6 +72,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const core = createEmulatorCore({ ...options, clock, logger });
   if (options.webhook) core.setNotificationTarget(options.webhook);
   const control = createControl(core, clock);
+  const boundToLoopback = LOOPBACK_NAMES.has(options.host ?? '127.0.0.1') || options.host === '::1';
   let url: string | undefined;
 
   const server = createServer((req, res) => {
@@ -61,12 +80,16 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     const method = req.method ?? 'GET';
     readBodyText(req, MAX_BODY_BYTES)
       .then(async (body) => {
+        const isControl = path.startsWith(`${CONTROL_PREFIX}/`);
+        const refusal = isControl ? controlRefusal(req.headers, boundToLoopback) : undefined;
         const reply =
           body === undefined
             ? { status: 413, body: { code: 2, reason: 'request body too large' } }
-            : path.startsWith(`${CONTROL_PREFIX}/`)
-              ? await control(method, path.slice(CONTROL_PREFIX.length), body)
-              : await core.handle({ method, path, authorization: req.headers.authorization, body });
+            : refusal !== undefined
+              ? { status: 403, body: { error: refusal } }
+              : isControl
+                ? await control(method, path.slice(CONTROL_PREFIX.length), body)
+                : await core.handle({ method, path, authorization: req.headers.authorization, body });
         send(res, reply.status, reply.body);
       })
       .catch((error: unknown) => {
