@@ -112,6 +112,10 @@ describe('notifications', () => {
     expect(received[2]!.notice.payload.details).toMatchObject({ errorLevel: 5, errorCode: 50, errorMsg: 'upload timeout' });
     expect(received.at(-1)!.notice.payload.details.exitStatus).toBe(1);
     expect(h.emulator.control.task(rec.sid)).toMatchObject({ active: false, status: 20, endReason: 'failed' });
+    // Query says so while the task lingers, then it is gone.
+    expect((await h.call('GET', rec.session('query'))).body.serverResponse).toMatchObject({ status: 20 });
+    await h.clock.advance(3_000);
+    expect((await h.call('GET', rec.session('query'))).status).toBe(404);
   });
 
   it('announce each snapshot with its object key', async () => {

@@ -26,8 +26,11 @@ export function findSession(world: World, call: SessionCall): Task | Reply {
   refresh(world, task);
   const now = world.clock.now();
   if (!isActive(task)) {
+    const lingering = now - task.endedAt! < world.timing.exitLingerMs;
     // A task on its way out answers stop with 49; once gone, 404.
-    if (call.endpoint === 'stop' && now - task.endedAt! < world.timing.exitLingerMs) return service(400, 49, 'invalid operation');
+    if (call.endpoint === 'stop' && lingering) return service(400, 49, 'invalid operation');
+    // One that failed still answers query for a moment, with status 20 (exited abnormally).
+    if (call.endpoint === 'query' && lingering && task.endReason === 'failed') return task;
     return notFound();
   }
   // resourceExpiredHour has passed: the recording goes on, but it can no longer be reached.

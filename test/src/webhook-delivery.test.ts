@@ -77,6 +77,19 @@ describe('notification delivery as Agora really does it', () => {
     expect(events.some((event) => event.source === 'webhook' && event.state !== 'stopped')).toBe(false);
   });
 
+  it('a failure on Agora’s side is reported as failed, by the error notice or by polling', async () => {
+    for (const dropShare of [0, 1]) {
+      const s = await stackWithDelivery({ dropShare });
+      const started = await s.client.recording.start.mutate({ channel: `broken-${dropShare}` });
+      s.emulator.control.join(`broken-${dropShare}`, '100');
+      await expect.poll(async () => (await s.client.recording.get.query({ id: started.id })).state, { timeout: 5_000 }).toBe('recording');
+      expect(s.emulator.control.failTask(started.sid, { module: 0, errorCode: 52, errorMsg: 'start timeout' })).toBe(true);
+      await expect.poll(async () => (await s.client.recording.get.query({ id: started.id })).state, { timeout: 5_000 }).toBe('failed');
+      await stack?.close(true);
+      stack = undefined;
+    }
+  });
+
   it('with every notice dropped, polling alone carries the recording from start to stop', async () => {
     const s = await stackWithDelivery({ dropShare: 1 });
     const started = await recordAndStop(s, 'silent-room');
