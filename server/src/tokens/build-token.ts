@@ -1,14 +1,15 @@
 import type { ParsedTokenGenerateInput, TokenGenerateOutput } from '@agora-backend/shared';
 import { DEFAULT_TOKEN_SECONDS } from '@agora-backend/shared';
 import type { Clock } from '../clock.js';
-import { AccessToken2, RTC_PRIVILEGE, ServiceChat, ServiceRtc, ServiceRtm } from './token-format.js';
+import { encodeAccessToken2, type TokenService } from './access-token2.js';
+import { RTC_PRIVILEGE, SERVICE_TYPE } from './token-format.js';
 
-/** agora-token returned an empty string: the App ID or certificate is not 32 hex characters. */
+/** The App ID or certificate is not 32 hex characters: no token can be signed with them. */
 export class TokenBuildError extends Error {
   override readonly name = 'TokenBuildError';
   readonly code = 'TOKEN_BUILD_FAILED';
   constructor() {
-    super('agora-token refused to build a token: the App ID or App Certificate is malformed');
+    super('cannot build a token: the App ID or App Certificate is malformed');
   }
 }
 
@@ -23,63 +24,56 @@ export interface TokenIssuer {
   issue(input: ParsedTokenGenerateInput): TokenGenerateOutput;
 }
 
+const RTM_LOGIN = 1;
+const CHAT_USER = 1;
+const CHAT_APP = 2;
+
+/** The service a validated input asks for, and what the answer says about it. */
+function serviceFor(input: ParsedTokenGenerateInput, expireSeconds: number): { service: TokenService; about: Partial<TokenGenerateOutput> } {
+  switch (input.kind) {
+    case 'rtc': {
+      const seconds = input.privilegeExpireSeconds ?? expireSeconds;
+      // As Agora's RtcTokenBuilder: subscribers get join only; the difference matters only when
+      // co-host authentication is enabled for the project.
+      const ids = input.role === 'publisher' ? [RTC_PRIVILEGE.join, RTC_PRIVILEGE.publishAudio, RTC_PRIVILEGE.publishVideo, RTC_PRIVILEGE.publishData] : [RTC_PRIVILEGE.join];
+      // uid 0 is written as '' (a token any uid may use), as Agora's builders write it.
+      const uid = input.uid === 0 ? '' : String(input.uid);
+      return {
+        service: { type: SERVICE_TYPE.rtc, privileges: ids.map((id) => [id, seconds] as const), fields: [input.channel, uid] },
+        about: { channel: input.channel, uid: input.uid, role: input.role },
+      };
+    }
+    case 'rtm':
+      return { service: { type: SERVICE_TYPE.rtm, privileges: [[RTM_LOGIN, expireSeconds]], fields: [input.userId] }, about: { userId: input.userId } };
+    case 'chat':
+      return input.userId === undefined
+        ? { service: { type: SERVICE_TYPE.chat, privileges: [[CHAT_APP, expireSeconds]], fields: [''] }, about: {} }
+        : { service: { type: SERVICE_TYPE.chat, privileges: [[CHAT_USER, expireSeconds]], fields: [input.userId] }, about: { userId: input.userId } };
+  }
+}
+
 /**
- * Issues Agora AccessToken2 tokens with agora-token's own classes. We compose AccessToken2 the way
- * its RtcTokenBuilder / RtmTokenBuilder / ChatTokenBuilder do, but pass `issueTs` from the injected
- * clock, so issuedAt/expiresAt are exact and tests control time.
- * @see https://docs.agora.io/en/video-calling/token-authentication/deploy-token-server
+ * Issues Agora AccessToken2 tokens with our own encoder (access-token2.ts; agora-token is the
+ * reference its tests compare with), composed as Agora's RTC/RTM/Chat builders compose them, with
+ * `issueTs` from the injected clock so issuedAt/expiresAt are exact and tests control time.
  */
 export function createTokenIssuer({ appId, appCertificate, clock }: TokenIssuerOptions): TokenIssuer {
+  const wellFormed = /^[0-9a-fA-F]{32}$/.test(appId) && /^[0-9a-fA-F]{32}$/.test(appCertificate);
   return {
     issue(input) {
+      if (!wellFormed) throw new TokenBuildError();
       const issueTs = Math.floor(clock.now() / 1000);
       const expireSeconds = input.expireSeconds ?? input.expireTime ?? DEFAULT_TOKEN_SECONDS;
-      const accessToken = new AccessToken2(appId, appCertificate, issueTs, expireSeconds);
-      const base = {
+      const { service, about } = serviceFor(input, expireSeconds);
+      const token = encodeAccessToken2({ appId, appCertificate, issueTs, expire: expireSeconds, services: [service] });
+      return {
+        token,
         kind: input.kind,
         appId,
         issuedAt: new Date(issueTs * 1000),
         expiresAt: new Date((issueTs + expireSeconds) * 1000),
+        ...about,
       };
-      let result: Omit<TokenGenerateOutput, 'token'>;
-
-      switch (input.kind) {
-        case 'rtc': {
-          const privilegeSeconds = input.privilegeExpireSeconds ?? expireSeconds;
-          const service = new ServiceRtc(input.channel, input.uid);
-          service.add_privilege(RTC_PRIVILEGE.join, privilegeSeconds);
-          // As RtcTokenBuilder: subscribers get join only; the difference matters only when
-          // co-host authentication is enabled for the project.
-          if (input.role === 'publisher') {
-            service.add_privilege(RTC_PRIVILEGE.publishAudio, privilegeSeconds);
-            service.add_privilege(RTC_PRIVILEGE.publishVideo, privilegeSeconds);
-            service.add_privilege(RTC_PRIVILEGE.publishData, privilegeSeconds);
-          }
-          accessToken.add_service(service);
-          result = { ...base, channel: input.channel, uid: input.uid, role: input.role };
-          break;
-        }
-        case 'rtm': {
-          const service = new ServiceRtm(input.userId);
-          service.add_privilege(ServiceRtm.kPrivilegeLogin, expireSeconds);
-          accessToken.add_service(service);
-          result = { ...base, userId: input.userId };
-          break;
-        }
-        case 'chat': {
-          const service = new ServiceChat(input.userId);
-          if (input.userId === undefined) service.add_privilege(ServiceChat.kPrivilegeApp, expireSeconds);
-          else service.add_privilege(ServiceChat.kPrivilegeUser, expireSeconds);
-          accessToken.add_service(service);
-          result = input.userId === undefined ? base : { ...base, userId: input.userId };
-          break;
-        }
-      }
-
-      const token = accessToken.build();
-      // agora-token signals a malformed App ID or certificate with "", never with an exception.
-      if (token === '') throw new TokenBuildError();
-      return { token, ...result };
     },
   };
 }
