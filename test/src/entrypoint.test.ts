@@ -44,6 +44,15 @@ describe('the real entry point (pnpm start)', () => {
       const stopped = await api.recording.stop.mutate({ id: recording.id });
       expect(stopped).toMatchObject({ state: 'stopped', alreadyStopped: false });
       expect((await api.recording.list.query({})).items.map((item) => item.id)).toEqual([recording.id]);
+      // The embedded emulator sends its notifications to this server's webhook, which accepts them.
+      const base = url.replace(/\/trpc$/, '');
+      const notices = String(emulatorLine.emulatorUrl) + '/_emulator/notifications';
+      const log = async () => ((await (await fetch(notices)).json()) as { url: string; log: { msgName: string; status: number }[] });
+      await expect.poll(async () => (await log()).log.map((notice) => notice.msgName), { timeout: 5_000 }).toContain('session_exit');
+      expect((await log()).url).toBe(`${base}/webhooks/agora`);
+      expect((await log()).log.every((notice) => notice.status === 200)).toBe(true);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(Number(/agora_backend_webhook_notices_total\{outcome="accepted"\} (\d+)/.exec(metrics)?.[1])).toBe((await log()).log.length);
 
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);
