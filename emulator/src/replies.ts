@@ -10,7 +10,3 @@ export const notFound = (): Reply => service(404, 404, 'failed to find worker');
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-export function isReply(value: unknown): value is Reply {
-  return isRecord(value) && typeof value.status === 'number' && 'body' in value;
-}

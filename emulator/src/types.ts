@@ -125,22 +125,12 @@ export interface Task extends Subscriptions {
   sequence: number;
 }
 
-export interface TaskView {
-  sid: string;
-  resourceId: string;
-  cname: string;
-  uid: string;
-  mode: Mode;
-  region: Region;
+/** A task as the control API shows it: its identity and settings, and what they add up to now. */
+export interface TaskView extends Pick<Task, 'sid' | 'resourceId' | 'cname' | 'uid' | 'mode' | 'region' | 'endReason' | 'startedAt' | 'endedAt' | 'onhold' | 'layout'> {
   status: number;
   active: boolean;
-  endReason: EndReason | undefined;
-  startedAt: number;
-  endedAt: number | undefined;
   files: string[];
   snapshots: string[];
-  onhold: boolean;
-  layout: unknown;
   stsExpiration: number | undefined;
 }
 
