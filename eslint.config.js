@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', '**/.scratch/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', '**/.scratch/**', '**/*.js', '**/*.mjs', 'emulator/media/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

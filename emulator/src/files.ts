@@ -1,5 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { MEDIA } from './media.js';
 
 /**
  * Recording file names as Agora makes them (README, "Files") and their stand-ins on local disk.
@@ -85,44 +86,54 @@ export function snapshotName(sid: string, cname: string, uid: string, takenAt: n
   return `${sid}_${cname}__uid_s_${uid}__uid_e_video_${utcStamp(takenAt)}.jpg`;
 }
 
-function playlist(file: PlannedFile, segmentSeconds: number): string {
+/**
+ * An HLS playlist of the segments so far. Every segment is a copy of the same clip, so each after
+ * the first is marked a discontinuity (its timestamps start again). `#EXT-X-ENDLIST` comes only once
+ * the recording has ended: until then players treat it as live and reload it.
+ */
+export function playlist(file: PlannedFile, segmentSeconds: number, ended: boolean): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:3', `#EXT-X-TARGETDURATION:${Math.ceil(segmentSeconds)}`, '#EXT-X-MEDIA-SEQUENCE:0'];
-  for (const segment of file.segments) lines.push(`#EXTINF:${segmentSeconds.toFixed(3)},`, segment);
-  lines.push('#EXT-X-ENDLIST');
+  if (ended) lines.push('#EXT-X-PLAYLIST-TYPE:VOD');
+  file.segments.forEach((segment, index) => {
+    if (index > 0) lines.push('#EXT-X-DISCONTINUITY');
+    lines.push(`#EXTINF:${segmentSeconds.toFixed(3)},`, segment);
+  });
+  if (ended) lines.push('#EXT-X-ENDLIST');
   return `${lines.join('\n')}\n`;
+}
+
+export interface Upload {
+  files: PlannedFile[];
+  snapshots: string[];
+  segmentMs: number;
+  ended: boolean;
+  /** Object names already in the bucket: media objects never change, so they are copied once. */
+  uploaded: Set<string>;
 }
 
 /**
  * Writes what Agora would upload into `storageDir/<bucket>/<prefix…>/`: playlists listing their
- * segments, small placeholder segments and MP4s (no media: the emulator has none).
+ * segments, and real media (MPEG-TS segments, MP4s, JPEG snapshots) copied from `media/`.
  */
-export async function writeObjects(
-  storageDir: string,
-  bucket: string,
-  prefix: string[],
-  files: PlannedFile[],
-  segmentMs: number,
-  snapshots: string[] = [],
-): Promise<string[]> {
+export async function writeObjects(storageDir: string, bucket: string, prefix: string[], upload: Upload): Promise<void> {
   const root = resolve(storageDir, bucket);
   const folder = resolve(root, ...prefix);
   // Prefix segments are letters and digits (validated), but never write outside the bucket.
   if (folder !== root && !folder.startsWith(root + sep)) throw new Error('fileNamePrefix escapes the bucket');
-  const written: string[] = [];
-  const put = async (name: string, content: string) => {
-    const path = join(folder, name);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, content);
-    written.push(path);
+  await mkdir(folder, { recursive: true });
+  const copyOnce = async (source: string, name: string) => {
+    if (upload.uploaded.has(name)) return;
+    await copyFile(source, join(folder, name));
+    upload.uploaded.add(name);
   };
-  for (const file of files) {
+  for (const file of upload.files) {
     if (file.fileName.endsWith('.m3u8')) {
-      await put(file.fileName, playlist(file, segmentMs / 1000));
-      for (const segment of file.segments) await put(segment, `emulated ${file.trackType} segment (no media)\n`);
+      for (const segment of file.segments) await copyOnce(MEDIA.segment[file.trackType], segment);
+      // Written after its segments, so a reader never finds a playlist naming a missing segment.
+      await writeFile(join(folder, file.fileName), playlist(file, upload.segmentMs / 1000, upload.ended));
     } else {
-      await put(file.fileName, 'emulated mp4 (no media)\n');
+      await copyOnce(MEDIA.mp4, file.fileName);
     }
   }
-  for (const snapshot of snapshots) await put(snapshot, 'emulated jpg (no media)\n');
-  return written;
+  for (const snapshot of upload.snapshots) await copyOnce(MEDIA.snapshot, snapshot);
 }

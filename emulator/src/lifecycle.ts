@@ -14,14 +14,24 @@ export function notify(world: World, task: Task, eventType: number, serviceType:
   world.notifier.emit({ eventType, serviceType, cname: task.cname, uid: task.uid, sid: task.sid, sequence: task.sequence++, at, details });
 }
 
+/** Uploads what the task has produced by `now` (after the writes already queued). */
 export function persist(world: World, task: Task, now: number): Promise<unknown> {
   const files = filesOf(world, task, now);
   const snapshots = snapshotsOf(task, now);
   if (files.length === 0 && snapshots.length === 0) return Promise.resolve();
-  const write = writeObjects(world.storageDir, task.storage.bucket, task.storage.prefix, files, world.timing.segmentMs, snapshots).catch(() => []);
+  task.segmentsUploaded = files[0]?.segments.length ?? 0;
+  const upload = { files, snapshots, segmentMs: world.timing.segmentMs, ended: !isActive(task), uploaded: task.uploaded };
+  const write = task.uploading.then(() => writeObjects(world.storageDir, task.storage.bucket, task.storage.prefix, upload)).catch(() => undefined);
+  task.uploading = write;
   world.pendingWrites.add(write);
   void write.finally(() => world.pendingWrites.delete(write));
   return write;
+}
+
+/** While recording, each new segment is uploaded when it is complete, as Agora does. */
+function uploadNewSegments(world: World, task: Task, now: number) {
+  const segments = filesOf(world, task, now)[0]?.segments.length ?? 0;
+  if (segments > task.segmentsUploaded) void persist(world, task, now);
 }
 
 /** The notices of a start: the recorder (or page recorder) and the uploader are up. */
@@ -46,6 +56,8 @@ export function refresh(world: World, task: Task, now = world.clock.now()) {
     task.wroteFirstFiles = true;
     void persist(world, task, now);
     if (task.mode !== 'web') notify(world, task, 4, SERVICE_TYPE.service, { msgName: 'cloud_recording_file_infos', fileList: fileEntries(world, task, now) });
+  } else if (task.wroteFirstFiles) {
+    uploadNewSegments(world, task, now);
   }
   announceSnapshots(world, task, now);
 }

@@ -84,6 +84,9 @@ function baseTask(world: World, resource: Resource, mode: Mode) {
     layout: undefined,
     wroteFirstFiles: false,
     snapshotsSent: 0,
+    uploaded: new Set<string>(),
+    segmentsUploaded: 0,
+    uploading: Promise.resolve(),
     sequence: 0,
   };
 }

@@ -121,6 +121,12 @@ export interface Task extends Subscriptions {
   wroteFirstFiles: boolean;
   /** Snapshot files announced so far. */
   snapshotsSent: number;
+  /** Object names written to the bucket (media is copied once; playlists are rewritten). */
+  uploaded: Set<string>;
+  /** How many segments per playlist the bucket has: more are uploaded as the recording grows. */
+  segmentsUploaded: number;
+  /** The task's writes, one after another, so an older playlist never overwrites a newer one. */
+  uploading: Promise<void>;
   /** Notification sequence within the task (payload.sequence). */
   sequence: number;
 }
