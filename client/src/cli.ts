@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { TRPCClientError } from '@trpc/client';
+import { downloadFiles } from './download.js';
 import { closeClient, createClient, getAgoraError, watchRecording, type AgoraBackendClient } from './node.js';
 
 const USAGE = `Usage: agoractl <command> [options]
@@ -12,8 +13,12 @@ Commands:
   token --channel <name> --uid <uid> [--role publisher|subscriber] [--expire <seconds>]
   token --kind rtm|chat [--user-id <id>] [--expire <seconds>]
   start --channel <name> [--uid <uid>] [--mode mix|individual|web] [--max-duration <seconds>]
-        [--mp4] [--page-url <url>]
+        [--mp4] [--page-url <url>] [--snapshots <seconds>] [--snapshots-only]
   query <recording-id>
+  files <recording-id> [--expire <seconds>]
+                              the recording's files in the bucket, each with a link
+  download <recording-id> [--dir <folder>]
+                              downloads every file (default folder: the recording id)
   stop <recording-id>
   list [--channel <name>] [--state <state>] [--limit <n>]
   watch <recording-id>        a live status line until the recording ends
@@ -96,6 +101,7 @@ async function run(command: string, positionals: string[], values: Record<string
           ...(str('max-duration') ? { maxDurationSeconds: number(str('max-duration'), 'max-duration')! } : {}),
           ...(values.mp4 === true ? { fileTypes: ['hls', 'mp4'] as ('hls' | 'mp4')[] } : {}),
           ...(str('page-url') ? { pageUrl: str('page-url')! } : {}),
+          ...snapshotsOption(str('snapshots'), values['snapshots-only'] === true),
         });
         progress.stop();
         print(io, json, result, () => `${result.id}\t${result.state}\tchannel=${result.channel} uid=${result.uid} mode=${result.mode} sid=${result.sid}`);
@@ -131,6 +137,10 @@ async function run(command: string, positionals: string[], values: Record<string
       );
       return EXIT.ok;
     }
+    case 'files':
+      return listFiles(client, idArg(), number(str('expire'), 'expire'), json, io);
+    case 'download':
+      return download(client, idArg(), str('dir'), json, io);
     case 'watch': {
       const id = idArg();
       return new Promise<number>((resolve) => {
@@ -155,6 +165,37 @@ async function run(command: string, positionals: string[], values: Record<string
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+function snapshotsOption(interval: string | undefined, only: boolean) {
+  if (interval === undefined && !only) return {};
+  return { snapshots: { ...(interval !== undefined ? { intervalSeconds: number(interval, 'snapshots')! } : {}), only } };
+}
+
+const size = (bytes: number | null) => (bytes === null ? '-' : bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`);
+
+async function listFiles(client: AgoraBackendClient, id: string, expiresInSeconds: number | undefined, json: boolean, io: Io): Promise<number> {
+  const result = await client.recording.files.query({ id, ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}) });
+  print(io, json, result, () =>
+    result.files.length === 0
+      ? '(no files yet)'
+      : result.files.map((file) => `${file.kind}	${size(file.size)}	${file.fileName}
+  ${file.url ?? `(no link: ${file.unavailableReason ?? 'unknown'})`}`).join('\n'),
+  );
+  return EXIT.ok;
+}
+
+async function download(client: AgoraBackendClient, id: string, dir: string | undefined, json: boolean, io: Io): Promise<number> {
+  const { files } = await client.recording.files.query({ id });
+  const outcomes = await downloadFiles(files, dir ?? id);
+  const failed = outcomes.filter((outcome) => outcome.error !== undefined);
+  print(io, json, outcomes, () =>
+    [
+      ...outcomes.map((outcome) => (outcome.error === undefined ? `${size(outcome.bytes)}	${outcome.path!}` : `failed	${outcome.fileName}: ${outcome.error}`)),
+      `${outcomes.length - failed.length} of ${outcomes.length} files downloaded to ${dir ?? id}`,
+    ].join('\n'),
+  );
+  return failed.length > 0 ? EXIT.failure : EXIT.ok;
 }
 
 function report(error: unknown, io: Io, _client: AgoraBackendClient): number {
@@ -195,6 +236,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         'max-duration': { type: 'string' },
         mp4: { type: 'boolean' },
         'page-url': { type: 'string' },
+        snapshots: { type: 'string' },
+        'snapshots-only': { type: 'boolean' },
+        dir: { type: 'string' },
         state: { type: 'string' },
         limit: { type: 'string' },
       },

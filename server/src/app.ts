@@ -5,7 +5,8 @@ import { composeServices, type ComposedServices, type ServiceDeps } from './comp
 import { APP_DEFAULTS, isLoopback } from './config.js';
 import { AppError } from './errors.js';
 import { AuthenticationError, isAdmin, type Authenticator, type Caller } from './auth/index.js';
-import { createClientAddress, parseTrustedProxies } from './http/client-address.js';
+import { createClientAddress, createPublicOrigin, parseTrustedProxies } from './http/client-address.js';
+import { createFileHandler, FILES_PATH } from './http/files.js';
 import { createOriginPolicy } from './http/origin-policy.js';
 import { createRestHandler, REST_PREFIX } from './http/rest/handler.js';
 import { createOpenApiDocument } from './http/rest/openapi.js';
@@ -17,6 +18,7 @@ import { createTutorialHandler, TUTORIAL_PATHS } from './http/tutorial.js';
 import { createWebhookHandler, WEBHOOK_PATH } from './http/webhook.js';
 import type { RecordingRuntime, RecordingSettings } from './recording/index.js';
 import { appRouter } from './routers/_app.js';
+import type { LinkSigner } from './storage/index.js';
 import { bearerCredential, createContextFactory } from './http/context.js';
 
 export { TRPC_PATH };
@@ -45,6 +47,8 @@ export interface AppConfig {
   rateLimits?: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number };
   /** TRUST_PROXY: proxies (addresses, CIDRs) whose X-Forwarded-For names the client. */
   trustProxy?: string[];
+  /** PUBLIC_URL: the origin users reach this server at, for the file links it hands out. */
+  publicUrl?: string;
 }
 
 /** A dependency /readyz asks before saying the instance can take traffic. */
@@ -55,6 +59,8 @@ export interface ReadinessCheck {
 
 export interface AppDeps extends ServiceDeps {
   readinessChecks?: ReadinessCheck[];
+  /** The embedded storage folder, served under /files behind signed links (with deps.files). */
+  embeddedFiles?: { root: string; signer: LinkSigner };
   /** Resources the app owns and closes last (stores, pollers, the embedded emulator). */
   closeables?: { close(): Promise<void> }[];
 }
@@ -158,7 +164,8 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
 function createRequestPolicy(config: AppConfig, composed: ComposedServices) {
   const trusted = parseTrustedProxies(config.trustProxy ?? []);
   if ('error' in trusted) throw new Error(`TRUST_PROXY: ${trusted.error}`);
-  const addressOf = createClientAddress((config.trustProxy ?? []).length > 0 ? trusted.list : undefined);
+  const proxies = (config.trustProxy ?? []).length > 0 ? trusted.list : undefined;
+  const addressOf = createClientAddress(proxies);
   const policy = createOriginPolicy({
     allowedOrigins: config.corsOrigins ?? [],
     // DNS rebinding: with nobody to authenticate, a foreign Host name must not reach us.
@@ -171,6 +178,7 @@ function createRequestPolicy(config: AppConfig, composed: ComposedServices) {
     limits: { subscriptionsPerConnection: config.subscriptionsPerConnection ?? APP_DEFAULTS.subscriptionsPerConnection },
     rateLimits: composed.rateLimits,
     addressOf,
+    originOf: createPublicOrigin(proxies, config.publicUrl),
   });
   return { policy, addressOf, createContext };
 }
@@ -235,6 +243,8 @@ function createRoutes(options: {
         })
       : undefined;
   const plain = { surface: 'rest', cors: false } as const;
+  const embedded = options.deps.embeddedFiles;
+  const files = embedded ? createFileHandler({ ...embedded, clock: composed.clock, logger }) : undefined;
   return [
     // HEAD too: load balancers probe with it (Node leaves the body out).
     { name: 'health', matches: exact('/healthz'), methods: ['GET', 'HEAD'], ...plain, handle: (_req, res) => {
@@ -275,6 +285,7 @@ function createRoutes(options: {
         return Promise.resolve();
       },
     },
+    ...(files ? [{ name: 'files', matches: under(FILES_PATH), methods: ['GET', 'HEAD'], surface: 'rest', cors: true, handle: files } satisfies Route] : []),
     ...(webhook ? [{ name: 'webhook', matches: exact(WEBHOOK_PATH), methods: ['POST'], ...plain, handle: webhook } satisfies Route] : []),
     { name: 'rest', matches: under(REST_PREFIX), methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], surface: 'rest', cors: true, handle: rest },
     {

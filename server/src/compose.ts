@@ -9,6 +9,7 @@ import type { EventBus } from './events/index.js';
 import { createSilentLogger, type Logger } from './logger.js';
 import { createRecordingRuntime, type RecordingRuntime, type RecordingSettings } from './recording/index.js';
 import type { RecordingStore } from './store/index.js';
+import type { RecordingStorage } from './storage/index.js';
 import { createTokenIssuer, type TokenIssuer } from './tokens/index.js';
 import type { RateLimits, Services } from './trpc/context.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
@@ -30,6 +31,8 @@ export interface ServiceDeps {
   bus?: EventBus;
   leases?: Leases;
   clock?: Clock;
+  /** Where recordings are read back from (recording.files). */
+  files?: RecordingStorage;
   /** The operator's metrics; default a registry of this app's own. */
   metrics?: Metrics;
 }
@@ -68,6 +71,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
           logger,
           ...(deps.bus ? { bus: deps.bus } : {}),
           ...(deps.leases ? { leases: deps.leases } : {}),
+          files: deps.files,
           onWatchdogAction: (action) => metrics.watchdog(action),
         })
       : undefined;

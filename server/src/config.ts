@@ -84,6 +84,12 @@ const EnvSchema = z
     STORAGE_ACCESS_KEY: z.string().min(1).optional(),
     STORAGE_SECRET_KEY: z.string().min(1).optional(),
     STORAGE_ENDPOINT: z.url({ error: 'must be a URL' }).optional(),
+    STORAGE_SIGNING_REGION: z.string().regex(/^[a-z0-9-]{1,40}$/, { error: 'must be a region name like us-east-1 or auto' }).optional(),
+    PUBLIC_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) origin like https://api.example.com' })
+      .refine((text) => new URL(text).pathname === '/' && !text.includes('?'), { error: 'must be an origin without a path, like https://api.example.com' })
+      .transform((text) => new URL(text).origin)
+      .optional(),
     RECORDER_UID_MIN: wholeNumber(1, 4_294_967_295).default(DEFAULT_RECORDER_UID_RANGE.min),
     RECORDER_UID_MAX: wholeNumber(1, 4_294_967_295).default(DEFAULT_RECORDER_UID_RANGE.max),
     RECORDING_MAX_SECONDS: wholeNumber(60, MAX_RECORDING_SECONDS).default(3 * 3600),
@@ -195,6 +201,8 @@ export interface EnvConfig {
   wsConnectionsPerIp: number;
   /** TRUST_PROXY: proxies whose X-Forwarded-For is believed (addresses and CIDRs). */
   trustProxy: string[];
+  /** PUBLIC_URL: this server's origin as users reach it, for file links; default: the request's Host. */
+  publicUrl: string | undefined;
   rateLimits: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number };
   bodyLimitBytes: number;
   /** PostgreSQL for several instances; undefined: SQLite under DATA_DIR. */
@@ -213,6 +221,8 @@ export interface StorageSettings {
   accessKey: string;
   secretKey: string;
   endpoint: string | undefined;
+  /** Vendor 11: the region presigned links are signed for. */
+  signingRegion: string | undefined;
 }
 
 /** `pnpm start` reads the whole configuration; `pnpm emulator` the same .env without the server's rules. */
@@ -336,6 +346,7 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
               accessKey: value.STORAGE_ACCESS_KEY,
               secretKey: value.STORAGE_SECRET_KEY,
               endpoint: value.STORAGE_ENDPOINT,
+              signingRegion: value.STORAGE_SIGNING_REGION,
             }
           : undefined,
       recording: {
@@ -366,6 +377,7 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
       corsOrigins: value.CORS_ORIGINS ?? [],
       wsConnectionsPerIp: value.WS_CONNECTIONS_PER_IP,
       trustProxy: value.TRUST_PROXY ?? [],
+      publicUrl: value.PUBLIC_URL,
       rateLimits: {
         tokensPerMinute: value.RATE_LIMIT_TOKENS_PER_MINUTE,
         startsPerMinute: value.RATE_LIMIT_STARTS_PER_MINUTE,

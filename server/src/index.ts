@@ -12,3 +12,13 @@ export { createPostgresStore, createSqliteStore, type RecordingStore } from './s
 export { drive, recordSleeps } from './testing/drive.js';
 export * from './auth/index.js';
 export { createMetrics, type Metrics } from './metrics/index.js';
+export {
+  createBucketStorage,
+  createEmbeddedStorage,
+  createLinkSigner,
+  createS3Storage,
+  createUnlinkedStorage,
+  AWS_REGIONS,
+  type LinkSigner,
+  type RecordingStorage,
+} from './storage/index.js';

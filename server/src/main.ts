@@ -14,7 +14,7 @@ import { createPostgresStore, createSqliteStore, type RecordingStore } from './s
 import { createPostgresBus, createPostgresLeases, createPostgresRateBudget } from './cluster/index.js';
 import type { Logger } from './logger.js';
 import { randomBytes } from 'node:crypto';
-import { createUpstream, storageFor } from './upstream.js';
+import { createUpstream, readBackStorage, storageFor } from './upstream.js';
 import { join } from 'node:path';
 import { createMetrics } from './metrics/index.js';
 import { WEBHOOK_PATH } from './http/webhook.js';
@@ -97,11 +97,13 @@ async function main(): Promise<void> {
     logger.info(
       { emulatorUrl: upstream.emulator.url, storageDir: config.emulator.storageDir, control: `${upstream.emulator.url}/_emulator/state` },
       'No AGORA_CUSTOMER_ID/AGORA_CUSTOMER_SECRET: Cloud Recording runs against the built-in emulator ' +
-        "(Agora's REST contract, no media); recordings are written to the storage folder.",
+        "(Agora's REST contract, with test-pattern media); recordings are written to the storage folder.",
     );
   } else {
     logger.info({ agoraApi: config.agora.apiUrl ?? 'https://api.agora.io' }, 'Cloud Recording calls go to Agora');
   }
+
+  const readBack = await readBackStorage(config, upstream, systemClock);
 
   // The embedded emulator sends Agora's notifications to our own webhook, so that path runs offline too.
   const webhookSecret = config.webhookSecret ?? (upstream.emulator ? randomBytes(24).toString('hex') : undefined);
@@ -126,6 +128,7 @@ async function main(): Promise<void> {
       corsOrigins: config.corsOrigins,
       wsConnectionsPerIp: config.wsConnectionsPerIp,
       trustProxy: config.trustProxy,
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       rateLimits: config.rateLimits,
       maxBodyBytes: config.bodyLimitBytes,
       ...(webhookSecret ? { webhookSecret } : {}),
@@ -135,6 +138,8 @@ async function main(): Promise<void> {
       metrics,
       agora: upstream.agora,
       store,
+      files: readBack.files,
+      ...(readBack.embedded ? { embeddedFiles: readBack.embedded } : {}),
       authenticator: createAuthenticator(config, systemClock),
       ...(cluster ? { bus: cluster.bus, leases: cluster.leases } : {}),
       closeables: [upstream, ...(cluster ? [cluster] : [])],

@@ -5,6 +5,8 @@ import type { AgoraCredentials } from './credentials.js';
 import { createAgoraClient, createSlidingWindowBudget, type AgoraClient, type AgoraClientOptions, type RateBudget, type StorageConfig } from './agora/index.js';
 import { createEmulator, type Emulator } from '@agora-backend/emulator';
 import type { Logger } from './logger.js';
+import { join } from 'node:path';
+import { createBucketStorage, createEmbeddedStorage, createLinkSigner, createUnlinkedStorage, loadLinkSecret, type LinkSigner, type RecordingStorage } from './storage/index.js';
 
 export interface Upstream {
   agora: AgoraClient;
@@ -76,4 +78,24 @@ export function storageFor(config: EnvConfig): StorageConfig {
     secretKey: storage.secretKey,
     ...(storage.endpoint ? { extensionParams: { endpoint: storage.endpoint } } : {}),
   };
+}
+
+/** Where recordings are read back from, and (embedded) the folder the server itself serves. */
+export interface ReadBack {
+  files: RecordingStorage;
+  embedded: { root: string; signer: LinkSigner } | undefined;
+}
+
+/**
+ * With the embedded emulator, its storage folder, linked through this server with a secret kept in
+ * DATA_DIR; otherwise the operator's bucket (presigned links for S3 and S3-compatible storage).
+ */
+export async function readBackStorage(config: EnvConfig, upstream: Upstream, clock: Clock): Promise<ReadBack> {
+  if (upstream.emulator) {
+    const root = join(config.emulator.storageDir, storageFor(config).bucket);
+    const signer = createLinkSigner(await loadLinkSecret(config.dataDir));
+    return { files: createEmbeddedStorage({ root, signer, clock }), embedded: { root, signer } };
+  }
+  if (config.storage) return { files: createBucketStorage(config.storage, clock), embedded: undefined };
+  return { files: createUnlinkedStorage('no storage is configured (STORAGE_*)'), embedded: undefined };
 }

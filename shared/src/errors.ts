@@ -23,6 +23,8 @@ export const AppErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** The caller lacks the scope or the channel. */
   FORBIDDEN: 'FORBIDDEN',
+  /** A file link whose signature does not match its path and expiry, or that has expired. */
+  LINK_REFUSED: 'LINK_REFUSED',
   /** Too many calls; `error.data.retryAfterSeconds` says when to try again. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** The request itself is malformed: bad JSON, bad superjson framing, nested too deep, a bad URL escape. */

@@ -118,6 +118,14 @@ export const RecordingStartInput = z
     unsubscribeVideoUids: UidList.optional(),
     /** individual: expected peak of subscribed uids, Agora's subscribeUidGroup (0: 1–2 … 5: 33–49). */
     subscribeUidGroup: int(0, 5).optional(),
+    /** individual: a JPEG of each publisher's video every intervalSeconds (Agora's snapshotConfig). */
+    snapshots: z
+      .object({
+        intervalSeconds: int(5, 3600, ' seconds').default(10),
+        /** true: snapshots only, no audio or video files (Agora's screenshot-only recording). */
+        only: z.boolean().default(false),
+      })
+      .optional(),
     /** mix: output video. */
     transcoding: Transcoding.optional(),
     /** mix: how videos are arranged. */
@@ -132,7 +140,8 @@ export const RecordingStartInput = z
       'Rules between fields, checked before anything is sent to Agora:',
       'a subscribe list and its unsubscribe list are not given together;',
       "video lists need streamTypes 'video' or 'audio_and_video', audio lists 'audio' or 'audio_and_video';",
-      'transcoding and layout are for mix mode only; subscribeUidGroup for individual mode only;',
+      'transcoding and layout are for mix mode only; subscribeUidGroup and snapshots for individual mode only;',
+      "snapshots need streamTypes 'video' or 'audio_and_video';",
       "individual mode records ['hls'] only; web mode requires pageUrl (and only web takes it), with videoWidth × videoHeight at most 1920 × 1080.",
     ].join(' '),
   })
@@ -145,6 +154,8 @@ export const RecordingStartInput = z
     if (input.mode !== 'mix' && input.transcoding) issue('transcoding', 'is only for mix mode');
     if (input.mode !== 'mix' && input.layout) issue('layout', 'is only for mix mode');
     if (input.mode !== 'individual' && input.subscribeUidGroup !== undefined) issue('subscribeUidGroup', 'is only for individual mode');
+    if (input.mode !== 'individual' && input.snapshots) issue('snapshots', 'is only for individual mode');
+    if (input.streamTypes === 'audio' && input.snapshots) issue('snapshots', "need streamTypes 'video' or 'audio_and_video'");
     if (input.mode === 'individual' && input.fileTypes.includes('mp4')) issue('fileTypes', "individual mode records ['hls'] only");
     if (input.mode === 'web') {
       if (!input.pageUrl) issue('pageUrl', 'is required in web mode');
@@ -183,6 +194,53 @@ export const RecordingStartOutput = z.object({
 export type RecordingStartOutput = z.infer<typeof RecordingStartOutput>;
 
 export const RecordingId = z.string({ error: 'must be a recording id' }).min(1, { error: 'must not be empty' }).max(64, { error: 'is not a recording id' });
+
+/** How long a file link lasts by default, and at most (S3's presigned URLs stop at 7 days). */
+export const DEFAULT_LINK_SECONDS = 3600;
+export const MAX_LINK_SECONDS = 7 * 24 * 3600;
+
+export const RecordingFilesInput = z.object({
+  id: RecordingId,
+  /** How long each link lasts. */
+  expiresInSeconds: int(1, MAX_LINK_SECONDS, ' seconds').default(DEFAULT_LINK_SECONDS),
+});
+export type RecordingFilesInput = z.input<typeof RecordingFilesInput>;
+
+export const RecordingObjectKind = z.enum(['playlist', 'segment', 'mp4', 'snapshot', 'other']);
+export type RecordingObjectKind = z.infer<typeof RecordingObjectKind>;
+
+/** One object of a recording in the bucket, with a link to read it. */
+export const RecordingObject = z.object({
+  /** Its key in the bucket: `<fileNamePrefix>/<fileName>`. */
+  key: z.string(),
+  fileName: z.string(),
+  kind: RecordingObjectKind,
+  /** The publisher it holds (individual mode), else null. */
+  uid: z.string().nullable(),
+  trackType: z.enum(['audio', 'video', 'audio_and_video']).nullable(),
+  /** When its media starts: the time in its name, or Agora's sliceStartTime. */
+  startedAt: z.date().nullable(),
+  /** Bytes, where the bucket was listed. */
+  size: z.number().nullable(),
+  contentType: z.string(),
+  /** A time-limited link to read it, or null (see unavailableReason). */
+  url: z.string().nullable(),
+  urlExpiresAt: z.date().nullable(),
+  /** Why url is null: the storage vendor cannot be linked. */
+  unavailableReason: z.string().nullable(),
+});
+export type RecordingObject = z.infer<typeof RecordingObject>;
+
+export const RecordingFilesOutput = z.object({
+  id: z.string(),
+  /**
+   * `bucket`: every object under the recording's prefix (playlists, segments, MP4s, snapshots);
+   * `agora`: the bucket could not be listed, so only the files Agora reported (playlists, MP4s).
+   */
+  source: z.enum(['bucket', 'agora']),
+  files: z.array(RecordingObject),
+});
+export type RecordingFilesOutput = z.infer<typeof RecordingFilesOutput>;
 
 /** `{ id }`, or the tutorial's `{ resourceId, sid }`. */
 export const RecordingQueryInput = z.union(

@@ -84,7 +84,7 @@ describe('/api/v1 and /openapi.json', () => {
       security: [{ bearerAuth: [] }],
     });
     const paths = document.paths as Record<string, Record<string, unknown>>;
-    expect(Object.keys(paths).sort()).toEqual(['/recordings', '/recordings/{id}', '/recordings/{id}/layout', '/recordings/{id}/status', '/recordings/{id}/stop', '/tokens']);
+    expect(Object.keys(paths).sort()).toEqual(['/recordings', '/recordings/{id}', '/recordings/{id}/files', '/recordings/{id}/layout', '/recordings/{id}/status', '/recordings/{id}/stop', '/tokens']);
     expect(Object.keys(paths['/recordings']!).sort()).toEqual(['get', 'post']);
   });
 

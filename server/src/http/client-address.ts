@@ -32,10 +32,7 @@ export function parseTrustedProxies(entries: readonly string[]): { list: BlockLi
  * itself sit to the left of what our proxies appended, so they are never believed.
  */
 export function createClientAddress(trusted: BlockList | undefined) {
-  const isTrusted = (address: string) => {
-    const family = isIP(address);
-    return family !== 0 && trusted !== undefined && trusted.check(address, family === 4 ? 'ipv4' : 'ipv6');
-  };
+  const isTrusted = trustCheck(trusted);
   return (req: IncomingMessage): string => {
     let address = normalise(req.socket.remoteAddress ?? 'unknown');
     if (!trusted || !isTrusted(address)) return address;
@@ -47,5 +44,33 @@ export function createClientAddress(trusted: BlockList | undefined) {
       address = next;
     }
     return address;
+  };
+}
+
+function trustCheck(trusted: BlockList | undefined) {
+  return (address: string) => {
+    const family = isIP(address);
+    return family !== 0 && trusted !== undefined && trusted.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  };
+}
+
+/** A Host header value we would put in a URL: a name or address and a port, nothing else. */
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const firstValue = (header: string | string[] | undefined) => (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim();
+
+/**
+ * The server's origin as the caller reached it, for links it hands out (file links): PUBLIC_URL
+ * when set; else the request's Host, with X-Forwarded-Proto and X-Forwarded-Host believed only
+ * from a trusted proxy (TRUST_PROXY).
+ */
+export function createPublicOrigin(trusted: BlockList | undefined, publicUrl: string | undefined) {
+  const isTrusted = trustCheck(trusted);
+  return (req: IncomingMessage): string => {
+    if (publicUrl !== undefined) return publicUrl;
+    const viaProxy = isTrusted(normalise(req.socket.remoteAddress ?? ''));
+    const proto = viaProxy ? firstValue(req.headers['x-forwarded-proto']) : undefined;
+    const forwardedHost = viaProxy ? firstValue(req.headers['x-forwarded-host']) : undefined;
+    const host = [forwardedHost, req.headers.host].find((value) => value !== undefined && HOST.test(value)) ?? 'localhost';
+    return `${proto === 'https' ? 'https' : 'http'}://${host}`;
   };
 }

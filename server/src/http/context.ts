@@ -11,6 +11,8 @@ export interface ContextFactoryOptions {
   rateLimits: { tokens: RateLimits; starts: RateLimits };
   /** The client's address (the edge's, which knows about trusted proxies). */
   addressOf: (req: IncomingMessage) => string;
+  /** The server's origin as the caller reached it (for the links it hands out). */
+  originOf: (req: IncomingMessage) => string;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface ContextFactoryOptions {
  * URLs). A refused credential is kept as an error; procedures turn it into UNAUTHORIZED.
  */
 export function createContextFactory(options: ContextFactoryOptions) {
-  const { logger, services, authenticator, limits, rateLimits, addressOf } = options;
+  const { logger, services, authenticator, limits, rateLimits, addressOf, originOf } = options;
   return async (request: {
     req: IncomingMessage;
     info?: { connectionParams?: Record<string, string | undefined> | null | undefined };
@@ -32,7 +34,7 @@ export function createContextFactory(options: ContextFactoryOptions) {
       auth = { error: error instanceof AuthenticationError ? error.message : 'authentication failed' };
       if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
     }
-    return { logger, services, auth, ip: addressOf(request.req),
+    return { logger, services, auth, ip: addressOf(request.req), origin: originOf(request.req),
       transport: request.req.headers.upgrade?.toLowerCase() === 'websocket' ? 'ws' : 'http', connection: { subscriptions: 0 }, limits, rateLimits };
   };
 }

@@ -34,7 +34,7 @@ async function startEdge(fastPath: boolean) {
     authenticator: composed.authenticator,
     limits: { subscriptionsPerConnection: 10 },
     rateLimits: composed.rateLimits,
-    addressOf: () => '127.0.0.1',
+    addressOf: () => '127.0.0.1', originOf: () => 'http://127.0.0.1',
   });
   const surface = createTrpcSurface({ router: appRouter, createContext, logger, maxBodyBytes: LIMIT, fastPath });
   const server = createEdgeServer({

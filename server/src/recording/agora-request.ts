@@ -71,7 +71,9 @@ export function buildStartParams(options: {
           storageConfig: storage,
           // subscribeUidGroup is required in individual mode; 2 covers 8–12 publishers.
           recordingConfig: { ...common, subscribeUidGroup: (input.subscribeUidGroup ?? 2) as 0 | 1 | 2 | 3 | 4 | 5 },
-          recordingFileConfig: { avFileType: ['hls'] },
+          // Screenshot-only recordings leave recordingFileConfig out (Agora's rule).
+          ...(input.snapshots?.only ? {} : { recordingFileConfig: { avFileType: ['hls'] as ['hls'] } }),
+          ...(input.snapshots ? { snapshotConfig: { captureInterval: input.snapshots.intervalSeconds, fileType: ['jpg'] as ['jpg'] } } : {}),
         },
       };
     case 'mix':

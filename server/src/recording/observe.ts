@@ -1,3 +1,4 @@
+import { mergeFiles } from './files.js';
 import { AgoraApiError, type AgoraClient, type QueryResult } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import type { RecordingPatch, RecordingRecord } from '../store/index.js';
@@ -33,7 +34,7 @@ export function queryPatch(current: RecordingRecord, result: QueryResult, now: n
   const reported = stateFromAgoraStatus(result.status);
   // A stop in progress stays "stopping" until Agora says the task has exited.
   const state = current.state === 'stopping' && !isTerminal(reported) ? 'stopping' : reported;
-  return { state, agoraStatus: result.status, files: result.files.length > 0 ? result.files : current.files, notFoundSince: null, notFoundLastAt: null, ...(isTerminal(state) ? { stoppedAt: now } : {}) };
+  return { state, agoraStatus: result.status, files: mergeFiles(current.files, result.files), notFoundSince: null, notFoundLastAt: null, ...(isTerminal(state) ? { stoppedAt: now } : {}) };
 }
 
 /**

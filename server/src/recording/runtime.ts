@@ -6,6 +6,7 @@ import type { Leases } from '../cluster/types.js';
 import { createInMemoryBus, type EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
 import type { RecordingEvent, RecordingStore } from '../store/index.js';
+import type { RecordingStorage } from '../storage/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import type { WebhookChange } from './webhook-change.js';
 import { createPollers } from './poller.js';
@@ -36,6 +37,8 @@ export interface RecordingRuntimeDeps {
   logger: Logger;
   bus?: EventBus;
   leases?: Leases;
+  /** Where recordings are read back from (recording.files). */
+  files?: RecordingStorage | undefined;
   /** Told what the watchdog did (metrics). */
   onWatchdogAction?: (action: 'max_duration_stop' | 'start_settled') => void;
 }
@@ -71,6 +74,7 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     clock,
     logger,
     storage: settings.storage,
+    files: deps.files,
     uidRange: settings.uidRange,
     defaultMaxDurationSeconds: settings.defaultMaxDurationSeconds,
     ...(settings.failoverWindowMs !== undefined ? { failoverWindowMs: settings.failoverWindowMs } : {}),

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type {
   ParsedRecordingStartInput,
   Recording,
+  RecordingFilesInput,
+  RecordingFilesOutput,
   RecordingListInput,
   RecordingQueryInput,
   RecordingQueryOutput,
@@ -21,6 +23,8 @@ import type { Logger } from '../logger.js';
 import { ACTIVE_STATES, type RecordingRecord, type RecordingStore, type StoredFile } from '../store/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import { toAgoraLayout } from './agora-request.js';
+import { createUnlinkedStorage, type RecordingStorage } from '../storage/index.js';
+import { listRecordingObjects, mergeFiles } from './files.js';
 import { createObserver } from './observe.js';
 import { createStarter } from './start.js';
 import { isTerminal } from './state.js';
@@ -48,6 +52,8 @@ export interface RecordingServiceOptions {
   notFoundMaxGapMs?: number;
   /** Where stored events are published for watchers. */
   bus?: EventBus;
+  /** Where the files are read back from (recording.files); none: every link says why not. */
+  files?: RecordingStorage | undefined;
   /** Called once Agora returned a sid: the poller takes over from here. */
   onStarted?: (record: RecordingRecord) => void;
   /** Called when a recording reaches stopped or failed: its poller can go. */
@@ -78,6 +84,7 @@ export function createRecordingService(options: RecordingServiceOptions) {
   const starter = createStarter({ ...options, transitions, startsInFlight, bus: options.bus, onStarted: options.onStarted });
   const stopper = createStopper({ agora, clock, logger, transitions, notFound, startsInFlight });
   const observe = createObserver({ agora, clock, transitions, notFound });
+  const files = options.files ?? createUnlinkedStorage('no storage is configured for reading recordings back');
 
   async function find(input: { id: string } | { resourceId: string; sid: string }, viewer: Viewer): Promise<RecordingRecord> {
     const record = 'id' in input ? await store.get(input.id) : await store.findBySession(input.resourceId, input.sid);
@@ -108,6 +115,12 @@ export function createRecordingService(options: RecordingServiceOptions) {
 
     /** For the watchdog: a recording past its max duration. */
     stopRecord: (record: RecordingRecord, source: 'api' | 'poll') => stopper.stop(record, source),
+
+    /** Every object of the recording in the bucket, each with a link that expires. */
+    async files(input: Parsed<typeof RecordingFilesInput>, viewer: Viewer, origin: string): Promise<RecordingFilesOutput> {
+      const record = await find(input, viewer);
+      return listRecordingObjects(record, files, { expiresInSeconds: input.expiresInSeconds, origin });
+    },
 
     async get(id: string, viewer: Viewer): Promise<Recording> {
       return toRecording(await find({ id }, viewer));
@@ -183,7 +196,7 @@ export function createRecordingService(options: RecordingServiceOptions) {
         (current) => ({
           ...(patch.state !== undefined && !isTerminal(patch.state) && STATE_RANK[patch.state] > STATE_RANK[current.state] ? { state: patch.state } : {}),
           ...(patch.agoraStatus !== undefined && !isTerminal(current.state) ? { agoraStatus: patch.agoraStatus } : {}),
-          ...(patch.files !== undefined && patch.files.length > 0 ? { files: patch.files } : {}),
+          ...(patch.files !== undefined && patch.files.length > 0 ? { files: mergeFiles(current.files, patch.files) } : {}),
         }),
         'webhook',
       );

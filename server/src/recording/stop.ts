@@ -1,3 +1,4 @@
+import { mergeFiles } from './files.js';
 import type { AgoraClient, StopResult } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -25,7 +26,7 @@ export interface StopperOptions {
 
 /** A stop Agora answered with files (or "nothing recorded"): the task is gone. */
 function stoppedPatch(result: Extract<StopResult, { alreadyStopped: false }>, current: RecordingRecord, now: number): RecordingPatch {
-  return { state: 'stopped', stoppedAt: now, files: result.files.length > 0 ? result.files : current.files, uploadingStatus: result.uploadingStatus ?? null, notFoundSince: null, notFoundLastAt: null };
+  return { state: 'stopped', stoppedAt: now, files: mergeFiles(current.files, result.files), uploadingStatus: result.uploadingStatus ?? null, notFoundSince: null, notFoundLastAt: null };
 }
 
 /**

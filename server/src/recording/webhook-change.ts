@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { RecordingState } from '@agora-backend/shared';
 import { readFileList } from '../agora/index.js';
 import type { StoredFile } from '../store/index.js';
+import { snapshotFile } from './files.js';
 import { stateFromAgoraStatus } from './state.js';
 
 /**
@@ -61,6 +62,8 @@ export function changeFromNotice(notice: Notice): WebhookChange | undefined {
       return { pollNow: true };
     case 40: // recorder_started
       return { state: 'recording' };
+    case 45: // recorder_snapshot_file
+      return typeof details.fileName === 'string' && details.fileName !== '' ? { files: [snapshotFile(details.fileName)] } : undefined;
     case 71: // web_recorder_stopped
       return { files: readFileList(details.fileList), pollNow: true };
     default:

@@ -2,6 +2,8 @@ import { tracked, TRPCError } from '@trpc/server';
 import {
   AppErrorCode,
   Recording,
+  RecordingFilesInput,
+  RecordingFilesOutput,
   RecordingGetInput,
   RecordingListInput,
   RecordingListOutput,
@@ -56,6 +58,12 @@ export const recordingRouter = router({
     .input(RecordingGetInput)
     .output(Recording)
     .query(({ ctx, input }) => ctx.services.recordings().get(input.id, viewerOf(ctx.caller))),
+
+  /** Every object of a recording (playlists, segments, MP4s, snapshots), each with a link that expires. */
+  files: recordProcedure
+    .input(RecordingFilesInput)
+    .output(RecordingFilesOutput)
+    .query(({ ctx, input }) => ctx.services.recordings().files(input, viewerOf(ctx.caller), ctx.origin)),
 
   /** Recordings, newest first, filtered by channel and state, one page at a time (admins see all). */
   list: recordProcedure

@@ -13,6 +13,8 @@ export interface Context {
   auth: { caller: Caller } | { error: string };
   /** The peer's address, for per-IP limits. */
   ip: string;
+  /** This server's origin as the caller reached it, e.g. `https://api.example.com` (file links). */
+  origin: string;
   /** How the call came: over a WebSocket, or over HTTP (SSE for subscriptions). */
   transport: 'ws' | 'http';
   /** Per connection (one per WebSocket, one per HTTP request). */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,8 @@ import { createClient, type AgoraBackendClient } from '@agora-backend/client';
 import {
   createAgoraClient,
   createApp,
+  createEmbeddedStorage,
+  createLinkSigner,
   createMetrics,
   createEmulator,
   createFakeClock,
@@ -20,6 +23,7 @@ import {
   type RecordingStore,
   type StartParams,
   type Authenticator,
+  type RecordingStorage,
 } from '@agora-backend/server';
 import { createCapturingLogger, TEST_APP_CERTIFICATE, TEST_APP_ID } from './server.js';
 
@@ -70,6 +74,11 @@ export interface StackOptions {
   auth?: string;
   /** A registry to use instead of a fresh SQLite file (e.g. PostgreSQL). */
   store?: RecordingStore;
+  /** Where recording.files reads; default the emulator's folder, served under /files. */
+  files?: RecordingStorage;
+  /** The embedded file links' secret (kept across restart()). */
+  linkSecret?: Buffer;
+  publicUrl?: string;
 }
 
 /** Fast retries so fault tests finish in milliseconds; the policy itself is tested with nock. */
@@ -123,6 +132,10 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
     logger,
     ...options.agora,
   });
+  const linkSecret = options.linkSecret ?? randomBytes(32);
+  const signer = createLinkSigner(linkSecret);
+  // The emulator writes bucket STORAGE.bucket under its storage folder.
+  const filesRoot = join(storageDir, STORAGE.bucket);
   const starts: StartParams[] = [];
   const agora: AgoraClient = {
     ...inner,
@@ -153,8 +166,18 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
       ...(options.wsConnectionsPerIp !== undefined ? { wsConnectionsPerIp: options.wsConnectionsPerIp } : {}),
       ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+      ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     },
-    { logger, clock, agora, store, metrics, ...(options.authenticator ? { authenticator: options.authenticator } : {}) },
+    {
+      logger,
+      clock,
+      agora,
+      store,
+      metrics,
+      files: options.files ?? createEmbeddedStorage({ root: filesRoot, signer, clock }),
+      ...(options.files ? {} : { embeddedFiles: { root: filesRoot, signer } }),
+      ...(options.authenticator ? { authenticator: options.authenticator } : {}),
+    },
   );
   const { url } = await app.listen();
   const stack: RecordingStack = {
@@ -174,7 +197,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       await Promise.all(madeDirs.map((dir) => rm(dir, { recursive: true, force: true })));
     },
     restart: () =>
-      startRecordingStack({ ...options, clock, agoraClock, registryFile, existingEmulator: emulator, storageDir }),
+      startRecordingStack({ ...options, clock, agoraClock, registryFile, existingEmulator: emulator, storageDir, linkSecret }),
   };
   return stack;
 }

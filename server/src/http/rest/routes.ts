@@ -1,5 +1,7 @@
 import {
   Recording,
+  RecordingFilesInput,
+  RecordingFilesOutput,
   RecordingGetInput,
   RecordingListInput,
   RecordingListOutput,
@@ -116,6 +118,18 @@ export const REST_ROUTES: RestRoute[] = [
     call: (caller, input) => caller.recording.query(input as never),
     querySchema: IdOnly,
     outputSchema: RecordingQueryOutput,
+    successStatus: 200,
+  },
+  {
+    method: 'GET',
+    path: '/recordings/{id}/files',
+    procedure: 'recording.files',
+    summary: "A recording's files in the bucket, each with a link that expires",
+    tags: ['recordings'],
+    input: ({ params, query }) => ({ ...withNumbers(query, ['expiresInSeconds']), id: params.id }),
+    call: (caller, input) => caller.recording.files(input as never),
+    querySchema: RecordingFilesInput.omit({ id: true }),
+    outputSchema: RecordingFilesOutput,
     successStatus: 200,
   },
   {
