@@ -65,12 +65,13 @@ export function refresh(world: World, task: Task, now = world.clock.now()) {
 function announceSnapshots(world: World, task: Task, now: number) {
   const taken = snapshotsOf(task, now);
   if (taken.length <= task.snapshotsSent) return;
-  void persist(world, task, now);
   const prefix = task.storage.prefix.length > 0 ? `${task.storage.prefix.join('/')}/` : '';
-  for (const name of taken.slice(task.snapshotsSent)) {
-    notify(world, task, 45, SERVICE_TYPE.recorder, { msgName: 'recorder_snapshot_file', fileName: `${prefix}${name}` });
-  }
+  const fresh = taken.slice(task.snapshotsSent);
   task.snapshotsSent = taken.length;
+  // Announced once uploaded, as Agora does: whoever reads the notice finds the file.
+  void persist(world, task, now).then(() => {
+    for (const name of fresh) notify(world, task, 45, SERVICE_TYPE.recorder, { msgName: 'recorder_snapshot_file', fileName: `${prefix}${name}` }, now);
+  });
 }
 
 export function refreshAll(world: World, now = world.clock.now()) {
