@@ -1,12 +1,33 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@agora-backend/client';
 import { describe, expect, it } from 'vitest';
-import { runEntryPoint } from './helpers/process.js';
+import { runCli, runEntryPoint } from './helpers/process.js';
 import { readToken } from './helpers/token-verifier.js';
 
 const MAIN = 'server/src/main.ts';
+
+interface FileEntry { fileName: string; key: string; kind: string; url: string }
+
+/** README, "Where are my recordings": the files endpoint and `agoractl download` on the embedded default. */
+async function expectPlayableFiles(base: string, emulatorUrl: string, dataDir: string) {
+  const published = await fetch(`${emulatorUrl}/_emulator/channels/files-room/publishers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uid: '100' }) });
+  expect(published.status).toBe(200);
+  const started = (await (await fetch(`${base}/api/v1/recordings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'files-room', fileTypes: ['hls', 'mp4'] }) })).json()) as { id: string };
+  const listFiles = async () => ((await (await fetch(`${base}/api/v1/recordings/${started.id}/files`)).json()) as { files: FileEntry[] }).files;
+  await expect.poll(async () => (await listFiles()).map((file) => file.kind).sort(), { timeout: 10_000 }).toEqual(['mp4', 'playlist', 'segment']);
+  expect((await fetch(`${base}/api/v1/recordings/${started.id}/stop`, { method: 'POST' })).status).toBe(200);
+  const folder = join(dataDir, 'recordings', 'local');
+  for (const file of await listFiles()) {
+    const bytes = Buffer.from(await (await fetch(file.url)).arrayBuffer());
+    expect(bytes.equals(await readFile(join(folder, file.key))), file.key).toBe(true);
+  }
+  const into = join(dataDir, 'download');
+  const download = await runCli(['download', started.id, '--dir', into], { AGORACTL_URL: `${base}/trpc` });
+  expect(download.code, download.stderr).toBe(0);
+  expect((await readdir(into)).sort()).toEqual((await listFiles()).map((file) => file.fileName).sort());
+}
 
 describe('the real entry point (pnpm start)', () => {
   it('starts with no Agora variables, serves health and tokens, and exits 0 on SIGTERM', async () => {
@@ -54,11 +75,14 @@ describe('the real entry point (pnpm start)', () => {
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(Number(/agora_backend_webhook_notices_total\{outcome="accepted"\} (\d+)/.exec(metrics)?.[1])).toBe((await log()).log.length);
 
+      await expectPlayableFiles(base, String(emulatorLine.emulatorUrl), dataDir);
+
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);
       expect(server.stdout.join('\n')).toContain('"msg":"stopped"');
     } finally {
       server.child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 

@@ -368,7 +368,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
       });
       const { code, reason } = answer.error;
       const gatewayAnswer = answer.error.message !== undefined && code === undefined;
-      // docs/agora.md, "Stop answers and file names" / "Errors and retries": 404 = task gone, 49 = already exiting. Both mean "stopped".
+      // docs/agora.md, "Stop answers" and "Files" / "Errors and retries": 404 = task gone, 49 = already exiting. Both mean "stopped".
       if ((answer.httpStatus === 404 && !gatewayAnswer) || code === 49) {
         return { alreadyStopped: true, httpStatus: answer.httpStatus, code, reason };
       }

@@ -112,7 +112,7 @@ interface Extensions {
   uploadingStatus: string | undefined;
 }
 
-/** Reads web mode's `extensionServiceState` list (docs/agora.md, "Query answers and status" / "Stop answers and file names"). */
+/** Reads web mode's `extensionServiceState` list (docs/agora.md, "Query answers and status" / "Stop answers" and "Files"). */
 function readExtensions(services: z.infer<typeof ExtensionService>[] | undefined): Extensions {
   const result: Extensions = { files: [], web: undefined, rtmp: undefined, uploadingStatus: undefined };
   for (const service of services ?? []) {

@@ -1,6 +1,6 @@
 import type { RecordingFile as SharedRecordingFile, RecordingMode, UploadingStatus } from '@agora-backend/shared';
 /**
- * Request and result types of Agora's Cloud Recording REST API (docs/agora.md, "Endpoints" / "Stop answers and file names"), as this client
+ * Request and result types of Agora's Cloud Recording REST API (docs/agora.md, "Endpoints" / "Stop answers" and "Files"), as this client
  * sends and returns them. Field names are Agora's, so the bodies go on the wire unchanged.
  * @see https://docs.agora.io/en/cloud-recording/reference/rest-api/start
  */
