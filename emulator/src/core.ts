@@ -30,6 +30,7 @@ export interface EmulatorCoreOptions {
 }
 
 function createWorld(options: EmulatorCoreOptions): World {
+  const pendingWrites = new Set<Promise<unknown>>();
   return {
     appId: options.appId,
     appCertificate: options.appCertificate,
@@ -40,8 +41,14 @@ function createWorld(options: EmulatorCoreOptions): World {
     resources: new Map(),
     tasks: new Map(),
     publishers: new Map(),
-    notifier: createNotifier({ clock: options.clock, logger: options.logger, ...(options.notificationRetryMs !== undefined ? { retryBaseMs: options.notificationRetryMs } : {}) }),
-    pendingWrites: new Set(),
+    notifier: createNotifier({
+      clock: options.clock,
+      logger: options.logger,
+      ...(options.notificationRetryMs !== undefined ? { retryBaseMs: options.notificationRetryMs } : {}),
+      // A snapshot is announced once its upload is done.
+      pendingWork: () => Promise.all([...pendingWrites]),
+    }),
+    pendingWrites,
   };
 }
 

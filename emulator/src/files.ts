@@ -1,6 +1,7 @@
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { MEDIA } from './media.js';
+import { MEDIA, MEDIA_MP4_SECONDS } from './media.js';
+import { readClip, repeatClip, type Mp4Clip } from './mp4.js';
 
 /**
  * Recording file names as Agora makes them (README, "Files") and their stand-ins on local disk.
@@ -26,6 +27,8 @@ export interface PlannedFile {
   sliceStartTime: number;
   /** Segment names a playlist lists; empty for MP4 files. */
   segments: string[];
+  /** MP4 files: how long it plays. */
+  durationMs?: number;
 }
 
 export interface RecordingShape {
@@ -40,8 +43,10 @@ export interface RecordingShape {
   /** How many segments each playlist has so far. */
   segmentCount: number;
   segmentMs: number;
-  /** How many MP4 files there are so far (a new one per maxVideoDuration); 1 without slicing. */
-  mp4Count: number;
+  /** How long it has recorded so far. */
+  recordedMs: number;
+  /** Web: a new MP4 file every this long (maxVideoDuration); undefined: one MP4. */
+  mp4SliceMs: number | undefined;
 }
 
 /** The files a recording has produced so far. */
@@ -74,8 +79,11 @@ export function planFiles(shape: RecordingShape): PlannedFile[] {
     },
   ];
   if (shape.avFileType.includes('mp4')) {
-    for (let index = 0; index < Math.max(1, shape.mp4Count); index++) {
-      files.push({ fileName: `${base}_${index}.mp4`, trackType: 'audio_and_video', uid: '0', mixedAllUser: true, sliceStartTime: shape.sliceStartTime, segments: [] });
+    const slice = shape.mp4SliceMs ?? Math.max(1, shape.recordedMs);
+    const count = Math.max(1, Math.ceil(shape.recordedMs / slice));
+    for (let index = 0; index < count; index++) {
+      const durationMs = Math.max(0, Math.min(slice, shape.recordedMs - index * slice));
+      files.push({ fileName: `${base}_${index}.mp4`, trackType: 'audio_and_video', uid: '0', mixedAllUser: true, sliceStartTime: shape.sliceStartTime + index * slice, segments: [], durationMs });
     }
   }
   return files;
@@ -111,9 +119,22 @@ export interface Upload {
   uploaded: Set<string>;
 }
 
+let mp4Clip: Mp4Clip | undefined;
+
+/** An MP4 as long as its part of the recording (the clip repeated); rewritten only when it grows. */
+async function writeMp4(folder: string, file: PlannedFile, uploaded: Set<string>) {
+  const repeats = Math.max(1, Math.ceil((file.durationMs ?? 0) / (MEDIA_MP4_SECONDS * 1000)));
+  const version = `${file.fileName}@${repeats}`;
+  if (uploaded.has(version)) return;
+  mp4Clip ??= readClip(await readFile(MEDIA.mp4), MEDIA_MP4_SECONDS);
+  await writeFile(join(folder, file.fileName), repeatClip(mp4Clip, repeats));
+  uploaded.add(version);
+}
+
 /**
  * Writes what Agora would upload into `storageDir/<bucket>/<prefix…>/`: playlists listing their
- * segments, and real media (MPEG-TS segments, MP4s, JPEG snapshots) copied from `media/`.
+ * segments, and real media from `media/`: MPEG-TS segments and JPEG snapshots copied, MP4s as
+ * long as the recording.
  */
 export async function writeObjects(storageDir: string, bucket: string, prefix: string[], upload: Upload): Promise<void> {
   const root = resolve(storageDir, bucket);
@@ -132,7 +153,7 @@ export async function writeObjects(storageDir: string, bucket: string, prefix: s
       // Written after its segments, so a reader never finds a playlist naming a missing segment.
       await writeFile(join(folder, file.fileName), playlist(file, upload.segmentMs / 1000, upload.ended));
     } else {
-      await copyOnce(MEDIA.mp4, file.fileName);
+      await writeMp4(folder, file, upload.uploaded);
     }
   }
   for (const snapshot of upload.snapshots) await copyOnce(MEDIA.snapshot, snapshot);

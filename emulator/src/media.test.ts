@@ -23,6 +23,12 @@ function probe(path: string): { codec_type: string; codec_name: string }[] | und
   return (JSON.parse(run.stdout) as { streams: { codec_type: string; codec_name: string }[] }).streams;
 }
 
+/** ffprobe's duration of a file, in seconds. */
+function duration(path: string): number {
+  const run = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path], { encoding: 'utf8' });
+  return Number(run.stdout.trim());
+}
+
 /** The segment names a playlist lists, in order. */
 const segmentsOf = (playlist: string) => playlist.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
 
@@ -59,9 +65,17 @@ describe('recordings are real media', () => {
     expect(names.filter((name) => name.endsWith('.ts')).sort()).toEqual([...segments].sort());
     for (const segment of segments) expect(isMpegTs(await readFile(join(folderOf(), segment))), segment).toBe(true);
     expect(probe(join(folderOf(), segments[0]!))?.map((stream) => stream.codec_name).sort() ?? ['aac', 'h264']).toEqual(['aac', 'h264']);
+    // 35 s recorded: the 16-second clip three times, one fragment each with its own sequence number.
     const mp4 = join(folderOf(), `${sid}_room1_0.mp4`);
-    expect(isMp4(await readFile(mp4))).toBe(true);
-    expect(probe(mp4)?.map((stream) => stream.codec_type).sort() ?? ['audio', 'video']).toEqual(['audio', 'video']);
+    const bytes = await readFile(mp4);
+    expect(isMp4(bytes)).toBe(true);
+    expect(bytes.toString('latin1').split('moof')).toHaveLength(4);
+    expect([1, 2, 3].map((sequence) => bytes.indexOf(Buffer.from([0x6d, 0x66, 0x68, 0x64, 0, 0, 0, 0, 0, 0, 0, sequence])) > 0)).toEqual([true, true, true]);
+    const streams = probe(mp4);
+    if (streams) {
+      expect(streams.map((stream) => stream.codec_type).sort()).toEqual(['audio', 'video']);
+      expect(Math.round(duration(mp4))).toBe(48);
+    }
   });
 
   it('individual: audio and video segments per publisher, and JPEG snapshots', async () => {

@@ -68,6 +68,8 @@ export interface NotifierOptions {
   retryBaseMs?: number;
   /** An answer later than this counts as none (Agora: 10 s). */
   answerTimeoutMs?: number;
+  /** Work whose end sends notices (uploads announce their files): settle() waits for it first. */
+  pendingWork?: () => Promise<unknown>;
 }
 
 /** The two signature headers: lowercase hex HMAC-SHA1 and HMAC-SHA256 of the raw body. */
@@ -218,6 +220,7 @@ export function createNotifier(options: NotifierOptions) {
     /** Resolves once nothing is held back or in flight (late and resent notices included). */
     async settle(maxMs = 30_000) {
       const until = Date.now() + maxMs;
+      await options.pendingWork?.();
       // A real wait each turn: an empty Promise.all resolves at once and would starve the timers.
       while ((courier.busy || timers.pending > 0) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
     },

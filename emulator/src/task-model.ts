@@ -46,7 +46,8 @@ export function filesOf(world: World, task: Task, now: number): PlannedFile[] {
     sliceStartTime: sliceStart,
     segmentCount: Math.max(1, Math.ceil(recorded / world.timing.segmentMs)),
     segmentMs: world.timing.segmentMs,
-    mp4Count: task.mp4SliceMs ? Math.max(1, Math.ceil(recorded / task.mp4SliceMs)) : 1,
+    recordedMs: recorded,
+    mp4SliceMs: task.mp4SliceMs,
   });
 }
 
