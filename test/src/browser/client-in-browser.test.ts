@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type * as Agora from '@agora-backend/client';
+import { clientBundle, launchChromium, runBrowserTests, servePage } from '../helpers/browser.js';
+import { startRecordingStack, type RecordingStack } from '../helpers/recording-stack.js';
+import { TEST_APP_CERTIFICATE } from '../helpers/server.js';
+import { readToken } from '../helpers/token-verifier.js';
+
+/**
+ * The client package in real Chromium, bundled as a frontend bundles it, on a page of another
+ * origin: tokens, typed errors, dates and recording.watch over each transport, as in Node.
+ */
+declare global {
+  interface Window {
+    agora: typeof Agora;
+  }
+}
+
+let browser: Browser;
+let page: Page;
+let stack: RecordingStack;
+let site: Awaited<ReturnType<typeof servePage>>;
+let foreign: Awaited<ReturnType<typeof servePage>>;
+
+describe.skipIf(!runBrowserTests)('the client in Chromium', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    const script = await clientBundle();
+    site = await servePage(script);
+    cleanups.push(() => site.close());
+    foreign = await servePage(script);
+    cleanups.push(() => foreign.close());
+    stack = await startRecordingStack({ corsOrigins: [site.origin], pollIntervalMs: 200, confirmDelayMs: 100 });
+    cleanups.push(() => stack.close(true));
+    browser = await launchChromium();
+    cleanups.push(() => browser.close());
+    page = await browser.newPage();
+    await page.goto(site.origin);
+  }, 60_000);
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it('mints a token over HTTP (queries and mutations of the sse transport): a real Date, a token that decodes for the channel and uid', async () => {
+    const result = await page.evaluate(async (url) => {
+      const client = window.agora.createClient({ url, transport: 'sse' });
+      const answer = await client.token.generate.mutate({ channel: 'browser-room', uid: 7 });
+      return { token: answer.token, isDate: answer.expiresAt instanceof Date, at: answer.expiresAt.getTime() };
+    }, stack.app.url);
+    expect(result.isDate).toBe(true);
+    expect(result.at).toBeGreaterThan(Date.now());
+    const decoded = readToken(result.token, TEST_APP_CERTIFICATE);
+    expect(decoded.signatureValid).toBe(true);
+    expect(decoded.services[0]!.fields).toEqual(['browser-room', '7']);
+  });
+
+  it('reads field issues from a refused input, as in Node', async () => {
+    const error = await page.evaluate(async (url) => {
+      const client = window.agora.createClient({ url, transport: 'sse' });
+      try {
+        await client.recording.start.mutate({ channel: '' });
+        return undefined;
+      } catch (caught) {
+        const data = (caught as { data?: { code?: string; appCode?: string; issues?: unknown } }).data;
+        return { code: data?.code, appCode: data?.appCode, issues: data?.issues };
+      }
+    }, stack.app.url);
+    expect(error).toEqual({ code: 'BAD_REQUEST', appCode: 'VALIDATION', issues: [{ path: 'channel', message: expect.any(String) as unknown }] });
+  });
+
+  for (const transport of ['ws', 'sse'] as const) {
+    it(`watches a recording to its end over ${transport}`, async () => {
+      const channel = `browser-${transport}`;
+      stack.emulator.control.join(channel, '100');
+      const started = await stack.client.recording.start.mutate({ channel });
+      const watching = page.evaluate(
+        ({ url, id, transport }) =>
+          new Promise<{ states: string[]; dates: boolean }>((resolve, reject) => {
+            const client = window.agora.createClient({ url, transport });
+            const states: string[] = [];
+            let dates = true;
+            window.agora.watchRecording(client, id, {
+              onEvent: (event) => {
+                states.push(event.state);
+                dates &&= event.at instanceof Date;
+              },
+              onEnd: () => resolve({ states, dates }),
+              onError: (error) => reject(error instanceof Error ? error : new Error(String(error))),
+            });
+          }),
+        { url: stack.app.url, id: started.id, transport },
+      );
+      await expect.poll(async () => (await stack.client.recording.get.query({ id: started.id })).state, { timeout: 10_000 }).toBe('recording');
+      await stack.client.recording.stop.mutate({ id: started.id });
+      const seen = await watching;
+      expect(seen.dates).toBe(true);
+      expect(seen.states.at(-1)).toBe('stopped');
+      expect(seen.states).toContain('recording');
+    });
+  }
+
+  it('is refused from an origin not in CORS_ORIGINS, and starts nothing', async () => {
+    const other = await browser.newPage();
+    try {
+      await other.goto(foreign.origin);
+      const before = stack.emulator.control.requestCounts().acquire ?? 0;
+      const outcome = await other.evaluate(async (url) => {
+        const client = window.agora.createClient({ url, transport: 'sse' });
+        try {
+          await client.recording.start.mutate({ channel: 'foreign-room' });
+          return 'started';
+        } catch {
+          return 'refused';
+        }
+      }, stack.app.url);
+      expect(outcome).toBe('refused');
+      expect(stack.emulator.control.requestCounts().acquire ?? 0).toBe(before);
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { build } from 'esbuild';
+import { chromium, type Browser } from 'playwright-core';
+import { REPO_ROOT } from './process.js';
+
+/**
+ * Real Chromium for the browser tests: Debian's (`apt-get install -y chromium`, what .ci/run
+ * does), driven by playwright-core (it downloads nothing). CHROMIUM_PATH names another binary;
+ * SKIP_BROWSER_TESTS=1 skips them on a machine without one. Under CI a missing browser fails.
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const browserTestsSkipped = process.env.SKIP_BROWSER_TESTS === '1';
+if (!browserTestsSkipped && process.env.CI === 'true' && !existsSync(CHROMIUM_PATH)) {
+  throw new Error(`no Chromium at ${CHROMIUM_PATH}: install it (apt-get install -y chromium) or set SKIP_BROWSER_TESTS=1`);
+}
+export const runBrowserTests = !browserTestsSkipped && existsSync(CHROMIUM_PATH);
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-gpu'] });
+}
+
+/** The client's browser entry, bundled as a frontend would (esbuild, platform browser), as window.agora. */
+export async function clientBundle(): Promise<string> {
+  const result = await build({
+    stdin: { contents: "import * as agora from './client/src/index.ts'; window.agora = agora;", resolveDir: REPO_ROOT, loader: 'ts' },
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
+
+/** A page on its own origin (another port: another origin) that loads the client bundle. */
+export async function servePage(script: string): Promise<{ origin: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/client.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><meta charset="utf-8"><title>client</title><script src="/client.js"></script>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
