@@ -112,6 +112,18 @@ describe('parseConfig', () => {
     expect(result.errors.join('\n')).not.toContain(secret);
   });
 
+  it('reads PUBLIC_URL as a bare origin and STORAGE_SIGNING_REGION, and names what is wrong with them', () => {
+    const good = parseConfig({ PUBLIC_URL: 'https://api.example.com/', ...STORAGE_ENV, STORAGE_VENDOR: '11', STORAGE_ENDPOINT: 'https://r2.example.com', STORAGE_SIGNING_REGION: 'auto' });
+    expect(good.ok && good.config.publicUrl).toBe('https://api.example.com');
+    expect(good.ok && good.config.storage?.signingRegion).toBe('auto');
+    const bad = parseConfig({ PUBLIC_URL: 'https://api.example.com/base', STORAGE_SIGNING_REGION: 'US East' });
+    expect(bad.ok ? [] : [...bad.errors].sort()).toEqual([
+      'PUBLIC_URL: must be an origin without a path, like https://api.example.com',
+      'STORAGE_SIGNING_REGION: must be a region name like us-east-1 or auto',
+    ]);
+    expect(parseConfig({ PUBLIC_URL: 'ftp://x.example.com' })).toEqual({ ok: false, errors: ['PUBLIC_URL: must be an http(s) origin like https://api.example.com'] });
+  });
+
   it('requires the certificate with the App ID, and both REST credentials together', () => {
     const result = parseConfig({ AGORA_APP_ID: APP_ID, AGORA_CUSTOMER_ID: 'c', ...STORAGE_ENV });
     expect(result.ok).toBe(false);
