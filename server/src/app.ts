@@ -6,6 +6,7 @@ import { APP_DEFAULTS, isLoopback } from './config.js';
 import { AppError } from './errors.js';
 import { AuthenticationError, isAdmin, type Authenticator, type Caller } from './auth/index.js';
 import { createClientAddress, createPublicOrigin, parseTrustedProxies } from './http/client-address.js';
+import { CONSOLE_PATH, createConsoleHandler } from './http/console.js';
 import { createFileHandler, FILES_PATH } from './http/files.js';
 import { createOriginPolicy } from './http/origin-policy.js';
 import { createRestHandler, REST_PREFIX } from './http/rest/handler.js';
@@ -59,6 +60,8 @@ export interface ReadinessCheck {
 
 export interface AppDeps extends ServiceDeps {
   readinessChecks?: ReadinessCheck[];
+  /** The built console (console/dist), served at /console. */
+  consoleDir?: string;
   /** The embedded storage folder, served under /files behind signed links (with deps.files). */
   embeddedFiles?: { root: string; signer: LinkSigner };
   /** Resources the app owns and closes last (stores, pollers, the embedded emulator). */
@@ -245,6 +248,7 @@ function createRoutes(options: {
   const plain = { surface: 'rest', cors: false } as const;
   const embedded = options.deps.embeddedFiles;
   const files = embedded ? createFileHandler({ ...embedded, clock: composed.clock, logger }) : undefined;
+  const consolePages = options.deps.consoleDir ? createConsoleHandler(options.deps.consoleDir) : undefined;
   return [
     // HEAD too: load balancers probe with it (Node leaves the body out).
     { name: 'health', matches: exact('/healthz'), methods: ['GET', 'HEAD'], ...plain, handle: (_req, res) => {
@@ -285,6 +289,7 @@ function createRoutes(options: {
         return Promise.resolve();
       },
     },
+    ...(consolePages ? [{ name: 'console', matches: under(CONSOLE_PATH), methods: ['GET', 'HEAD'], ...plain, handle: consolePages } satisfies Route] : []),
     ...(files ? [{ name: 'files', matches: under(FILES_PATH), methods: ['GET', 'HEAD'], surface: 'rest', cors: true, handle: files } satisfies Route] : []),
     ...(webhook ? [{ name: 'webhook', matches: exact(WEBHOOK_PATH), methods: ['POST'], ...plain, handle: webhook } satisfies Route] : []),
     { name: 'rest', matches: under(REST_PREFIX), methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], surface: 'rest', cors: true, handle: rest },

@@ -15,7 +15,9 @@ import { createPostgresBus, createPostgresLeases, createPostgresRateBudget } fro
 import type { Logger } from './logger.js';
 import { randomBytes } from 'node:crypto';
 import { createUpstream, readBackStorage, storageFor } from './upstream.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createMetrics } from './metrics/index.js';
 import { WEBHOOK_PATH } from './http/webhook.js';
 
@@ -104,6 +106,10 @@ async function main(): Promise<void> {
   }
 
   const readBack = await readBackStorage(config, upstream, systemClock);
+  // `pnpm start` builds the console first; run any other way, the server starts without it.
+  const consoleDir = fileURLToPath(new URL('../../console/dist', import.meta.url));
+  const hasConsole = existsSync(join(consoleDir, 'index.html'));
+  if (!hasConsole) logger.warn({ consoleDir }, 'the console is not built (pnpm --filter @agora-backend/console build): /console is off');
 
   // The embedded emulator sends Agora's notifications to our own webhook, so that path runs offline too.
   const webhookSecret = config.webhookSecret ?? (upstream.emulator ? randomBytes(24).toString('hex') : undefined);
@@ -139,6 +145,7 @@ async function main(): Promise<void> {
       agora: upstream.agora,
       store,
       files: readBack.files,
+      ...(hasConsole ? { consoleDir } : {}),
       ...(readBack.embedded ? { embeddedFiles: readBack.embedded } : {}),
       authenticator: createAuthenticator(config, systemClock),
       ...(cluster ? { bus: cluster.bus, leases: cluster.leases } : {}),
@@ -149,7 +156,7 @@ async function main(): Promise<void> {
   if (upstream.emulator && webhookSecret) {
     upstream.emulator.control.setNotificationTarget({ url: `${loopbackUrl(url)}${WEBHOOK_PATH}`, secret: webhookSecret });
   }
-  logger.info({ url, wsUrl, appId: credentials.appId, auth: config.auth.mode }, `Listening on ${url}`);
+  logger.info({ url, wsUrl, appId: credentials.appId, auth: config.auth.mode, ...(hasConsole ? { console: url.replace(/\/trpc$/, '/console') } : {}) }, `Listening on ${url}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

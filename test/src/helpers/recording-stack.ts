@@ -79,6 +79,8 @@ export interface StackOptions {
   /** The embedded file links' secret (kept across restart()). */
   linkSecret?: Buffer;
   publicUrl?: string;
+  /** A built console to serve at /console. */
+  consoleDir?: string;
 }
 
 /** Fast retries so fault tests finish in milliseconds; the policy itself is tested with nock. */
@@ -176,6 +178,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       metrics,
       files: options.files ?? createEmbeddedStorage({ root: filesRoot, signer, clock }),
       ...(options.files ? {} : { embeddedFiles: { root: filesRoot, signer } }),
+      ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
       ...(options.authenticator ? { authenticator: options.authenticator } : {}),
     },
   );

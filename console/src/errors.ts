@@ -1,0 +1,36 @@
+import { getAgoraError } from '@agora-backend/client';
+
+interface ErrorData {
+  code?: string;
+  appCode?: string;
+  issues?: { path: string; message: string }[];
+}
+
+const dataOf = (error: unknown): ErrorData | undefined => (error as { data?: ErrorData | null } | null)?.data ?? undefined;
+
+/** One line for a failed call: the server's message, Agora's code and reason when Agora refused. */
+export function describe(error: unknown): string {
+  const agora = getAgoraError(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return agora ? `${message} (Agora ${agora.code ?? agora.httpStatus}${agora.reason ? `: ${agora.reason}` : ''})` : message;
+}
+
+export const isUnauthorized = (error: unknown) => dataOf(error)?.code === 'UNAUTHORIZED';
+
+/**
+ * Puts each field issue next to its field (`[data-error-for=<path>]`); returns the issues no field
+ * showed, for the form's own error line.
+ */
+export function showIssues(form: HTMLFormElement, issues: { path: string; message: string }[]): string[] {
+  for (const slot of form.querySelectorAll('[data-error-for]')) slot.textContent = '';
+  const unplaced: string[] = [];
+  for (const issue of issues) {
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(issue.path.split('.')[0] ?? '')}"]`);
+    if (slot && issue.path !== '') slot.textContent = issue.message;
+    else unplaced.push(issue.path ? `${issue.path}: ${issue.message}` : issue.message);
+  }
+  return unplaced;
+}
+
+/** The server's field issues of a refused call, or none. */
+export const issuesOf = (error: unknown) => dataOf(error)?.issues ?? [];

@@ -1,0 +1,39 @@
+import { h, show } from './dom.js';
+import { isUnauthorized } from './errors.js';
+import { api, credential } from './session.js';
+import { recordingPage } from './views/recording.js';
+import { recordingsPage } from './views/recordings.js';
+import { signInPage } from './views/sign-in.js';
+import { tokensPage } from './views/tokens.js';
+
+/**
+ * The console: hash routes (#/recordings, #/recordings/<id>, #/tokens, #/sign-in) over one
+ * <main>. Each page returns what to undo when it is left (timers, watches).
+ */
+const root = document.getElementById('app')!;
+let leave: () => void = () => undefined;
+
+function route(): void {
+  leave();
+  const [, page, id] = location.hash.split('/');
+  document.getElementById('sign-in-link')!.textContent = credential() ? 'Signed in' : 'Sign in';
+  if (page === 'sign-in') leave = signInPage(root);
+  else if (page === 'tokens') leave = tokensPage(root);
+  else if (page === 'recordings' && id) leave = recordingPage(root, decodeURIComponent(id));
+  else leave = recordingsPage(root);
+  root.focus();
+}
+
+/** With AUTH_MODE=none there is nothing to sign in to; otherwise a refused call sends you there. */
+async function start(): Promise<void> {
+  try {
+    await api().recording.list.query({ limit: 1 });
+  } catch (error) {
+    if (isUnauthorized(error) && !location.hash.startsWith('#/sign-in')) location.hash = '#/sign-in';
+    else if (!isUnauthorized(error)) show(root, h('p', { class: 'error' }, 'The server could not be reached.'));
+  }
+  addEventListener('hashchange', route);
+  route();
+}
+
+void start();

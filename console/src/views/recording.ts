@@ -1,0 +1,72 @@
+import { watchRecording, type RecordingObject, type RecordingStatusEvent } from '@agora-backend/client';
+import { formatTime, h, show } from '../dom.js';
+import { describe } from '../errors.js';
+import { api } from '../session.js';
+import { attachPlayer } from '../player.js';
+
+/** One recording: its live timeline (recording.watch), its files with a player, and stop. */
+export function recordingPage(root: HTMLElement, id: string): () => void {
+  const state = h('span', { class: 'state', id: 'recording-state', role: 'status', 'aria-live': 'polite' }, '…');
+  const timeline = h('ol', { class: 'timeline', 'aria-label': 'Status timeline' });
+  const files = h('ul', { class: 'files', 'aria-label': 'Files' });
+  const player = h('div', { class: 'player' });
+  const message = h('p', { class: 'error', role: 'alert' });
+  const stop = h('button', { type: 'button', id: 'stop' }, 'Stop');
+  const details = h('dl');
+  let shownFiles = '';
+
+  async function refreshFiles() {
+    try {
+      const listed = await api().recording.files.query({ id });
+      const names = listed.files.map((file) => file.key).join('\n');
+      if (names === shownFiles) return;
+      shownFiles = names;
+      show(files, ...listed.files.map(fileItem));
+      const playlist = listed.files.find((file) => file.kind === 'playlist' && file.url);
+      if (playlist && !player.querySelector('video')) attachPlayer(player, playlist.url!, playlist.contentType);
+    } catch (error) {
+      message.textContent = describe(error);
+    }
+  }
+  function onEvent(event: RecordingStatusEvent) {
+    state.textContent = event.state;
+    state.className = `state state-${event.state}`;
+    timeline.append(h('li', { 'data-state': event.state }, h('strong', {}, event.state), ` · ${event.source} · Agora status ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`));
+    stop.hidden = event.state === 'stopped' || event.state === 'failed';
+    void refreshFiles();
+  }
+  stop.addEventListener('click', () => {
+    stop.disabled = true;
+    api().recording.stop.mutate({ id }).then(
+      (result) => (message.textContent = result.state === 'stopping' ? 'Agora has not confirmed the stop yet; the server keeps at it.' : ''),
+      (error: unknown) => {
+        stop.disabled = false;
+        message.textContent = describe(error);
+      },
+    );
+  });
+  api().recording.get.query({ id }).then(
+    (recording) => show(details, h('dt', {}, 'Channel'), h('dd', {}, recording.channel), h('dt', {}, 'Mode'), h('dd', {}, recording.mode), h('dt', {}, 'Recorder uid'), h('dd', {}, recording.uid), h('dt', {}, 'Started'), h('dd', {}, formatTime(recording.startedAt))),
+    (error: unknown) => (message.textContent = describe(error)),
+  );
+  show(root, h('h1', {}, 'Recording ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop), details, message, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Files'), player, files);
+  const watch = watchRecording(api(), id, { onEvent, onError: (error) => (message.textContent = describe(error)) });
+  // Segments and snapshots land in the bucket between status changes: look again every 3 s.
+  const timer = setInterval(() => void refreshFiles(), 3_000);
+  return () => {
+    watch.stop();
+    clearInterval(timer);
+  };
+}
+
+function fileItem(file: RecordingObject): HTMLLIElement {
+  const label = `${file.kind} · ${file.fileName}${file.size === null ? '' : ` · ${file.size} bytes`}`;
+  if (!file.url) return h('li', {}, label, ` (no link: ${file.unavailableReason ?? 'unknown'})`);
+  return h(
+    'li',
+    { 'data-kind': file.kind },
+    h('a', { href: file.url, download: file.fileName }, label),
+    file.kind === 'snapshot' ? h('div', {}, h('img', { class: 'snapshot', src: file.url, alt: `Snapshot ${file.fileName}`, loading: 'lazy', width: 320, height: 180 })) : null,
+    file.kind === 'mp4' ? h('div', {}, h('video', { src: file.url, controls: true, preload: 'metadata', width: 320, 'aria-label': `MP4 ${file.fileName}` })) : null,
+  );
+}

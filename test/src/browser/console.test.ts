@@ -1,0 +1,131 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { createApiKeyAuth, hashApiKey } from '@agora-backend/server';
+import { launchChromium, runBrowserTests } from '../helpers/browser.js';
+import { catchServerError } from '../helpers/errors.js';
+import { REPO_ROOT } from '../helpers/process.js';
+import { startRecordingStack, type RecordingStack } from '../helpers/recording-stack.js';
+import { TEST_APP_CERTIFICATE } from '../helpers/server.js';
+import { readToken } from '../helpers/token-verifier.js';
+
+/**
+ * The console at /console in real Chromium, used as a person uses it: forms, links, the player.
+ * Screenshots of the main pages go to test/artifacts/ (look at them when the UI changes).
+ */
+const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts');
+const KEY = 'agk_console_key_0000000000000000000000';
+
+let browser: Browser;
+let consoleDir: string;
+const cleanups: (() => Promise<void>)[] = [];
+
+async function openConsole(stack: RecordingStack, query = ''): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  cleanups.push(() => page.close());
+  await page.goto(`${stack.app.baseUrl}/console/${query}#/recordings`);
+  return page;
+}
+
+async function startThroughTheForm(page: Page, channel: string): Promise<string> {
+  const form = page.getByRole('form', { name: 'Start a recording' });
+  await form.getByLabel('Channel').fill(channel);
+  await form.getByLabel('also MP4').check();
+  await form.getByRole('button', { name: 'Start' }).click();
+  await page.waitForURL(/#\/recordings\/[0-9a-f]+$/);
+  return decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
+}
+
+describe.skipIf(!runBrowserTests)('the console', () => {
+  beforeAll(async () => {
+    const builder = (await import(join(REPO_ROOT, 'console', 'build.mjs'))) as { buildConsole: (outDir: string) => Promise<string> };
+    consoleDir = await mkdtemp(join(tmpdir(), 'console-'));
+    cleanups.push(() => rm(consoleDir, { recursive: true, force: true }));
+    await builder.buildConsole(consoleDir);
+    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
+    cleanups.push(() => browser.close());
+  }, 60_000);
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  for (const transport of ['ws', 'sse'] as const) {
+    it(`starts a recording, watches it record, plays its playlist and stops it (${transport})`, async () => {
+      const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
+      cleanups.push(() => stack.close(true));
+      const page = await openConsole(stack, transport === 'sse' ? '?transport=sse' : '');
+      const channel = `console-${transport}`;
+      const id = await startThroughTheForm(page, channel);
+      stack.emulator.control.join(channel, '100');
+      await expect.poll(() => page.locator('#recording-state').textContent(), { timeout: 10_000 }).toBe('recording');
+      // Agora's time moves on: segments are uploaded and the playlist appears in the page.
+      await stack.agoraClock.advance(25_000);
+      await page.locator('li[data-kind="playlist"]').first().waitFor({ timeout: 10_000 });
+      await expect.poll(() => page.locator('#player').evaluate((video: HTMLVideoElement) => video.readyState), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+      expect(await page.locator('#player').evaluate((video: HTMLVideoElement) => video.duration)).toBeGreaterThan(0);
+      if (transport === 'ws') await page.screenshot({ path: join(ARTIFACTS, 'console-recording.png'), fullPage: true });
+      await page.getByRole('button', { name: 'Stop' }).click();
+      await expect.poll(() => page.locator('#recording-state').textContent(), { timeout: 10_000 }).toBe('stopped');
+      expect(await page.locator('.timeline li').last().getAttribute('data-state')).toBe('stopped');
+      expect((await stack.client.recording.get.query({ id })).state).toBe('stopped');
+      await page.goto(`${stack.app.baseUrl}/console/#/recordings`);
+      await page.locator(`tr[data-recording="${id}"] .state`).filter({ hasText: 'stopped' }).waitFor();
+      if (transport === 'ws') await page.screenshot({ path: join(ARTIFACTS, 'console-recordings.png'), fullPage: true });
+    });
+  }
+
+  it('shows a refused field next to it with the server\u2019s words, and a server-only refusal in the form', { timeout: 60_000 }, async () => {
+    const stack = await startRecordingStack({ consoleDir });
+    cleanups.push(() => stack.close(true));
+    const page = await openConsole(stack);
+    const form = page.getByRole('form', { name: 'Start a recording' });
+    await form.getByLabel('Channel').fill('bad/channel');
+    await form.getByRole('button', { name: 'Start' }).click();
+    const refused = await catchServerError(stack.client.recording.start.mutate({ channel: 'bad/channel' }));
+    expect(refused.data?.issues?.[0]?.path).toBe('channel');
+    expect(await form.locator('[data-error-for="channel"]').textContent()).toBe(refused.data?.issues?.[0]?.message);
+    // A uid already recording the channel: only the server can tell.
+    await stack.client.recording.start.mutate({ channel: 'dup-room', uid: '4000000123' });
+    await form.getByLabel('Channel').fill('dup-room');
+    await form.getByLabel('Recorder uid').fill('4000000123');
+    await form.getByRole('button', { name: 'Start' }).click();
+    await expect.poll(() => form.getByRole('alert').last().textContent()).toContain('uid 4000000123 is already recording channel "dup-room"');
+    expect(await form.locator('[data-error-for="channel"]').textContent()).toBe('');
+  });
+
+  it('mints a token and shows what it grants', async () => {
+    const stack = await startRecordingStack({ consoleDir });
+    cleanups.push(() => stack.close(true));
+    const page = await openConsole(stack);
+    await page.getByRole('link', { name: 'Tokens' }).click();
+    const form = page.getByRole('form', { name: 'Mint a token' });
+    await form.getByLabel('Channel (RTC)').fill('token-room');
+    await form.getByLabel('Uid or account (RTC)').fill('42');
+    await form.getByRole('button', { name: 'Mint' }).click();
+    const token = (await page.locator('#token').textContent())!;
+    const decoded = readToken(token, TEST_APP_CERTIFICATE);
+    expect(decoded.signatureValid).toBe(true);
+    expect(decoded.services[0]!.fields).toEqual(['token-room', '42']);
+    const grants = (await page.locator('#grants').textContent())!;
+    expect(grants).toContain('channel: token-room');
+    expect(grants).toContain('uid: 42');
+    expect(grants).toContain('join channel');
+    await page.screenshot({ path: join(ARTIFACTS, 'console-tokens.png'), fullPage: true });
+  });
+
+  it('asks for credentials when the server wants them, and keeps them in the tab', async () => {
+    const authenticator = createApiKeyAuth([{ id: 'ops', hash: hashApiKey(KEY), scopes: ['token', 'record'], channels: ['*'] }]);
+    const stack = await startRecordingStack({ consoleDir, authenticator, auth: KEY });
+    cleanups.push(() => stack.close(true));
+    await stack.client.recording.start.mutate({ channel: 'signed-room' });
+    const page = await openConsole(stack);
+    await page.waitForURL(/#\/sign-in$/);
+    await page.getByLabel('API key or JWT').fill(KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('td', { hasText: 'signed-room' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('agora-console-credential'))).toBe(KEY);
+  });
+});
