@@ -25,7 +25,9 @@ export function showIssues(form: HTMLFormElement, issues: { path: string; messag
   for (const slot of form.querySelectorAll('[data-error-for]')) slot.textContent = '';
   const unplaced: string[] = [];
   for (const issue of issues) {
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(issue.path.split('.')[0] ?? '')}"]`);
+    // The whole path, else its last part (layout.maxResolutionUid), else its first (snapshots.intervalSeconds).
+    const parts = issue.path.split('.');
+    const slot = [issue.path, parts.at(-1), parts[0]].map((name) => form.querySelector(`[data-error-for="${CSS.escape(name ?? '')}"]`)).find(Boolean);
     if (slot && issue.path !== '') slot.textContent = issue.message;
     else unplaced.push(issue.path ? `${issue.path}: ${issue.message}` : issue.message);
   }

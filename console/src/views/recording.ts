@@ -3,6 +3,7 @@ import { formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
 import { api } from '../session.js';
 import { attachPlayer } from '../player.js';
+import { recordingControls } from './recording-controls.js';
 
 /** One recording: its live timeline (recording.watch), its files with a player, and stop. */
 export function recordingPage(root: HTMLElement, id: string): () => void {
@@ -13,6 +14,7 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
   const message = h('p', { class: 'error', role: 'alert' });
   const stop = h('button', { type: 'button', id: 'stop' }, 'Stop');
   const details = h('dl');
+  const controls = h('div');
   let shownFiles = '';
 
   async function refreshFiles() {
@@ -33,6 +35,7 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     state.className = `state state-${event.state}`;
     timeline.append(h('li', { 'data-state': event.state }, h('strong', {}, event.state), ` · ${event.source} · Agora status ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`));
     stop.hidden = event.state === 'stopped' || event.state === 'failed';
+    if (stop.hidden) controls.replaceChildren();
     void refreshFiles();
   }
   stop.addEventListener('click', () => {
@@ -46,10 +49,13 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     );
   });
   api().recording.get.query({ id }).then(
-    (recording) => show(details, h('dt', {}, 'Channel'), h('dd', {}, recording.channel), h('dt', {}, 'Mode'), h('dd', {}, recording.mode), h('dt', {}, 'Recorder uid'), h('dd', {}, recording.uid), h('dt', {}, 'Started'), h('dd', {}, formatTime(recording.startedAt))),
+    (recording) => {
+      show(details, h('dt', {}, 'Channel'), h('dd', {}, recording.channel), h('dt', {}, 'Mode'), h('dd', {}, recording.mode), h('dt', {}, 'Recorder uid'), h('dd', {}, recording.uid), h('dt', {}, 'Started'), h('dd', {}, formatTime(recording.startedAt)));
+      if (recording.state !== 'stopped' && recording.state !== 'failed') show(controls, recordingControls(recording));
+    },
     (error: unknown) => (message.textContent = describe(error)),
   );
-  show(root, h('h1', {}, 'Recording ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop), details, message, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Files'), player, files);
+  show(root, h('h1', {}, 'Recording ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop), details, message, controls, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Files'), player, files);
   const watch = watchRecording(api(), id, { onEvent, onError: (error) => (message.textContent = describe(error)) });
   // Segments and snapshots land in the bucket between status changes: look again every 3 s.
   const timer = setInterval(() => void refreshFiles(), 3_000);

@@ -96,6 +96,23 @@ describe.skipIf(!runBrowserTests)('the console', () => {
     expect(await form.locator('[data-error-for="channel"]').textContent()).toBe('');
   });
 
+  it("changes a running mix recording's layout, with the server's field error first", async () => {
+    const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
+    cleanups.push(() => stack.close(true));
+    const page = await openConsole(stack);
+    stack.emulator.control.join('layout-room', '100');
+    const id = await startThroughTheForm(page, 'layout-room');
+    const form = page.getByRole('form', { name: 'Layout' });
+    await form.getByLabel('Layout').selectOption('vertical');
+    await form.getByRole('button', { name: 'Change layout' }).click();
+    await expect.poll(() => form.locator('[data-error-for="maxResolutionUid"]').textContent()).toBe("is required with layout 'vertical'");
+    await form.getByLabel('Big window uid').fill('100');
+    await form.getByRole('button', { name: 'Change layout' }).click();
+    await expect.poll(() => form.getByRole('status').textContent()).toBe('Done.');
+    const { sid } = await stack.client.recording.get.query({ id });
+    expect(stack.emulator.control.task(sid!)?.layout).toMatchObject({ mixedVideoLayout: 2, maxResolutionUid: '100' });
+  });
+
   it('mints a token and shows what it grants', async () => {
     const stack = await startRecordingStack({ consoleDir });
     cleanups.push(() => stack.close(true));
@@ -114,6 +131,12 @@ describe.skipIf(!runBrowserTests)('the console', () => {
     expect(grants).toContain('uid: 42');
     expect(grants).toContain('join channel');
     await page.screenshot({ path: join(ARTIFACTS, 'console-tokens.png'), fullPage: true });
+    // A phone's width: nothing runs off the side.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('link', { name: 'Recordings' }).click();
+    await page.getByRole('form', { name: 'Start a recording' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-narrow.png'), fullPage: true });
   });
 
   it('asks for credentials when the server wants them, and keeps them in the tab', async () => {
