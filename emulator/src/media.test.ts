@@ -40,7 +40,8 @@ describe('recordings are real media', () => {
   afterEach(() => h.close());
   const folderOf = () => join(h.storageDir, 'bucket1');
 
-  it('mix with hls+mp4: a live playlist that grows, then ends; MPEG-TS segments and an MP4 that ffprobe reads', async () => {
+  // ffprobe is a process of its own: on a loaded machine it can take seconds.
+  it('mix with hls+mp4: a live playlist that grows, then ends; MPEG-TS segments and an MP4 that ffprobe reads', { timeout: 60_000 }, async () => {
     h.publish('room1', '100');
     const { sid, session } = await h.start('mix', h.requests.mix('room1', '527841', { recordingFileConfig: { avFileType: ['hls', 'mp4'] } }));
     await h.clock.advance(15_000);
@@ -78,7 +79,7 @@ describe('recordings are real media', () => {
     }
   });
 
-  it('individual: audio and video segments per publisher, and JPEG snapshots', async () => {
+  it('individual: audio and video segments per publisher, and JPEG snapshots', { timeout: 60_000 }, async () => {
     h.publish('room1', '100');
     const { sid, session } = await h.start('individual', h.requests.individual('room1', '527841', {}, { snapshotConfig: { captureInterval: 5, fileType: ['jpg'] } }));
     await h.clock.advance(12_000);

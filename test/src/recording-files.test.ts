@@ -117,7 +117,7 @@ describe('recording.files on the embedded default', () => {
     expect((await fetch(renewed.files.find((file) => file.fileName === segment.fileName)!.url!)).status).toBe(200);
   });
 
-  it('a playlist link plays: its segments resolve beside it, MPEG-TS that ffprobe reads; the MP4 and the list in get/watch', async () => {
+  it('a playlist link plays: its segments resolve beside it, MPEG-TS that ffprobe reads; the MP4 and the list in get/watch', { timeout: 60_000 }, async () => {
     const clock = createFakeClock(Date.now());
     stack = await startRecordingStack({ clock, agora: { rateBudget: unlimitedBudget } });
     const started = await recordFor(stack, clock, 25, { channel: 'play-room', fileTypes: ['hls', 'mp4'] });

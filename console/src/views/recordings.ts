@@ -67,10 +67,12 @@ function startForm(): HTMLFormElement {
   const mp4 = h('input', { name: 'fileTypes', type: 'checkbox' });
   const pageUrl = h('input', { name: 'pageUrl', type: 'url', autocomplete: 'off' });
   const snapshots = h('input', { name: 'snapshots', inputmode: 'numeric', autocomplete: 'off' });
+  const channelType = h('select', { name: 'channelType' }, h('option', { value: 'communication' }, 'communication'), h('option', { value: 'live' }, 'live broadcast'));
+  const streamTypes = h('select', { name: 'streamTypes' }, ...['audio_and_video', 'audio', 'video'].map((value) => h('option', { value }, value.replaceAll('_', ' '))));
   const maxDuration = h('input', { name: 'maxDurationSeconds', inputmode: 'numeric', autocomplete: 'off' });
   const maxIdle = h('input', { name: 'maxIdleSeconds', inputmode: 'numeric', autocomplete: 'off' });
   const formError = h('p', { class: 'error', role: 'alert' });
-  const form = h('form', { 'aria-label': 'Start a recording' }, h('h2', {}, 'Start a recording'), field('Channel', channel), field('Recorder uid (optional)', uid), field('Mode', mode),
+  const form = h('form', { 'aria-label': 'Start a recording' }, h('h2', {}, 'Start a recording'), field('Channel', channel), field('Recorder uid (optional)', uid), field('Mode', mode), field('Channel profile (individual, mix)', channelType), field('Streams (individual, mix)', streamTypes),
     h('label', {}, h('span', {}, mp4, ' also MP4 (mix, web)'), h('span', { class: 'field-error', 'data-error-for': 'fileTypes' })),
     field('Page URL (web)', pageUrl), field('Snapshot every … seconds (individual)', snapshots), field('Longest recording in seconds (optional)', maxDuration), field('End after … seconds with nobody publishing (individual, mix)', maxIdle), h('button', { type: 'submit' }, 'Start'), formError);
   form.addEventListener('submit', (event) => {
@@ -79,6 +81,7 @@ function startForm(): HTMLFormElement {
       channel: channel.value,
       mode: mode.value,
       ...(uid.value ? { uid: uid.value } : {}),
+      ...(mode.value === 'web' ? {} : { channelType: channelType.value, streamTypes: streamTypes.value }),
       ...(mp4.checked ? { fileTypes: ['hls', 'mp4'] } : {}),
       ...(pageUrl.value ? { pageUrl: pageUrl.value } : {}),
       ...(snapshots.value ? { snapshots: { intervalSeconds: Number(snapshots.value) } } : {}),

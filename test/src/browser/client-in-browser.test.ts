@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type * as Agora from '@agora-backend/client';
-import { clientBundle, launchChromium, runBrowserTests, servePage } from '../helpers/browser.js';
+import { clientBundle, launchChromium, runBrowserTests, servePage, startCuttableProxy } from '../helpers/browser.js';
 import { startRecordingStack, type RecordingStack } from '../helpers/recording-stack.js';
 import { TEST_APP_CERTIFICATE } from '../helpers/server.js';
 import { readToken } from '../helpers/token-verifier.js';
@@ -22,7 +22,7 @@ let stack: RecordingStack;
 let site: Awaited<ReturnType<typeof servePage>>;
 let foreign: Awaited<ReturnType<typeof servePage>>;
 
-describe.skipIf(!runBrowserTests)('the client in Chromium', () => {
+describe.skipIf(!runBrowserTests)('the client in Chromium', { timeout: 60_000 }, () => {
   const cleanups: (() => Promise<void>)[] = [];
   beforeAll(async () => {
     const script = await clientBundle();
@@ -96,6 +96,43 @@ describe.skipIf(!runBrowserTests)('the client in Chromium', () => {
       expect(seen.dates).toBe(true);
       expect(seen.states.at(-1)).toBe('stopped');
       expect(seen.states).toContain('recording');
+    });
+  }
+
+  for (const transport of ['ws', 'sse'] as const) {
+    it(`resumes a watch after its connection is cut, with the last event id: nothing missed, nothing twice (${transport})`, async () => {
+      const proxy = await startCuttableProxy(stack.app.baseUrl);
+      try {
+        const channel = `resume-${transport}`;
+        stack.emulator.control.join(channel, '100');
+        const started = await stack.client.recording.start.mutate({ channel });
+        await page.evaluate(
+          ({ url, id, transport }) => {
+            const seen: { id: string; state: string }[] = [];
+            const client = window.agora.createClient({ url, transport });
+            const done = new Promise((resolve) => {
+              window.agora.watchRecording(client, id, { onEvent: (event, eventId) => seen.push({ id: eventId, state: event.state }), onEnd: resolve, retryDelayMs: () => 100 });
+            });
+            Object.assign(window, { resumeTest: { seen, done } });
+          },
+          { url: `${proxy.url}/trpc`, id: started.id, transport },
+        );
+        const seen = () => page.evaluate(() => (window as unknown as { resumeTest: { seen: { id: string; state: string }[] } }).resumeTest.seen);
+        await expect.poll(async () => (await seen()).map((event) => event.state), { timeout: 10_000 }).toContain('recording');
+        const before = proxy.connections();
+        proxy.cut();
+        await stack.client.recording.stop.mutate({ id: started.id });
+        await page.evaluate(() => (window as unknown as { resumeTest: { done: Promise<unknown> } }).resumeTest.done);
+        expect(proxy.connections()).toBeGreaterThan(before);
+        const events = await seen();
+        const stored = await stack.store.eventsAfter(started.id, undefined);
+        // The watch opens with the current state, then every later event once, across the cut.
+        const ids = stored.map((event) => String(event.id));
+        expect(events.map((event) => event.id)).toEqual(ids.slice(ids.indexOf(events[0]!.id)));
+        expect(events.at(-1)?.state).toBe('stopped');
+      } finally {
+        await proxy.close();
+      }
     });
   }
 

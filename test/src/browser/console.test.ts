@@ -31,14 +31,14 @@ async function openConsole(stack: RecordingStack, query = ''): Promise<Page> {
 
 async function startThroughTheForm(page: Page, channel: string): Promise<string> {
   const form = page.getByRole('form', { name: 'Start a recording' });
-  await form.getByLabel('Channel').fill(channel);
+  await form.locator('input[name="channel"]').fill(channel);
   await form.getByLabel('also MP4').check();
   await form.getByRole('button', { name: 'Start' }).click();
   await page.waitForURL(/#\/recordings\/[0-9a-f]+$/);
   return decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
 }
 
-describe.skipIf(!runBrowserTests)('the console', () => {
+describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     const builder = (await import(join(REPO_ROOT, 'console', 'build.mjs'))) as { buildConsole: (outDir: string) => Promise<string> };
     consoleDir = await mkdtemp(join(tmpdir(), 'console-'));
@@ -82,14 +82,14 @@ describe.skipIf(!runBrowserTests)('the console', () => {
     cleanups.push(() => stack.close(true));
     const page = await openConsole(stack);
     const form = page.getByRole('form', { name: 'Start a recording' });
-    await form.getByLabel('Channel').fill('bad/channel');
+    await form.locator('input[name="channel"]').fill('bad/channel');
     await form.getByRole('button', { name: 'Start' }).click();
     const refused = await catchServerError(stack.client.recording.start.mutate({ channel: 'bad/channel' }));
     expect(refused.data?.issues?.[0]?.path).toBe('channel');
     expect(await form.locator('[data-error-for="channel"]').textContent()).toBe(refused.data?.issues?.[0]?.message);
     // A uid already recording the channel: only the server can tell.
     await stack.client.recording.start.mutate({ channel: 'dup-room', uid: '4000000123' });
-    await form.getByLabel('Channel').fill('dup-room');
+    await form.locator('input[name="channel"]').fill('dup-room');
     await form.getByLabel('Recorder uid').fill('4000000123');
     await form.getByRole('button', { name: 'Start' }).click();
     await expect.poll(() => form.getByRole('alert').last().textContent()).toContain('uid 4000000123 is already recording channel "dup-room"');

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { REPO_ROOT } from './process.js';
@@ -46,4 +46,40 @@ export async function servePage(script: string): Promise<{ origin: string; close
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * A TCP proxy in front of a server whose connections a test can cut, as a flaky network or a
+ * load balancer would: the browser's WebSocket and SSE streams then have to reconnect.
+ */
+export async function startCuttableProxy(target: string): Promise<{ url: string; connections(): number; cut(): void; close(): Promise<void> }> {
+  const { port: targetPort, hostname } = new URL(target);
+  const open = new Set<Socket>();
+  let accepted = 0;
+  const proxy = createNetServer((socket) => {
+    accepted++;
+    const upstream = connect(Number(targetPort), hostname);
+    for (const side of [socket, upstream]) {
+      open.add(side);
+      side.on('close', () => open.delete(side));
+      side.on('error', () => side.destroy());
+    }
+    socket.pipe(upstream).pipe(socket);
+    socket.on('close', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port } = proxy.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => accepted,
+    cut: () => {
+      for (const socket of open) socket.destroy();
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of open) socket.destroy();
+        proxy.close(() => resolve());
+      }),
+  };
 }
