@@ -30,3 +30,6 @@ export function field(label: string, control: HTMLInputElement | HTMLSelectEleme
 }
 
 export const formatTime = (date: Date | null | undefined) => (date ? date.toLocaleString() : '–');
+
+/** `"123, 456"` → `['123', '456']`. */
+export const uidList = (text: string) => text.split(',').map((uid) => uid.trim()).filter(Boolean);

@@ -1,9 +1,7 @@
 import type { Recording } from '@agora-backend/client';
-import { field, h } from '../dom.js';
+import { field, h, uidList } from '../dom.js';
 import { describe, issuesOf, showIssues } from '../errors.js';
 import { api } from '../session.js';
-
-const uidList = (text: string) => text.split(',').map((uid) => uid.trim()).filter(Boolean);
 
 /** What a running recording can change: pause (web), subscriptions (individual, mix), layout (mix). */
 export function recordingControls(recording: Recording): HTMLElement {

@@ -1,7 +1,8 @@
-import { RecordingStartInput, type Recording, type RecordingState } from '@agora-backend/shared';
+import type { Recording, RecordingState } from '@agora-backend/shared';
 import { field, formatTime, h, show } from '../dom.js';
-import { describe, issuesOf, showIssues } from '../errors.js';
+import { describe } from '../errors.js';
 import { api } from '../session.js';
+import { startForm } from './start-form.js';
 
 const STATES: RecordingState[] = ['starting', 'recording', 'stopping', 'stopped', 'failed'];
 
@@ -57,48 +58,4 @@ function row(recording: Recording): HTMLTableRowElement {
     h('td', { class: `state state-${recording.state}` }, recording.state),
     h('td', {}, formatTime(recording.createdAt)),
   );
-}
-
-/** The start form: checked with the shared schema first, then the server's field errors beside the fields. */
-function startForm(): HTMLFormElement {
-  const channel = h('input', { name: 'channel', required: true, autocomplete: 'off' });
-  const uid = h('input', { name: 'uid', inputmode: 'numeric', autocomplete: 'off' });
-  const mode = h('select', { name: 'mode' }, ...['mix', 'individual', 'web'].map((value) => h('option', { value }, value)));
-  const mp4 = h('input', { name: 'fileTypes', type: 'checkbox' });
-  const pageUrl = h('input', { name: 'pageUrl', type: 'url', autocomplete: 'off' });
-  const snapshots = h('input', { name: 'snapshots', inputmode: 'numeric', autocomplete: 'off' });
-  const channelType = h('select', { name: 'channelType' }, h('option', { value: 'communication' }, 'communication'), h('option', { value: 'live' }, 'live broadcast'));
-  const streamTypes = h('select', { name: 'streamTypes' }, ...['audio_and_video', 'audio', 'video'].map((value) => h('option', { value }, value.replaceAll('_', ' '))));
-  const maxDuration = h('input', { name: 'maxDurationSeconds', inputmode: 'numeric', autocomplete: 'off' });
-  const maxIdle = h('input', { name: 'maxIdleSeconds', inputmode: 'numeric', autocomplete: 'off' });
-  const formError = h('p', { class: 'error', role: 'alert' });
-  const form = h('form', { 'aria-label': 'Start a recording' }, h('h2', {}, 'Start a recording'), field('Channel', channel), field('Recorder uid (optional)', uid), field('Mode', mode), field('Channel profile (individual, mix)', channelType), field('Streams (individual, mix)', streamTypes),
-    h('label', {}, h('span', {}, mp4, ' also MP4 (mix, web)'), h('span', { class: 'field-error', 'data-error-for': 'fileTypes' })),
-    field('Page URL (web)', pageUrl), field('Snapshot every … seconds (individual)', snapshots), field('Longest recording in seconds (optional)', maxDuration), field('End after … seconds with nobody publishing (individual, mix)', maxIdle), h('button', { type: 'submit' }, 'Start'), formError);
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const input = {
-      channel: channel.value,
-      mode: mode.value,
-      ...(uid.value ? { uid: uid.value } : {}),
-      ...(mode.value === 'web' ? {} : { channelType: channelType.value, streamTypes: streamTypes.value }),
-      ...(mp4.checked ? { fileTypes: ['hls', 'mp4'] } : {}),
-      ...(pageUrl.value ? { pageUrl: pageUrl.value } : {}),
-      ...(snapshots.value ? { snapshots: { intervalSeconds: Number(snapshots.value) } } : {}),
-      ...(maxDuration.value ? { maxDurationSeconds: Number(maxDuration.value) } : {}),
-      ...(maxIdle.value ? { maxIdleSeconds: Number(maxIdle.value) } : {}),
-    };
-    const checked = RecordingStartInput.safeParse(input);
-    if (!checked.success) {
-      formError.textContent = showIssues(form, checked.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }))).join('; ');
-      return;
-    }
-    formError.textContent = '';
-    showIssues(form, []);
-    api().recording.start.mutate(input as never).then(
-      (started) => (location.hash = `#/recordings/${started.id}`),
-      (error: unknown) => (formError.textContent = [describe(error), ...showIssues(form, issuesOf(error))].filter(Boolean).join('; ')),
-    );
-  });
-  return form;
 }

@@ -113,6 +113,25 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     expect(stack.emulator.control.task(sid!)?.layout).toMatchObject({ mixedVideoLayout: 2, maxResolutionUid: '100' });
   });
 
+  it("sends the options the mode takes, as Agora's start receives them", async () => {
+    const stack = await startRecordingStack({ consoleDir });
+    cleanups.push(() => stack.close(true));
+    const page = await openConsole(stack);
+    const form = page.getByRole('form', { name: 'Start a recording' });
+    await form.locator('input[name="channel"]').fill('options-room');
+    await form.getByLabel('Mode').selectOption('individual');
+    await form.getByLabel('Record only the audio of uids').fill('100, 200');
+    await form.getByLabel('Snapshot every').fill('5');
+    await form.getByLabel('Longest recording in seconds').fill('600');
+    await form.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL(/#\/recordings\/[0-9a-f]+$/);
+    const sent = stack.starts.at(-1)!;
+    expect(sent.mode).toBe('individual');
+    expect(sent.clientRequest).toMatchObject({ recordingConfig: { subscribeAudioUids: ['100', '200'] }, snapshotConfig: { captureInterval: 5, fileType: ['jpg'] } });
+    const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
+    expect((await stack.client.recording.get.query({ id })).maxDurationSeconds).toBe(600);
+  });
+
   it('mints a token and shows what it grants', async () => {
     const stack = await startRecordingStack({ consoleDir });
     cleanups.push(() => stack.close(true));
