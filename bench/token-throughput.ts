@@ -43,15 +43,24 @@ const single = JSON.stringify({ json: input });
 const batchPath = `${trpcUrl}/${Array.from({ length: BATCH }, () => 'token.generate').join(',')}?batch=1`;
 const batchBody = JSON.stringify(Object.fromEntries(Array.from({ length: BATCH }, (_, i) => [String(i), { json: { ...input, uid: 5000 + i } }])));
 
-const runs = { bare: [] as Run[], ours: [] as Run[], batched: [] as Run[], ceiling: [] as number[] };
+const baseUrl = trpcUrl.replace(/\/trpc$/, '');
+const restUrl = `${baseUrl}/api/v1/tokens`;
+const tutorialUrl = `${baseUrl}/api/token.json`;
+const tutorialBody = JSON.stringify({ channel: 'bench', uid: 4242, role: 'publisher', expireTime: 3600 });
+
+const runs = { bare: [] as Run[], ours: [] as Run[], batched: [] as Run[], rest: [] as Run[], tutorial: [] as Run[], ceiling: [] as number[] };
 // Warm-up: JIT and connection pools.
 await load(bare, bareUrl, JSON.stringify(input));
 await load(ours, `${trpcUrl}/token.generate`, single);
 await load(ours, batchPath, batchBody);
+await load(ours, restUrl, JSON.stringify(input));
+await load(ours, tutorialUrl, tutorialBody);
 for (let round = 0; round < ROUNDS; round++) {
   runs.bare.push(await load(bare, bareUrl, JSON.stringify(input)));
   runs.ours.push(await load(ours, `${trpcUrl}/token.generate`, single));
   runs.batched.push(await load(ours, batchPath, batchBody));
+  runs.rest.push(await load(ours, restUrl, JSON.stringify(input)));
+  runs.tutorial.push(await load(ours, tutorialUrl, tutorialBody));
   // In the load generator's process, on its core, while both servers idle.
   runs.ceiling.push(ceiling(2_000));
 }
@@ -68,6 +77,8 @@ const paired = (ratio: (round: number) => number) => median(runs.bare.map((_, ro
 const singleRatio = paired((r) => runs.ours[r]!.rps / runs.bare[r]!.rps);
 const batchedRatio = paired((r) => (runs.batched[r]!.rps * BATCH) / runs.bare[r]!.rps);
 const ceilingRatio = paired((r) => (runs.batched[r]!.rps * BATCH) / runs.ceiling[r]!);
+const restRatio = paired((r) => runs.rest[r]!.rps / runs.bare[r]!.rps);
+const tutorialRatio = paired((r) => runs.tutorial[r]!.rps / runs.bare[r]!.rps);
 // What the throughput ratios would be if both servers were bound by their own CPU alone.
 const cpuSingle = m(runs.bare, 'cpuUs') / m(runs.ours, 'cpuUs');
 const cpuBatched = m(runs.bare, 'cpuUs') / (m(runs.batched, 'cpuUs') / BATCH);
@@ -87,6 +98,10 @@ printTable(`token.generate throughput, ${CONNECTIONS} connections, ${ROUNDS}×${
   ['batched server CPU per token', cpu(runs.batched, BATCH)],
   ['batched tokens/s ÷ bare requests/s, per round (target > 1)', `${batchedRatio.toFixed(2)}  ${mark(batchedRatio > 1)}`],
   ['  the same from CPU (bare per request ÷ ours per token)', cpuBatched.toFixed(2)],
+  ['POST /api/v1/tokens: requests/s', `${m(runs.rest, 'rps').toFixed(0)}  (p50 ${m(runs.rest, 'p50')} ms, CPU ${cpu(runs.rest)})`],
+  ['ratio /api/v1 / bare, per round (target ≥ 1.0)', `${restRatio.toFixed(2)}  ${mark(restRatio >= 1)}`],
+  ['POST /api/token.json (tutorial): requests/s', `${m(runs.tutorial, 'rps').toFixed(0)}  (p50 ${m(runs.tutorial, 'p50')} ms, CPU ${cpu(runs.tutorial)})`],
+  ['ratio tutorial / bare, per round (target ≥ 1.0)', `${tutorialRatio.toFixed(2)}  ${mark(tutorialRatio >= 1)}`],
   ['ceiling: raw agora-token builds/s, one process', median(runs.ceiling).toFixed(0)],
   ['batched tokens/s ÷ ceiling, per round (target ≥ 0.6)', `${ceilingRatio.toFixed(2)}  ${mark(ceilingRatio >= 0.6)}`],
 ]);
