@@ -25,6 +25,8 @@ export const AppErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   /** A file link whose signature does not match its path and expiry, or that has expired. */
   LINK_REFUSED: 'LINK_REFUSED',
+  /** A byte range past the end of a file (HTTP 416; Content-Range then gives the file's size). */
+  RANGE_NOT_SATISFIABLE: 'RANGE_NOT_SATISFIABLE',
   /** Too many calls; `error.data.retryAfterSeconds` says when to try again. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** The request itself is malformed: bad JSON, bad superjson framing, nested too deep, a bad URL escape. */

@@ -92,6 +92,8 @@ describe('recording.files on the embedded default', () => {
     expect(tail.bytes.equals(whole.subarray(whole.length - 100))).toBe(true);
     const beyond = await fetch(url, { headers: { range: `bytes=${whole.length}-` } });
     expect([beyond.status, beyond.headers.get('content-range')]).toEqual([416, `bytes */${whole.length}`]);
+    expect(beyond.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(((await beyond.json()) as { appCode: string }).appCode).toBe('RANGE_NOT_SATISFIABLE');
     const head = await fetch(url, { method: 'HEAD' });
     expect([head.status, head.headers.get('content-length'), head.headers.get('accept-ranges')]).toEqual([200, String(whole.length), 'bytes']);
     expect((await fetch(url, { headers: { 'if-none-match': head.headers.get('etag')! } })).status).toBe(304);

@@ -9,7 +9,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { contentTypeOf } from '../recording/files.js';
 import { FILES_PATH, scopeOf, type LinkSigner } from '../storage/index.js';
-import { VARY } from './respond.js';
+import { sendJson, VARY } from './respond.js';
 
 export { FILES_PATH };
 
@@ -100,8 +100,10 @@ export function createFileHandler(options: { root: string; signer: LinkSigner; c
     }
     const range = parseRange(req.headers.range, info.size);
     if (range === 'unsatisfiable') {
-      res.writeHead(416, { ...headers, 'content-range': `bytes */${info.size}`, 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ error: { code: 'RANGE_NOT_SATISFIABLE', message: `the file has ${info.size} bytes` } }));
+      // The REST error shape, with HTTP's own status for it.
+      const code = AppErrorCode.RANGE_NOT_SATISFIABLE;
+      const { 'content-type': _media, ...rest } = headers;
+      sendJson(res, 416, { code, message: `the range starts past the end of the file (${info.size} bytes)`, appCode: code }, { ...rest, 'content-range': `bytes */${info.size}` });
       return;
     }
     const { start, end } = range ?? { start: 0, end: info.size - 1 };
