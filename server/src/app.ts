@@ -62,8 +62,11 @@ export interface AppDeps extends ServiceDeps {
   readinessChecks?: ReadinessCheck[];
   /** The built console (console/dist), served at /console. */
   consoleDir?: string;
-  /** The embedded storage folder, served under /files behind signed links (with deps.files). */
-  embeddedFiles?: { root: string; signer: LinkSigner };
+  /**
+   * Signed links under /files: the embedded storage's folder served from `root`, or (no root) the
+   * bucket of deps.files reached by redirect.
+   */
+  fileLinks?: { signer: LinkSigner; root?: string | undefined };
   /** Resources the app owns and closes last (stores, pollers, the embedded emulator). */
   closeables?: { close(): Promise<void> }[];
 }
@@ -95,7 +98,7 @@ const under = (prefix: string) => (pathname: string) => pathname === prefix || p
  * one origin policy for HTTP, SSE and WebSocket, one error mapping.
  */
 export function createApp(config: AppConfig, deps: AppDeps = {}): App {
-  const composed = composeServices(config, deps);
+  const composed = composeServices(config, { ...deps, ...(deps.fileLinks ? { linkSigner: deps.fileLinks.signer } : {}) });
   const { logger, recording } = composed;
   const maxBodyBytes = config.maxBodyBytes ?? APP_DEFAULTS.maxBodyBytes;
   const { policy, addressOf, createContext } = createRequestPolicy(config, composed);
@@ -246,8 +249,8 @@ function createRoutes(options: {
         })
       : undefined;
   const plain = { surface: 'rest', cors: false } as const;
-  const embedded = options.deps.embeddedFiles;
-  const files = embedded ? createFileHandler({ ...embedded, clock: composed.clock, logger }) : undefined;
+  const links = options.deps.fileLinks;
+  const files = links ? createFileHandler({ ...links, bucket: options.deps.files, clock: composed.clock, logger }) : undefined;
   const consolePages = options.deps.consoleDir ? createConsoleHandler(options.deps.consoleDir) : undefined;
   return [
     // HEAD too: load balancers probe with it (Node leaves the body out).

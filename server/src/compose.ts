@@ -9,7 +9,7 @@ import type { EventBus } from './events/index.js';
 import { createSilentLogger, type Logger } from './logger.js';
 import { createRecordingRuntime, type RecordingRuntime, type RecordingSettings } from './recording/index.js';
 import type { RecordingStore } from './store/index.js';
-import type { RecordingStorage } from './storage/index.js';
+import type { LinkSigner, RecordingStorage } from './storage/index.js';
 import { createTokenIssuer, type TokenIssuer } from './tokens/index.js';
 import type { RateLimits, Services } from './trpc/context.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
@@ -33,6 +33,8 @@ export interface ServiceDeps {
   clock?: Clock;
   /** Where recordings are read back from (recording.files). */
   files?: RecordingStorage;
+  /** Signs this server's /files links (set with AppDeps.fileLinks). */
+  linkSigner?: LinkSigner;
   /** The operator's metrics; default a registry of this app's own. */
   metrics?: Metrics;
 }
@@ -72,6 +74,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
           ...(deps.bus ? { bus: deps.bus } : {}),
           ...(deps.leases ? { leases: deps.leases } : {}),
           files: deps.files,
+          linkSigner: deps.linkSigner,
           onWatchdogAction: (action) => metrics.watchdog(action),
         })
       : undefined;

@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       store,
       files: readBack.files,
       ...(hasConsole ? { consoleDir } : {}),
-      ...(readBack.embedded ? { embeddedFiles: readBack.embedded } : {}),
+      fileLinks: readBack.links,
       authenticator: createAuthenticator(config, systemClock),
       ...(cluster ? { bus: cluster.bus, leases: cluster.leases } : {}),
       closeables: [upstream, ...(cluster ? [cluster] : [])],

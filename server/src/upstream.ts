@@ -80,22 +80,24 @@ export function storageFor(config: EnvConfig): StorageConfig {
   };
 }
 
-/** Where recordings are read back from, and (embedded) the folder the server itself serves. */
+/** Where recordings are read back from, and the signer of this server's /files links. */
 export interface ReadBack {
   files: RecordingStorage;
-  embedded: { root: string; signer: LinkSigner } | undefined;
+  /** `root`: the embedded folder the server itself serves; without it, /files redirects to the bucket. */
+  links: { signer: LinkSigner; root: string | undefined };
 }
 
 /**
- * With the embedded emulator, its storage folder, linked through this server with a secret kept in
- * DATA_DIR; otherwise the operator's bucket (presigned links for S3 and S3-compatible storage).
+ * With the embedded emulator, its storage folder, linked through this server; otherwise the
+ * operator's bucket (presigned links for S3 and S3-compatible storage). The links' secret is kept
+ * in DATA_DIR either way.
  */
 export async function readBackStorage(config: EnvConfig, upstream: Upstream, clock: Clock): Promise<ReadBack> {
+  const signer = createLinkSigner(await loadLinkSecret(config.dataDir));
   if (upstream.emulator) {
     const root = join(config.emulator.storageDir, storageFor(config).bucket);
-    const signer = createLinkSigner(await loadLinkSecret(config.dataDir));
-    return { files: createEmbeddedStorage({ root, signer, clock }), embedded: { root, signer } };
+    return { files: createEmbeddedStorage({ root, signer, clock }), links: { signer, root } };
   }
-  if (config.storage) return { files: createBucketStorage(config.storage, clock), embedded: undefined };
-  return { files: createUnlinkedStorage('no storage is configured (STORAGE_*)'), embedded: undefined };
+  const files = config.storage ? createBucketStorage(config.storage, clock) : createUnlinkedStorage('no storage is configured (STORAGE_*)');
+  return { files, links: { signer, root: undefined } };
 }

@@ -228,6 +228,11 @@ export const RecordingObject = z.object({
   urlExpiresAt: z.date().nullable(),
   /** Why url is null: the storage vendor cannot be linked. */
   unavailableReason: z.string().nullable(),
+  /**
+   * Playlists: a link through this server that a player can open as is (the segment names in the
+   * playlist resolve beside it, each answered or redirected to its own link). Else null.
+   */
+  playbackUrl: z.string().nullable(),
 });
 export type RecordingObject = z.infer<typeof RecordingObject>;
 

@@ -126,6 +126,9 @@ describe('recording.files on the embedded default', () => {
     await stack.client.recording.stop.mutate({ id: started.id });
     const { files } = await stack.client.recording.files.query({ id: started.id });
     const playlist = byKind(files, 'playlist')[0]!;
+    // Embedded, the playlist's own link plays as is; nothing but playlists has a playback link.
+    expect(playlist.playbackUrl).toBe(playlist.url);
+    expect(files.filter((file) => file.playbackUrl !== null)).toEqual([playlist]);
     const text = await (await fetch(playlist.url!)).text();
     expect(text.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
     const segments = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));

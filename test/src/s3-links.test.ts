@@ -65,6 +65,23 @@ describe('recording.files on S3-compatible storage', () => {
       expect(response.status, file.key).toBe(200);
       expect(Buffer.from(await response.arrayBuffer()).equals(await readFile(join(local, file.key)))).toBe(true);
     }
+    // The playlist plays through this server: its relative segment names come back here and are
+    // redirected to their own presigned links.
+    const playlistEntry = listed.files.find((file) => file.kind === 'playlist')!;
+    expect(playlistEntry.playbackUrl!.startsWith(`${stack.app.baseUrl}/files/`)).toBe(true);
+    const played = await fetch(playlistEntry.playbackUrl!);
+    expect(played.url.startsWith(`${s3.endpoint}/${BUCKET}/`)).toBe(true);
+    const text = await played.text();
+    expect(text).toBe(await readFile(join(local, playlistEntry.key), 'utf8'));
+    for (const segment of text.split('\n').filter((line) => line.endsWith('.ts'))) {
+      const answer = await fetch(new URL(segment, playlistEntry.playbackUrl!).href);
+      expect(answer.status, segment).toBe(200);
+      expect(Buffer.from(await answer.arrayBuffer()).equals(await readFile(join(local, `recordings/${started.id}/${segment}`)))).toBe(true);
+    }
+    const elsewhere = await fetch(playlistEntry.playbackUrl!.replace(`recordings/${started.id}/`, 'recordings/someone-else/'), { redirect: 'manual' });
+    expect(elsewhere.status).toBe(403);
+    expect(listed.files.filter((file) => file.playbackUrl !== null)).toHaveLength(1);
+
     const link = listed.files[0]!.url!;
     const otherKey = listed.files[1]!.key;
     expect((await fetch(link.replace(listed.files[0]!.key, otherKey))).status).toBe(403);

@@ -24,8 +24,8 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
       if (names === shownFiles) return;
       shownFiles = names;
       show(files, ...listed.files.map(fileItem));
-      const playlist = listed.files.find((file) => file.kind === 'playlist' && file.url);
-      if (playlist && !player.querySelector('video')) attachPlayer(player, playlist.url!, playlist.contentType);
+      const playlist = listed.files.find((file) => file.playbackUrl !== null);
+      if (playlist && !player.querySelector('video')) attachPlayer(player, playlist.playbackUrl!, playlist.contentType);
     } catch (error) {
       message.textContent = describe(error);
     }

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { contentTypeOf } from '../recording/files.js';
-import { FILES_PATH, scopeOf, type LinkSigner } from '../storage/index.js';
+import { FILES_PATH, scopeOf, type LinkSigner, type RecordingStorage } from '../storage/index.js';
 import { sendJson, VARY } from './respond.js';
 
 export { FILES_PATH };
@@ -63,6 +63,14 @@ function checkLink(link: { expires: string; signature: string; key: string }, si
   return expiresAt;
 }
 
+/** 302 to the object's own link, lasting no longer than ours. */
+async function redirect(res: ServerResponse, bucket: RecordingStorage, key: string, seconds: number) {
+  const made = await bucket.link(key, seconds);
+  if (made.url === null) throw new AppError(AppErrorCode.NOT_FOUND, made.reason);
+  res.writeHead(302, { location: made.url, 'cache-control': 'private, no-store', 'referrer-policy': 'no-referrer', vary: VARY });
+  res.end();
+}
+
 /** The file a key names, if it is a regular file inside root (after following any links). */
 async function resolveFile(root: string, key: string) {
   const realRoot = await realpath(root).catch(() => undefined);
@@ -73,16 +81,34 @@ async function resolveFile(root: string, key: string) {
   return { path, info };
 }
 
+export interface FileHandlerOptions {
+  signer: LinkSigner;
+  clock: Clock;
+  logger: Logger;
+  /** The embedded storage's folder: its files are served from here. */
+  root?: string | undefined;
+  /** Otherwise the bucket: each request is redirected to the object's own link (S3: presigned). */
+  bucket?: RecordingStorage | undefined;
+}
+
 /**
- * GET/HEAD /files/<expires>-<signature>/<key>: the embedded storage's objects behind signed links
- * that expire, with byte ranges (players seek with them) and the media's content types.
+ * GET/HEAD /files/<expires>-<signature>/<key>: recording objects behind signed links that expire.
+ * Embedded: the files themselves, with byte ranges (players seek with them) and the media's
+ * content types. A bucket: a redirect to a fresh link of the object, so a playlist opened through
+ * here plays (its relative segment names come back here).
  */
-export function createFileHandler(options: { root: string; signer: LinkSigner; clock: Clock; logger: Logger }) {
+export function createFileHandler(options: FileHandlerOptions) {
+  const { root, bucket } = options;
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const link = parseFilePath(url.pathname);
     const { key } = link;
     const expiresAt = checkLink(link, options.signer, options.clock.now());
-    const { path, info } = await resolveFile(options.root, key);
+    if (root === undefined) {
+      if (!bucket) throw notFound();
+      await redirect(res, bucket, key, Math.max(1, Math.floor((expiresAt - options.clock.now()) / 1000)));
+      return;
+    }
+    const { path, info } = await resolveFile(root, key);
     const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
     const playlist = key.endsWith('.m3u8');
     const headers: Record<string, string> = {

@@ -1,6 +1,7 @@
 import type { RecordingFilesOutput, RecordingObject, RecordingObjectKind } from '@agora-backend/shared';
 import type { RecordingRecord, StoredFile } from '../store/index.js';
-import type { RecordingStorage } from '../storage/index.js';
+import type { Clock } from '../clock.js';
+import { signedPath, type LinkSigner, type RecordingStorage } from '../storage/index.js';
 
 /**
  * A recording's objects as callers see them: what each one is (from Agora's naming, docs/agora.md
@@ -35,7 +36,7 @@ function stampOf(fileName: string): Date | null {
 }
 
 /** What an object is, from its name and (for playlists and MP4s) what Agora reported of it. */
-export function describeObject(key: string, reported: StoredFile | undefined): Omit<RecordingObject, 'url' | 'urlExpiresAt' | 'unavailableReason' | 'size'> {
+export function describeObject(key: string, reported: StoredFile | undefined): Omit<RecordingObject, 'url' | 'urlExpiresAt' | 'unavailableReason' | 'size' | 'playbackUrl'> {
   const fileName = key.slice(key.lastIndexOf('/') + 1);
   const { kind, contentType } = KINDS[extensionOf(fileName)] ?? { kind: 'other' as const, contentType: 'application/octet-stream' };
   const publisher = PUBLISHER.exec(fileName);
@@ -83,8 +84,15 @@ const keyOf = (prefix: string, fileName: string) => (fileName.startsWith(`${pref
 export async function listRecordingObjects(
   record: RecordingRecord,
   storage: RecordingStorage,
-  link: { expiresInSeconds: number; origin: string },
+  link: { expiresInSeconds: number; origin: string; clock: Clock; signer?: LinkSigner | undefined },
 ): Promise<RecordingFilesOutput> {
+  const absolute = (url: string) => (url.startsWith('/') ? `${link.origin}${url}` : url);
+  // A bucket's playlist plays through our signed folder link, which redirects each object.
+  const playback = (key: string, url: string | null) => {
+    if (!key.endsWith('.m3u8') || url === null) return null;
+    if (storage.kind === 'embedded') return url;
+    return link.signer ? absolute(signedPath(link.signer, link.clock, key, link.expiresInSeconds).url) : null;
+  };
   const reported = new Map(record.files.map((file) => [keyOf(record.fileNamePrefix, file.fileName), file]));
   const listed = await storage.list(record.fileNamePrefix);
   const objects: { key: string; size: number | null }[] =
@@ -92,13 +100,15 @@ export async function listRecordingObjects(
   const files = await Promise.all(
     objects.map(async ({ key, size }): Promise<RecordingObject> => {
       const made = await storage.link(key, link.expiresInSeconds);
+      // Embedded links are paths on this server: absolute for the caller, as it reached us.
+      const url = made.url === null ? null : absolute(made.url);
       return {
         ...describeObject(key, reported.get(key)),
         size,
-        // Embedded links are paths on this server: absolute for the caller, as it reached us.
-        url: made.url === null ? null : made.url.startsWith('/') ? `${link.origin}${made.url}` : made.url,
+        url,
         urlExpiresAt: made.url === null ? null : new Date(made.expiresAt),
         unavailableReason: made.url === null ? made.reason : null,
+        playbackUrl: playback(key, url),
       };
     }),
   );

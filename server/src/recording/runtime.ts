@@ -6,7 +6,7 @@ import type { Leases } from '../cluster/types.js';
 import { createInMemoryBus, type EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
 import type { RecordingEvent, RecordingStore } from '../store/index.js';
-import type { RecordingStorage } from '../storage/index.js';
+import type { LinkSigner, RecordingStorage } from '../storage/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import type { WebhookChange } from './webhook-change.js';
 import { createPollers } from './poller.js';
@@ -39,6 +39,8 @@ export interface RecordingRuntimeDeps {
   leases?: Leases;
   /** Where recordings are read back from (recording.files). */
   files?: RecordingStorage | undefined;
+  /** Signs this server's /files links. */
+  linkSigner?: LinkSigner | undefined;
   /** Told what the watchdog did (metrics). */
   onWatchdogAction?: (action: 'max_duration_stop' | 'start_settled') => void;
 }
@@ -75,6 +77,7 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     logger,
     storage: settings.storage,
     files: deps.files,
+    linkSigner: deps.linkSigner,
     uidRange: settings.uidRange,
     defaultMaxDurationSeconds: settings.defaultMaxDurationSeconds,
     ...(settings.failoverWindowMs !== undefined ? { failoverWindowMs: settings.failoverWindowMs } : {}),

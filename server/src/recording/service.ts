@@ -23,7 +23,7 @@ import type { Logger } from '../logger.js';
 import { ACTIVE_STATES, type RecordingRecord, type RecordingStore, type StoredFile } from '../store/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import { toAgoraLayout } from './agora-request.js';
-import { createUnlinkedStorage, type RecordingStorage } from '../storage/index.js';
+import { createUnlinkedStorage, type LinkSigner, type RecordingStorage } from '../storage/index.js';
 import { listRecordingObjects, mergeFiles } from './files.js';
 import { createObserver } from './observe.js';
 import { createStarter } from './start.js';
@@ -54,6 +54,8 @@ export interface RecordingServiceOptions {
   bus?: EventBus;
   /** Where the files are read back from (recording.files); none: every link says why not. */
   files?: RecordingStorage | undefined;
+  /** Signs this server's /files links (playlists of a bucket play through them). */
+  linkSigner?: LinkSigner | undefined;
   /** Called once Agora returned a sid: the poller takes over from here. */
   onStarted?: (record: RecordingRecord) => void;
   /** Called when a recording reaches stopped or failed: its poller can go. */
@@ -119,7 +121,7 @@ export function createRecordingService(options: RecordingServiceOptions) {
     /** Every object of the recording in the bucket, each with a link that expires. */
     async files(input: Parsed<typeof RecordingFilesInput>, viewer: Viewer, origin: string): Promise<RecordingFilesOutput> {
       const record = await find(input, viewer);
-      return listRecordingObjects(record, files, { expiresInSeconds: input.expiresInSeconds, origin });
+      return listRecordingObjects(record, files, { expiresInSeconds: input.expiresInSeconds, origin, clock, signer: options.linkSigner });
     },
 
     async get(id: string, viewer: Viewer): Promise<Recording> {

@@ -17,6 +17,12 @@ export const encodeKey = (key: string) => key.split('/').map(encodeURIComponent)
  */
 export const scopeOf = (key: string) => key.slice(0, Math.max(0, key.lastIndexOf('/')));
 
+/** A path on this server that opens `key`'s folder until the expiry: `/files/<expires>-<signature>/<key>`. */
+export function signedPath(signer: LinkSigner, clock: Clock, key: string, expiresInSeconds: number): { url: string; expiresAt: number } {
+  const expiresAtSeconds = Math.floor(clock.now() / 1000) + expiresInSeconds;
+  return { url: `${FILES_PATH}/${expiresAtSeconds}-${signer.sign(scopeOf(key), expiresAtSeconds)}/${encodeKey(key)}`, expiresAt: expiresAtSeconds * 1000 };
+}
+
 /**
  * The emulator's storage folder as a bucket: objects are files under `root`, links are signed
  * paths `/files/<expires>-<signature>/<key>` that this server answers (http/files.ts).
@@ -43,10 +49,6 @@ export function createEmbeddedStorage(options: { root: string; signer: LinkSigne
       }
       return objects.sort((a, b) => (a.key < b.key ? -1 : 1));
     },
-    link(key, expiresInSeconds) {
-      const expiresAtSeconds = Math.floor(clock.now() / 1000) + expiresInSeconds;
-      const url = `${FILES_PATH}/${expiresAtSeconds}-${signer.sign(scopeOf(key), expiresAtSeconds)}/${encodeKey(key)}`;
-      return Promise.resolve({ url, expiresAt: expiresAtSeconds * 1000 });
-    },
+    link: (key, expiresInSeconds) => Promise.resolve(signedPath(signer, clock, key, expiresInSeconds)),
   };
 }

@@ -3,7 +3,7 @@ import { AWS_REGIONS, VENDOR_NAMES } from './regions.js';
 import { createS3Storage } from './s3.js';
 import type { RecordingStorage } from './types.js';
 
-export { createEmbeddedStorage, encodeKey, FILES_PATH, scopeOf } from './embedded.js';
+export { createEmbeddedStorage, encodeKey, FILES_PATH, scopeOf, signedPath } from './embedded.js';
 export { createLinkSigner, loadLinkSecret, LINK_SECRET_FILE, type LinkSigner } from './link-signer.js';
 export { AWS_REGIONS, VENDOR_NAMES } from './regions.js';
 export { createS3Storage } from './s3.js';

@@ -177,7 +177,8 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       store,
       metrics,
       files: options.files ?? createEmbeddedStorage({ root: filesRoot, signer, clock }),
-      ...(options.files ? {} : { embeddedFiles: { root: filesRoot, signer } }),
+      // With a bucket of the test's, /files redirects to it; else it serves the emulator's folder.
+      fileLinks: options.files ? { signer } : { signer, root: filesRoot },
       ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
       ...(options.authenticator ? { authenticator: options.authenticator } : {}),
     },
