@@ -36,3 +36,8 @@ export function showIssues(form: HTMLFormElement, issues: { path: string; messag
 
 /** The server's field issues of a refused call, or none. */
 export const issuesOf = (error: unknown) => dataOf(error)?.issues ?? [];
+
+/** What a form says when the server refused: the message, and each field issue beside its field (the rest listed). */
+export function refusal(form: HTMLFormElement, error: unknown): string {
+  return [describe(error), ...showIssues(form, issuesOf(error))].filter(Boolean).join('; ');
+}

@@ -1,6 +1,6 @@
 import type { Recording } from '@agora-backend/client';
 import { field, h, uidList } from '../dom.js';
-import { describe, issuesOf, showIssues } from '../errors.js';
+import { refusal, showIssues } from '../errors.js';
 import { api } from '../session.js';
 
 /** What a running recording can change: pause (web), subscriptions (individual, mix), layout (mix). */
@@ -18,7 +18,7 @@ function submit(form: HTMLFormElement, status: HTMLElement, call: () => Promise<
   showIssues(form, []);
   call().then(
     () => (status.textContent = 'Done.'),
-    (error: unknown) => (status.textContent = [describe(error), ...showIssues(form, issuesOf(error))].join('; ')),
+    (error: unknown) => (status.textContent = refusal(form, error)),
   );
 }
 

@@ -1,6 +1,6 @@
 import { RecordingStartInput } from '@agora-backend/shared';
 import { field, h, uidList } from '../dom.js';
-import { describe, issuesOf, showIssues } from '../errors.js';
+import { refusal, showIssues } from '../errors.js';
 import { api } from '../session.js';
 
 const input = (name: string, extra: Record<string, string> = {}) => h('input', { name, autocomplete: 'off', ...extra });
@@ -72,7 +72,7 @@ export function startForm(): HTMLFormElement {
     showIssues(form, []);
     api().recording.start.mutate(wanted as never).then(
       (started) => (location.hash = `#/recordings/${started.id}`),
-      (error: unknown) => (formError.textContent = [describe(error), ...showIssues(form, issuesOf(error))].filter(Boolean).join('; ')),
+      (error: unknown) => (formError.textContent = refusal(form, error)),
     );
   });
   return form;

@@ -1,5 +1,5 @@
 import { field, formatTime, h, show } from '../dom.js';
-import { describe, issuesOf, showIssues } from '../errors.js';
+import { refusal, showIssues } from '../errors.js';
 import { api } from '../session.js';
 import { decodeToken, type DecodedToken } from '../token-decode.js';
 
@@ -27,7 +27,7 @@ export function tokensPage(root: HTMLElement): () => void {
         showIssues(form, []);
         show(output, h('h2', {}, 'Token'), h('p', { class: 'token', id: 'token' }, result.token), grants(await decodeToken(result.token)));
       },
-      (error: unknown) => (formError.textContent = [describe(error), ...showIssues(form, issuesOf(error))].join('; ')),
+      (error: unknown) => (formError.textContent = refusal(form, error)),
     );
   });
   show(root, h('h1', {}, 'Tokens'), form, output);

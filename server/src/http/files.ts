@@ -14,12 +14,13 @@ import { sendJson, VARY } from './respond.js';
 export { FILES_PATH };
 
 const notFound = () => new AppError(AppErrorCode.NOT_FOUND, 'no such file');
+const invalidLink = () => new AppError(AppErrorCode.LINK_REFUSED, 'this link is not valid: ask recording.files for a new one');
 
 /** `/files/<expires>-<signature>/<key>`: the link's token and the object key, each segment percent-decoded. */
 export function parseFilePath(pathname: string): { expires: string; signature: string; key: string } {
   const [token = '', ...segments] = pathname.slice(FILES_PATH.length + 1).split('/');
   const link = /^(\d{1,12})-([A-Za-z0-9_-]{43})$/.exec(token);
-  if (!link) throw new AppError(AppErrorCode.LINK_REFUSED, 'this link is not valid: ask recording.files for a new one');
+  if (!link) throw invalidLink();
   return { expires: link[1]!, signature: link[2]!, key: keyOf(segments) };
 }
 
@@ -55,9 +56,7 @@ export function parseRange(header: string | undefined, size: number): { start: n
 /** The link's signature (over the key's folder) and expiry, checked before the file system is touched. */
 function checkLink(link: { expires: string; signature: string; key: string }, signer: LinkSigner, now: number): number {
   const { expires, signature, key } = link;
-  if (!signer.verify(scopeOf(key), Number(expires), signature)) {
-    throw new AppError(AppErrorCode.LINK_REFUSED, 'this link is not valid: ask recording.files for a new one');
-  }
+  if (!signer.verify(scopeOf(key), Number(expires), signature)) throw invalidLink();
   const expiresAt = Number(expires) * 1000;
   if (expiresAt <= now) throw new AppError(AppErrorCode.LINK_REFUSED, 'this link has expired: ask recording.files for a new one');
   return expiresAt;
