@@ -36,6 +36,13 @@ const NotificationSettings = z.object({
   reorderShare: share,
   seed: z.number().int().optional(),
 });
+const Speech = z.object({
+  uid: z.union([z.string(), z.number()]).transform(String),
+  text: z.string().min(1).max(2_000),
+  durationMs: z.number().int().min(1).max(60_000).default(2_000),
+  language: z.string().min(2).optional(),
+});
+const AgentFailure = z.object({ reason: z.enum(['rtc', 'asr', 'translation']).default('rtc') });
 const TaskFailure = z.object({
   module: z.number().int().min(0).default(0),
   errorCode: z.number().int().default(52),
@@ -68,7 +75,17 @@ function routes(core: EmulatorCore, clock: Clock): { method: string; pattern: Re
     { method: 'GET', pattern: /^\/channels\/([^/]+)\/publishers$/, handle: ({ params }) => publishers(params[0]!) },
     { method: 'POST', pattern: /^\/channels\/([^/]+)\/publishers$/, handle: ({ json, params }) => parsed(Presence, json, ({ uid }) => (core.join(params[0]!, uid), publishers(params[0]!))) },
     { method: 'DELETE', pattern: /^\/channels\/([^/]+)\/publishers\/([^/]+)$/, handle: ({ params }) => (core.leave(params[0]!, params[1]!), publishers(params[0]!)) },
-    { method: 'GET', pattern: /^\/state$/, handle: () => ok({ tasks: core.tasks(), now: clock.now() }) },
+    { method: 'GET', pattern: /^\/state$/, handle: () => ok({ tasks: core.tasks(), agents: core.agents(), now: clock.now() }) },
+    {
+      method: 'POST',
+      pattern: /^\/channels\/([^/]+)\/speech$/,
+      handle: ({ json, params }) => parsed(Speech, json, (speech) => ok({ heardBy: core.speak(params[0]!, speech) })),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/agents\/([^/]+)\/fail$/,
+      handle: ({ json, params }) => parsed(AgentFailure, json, ({ reason }) => (core.failAgent(params[0]!, reason) ? ok() : refuse(404, `no active agent ${params[0]}`))),
+    },
     { method: 'GET', pattern: /^\/requests$/, handle: () => ok({ requests: core.requests(), counts: core.requestCounts() }) },
     { method: 'DELETE', pattern: /^\/requests$/, handle: () => (core.clearRequests(), ok()) },
     { method: 'POST', pattern: /^\/faults$/, handle: ({ json }) => parsed(FaultInput, json, (fault) => (core.injectFault(fault), ok())) },

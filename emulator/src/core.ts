@@ -8,6 +8,9 @@ import { dispatch } from './routes.js';
 import { viewOf } from './task-model.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMING, type EmulatorLimits, type EmulatorTiming, type Fault, type IncomingCall, type Reply, type RequestLogEntry, type Task, type TaskView } from './types.js';
 import { isActive, type World } from './world.js';
+import { agentView } from './stt/endpoints.js';
+import { agentActive, endAgent, onAgentPresenceChange, refreshAgents, speak } from './stt/lifecycle.js';
+import type { AgentEndReason, AgentView } from './stt/types.js';
 
 /**
  * The emulator's model of Agora Cloud Recording, independent of HTTP: Agora's REST calls in,
@@ -40,6 +43,7 @@ function createWorld(options: EmulatorCoreOptions): World {
     storageDir: options.storageDir,
     resources: new Map(),
     tasks: new Map(),
+    agents: new Map(),
     publishers: new Map(),
     notifier: createNotifier({
       clock: options.clock,
@@ -89,11 +93,23 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
       fail(world, task, error);
       return true;
     },
+    /** A fatal error of a Speech-to-Text agent: it ends FAILED with the notice's message for `reason`. */
+    failAgent(agentId: string, reason: Extract<AgentEndReason, 'rtc' | 'asr' | 'translation'>): boolean {
+      const agent = world.agents.get(agentId);
+      if (!agent || !agentActive(agent)) return false;
+      endAgent(world, agent, options.clock.now(), reason);
+      return true;
+    },
+    /** Someone says `text` in `cname`: every running agent that hears `uid` writes it into its captions. */
+    speak: (cname: string, speech: { uid: string; text: string; durationMs: number; language?: string | undefined }) => speak(world, cname, speech),
     /** Where notifications go; undefined turns them off. */
     setNotificationTarget(target: { url: string; secret: string } | undefined) {
       world.notifier.configure(target);
       if (target && !ticker) {
-        ticker = setInterval(() => refreshAll(world), TICK_MS);
+        ticker = setInterval(() => {
+          refreshAll(world);
+          refreshAgents(world);
+        }, TICK_MS);
         ticker.unref();
       }
       if (!target && ticker) {
@@ -106,6 +122,7 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     /** Resolves once every file write started so far has finished. */
     async flushStorage() {
       refreshAll(world);
+      refreshAgents(world);
       await Promise.all([...world.pendingWrites]);
     },
     close() {
@@ -127,10 +144,12 @@ function presence(world: World) {
       set.add(uid);
       world.publishers.set(cname, set);
       onPresenceChange(world, cname);
+      onAgentPresenceChange(world, cname);
     },
     leave(cname: string, uid: string) {
       world.publishers.get(cname)?.delete(uid);
       onPresenceChange(world, cname);
+      onAgentPresenceChange(world, cname);
     },
     publishersIn: (cname: string) => [...(world.publishers.get(cname) ?? [])],
   };
@@ -147,6 +166,12 @@ function inspection(world: World, requestLog: RequestLogEntry[]) {
     task(sid: string): TaskView | undefined {
       const task = world.tasks.get(sid);
       return task && view(task);
+    },
+    /** Speech-to-Text agents as they are now, ended ones included. */
+    agents: (): AgentView[] => [...world.agents.values()].map((agent) => agentView(world, agent)),
+    agent(agentId: string): AgentView | undefined {
+      const agent = world.agents.get(agentId);
+      return agent && agentView(world, agent);
     },
     requests: (): RequestLogEntry[] => [...requestLog],
     /** Calls per endpoint, e.g. to check that watchers share one poller. */

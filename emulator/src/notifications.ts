@@ -45,6 +45,11 @@ export interface NoticeEvent {
   /** When it happened (payload.sendts, Unix ms). */
   at: number;
   details: Record<string, unknown> & { msgName: string };
+  /**
+   * Another product's notice (Speech-to-Text: 20): its own productId and payload, and the task's
+   * id as the envelope's `sid`. Without it, a Cloud Recording notice built from the fields above.
+   */
+  product?: { productId: number; payload: Record<string, unknown> };
 }
 
 export interface NoticeLogEntry {
@@ -124,7 +129,7 @@ function createCourier(options: NotifierOptions, timers: Timers) {
   const inFlight = new Set<Promise<void>>();
   const attempt = async (to: NotificationTarget, event: NoticeEvent, entry: NoticeLogEntry, retry: number): Promise<void> => {
     // Each attempt carries a fresh notifyMs, as Agora's resends do.
-    const body = JSON.stringify({ noticeId: entry.noticeId, productId: CLOUD_RECORDING_PRODUCT_ID, eventType: event.eventType, notifyMs: options.clock.now(), payload: payloadOf(event) });
+    const body = JSON.stringify(envelopeOf(event, entry.noticeId, options.clock.now()));
     entry.attempts++;
     entry.status = await post(body, to, answerTimeoutMs);
     if (entry.status !== undefined && entry.status >= 200 && entry.status < 300) {
@@ -232,6 +237,11 @@ export function createNotifier(options: NotifierOptions) {
 }
 
 export type Notifier = ReturnType<typeof createNotifier>;
+
+function envelopeOf(event: NoticeEvent, noticeId: string, notifyMs: number) {
+  if (event.product) return { noticeId, productId: event.product.productId, eventType: event.eventType, notifyMs, sid: event.sid, payload: event.product.payload };
+  return { noticeId, productId: CLOUD_RECORDING_PRODUCT_ID, eventType: event.eventType, notifyMs, payload: payloadOf(event) };
+}
 
 function payloadOf(event: NoticeEvent) {
   return { cname: event.cname, uid: event.uid, sid: event.sid, sequence: event.sequence, sendts: event.at, serviceType: event.serviceType, details: event.details };

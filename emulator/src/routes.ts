@@ -4,12 +4,16 @@ import { refreshAll } from './lifecycle.js';
 import { gateway, isRecord, service } from './replies.js';
 import { findSession, query, stop, update, updateLayout } from './session.js';
 import { start } from './start.js';
+import { join, leave, list, query as queryAgent, sttError, update as updateAgent } from './stt/endpoints.js';
+import { refreshAgents } from './stt/lifecycle.js';
 import type { Endpoint, IncomingCall, Mode, Reply } from './types.js';
 import type { World } from './world.js';
 
 /** Agora's REST paths, the gateway's checks in Agora's order, and the endpoint each path reaches. */
 
 const APP = '/v1/apps/([^/]+)/cloud_recording';
+/** Speech-to-Text 7.x (README, "Speech-to-Text"). */
+const STT = '/api/speech-to-text/v1/projects/([^/]+)';
 const SESSION = `${APP}/resourceid/([^/]+)/sid/([^/]+)/mode/(individual|mix|web)`;
 const ROUTES: { endpoint: Endpoint; method: string; pattern: RegExp }[] = [
   { endpoint: 'acquire', method: 'POST', pattern: new RegExp(`^${APP}/acquire$`) },
@@ -19,7 +23,14 @@ const ROUTES: { endpoint: Endpoint; method: string; pattern: RegExp }[] = [
   { endpoint: 'updateLayout', method: 'POST', pattern: new RegExp(`^${APP}/resourceid/([^/]+)/sid/([^/]+)/mode/(mix)/updateLayout$`) },
   { endpoint: 'stop', method: 'POST', pattern: new RegExp(`^${SESSION}/stop$`) },
   { endpoint: 'ncsIp', method: 'GET', pattern: /^\/v1\/ncs\/ip$/ },
+  { endpoint: 'sttJoin', method: 'POST', pattern: new RegExp(`^${STT}/join$`) },
+  { endpoint: 'sttList', method: 'GET', pattern: new RegExp(`^${STT}/agents$`) },
+  { endpoint: 'sttQuery', method: 'GET', pattern: new RegExp(`^${STT}/agents/([^/]+)$`) },
+  { endpoint: 'sttUpdate', method: 'POST', pattern: new RegExp(`^${STT}/agents/([^/]+)/update$`) },
+  { endpoint: 'sttLeave', method: 'POST', pattern: new RegExp(`^${STT}/agents/([^/]+)/leave$`) },
 ];
+
+const isStt = (endpoint: Endpoint) => endpoint.startsWith('stt');
 
 function parseBody(text: string): Record<string, unknown> | undefined {
   if (text.trim() === '') return {};
@@ -49,6 +60,17 @@ export interface Dispatcher {
   expectedAuthorization: string;
 }
 
+/** The Speech-to-Text calls; `agentId` is the path's agent, when it names one. */
+function speechToText(d: Dispatcher, endpoint: Endpoint, agentId: string | undefined, call: IncomingCall, body: Record<string, unknown>): Reply {
+  const search = new URLSearchParams(call.search ?? '');
+  const inFailover = d.faults.inFailover(d.world.clock.now());
+  if (endpoint === 'sttJoin') return join(d.world, body);
+  if (endpoint === 'sttList') return list(d.world, search);
+  if (endpoint === 'sttQuery') return queryAgent(d.world, agentId!, inFailover);
+  if (endpoint === 'sttLeave') return leave(d.world, agentId!, inFailover);
+  return updateAgent(d.world, agentId!, search, body);
+}
+
 export async function dispatch(d: Dispatcher, call: IncomingCall): Promise<{ reply: Reply; endpoint: Endpoint | 'unknown' }> {
   const matched = matchRoute(call);
   if (!matched) return { reply: gateway(404, 'no Route matched with those values'), endpoint: 'unknown' };
@@ -64,9 +86,12 @@ export async function dispatch(d: Dispatcher, call: IncomingCall): Promise<{ rep
   const fault = await d.faults.pick(endpoint);
   if (fault) return answer(fault);
 
-  const body = endpoint === 'query' ? {} : parseBody(call.body);
-  if (!body) return answer(service(400, 8, 'invalid JSON body'));
+  const reads = endpoint === 'query' || endpoint === 'sttQuery' || endpoint === 'sttList' || endpoint === 'sttLeave';
+  const body = reads ? {} : parseBody(call.body);
+  if (!body) return answer(isStt(endpoint) ? sttError(400, 'invalid parameter', 'the body must be a JSON object') : service(400, 8, 'invalid JSON body'));
   refreshAll(d.world, now);
+  refreshAgents(d.world, now);
+  if (isStt(endpoint)) return answer(speechToText(d, endpoint, resourceId, call, body));
   if (endpoint === 'acquire') return answer(acquire(d.world, body));
   if (endpoint === 'start') return answer(start(d.world, resourceId!, third as Mode, body));
   const found = findSession(d.world, {

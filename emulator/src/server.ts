@@ -76,7 +76,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   let url: string | undefined;
 
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://emulator').pathname;
+    const { pathname: path, search } = new URL(req.url ?? '/', 'http://emulator');
     const method = req.method ?? 'GET';
     readBodyText(req, MAX_BODY_BYTES)
       .then(async (body) => {
@@ -89,7 +89,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
               ? { status: 403, body: { error: refusal } }
               : isControl
                 ? await control(method, path.slice(CONTROL_PREFIX.length), body)
-                : await core.handle({ method, path, authorization: req.headers.authorization, body });
+                : await core.handle({ method, path, search, authorization: req.headers.authorization, body });
         send(res, reply.status, reply.body);
       })
       .catch((error: unknown) => {

@@ -6,7 +6,7 @@
 export type Mode = 'individual' | 'mix' | 'web';
 
 /** The REST endpoints, named as Agora's reference names them. */
-export const ENDPOINTS = ['acquire', 'start', 'query', 'update', 'updateLayout', 'stop', 'ncsIp'] as const;
+export const ENDPOINTS = ['acquire', 'start', 'query', 'update', 'updateLayout', 'stop', 'ncsIp', 'sttJoin', 'sttQuery', 'sttUpdate', 'sttLeave', 'sttList'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 /** Agora's service regions (acquire's `clientRequest.region`). */
@@ -22,6 +22,8 @@ export interface EmulatorTiming {
   exitLingerMs: number;
   /** How long a resourceId can be started (Agora: 5 minutes). */
   resourceTtlMs: number;
+  /** How long a Speech-to-Text agent that has left still answers query and list (then 404). */
+  agentRetentionMs: number;
 }
 
 export interface EmulatorLimits {
@@ -36,6 +38,7 @@ export const DEFAULT_TIMING: EmulatorTiming = {
   segmentMs: 10_000,
   exitLingerMs: 3_000,
   resourceTtlMs: 5 * 60_000,
+  agentRetentionMs: 10 * 60_000,
 };
 
 export const DEFAULT_LIMITS: EmulatorLimits = { requestsPerSecond: 10, maxConcurrentRecordings: 50 };
@@ -51,6 +54,8 @@ export interface IncomingCall {
   path: string;
   authorization: string | undefined;
   body: string;
+  /** The query string (Speech-to-Text's update and list read it). */
+  search?: string;
 }
 
 export interface Resource {

@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 import type { Notifier } from './notifications.js';
+import type { Agent } from './stt/types.js';
 import type { EmulatorLimits, EmulatorTiming, Resource, Task } from './types.js';
 
 /**
@@ -15,6 +16,8 @@ export interface World {
   storageDir: string;
   resources: Map<string, Resource>;
   tasks: Map<string, Task>;
+  /** Speech-to-Text agents by agent id. */
+  agents: Map<string, Agent>;
   /** Channel → uids publishing in it now. */
   publishers: Map<string, Set<string>>;
   notifier: Notifier;

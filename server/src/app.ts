@@ -18,6 +18,7 @@ import { createTrpcSurface, TRPC_PATH } from './http/trpc.js';
 import { createTutorialHandler, TUTORIAL_PATHS } from './http/tutorial.js';
 import { createWebhookHandler, WEBHOOK_PATH } from './http/webhook.js';
 import type { RecordingRuntime, RecordingSettings } from './recording/index.js';
+import type { TranscriptionRuntime } from './transcription/index.js';
 import { appRouter } from './routers/_app.js';
 import type { LinkSigner } from './storage/index.js';
 import { bearerCredential, createContextFactory } from './http/context.js';
@@ -99,7 +100,7 @@ const under = (prefix: string) => (pathname: string) => pathname === prefix || p
  */
 export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   const composed = composeServices(config, { ...deps, ...(deps.fileLinks ? { linkSigner: deps.fileLinks.signer } : {}) });
-  const { logger, recording } = composed;
+  const { logger, recording, transcription } = composed;
   const maxBodyBytes = config.maxBodyBytes ?? APP_DEFAULTS.maxBodyBytes;
   const { policy, addressOf, createContext } = createRequestPolicy(config, composed);
   let draining = false;
@@ -136,7 +137,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   let closing: Promise<void> | undefined;
   const close = async () => {
     draining = true;
-    await shutdown({ server, webSockets, recording, deps, logger, timeoutMs: config.shutdownTimeoutMs ?? APP_DEFAULTS.shutdownTimeoutMs });
+    await shutdown({ server, webSockets, recording, transcription, deps, logger, timeoutMs: config.shutdownTimeoutMs ?? APP_DEFAULTS.shutdownTimeoutMs });
   };
 
   return {
@@ -148,6 +149,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
           const { port } = server.address() as AddressInfo;
           // Reconcile what the registry believes active as soon as we serve (docs/architecture.md).
           recording?.start();
+          transcription?.start();
           baseUrl = `http://${formatHost(config.host)}:${port}`;
           resolve({ url: `${baseUrl}${TRPC_PATH}`, wsUrl: `${baseUrl.replace(/^http/, 'ws')}${TRPC_PATH}` });
         });
@@ -194,16 +196,18 @@ async function shutdown(parts: {
   server: Server;
   webSockets: ReturnType<typeof createWebSocketEdge>;
   recording: RecordingRuntime | undefined;
+  transcription: TranscriptionRuntime | undefined;
   deps: AppDeps;
   logger: ComposedServices['logger'];
   timeoutMs: number;
 }): Promise<void> {
-  const { server, webSockets, recording, deps, logger } = parts;
+  const { server, webSockets, recording, transcription, deps, logger } = parts;
   const serverClosed = new Promise<void>((resolve) => {
     if (!server.listening) resolve();
     else server.close(() => resolve());
   });
   recording?.endWatches();
+  transcription?.endWatches();
   server.closeIdleConnections();
   // Clients reconnect elsewhere (or to our successor) instead of seeing a dead socket.
   webSockets.announceShutdown();
@@ -219,6 +223,7 @@ async function shutdown(parts: {
   await serverClosed;
   await webSockets.close();
   await recording?.close();
+  await transcription?.close();
   if (deps.store) await deps.store.close();
   for (const closeable of deps.closeables ?? []) await closeable.close();
 }
@@ -227,7 +232,7 @@ async function shutdown(parts: {
 function createRoutes(options: {
   config: AppConfig;
   deps: AppDeps;
-  composed: Pick<ComposedServices, 'logger' | 'recording' | 'clock' | 'metrics' | 'authenticator'>;
+  composed: Pick<ComposedServices, 'logger' | 'recording' | 'transcription' | 'clock' | 'metrics' | 'authenticator'>;
   createContext: ReturnType<typeof createContextFactory>;
   maxBodyBytes: number;
   readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }>;
@@ -243,6 +248,7 @@ function createRoutes(options: {
           secret: config.webhookSecret,
           logger,
           apply: (sid, change) => recording.applyWebhook(sid, change),
+          applyTranscription: (agentId) => composed.transcription?.applyWebhook(agentId) ?? Promise.resolve(),
           remember: (noticeId) => recording.rememberNotice(noticeId),
           now: () => composed.clock.now(),
           onNotice: (outcome) => composed.metrics.notice(outcome),

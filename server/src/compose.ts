@@ -6,6 +6,8 @@ import { systemClock, type Clock } from './clock.js';
 import { APP_DEFAULTS } from './config.js';
 import { AppError } from './errors.js';
 import type { EventBus } from './events/index.js';
+import type { TranscriptionEvent } from './store/index.js';
+import { createTranscriptionRuntime, type TranscriptionRuntime } from './transcription/index.js';
 import { createSilentLogger, type Logger } from './logger.js';
 import { createRecordingRuntime, type RecordingRuntime, type RecordingSettings } from './recording/index.js';
 import type { RecordingStore } from './store/index.js';
@@ -29,6 +31,8 @@ export interface ServiceDeps {
   store?: RecordingStore;
   authenticator?: Authenticator;
   bus?: EventBus;
+  /** Where transcription events go (PostgreSQL relays them between instances); default in-process. */
+  transcriptionBus?: EventBus<TranscriptionEvent>;
   leases?: Leases;
   clock?: Clock;
   /** Where recordings are read back from (recording.files). */
@@ -45,6 +49,8 @@ export interface ComposedServices {
   tokens: TokenIssuer;
   /** Set when Cloud Recording is configured (settings, an Agora client and a registry). */
   recording: RecordingRuntime | undefined;
+  /** Set with recording: Real-Time Transcription shares its settings (storage, uids, polling). */
+  transcription: TranscriptionRuntime | undefined;
   /** What the routers reach through the tRPC context. */
   services: Services;
   authenticator: Authenticator;
@@ -78,6 +84,24 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
           onWatchdogAction: (action) => metrics.watchdog(action),
         })
       : undefined;
+  const transcription =
+    config.recording && deps.agora && deps.store
+      ? createTranscriptionRuntime(config.recording, {
+          store: deps.store,
+          agora: deps.agora,
+          tokens,
+          clock,
+          logger,
+          bus: deps.transcriptionBus,
+          leases: deps.leases,
+          files: deps.files,
+          linkSigner: deps.linkSigner,
+        })
+      : undefined;
+  const requireTranscription = () => {
+    if (!transcription) throw new AppError(AppErrorCode.INTERNAL, 'Real-Time Transcription is not configured on this server');
+    return transcription;
+  };
   const requireRecording = () => {
     if (!recording) throw new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server');
     return recording;
@@ -89,8 +113,11 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     clock,
     tokens,
     recording,
+    transcription,
     metrics,
     services: {
+      transcriptions: () => requireTranscription().service,
+      watchTranscription: (id, lastEventId, signal, viewer) => requireTranscription().watch(id, lastEventId, signal, viewer),
       tokens,
       metrics,
       recordings: () => requireRecording().service,

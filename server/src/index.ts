@@ -6,7 +6,7 @@ export { createLogger, createSilentLogger, type Logger } from './logger.js';
 export type { AppRouter } from './routers/_app.js';
 export * from './tokens/index.js';
 export { createAgoraClient, unlimitedBudget, type AgoraClient, type AgoraClientOptions } from './agora/index.js';
-export type { StartParams } from './agora/index.js';
+export type { JoinParams, StartParams } from './agora/index.js';
 export { createEmulator, type Emulator, type EmulatorOptions } from '@agora-backend/emulator';
 export { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
 export { drive, recordSleeps } from './testing/drive.js';

@@ -12,6 +12,7 @@ import type { Clock } from './clock.js';
 import type { EnvConfig } from './config.js';
 import { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
 import { createPostgresBus, createPostgresLeases, createPostgresRateBudget } from './cluster/index.js';
+import { recordingTopic } from './events/index.js';
 import type { Logger } from './logger.js';
 import { randomBytes } from 'node:crypto';
 import { createUpstream, readBackStorage, storageFor } from './upstream.js';
@@ -43,7 +44,14 @@ function loopbackUrl(url: string): string {
 async function createCluster(database: { url: string; schema: string }, store: RecordingStore, appId: string, requestsPerSecond: number, logger: Logger) {
   const instanceId = randomBytes(6).toString('hex');
   const leases = await createPostgresLeases({ url: database.url, namespace: `agora-backend:${database.schema}`, logger });
-  const bus = await createPostgresBus({ url: database.url, channel: `agora_events_${database.schema}`, store, instanceId, logger });
+  const bus = await createPostgresBus({
+    url: database.url,
+    channel: `agora_events_${database.schema}`,
+    read: async (topic, id) => (await store.eventsAfter(topic, id - 1)).find((event) => event.id === id),
+    topicOf: recordingTopic,
+    instanceId,
+    logger,
+  });
   const rateBudget = await createPostgresRateBudget({ url: database.url, schema: database.schema, appId, limit: requestsPerSecond, windowMs: 1_000, clock: systemClock });
   logger.info({ instanceId }, 'cluster mode: events, leases and the Agora rate budget go through PostgreSQL');
   return {

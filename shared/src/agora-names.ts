@@ -56,3 +56,7 @@ export const NumericUid = z
 /** The calls of Agora's Cloud Recording REST API, as the client, the emulator and metrics name them. */
 export const CLOUD_RECORDING_ENDPOINTS = ['acquire', 'start', 'query', 'update', 'updateLayout', 'stop'] as const;
 export type CloudRecordingEndpoint = (typeof CLOUD_RECORDING_ENDPOINTS)[number];
+
+/** The calls of Agora's Real-Time Speech-to-Text 7.x REST API: join, query, update, leave, list. */
+export const SPEECH_TO_TEXT_ENDPOINTS = ['sttJoin', 'sttQuery', 'sttUpdate', 'sttLeave', 'sttList'] as const;
+export type SpeechToTextEndpoint = (typeof SPEECH_TO_TEXT_ENDPOINTS)[number];

@@ -13,6 +13,10 @@ export const AppErrorCode = {
   AGORA_UNAVAILABLE: 'AGORA_UNAVAILABLE',
   /** The recording does not exist (or is not yours). */
   RECORDING_NOT_FOUND: 'RECORDING_NOT_FOUND',
+  /** The transcription does not exist (or is not yours). */
+  TRANSCRIPTION_NOT_FOUND: 'TRANSCRIPTION_NOT_FOUND',
+  /** The transcription has ended; it cannot be changed any more. */
+  TRANSCRIPTION_ENDED: 'TRANSCRIPTION_ENDED',
   /** The recorder uid is taken by an active recording of the channel. */
   UID_CONFLICT: 'UID_CONFLICT',
   /** The call does not fit the recording (e.g. updateLayout on an individual recording). */

@@ -2,3 +2,4 @@ export * from './agora-names.js';
 export * from './errors.js';
 export * from './token.js';
 export * from './recording.js';
+export * from './transcription.js';

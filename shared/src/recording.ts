@@ -32,12 +32,15 @@ export const RecorderUid = z
   )
   .meta({ description: uidMessage, anyOf: [{ type: 'integer', minimum: 1, maximum: MAX_UID }, { type: 'string', pattern: '^[1-9]\\d{0,9}$' }] });
 
-const int = (min: number, max: number, unit = '') =>
+/** A whole number in [min, max], its messages naming the range. */
+export const boundedInt = (min: number, max: number, unit = '') =>
   z
     .number({ error: `must be a number from ${min} to ${max}${unit}` })
     .int({ error: 'must be a whole number' })
     .min(min, { error: `must be from ${min} to ${max}${unit}` })
     .max(max, { error: `must be from ${min} to ${max}${unit}` });
+
+const int = boundedInt;
 
 /** A uid in a subscription list: a digit string, or "#allstream#" for everyone. */
 const ListedUid = z.union([z.number().int().min(1).max(MAX_UID).transform(String), z.string().regex(/^([1-9]\d*|#allstream#)$/, { error: 'uids are digit strings or "#allstream#"' })]);

@@ -84,8 +84,22 @@ describe('/api/v1 and /openapi.json', () => {
       security: [{ bearerAuth: [] }],
     });
     const paths = document.paths as Record<string, Record<string, unknown>>;
-    expect(Object.keys(paths).sort()).toEqual(['/recordings', '/recordings/{id}', '/recordings/{id}/files', '/recordings/{id}/layout', '/recordings/{id}/status', '/recordings/{id}/stop', '/tokens']);
+    expect(Object.keys(paths).sort()).toEqual([
+      '/recordings',
+      '/recordings/{id}',
+      '/recordings/{id}/files',
+      '/recordings/{id}/layout',
+      '/recordings/{id}/status',
+      '/recordings/{id}/stop',
+      '/tokens',
+      '/transcriptions',
+      '/transcriptions/{id}',
+      '/transcriptions/{id}/files',
+      '/transcriptions/{id}/status',
+      '/transcriptions/{id}/stop',
+    ]);
     expect(Object.keys(paths['/recordings']!).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(paths['/transcriptions/{id}']!).sort()).toEqual(['get', 'patch']);
   });
 
   it('runs a recording over plain HTTP', async () => {

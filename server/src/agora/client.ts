@@ -20,7 +20,9 @@ import {
   StartBody,
   UpdateBody,
 } from './responses.js';
-import { isTransient, mergeRetryOptions, type RetryOptions } from './retry-policy.js';
+import { isTransient, mergeRetryOptions, type RetryOverrides } from './retry-policy.js';
+import { createSpeechToTextCalls } from './speech-to-text.js';
+import type { SpeechToTextClient } from './speech-to-text-types.js';
 import type {
   AcquireParams,
   AcquireResult,
@@ -44,6 +46,11 @@ export interface AgoraTimeouts {
   updateLayout: number;
   /** A synchronous stop waits for the upload, which Agora bounds at about 20 s. */
   stop: number;
+  sttJoin: number;
+  sttQuery: number;
+  sttUpdate: number;
+  sttLeave: number;
+  sttList: number;
 }
 
 export const DEFAULT_TIMEOUTS: AgoraTimeouts = {
@@ -53,6 +60,11 @@ export const DEFAULT_TIMEOUTS: AgoraTimeouts = {
   update: 10_000,
   updateLayout: 10_000,
   stop: 30_000,
+  sttJoin: 15_000,
+  sttQuery: 10_000,
+  sttUpdate: 10_000,
+  sttLeave: 15_000,
+  sttList: 10_000,
 };
 
 export interface AgoraClientOptions {
@@ -69,7 +81,7 @@ export interface AgoraClientOptions {
   /** Which regional hosts to fall back to. Default `na`. */
   area?: AgoraArea;
   timeouts?: Partial<AgoraTimeouts>;
-  retry?: Partial<RetryOptions>;
+  retry?: RetryOverrides;
   /** Shared by every call; default: `requestsPerSecond` in any second, this process only. */
   rateBudget?: RateBudget;
   /** Agora allows 10 per App ID; default 8, a margin for jitter between our count and Agora's. */
@@ -105,10 +117,14 @@ export interface AgoraClient {
   updateLayout(params: UpdateLayoutParams, options?: CallOptions): Promise<UpdateResult>;
   /** Stops a recording. A task Agora already ended is a result (`alreadyStopped`), not an error. */
   stop(params: StopParams, options?: CallOptions): Promise<StopResult>;
+  /** Real-Time Speech-to-Text 7.x, on the same hosts, credentials and rate budget. */
+  stt: SpeechToTextClient;
 }
 
 interface CallSpec {
   endpoint: AgoraEndpoint;
+  /** Which API's paths: Cloud Recording's (default) or Speech-to-Text's. */
+  api?: 'recording' | 'stt';
   method: 'GET' | 'POST';
   path: string;
   body?: unknown;
@@ -123,8 +139,15 @@ interface Answer {
   json: unknown;
   text: string;
   requestId: string | undefined;
-  /** `{code, reason}` or `{message}` read from the body, when present. */
-  error: { code?: number | undefined; reason?: string | undefined; message?: string | undefined };
+  /** `{code, reason}`, `{message}` or Speech-to-Text's `{reason, detail}`, read from the body when present. */
+  error: { code?: number | undefined; reason?: string | undefined; detail?: string | undefined; message?: string | undefined };
+}
+
+/** Speech-to-Text's query errors say `{message, agent_id}`: that message is the service's reason, not the gateway's. */
+function errorFields(body: z.infer<typeof ErrorBody>): Answer['error'] {
+  const { agent_id: agentId, ...fields } = body;
+  if (agentId === undefined || fields.reason !== undefined) return fields;
+  return { code: fields.code, reason: fields.message, detail: fields.detail };
 }
 
 function parseJson(text: string): unknown {
@@ -170,6 +193,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
   });
   const authorization = `Basic ${Buffer.from(`${options.customerId}:${options.customerSecret}`).toString('base64')}`;
   const basePath = `/v1/apps/${encodeURIComponent(options.appId)}/cloud_recording`;
+  const sttBasePath = `/api/speech-to-text/v1/projects/${encodeURIComponent(options.appId)}`;
 
   // got's own retry is off: it would repeat POSTs blindly and consume test interceptors.
   const http: Got = got.extend({
@@ -196,7 +220,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
         options.onCall?.({ endpoint: spec.endpoint, outcome, seconds: (clock.now() - started) / 1000, budgetWaitSeconds: (started - queued) / 1000 });
       let response;
       try {
-        response = await http(`${host}${basePath}${spec.path}`, {
+        response = await http(`${host}${spec.api === 'stt' ? sttBasePath : basePath}${spec.path}`, {
           method: spec.method,
           headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
           ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
@@ -230,13 +254,13 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
       answered?.();
       report(response.statusCode >= 500 ? '5xx' : String(response.statusCode));
       const json = parseJson(response.body);
-      const errorFields = ErrorBody.safeParse(json);
+      const errorBody = ErrorBody.safeParse(json);
       const answer: Answer = {
         httpStatus: response.statusCode,
         json,
         text: response.body,
         requestId: typeof response.headers['x-request-id'] === 'string' ? response.headers['x-request-id'] : undefined,
-        error: errorFields.success ? errorFields.data : {},
+        error: errorBody.success ? errorFields(errorBody.data) : {},
       };
       const { code } = answer.error;
       logger.debug(
@@ -270,6 +294,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
       httpStatus: answer.httpStatus,
       code: answer.error.code,
       reason: answer.error.reason,
+      detail: answer.error.detail,
       gatewayMessage: answer.error.message,
       requestId: answer.requestId,
     });
@@ -307,7 +332,14 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
   const sessionPath = (params: { resourceId: string; sid: string }, mode: string, action: string) =>
     `/resourceid/${encodeURIComponent(params.resourceId)}/sid/${encodeURIComponent(params.sid)}/mode/${mode}/${action}`;
 
+  const stt = createSpeechToTextCalls({
+    send: (spec) => send({ ...spec, api: 'stt' }),
+    read,
+    fail: apiError,
+  });
+
   return {
+    stt,
     async acquire(params, callOptions = {}) {
       const answer = await send({
         endpoint: 'acquire',

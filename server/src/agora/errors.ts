@@ -1,8 +1,8 @@
-import type { CloudRecordingEndpoint } from '@agora-backend/shared';
+import type { CloudRecordingEndpoint, SpeechToTextEndpoint } from '@agora-backend/shared';
 import { AGORA_CODE_MEANINGS } from './codes.js';
 
-/** The Cloud Recording REST calls, as named in errors and logs. */
-export type AgoraEndpoint = CloudRecordingEndpoint;
+/** The Cloud Recording and Speech-to-Text REST calls, as named in errors and logs. */
+export type AgoraEndpoint = CloudRecordingEndpoint | SpeechToTextEndpoint;
 
 /**
  * Base of every Agora client error. None of them carries the Authorization header, the customer
@@ -26,13 +26,15 @@ export interface AgoraApiErrorDetails {
   /** Agora's service code, from a `{code, reason}` body. */
   code?: number | undefined;
   reason?: string | undefined;
+  /** Speech-to-Text's `detail`: what exactly was wrong. */
+  detail?: string | undefined;
   /** The gateway's text, from a `{message}` body (401, 429, unknown routes). */
   gatewayMessage?: string | undefined;
   requestId?: string | undefined;
 }
 
 function describeApiError(details: AgoraApiErrorDetails): string {
-  const { endpoint, httpStatus, code, reason, gatewayMessage } = details;
+  const { endpoint, httpStatus, code, reason, detail, gatewayMessage } = details;
   if (code !== undefined) {
     const known = AGORA_CODE_MEANINGS[code];
     const said = reason && reason !== known?.meaning ? ` "${reason}"` : '';
@@ -40,6 +42,7 @@ function describeApiError(details: AgoraApiErrorDetails): string {
       ? `${endpoint} failed: Agora code ${code} (${known.meaning})${said}: ${known.hint}`
       : `${endpoint} failed: Agora code ${code}${said} (HTTP ${httpStatus})`;
   }
+  if (reason) return `${endpoint} failed: HTTP ${httpStatus} "${reason}"${detail ? `: ${detail}` : ''}`;
   if (gatewayMessage) {
     const hint =
       httpStatus === 401
@@ -59,6 +62,7 @@ export class AgoraApiError extends AgoraError {
   readonly httpStatus: number;
   readonly code: number | undefined;
   readonly reason: string | undefined;
+  readonly detail: string | undefined;
   readonly gatewayMessage: string | undefined;
   readonly requestId: string | undefined;
   constructor(details: AgoraApiErrorDetails) {
@@ -66,6 +70,7 @@ export class AgoraApiError extends AgoraError {
     this.httpStatus = details.httpStatus;
     this.code = details.code;
     this.reason = details.reason;
+    this.detail = details.detail;
     this.gatewayMessage = details.gatewayMessage;
     this.requestId = details.requestId;
   }

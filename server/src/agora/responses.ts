@@ -21,6 +21,9 @@ export const ErrorBody = z.object({
   code: looseNumber.optional(),
   reason: z.string().optional(),
   message: z.string().optional(),
+  /** Speech-to-Text: `{reason, detail}`, or query's `{message, agent_id, …}`. */
+  detail: z.string().optional(),
+  agent_id: z.string().optional(),
 });
 
 export const AcquireBody = z.object({ resourceId: z.string().min(1), cname: looseString, uid: looseString });

@@ -28,6 +28,12 @@ export const DEFAULT_RETRY: RetryOptions = {
     update: [1_000, 3_000, 6_000],
     updateLayout: [1_000, 3_000, 6_000],
     stop: [1_000, 3_000, 6_000],
+    // A repeated join cannot start a second agent: Agora refuses a second task of the same name.
+    sttJoin: [1_000, 3_000, 6_000],
+    sttQuery: [1_000, 3_000, 6_000],
+    sttUpdate: [1_000, 3_000, 6_000],
+    sttLeave: [1_000, 3_000, 6_000],
+    sttList: [1_000, 3_000, 6_000],
   },
   // docs/agora.md, "Identity, uids and resource lifetime" / "Errors and retries": a transient 404 lasts ≤ 30 s after a crash, ≤ 60 s after a disconnect.
   queryNotFoundDelaysMs: [5_000, 10_000, 15_000],
@@ -46,7 +52,10 @@ export function isTransient(endpoint: AgoraEndpoint, httpStatus: number, code: n
   return httpStatus >= 500;
 }
 
-export function mergeRetryOptions(overrides: Partial<RetryOptions> | undefined): RetryOptions {
+/** What a caller may change: any field, and the delays of only the endpoints it names. */
+export type RetryOverrides = Partial<Omit<RetryOptions, 'transientDelaysMs'>> & { transientDelaysMs?: Partial<RetryOptions['transientDelaysMs']> };
+
+export function mergeRetryOptions(overrides: RetryOverrides | undefined): RetryOptions {
   return {
     ...DEFAULT_RETRY,
     ...overrides,

@@ -2,9 +2,8 @@ import pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { RateBudget } from '../agora/index.js';
 import type { Clock } from '../clock.js';
-import type { EventBus, EventListener } from '../events/index.js';
+import type { BusEvent, EventBus, EventListener } from '../events/index.js';
 import { createInMemoryBus } from '../events/index.js';
-import type { RecordingEvent, RecordingStore } from '../store/index.js';
 import type { Leases } from './types.js';
 
 /**
@@ -53,34 +52,44 @@ export async function createPostgresLeases(options: { url: string; namespace: st
  * tells the others the event's id; they read it from the shared registry (payloads stay small,
  * whatever the file list) and deliver it to their watchers.
  */
-export async function createPostgresBus(options: { url: string; channel: string; store: RecordingStore; instanceId: string; logger: Logger }): Promise<EventBus & { close(): Promise<void> }> {
-  const local = createInMemoryBus();
+export interface PostgresBusOptions<E extends BusEvent> {
+  url: string;
+  channel: string;
+  /** Reads one event of a topic from the shared registry, by id. */
+  read: (topic: string, id: number) => Promise<E | undefined>;
+  topicOf: (event: E) => string;
+  instanceId: string;
+  logger: Logger;
+}
+
+export async function createPostgresBus<E extends BusEvent>(options: PostgresBusOptions<E>): Promise<EventBus<E> & { close(): Promise<void> }> {
+  const local = createInMemoryBus<E>(options.topicOf);
   const listener = new pg.Client({ connectionString: options.url });
   await listener.connect();
   const notifier = new pg.Pool({ connectionString: options.url, max: 2 });
   const channel = options.channel.replace(/[^a-z0-9_]/gi, '_');
   listener.on('notification', (message) => {
     if (message.channel !== channel || !message.payload) return;
-    const [instance, recordingId, id] = message.payload.split(' ');
-    if (instance === options.instanceId || !recordingId || !id) return;
-    if (local.listenerCount(recordingId) === 0) return;
-    void options.store.eventsAfter(recordingId, Number(id) - 1).then(
-      (events) => {
-        for (const event of events) if (event.id === Number(id)) local.publish(event);
+    const [instance, topic, id] = message.payload.split(' ');
+    if (instance === options.instanceId || !topic || !id) return;
+    if (local.listenerCount(topic) === 0) return;
+    void options.read(topic, Number(id)).then(
+      (event) => {
+        if (event) local.publish(event);
       },
       (error: unknown) => options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not relay an event'),
     );
   });
   await listener.query(`listen ${channel}`);
   return {
-    publish(event: RecordingEvent) {
+    publish(event: E) {
       local.publish(event);
-      notifier.query('select pg_notify($1, $2)', [channel, `${options.instanceId} ${event.recordingId} ${event.id}`]).catch((error: unknown) => {
+      notifier.query('select pg_notify($1, $2)', [channel, `${options.instanceId} ${options.topicOf(event)} ${event.id}`]).catch((error: unknown) => {
         options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not notify other instances');
       });
     },
-    subscribe: (recordingId: string, listenerFn: EventListener) => local.subscribe(recordingId, listenerFn),
-    listenerCount: (recordingId?: string) => local.listenerCount(recordingId),
+    subscribe: (topic: string, listenerFn: EventListener<E>) => local.subscribe(topic, listenerFn),
+    listenerCount: (topic?: string) => local.listenerCount(topic),
     async close() {
       await listener.end();
       await notifier.end();

@@ -1,39 +1,48 @@
 import type { RecordingEvent } from '../store/index.js';
 
-export type EventListener = (event: RecordingEvent) => void;
-
-/**
- * Fans recording events out to watchers. In-process here; the PostgreSQL deployment relays them
- * between instances with LISTEN/NOTIFY behind the same interface.
- */
-export interface EventBus {
-  publish(event: RecordingEvent): void;
-  /** Returns the unsubscribe function. */
-  subscribe(recordingId: string, listener: EventListener): () => void;
-  /** Listeners now registered (for one recording, or in all). */
-  listenerCount(recordingId?: string): number;
+/** What travels on a bus: an entry of a registry's event log, with its increasing id. */
+export interface BusEvent {
+  id: number;
 }
 
-export function createInMemoryBus(): EventBus {
-  const listeners = new Map<string, Set<EventListener>>();
+export type EventListener<E extends BusEvent = RecordingEvent> = (event: E) => void;
+
+/**
+ * Fans events out to watchers, by topic (the recording's or transcription's id). In-process
+ * here; the PostgreSQL deployment relays them between instances with LISTEN/NOTIFY behind the
+ * same interface.
+ */
+export interface EventBus<E extends BusEvent = RecordingEvent> {
+  publish(event: E): void;
+  /** Returns the unsubscribe function. */
+  subscribe(topic: string, listener: EventListener<E>): () => void;
+  /** Listeners now registered (for one topic, or in all). */
+  listenerCount(topic?: string): number;
+}
+
+/** Recording events are published under their recording's id. */
+export const recordingTopic = (event: RecordingEvent) => event.recordingId;
+
+export function createInMemoryBus<E extends BusEvent = RecordingEvent>(topicOf: (event: E) => string): EventBus<E> {
+  const listeners = new Map<string, Set<EventListener<E>>>();
   return {
     publish(event) {
-      for (const listener of [...(listeners.get(event.recordingId) ?? [])]) listener(event);
+      for (const listener of [...(listeners.get(topicOf(event)) ?? [])]) listener(event);
     },
-    subscribe(recordingId, listener) {
-      let set = listeners.get(recordingId);
+    subscribe(topic, listener) {
+      let set = listeners.get(topic);
       if (!set) {
         set = new Set();
-        listeners.set(recordingId, set);
+        listeners.set(topic, set);
       }
       set.add(listener);
       return () => {
         set.delete(listener);
-        if (set.size === 0 && listeners.get(recordingId) === set) listeners.delete(recordingId);
+        if (set.size === 0 && listeners.get(topic) === set) listeners.delete(topic);
       };
     },
-    listenerCount(recordingId) {
-      if (recordingId !== undefined) return listeners.get(recordingId)?.size ?? 0;
+    listenerCount(topic) {
+      if (topic !== undefined) return listeners.get(topic)?.size ?? 0;
       let total = 0;
       for (const set of listeners.values()) total += set.size;
       return total;

@@ -1,1 +1,1 @@
-export { createInMemoryBus, type EventBus, type EventListener } from './bus.js';
+export { createInMemoryBus, recordingTopic, type BusEvent, type EventBus, type EventListener } from './bus.js';

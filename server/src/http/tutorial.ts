@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppErrorCode, type TranscriptionState } from '@agora-backend/shared';
+import { AppError } from '../errors.js';
 import { appRouter } from '../routers/_app.js';
 import type { Context } from '../trpc/context.js';
 import { readJsonBody } from './body.js';
@@ -12,7 +14,35 @@ import { sendJson, sendText } from './respond.js';
  * expireTime over 86400) is refused naming the field. Errors are thrown to the edge, which writes
  * them as plain text like the tutorial did.
  */
-export const TUTORIAL_PATHS = ['/api/token.json', '/api/recording/start.json', '/api/recording/query.json', '/api/recording/stop.json'];
+export const TUTORIAL_PATHS = [
+  '/api/token.json',
+  '/api/recording/start.json',
+  '/api/recording/query.json',
+  '/api/recording/stop.json',
+  '/api/transcription/start.json',
+  '/api/transcription/query.json',
+  '/api/transcription/stop.json',
+];
+
+/** The tutorial recognised English and Spanish; it sent no languages of its own. */
+const TUTORIAL_LANGUAGES = ['en-US', 'es-ES'];
+
+/**
+ * The tutorial spoke Speech-to-Text 6.x, whose status words 7.x replaced (docs/agora.md,
+ * "Speech-to-Text"); its pages read these. Agora gives no mapping: this one is ours.
+ */
+const V6_STATUS: Record<TranscriptionState, string> = { starting: 'STARTING', running: 'IN_PROGRESS', stopping: 'STOPPING', stopped: 'STOPPED', failed: 'FAILURE_STOP' };
+
+/**
+ * The tutorial's `{ taskId, builderToken }`: Agora's 6.x task id and builder token. Here the task
+ * id is the 7.x agent id and the builder token our transcription id; a pair that does not belong
+ * together answers as a missing transcription.
+ */
+async function tutorialTranscription(caller: Caller, body: Body) {
+  const transcription = await caller.transcription.get({ id: body.builderToken } as never);
+  if (transcription.agentId !== body.taskId) throw new AppError(AppErrorCode.TRANSCRIPTION_NOT_FOUND, 'No such transcription: taskId and builderToken do not belong together');
+  return transcription;
+}
 
 type Body = Record<string, unknown>;
 type Caller = ReturnType<typeof appRouter.createCaller>;
@@ -73,6 +103,30 @@ const ENDPOINTS: Record<string, Endpoint> = {
           uploadingStatus: stopped.uploadingStatus ?? 'unknown',
         },
       });
+    },
+  },
+  '/api/transcription/start.json': {
+    required: ['channel'],
+    async run(caller, body, res) {
+      const started = await caller.transcription.start({ channel: body.channel, languages: TUTORIAL_LANGUAGES } as never);
+      sendJson(res, 200, { taskId: started.agentId, builderToken: started.id });
+    },
+  },
+  '/api/transcription/query.json': {
+    required: ['taskId', 'builderToken'],
+    async run(caller, body, res) {
+      const transcription = await tutorialTranscription(caller, body);
+      const queried = await caller.transcription.query({ id: transcription.id });
+      // Agora 6.x's query answer: the task id, its creation time (Unix seconds) and its status.
+      sendJson(res, 200, { taskId: transcription.agentId, createTs: Math.floor((transcription.startedAt ?? transcription.createdAt).getTime() / 1000), status: V6_STATUS[queried.state] });
+    },
+  },
+  '/api/transcription/stop.json': {
+    required: ['taskId', 'builderToken'],
+    async run(caller, body, res) {
+      const transcription = await tutorialTranscription(caller, body);
+      const stopped = await caller.transcription.stop({ id: transcription.id });
+      sendJson(res, 200, { taskId: transcription.agentId, status: V6_STATUS[stopped.state] });
     },
   },
 };

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
 import { CLOUD_RECORDING_PRODUCT, changeFromNotice, Notice, type WebhookChange } from '../recording/webhook-change.js';
+import { agentOfNotice, SPEECH_TO_TEXT_PRODUCT, STT_STATE_EVENTS } from '../transcription/notice.js';
 import { readRawBody } from './body.js';
 import { sendJson } from './respond.js';
 
@@ -25,6 +26,8 @@ export interface WebhookHandlerOptions {
   logger: Logger;
   /** Applies a change to the recording with this sid. */
   apply(sid: string, change: WebhookChange): Promise<void>;
+  /** A Speech-to-Text notice about this agent: the transcription is queried now. */
+  applyTranscription?(agentId: string): Promise<void>;
   /** Remembers a notice id (in the registry); false when it was seen already. */
   remember(noticeId: string): Promise<boolean>;
   /** The current time (Unix ms), for the freshness window. */
@@ -79,6 +82,15 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     options.onNotice?.('accepted');
     reply(res, 200, { ok: true });
 
+    if (notice.productId === SPEECH_TO_TEXT_PRODUCT) {
+      const agentId = agentOfNotice(notice);
+      if (agentId && STT_STATE_EVENTS.has(notice.eventType)) {
+        options.applyTranscription?.(agentId).catch((error: unknown) => {
+          options.logger.warn({ noticeId: notice.noticeId, err: error instanceof Error ? error.message : String(error) }, 'webhook not applied');
+        });
+      }
+      return;
+    }
     const change = notice.productId === CLOUD_RECORDING_PRODUCT ? changeFromNotice(notice) : undefined;
     const sid = notice.payload.sid;
     if (!change || !sid) return;

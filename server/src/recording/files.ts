@@ -13,6 +13,8 @@ const KINDS: Record<string, { kind: RecordingObjectKind; contentType: string }> 
   ts: { kind: 'segment', contentType: 'video/mp2t' },
   mp4: { kind: 'mp4', contentType: 'video/mp4' },
   jpg: { kind: 'snapshot', contentType: 'image/jpeg' },
+  // Caption slices of a transcription (they share the bucket).
+  vtt: { kind: 'other', contentType: 'text/vtt; charset=utf-8' },
 };
 
 /** The content type of an object by its extension (also what the embedded file server sends). */
@@ -74,6 +76,28 @@ export function snapshotFile(path: string): StoredFile {
   return { fileName, trackType: 'video', ...(uid !== undefined ? { uid } : {}), mixedAllUser: false };
 }
 
+/** How the caller wants links: how long they last, and the origin it reached us at. */
+export interface LinkRequest {
+  expiresInSeconds: number;
+  origin: string;
+  clock: Clock;
+  signer?: LinkSigner | undefined;
+}
+
+/** An object's link (absolute, as the caller reached us), its expiry or why there is none, and a playlist's playback link. */
+export async function linkObject(storage: RecordingStorage, link: LinkRequest, key: string) {
+  const absolute = (url: string) => (url.startsWith('/') ? `${link.origin}${url}` : url);
+  const made = await storage.link(key, link.expiresInSeconds);
+  const url = made.url === null ? null : absolute(made.url);
+  // A bucket's playlist plays through our signed folder link, which redirects each object.
+  let playbackUrl: string | null = null;
+  if (key.endsWith('.m3u8') && url !== null) {
+    if (storage.kind === 'embedded') playbackUrl = url;
+    else if (link.signer) playbackUrl = absolute(signedPath(link.signer, link.clock, key, link.expiresInSeconds).url);
+  }
+  return { url, urlExpiresAt: made.url === null ? null : new Date(made.expiresAt), unavailableReason: made.url === null ? made.reason : null, playbackUrl };
+}
+
 /** Agora's fileName may or may not carry the prefix: the key always does. */
 const keyOf = (prefix: string, fileName: string) => (fileName.startsWith(`${prefix}/`) ? fileName : `${prefix}/${fileName}`);
 
@@ -81,36 +105,13 @@ const keyOf = (prefix: string, fileName: string) => (fileName.startsWith(`${pref
  * Every object of a recording with a link: the bucket's listing under the recording's prefix, or,
  * where the bucket cannot be listed, the files Agora reported.
  */
-export async function listRecordingObjects(
-  record: RecordingRecord,
-  storage: RecordingStorage,
-  link: { expiresInSeconds: number; origin: string; clock: Clock; signer?: LinkSigner | undefined },
-): Promise<RecordingFilesOutput> {
-  const absolute = (url: string) => (url.startsWith('/') ? `${link.origin}${url}` : url);
-  // A bucket's playlist plays through our signed folder link, which redirects each object.
-  const playback = (key: string, url: string | null) => {
-    if (!key.endsWith('.m3u8') || url === null) return null;
-    if (storage.kind === 'embedded') return url;
-    return link.signer ? absolute(signedPath(link.signer, link.clock, key, link.expiresInSeconds).url) : null;
-  };
+export async function listRecordingObjects(record: RecordingRecord, storage: RecordingStorage, link: LinkRequest): Promise<RecordingFilesOutput> {
   const reported = new Map(record.files.map((file) => [keyOf(record.fileNamePrefix, file.fileName), file]));
   const listed = await storage.list(record.fileNamePrefix);
   const objects: { key: string; size: number | null }[] =
     'unavailable' in listed ? [...reported.keys()].map((key) => ({ key, size: null })) : listed.map((object) => ({ key: object.key, size: object.size }));
   const files = await Promise.all(
-    objects.map(async ({ key, size }): Promise<RecordingObject> => {
-      const made = await storage.link(key, link.expiresInSeconds);
-      // Embedded links are paths on this server: absolute for the caller, as it reached us.
-      const url = made.url === null ? null : absolute(made.url);
-      return {
-        ...describeObject(key, reported.get(key)),
-        size,
-        url,
-        urlExpiresAt: made.url === null ? null : new Date(made.expiresAt),
-        unavailableReason: made.url === null ? made.reason : null,
-        playbackUrl: playback(key, url),
-      };
-    }),
+    objects.map(async ({ key, size }): Promise<RecordingObject> => ({ ...describeObject(key, reported.get(key)), size, ...(await linkObject(storage, link, key)) })),
   );
   return { id: record.id, source: 'unavailable' in listed ? 'agora' : 'bucket', files };
 }

@@ -1,6 +1,4 @@
 export { createRecordingService, toRecording, type RecordingService, type RecordingServiceOptions, type Viewer } from './service.js';
 export { createWatchdog, type WatchdogOptions } from './watchdog.js';
 export { stateFromAgoraStatus } from './state.js';
-export { createPollers, type Pollers, type PollerOptions } from './poller.js';
-export { watchRecordingEvents, type WatchOptions } from './watch.js';
 export { createRecordingRuntime, type RecordingRuntime, type RecordingSettings } from './runtime.js';

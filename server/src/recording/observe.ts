@@ -3,31 +3,15 @@ import { AgoraApiError, type AgoraClient, type QueryResult } from '../agora/inde
 import type { Clock } from '../clock.js';
 import type { RecordingPatch, RecordingRecord } from '../store/index.js';
 import { isTerminal, stateFromAgoraStatus } from './state.js';
+import { notFoundPatch, type NotFoundRule } from '../tasks/not-found.js';
+
+export { notFoundPatch, type NotFoundRule } from '../tasks/not-found.js';
 import type { ChangeSource, Transitions } from './transitions.js';
 
 /** Agora's service answered 404 for the session ("failed to find worker"), not its gateway. */
 export const isSessionNotFound = (error: unknown): error is AgoraApiError =>
   error instanceof AgoraApiError && error.httpStatus === 404 && error.code !== undefined;
 
-/** How long 404s must last, and the longest silence between two of them that still counts as one run. */
-export interface NotFoundRule {
-  failoverWindowMs: number;
-  maxGapMs: number;
-}
-
-/**
- * What a 404 means for a row (docs/agora.md, "Identity, uids and resource lifetime"): a run of
- * 404s that has lasted past Agora's failover window proves the task is gone. A run starts at the
- * first 404 and is broken by any successful answer, or by a silence longer than `maxGapMs` (calls
- * failing otherwise, a restart): after that nothing says the 404s did not stop in between, so two
- * failovers are never taken for one end.
- */
-export function notFoundPatch(current: RecordingRecord, now: number, rule: NotFoundRule): RecordingPatch {
-  const continuing = current.notFoundSince !== null && current.notFoundLastAt !== null && now - current.notFoundLastAt <= rule.maxGapMs;
-  if (!continuing) return { notFoundSince: now, notFoundLastAt: now };
-  if (now - current.notFoundSince! < rule.failoverWindowMs) return { notFoundLastAt: now };
-  return { state: 'stopped', stoppedAt: now, notFoundLastAt: now };
-}
 
 /** The row after a successful query: Agora's status, files, and the 404 clock reset. */
 export function queryPatch(current: RecordingRecord, result: QueryResult, now: number): RecordingPatch {

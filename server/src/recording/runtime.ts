@@ -3,15 +3,16 @@ import type { RecordingStatusEvent } from '@agora-backend/shared';
 import type { AgoraClient, StorageConfig } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import type { Leases } from '../cluster/types.js';
-import { createInMemoryBus, type EventBus } from '../events/index.js';
+import { createInMemoryBus, recordingTopic, type EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
-import type { RecordingEvent, RecordingStore } from '../store/index.js';
+import type { RecordingEvent, RecordingRecord, RecordingStore } from '../store/index.js';
 import type { LinkSigner, RecordingStorage } from '../storage/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import type { WebhookChange } from './webhook-change.js';
-import { createPollers } from './poller.js';
+import { createPollers } from '../tasks/poller.js';
 import { createRecordingService, toFiles, type Viewer } from './service.js';
-import { watchRecordingEvents } from './watch.js';
+import { watchEvents } from '../tasks/watch.js';
+import { isTerminal } from './state.js';
 import { createWatchdog } from './watchdog.js';
 
 export interface RecordingSettings {
@@ -65,7 +66,7 @@ function toStatusEvent(event: RecordingEvent): RecordingStatusEvent {
  */
 export function createRecordingRuntime(settings: RecordingSettings, deps: RecordingRuntimeDeps) {
   const { store, clock, logger } = deps;
-  const bus = deps.bus ?? createInMemoryBus();
+  const bus = deps.bus ?? createInMemoryBus(recordingTopic);
   const shutdown = new AbortController();
   // Each watcher listens on it (through AbortSignal.any): thousands are expected.
   setMaxListeners(0, shutdown.signal);
@@ -90,9 +91,11 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     // the poller's registry read does not hold up the answer to whoever ended the recording.
     onEnded: (record) => void setImmediate(() => pollers.kick(record.id)),
   });
-  const pollers = createPollers({
+  const pollers = createPollers<RecordingRecord>({
     reconcile: (record) => service.reconcile(record),
     load: (id) => store.get(id),
+    ended: (record) => isTerminal(record.state),
+    started: (record) => record.sid !== null,
     clock,
     logger,
     intervalMs: settings.pollIntervalMs ?? 30_000,
@@ -120,10 +123,18 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     sweep: () => watchdog.sweep(),
     async watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer) {
       await service.visible(id, viewer);
-      const events = watchRecordingEvents({
-        store,
+      const events = watchEvents({
+        log: {
+          latestEvent: (taskId) => store.latestEvent(taskId),
+          eventsAfter: (taskId, afterId) => store.eventsAfter(taskId, afterId),
+          hasEnded: async (taskId) => {
+            const record = await store.get(taskId);
+            return !record || isTerminal(record.state);
+          },
+        },
         bus,
-        recordingId: id,
+        taskId: id,
+        isTerminal,
         afterId: lastEventId === undefined ? undefined : Number(lastEventId),
         signal: AbortSignal.any([signal, shutdown.signal]),
       });

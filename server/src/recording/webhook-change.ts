@@ -17,6 +17,8 @@ export const Notice = z.object({
   productId: z.number(),
   eventType: z.number(),
   notifyMs: z.number().optional(),
+  /** Speech-to-Text: the agent id. */
+  sid: z.string().optional(),
   payload: z
     .object({
       sid: z.string().optional(),

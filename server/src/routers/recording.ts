@@ -1,4 +1,3 @@
-import { tracked, TRPCError } from '@trpc/server';
 import {
   AppErrorCode,
   Recording,
@@ -21,8 +20,8 @@ import {
 import { isAdmin, mayUseChannel, type Caller } from '../auth/index.js';
 import type { Viewer } from '../recording/index.js';
 import { AppError } from '../errors.js';
-import { toTRPCError } from '../trpc/errors.js';
 import { router } from '../trpc/init.js';
+import { streamWatch } from '../trpc/watch-stream.js';
 import { enforceRateLimit, scopedProcedure } from '../trpc/procedures.js';
 
 const recordProcedure = scopedProcedure('record');
@@ -87,26 +86,7 @@ export const recordingRouter = router({
    * Live status of a recording: the current state, then each change, ending after a terminal
    * state. Each event is tracked by its log id, so a reconnect with lastEventId resumes exactly.
    */
-  watch: recordProcedure.input(RecordingWatchInput).subscription(async function* ({ ctx, input, signal }) {
-    const connection = ctx.connection;
-    if (connection.subscriptions >= ctx.limits.subscriptionsPerConnection) {
-      throw new TRPCError({
-        code: 'TOO_MANY_REQUESTS',
-        message: `at most ${ctx.limits.subscriptionsPerConnection} subscriptions per connection`,
-      });
-    }
-    connection.subscriptions++;
-    const transport = ctx.transport === 'ws' ? 'ws' : 'sse';
-    ctx.services.metrics.watcherOpened(transport);
-    try {
-      const events = await ctx.services.watch(input.id, input.lastEventId ?? undefined, signal ?? new AbortController().signal, viewerOf(ctx.caller));
-      for await (const event of events) yield tracked(String(event.eventId), event.event);
-    } catch (error) {
-      // Errors thrown while streaming bypass the procedure middleware: map them here.
-      throw toTRPCError(error) ?? error;
-    } finally {
-      connection.subscriptions--;
-      ctx.services.metrics.watcherClosed(transport);
-    }
-  }),
+  watch: recordProcedure.input(RecordingWatchInput).subscription(({ ctx, input, signal }) =>
+    streamWatch(ctx, () => ctx.services.watch(input.id, input.lastEventId ?? undefined, signal ?? new AbortController().signal, viewerOf(ctx.caller))),
+  ),
 });

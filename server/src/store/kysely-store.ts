@@ -1,8 +1,10 @@
-import { Migrator, sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
+import { Migrator, sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import { z } from 'zod';
 import { RecordingFile, RecordingMode, RecordingState, UploadingStatus } from '@agora-backend/shared';
 import type { Database } from './schema.js';
 import { migrations } from './migrations.js';
+import { createTranscriptionStore } from './transcription-store.js';
+import { decodeCursor, encodeCursor, isUniqueViolation, json, parseError, toNumber, type Db } from './rows.js';
 import {
   ACTIVE_STATES,
   UidTakenError,
@@ -10,24 +12,15 @@ import {
   type RecordingPatch,
   type RecordingRecord,
   type RecordingStore,
-  type StoredError,
   type StoredFile,
 } from './types.js';
 
 /** Files as stored: the shared RecordingFile, with Unix milliseconds for its start time. */
 const StoredFiles = z.array(RecordingFile.extend({ sliceStartTime: z.number().optional() }));
-const StoredErrorSchema = z.object({
-  message: z.string(),
-  agora: z.object({ httpStatus: z.number(), code: z.number().optional(), reason: z.string().optional() }).optional(),
-});
 const StoredUploadingStatus = UploadingStatus.nullable();
 const EventSource = z.enum(['poll', 'webhook', 'api']);
 
-const json = (value: unknown) => JSON.stringify(value);
 const parseFiles = (text: string): StoredFile[] => StoredFiles.parse(JSON.parse(text));
-const parseError = (text: string | null): StoredError | null => (text === null ? null : StoredErrorSchema.parse(JSON.parse(text)));
-/** PostgreSQL returns bigint columns as strings; SQLite as numbers. */
-const toNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
 
 function fromRow(row: Selectable<Database['recordings']>): RecordingRecord {
   return {
@@ -76,7 +69,6 @@ function toValues(patch: RecordingPatch, now: number): Updateable<Database['reco
   return values;
 }
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 async function insertEvent(db: Db, event: Omit<RecordingEvent, 'id'>): Promise<RecordingEvent> {
   const row = await db
@@ -87,12 +79,6 @@ async function insertEvent(db: Db, event: Omit<RecordingEvent, 'id'>): Promise<R
   return { ...event, id: Number(row.id) };
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const code = 'code' in error ? String(error.code) : '';
-  const message = error instanceof Error ? error.message : '';
-  return code === '23505' || code.startsWith('SQLITE_CONSTRAINT') || /UNIQUE constraint failed/.test(message);
-}
 
 function toEvent(row: Selectable<Database['recording_events']>): RecordingEvent {
   return {
@@ -106,11 +92,6 @@ function toEvent(row: Selectable<Database['recording_events']>): RecordingEvent 
   };
 }
 
-const encodeCursor = (record: RecordingRecord) => Buffer.from(`${record.createdAt}:${record.id}`).toString('base64url');
-function decodeCursor(cursor: string): { createdAt: number; id: string } | undefined {
-  const match = /^(\d+):(.+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return match ? { createdAt: Number(match[1]), id: match[2]! } : undefined;
-}
 
 /** Runs the migrations; call once before using the store. */
 export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', schema?: string): Promise<void> {
@@ -124,6 +105,7 @@ export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgre
 /** The registry on any Kysely database with our schema (SQLite and PostgreSQL alike). */
 export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<void>): RecordingStore {
   return {
+    transcriptions: createTranscriptionStore(db),
     async insert(record) {
       try {
         return await db.transaction().execute(async (trx) => {

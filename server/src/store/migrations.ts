@@ -72,6 +72,46 @@ export function migrations(dialect: 'sqlite' | 'postgres'): MigrationProvider {
         await db.schema.createIndex('webhook_notices_seen_at').on('webhook_notices').column('seen_at').execute();
       },
     },
+    '0003_transcriptions': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('transcriptions')
+          .addColumn('id', 'text', (col) => col.primaryKey())
+          .addColumn('channel', 'text', (col) => col.notNull())
+          .addColumn('uid', 'text', (col) => col.notNull())
+          .addColumn('owner', 'text', (col) => col.notNull())
+          .addColumn('state', 'text', (col) => col.notNull())
+          .addColumn('active', 'integer', (col) => col.notNull())
+          .addColumn('agent_id', 'text')
+          .addColumn('agora_status', 'text')
+          .addColumn('options', 'text', (col) => col.notNull())
+          .addColumn('captions_prefix', 'text')
+          .addColumn('max_idle_seconds', 'integer', (col) => col.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('started_at', 'bigint')
+          .addColumn('updated_at', 'bigint', (col) => col.notNull())
+          .addColumn('stopped_at', 'bigint')
+          .addColumn('version', 'integer', (col) => col.notNull().defaultTo(0))
+          .addColumn('not_found_since', 'bigint')
+          .addColumn('not_found_last_at', 'bigint')
+          .execute();
+        // One bot per uid per channel among active transcriptions, whichever server starts them.
+        await db.schema.createIndex('transcriptions_active_channel_uid').on('transcriptions').columns(['channel', 'uid']).unique().where(sql.ref('active'), '=', 1).execute();
+        await db.schema.createIndex('transcriptions_agent').on('transcriptions').column('agent_id').execute();
+        await db.schema.createIndex('transcriptions_listing').on('transcriptions').columns(['created_at', 'id']).execute();
+        await db.schema
+          .createTable('transcription_events')
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (col) => (dialect === 'postgres' ? col.primaryKey() : col.primaryKey().autoIncrement()))
+          .addColumn('transcription_id', 'text', (col) => col.notNull().references('transcriptions.id'))
+          .addColumn('at', 'bigint', (col) => col.notNull())
+          .addColumn('state', 'text', (col) => col.notNull())
+          .addColumn('agora_status', 'text')
+          .addColumn('source', 'text', (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('transcription_events_by_transcription').on('transcription_events').columns(['transcription_id', 'id']).execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(list) };
 }

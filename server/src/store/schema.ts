@@ -36,6 +36,36 @@ export interface Database {
     notice_id: string;
     seen_at: BigIntColumn;
   };
+  transcriptions: {
+    id: string;
+    channel: string;
+    uid: string;
+    owner: string;
+    state: string;
+    /** 1 while starting/running/stopping: the unique (channel, uid) index keys on it. */
+    active: number;
+    agent_id: string | null;
+    agora_status: string | null;
+    options: string;
+    captions_prefix: string | null;
+    max_idle_seconds: number;
+    last_error: string | null;
+    created_at: BigIntColumn;
+    started_at: NullableBigIntColumn;
+    updated_at: BigIntColumn;
+    stopped_at: NullableBigIntColumn;
+    version: number;
+    not_found_since: NullableBigIntColumn;
+    not_found_last_at: NullableBigIntColumn;
+  };
+  transcription_events: {
+    id: ColumnType<number | string, undefined, never>;
+    transcription_id: string;
+    at: BigIntColumn;
+    state: string;
+    agora_status: string | null;
+    source: string;
+  };
   recording_events: {
     id: ColumnType<number | string, undefined, never>;
     recording_id: string;

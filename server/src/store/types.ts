@@ -1,5 +1,6 @@
 import type { RecordingMode, RecordingState } from '@agora-backend/shared';
 import type { RecordingFile } from '../agora/types.js';
+import type { TranscriptionStore } from './transcription-types.js';
 
 /** A stored file, exactly as the Agora client normalised it (times in Unix ms). */
 export type StoredFile = RecordingFile;
@@ -83,6 +84,8 @@ export class UidTakenError extends Error {
 
 /** The recording registry: SQLite by default, PostgreSQL for several instances. */
 export interface RecordingStore {
+  /** The transcriptions' tables, in the same database. */
+  transcriptions: TranscriptionStore;
   /**
    * Records the intent to start, before any Agora call, with its first event ("starting") in the
    * same transaction. Throws UidTakenError on a taken uid.

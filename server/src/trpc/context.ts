@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
-import type { RecordingStatusEvent } from '@agora-backend/shared';
+import type { RecordingStatusEvent, TranscriptionStatusEvent } from '@agora-backend/shared';
+import type { TranscriptionService } from '../transcription/index.js';
 import type { Caller, RateLimiter } from '../auth/index.js';
 import type { RecordingService, Viewer } from '../recording/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
@@ -36,4 +37,8 @@ export interface Services {
   recordings(): RecordingService;
   /** A recording's events for one watcher; throws NOT_FOUND for an unknown recording. */
   watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer): Promise<AsyncIterable<{ eventId: number; event: RecordingStatusEvent }>>;
+  /** The transcription service; throws when it is not configured (it comes with Cloud Recording). */
+  transcriptions(): TranscriptionService;
+  /** A transcription's events for one watcher; throws NOT_FOUND for an unknown one. */
+  watchTranscription(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer): Promise<AsyncIterable<{ eventId: number; event: TranscriptionStatusEvent }>>;
 }

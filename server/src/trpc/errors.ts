@@ -54,6 +54,8 @@ const APP_ERROR_TO_TRPC: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   UID_CONFLICT: 'CONFLICT',
   RECORDING_MODE_MISMATCH: 'BAD_REQUEST',
   RECORDING_ENDED: 'PRECONDITION_FAILED',
+  TRANSCRIPTION_NOT_FOUND: 'NOT_FOUND',
+  TRANSCRIPTION_ENDED: 'PRECONDITION_FAILED',
   UNAUTHENTICATED: 'UNAUTHORIZED',
   FORBIDDEN: 'FORBIDDEN',
   LINK_REFUSED: 'FORBIDDEN',
@@ -79,8 +81,9 @@ function trpcCodeForAgora(error: AgoraError): TRPC_ERROR_CODE_KEY {
   if (error instanceof AgoraNetworkError) return 'SERVICE_UNAVAILABLE';
   if (!(error instanceof AgoraApiError)) return 'BAD_GATEWAY';
   if (error.httpStatus === 429 || error.code === 406) return 'TOO_MANY_REQUESTS';
-  if (error.code === 53) return 'CONFLICT';
-  if (error.httpStatus === 404 && error.code !== undefined) return 'NOT_FOUND';
+  if (error.code === 53 || error.httpStatus === 409) return 'CONFLICT';
+  // Agora's service (a code, or Speech-to-Text's reason) says it does not know it; the gateway's 404 is a wrong route.
+  if (error.httpStatus === 404 && (error.code !== undefined || error.reason !== undefined)) return 'NOT_FOUND';
   return 'BAD_GATEWAY';
 }
 

@@ -21,6 +21,7 @@ import {
   type EmulatorOptions,
   type FakeClock,
   type RecordingStore,
+  type JoinParams,
   type StartParams,
   type Authenticator,
   type RecordingStorage,
@@ -41,6 +42,8 @@ export interface RecordingStack {
   storageDir: string;
   /** Every start call our server made, as sent (token included). */
   starts: StartParams[];
+  /** Every Speech-to-Text join the server sent, as sent. */
+  sttJoins: JoinParams[];
   logs: string[];
   /** Closes the app (and its store); the emulator keeps running unless `all`. */
   close(all?: boolean): Promise<void>;
@@ -139,11 +142,19 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
   // The emulator writes bucket STORAGE.bucket under its storage folder.
   const filesRoot = join(storageDir, STORAGE.bucket);
   const starts: StartParams[] = [];
+  const sttJoins: JoinParams[] = [];
   const agora: AgoraClient = {
     ...inner,
     start: (params, callOptions) => {
       starts.push(params);
       return inner.start(params, callOptions);
+    },
+    stt: {
+      ...inner.stt,
+      join: (params, callOptions) => {
+        sttJoins.push(params);
+        return inner.stt.join(params, callOptions);
+      },
     },
   };
   const app = createApp(
@@ -193,6 +204,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
     registryFile,
     storageDir,
     starts,
+    sttJoins,
     logs: lines,
     async close(all = false) {
       await app.close();

@@ -19,6 +19,8 @@ import { z } from 'zod';
 import { AppErrorCode } from '@agora-backend/shared';
 import type { appRouter } from '../../routers/_app.js';
 import { AppError } from '../../errors.js';
+import { asObject, IdOnly, withNumbers } from './inputs.js';
+import { TRANSCRIPTION_ROUTES } from './transcription-routes.js';
 
 type Caller = ReturnType<typeof appRouter.createCaller>;
 
@@ -48,12 +50,7 @@ export interface RestRoute {
   successStatus: 200 | 201;
 }
 
-const asObject = (body: unknown): Record<string, unknown> => (typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...body } : {});
-/** Query strings are text; the procedures take numbers where they mean numbers. */
-const withNumbers = (query: Record<string, string>, keys: string[]) =>
-  Object.fromEntries(Object.entries(query).map(([key, value]) => [key, keys.includes(key) && /^\d+$/.test(value) ? Number(value) : value]));
 
-const IdOnly = z.object({});
 
 /**
  * The REST surface: each route is a procedure of the tRPC router under another URL, so there is no
@@ -167,6 +164,7 @@ export const REST_ROUTES: RestRoute[] = [
     outputSchema: RecordingUpdateOutput,
     successStatus: 200,
   },
+  ...TRANSCRIPTION_ROUTES,
 ];
 
 /** Finds the route for a method and path under /api/v1, with its path parameters. */

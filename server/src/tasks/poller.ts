@@ -2,14 +2,21 @@ import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { localLeases, type Leases } from '../cluster/types.js';
-import type { RecordingRecord } from '../store/index.js';
-import { isTerminal } from './state.js';
 
-export interface PollerOptions {
+/** What a poller needs to know of a task (a recording, a transcription). */
+export interface PolledTask {
+  id: string;
+}
+
+export interface PollerOptions<R extends PolledTask> {
   /** Queries Agora once and stores the outcome (the service's reconcile). */
-  reconcile(record: RecordingRecord): Promise<RecordingRecord>;
+  reconcile(record: R): Promise<R>;
   /** Reads the latest record (another path may have stopped it). */
-  load(id: string): Promise<RecordingRecord | undefined>;
+  load(id: string): Promise<R | undefined>;
+  /** The task has ended: nothing more to poll. */
+  ended: (record: R) => boolean;
+  /** Agora has named the task (a sid, an agent id): there is something to ask about. */
+  started: (record: R) => boolean;
   clock: Clock;
   logger: Logger;
   intervalMs: number;
@@ -20,10 +27,11 @@ export interface PollerOptions {
 }
 
 /**
- * Exactly one upstream poller per active recording in this process, shared by every watcher and
- * the watchdog. It lives as long as the recording is active, not as long as someone watches.
+ * Exactly one upstream poller per active task in this process, shared by every watcher and the
+ * watchdog. It lives as long as the task is active, not as long as someone watches.
  */
-export function createPollers(options: PollerOptions) {
+export function createPollers<R extends PolledTask>(options: PollerOptions<R>) {
+  const { ended } = options;
   const { clock, logger } = options;
   const running = new Map<string, { wake: () => void; done: Promise<void> }>();
   const claiming = new Set<string>();
@@ -45,12 +53,12 @@ export function createPollers(options: PollerOptions) {
       stopAll.signal.removeEventListener('abort', onStop);
       if (stopped()) return;
       const record = await options.load(id);
-      if (!record || isTerminal(record.state)) return;
+      if (!record || ended(record)) return;
       try {
         const after = await options.reconcile(record);
-        if (isTerminal(after.state)) return;
+        if (ended(after)) return;
       } catch (error) {
-        logger.warn({ recordingId: id, err: error instanceof Error ? error.message : String(error) }, 'poll failed; trying again next interval');
+        logger.warn({ taskId: id, err: error instanceof Error ? error.message : String(error) }, 'poll failed; trying again next interval');
       }
       delay = options.intervalMs;
     }
@@ -62,8 +70,8 @@ export function createPollers(options: PollerOptions) {
      * queries after `delayMs` (the watchdog spaces adoptions out); otherwise the first query
      * confirms the start after confirmDelayMs.
      */
-    async ensure(record: RecordingRecord, mode: 'confirm' | 'immediate' = 'confirm', delayMs = 0): Promise<void> {
-      if (running.has(record.id) || claiming.has(record.id) || isTerminal(record.state) || !record.sid || stopped()) return;
+    async ensure(record: R, mode: 'confirm' | 'immediate' = 'confirm', delayMs = 0): Promise<void> {
+      if (running.has(record.id) || claiming.has(record.id) || ended(record) || !options.started(record) || stopped()) return;
       claiming.add(record.id);
       try {
         // Another instance may poll it already: then it is theirs until they die.
@@ -92,4 +100,4 @@ export function createPollers(options: PollerOptions) {
   };
 }
 
-export type Pollers = ReturnType<typeof createPollers>;
+export type Pollers<R extends PolledTask> = ReturnType<typeof createPollers<R>>;

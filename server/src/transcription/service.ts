@@ -1,0 +1,148 @@
+import type { z } from 'zod';
+import {
+  AppErrorCode,
+  type ParsedTranscriptionStartInput,
+  type Transcription,
+  type TranscriptionFilesInput,
+  type TranscriptionFilesOutput,
+  type TranscriptionListInput,
+  type TranscriptionQueryOutput,
+  type TranscriptionStartOutput,
+  type TranscriptionStopOutput,
+  type TranscriptionUpdateInput,
+} from '@agora-backend/shared';
+import type { AgoraClient, StorageConfig } from '../agora/index.js';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { EventBus } from '../events/index.js';
+import type { Logger } from '../logger.js';
+import type { Viewer } from '../recording/index.js';
+import { createUnlinkedStorage, type LinkSigner, type RecordingStorage } from '../storage/index.js';
+import { ACTIVE_TRANSCRIPTION_STATES, type RecordingStore, type TranscriptionEvent, type TranscriptionRecord, type TranscriptionStore } from '../store/index.js';
+import type { NotFoundRule } from '../tasks/not-found.js';
+import type { TokenIssuer } from '../tokens/index.js';
+import { listCaptionObjects } from './files.js';
+import { createRecovery } from './recover.js';
+import { createTranscriptionStarter } from './start.js';
+import { createAgentWatcher } from './stop.js';
+import { createTranscriptionTransitions } from './transitions.js';
+import { startOptionsOf, toTranscription, transcriptionNotFound } from './views.js';
+
+export interface TranscriptionServiceOptions {
+  store: TranscriptionStore;
+  recordings: Pick<RecordingStore, 'activeUids'>;
+  agora: AgoraClient;
+  tokens: TokenIssuer;
+  clock: Clock;
+  logger: Logger;
+  storage: StorageConfig;
+  uidRange: { min: number; max: number };
+  notFound: NotFoundRule;
+  bus?: EventBus<TranscriptionEvent> | undefined;
+  files?: RecordingStorage | undefined;
+  linkSigner?: LinkSigner | undefined;
+  onStarted?: ((record: TranscriptionRecord) => void) | undefined;
+  onEnded?: ((record: TranscriptionRecord) => void) | undefined;
+}
+
+type Parsed<T extends z.ZodType> = z.output<T>;
+
+/**
+ * Real-Time Transcription (docs/architecture.md, "A transcription"): the procedures' entry points,
+ * built like recordings' — an intent row before join, transitions for every change, a stop that
+ * reports `stopped` only once Agora confirms it.
+ */
+export function createTranscriptionService(options: TranscriptionServiceOptions) {
+  const { store, agora, clock, logger } = options;
+  const transitions = createTranscriptionTransitions({ store, clock, bus: options.bus, onEnded: options.onEnded });
+  const startsInFlight = new Set<string>();
+  const starter = createTranscriptionStarter({ ...options, transitions, startsInFlight });
+  const watcher = createAgentWatcher({ agora, clock, logger, transitions, notFound: options.notFound, startsInFlight });
+  const recovery = createRecovery({ store, agora, clock, logger, transitions, onAdopted: options.onStarted });
+  const files = options.files ?? createUnlinkedStorage('no storage is configured for reading captions back');
+
+  async function find(id: string, viewer: Viewer): Promise<TranscriptionRecord> {
+    const record = await store.get(id);
+    // Someone else's answers exactly as a missing one: ids reveal nothing.
+    if (!record || (!viewer.admin && record.owner !== viewer.id)) throw transcriptionNotFound();
+    return record;
+  }
+
+  async function stopRecord(record: TranscriptionRecord, source: 'api' | 'poll') {
+    // A start interrupted before Agora named its agent: find the agent first, or settle the row.
+    const named = record.agentId || startsInFlight.has(record.id) ? record : await recovery.recover(record);
+    return watcher.stop(named, source);
+  }
+
+  return {
+    start: (input: ParsedTranscriptionStartInput, owner: string): Promise<TranscriptionStartOutput> => starter.start(input, owner),
+
+    /** Current status from Agora (a 404 keeps the stored state until it outlasts the failover window). */
+    async query(id: string, viewer: Viewer): Promise<TranscriptionQueryOutput> {
+      let record = await find(id, viewer);
+      let raw: unknown = null;
+      if (ACTIVE_TRANSCRIPTION_STATES.includes(record.state)) ({ record, raw } = await watcher.observe(record, 'api'));
+      return { id: record.id, state: record.state, agoraStatus: record.agoraStatus, updatedAt: new Date(record.updatedAt), raw };
+    },
+
+    async stop(id: string, viewer: Viewer): Promise<TranscriptionStopOutput> {
+      const outcome = await stopRecord(await find(id, viewer), 'api');
+      return { id, state: outcome.record.state === 'stopped' || outcome.record.state === 'failed' ? 'stopped' : 'stopping', alreadyStopped: outcome.alreadyStopped };
+    },
+
+    /** For the watchdog: a transcription whose bot token is about to run out. */
+    stopRecord,
+
+    async get(id: string, viewer: Viewer): Promise<Transcription> {
+      return toTranscription(await find(id, viewer));
+    },
+
+    async list(input: Parsed<typeof TranscriptionListInput>, viewer: Viewer) {
+      const page = await store.list({ ...input, ...(viewer.admin ? {} : { owner: viewer.id }) });
+      return { items: page.items.map(toTranscription), nextCursor: page.nextCursor };
+    },
+
+    /** Changes languages, translation or speakers; Agora's idle and lifetime timers keep running. */
+    async update(input: Parsed<typeof TranscriptionUpdateInput>, viewer: Viewer) {
+      const record = await find(input.id, viewer);
+      if (!ACTIVE_TRANSCRIPTION_STATES.includes(record.state) || record.state === 'stopping' || !record.agentId) {
+        throw new AppError(AppErrorCode.TRANSCRIPTION_ENDED, `transcription ${record.id} is ${record.state}; it can no longer be changed`);
+      }
+      const current = startOptionsOf(record);
+      const languages = input.languages ?? current.languages;
+      const translate = input.translate ?? current.translate ?? [];
+      const badSource = translate.find((pair) => !languages.includes(pair.source));
+      if (badSource) throw new AppError(AppErrorCode.VALIDATION, `translate: source ${badSource.source} must be one of languages (${languages.join(', ')})`);
+      await agora.stt.update({
+        agentId: record.agentId,
+        // Agora applies an update only if its sequenceId exceeds the last one: time in ms always does.
+        sequenceId: clock.now(),
+        ...(input.languages ? { languages: input.languages } : {}),
+        ...(input.subscribeUids ? { subscribeAudioUids: input.subscribeUids } : input.subscribeAll ? { subscribeAudioUids: ['all'] } : {}),
+        ...(input.translate ? { translate: input.translate.length > 0 ? input.translate.map((pair) => ({ source: pair.source, target: pair.targets })) : null } : {}),
+      });
+      await transitions.move(record, (row) => ({ options: { ...(row.options as object), languages, translate } }), 'api');
+      return { id: record.id, updatedAt: new Date(clock.now()) };
+    },
+
+    /** The caption files in the bucket, each with a link that expires. */
+    async files(input: Parsed<typeof TranscriptionFilesInput>, viewer: Viewer, origin: string): Promise<TranscriptionFilesOutput> {
+      return listCaptionObjects(await find(input.id, viewer), files, { expiresInSeconds: input.expiresInSeconds, origin, clock, signer: options.linkSigner });
+    },
+
+    /** For the pollers: a stopping transcription gets its leave sent again; others are queried. */
+    async reconcile(record: TranscriptionRecord): Promise<TranscriptionRecord> {
+      if (record.state === 'stopping' && record.agentId) return (await watcher.attempt(record, 'poll')).record;
+      return (await watcher.observe(record, 'poll')).record;
+    },
+
+    visible: (id: string, viewer: Viewer) => find(id, viewer),
+
+    /** For the watchdog: a start with no agent id that is not running in this process. */
+    recover: (record: TranscriptionRecord) => recovery.recover(record),
+
+    isStarting: (id: string) => startsInFlight.has(id),
+  };
+}
+
+export type TranscriptionService = ReturnType<typeof createTranscriptionService>;

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { AppErrorCode, MAX_TOKEN_SECONDS, TokenGenerateInput, type ParsedTranscriptionStartInput, type TranscriptionStartOutput } from '@agora-backend/shared';
+import { AgoraApiError, type AgentResult, type AgoraClient, type StorageConfig } from '../agora/index.js';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { EventBus } from '../events/index.js';
+import type { Logger } from '../logger.js';
+import { describeError } from '../recording/views.js';
+import { allocateUid } from '../recording/uid-allocator.js';
+import { UidTakenError, type RecordingStore, type TranscriptionEvent, type TranscriptionPatch, type TranscriptionRecord, type TranscriptionStore } from '../store/index.js';
+import type { TokenIssuer } from '../tokens/index.js';
+import { buildJoinParams } from './request.js';
+import { STATE_RANK, stateFromAgentStatus } from './state.js';
+import type { TranscriptionTransitions } from './transitions.js';
+
+export interface TranscriptionStarterOptions {
+  store: TranscriptionStore;
+  /** Recorder uids are taken too: a bot must not share a uid with anyone in the channel. */
+  recordings: Pick<RecordingStore, 'activeUids'>;
+  agora: AgoraClient;
+  tokens: TokenIssuer;
+  clock: Clock;
+  logger: Logger;
+  storage: StorageConfig;
+  uidRange: { min: number; max: number };
+  transitions: TranscriptionTransitions;
+  bus?: EventBus<TranscriptionEvent> | undefined;
+  startsInFlight: Set<string>;
+  onStarted?: ((record: TranscriptionRecord) => void) | undefined;
+}
+
+function intentRow(input: ParsedTranscriptionStartInput, owner: string, uid: string, now: number): TranscriptionRecord {
+  const id = randomUUID().replaceAll('-', '');
+  return {
+    id,
+    channel: input.channel,
+    uid,
+    owner,
+    state: 'starting',
+    agentId: null,
+    agoraStatus: null,
+    options: input,
+    // Letters and digits only: one folder per transcription.
+    captionsPrefix: input.captions ? `transcriptions/${id}` : null,
+    maxIdleSeconds: input.maxIdleSeconds,
+    lastError: null,
+    createdAt: now,
+    startedAt: null,
+    updatedAt: now,
+    stoppedAt: null,
+    version: 0,
+    notFoundSince: null,
+    notFoundLastAt: null,
+  };
+}
+
+/** What Agora's answer about an agent means for its row: its status, and the state it implies (only forward). */
+export function agentPatch(current: TranscriptionRecord, agent: AgentResult, now: number): TranscriptionPatch {
+  const reported = stateFromAgentStatus(agent.status);
+  const state = STATE_RANK[reported] > STATE_RANK[current.state] ? reported : current.state;
+  const ended = state === 'stopped' || state === 'failed';
+  return { state: current.state === 'stopping' && !ended ? 'stopping' : state, agoraStatus: agent.status, notFoundSince: null, notFoundLastAt: null, ...(ended ? { stoppedAt: now } : {}) };
+}
+
+/** join, with the intent recorded first and the outcome recorded through a transition. */
+export function createTranscriptionStarter(options: TranscriptionStarterOptions) {
+  const { store, agora, clock, logger, transitions } = options;
+
+  /** Agora cannot give the bot a new token: it lasts as long as a token may (24 h); the watchdog stops the bot before it runs out. */
+  const botToken = (channel: string, uid: string) => options.tokens.issue(TokenGenerateInput.parse({ kind: 'rtc', channel, uid, role: 'publisher', expireSeconds: MAX_TOKEN_SECONDS })).token;
+
+  async function insertIntent(row: TranscriptionRecord, allocated: boolean) {
+    // On disk before Agora hears of it: a crash from here on leaves a row the watchdog finds.
+    try {
+      options.bus?.publish(await store.insert(row));
+    } catch (error) {
+      if (error instanceof UidTakenError && !allocated) throw new AppError(AppErrorCode.UID_CONFLICT, `uid ${row.uid} already transcribes channel "${row.channel}"; choose another uid or leave it out`);
+      throw error;
+    }
+  }
+
+  async function startOnce(input: ParsedTranscriptionStartInput, owner: string, uid: string, allocated: boolean): Promise<TranscriptionStartOutput> {
+    const row = intentRow(input, owner, uid, clock.now());
+    options.startsInFlight.add(row.id);
+    try {
+      await insertIntent(row, allocated);
+      let agent: AgentResult;
+      try {
+        agent = await agora.stt.join(buildJoinParams({ id: row.id, input, uid, token: botToken(input.channel, uid), storage: options.storage, captionsPrefix: row.captionsPrefix }));
+      } catch (error) {
+        await transitions.move(row, () => ({ state: 'failed', lastError: describeError(error), stoppedAt: clock.now() }), 'api');
+        throw error;
+      }
+      const startedAt = clock.now();
+      const updated = await transitions.move(row, (current) => ({ ...agentPatch(current, agent, startedAt), agentId: agent.agentId, startedAt }), 'api');
+      // The poller takes over; it also sends the stop a caller asked for while join was in flight.
+      options.onStarted?.(updated);
+      logger.info({ transcriptionId: row.id, channel: input.channel, uid, agentId: agent.agentId }, 'transcription started');
+      return { id: row.id, channel: input.channel, uid, agentId: agent.agentId, state: updated.state, languages: input.languages, startedAt: new Date(startedAt) };
+    } finally {
+      options.startsInFlight.delete(row.id);
+    }
+  }
+
+  /** Uids of the channel's active bots and recorders: a new bot takes none of them. */
+  async function takenUids(channel: string): Promise<Set<string>> {
+    const [bots, recorders] = await Promise.all([store.activeUids(channel), options.recordings.activeUids(channel)]);
+    return new Set([...bots, ...recorders]);
+  }
+
+  return {
+    async start(input: ParsedTranscriptionStartInput, owner: string): Promise<TranscriptionStartOutput> {
+      if (input.uid !== undefined) {
+        if ((await options.recordings.activeUids(input.channel)).has(input.uid)) throw new AppError(AppErrorCode.UID_CONFLICT, `uid ${input.uid} is recording channel "${input.channel}"; choose another uid or leave it out`);
+        return startOnce(input, owner, input.uid, false);
+      }
+      const taken = await takenUids(input.channel);
+      for (let attempt = 0; ; attempt++) {
+        const uid = allocateUid(options.uidRange, taken);
+        if (uid === undefined) throw new AppError(AppErrorCode.UID_CONFLICT, 'no free bot uid left in RECORDER_UID_MIN..RECORDER_UID_MAX');
+        try {
+          return await startOnce(input, owner, uid, true);
+        } catch (error) {
+          // Someone in the channel (a user Agora sees, another backend's bot) has it: pick another.
+          const uidTaken = error instanceof UidTakenError || (error instanceof AgoraApiError && error.httpStatus === 409 && error.reason === 'uid conflict');
+          if (!uidTaken || attempt >= 2) throw error;
+          taken.add(uid);
+        }
+      }
+    },
+  };
+}

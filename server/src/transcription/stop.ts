@@ -1,0 +1,91 @@
+import { isAgentNotFound, type AgoraClient } from '../agora/index.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import { describeError } from '../recording/views.js';
+import type { TranscriptionRecord } from '../store/index.js';
+import { notFoundPatch, type NotFoundRule } from '../tasks/not-found.js';
+import type { ChangeSource } from '../tasks/transitions.js';
+import { agentPatch } from './start.js';
+import { isTerminal } from './state.js';
+import type { TranscriptionTransitions } from './transitions.js';
+
+export interface TranscriptionOutcome {
+  record: TranscriptionRecord;
+  /** It had already ended (idle exit, an earlier stop, a failure) or never started. */
+  alreadyStopped: boolean;
+}
+
+export interface AgentWatcherOptions {
+  agora: AgoraClient;
+  clock: Clock;
+  logger: Logger;
+  transitions: TranscriptionTransitions;
+  notFound: NotFoundRule;
+  startsInFlight: ReadonlySet<string>;
+}
+
+/**
+ * Asking Agora about an agent and stopping it, reporting only what is true: `stopped` once Agora
+ * accepted the leave or says the agent has ended, or once its 404s outlast the failover window;
+ * otherwise the row stays `stopping` and the poller sends the leave again.
+ */
+export function createAgentWatcher(options: AgentWatcherOptions) {
+  const { agora, clock, logger, transitions } = options;
+
+  /** One query; a 404 only ends the transcription once it has lasted past the failover window. */
+  async function observe(record: TranscriptionRecord, source: ChangeSource): Promise<{ record: TranscriptionRecord; raw: unknown }> {
+    if (!record.agentId) return { record, raw: null };
+    try {
+      const agent = await agora.stt.query(record.agentId);
+      return { record: await transitions.move(record, (current) => agentPatch(current, agent, clock.now()), source), raw: agent.raw };
+    } catch (error) {
+      if (!isAgentNotFound(error)) throw error;
+      return { record: await transitions.move(record, (current) => notFoundPatch(current, clock.now(), options.notFound), source), raw: null };
+    }
+  }
+
+  async function keepStopping(record: TranscriptionRecord, error: unknown, source: ChangeSource): Promise<TranscriptionOutcome> {
+    logger.warn({ transcriptionId: record.id, err: error instanceof Error ? error.message : String(error) }, 'leave not confirmed yet; it will be sent again');
+    return { record: await transitions.move(record, () => ({ lastError: describeError(error) }), source), alreadyStopped: false };
+  }
+
+  /** Sends the leave once and records what it proves. */
+  async function attempt(record: TranscriptionRecord, source: ChangeSource, sent?: Promise<void>): Promise<TranscriptionOutcome> {
+    try {
+      await (sent ?? agora.stt.leave(record.agentId!));
+    } catch (error) {
+      if (!isAgentNotFound(error)) return keepStopping(record, error, source);
+      // A 404 is not proof (a failover answers it too): ask whether the agent lives.
+      try {
+        const observed = await observe(record, source);
+        return { record: observed.record, alreadyStopped: isTerminal(observed.record.state) };
+      } catch (queryError) {
+        return keepStopping(record, queryError, source);
+      }
+    }
+    const stopped = await transitions.move(record, () => ({ state: 'stopped', agoraStatus: 'STOPPED', stoppedAt: clock.now(), notFoundSince: null, notFoundLastAt: null }), source);
+    logger.info({ transcriptionId: record.id }, 'transcription stopped');
+    return { record: stopped, alreadyStopped: false };
+  }
+
+  return {
+    observe,
+    attempt,
+    /** Stops a transcription (idempotent): writes `stopping` while the leave is in flight. */
+    async stop(record: TranscriptionRecord, source: ChangeSource): Promise<TranscriptionOutcome> {
+      if (isTerminal(record.state)) return { record, alreadyStopped: true };
+      if (!record.agentId) {
+        // Its join runs in this process: it sends the leave as soon as it has the agent id.
+        if (options.startsInFlight.has(record.id)) return { record: await transitions.move(record, () => ({ state: 'stopping' }), source), alreadyStopped: false };
+        return { record, alreadyStopped: false };
+      }
+      const sent = agora.stt.leave(record.agentId);
+      sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
+      const stopping = await transitions.move(record, () => ({ state: 'stopping' }), source);
+      if (isTerminal(stopping.state)) return { record: stopping, alreadyStopped: true };
+      return attempt(stopping, source, sent);
+    },
+  };
+}
+
+export type AgentWatcher = ReturnType<typeof createAgentWatcher>;

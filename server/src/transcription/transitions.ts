@@ -1,0 +1,35 @@
+import type { Clock } from '../clock.js';
+import type { EventBus } from '../events/index.js';
+import type { TranscriptionEvent, TranscriptionPatch, TranscriptionRecord, TranscriptionStore } from '../store/index.js';
+import { changedFields, createCasMover, type ChangeSource } from '../tasks/transitions.js';
+import { isTerminal } from './state.js';
+import { transcriptionNotFound } from './views.js';
+
+/** What may still change on a stopped or failed transcription. */
+const AFTER_THE_END = new Set(['lastError', 'agentId']);
+
+export type TranscriptionDecide = (current: TranscriptionRecord) => TranscriptionPatch | undefined;
+
+/** The only way a transcription's row changes: compare-and-set, the event in the same transaction; an end is final. */
+export function createTranscriptionTransitions(options: {
+  store: TranscriptionStore;
+  clock: Clock;
+  bus?: EventBus<TranscriptionEvent> | undefined;
+  onEnded?: ((record: TranscriptionRecord) => void) | undefined;
+}) {
+  const { store, clock } = options;
+  const move = createCasMover({
+    write: (id, version, patch: TranscriptionPatch, now, event) => store.transition(id, version, patch, now, event),
+    read: (id) => store.get(id),
+    effective: (current: TranscriptionRecord, patch: TranscriptionPatch) => changedFields(current, patch, (key) => !isTerminal(current.state) || AFTER_THE_END.has(key)),
+    visible: (patch) => patch.state !== undefined || patch.agoraStatus !== undefined,
+    isTerminal,
+    now: () => clock.now(),
+    publish: options.bus ? (event) => options.bus!.publish(event) : undefined,
+    onEnded: options.onEnded,
+    gone: transcriptionNotFound,
+  });
+  return { move: (record: TranscriptionRecord, decide: TranscriptionDecide, source: ChangeSource) => move(record, decide, source) };
+}
+
+export type TranscriptionTransitions = ReturnType<typeof createTranscriptionTransitions>;
