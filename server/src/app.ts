@@ -85,6 +85,8 @@ export interface App {
   close(): Promise<void>;
   /** The recording runtime (pollers, bus), for inspection in tests and benchmarks. */
   readonly recording: RecordingRuntime | undefined;
+  /** The transcription runtime (pollers, watchdog sweep), likewise. */
+  readonly transcription: TranscriptionRuntime | undefined;
 }
 
 function formatHost(host: string): string {
@@ -165,6 +167,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     },
     close: () => (closing ??= close()),
     recording,
+    transcription,
   };
 }
 

@@ -123,6 +123,34 @@ describe('/api/v1 and /openapi.json', () => {
     expect((await fetch(`${api}/tokens`)).status).toBe(405);
   });
 
+  it('runs a transcription over plain HTTP, refusing bad bodies with the field named as tRPC does', async () => {
+    stack = await startRecordingStack();
+    const api = `${stack.app.baseUrl}/api/v1`;
+    const send = (method: string, path: string, body?: unknown) =>
+      fetch(`${api}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const bad = { channel: 'rest', languages: ['en-US'], translate: [{ source: 'en-US', targets: [] }] };
+    const refused = await send('POST', '/transcriptions', bad);
+    expect(refused.status).toBe(400);
+    const refusal = (await refused.json()) as { appCode: string; message: string; issues: { path: string }[] };
+    const viaTrpc = await catchServerError(stack.client.transcription.start.mutate(bad));
+    expect(refusal).toMatchObject({ appCode: 'VALIDATION', message: viaTrpc.message, issues: viaTrpc.data?.issues });
+    expect(refusal.issues.map((issue) => issue.path)).toEqual(['translate.0.targets']);
+    expect(stack.emulator.control.requestCounts().sttJoin ?? 0).toBe(0);
+
+    const created = await send('POST', '/transcriptions', { channel: 'rest', languages: ['en-US'] });
+    expect(created.status).toBe(201);
+    const transcription = (await created.json()) as { id: string; agentId: string };
+    expect(((await (await fetch(`${api}/transcriptions/${transcription.id}/status`)).json()) as { state: string }).state).toBe('running');
+    const patched = await send('PATCH', `/transcriptions/${transcription.id}`, { languages: ['en-US', 'hi-IN'] });
+    expect(patched.status).toBe(200);
+    expect(stack.emulator.control.agent(transcription.agentId)).toMatchObject({ languages: ['en-US', 'hi-IN'] });
+    expect(((await (await send('POST', `/transcriptions/${transcription.id}/stop`)).json()) as { state: string }).state).toBe('stopped');
+    const list = (await (await fetch(`${api}/transcriptions?channel=rest`)).json()) as { items: { id: string; state: string; languages: string[] }[] };
+    expect(list.items.map((item) => [item.id, item.state, item.languages])).toEqual([[transcription.id, 'stopped', ['en-US', 'hi-IN']]]);
+    expect((await fetch(`${api}/transcriptions/unknown`)).status).toBe(404);
+    expect((await send('DELETE', `/transcriptions/${transcription.id}`)).status).toBe(405);
+  });
+
   it('gives the same result and the same error as tRPC for the same input', async () => {
     stack = await startRecordingStack();
     const rest = (body: unknown) =>

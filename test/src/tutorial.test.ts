@@ -89,3 +89,38 @@ describe("the tutorial's recording endpoints", () => {
     expect((await stack.store.list({ limit: 5 })).items).toEqual([]);
   });
 });
+
+describe("the tutorial's transcription endpoints (Speech-to-Text 6.x bodies, 7.x underneath)", () => {
+  it('start → { taskId, builderToken }; query and stop take both back', async () => {
+    stack = await startRecordingStack();
+    stack.emulator.control.join('class', '42');
+    const started = await call('/api/transcription/start.json', { channel: 'class' });
+    expect(started).toMatchObject({ status: 200, type: 'application/json; charset=utf-8' });
+    const { taskId, builderToken } = JSON.parse(started.text) as { taskId: string; builderToken: string };
+    // The task id is Agora's 7.x agent id; the builder token is our handle for it.
+    expect(stack.emulator.control.agent(taskId)).toMatchObject({ status: 'RUNNING', channel: 'class', languages: ['en-US', 'es-ES'] });
+    expect((await stack.client.transcription.get.query({ id: builderToken })).agentId).toBe(taskId);
+
+    const queried = await call('/api/transcription/query.json', { taskId, builderToken });
+    expect(queried.status).toBe(200);
+    expect(JSON.parse(queried.text)).toEqual({ taskId, createTs: expect.any(Number) as unknown, status: 'IN_PROGRESS' });
+
+    const stopped = await call('/api/transcription/stop.json', { taskId, builderToken });
+    expect(JSON.parse(stopped.text)).toEqual({ taskId, status: 'STOPPED' });
+    expect(stack.emulator.control.agent(taskId)).toMatchObject({ status: 'STOPPED' });
+    expect(JSON.parse((await call('/api/transcription/query.json', { taskId, builderToken })).text)).toMatchObject({ status: 'STOPPED' });
+  });
+
+  it('refuses with its texts, and a taskId that does not go with the builderToken as a missing transcription', async () => {
+    stack = await startRecordingStack();
+    expect(await call('/api/transcription/start.json', {})).toEqual(refusal('channel is required'));
+    expect(await call('/api/transcription/query.json', { builderToken: 'x' })).toEqual(refusal('taskId is required'));
+    expect(await call('/api/transcription/query.json', { taskId: 'x' })).toEqual(refusal('builderToken is required'));
+    expect(await call('/api/transcription/stop.json', { taskId: 'x' })).toEqual(refusal('builderToken is required'));
+    const { builderToken } = JSON.parse((await call('/api/transcription/start.json', { channel: 'c' })).text) as { builderToken: string };
+    const mismatch = await call('/api/transcription/stop.json', { taskId: 'SOMEONE-ELSES', builderToken });
+    expect(mismatch.status).toBe(404);
+    expect(mismatch.text).toContain('No such transcription');
+    expect(stack.emulator.control.agents().filter((agent) => agent.status === 'RUNNING')).toHaveLength(1);
+  });
+});

@@ -90,7 +90,19 @@ export interface StackOptions {
 const FAST_RETRY = {
   networkDelaysMs: [10, 10],
   rateLimitedDelaysMs: [20, 20, 20, 20],
-  transientDelaysMs: { acquire: [10, 10, 10], start: [10, 10, 10], query: [10, 10, 10], update: [10, 10, 10], updateLayout: [10, 10, 10], stop: [10, 10, 10] },
+  transientDelaysMs: {
+    acquire: [10, 10, 10],
+    start: [10, 10, 10],
+    query: [10, 10, 10],
+    update: [10, 10, 10],
+    updateLayout: [10, 10, 10],
+    stop: [10, 10, 10],
+    sttJoin: [10, 10, 10],
+    sttQuery: [10, 10, 10],
+    sttUpdate: [10, 10, 10],
+    sttLeave: [10, 10, 10],
+    sttList: [10, 10, 10],
+  },
   queryNotFoundDelaysMs: [30, 30, 30],
 };
 

@@ -1,0 +1,168 @@
+import { createHmac } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFakeClock, createSqliteStore, type FakeClock, type RecordingStore, unlimitedBudget } from '@agora-backend/server';
+import { catchServerError } from './helpers/errors.js';
+import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
+
+/**
+ * A transcription started through us is never left running unseen and never reported wrong:
+ * failover 404s, idle exit, Agora's failures, a crash between join and the registry write.
+ */
+
+let stack: RecordingStack | undefined;
+afterEach(async () => {
+  await stack?.close(true);
+  stack = undefined;
+});
+
+async function start(options: StackOptions = {}): Promise<{ s: RecordingStack; clock: FakeClock }> {
+  const clock = createFakeClock(Date.now());
+  stack = await startRecordingStack({ clock, agoraClock: clock, agora: { rateBudget: unlimitedBudget }, ...options });
+  return { s: stack, clock };
+}
+
+/** Moves the clock in steps until `done` or `limitMs` passes; yields to I/O between steps. */
+async function advanceUntil(clock: FakeClock, done: () => Promise<boolean>, stepMs = 5_000, limitMs = 300_000) {
+  for (let waited = 0; waited <= limitMs && !(await done()); waited += stepMs) {
+    await clock.advance(stepMs);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const stateOf = async (s: RecordingStack, id: string) => (await s.store.transcriptions.get(id))!.state;
+const leaves = (s: RecordingStack) => s.emulator.control.requestCounts().sttLeave ?? 0;
+
+describe('stop during Agora failover', () => {
+  it('reports "stopping" while Agora answers 404, then stops the agent once it can', async () => {
+    const { s, clock } = await start();
+    s.emulator.control.join('room', '100');
+    const started = await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
+    s.emulator.control.failover(20_000);
+    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({ id: started.id, state: 'stopping', alreadyStopped: false });
+    expect(s.emulator.control.agent(started.agentId)).toMatchObject({ status: 'RUNNING' });
+    expect(await s.client.transcription.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopping', alreadyStopped: false });
+
+    await advanceUntil(clock, async () => (await stateOf(s, started.id)) === 'stopped');
+    expect(await stateOf(s, started.id)).toBe('stopped');
+    // Agora's side: the agent really left, by our leave, after the failover.
+    expect(s.emulator.control.agent(started.agentId)).toMatchObject({ status: 'STOPPED', endReason: 'left' });
+    expect(await s.client.transcription.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopped', alreadyStopped: true });
+  });
+
+  it('keeps "stopping" through 5xx answers to leave, and sends it again until Agora takes it', async () => {
+    const { s, clock } = await start();
+    const started = await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'], maxIdleSeconds: 0 });
+    s.emulator.control.injectFault({ endpoint: 'sttLeave', times: 4, status: 503, body: { reason: 'service unavailable', detail: 'try again' } });
+    // The client retries each 5xx after a short back-off on the server's (fake) clock.
+    let answer: unknown;
+    const stopping = s.client.transcription.stop.mutate({ id: started.id }).then((value) => (answer = value));
+    await advanceUntil(clock, () => Promise.resolve(answer !== undefined), 10);
+    await stopping;
+    expect(answer).toMatchObject({ state: 'stopping' });
+    const row = (await s.store.transcriptions.get(started.id))!;
+    expect(row.lastError).toMatchObject({ agora: { httpStatus: 503, reason: 'service unavailable' } });
+    await advanceUntil(clock, async () => (await stateOf(s, started.id)) === 'stopped', 10_000);
+    expect(s.emulator.control.agent(started.agentId)).toMatchObject({ status: 'STOPPED', endReason: 'left' });
+    expect(leaves(s)).toBe(5);
+  });
+});
+
+describe('Agora ends a transcription on its own', () => {
+  it('idle exit: nobody in the channel for maxIdleSeconds; the poller finds it stopped and a stop changes nothing', async () => {
+    const { s, clock } = await start();
+    const started = await s.client.transcription.start.mutate({ channel: 'empty', languages: ['en-US'], maxIdleSeconds: 10 });
+    const events: string[] = [];
+    const subscription = s.client.transcription.watch.subscribe({ id: started.id }, { onData: (event) => events.push(event.data.state) });
+    await advanceUntil(clock, async () => (await stateOf(s, started.id)) === 'stopped');
+    expect(s.emulator.control.agent(started.agentId)).toMatchObject({ status: 'STOPPED', endReason: 'idle' });
+    expect((await s.store.transcriptions.get(started.id))!).toMatchObject({ state: 'stopped', agoraStatus: 'STOPPED' });
+    await expect.poll(() => events).toEqual(['running', 'stopped']);
+    subscription.unsubscribe();
+    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({ id: started.id, state: 'stopped', alreadyStopped: true });
+    expect(leaves(s)).toBe(0);
+  });
+
+  it("a fatal error on Agora's side: the poller reports it failed", async () => {
+    const { s, clock } = await start();
+    s.emulator.control.join('room', '100');
+    const started = await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
+    expect(s.emulator.control.failAgent(started.agentId, 'asr')).toBe(true);
+    await advanceUntil(clock, async () => (await stateOf(s, started.id)) === 'failed');
+    expect((await s.store.transcriptions.get(started.id))!).toMatchObject({ state: 'failed', agoraStatus: 'FAILED' });
+    const error = await catchServerError(s.client.transcription.update.mutate({ id: started.id, languages: ['fr-FR'] }));
+    expect(error.data).toMatchObject({ code: 'PRECONDITION_FAILED', appCode: 'TRANSCRIPTION_ENDED' });
+  });
+
+  it('takes a signed "agent left" notice as a reason to ask, not as the answer', async () => {
+    const secret = 'whsec-stt';
+    const { s } = await start({ webhookSecret: secret });
+    s.emulator.control.join('room', '100');
+    const started = await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
+    const post = (body: string) =>
+      fetch(`${s.app.baseUrl}/webhooks/agora`, { method: 'POST', headers: { 'content-type': 'application/json', 'agora-signature-v2': createHmac('sha256', secret).update(body).digest('hex') }, body });
+    const notice = (noticeId: string) =>
+      JSON.stringify({ noticeId, productId: 20, eventType: 102, notifyMs: Date.now(), sid: started.agentId, payload: { agent_id: started.agentId, channel: 'room', status: 'STOPPED', message: 'Idle for too long' } });
+    // A notice that says "left" while Agora still runs the agent: asked, and still running.
+    expect((await post(notice('n-1'))).status).toBe(200);
+    await expect.poll(() => s.emulator.control.requestCounts().sttQuery ?? 0).toBeGreaterThan(0);
+    expect(await stateOf(s, started.id)).toBe('running');
+    // Once Agora has really ended it, the next notice brings the row there at once.
+    s.emulator.control.failAgent(started.agentId, 'rtc');
+    expect((await post(notice('n-2'))).status).toBe(200);
+    await expect.poll(() => stateOf(s, started.id)).toBe('failed');
+  });
+});
+
+describe('a crash between join and the registry write', () => {
+  /** A registry whose write after join fails once, as if the process died right after Agora answered. */
+  async function crashingStore(): Promise<RecordingStore> {
+    const store = await createSqliteStore(join(await mkdtemp(join(tmpdir(), 'stt-crash-')), 'registry.sqlite'));
+    const transition = store.transcriptions.transition.bind(store.transcriptions);
+    let crashed = false;
+    store.transcriptions.transition = (id, version, patch, now, event) => {
+      if (!crashed && patch.agentId) {
+        crashed = true;
+        return Promise.reject(new Error('simulated crash after join'));
+      }
+      return transition(id, version, patch, now, event);
+    };
+    return store;
+  }
+
+  it('leaves no billed agent unseen: the watchdog adopts it, and it can be stopped', async () => {
+    const { s } = await start({ store: await crashingStore() });
+    s.emulator.control.join('room', '100');
+    await catchServerError(s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] }));
+    const [agent] = s.emulator.control.agents();
+    expect(agent).toMatchObject({ status: 'RUNNING', channel: 'room' });
+    const [row] = (await s.store.transcriptions.listActive());
+    expect(row).toMatchObject({ state: 'starting', agentId: null });
+
+    await s.app.transcription!.sweep();
+    const adopted = (await s.store.transcriptions.get(row!.id))!;
+    expect(adopted).toMatchObject({ state: 'running', agentId: agent!.agentId, agoraStatus: 'RUNNING' });
+    expect(await s.client.transcription.stop.mutate({ id: row!.id })).toMatchObject({ state: 'stopped', alreadyStopped: false });
+    expect(s.emulator.control.agent(agent!.agentId)).toMatchObject({ status: 'STOPPED', endReason: 'left' });
+  });
+
+  it('settles the row as failed when Agora runs no agent for it', async () => {
+    const { s } = await start();
+    s.emulator.control.injectFault({ endpoint: 'sttJoin', times: 1, status: 200, body: { agent_id: 'GHOST', create_ts: 1, status: 'RUNNING' }, delayMs: 60_000 });
+    const pending = s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
+    await expect.poll(async () => (await s.store.transcriptions.listActive()).length).toBe(1);
+    const [row] = await s.store.transcriptions.listActive();
+    // While its join is in flight here, the watchdog leaves it alone.
+    await s.app.transcription!.sweep();
+    expect(await stateOf(s, row!.id)).toBe('starting');
+    void pending.catch(() => undefined);
+    await s.close();
+    // After a restart nothing runs it: Agora knows no agent for it, so it failed.
+    const restarted = await s.restart();
+    stack = restarted;
+    await restarted.app.transcription!.sweep();
+    expect((await restarted.store.transcriptions.get(row!.id))!).toMatchObject({ state: 'failed', lastError: { message: expect.stringContaining('Agora runs no agent') as unknown } });
+  });
+});
