@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { TRPCClientError } from '@trpc/client';
+import { transcribe, TranscribeUsageError, TRANSCRIBE_USAGE } from './cli-transcribe.js';
 import { downloadFiles } from './download.js';
 import { closeClient, createClient, getAgoraError, watchRecording, type AgoraBackendClient } from './node.js';
 
@@ -22,6 +23,7 @@ Commands:
   stop <recording-id>
   list [--channel <name>] [--state <state>] [--limit <n>]
   watch <recording-id>        a live status line until the recording ends
+${TRANSCRIBE_USAGE}
 
 Options:
   --url <url>        the server's tRPC URL (env AGORACTL_URL; default http://127.0.0.1:4000/trpc)
@@ -141,6 +143,8 @@ async function run(command: string, positionals: string[], values: Record<string
       return listFiles(client, idArg(), number(str('expire'), 'expire'), json, io);
     case 'download':
       return download(client, idArg(), str('dir'), json, io);
+    case 'transcribe':
+      return transcribe(client, positionals, values, io);
     case 'watch': {
       const id = idArg();
       return new Promise<number>((resolve) => {
@@ -241,6 +245,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
         dir: { type: 'string' },
         state: { type: 'string' },
         limit: { type: 'string' },
+        languages: { type: 'string' },
+        translate: { type: 'string' },
+        speakers: { type: 'string' },
+        'max-idle': { type: 'string' },
+        slice: { type: 'string' },
+        'no-captions': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -264,7 +274,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     return await run(command, positionals, parsed.values, client, io);
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof TranscribeUsageError) {
       io.err(`agoractl: ${error.message}\n\n${USAGE}`);
       return EXIT.usage;
     }

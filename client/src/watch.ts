@@ -1,12 +1,12 @@
 import type { TRPCClient } from '@trpc/client';
 import { TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '@agora-backend/server';
-import type { RecordingStatusEvent } from '@agora-backend/shared';
+import type { RecordingStatusEvent, TranscriptionStatusEvent } from '@agora-backend/shared';
 
-export interface WatchHandlers {
-  onEvent(event: RecordingStatusEvent, eventId: string): void;
-  /** The recording reached stopped or failed; the watch is over. */
-  onEnd?(last: RecordingStatusEvent | undefined): void;
+export interface WatchHandlers<E = RecordingStatusEvent> {
+  onEvent(event: E, eventId: string): void;
+  /** It reached stopped or failed; the watch is over. */
+  onEnd?(last: E | undefined): void;
   /** An error the watch cannot recover from (unknown recording, no access). */
   onError?(error: unknown): void;
   /** Delay before re-subscribing after a dropped stream; default 1 s, doubling to 30 s. */
@@ -19,13 +19,28 @@ export interface WatchHandle {
 
 const FINAL_CODES = new Set(['NOT_FOUND', 'UNAUTHORIZED', 'FORBIDDEN', 'BAD_REQUEST', 'TOO_MANY_REQUESTS']);
 
+/** A watch subscription: recording.watch's or transcription.watch's `subscribe`. */
+type Subscribe<E> = (
+  input: { id: string; lastEventId?: string },
+  callbacks: { onData: (value: { id: string; data: E }) => void; onComplete: () => void; onError: (error: unknown) => void },
+) => { unsubscribe(): void };
+
 /**
  * Follows a recording until it ends: resubscribes after a dropped stream with the last event id,
  * so nothing is missed or repeated, and stops by itself at a terminal state.
  */
 export function watchRecording(client: TRPCClient<AppRouter>, id: string, handlers: WatchHandlers): WatchHandle {
+  return follow<RecordingStatusEvent>((input, callbacks) => client.recording.watch.subscribe(input, callbacks), id, handlers);
+}
+
+/** Follows a transcription until it ends, the same way. */
+export function watchTranscription(client: TRPCClient<AppRouter>, id: string, handlers: WatchHandlers<TranscriptionStatusEvent>): WatchHandle {
+  return follow<TranscriptionStatusEvent>((input, callbacks) => client.transcription.watch.subscribe(input, callbacks), id, handlers);
+}
+
+function follow<E extends { state: string }>(open: Subscribe<E>, id: string, handlers: WatchHandlers<E>): WatchHandle {
   let lastEventId: string | undefined;
-  let last: RecordingStatusEvent | undefined;
+  let last: E | undefined;
   let stopped = false;
   let attempt = 0;
   let current: { unsubscribe(): void } | undefined;
@@ -34,7 +49,7 @@ export function watchRecording(client: TRPCClient<AppRouter>, id: string, handle
 
   const subscribe = () => {
     if (stopped) return;
-    current = client.recording.watch.subscribe(
+    current = open(
       { id, ...(lastEventId ? { lastEventId } : {}) },
       {
         onData: ({ id: eventId, data }) => {

@@ -24,6 +24,37 @@ describe('agoractl', () => {
     expect(readToken(parsed.token, TEST_APP_CERTIFICATE).expire).toBe(600);
   });
 
+  it('transcribes: start with languages and translation, query, files, watch, stop; refuses a bad --translate', async () => {
+    stack.emulator.control.join('cli-talk', '100');
+    const started = await runCli(['transcribe', 'start', '--channel', 'cli-talk', '--languages', 'en-US,es-ES', '--translate', 'en-US:fr-FR,de-DE', '--json'], env);
+    expect(started.code, started.stderr).toBe(0);
+    const { id, agentId } = JSON.parse(started.stdout) as { id: string; agentId: string };
+    expect(stack.emulator.control.agent(agentId)).toMatchObject({ languages: ['en-US', 'es-ES'], translations: [{ source: 'en-US', target: ['fr-FR', 'de-DE'] }] });
+
+    const query = await runCli(['transcribe', 'query', id], env);
+    expect(query.stdout).toBe(`${id}\trunning\tagoraStatus=RUNNING\n`);
+    stack.emulator.control.speak('cli-talk', { uid: '100', text: 'hola', durationMs: 500, language: 'es-ES' });
+    await stack.emulator.control.flushStorage();
+    const files = await runCli(['transcribe', 'files', id], env);
+    expect(files.stdout).toContain(`playlist\t-\t${agentId}_cli-talk.m3u8`);
+    expect(files.stdout).toContain(`playlist\tde-DE\tde-DE_${agentId}_cli-talk.m3u8`);
+
+    const watching = runCli(['transcribe', 'watch', id], env);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const stop = await runCli(['transcribe', 'stop', id], env);
+    expect(stop.stdout).toBe(`${id}\tstopped\n`);
+    const watched = await watching;
+    expect(watched.code).toBe(0);
+    expect(watched.stdout.trim().split('\n').map((line) => line.split('\t')[1])).toEqual(['running', 'stopping', 'stopped']);
+
+    const bad = await runCli(['transcribe', 'start', '--channel', 'x', '--languages', 'en-US', '--translate', 'fr-FR'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--translate takes source:target');
+    const refused = await runCli(['transcribe', 'start', '--channel', 'x', '--languages', 'english'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('languages.0');
+  });
+
   it('starts, queries, lists, watches and stops a recording', async () => {
     stack.emulator.control.join('cli-room', '100');
     const started = await runCli(['start', '--channel', 'cli-room', '--json'], env);
