@@ -13,6 +13,7 @@ import type { EnvConfig } from './config.js';
 import { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
 import { createPostgresBus, createPostgresLeases, createPostgresRateBudget } from './cluster/index.js';
 import { recordingTopic } from './events/index.js';
+import { transcriptionTopic } from './transcription/index.js';
 import type { Logger } from './logger.js';
 import { randomBytes } from 'node:crypto';
 import { createUpstream, readBackStorage, storageFor } from './upstream.js';
@@ -52,15 +53,26 @@ async function createCluster(database: { url: string; schema: string }, store: R
     instanceId,
     logger,
   });
+  // Transcriptions have their own event log (and ids): their own channel.
+  const transcriptionBus = await createPostgresBus({
+    url: database.url,
+    channel: `agora_stt_events_${database.schema}`,
+    read: async (topic, id) => (await store.transcriptions.eventsAfter(topic, id - 1)).find((event) => event.id === id),
+    topicOf: transcriptionTopic,
+    instanceId,
+    logger,
+  });
   const rateBudget = await createPostgresRateBudget({ url: database.url, schema: database.schema, appId, limit: requestsPerSecond, windowMs: 1_000, clock: systemClock });
   logger.info({ instanceId }, 'cluster mode: events, leases and the Agora rate budget go through PostgreSQL');
   return {
     leases,
     bus,
+    transcriptionBus,
     rateBudget,
     async close() {
       await leases.close();
       await bus.close();
+      await transcriptionBus.close();
       await rateBudget.close();
     },
   };
@@ -106,8 +118,8 @@ async function main(): Promise<void> {
   if (upstream.emulator) {
     logger.info(
       { emulatorUrl: upstream.emulator.url, storageDir: config.emulator.storageDir, control: `${upstream.emulator.url}/_emulator/state` },
-      'No AGORA_CUSTOMER_ID/AGORA_CUSTOMER_SECRET: Cloud Recording runs against the built-in emulator ' +
-        "(Agora's REST contract, with test-pattern media); recordings are written to the storage folder.",
+      'No AGORA_CUSTOMER_ID/AGORA_CUSTOMER_SECRET: Cloud Recording and Real-Time Transcription run against the built-in emulator ' +
+        "(Agora's REST contract, with test-pattern media); recordings and captions are written to the storage folder.",
     );
   } else {
     logger.info({ agoraApi: config.agora.apiUrl ?? 'https://api.agora.io' }, 'Cloud Recording calls go to Agora');
@@ -156,7 +168,7 @@ async function main(): Promise<void> {
       ...(hasConsole ? { consoleDir } : {}),
       fileLinks: readBack.links,
       authenticator: createAuthenticator(config, systemClock),
-      ...(cluster ? { bus: cluster.bus, leases: cluster.leases } : {}),
+      ...(cluster ? { bus: cluster.bus, transcriptionBus: cluster.transcriptionBus, leases: cluster.leases } : {}),
       closeables: [upstream, ...(cluster ? [cluster] : [])],
     },
   );

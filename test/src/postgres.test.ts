@@ -37,4 +37,24 @@ describe('the server on PostgreSQL (DATABASE_URL)', () => {
       await stack.close(true);
     }
   });
+
+  it('runs a transcription with the registry in PostgreSQL: rows, events and the bot uid index', async () => {
+    const store = await createPostgresStore({ url: DATABASE_URL, schema });
+    const stack = await startRecordingStack({ store });
+    try {
+      const started = await stack.client.transcription.start.mutate({ channel: 'pg-talk', languages: ['en-US'], uid: 321 });
+      // The same bot uid in the same channel is refused by the registry's unique index.
+      await expect(stack.client.transcription.start.mutate({ channel: 'pg-talk', languages: ['en-US'], uid: 321 })).rejects.toMatchObject({ data: { appCode: 'UID_CONFLICT' } });
+      await stack.client.transcription.stop.mutate({ id: started.id });
+      const events = await store.transcriptions.eventsAfter(started.id, 0);
+      expect(events.map((event) => event.state)).toEqual(['starting', 'running', 'stopping', 'stopped']);
+      const check = new pg.Client({ connectionString: DATABASE_URL });
+      await check.connect();
+      const rows = await check.query<{ state: string; agent_id: string; active: number }>(`select state, agent_id, active from ${schema}.transcriptions where id = $1`, [started.id]);
+      await check.end();
+      expect(rows.rows).toEqual([{ state: 'stopped', agent_id: started.agentId, active: 0 }]);
+    } finally {
+      await stack.close(true);
+    }
+  });
 });

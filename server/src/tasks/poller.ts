@@ -17,6 +17,8 @@ export interface PollerOptions<R extends PolledTask> {
   ended: (record: R) => boolean;
   /** Agora has named the task (a sid, an agent id): there is something to ask about. */
   started: (record: R) => boolean;
+  /** Still coming up (Agora said "starting"): ask again after confirmDelayMs, not a whole interval. */
+  settling?: (record: R) => boolean;
   clock: Clock;
   logger: Logger;
   intervalMs: number;
@@ -54,13 +56,14 @@ export function createPollers<R extends PolledTask>(options: PollerOptions<R>) {
       if (stopped()) return;
       const record = await options.load(id);
       if (!record || ended(record)) return;
+      delay = options.intervalMs;
       try {
         const after = await options.reconcile(record);
         if (ended(after)) return;
+        if (options.settling?.(after)) delay = options.confirmDelayMs;
       } catch (error) {
         logger.warn({ taskId: id, err: error instanceof Error ? error.message : String(error) }, 'poll failed; trying again next interval');
       }
-      delay = options.intervalMs;
     }
   }
 

@@ -79,6 +79,8 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     load: (id) => store.get(id),
     ended: (record) => isTerminal(record.state),
     started: (record) => record.agentId !== null,
+    // A notice (101) may wake the poller before the agent is up: confirm again soon, not in 30 s.
+    settling: (record) => record.state === 'starting',
     clock,
     logger,
     intervalMs,
