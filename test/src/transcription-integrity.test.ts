@@ -116,6 +116,23 @@ describe('Agora ends a transcription on its own', () => {
   });
 });
 
+describe('an agent still starting', () => {
+  it('is confirmed running about 5 s later, even when a notice woke the poller first', async () => {
+    const secret = 'whsec-early';
+    const { s, clock } = await start({ webhookSecret: secret, emulator: { timing: { statusStepMs: 2_000, exitLingerMs: 3_000 } } });
+    const started = await s.client.transcription.start.mutate({ channel: 'slow', languages: ['en-US'], maxIdleSeconds: 0 });
+    expect(started.state).toBe('starting');
+    const body = JSON.stringify({ noticeId: 'early-101', productId: 20, eventType: 101, notifyMs: Date.now(), sid: started.agentId, payload: { agent_id: started.agentId, channel: 'slow', start_ts: 1 } });
+    await fetch(`${s.app.baseUrl}/webhooks/agora`, { method: 'POST', headers: { 'content-type': 'application/json', 'agora-signature-v2': createHmac('sha256', secret).update(body).digest('hex') }, body });
+    // The woken poller asked while Agora still said STARTING.
+    await expect.poll(() => s.emulator.control.requestCounts().sttQuery ?? 0).toBe(1);
+    expect(await stateOf(s, started.id)).toBe('starting');
+    await advanceUntil(clock, async () => (await stateOf(s, started.id)) === 'running', 1_000, 6_000);
+    expect(await stateOf(s, started.id)).toBe('running');
+    expect(s.emulator.control.requestCounts().sttQuery).toBe(2);
+  });
+});
+
 describe('a crash between join and the registry write', () => {
   /** A registry whose write after join fails once, as if the process died right after Agora answered. */
   async function crashingStore(): Promise<RecordingStore> {
