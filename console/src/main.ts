@@ -5,9 +5,12 @@ import { recordingPage } from './views/recording.js';
 import { recordingsPage } from './views/recordings.js';
 import { signInPage } from './views/sign-in.js';
 import { tokensPage } from './views/tokens.js';
+import { transcriptionPage } from './views/transcription.js';
+import { transcriptionsPage } from './views/transcriptions.js';
 
 /**
- * The console: hash routes (#/recordings, #/recordings/<id>, #/tokens, #/sign-in) over one
+ * The console: hash routes (#/recordings, #/recordings/<id>, #/transcriptions, #/transcriptions/<id>,
+ * #/tokens, #/sign-in) over one
  * <main>. Each page returns what to undo when it is left (timers, watches).
  */
 const root = document.getElementById('app')!;
@@ -20,6 +23,8 @@ function route(): void {
   if (page === 'sign-in') leave = signInPage(root);
   else if (page === 'tokens') leave = tokensPage(root);
   else if (page === 'recordings' && id) leave = recordingPage(root, decodeURIComponent(id));
+  else if (page === 'transcriptions' && id) leave = transcriptionPage(root, decodeURIComponent(id));
+  else if (page === 'transcriptions') leave = transcriptionsPage(root);
   else leave = recordingsPage(root);
   root.focus();
 }

@@ -77,6 +77,38 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     });
   }
 
+  it('starts a transcription through its form, shows what is said as captions, and stops it', async () => {
+    const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
+    cleanups.push(() => stack.close(true));
+    const page = await openConsole(stack);
+    await page.getByRole('link', { name: 'Transcriptions' }).click();
+    const form = page.getByRole('form', { name: 'Start a transcription' });
+    await form.locator('input[name="channel"]').fill('console-talk');
+    // A bad language is refused before anything is sent, next to its field.
+    await form.getByLabel('Spoken languages').fill('english');
+    await form.getByRole('button', { name: 'Start' }).click();
+    await expect.poll(() => form.locator('[data-error-for="languages"]').textContent()).toBe('must be a locale code such as en-US');
+    expect(stack.emulator.control.requestCounts().sttJoin ?? 0).toBe(0);
+    await form.getByLabel('Spoken languages').fill('en-US');
+    await form.getByLabel('Translate the first one into').fill('fr-FR');
+    await form.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL(/#\/transcriptions\/[0-9a-f]+$/);
+    const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
+    await expect.poll(() => page.locator('#transcription-state').textContent(), { timeout: 10_000 }).toBe('running');
+    const { agentId } = await stack.client.transcription.get.query({ id });
+    expect(stack.emulator.control.agent(agentId!)).toMatchObject({ translations: [{ source: 'en-US', target: ['fr-FR'] }] });
+
+    stack.emulator.control.speak('console-talk', { uid: '100', text: 'Welcome to the show', durationMs: 1_000 });
+    await expect.poll(() => page.locator('.captions li').allTextContents(), { timeout: 10_000 }).toEqual(['100: Welcome to the show']);
+    expect(await page.locator('li[data-kind="playlist"]').count()).toBe(2);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-transcription.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => page.locator('#transcription-state').textContent(), { timeout: 10_000 }).toBe('stopped');
+    expect(stack.emulator.control.agent(agentId!)).toMatchObject({ status: 'STOPPED', endReason: 'left' });
+    await page.goto(`${stack.app.baseUrl}/console/#/transcriptions`);
+    await page.locator(`tr[data-transcription="${id}"] .state`).filter({ hasText: 'stopped' }).waitFor();
+  });
+
   it('shows a refused field next to it with the server\u2019s words, and a server-only refusal in the form', { timeout: 60_000 }, async () => {
     const stack = await startRecordingStack({ consoleDir });
     cleanups.push(() => stack.close(true));

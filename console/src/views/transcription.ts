@@ -1,0 +1,77 @@
+import { watchTranscription, type CaptionObject, type TranscriptionStatusEvent } from '@agora-backend/client';
+import { formatTime, h, show } from '../dom.js';
+import { describe } from '../errors.js';
+import { api } from '../session.js';
+
+/** A WebVTT slice's cues as text lines (`<v 100>Hello` → `100: Hello`), timestamps and header left out. */
+export function cueLines(vtt: string): string[] {
+  return vtt
+    .split(/\r?\n\r?\n/)
+    .map((block) => block.split(/\r?\n/))
+    .filter((lines) => lines.some((line) => line.includes('-->')))
+    .map((lines) => lines.slice(lines.findIndex((line) => line.includes('-->')) + 1).filter(Boolean).join(' '))
+    .map((text) => text.replace(/^<v ([^>]+)>/, '$1: '));
+}
+
+/** One transcription: its live timeline (transcription.watch), its captions as text, its files, and stop. */
+export function transcriptionPage(root: HTMLElement, id: string): () => void {
+  const state = h('span', { class: 'state', id: 'transcription-state', role: 'status', 'aria-live': 'polite' }, '…');
+  const timeline = h('ol', { class: 'timeline', 'aria-label': 'Status timeline' });
+  const captions = h('ol', { class: 'captions', 'aria-label': 'Captions', 'aria-live': 'polite' });
+  const files = h('ul', { class: 'files', 'aria-label': 'Caption files' });
+  const message = h('p', { class: 'error', role: 'alert' });
+  const stop = h('button', { type: 'button', id: 'stop' }, 'Stop');
+  const details = h('dl');
+  let shown = '';
+
+  /** The files, and the transcription's own captions read from its slices (not the translations). */
+  async function refreshFiles() {
+    try {
+      const listed = await api().transcription.files.query({ id });
+      const signature = listed.files.map((file) => `${file.key}:${file.size ?? ''}`).join('\n');
+      if (signature === shown) return;
+      shown = signature;
+      show(files, ...listed.files.map(fileItem));
+      const slices = listed.files.filter((file) => file.kind === 'captions' && file.language === null && file.url);
+      const texts = await Promise.all(slices.map(async (file) => (await fetch(file.url!)).text()));
+      show(captions, ...texts.flatMap(cueLines).map((line) => h('li', {}, line)));
+    } catch (error) {
+      message.textContent = describe(error);
+    }
+  }
+  function onEvent(event: TranscriptionStatusEvent) {
+    state.textContent = event.state;
+    state.className = `state state-${event.state}`;
+    timeline.append(h('li', { 'data-state': event.state }, h('strong', {}, event.state), ` · ${event.source} · Agora ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`));
+    stop.hidden = event.state === 'stopped' || event.state === 'failed';
+    void refreshFiles();
+  }
+  stop.addEventListener('click', () => {
+    stop.disabled = true;
+    api().transcription.stop.mutate({ id }).then(
+      (result) => (message.textContent = result.state === 'stopping' ? 'Agora has not confirmed the stop yet; the server keeps at it.' : ''),
+      (error: unknown) => {
+        stop.disabled = false;
+        message.textContent = describe(error);
+      },
+    );
+  });
+  api().transcription.get.query({ id }).then(
+    (t) => show(details, h('dt', {}, 'Channel'), h('dd', {}, t.channel), h('dt', {}, 'Languages'), h('dd', {}, t.languages.join(', ')), h('dt', {}, 'Bot uid'), h('dd', {}, t.uid), h('dt', {}, 'Agent'), h('dd', {}, t.agentId ?? '–'), h('dt', {}, 'Started'), h('dd', {}, formatTime(t.startedAt))),
+    (error: unknown) => (message.textContent = describe(error)),
+  );
+  show(root, h('h1', {}, 'Transcription ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop), details, message, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Captions'), captions, h('h2', {}, 'Files'), files);
+  const watch = watchTranscription(api(), id, { onEvent, onError: (error) => (message.textContent = describe(error)) });
+  // Captions land in the bucket between status changes: look again every 3 s.
+  const timer = setInterval(() => void refreshFiles(), 3_000);
+  return () => {
+    watch.stop();
+    clearInterval(timer);
+  };
+}
+
+function fileItem(file: CaptionObject): HTMLLIElement {
+  const label = `${file.kind}${file.language ? ` (${file.language})` : ''} · ${file.fileName}${file.size === null ? '' : ` · ${file.size} bytes`}`;
+  if (!file.url) return h('li', {}, label, ` (no link: ${file.unavailableReason ?? 'unknown'})`);
+  return h('li', { 'data-kind': file.kind }, h('a', { href: file.url, download: file.fileName }, label));
+}

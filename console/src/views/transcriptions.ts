@@ -1,0 +1,93 @@
+import { TranscriptionStartInput, type Transcription, type TranscriptionState } from '@agora-backend/shared';
+import { field, formatTime, h, show, uidList } from '../dom.js';
+import { describe, refusal, showIssues } from '../errors.js';
+import { api } from '../session.js';
+
+const STATES: TranscriptionState[] = ['starting', 'running', 'stopping', 'stopped', 'failed'];
+const input = (name: string, extra: Record<string, string> = {}) => h('input', { name, autocomplete: 'off', ...extra });
+
+/** What the start form says, as transcription.start's input (only what was filled in). */
+function readStart(form: { channel: HTMLInputElement; languages: HTMLInputElement; targets: HTMLInputElement; speakers: HTMLInputElement; captions: HTMLInputElement; maxIdle: HTMLInputElement }) {
+  const languages = uidList(form.languages.value);
+  const targets = uidList(form.targets.value);
+  return {
+    channel: form.channel.value,
+    languages,
+    // Translation from the first spoken language: what a form can say simply.
+    ...(targets.length > 0 && languages[0] ? { translate: [{ source: languages[0], targets }] } : {}),
+    ...(form.speakers.value ? { subscribeUids: uidList(form.speakers.value) } : {}),
+    ...(form.captions.checked ? {} : { captions: false as const }),
+    ...(form.maxIdle.value ? { maxIdleSeconds: Number(form.maxIdle.value) } : {}),
+  };
+}
+
+function startForm(): HTMLFormElement {
+  const controls = {
+    channel: input('channel', { required: 'required' }),
+    languages: input('languages', { value: 'en-US', placeholder: 'en-US, es-ES' }),
+    targets: input('translate', { placeholder: 'fr-FR, de-DE' }),
+    speakers: input('subscribeUids', { placeholder: '123, 456' }),
+    captions: h('input', { name: 'captions', type: 'checkbox', checked: true }),
+    maxIdle: input('maxIdleSeconds', { inputmode: 'numeric' }),
+  };
+  const formError = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { 'aria-label': 'Start a transcription' }, h('h2', {}, 'Start a transcription'),
+    field('Channel', controls.channel), field('Spoken languages (up to 4)', controls.languages),
+    field('Translate the first one into', controls.targets), field('Only these speakers (uids, optional)', controls.speakers),
+    h('label', {}, h('span', {}, controls.captions, ' caption files in the bucket'), h('span', { class: 'field-error', 'data-error-for': 'captions' })),
+    field('End after … seconds with nobody in the channel (0: never)', controls.maxIdle), h('button', { type: 'submit' }, 'Start'), formError);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const wanted = readStart(controls);
+    const checked = TranscriptionStartInput.safeParse(wanted);
+    formError.textContent = checked.success ? '' : showIssues(form, checked.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }))).join('; ');
+    if (!checked.success) return;
+    showIssues(form, []);
+    api().transcription.start.mutate(wanted).then(
+      (started) => (location.hash = `#/transcriptions/${started.id}`),
+      (error: unknown) => (formError.textContent = refusal(form, error)),
+    );
+  });
+  return form;
+}
+
+function row(transcription: Transcription): HTMLTableRowElement {
+  return h(
+    'tr',
+    { 'data-transcription': transcription.id },
+    h('td', {}, h('a', { href: `#/transcriptions/${transcription.id}` }, h('code', {}, transcription.id.slice(0, 12)))),
+    h('td', {}, transcription.channel),
+    h('td', {}, transcription.languages.join(', ')),
+    h('td', { class: `state state-${transcription.state}` }, transcription.state),
+    h('td', {}, formatTime(transcription.createdAt)),
+  );
+}
+
+/** The registry's transcriptions, refreshed every few seconds; and the start form. */
+export function transcriptionsPage(root: HTMLElement): () => void {
+  const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value }, value)));
+  const body = h('tbody');
+  const status = h('p', { role: 'status', 'aria-live': 'polite' });
+  async function load() {
+    try {
+      const page = await api().transcription.list.query({ ...(state.value ? { state: state.value as TranscriptionState } : {}), limit: 20 });
+      show(body, ...page.items.map(row));
+      status.textContent = page.items.length === 0 ? 'No transcriptions yet.' : '';
+    } catch (error) {
+      status.textContent = describe(error);
+    }
+  }
+  state.addEventListener('change', () => void load());
+  show(
+    root,
+    h('h1', {}, 'Transcriptions'),
+    startForm(),
+    h('h2', {}, 'In the registry'),
+    h('div', { class: 'filters' }, field('State', state)),
+    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ...['Transcription', 'Channel', 'Languages', 'State', 'Created'].map((title) => h('th', { scope: 'col' }, title)))), body)),
+    status,
+  );
+  void load();
+  const timer = setInterval(() => void load(), 3_000);
+  return () => clearInterval(timer);
+}
