@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeClock, type FakeClock, unlimitedBudget } from '@agora-backend/server';
+import type { FakeClock } from '@agora-backend/server';
+import { advanceUntil, oneFakeClock } from './helpers/fake-time.js';
 import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
 
 /**
@@ -14,22 +15,14 @@ afterEach(async () => {
   stack = undefined;
 });
 
-/** Server and Agora on one fake clock; no rate budget (the clock does not move by itself). */
+/** A stack with server and Agora on one fake clock. */
 async function start(options: StackOptions = {}): Promise<{ s: RecordingStack; clock: FakeClock }> {
-  const clock = createFakeClock(Date.now());
-  stack = await startRecordingStack({ clock, agoraClock: clock, agora: { rateBudget: unlimitedBudget }, ...options });
+  const { clock, options: stackOptions } = oneFakeClock(options);
+  stack = await startRecordingStack(stackOptions);
   return { s: stack, clock };
 }
 
 const activeTasks = (s: RecordingStack) => s.emulator.control.tasks().filter((task) => task.active);
-
-/** Moves the clock in steps until `done` or `limitMs` passes; yields to I/O between steps. */
-async function advanceUntil(clock: FakeClock, done: () => Promise<boolean>, stepMs = 5_000, limitMs = 300_000) {
-  for (let waited = 0; waited <= limitMs && !(await done()); waited += stepMs) {
-    await clock.advance(stepMs);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('stop during Agora failover', () => {
   it('reports "stopping", not "stopped", while Agora answers 404, and stops the recording once it can', async () => {

@@ -3,8 +3,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeClock, createSqliteStore, type FakeClock, type RecordingStore, unlimitedBudget } from '@agora-backend/server';
+import { createSqliteStore, type FakeClock, type RecordingStore } from '@agora-backend/server';
 import { catchServerError } from './helpers/errors.js';
+import { advanceUntil, oneFakeClock } from './helpers/fake-time.js';
 import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
 
 /**
@@ -18,18 +19,11 @@ afterEach(async () => {
   stack = undefined;
 });
 
+/** A stack with server and Agora on one fake clock. */
 async function start(options: StackOptions = {}): Promise<{ s: RecordingStack; clock: FakeClock }> {
-  const clock = createFakeClock(Date.now());
-  stack = await startRecordingStack({ clock, agoraClock: clock, agora: { rateBudget: unlimitedBudget }, ...options });
+  const { clock, options: stackOptions } = oneFakeClock(options);
+  stack = await startRecordingStack(stackOptions);
   return { s: stack, clock };
-}
-
-/** Moves the clock in steps until `done` or `limitMs` passes; yields to I/O between steps. */
-async function advanceUntil(clock: FakeClock, done: () => Promise<boolean>, stepMs = 5_000, limitMs = 300_000) {
-  for (let waited = 0; waited <= limitMs && !(await done()); waited += stepMs) {
-    await clock.advance(stepMs);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 const stateOf = async (s: RecordingStack, id: string) => (await s.store.transcriptions.get(id))!.state;

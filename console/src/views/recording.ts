@@ -1,6 +1,7 @@
 import { watchRecording, type RecordingObject, type RecordingStatusEvent } from '@agora-backend/client';
 import { formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
+import { wireStop } from '../forms.js';
 import { api } from '../session.js';
 import { attachPlayer } from '../player.js';
 import { recordingControls } from './recording-controls.js';
@@ -38,16 +39,7 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     if (stop.hidden) controls.replaceChildren();
     void refreshFiles();
   }
-  stop.addEventListener('click', () => {
-    stop.disabled = true;
-    api().recording.stop.mutate({ id }).then(
-      (result) => (message.textContent = result.state === 'stopping' ? 'Agora has not confirmed the stop yet; the server keeps at it.' : ''),
-      (error: unknown) => {
-        stop.disabled = false;
-        message.textContent = describe(error);
-      },
-    );
-  });
+  wireStop(stop, message, () => api().recording.stop.mutate({ id }));
   api().recording.get.query({ id }).then(
     (recording) => {
       show(details, h('dt', {}, 'Channel'), h('dd', {}, recording.channel), h('dt', {}, 'Mode'), h('dd', {}, recording.mode), h('dt', {}, 'Recorder uid'), h('dd', {}, recording.uid), h('dt', {}, 'Started'), h('dd', {}, formatTime(recording.startedAt)));

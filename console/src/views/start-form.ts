@@ -1,6 +1,6 @@
 import { RecordingStartInput } from '@agora-backend/shared';
 import { field, h, uidList } from '../dom.js';
-import { refusal, showIssues } from '../errors.js';
+import { onCheckedSubmit } from '../forms.js';
 import { api } from '../session.js';
 
 const input = (name: string, extra: Record<string, string> = {}) => h('input', { name, autocomplete: 'off', ...extra });
@@ -63,17 +63,6 @@ export function startForm(): HTMLFormElement {
     field('Page URL (web)', c.pageUrl), field('Page width (web)', c.width), field('Page height (web)', c.height),
     field('Snapshot every … seconds (individual)', c.snapshots), field('Longest recording in seconds (optional)', c.maxDuration),
     field('End after … seconds with nobody publishing (individual, mix)', c.maxIdle), h('button', { type: 'submit' }, 'Start'), formError);
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const wanted = readInput(c);
-    const checked = RecordingStartInput.safeParse(wanted);
-    formError.textContent = checked.success ? '' : showIssues(form, checked.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }))).join('; ');
-    if (!checked.success) return;
-    showIssues(form, []);
-    api().recording.start.mutate(wanted as never).then(
-      (started) => (location.hash = `#/recordings/${started.id}`),
-      (error: unknown) => (formError.textContent = refusal(form, error)),
-    );
-  });
+  onCheckedSubmit(form, formError, RecordingStartInput, () => readInput(c), (input) => api().recording.start.mutate(input), (started) => (location.hash = `#/recordings/${started.id}`));
   return form;
 }

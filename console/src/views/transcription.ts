@@ -1,6 +1,7 @@
 import { watchTranscription, type CaptionObject, type TranscriptionStatusEvent } from '@agora-backend/client';
 import { formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
+import { wireStop } from '../forms.js';
 import { api } from '../session.js';
 
 /** A WebVTT slice's cues as text lines (`<v 100>Hello` → `100: Hello`), timestamps and header left out. */
@@ -46,16 +47,7 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
     stop.hidden = event.state === 'stopped' || event.state === 'failed';
     void refreshFiles();
   }
-  stop.addEventListener('click', () => {
-    stop.disabled = true;
-    api().transcription.stop.mutate({ id }).then(
-      (result) => (message.textContent = result.state === 'stopping' ? 'Agora has not confirmed the stop yet; the server keeps at it.' : ''),
-      (error: unknown) => {
-        stop.disabled = false;
-        message.textContent = describe(error);
-      },
-    );
-  });
+  wireStop(stop, message, () => api().transcription.stop.mutate({ id }));
   api().transcription.get.query({ id }).then(
     (t) => show(details, h('dt', {}, 'Channel'), h('dd', {}, t.channel), h('dt', {}, 'Languages'), h('dd', {}, t.languages.join(', ')), h('dt', {}, 'Bot uid'), h('dd', {}, t.uid), h('dt', {}, 'Agent'), h('dd', {}, t.agentId ?? '–'), h('dt', {}, 'Started'), h('dd', {}, formatTime(t.startedAt))),
     (error: unknown) => (message.textContent = describe(error)),

@@ -1,6 +1,7 @@
 import { TranscriptionStartInput, type Transcription, type TranscriptionState } from '@agora-backend/shared';
 import { field, formatTime, h, show, uidList } from '../dom.js';
-import { describe, refusal, showIssues } from '../errors.js';
+import { describe } from '../errors.js';
+import { onCheckedSubmit } from '../forms.js';
 import { api } from '../session.js';
 
 const STATES: TranscriptionState[] = ['starting', 'running', 'stopping', 'stopped', 'failed'];
@@ -36,18 +37,7 @@ function startForm(): HTMLFormElement {
     field('Translate the first one into', controls.targets), field('Only these speakers (uids, optional)', controls.speakers),
     h('label', {}, h('span', {}, controls.captions, ' caption files in the bucket'), h('span', { class: 'field-error', 'data-error-for': 'captions' })),
     field('End after … seconds with nobody in the channel (0: never)', controls.maxIdle), h('button', { type: 'submit' }, 'Start'), formError);
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const wanted = readStart(controls);
-    const checked = TranscriptionStartInput.safeParse(wanted);
-    formError.textContent = checked.success ? '' : showIssues(form, checked.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }))).join('; ');
-    if (!checked.success) return;
-    showIssues(form, []);
-    api().transcription.start.mutate(wanted).then(
-      (started) => (location.hash = `#/transcriptions/${started.id}`),
-      (error: unknown) => (formError.textContent = refusal(form, error)),
-    );
-  });
+  onCheckedSubmit(form, formError, TranscriptionStartInput, () => readStart(controls), (input) => api().transcription.start.mutate(input), (started) => (location.hash = `#/transcriptions/${started.id}`));
   return form;
 }
 

@@ -11,7 +11,7 @@ import type { TokenIssuer } from '../tokens/index.js';
 import type { WebhookChange } from './webhook-change.js';
 import { createPollers } from '../tasks/poller.js';
 import { createRecordingService, toFiles, type Viewer } from './service.js';
-import { watchEvents } from '../tasks/watch.js';
+import { registryLog, streamEvents } from '../tasks/watch.js';
 import { isTerminal } from './state.js';
 import { createWatchdog } from './watchdog.js';
 
@@ -123,24 +123,8 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     sweep: () => watchdog.sweep(),
     async watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer) {
       await service.visible(id, viewer);
-      const events = watchEvents({
-        log: {
-          latestEvent: (taskId) => store.latestEvent(taskId),
-          eventsAfter: (taskId, afterId) => store.eventsAfter(taskId, afterId),
-          hasEnded: async (taskId) => {
-            const record = await store.get(taskId);
-            return !record || isTerminal(record.state);
-          },
-        },
-        bus,
-        taskId: id,
-        isTerminal,
-        afterId: lastEventId === undefined ? undefined : Number(lastEventId),
-        signal: AbortSignal.any([signal, shutdown.signal]),
-      });
-      return (async function* () {
-        for await (const event of events) yield { eventId: event.id, event: toStatusEvent(event) };
-      })();
+      const afterId = lastEventId === undefined ? undefined : Number(lastEventId);
+      return streamEvents({ log: registryLog(store, isTerminal), bus, taskId: id, isTerminal, afterId, signal: AbortSignal.any([signal, shutdown.signal]) }, toStatusEvent);
     },
     /**
      * Applies what an Agora webhook said. What would end a recording is confirmed with Agora first:

@@ -75,3 +75,23 @@ async function readBacklog<E extends BusEvent>(log: EventLog<E>, taskId: string,
   const replay = afterId === undefined ? [await log.latestEvent(taskId)].filter((event): event is E => event !== undefined) : await log.eventsAfter(taskId, afterId);
   return { replay, ended: await log.hasEnded(taskId) };
 }
+
+/** A registry's event log, read through its store: the latest event, what came after, and whether the task has ended. */
+export function registryLog<E extends BusEvent, S extends string>(
+  store: { latestEvent: (id: string) => Promise<E | undefined>; eventsAfter: (id: string, afterId: number) => Promise<E[]>; get: (id: string) => Promise<{ state: S } | undefined> },
+  isTerminal: (state: S) => boolean,
+): EventLog<E> {
+  return {
+    latestEvent: (taskId) => store.latestEvent(taskId),
+    eventsAfter: (taskId, afterId) => store.eventsAfter(taskId, afterId),
+    hasEnded: async (taskId) => {
+      const record = await store.get(taskId);
+      return !record || isTerminal(record.state);
+    },
+  };
+}
+
+/** A watch as the API streams it: each event as clients see it, with its log id. */
+export async function* streamEvents<E extends BusEvent & { state: string }, O>(options: WatchOptions<E>, toClient: (event: E) => O): AsyncGenerator<{ eventId: number; event: O }> {
+  for await (const event of watchEvents(options)) yield { eventId: event.id, event: toClient(event) };
+}

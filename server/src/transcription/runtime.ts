@@ -9,7 +9,7 @@ import type { Viewer } from '../recording/index.js';
 import type { LinkSigner, RecordingStorage } from '../storage/index.js';
 import type { RecordingStore, TranscriptionEvent, TranscriptionRecord } from '../store/index.js';
 import { createPollers } from '../tasks/poller.js';
-import { watchEvents } from '../tasks/watch.js';
+import { registryLog, streamEvents } from '../tasks/watch.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import { createTranscriptionService } from './service.js';
 import { isTerminal } from './state.js';
@@ -134,24 +134,8 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     },
     async watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer) {
       await service.visible(id, viewer);
-      const events = watchEvents({
-        log: {
-          latestEvent: (taskId) => store.latestEvent(taskId),
-          eventsAfter: (taskId, afterId) => store.eventsAfter(taskId, afterId),
-          hasEnded: async (taskId) => {
-            const record = await store.get(taskId);
-            return !record || isTerminal(record.state);
-          },
-        },
-        bus,
-        taskId: id,
-        isTerminal,
-        afterId: lastEventId === undefined ? undefined : Number(lastEventId),
-        signal: AbortSignal.any([signal, shutdown.signal]),
-      });
-      return (async function* () {
-        for await (const event of events) yield { eventId: event.id, event: toStatusEvent(event) };
-      })();
+      const afterId = lastEventId === undefined ? undefined : Number(lastEventId);
+      return streamEvents({ log: registryLog(store, isTerminal), bus, taskId: id, isTerminal, afterId, signal: AbortSignal.any([signal, shutdown.signal]) }, toStatusEvent);
     },
     /** An STT notice (docs/agora.md, "Webhooks"): never taken on its word; the transcription is queried now. */
     async applyWebhook(agentId: string) {

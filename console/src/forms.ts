@@ -1,0 +1,37 @@
+import { describe, refusal, showIssues } from './errors.js';
+
+/** What a shared schema offers a form: a check that names each field it refuses. */
+interface Checkable {
+  safeParse(value: unknown): { success: true } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+}
+
+/**
+ * A form that sends what `read` says once `schema` accepts it: refused fields get the schema's
+ * words beside them before anything is sent, then the server's field errors the same way, and
+ * its other refusals in `formError`.
+ */
+export function onCheckedSubmit<T>(form: HTMLFormElement, formError: HTMLElement, schema: Checkable, read: () => unknown, send: (input: never) => Promise<T>, done: (value: T) => void): void {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const wanted = read();
+    const checked = schema.safeParse(wanted);
+    formError.textContent = checked.success ? '' : showIssues(form, checked.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }))).join('; ');
+    if (!checked.success) return;
+    showIssues(form, []);
+    send(wanted as never).then(done, (error: unknown) => (formError.textContent = refusal(form, error)));
+  });
+}
+
+/** A Stop button: disabled while the stop is sent; says so when Agora has not confirmed it yet. */
+export function wireStop(button: HTMLButtonElement, message: HTMLElement, stop: () => Promise<{ state: string }>): void {
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    stop().then(
+      (result) => (message.textContent = result.state === 'stopping' ? 'Agora has not confirmed the stop yet; the server keeps at it.' : ''),
+      (error: unknown) => {
+        button.disabled = false;
+        message.textContent = describe(error);
+      },
+    );
+  });
+}
