@@ -95,6 +95,40 @@ describe('recording.watch resume', () => {
     expect(after.events).toEqual([]);
   });
 
+  it("resumes a plain EventSource's stream from its Last-Event-ID header, with the wire format tRPC's link reads", async () => {
+    stack = await startRecordingStack();
+    const s = stack;
+    s.emulator.control.join('room1', '100');
+    const started = await s.client.recording.start.mutate({ channel: 'room1' });
+    const url = `${s.app.url}/recording.watch?input=${encodeURIComponent(JSON.stringify({ json: { id: started.id } }))}`;
+    /** Reads the stream until `until` appears (or it ends); the raw text. */
+    const read = async (headers: Record<string, string>, until: string) => {
+      const controller = new AbortController();
+      const response = await fetch(url, { headers, signal: controller.signal });
+      expect(response.headers.get('content-type')).toBe('text/event-stream');
+      const reader = response.body!.getReader();
+      let text = '';
+      while (!text.includes(until)) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        text += new TextDecoder().decode(chunk.value);
+      }
+      controller.abort();
+      return text;
+    };
+    const first = await read({}, '\nid: ');
+    expect(first).toMatch(/^event: connected\ndata: \{\}\n\n\ndata: \{"json":\{"id":"[0-9a-f]+","state":"starting".*\}\nid: \d+\n\n\n$/);
+    const firstId = /\nid: (\d+)\n/.exec(first)![1]!;
+    await s.client.recording.stop.mutate({ id: started.id });
+    const resumed = await read({ 'last-event-id': firstId }, 'event: return');
+    const states = [...resumed.matchAll(/"state":"(\w+)"/g)].map((match) => match[1]);
+    // What came after the first event, and only that: the stop's two changes.
+    expect(states).toEqual(['stopping', 'stopped']);
+    expect(resumed.endsWith('event: return\ndata: \n\n\n')).toBe(true);
+    // Nobody is left listening once the streams are gone.
+    await expect.poll(() => s.app.recording!.bus.listenerCount()).toBe(0);
+  });
+
   it('answers NOT_FOUND for an unknown recording, and limits subscriptions per connection', async () => {
     stack = await startRecordingStack({ subscriptionsPerConnection: 2 });
     const s = stack;

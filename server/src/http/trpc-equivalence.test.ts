@@ -137,3 +137,52 @@ describe("the tRPC fast path and tRPC's own adapter", () => {
     expect(new Set(statuses)).toEqual(new Set([200, 207, 400, 401, 403, 404, 405, 413, 415, 429, 500]));
   });
 });
+
+/** Subscriptions over SSE: what the edge writes itself against tRPC's adapter, byte for byte. */
+const SSE_CASES: Case[] = [
+  { name: 'no credentials', path: `/recording.watch?input=${encodeURIComponent(input({ id: 'r1' }))}` },
+  { name: 'invalid input', path: `/recording.watch?input=${encodeURIComponent(input({ id: '' }))}`, headers: token(KEYS.record) },
+  { name: 'a missing scope', path: `/transcription.watch?input=${encodeURIComponent(input({ id: 't1' }))}`, headers: token(KEYS.token) },
+  { name: 'an internal error (not configured)', path: `/transcription.watch?input=${encodeURIComponent(input({ id: 't1' }))}`, headers: token(KEYS.record) },
+  { name: 'a Last-Event-ID merged into the input (and refused)', path: `/recording.watch?input=${encodeURIComponent(input({ id: 'r1' }))}`, headers: { ...token(KEYS.record), 'last-event-id': 'not-a-number' } },
+  { name: 'lastEventId as a query parameter', path: `/recording.watch?lastEventId=x&input=${encodeURIComponent(input({ id: 'r1' }))}`, headers: token(KEYS.record) },
+  { name: 'bad superjson framing', path: `/recording.watch?input=${encodeURIComponent('{"json":{"id":"r1"},"meta":{"values":"Date"}}')}`, headers: token(KEYS.record) },
+  { name: 'no input', path: '/recording.watch', headers: token(KEYS.record) },
+];
+
+function stream(port: number, testCase: Case): Promise<{ status: number; headers: Record<string, string | undefined>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'GET', path: `${TRPC_PATH}${testCase.path}`, headers: testCase.headers ?? {}, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const { 'content-type': type, vary, 'cache-control': cache, 'x-accel-buffering': buffering, connection } = res.headers;
+        resolve({ status: res.statusCode ?? 0, headers: { type, vary, cache, buffering, connection }, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe("SSE subscriptions written by the edge and by tRPC's adapter", () => {
+  const edges: { port: number; close(): Promise<void> }[] = [];
+  beforeAll(async () => {
+    edges.push(await startEdge(true), await startEdge(false));
+  });
+  afterAll(async () => {
+    await Promise.all(edges.map((edge) => edge.close()));
+  });
+
+  it('are the same stream, headers and status', async () => {
+    const [fast, adapter] = [edges[0]!, edges[1]!];
+    const events = new Set<string>();
+    for (const testCase of SSE_CASES) {
+      const [a, b] = [await stream(fast.port, testCase), await stream(adapter.port, testCase)];
+      expect(a, testCase.name).toEqual(b);
+      expect(a.text.startsWith('event: connected\ndata: {}\n\n\n'), testCase.name).toBe(true);
+      for (const match of a.text.matchAll(/"code":"([A-Z_]+)"/g)) events.add(match[1]!);
+    }
+    expect(events).toEqual(new Set(['UNAUTHORIZED', 'BAD_REQUEST', 'FORBIDDEN', 'INTERNAL_SERVER_ERROR']));
+  });
+});

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Context } from '../trpc/context.js';
 import { readJsonBody, parseJsonText } from './body.js';
 import { createTrpcFastPath } from './trpc-fast-path.js';
+import { createTrpcSse } from './trpc-sse.js';
 import { VARY } from './respond.js';
 
 export const TRPC_PATH = '/trpc';
@@ -14,7 +15,7 @@ export interface TrpcSurfaceOptions {
   createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
   logger: Logger;
   maxBodyBytes: number;
-  /** Default true; false sends everything through tRPC's adapter (the equivalence test compares both). */
+  /** Default true (mutations' fast path, SSE written to the socket); false sends everything through tRPC's adapter (the equivalence test compares both). */
   fastPath?: boolean;
 }
 
@@ -37,6 +38,7 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
     responseMeta: () => ({ headers: { vary: VARY } }),
   });
   const fastPath = createTrpcFastPath(options);
+  const sse = createTrpcSse(options);
 
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const batch = url.searchParams.get('batch') === '1';
@@ -55,6 +57,10 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
     } else {
       const input = url.searchParams.get('input');
       if (input !== null) parseJsonText(input, 'the input parameter');
+      if (options.fastPath !== false && sse.accepts(req, procedurePath, url)) {
+        await sse.serve(req, res, procedurePath, url);
+        return;
+      }
     }
     adapter(req, res);
   };
