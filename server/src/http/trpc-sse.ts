@@ -71,7 +71,7 @@ export function createTrpcSse(options: { router: AppRouter; createContext: (opts
       await write(res, frame({ event: 'connected', data: '{}' }));
       try {
         ctx = await options.createContext({ req });
-        const result = await callTRPCProcedure({ router: options.router, path, getRawInput: rawInput(url, lastEventId), ctx, type: 'subscription', signal: closed.signal, batchIndex: 0 });
+        const result: unknown = await callTRPCProcedure({ router: options.router, path, getRawInput: rawInput(url, lastEventId), ctx, type: 'subscription', signal: closed.signal, batchIndex: 0 });
         if (typeof result !== 'object' || result === null || !(Symbol.asyncIterator in result)) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `Subscription ${path} did not return an AsyncGenerator` });
         let resumeId = lastEventId && !/[\0\n\r]/.test(lastEventId) ? lastEventId : null;
         for await (const value of result as AsyncIterable<unknown>) {
