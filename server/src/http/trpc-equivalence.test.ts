@@ -156,8 +156,9 @@ function stream(port: number, testCase: Case): Promise<{ status: number; headers
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
-        const { 'content-type': type, vary, 'cache-control': cache, 'x-accel-buffering': buffering, connection } = res.headers;
-        resolve({ status: res.statusCode ?? 0, headers: { type, vary, cache, buffering, connection }, text: Buffer.concat(chunks).toString('utf8') });
+        const names = ['content-type', 'vary', 'cache-control', 'x-accel-buffering', 'connection'];
+        const headers = Object.fromEntries(names.map((name) => [name, res.headers[name]?.toString()]));
+        resolve({ status: res.statusCode ?? 0, headers, text: Buffer.concat(chunks).toString('utf8') });
       });
     });
     req.on('error', reject);
