@@ -95,9 +95,21 @@ function u32le(value: number): Buffer {
   return buffer;
 }
 
+/**
+ * HMAC(issueTs, certificate): the same for every token of one second, so it is kept for that
+ * second (under load, one HMAC in three per token; bench/README.md).
+ */
+let issueKey: { appCertificate: string; issueTs: number; value: Buffer } | undefined;
+function issueKeyOf(appCertificate: string, issueTs: number): Buffer {
+  if (issueKey?.issueTs !== issueTs || issueKey.appCertificate !== appCertificate) {
+    issueKey = { appCertificate, issueTs, value: createHmac('sha256', u32le(issueTs)).update(appCertificate).digest() };
+  }
+  return issueKey.value;
+}
+
 /** key = HMAC(salt, HMAC(issueTs, certificate)); signature = HMAC(key, signing info). */
 function sign(appCertificate: string, issueTs: number, salt: number, info: Buffer): Buffer {
-  const first = createHmac('sha256', u32le(issueTs)).update(appCertificate).digest();
+  const first = issueKeyOf(appCertificate, issueTs);
   const key = createHmac('sha256', u32le(salt)).update(first).digest();
   return createHmac('sha256', key).update(info).digest();
 }

@@ -3,17 +3,22 @@ import type { Caller, Scope } from '../auth/index.js';
 import { isAdmin } from '../auth/index.js';
 import type { RateLimits } from './context.js';
 import { AppError } from '../errors.js';
-import { publicProcedure } from './init.js';
+import { toTRPCError } from './errors.js';
+import { baseProcedure, mapErrors } from './init.js';
 
-/** Procedures that need a caller holding `scope` (admins hold every scope). */
+/**
+ * Procedures that need a caller holding `scope` (admins hold every scope). One middleware checks
+ * the caller and maps our errors (as publicProcedure does): each step of tRPC's chain copies the
+ * call's options, so one step fewer shows in the token path's profile.
+ */
 export function scopedProcedure(scope: Scope) {
-  return publicProcedure.use(({ ctx, next }) => {
-    if ('error' in ctx.auth) throw new AppError(AppErrorCode.UNAUTHENTICATED, ctx.auth.error);
+  return baseProcedure.use(async ({ ctx, next }) => {
+    if ('error' in ctx.auth) throw toTRPCError(new AppError(AppErrorCode.UNAUTHENTICATED, ctx.auth.error))!;
     const caller: Caller = ctx.auth.caller;
     if (!caller.scopes.has(scope) && !isAdmin(caller)) {
-      throw new AppError(AppErrorCode.FORBIDDEN, `this credential lacks the "${scope}" scope`);
+      throw toTRPCError(new AppError(AppErrorCode.FORBIDDEN, `this credential lacks the "${scope}" scope`))!;
     }
-    return next({ ctx: { caller } });
+    return mapErrors(await next({ ctx: { caller } }));
   });
 }
 
