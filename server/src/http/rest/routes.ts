@@ -167,15 +167,20 @@ export const REST_ROUTES: RestRoute[] = [
   ...TRANSCRIPTION_ROUTES,
 ];
 
+/** Each route's path as a pattern with its parameter names, compiled once. */
+const PATTERNS = REST_ROUTES.map((route) => {
+  const names: string[] = [];
+  const pattern = new RegExp(`^${route.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  })}$`);
+  return { route, names, pattern };
+});
+
 /** Finds the route for a method and path under /api/v1, with its path parameters. */
 export function matchRoute(method: string, path: string): { route: RestRoute; params: Record<string, string> } | { allowed: string[] } | undefined {
   const allowed: string[] = [];
-  for (const route of REST_ROUTES) {
-    const names: string[] = [];
-    const pattern = new RegExp(`^${route.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
-      names.push(name);
-      return '([^/]+)';
-    })}$`);
+  for (const { route, names, pattern } of PATTERNS) {
     const match = pattern.exec(path);
     if (!match) continue;
     if (route.method !== method) {
