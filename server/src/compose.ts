@@ -68,7 +68,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
   const tokens = createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock });
   const metrics = deps.metrics ?? createMetrics();
   const store = deps.store;
-  if (store) metrics.setSources({ recordingsByState: () => store.countByState() });
+  if (store) metrics.setSources({ recordingsByState: () => store.countByState(), transcriptionsByState: () => store.transcriptions.countByState() });
   const recording =
     config.recording && deps.agora && deps.store
       ? createRecordingRuntime(config.recording, {

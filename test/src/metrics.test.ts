@@ -41,8 +41,17 @@ describe('GET /metrics', () => {
     expect(sample(text, 'agora_backend_upstream_requests_total', { endpoint: 'acquire', outcome: '200' })).toBe(2);
     expect(sample(text, 'agora_backend_upstream_requests_total', { endpoint: 'stop', outcome: '200' })).toBe(1);
     expect(sample(text, 'agora_backend_upstream_request_seconds_count', { endpoint: 'start' })).toBe(2);
+    expect(sample(text, 'agora_backend_transcriptions', { state: 'running' })).toBe(0);
     await connection.close();
     await expect.poll(async () => sample((await rawRequest(s.app.baseUrl, { path: '/metrics' })).text, 'agora_backend_watchers', { transport: 'ws' })).toBe(0);
+    // Transcriptions count apart, with Speech-to-Text's calls by their own endpoint names.
+    const transcription = await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
+    await s.client.transcription.stop.mutate({ id: transcription.id });
+    await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
+    const after = (await rawRequest(s.app.baseUrl, { path: '/metrics' })).text;
+    expect([sample(after, 'agora_backend_transcriptions', { state: 'running' }), sample(after, 'agora_backend_transcriptions', { state: 'stopped' })]).toEqual([1, 1]);
+    expect(sample(after, 'agora_backend_upstream_requests_total', { endpoint: 'sttJoin', outcome: '200' })).toBe(2);
+    expect(sample(after, 'agora_backend_upstream_requests_total', { endpoint: 'sttLeave', outcome: '200' })).toBe(1);
   });
 
   it('needs an admin credential when callers authenticate', async () => {

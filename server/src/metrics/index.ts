@@ -1,10 +1,12 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RecordingState } from '@agora-backend/shared';
+import type { RecordingState, TranscriptionState } from '@agora-backend/shared';
 
 /** What the registry can count for the gauges that are read at scrape time. */
 export interface MetricsSources {
   /** Recordings by state, from the registry. */
   recordingsByState?: () => Promise<Partial<Record<RecordingState, number>>>;
+  /** Transcriptions by state, likewise. */
+  transcriptionsByState?: () => Promise<Partial<Record<TranscriptionState, number>>>;
 }
 
 /** One upstream call as the Agora client saw it. */
@@ -33,6 +35,17 @@ export function createMetrics() {
       const counts = (await sources.recordingsByState?.()) ?? {};
       this.reset();
       for (const state of ['starting', 'recording', 'stopping', 'stopped', 'failed'] as const) this.set({ state }, counts[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'agora_backend_transcriptions',
+    help: 'Transcriptions in the registry by state (stopping = leaves not yet confirmed by Agora)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const counts = (await sources.transcriptionsByState?.()) ?? {};
+      this.reset();
+      for (const state of ['starting', 'running', 'stopping', 'stopped', 'failed'] as const) this.set({ state }, counts[state] ?? 0);
     },
   });
   const upstreamCalls = new Counter({ name: 'agora_backend_upstream_requests_total', help: 'Calls to Agora by endpoint and outcome', labelNames: ['endpoint', 'outcome'], registers: [registry] });

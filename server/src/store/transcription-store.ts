@@ -144,6 +144,11 @@ export function createTranscriptionStore(db: Kysely<Database>): TranscriptionSto
       return (await select().where('active', '=', 1).orderBy('created_at').execute()).map(fromRow);
     },
 
+    async countByState() {
+      const rows = await db.selectFrom('transcriptions').select(['state', (eb) => eb.fn.countAll<number | string>().as('count')]).groupBy('state').execute();
+      return Object.fromEntries(rows.map((row) => [TranscriptionState.parse(row.state), Number(row.count)]));
+    },
+
     async activeUids(channel) {
       const rows = await db.selectFrom('transcriptions').select('uid').where('channel', '=', channel).where('active', '=', 1).execute();
       return new Set(rows.map((row) => row.uid));

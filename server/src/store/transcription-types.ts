@@ -63,6 +63,8 @@ export interface TranscriptionStore {
   list(filter: TranscriptionListFilter): Promise<{ items: TranscriptionRecord[]; nextCursor: string | null }>;
   /** Transcriptions in starting, running or stopping state. */
   listActive(): Promise<TranscriptionRecord[]>;
+  /** How many transcriptions are in each state (for metrics). */
+  countByState(): Promise<Partial<Record<TranscriptionState, number>>>;
   /** Bot uids active transcriptions of this channel use. */
   activeUids(channel: string): Promise<Set<string>>;
   latestEvent(transcriptionId: string): Promise<TranscriptionEvent | undefined>;
