@@ -80,6 +80,25 @@ describe('transcription.start / watch / files / stop, end to end', () => {
   });
 });
 
+describe('transcription.update', () => {
+  it('changes languages, speakers and translation on Agora, keeps them on the row, and refuses a source outside the languages', async () => {
+    stack = await startRecordingStack();
+    const started = await stack.client.transcription.start.mutate({ channel: 'upd', languages: ['en-US'], translate: [{ source: 'en-US', targets: ['de-DE'] }], subscribeUids: ['7'] });
+    await stack.client.transcription.update.mutate({ id: started.id, languages: ['en-US', 'ja-JP'], subscribeAll: true });
+    expect(stack.emulator.control.agent(started.agentId)).toMatchObject({ languages: ['en-US', 'ja-JP'], subscribeAudioUids: undefined, translations: [{ source: 'en-US', target: ['de-DE'] }] });
+    await stack.client.transcription.update.mutate({ id: started.id, translate: [] });
+    expect(stack.emulator.control.agent(started.agentId)!.translations).toEqual([]);
+    expect(await stack.client.transcription.get.query({ id: started.id })).toMatchObject({ languages: ['en-US', 'ja-JP'], translate: [] });
+
+    const refused = await catchServerError(stack.client.transcription.update.mutate({ id: started.id, languages: ['fr-FR'], translate: [{ source: 'en-US', targets: ['de-DE'] }] }));
+    expect(refused.data).toMatchObject({ code: 'BAD_REQUEST', appCode: 'VALIDATION' });
+    expect(refused.message).toContain('source en-US must be one of languages (fr-FR)');
+    const nothing = await catchServerError(stack.client.transcription.update.mutate({ id: started.id }));
+    expect(nothing.data?.issues?.[0]?.message).toBe('give at least one change: languages, translate, subscribeUids or subscribeAll');
+    expect(stack.emulator.control.requestCounts().sttUpdate).toBe(2);
+  });
+});
+
 describe('transcription input and errors', () => {
   it('refuses bad input naming the field, before any Agora call', async () => {
     stack = await startRecordingStack();
