@@ -119,6 +119,16 @@ describe('transcription input and errors', () => {
     expect(sttCalls(stack).join).toBe(0);
   });
 
+  it('refuses a bot uid someone in the channel uses (Agora 409) as CONFLICT, and picks another when it chose one', async () => {
+    stack = await startRecordingStack({ uidRange: { min: 500, max: 501 } });
+    stack.emulator.control.join('busy', '500');
+    const refused = await catchServerError(stack.client.transcription.start.mutate({ channel: 'busy', languages: ['en-US'], uid: 500 }));
+    expect(refused.data).toMatchObject({ code: 'CONFLICT', appCode: 'AGORA_API', agora: { httpStatus: 409, reason: 'uid conflict' } });
+    // With the uid left to the server, Agora's 409 makes it try another (the range holds two).
+    const started = await stack.client.transcription.start.mutate({ channel: 'busy', languages: ['en-US'] });
+    expect(started.uid).toBe('501');
+  });
+
   it("answers someone else's transcription as a missing one", async () => {
     stack = await startRecordingStack();
     const error = await catchServerError(stack.client.transcription.get.query({ id: 'nope' }));
