@@ -189,5 +189,10 @@ export const CaptionObject = z.object({
 });
 export type CaptionObject = z.infer<typeof CaptionObject>;
 
-export const TranscriptionFilesOutput = z.object({ id: z.string(), files: z.array(CaptionObject) });
+export const TranscriptionFilesOutput = z.object({
+  id: z.string(),
+  files: z.array(CaptionObject),
+  /** Why no files could be listed (captions off, or a bucket this server cannot list), else null. */
+  unavailableReason: z.string().nullable(),
+});
 export type TranscriptionFilesOutput = z.infer<typeof TranscriptionFilesOutput>;

@@ -35,6 +35,7 @@ describe('transcription.start / watch / files / stop, end to end', () => {
     expect(stack.emulator.control.speak('talk', { uid: '100', text: 'hello from the emulator', durationMs: 1500 })).toEqual([started.agentId]);
     await stack.emulator.control.flushStorage();
     const listed = await stack.client.transcription.files.query({ id: started.id });
+    expect(listed.unavailableReason).toBeNull();
     const names = listed.files.map((file) => file.fileName);
     expect(names).toContain(`${started.agentId}_talk.m3u8`);
     expect(names).toContain(`fr-FR_${started.agentId}_talk.m3u8`);
@@ -77,6 +78,10 @@ describe('transcription.start / watch / files / stop, end to end', () => {
     // Agora cannot renew the bot's token: it lasts as long as a token may.
     expect(token.expire).toBe(86_400);
     expect(stack.sttJoins[0]!.captionConfig?.storage).toMatchObject({ bucket: STORAGE.bucket, fileNamePrefix: ['transcriptions', started.id] });
+    // Without captions, Agora gets no storage and files says why there are none.
+    const silent = await stack.client.transcription.start.mutate({ channel: 'tok', languages: ['en-US'], captions: false });
+    expect(stack.sttJoins[1]!.captionConfig).toBeUndefined();
+    expect(await stack.client.transcription.files.query({ id: silent.id })).toEqual({ id: silent.id, files: [], unavailableReason: 'captions were turned off for this transcription' });
   });
 });
 

@@ -26,9 +26,9 @@ export function describeCaption(key: string, agentId: string | null): Omit<Capti
 
 /** Every caption object of a transcription in the bucket, each with a link that expires. */
 export async function listCaptionObjects(record: TranscriptionRecord, storage: RecordingStorage, link: LinkRequest): Promise<TranscriptionFilesOutput> {
-  if (record.captionsPrefix === null) return { id: record.id, files: [] };
+  if (record.captionsPrefix === null) return { id: record.id, files: [], unavailableReason: 'captions were turned off for this transcription' };
   const listed = await storage.list(record.captionsPrefix);
-  if ('unavailable' in listed) return { id: record.id, files: [] };
+  if ('unavailable' in listed) return { id: record.id, files: [], unavailableReason: listed.unavailable };
   const files = await Promise.all(listed.map(async (object) => ({ ...describeCaption(object.key, record.agentId), size: object.size, ...(await linkObject(storage, link, object.key)) })));
-  return { id: record.id, files };
+  return { id: record.id, files, unavailableReason: null };
 }
