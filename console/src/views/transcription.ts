@@ -33,6 +33,7 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
       if (signature === shown) return;
       shown = signature;
       show(files, ...listed.files.map(fileItem));
+      if (listed.files.length === 0) show(files, h('li', {}, listed.unavailableReason ?? 'No caption files yet.'));
       const slices = listed.files.filter((file) => file.kind === 'captions' && file.language === null && file.url);
       const texts = await Promise.all(slices.map(async (file) => (await fetch(file.url!)).text()));
       show(captions, ...texts.flatMap(cueLines).map((line) => h('li', {}, line)));
