@@ -23,7 +23,7 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
   const message = h('p', { class: 'error', role: 'alert' });
   const stop = h('button', { type: 'button', id: 'stop' }, 'Stop');
   const details = h('dl');
-  let shown = '';
+  let shown: string | undefined;
 
   /** The files, and the transcription's own captions read from its slices (not the translations). */
   async function refreshFiles() {
