@@ -127,6 +127,48 @@ describe('an agent still starting', () => {
   });
 });
 
+describe('a stop while join is in flight', () => {
+  it('answers "stopping", and the leave goes out as soon as Agora names the agent', async () => {
+    stack = await startRecordingStack({ confirmDelayMs: 100, pollIntervalMs: 200 });
+    const s = stack;
+    s.emulator.control.setLatency(800);
+    const starting = s.client.transcription.start.mutate({ channel: 'race', languages: ['en-US'] });
+    await expect.poll(async () => (await s.store.transcriptions.listActive()).length).toBe(1);
+    const [row] = await s.store.transcriptions.listActive();
+    expect(await s.client.transcription.stop.mutate({ id: row!.id })).toEqual({ id: row!.id, state: 'stopping', alreadyStopped: false });
+    s.emulator.control.setLatency(0);
+    // The emulator's answer waits on Agora's (fake) clock.
+    await s.agoraClock.advance(800);
+    const started = await starting;
+    expect(started.state).toBe('stopping');
+    await expect.poll(() => stateOf(s, row!.id), { timeout: 10_000 }).toBe('stopped');
+    expect(s.emulator.control.agent(started.agentId)).toMatchObject({ status: 'STOPPED', endReason: 'left' });
+  });
+});
+
+describe("a join whose answer is lost", () => {
+  it('adopts the agent it started: the retry meets "task conflict" for our own name, and Agora\'s list names the agent', async () => {
+    stack = await startRecordingStack({ agora: { timeouts: { sttJoin: 300 } } });
+    const s = stack;
+    // The first join starts the agent, but its answer never comes (it waits on Agora's clock).
+    s.emulator.control.setLatency(60_000);
+    const starting = s.client.transcription.start.mutate({ channel: 'lost', languages: ['en-US'] });
+    await expect.poll(() => s.emulator.control.agents().length).toBe(1);
+    s.emulator.control.setLatency(0);
+    const started = await starting;
+    const [agent] = s.emulator.control.agents();
+    expect(started).toMatchObject({ agentId: agent!.agentId, state: 'running' });
+    // The client's retry of the timed-out join was answered 409 (the first answer still waits);
+    // then one list per state Agora may report.
+    expect(s.emulator.control.requests().filter((entry) => entry.endpoint === 'sttJoin').map((entry) => entry.status)).toEqual([409]);
+    expect(s.emulator.control.requestCounts().sttList).toBe(3);
+    expect((await s.store.transcriptions.get(started.id))!).toMatchObject({ state: 'running', agentId: agent!.agentId });
+    expect(await s.client.transcription.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopped' });
+    expect(s.emulator.control.agent(agent!.agentId)).toMatchObject({ status: 'STOPPED' });
+    await s.agoraClock.advance(60_000);
+  });
+});
+
 describe('a crash between join and the registry write', () => {
   /** A registry whose write after join fails once, as if the process died right after Agora answered. */
   async function crashingStore(): Promise<RecordingStore> {

@@ -72,6 +72,7 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     files: deps.files,
     linkSigner: deps.linkSigner,
     onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'immediate' : 'confirm'),
+    startSettleMs: deps.leases ? (settings.startSettleMs ?? 60_000) : 0,
     onEnded: (record) => void setImmediate(() => pollers.kick(record.id)),
   });
   const pollers = createPollers<TranscriptionRecord>({
@@ -87,11 +88,9 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     confirmDelayMs: settings.confirmDelayMs ?? 5_000,
     leases,
   });
-  const abandonAfter = deps.leases ? (settings.startSettleMs ?? 60_000) : 0;
-
   async function check(record: TranscriptionRecord, now: number, delayMs: number) {
     if (!record.agentId) {
-      if (service.isStarting(record.id) || now - record.createdAt < abandonAfter) return;
+      if (service.mayStillJoin(record)) return;
       await service.recover(record);
       return;
     }

@@ -43,6 +43,11 @@ export interface TranscriptionServiceOptions {
   linkSigner?: LinkSigner | undefined;
   onStarted?: ((record: TranscriptionRecord) => void) | undefined;
   onEnded?: ((record: TranscriptionRecord) => void) | undefined;
+  /**
+   * With several instances, a start with no agent id this long may still be running on another
+   * one (its join in flight); 0 with one instance: a start not running here was interrupted.
+   */
+  startSettleMs?: number;
 }
 
 type Parsed<T extends z.ZodType> = z.output<T>;
@@ -56,9 +61,9 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
   const { store, agora, clock, logger } = options;
   const transitions = createTranscriptionTransitions({ store, clock, bus: options.bus, onEnded: options.onEnded });
   const startsInFlight = new Set<string>();
-  const starter = createTranscriptionStarter({ ...options, transitions, startsInFlight });
-  const watcher = createAgentWatcher({ agora, clock, logger, transitions, notFound: options.notFound, startsInFlight });
   const recovery = createRecovery({ store, agora, clock, logger, transitions, onAdopted: options.onStarted });
+  const starter = createTranscriptionStarter({ ...options, transitions, startsInFlight, recovery });
+  const watcher = createAgentWatcher({ agora, clock, logger, transitions, notFound: options.notFound });
   const files = options.files ?? createUnlinkedStorage('no storage is configured for reading captions back');
 
   async function find(id: string, viewer: Viewer): Promise<TranscriptionRecord> {
@@ -68,10 +73,16 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
     return record;
   }
 
+  /** Whether a start with no agent id may still get one: its join runs here, or may run on another instance. */
+  const mayStillJoin = (record: TranscriptionRecord) => startsInFlight.has(record.id) || clock.now() - record.createdAt < (options.startSettleMs ?? 0);
+
   async function stopRecord(record: TranscriptionRecord, source: 'api' | 'poll') {
+    if (!record.agentId && mayStillJoin(record)) {
+      // Whoever gets the agent id finds the row stopping and has its poller send the leave.
+      return { record: await transitions.move(record, () => ({ state: 'stopping' }), source), alreadyStopped: false };
+    }
     // A start interrupted before Agora named its agent: find the agent first, or settle the row.
-    const named = record.agentId || startsInFlight.has(record.id) ? record : await recovery.recover(record);
-    return watcher.stop(named, source);
+    return watcher.stop(record.agentId ? record : await recovery.recover(record), source);
   }
 
   return {
@@ -141,7 +152,8 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
     /** For the watchdog: a start with no agent id that is not running in this process. */
     recover: (record: TranscriptionRecord) => recovery.recover(record),
 
-    isStarting: (id: string) => startsInFlight.has(id),
+    /** For the watchdog: leave this row alone, its join may still answer. */
+    mayStillJoin,
   };
 }
 

@@ -27,7 +27,15 @@ export interface TranscriptionStarterOptions {
   bus?: EventBus<TranscriptionEvent> | undefined;
   startsInFlight: Set<string>;
   onStarted?: ((record: TranscriptionRecord) => void) | undefined;
+  /** Finds the agent a join whose answer was lost may have started (recover.ts). */
+  recovery: { recover(record: TranscriptionRecord): Promise<TranscriptionRecord> };
 }
+
+/**
+ * A join that failed this way may still have started an agent: no answer (timeout, network), a
+ * 5xx, or Agora's "task conflict" for our own name, which only an earlier attempt of ours can hold.
+ */
+const mayHaveStarted = (error: unknown) => !(error instanceof AgoraApiError) || error.httpStatus >= 500 || (error.httpStatus === 409 && error.reason === 'task conflict');
 
 function intentRow(input: ParsedTranscriptionStartInput, owner: string, uid: string, now: number): TranscriptionRecord {
   const id = randomUUID().replaceAll('-', '');
@@ -62,6 +70,10 @@ export function agentPatch(current: TranscriptionRecord, agent: AgentResult, now
   return { state: current.state === 'stopping' && !ended ? 'stopping' : state, agoraStatus: agent.status, notFoundSince: null, notFoundLastAt: null, ...(ended ? { stoppedAt: now } : {}) };
 }
 
+function output(record: TranscriptionRecord, input: ParsedTranscriptionStartInput): TranscriptionStartOutput {
+  return { id: record.id, channel: record.channel, uid: record.uid, agentId: record.agentId!, state: record.state, languages: input.languages, startedAt: new Date(record.startedAt ?? record.createdAt) };
+}
+
 /** join, with the intent recorded first and the outcome recorded through a transition. */
 export function createTranscriptionStarter(options: TranscriptionStarterOptions) {
   const { store, agora, clock, logger, transitions } = options;
@@ -88,7 +100,10 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
       try {
         agent = await agora.stt.join(buildJoinParams({ id: row.id, input, uid, token: botToken(input.channel, uid), storage: options.storage, captionsPrefix: row.captionsPrefix }));
       } catch (error) {
-        await transitions.move(row, () => ({ state: 'failed', lastError: describeError(error), stoppedAt: clock.now() }), 'api');
+        // The agent may run though the answer was lost: adopt it rather than leave it unseen.
+        const settled = mayHaveStarted(error) ? await options.recovery.recover(row) : row;
+        if (settled.agentId) return output(settled, input);
+        await transitions.move(settled, () => ({ state: 'failed', lastError: describeError(error), stoppedAt: clock.now() }), 'api');
         throw error;
       }
       const startedAt = clock.now();
@@ -96,7 +111,7 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
       // The poller takes over; it also sends the stop a caller asked for while join was in flight.
       options.onStarted?.(updated);
       logger.info({ transcriptionId: row.id, channel: input.channel, uid, agentId: agent.agentId }, 'transcription started');
-      return { id: row.id, channel: input.channel, uid, agentId: agent.agentId, state: updated.state, languages: input.languages, startedAt: new Date(startedAt) };
+      return output(updated, input);
     } finally {
       options.startsInFlight.delete(row.id);
     }

@@ -21,7 +21,6 @@ export interface AgentWatcherOptions {
   logger: Logger;
   transitions: TranscriptionTransitions;
   notFound: NotFoundRule;
-  startsInFlight: ReadonlySet<string>;
 }
 
 /**
@@ -74,11 +73,8 @@ export function createAgentWatcher(options: AgentWatcherOptions) {
     /** Stops a transcription (idempotent): writes `stopping` while the leave is in flight. */
     async stop(record: TranscriptionRecord, source: ChangeSource): Promise<TranscriptionOutcome> {
       if (isTerminal(record.state)) return { record, alreadyStopped: true };
-      if (!record.agentId) {
-        // Its join runs in this process: it sends the leave as soon as it has the agent id.
-        if (options.startsInFlight.has(record.id)) return { record: await transitions.move(record, () => ({ state: 'stopping' }), source), alreadyStopped: false };
-        return { record, alreadyStopped: false };
-      }
+      // No agent to leave (the service settles such rows before calling here).
+      if (!record.agentId) return { record, alreadyStopped: false };
       const sent = agora.stt.leave(record.agentId);
       sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
       const stopping = await transitions.move(record, () => ({ state: 'stopping' }), source);
