@@ -122,7 +122,7 @@ async function main(): Promise<void> {
         "(Agora's REST contract, with test-pattern media); recordings and captions are written to the storage folder.",
     );
   } else {
-    logger.info({ agoraApi: config.agora.apiUrl ?? 'https://api.agora.io' }, 'Cloud Recording calls go to Agora');
+    logger.info({ agoraApi: config.agora.apiUrl ?? 'https://api.agora.io' }, 'Cloud Recording and Speech-to-Text calls go to Agora');
   }
 
   const readBack = await readBackStorage(config, upstream, systemClock);

@@ -83,7 +83,7 @@ describe("the README's commands, as written", () => {
     const listening = await server.waitFor('Listening on');
     const url = /"url":"([^"]+)"/.exec(listening.slice(listening.indexOf('Listening on') - 400))?.[1];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/trpc$/);
-    expect(server.output()).toContain('Cloud Recording calls go to Agora');
+    expect(server.output()).toContain('Cloud Recording and Speech-to-Text calls go to Agora');
 
     const api = createClient({ url: url! });
     const recording = await api.recording.start.mutate({ channel: 'readme' });
