@@ -1,35 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { AppErrorCode, MAX_TOKEN_SECONDS, TokenGenerateInput, type ParsedTranscriptionStartInput, type TranscriptionStartOutput } from '@agora-backend/shared';
-import { AgoraApiError, type AgentResult, type AgoraClient, type StorageConfig } from '../agora/index.js';
-import type { Clock } from '../clock.js';
+import { AgoraApiError, type AgentResult } from '../agora/index.js';
 import { AppError } from '../errors.js';
-import type { EventBus } from '../events/index.js';
-import type { Logger } from '../logger.js';
 import { describeError } from '../recording/views.js';
 import { allocateUid } from '../recording/uid-allocator.js';
-import { UidTakenError, type RecordingStore, type TranscriptionEvent, type TranscriptionPatch, type TranscriptionRecord, type TranscriptionStore } from '../store/index.js';
-import type { TokenIssuer } from '../tokens/index.js';
+import { UidTakenError, type TranscriptionPatch, type TranscriptionRecord } from '../store/index.js';
 import { buildJoinParams } from './request.js';
 import { STATE_RANK, stateFromAgentStatus } from './state.js';
+import type { TranscriptionServiceOptions } from './service.js';
 import type { TranscriptionTransitions } from './transitions.js';
 
-export interface TranscriptionStarterOptions {
-  store: TranscriptionStore;
-  /** Recorder uids are taken too: a bot must not share a uid with anyone in the channel. */
-  recordings: Pick<RecordingStore, 'activeUids'>;
-  agora: AgoraClient;
-  tokens: TokenIssuer;
-  clock: Clock;
-  logger: Logger;
-  storage: StorageConfig;
-  uidRange: { min: number; max: number };
+/** The service's settings a start needs, plus the shared transitions, the in-flight set and recovery. */
+export type TranscriptionStarterOptions = Pick<TranscriptionServiceOptions, 'store' | 'recordings' | 'agora' | 'tokens' | 'clock' | 'logger' | 'storage' | 'uidRange' | 'bus' | 'onStarted'> & {
   transitions: TranscriptionTransitions;
-  bus?: EventBus<TranscriptionEvent> | undefined;
+  /** Ids of starts running in this process; the starter adds and removes them. */
   startsInFlight: Set<string>;
-  onStarted?: ((record: TranscriptionRecord) => void) | undefined;
   /** Finds the agent a join whose answer was lost may have started (recover.ts). */
   recovery: { recover(record: TranscriptionRecord): Promise<TranscriptionRecord> };
-}
+};
 
 /**
  * A join that failed this way may still have started an agent: no answer (timeout, network), a
