@@ -299,6 +299,9 @@ export type RecordingStopOutput = z.infer<typeof RecordingStopOutput>;
 
 export const AgoraErrorData = z.object({ httpStatus: z.number(), code: z.number().optional(), reason: z.string().optional() });
 
+/** The last error a recording or transcription met: our message and, when Agora refused, its words. */
+export const LastError = z.object({ message: z.string(), agora: AgoraErrorData.optional() }).nullable();
+
 export const Recording = z.object({
   id: z.string(),
   channel: z.string(),
@@ -314,7 +317,7 @@ export const Recording = z.object({
   maxDurationSeconds: z.number(),
   /** Where the files go in the bucket: `<prefix>/<file>`. */
   fileNamePrefix: z.string(),
-  lastError: z.object({ message: z.string(), agora: AgoraErrorData.optional() }).nullable(),
+  lastError: LastError,
   createdAt: z.date(),
   startedAt: z.date().nullable(),
   updatedAt: z.date(),

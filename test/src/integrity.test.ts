@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeClock } from '@agora-backend/server';
-import { advanceUntil, oneFakeClock } from './helpers/fake-time.js';
-import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
+import { advanceUntil, startOnOneClock } from './helpers/fake-time.js';
+import type { RecordingStack, StackOptions } from './helpers/recording-stack.js';
 
 /**
  * A recording started through us is never left running unseen and never reported wrong, through
@@ -15,11 +15,11 @@ afterEach(async () => {
   stack = undefined;
 });
 
-/** A stack with server and Agora on one fake clock. */
+/** A stack on one fake clock, closed after the test. */
 async function start(options: StackOptions = {}): Promise<{ s: RecordingStack; clock: FakeClock }> {
-  const { clock, options: stackOptions } = oneFakeClock(options);
-  stack = await startRecordingStack(stackOptions);
-  return { s: stack, clock };
+  const started = await startOnOneClock(options);
+  stack = started.s;
+  return started;
 }
 
 const activeTasks = (s: RecordingStack) => s.emulator.control.tasks().filter((task) => task.active);

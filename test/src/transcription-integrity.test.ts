@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, type FakeClock, type RecordingStore } from '@agora-backend/server';
 import { catchServerError } from './helpers/errors.js';
-import { advanceUntil, oneFakeClock } from './helpers/fake-time.js';
+import { advanceUntil, startOnOneClock } from './helpers/fake-time.js';
 import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
 
 /**
@@ -19,11 +19,11 @@ afterEach(async () => {
   stack = undefined;
 });
 
-/** A stack with server and Agora on one fake clock. */
+/** A stack on one fake clock, closed after the test. */
 async function start(options: StackOptions = {}): Promise<{ s: RecordingStack; clock: FakeClock }> {
-  const { clock, options: stackOptions } = oneFakeClock(options);
-  stack = await startRecordingStack(stackOptions);
-  return { s: stack, clock };
+  const started = await startOnOneClock(options);
+  stack = started.s;
+  return started;
 }
 
 const stateOf = async (s: RecordingStack, id: string) => (await s.store.transcriptions.get(id))!.state;
