@@ -13,14 +13,22 @@ import { formatError, toTRPCError } from '../trpc/errors.js';
  */
 export const VARY = 'origin, trpc-accept, accept';
 
+/**
+ * Writes a whole answer whose body is known. With its length declared, Node sends the head and the
+ * body as one write instead of chunked framing (a writev of head, chunk size, body and trailer).
+ */
+export function sendBody(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  headers['content-length'] = String(Buffer.byteLength(body));
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: VARY, ...headers });
-  res.end(JSON.stringify(body));
+  sendBody(res, status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: VARY, ...headers }, JSON.stringify(body));
 }
 
 export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', vary: VARY, ...headers });
-  res.end(text);
+  sendBody(res, status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', vary: VARY, ...headers }, text);
 }
 
 /** 405: the route exists, not for this method; `allow` becomes the Allow header. */
@@ -64,8 +72,7 @@ function sendTrpcError(res: ServerResponse, router: AppRouter, cause: unknown, l
   const answer = describeError(error, logger);
   const config = router._def._config;
   const shape = getErrorShape({ config, error, type: 'unknown', path, input: undefined, ctx: undefined });
-  res.writeHead(answer.status, { 'content-type': 'application/json', vary: VARY, ...answer.headers });
-  res.end(JSON.stringify(transformTRPCResponse(config, { error: shape })));
+  sendBody(res, answer.status, { 'content-type': 'application/json', vary: VARY, ...answer.headers }, JSON.stringify(transformTRPCResponse(config, { error: shape })));
 }
 
 /** Writes an error the way `surface` writes them. */

@@ -78,6 +78,10 @@ const CASES: Case[] = [
   { name: 'a batch body that is not an object', path: '/token.generate?batch=1', body: '[1]', headers: token(KEYS.token) },
   { name: 'the wrong content type', path: '/token.generate', body: input(good), headers: { ...token(KEYS.token), 'content-type': 'text/plain' } },
   { name: 'over the body limit', path: '/token.generate', body: input({ channel: 'x'.repeat(LIMIT) }), headers: token(KEYS.token) },
+  // The order of the checks: the caller before the input, the input before the resolver.
+  { name: 'no credentials and an invalid input', path: '/token.generate', body: input({ channel: '' }), headers: json },
+  { name: 'a missing scope and bad superjson framing', path: '/token.generate', body: `{"json":${JSON.stringify(good)},"meta":{"values":"Date"}}`, headers: token(KEYS.record) },
+  { name: 'an RTM token', path: '/token.generate', body: input({ kind: 'rtm', userId: '7' }), headers: token(KEYS.token) },
   { name: 'an unknown procedure', path: '/token.nothing', body: input(good), headers: token(KEYS.token) },
   { name: 'a query POSTed', path: '/recording.list', body: input({}), headers: token(KEYS.record) },
   // The limit is 4 per minute: with the calls above, these run into it.

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { callTRPCProcedure, getErrorShape, getTRPCErrorFromUnknown, transformTRPCResponse, TRPCError } from '@trpc/server';
 import { getHTTPStatusCode, getHTTPStatusCodeFromError } from '@trpc/server/http';
-import type { AppRouter } from '../routers/_app.js';
+import { directProcedures, type AppRouter } from '../routers/_app.js';
 import type { Logger } from '../logger.js';
 import type { Context } from '../trpc/context.js';
-import { VARY } from './respond.js';
+import { sendBody, VARY } from './respond.js';
 
 /**
  * The edge's light road for the commonest calls: mutations POSTed as JSON, one at a time or batched
@@ -37,8 +37,11 @@ export function createTrpcFastPath(options: {
   const callOne = async (path: string, raw: unknown, ctx: Context, batchIndex: number, signal: AbortSignal): Promise<Outcome> => {
     try {
       // Decoded inside the procedure, as the adapter does: bad superjson framing is the input's fault (400).
-      const getRawInput = () => Promise.resolve(raw === undefined ? undefined : config.transformer.input.deserialize(raw));
-      const data: unknown = await callTRPCProcedure({ router: options.router, path, getRawInput, ctx, type: 'mutation', signal, batchIndex });
+      const readInput = (): unknown => (raw === undefined ? undefined : config.transformer.input.deserialize(raw));
+      const direct = directProcedures.get(path);
+      const data: unknown = direct
+        ? await direct(ctx, readInput)
+        : await callTRPCProcedure({ router: options.router, path, getRawInput: () => Promise.resolve(readInput()), ctx, type: 'mutation', signal, batchIndex });
       return { item: { result: { data } }, error: undefined };
     } catch (cause) {
       return failure(getTRPCErrorFromUnknown(cause), path, ctx);
@@ -85,8 +88,7 @@ export function createTrpcFastPath(options: {
       : outcomes[0]!.error
         ? getHTTPStatusCodeFromError(outcomes[0]!.error)
         : 200;
-    res.writeHead(status, { 'content-type': 'application/json', vary: VARY });
-    res.end(JSON.stringify(transformTRPCResponse(config, (batch ? items : items[0]) as Parameters<typeof transformTRPCResponse>[1])));
+    sendBody(res, status, { 'content-type': 'application/json', vary: VARY }, JSON.stringify(transformTRPCResponse(config, (batch ? items : items[0]) as Parameters<typeof transformTRPCResponse>[1])));
   };
 
   return { accepts, serve };

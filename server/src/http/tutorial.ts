@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppErrorCode, type TranscriptionState } from '@agora-backend/shared';
 import { AppError } from '../errors.js';
 import { appRouter } from '../routers/_app.js';
+import { generateTokenDirect } from '../routers/token.js';
 import type { Context } from '../trpc/context.js';
 import { readJsonBody } from './body.js';
 import { sendJson, sendText } from './respond.js';
@@ -59,29 +60,31 @@ interface Endpoint {
   required: string[];
   /** A refusal of the tutorial's own, checked after the required fields. */
   check?(body: Body): string | undefined;
-  run(caller: Caller, body: Body, res: ServerResponse): Promise<void>;
+  run(ctx: Context, body: Body, res: ServerResponse): Promise<void>;
 }
 
 const ENDPOINTS: Record<string, Endpoint> = {
   '/api/token.json': {
     required: ['channel', 'uid', 'expireTime'],
     check: (body) => (body.role === 'publisher' || body.role === 'subscriber' ? undefined : 'role is incorrect'),
-    async run(caller, body, res) {
+    async run(ctx, body, res) {
       const input = { channel: body.channel, uid: body.uid, role: body.role, expireTime: digitsAsNumber(body.expireTime) };
-      const { token } = await caller.token.generate(input as never);
+      const { token } = await generateTokenDirect(ctx, () => input);
       sendJson(res, 200, { token });
     },
   },
   '/api/recording/start.json': {
     required: ['channel'],
-    async run(caller, body, res) {
+    async run(ctx, body, res) {
+      const caller = appRouter.createCaller(ctx);
       const started = await caller.recording.start({ channel: body.channel, ...(body.uid ? { uid: body.uid } : {}) } as never);
       sendJson(res, 200, { resourceId: started.resourceId, sid: started.sid });
     },
   },
   '/api/recording/query.json': {
     required: ['sid', 'resourceId'],
-    async run(caller, body, res) {
+    async run(ctx, body, res) {
+      const caller = appRouter.createCaller(ctx);
       const queried = await caller.recording.query({ resourceId: body.resourceId, sid: body.sid } as never);
       // Agora's query answer, passed through as the tutorial did. With none (the recording has
       // ended, or Agora no longer finds it) Agora's own 404: the tutorial's page polls until a non-2xx.
@@ -91,7 +94,8 @@ const ENDPOINTS: Record<string, Endpoint> = {
   },
   '/api/recording/stop.json': {
     required: ['channel', 'sid', 'resourceId'],
-    async run(caller, body, res) {
+    async run(ctx, body, res) {
+      const caller = appRouter.createCaller(ctx);
       const stopped = await caller.recording.stop({ channel: body.channel, resourceId: body.resourceId, sid: body.sid, ...(body.uid ? { uid: body.uid } : {}) } as never);
       // Agora's stop answer, as the tutorial relayed it.
       sendJson(res, 200, {
@@ -107,14 +111,16 @@ const ENDPOINTS: Record<string, Endpoint> = {
   },
   '/api/transcription/start.json': {
     required: ['channel'],
-    async run(caller, body, res) {
+    async run(ctx, body, res) {
+      const caller = appRouter.createCaller(ctx);
       const started = await caller.transcription.start({ channel: body.channel, languages: TUTORIAL_LANGUAGES } as never);
       sendJson(res, 200, { taskId: started.agentId, builderToken: started.id });
     },
   },
   '/api/transcription/query.json': {
     required: ['taskId', 'builderToken'],
-    async run(caller, body, res) {
+    async run(ctx, body, res) {
+      const caller = appRouter.createCaller(ctx);
       const transcription = await tutorialTranscription(caller, body);
       const queried = await caller.transcription.query({ id: transcription.id });
       // Agora 6.x's query answer: the task id, its creation time (Unix seconds) and its status.
@@ -123,7 +129,8 @@ const ENDPOINTS: Record<string, Endpoint> = {
   },
   '/api/transcription/stop.json': {
     required: ['taskId', 'builderToken'],
-    async run(caller, body, res) {
+    async run(ctx, body, res) {
+      const caller = appRouter.createCaller(ctx);
       const transcription = await tutorialTranscription(caller, body);
       const stopped = await caller.transcription.stop({ id: transcription.id });
       sendJson(res, 200, { taskId: transcription.agentId, status: V6_STATUS[stopped.state] });
@@ -142,6 +149,6 @@ export function createTutorialHandler(options: { createContext(options: { req: I
       sendText(res, 400, problem);
       return;
     }
-    await endpoint.run(appRouter.createCaller(await options.createContext({ req })), body, res);
+    await endpoint.run(await options.createContext({ req }), body, res);
   };
 }

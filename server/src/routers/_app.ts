@@ -1,6 +1,7 @@
 import { router } from '../trpc/init.js';
 import { recordingRouter } from './recording.js';
-import { tokenRouter } from './token.js';
+import type { DirectProcedure } from '../trpc/direct.js';
+import { generateTokenDirect, tokenRouter } from './token.js';
 import { transcriptionRouter } from './transcription.js';
 
 export const appRouter = router({
@@ -11,3 +12,9 @@ export const appRouter = router({
 
 /** The router's type: the only thing of the server that crosses into `client`. */
 export type AppRouter = typeof appRouter;
+
+/**
+ * Mutations that every surface calls by the direct road (trpc/direct.ts) instead of tRPC's chain,
+ * by dotted path. Each is its procedure's own resolver behind the same checks.
+ */
+export const directProcedures: ReadonlyMap<string, DirectProcedure<unknown>> = new Map([['token.generate', generateTokenDirect]]);

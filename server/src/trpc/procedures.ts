@@ -1,22 +1,32 @@
 import { AppErrorCode } from '@agora-backend/shared';
 import type { Caller, Scope } from '../auth/index.js';
 import { isAdmin } from '../auth/index.js';
-import type { RateLimits } from './context.js';
+import type { Context, RateLimits } from './context.js';
 import { AppError } from '../errors.js';
 import { toTRPCError } from './errors.js';
 import { baseProcedure, mapErrors } from './init.js';
 
+/** The caller of a call that needs `scope` (admins hold every scope), or the AppError that refuses it. */
+export function requireCaller(auth: Context['auth'], scope: Scope): Caller {
+  if ('error' in auth) throw new AppError(AppErrorCode.UNAUTHENTICATED, auth.error);
+  if (!auth.caller.scopes.has(scope) && !isAdmin(auth.caller)) {
+    throw new AppError(AppErrorCode.FORBIDDEN, `this credential lacks the "${scope}" scope`);
+  }
+  return auth.caller;
+}
+
 /**
- * Procedures that need a caller holding `scope` (admins hold every scope). One middleware checks
- * the caller and maps our errors (as publicProcedure does): each step of tRPC's chain copies the
- * call's options, so one step fewer shows in the token path's profile.
+ * Procedures that need a caller holding `scope`. One middleware checks the caller and maps our
+ * errors (as publicProcedure does): each step of tRPC's chain copies the call's options, so one
+ * step fewer shows in the token path's profile.
  */
 export function scopedProcedure(scope: Scope) {
   return baseProcedure.use(async ({ ctx, next }) => {
-    if ('error' in ctx.auth) throw toTRPCError(new AppError(AppErrorCode.UNAUTHENTICATED, ctx.auth.error))!;
-    const caller: Caller = ctx.auth.caller;
-    if (!caller.scopes.has(scope) && !isAdmin(caller)) {
-      throw toTRPCError(new AppError(AppErrorCode.FORBIDDEN, `this credential lacks the "${scope}" scope`))!;
+    let caller: Caller;
+    try {
+      caller = requireCaller(ctx.auth, scope);
+    } catch (error) {
+      throw toTRPCError(error)!;
     }
     return mapErrors(await next({ ctx: { caller } }));
   });

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppErrorCode } from '@agora-backend/shared';
 import { AppError } from '../../errors.js';
-import { appRouter } from '../../routers/_app.js';
+import { appRouter, directProcedures } from '../../routers/_app.js';
 import type { Context } from '../../trpc/context.js';
 import { readJsonBody } from '../body.js';
 import { MethodNotAllowedError, sendJson } from '../respond.js';
@@ -39,7 +39,8 @@ export function createRestHandler(options: RestHandlerOptions) {
     const body = req.method === 'GET' ? undefined : (await readJsonBody(req, options.maxBodyBytes)).value;
     const ctx = await options.createContext({ req });
     const input = match.route.input({ params: match.params, query, body });
-    const result = await match.route.call(appRouter.createCaller(ctx), input);
+    const direct = directProcedures.get(match.route.procedure);
+    const result = direct ? await direct(ctx, () => input) : await match.route.call(appRouter.createCaller(ctx), input);
     sendJson(res, match.route.successStatus, result);
   };
 }

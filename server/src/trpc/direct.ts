@@ -1,0 +1,47 @@
+import { getTRPCErrorFromUnknown, TRPCError } from '@trpc/server';
+import type { z } from 'zod';
+import type { Caller, Scope } from '../auth/index.js';
+import type { Context } from './context.js';
+import { toTRPCError } from './errors.js';
+import { requireCaller } from './procedures.js';
+
+/** What a scoped procedure's resolver sees: the context with the caller it checked. */
+export type ScopedContext = Context & { caller: Caller };
+
+/**
+ * A procedure called without tRPC's middleware chain. `readInput` gives the raw input (it may
+ * throw: a transport's decoding failure is the input's fault, 400, as in tRPC's adapter).
+ */
+export type DirectProcedure<Output> = (ctx: Context, readInput: () => unknown) => Promise<Output>;
+
+/**
+ * The road of the hottest calls (token.generate, on every surface): the same steps as a
+ * `scopedProcedure(scope).input(schema)` procedure, in the same order — caller, then input, then
+ * the resolver — throwing the same TRPCErrors, but without tRPC's chain, which builds and copies
+ * an options object and a promise per step (four steps per call; the profile's largest item
+ * after the token itself). The resolver is the procedure's own, so there is one implementation;
+ * the output is not re-validated (its type is the output schema's, a test holds it to the
+ * schema), and test/src and the equivalence test hold its answers to the adapter's.
+ */
+export function directProcedure<Schema extends z.ZodType, Output>(
+  scope: Scope,
+  schema: Schema,
+  resolve: (ctx: ScopedContext, input: z.output<Schema>) => Output | Promise<Output>,
+): DirectProcedure<Output> {
+  return async (ctx, readInput) => {
+    try {
+      const caller = requireCaller(ctx.auth, scope);
+      let input: z.output<Schema>;
+      try {
+        input = schema.parse(readInput());
+      } catch (cause) {
+        throw new TRPCError({ code: 'BAD_REQUEST', cause });
+      }
+      return await resolve({ ...ctx, caller }, input);
+    } catch (cause) {
+      // As tRPC's chain leaves it: anything becomes a TRPCError, our classes with their own code.
+      const error = getTRPCErrorFromUnknown(cause);
+      throw toTRPCError(error.cause) ?? error;
+    }
+  };
+}
