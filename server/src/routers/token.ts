@@ -1,7 +1,9 @@
 import { AppErrorCode, TokenGenerateInput, TokenGenerateOutput, type ParsedTokenGenerateInput } from '@agora-backend/shared';
 import { isAdmin, mayUseChannel } from '../auth/index.js';
 import { AppError } from '../errors.js';
-import { directProcedure, type ScopedContext } from '../trpc/direct.js';
+import type { Caller } from '../auth/index.js';
+import type { Context } from '../trpc/context.js';
+import { directProcedure } from '../trpc/direct.js';
 import { router } from '../trpc/init.js';
 import { enforceRateLimit, scopedProcedure } from '../trpc/procedures.js';
 
@@ -9,8 +11,7 @@ import { enforceRateLimit, scopedProcedure } from '../trpc/procedures.js';
  * Builds an RTC, RTM or Chat token. Callers get tokens for their own uid or user id on channels
  * they may use; admins for anyone.
  */
-function generate(ctx: ScopedContext, input: ParsedTokenGenerateInput): TokenGenerateOutput {
-  const { caller } = ctx;
+function generate(ctx: Context, caller: Caller, input: ParsedTokenGenerateInput): TokenGenerateOutput {
   if (!isAdmin(caller)) {
     const subject = input.kind === 'rtc' ? String(input.uid) : input.userId;
     if (input.kind === 'rtc' && !mayUseChannel(caller, input.channel)) {
@@ -26,7 +27,7 @@ function generate(ctx: ScopedContext, input: ParsedTokenGenerateInput): TokenGen
 
 export const tokenRouter = router({
   /** A mutation: tokens must not end up in URLs or caches. */
-  generate: scopedProcedure('token').input(TokenGenerateInput).output(TokenGenerateOutput).mutation(({ ctx, input }) => generate(ctx, input)),
+  generate: scopedProcedure('token').input(TokenGenerateInput).output(TokenGenerateOutput).mutation(({ ctx, input }) => generate(ctx, ctx.caller, input)),
 });
 
 /** token.generate by the direct road (trpc/direct.ts): what every surface's hot path calls. */

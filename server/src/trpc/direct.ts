@@ -5,9 +5,6 @@ import type { Context } from './context.js';
 import { toTRPCError } from './errors.js';
 import { requireCaller } from './procedures.js';
 
-/** What a scoped procedure's resolver sees: the context with the caller it checked. */
-export type ScopedContext = Context & { caller: Caller };
-
 /**
  * A procedure called without tRPC's middleware chain. `readInput` gives the raw input (it may
  * throw: a transport's decoding failure is the input's fault, 400, as in tRPC's adapter).
@@ -26,7 +23,8 @@ export type DirectProcedure<Output> = (ctx: Context, readInput: () => unknown) =
 export function directProcedure<Schema extends z.ZodType, Output>(
   scope: Scope,
   schema: Schema,
-  resolve: (ctx: ScopedContext, input: z.output<Schema>) => Output | Promise<Output>,
+  /** The procedure's resolver, given the caller apart (no copy of the context per call). */
+  resolve: (ctx: Context, caller: Caller, input: z.output<Schema>) => Output | Promise<Output>,
 ): DirectProcedure<Output> {
   return async (ctx, readInput) => {
     try {
@@ -37,7 +35,7 @@ export function directProcedure<Schema extends z.ZodType, Output>(
       } catch (cause) {
         throw new TRPCError({ code: 'BAD_REQUEST', cause });
       }
-      return await resolve({ ...ctx, caller }, input);
+      return await resolve(ctx, caller, input);
     } catch (cause) {
       // As tRPC's chain leaves it: anything becomes a TRPCError, our classes with their own code.
       const error = getTRPCErrorFromUnknown(cause);

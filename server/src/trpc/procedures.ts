@@ -34,7 +34,8 @@ export function scopedProcedure(scope: Scope) {
 
 /** Takes one request from the caller's and the address's buckets, or refuses with a retry hint. */
 export function enforceRateLimit(limits: RateLimits, caller: Caller, ip: string, what: string): void {
-  const waitMs = Math.max(limits.perCaller.take(`caller:${caller.id}`), limits.perIp.take(`ip:${ip}`));
+  // Each limiter holds one kind of key, so the keys need no prefix.
+  const waitMs = Math.max(limits.perCaller.take(caller.id), limits.perIp.take(ip));
   if (waitMs > 0) {
     const retryAfterSeconds = Math.ceil(waitMs / 1000);
     throw new AppError(AppErrorCode.RATE_LIMITED, `too many ${what}; retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
