@@ -34,14 +34,14 @@ export function createTrpcFastPath(options: {
     return { item: { error: getErrorShape({ config, error, type: 'mutation', path, input: undefined, ctx }) }, error };
   };
 
-  const callOne = async (path: string, raw: unknown, ctx: Context, batchIndex: number, signal: AbortSignal): Promise<Outcome> => {
+  const callOne = async (path: string, raw: unknown, ctx: Context, batchIndex: number, signal: AbortSignal | undefined): Promise<Outcome> => {
     try {
       // Decoded inside the procedure, as the adapter does: bad superjson framing is the input's fault (400).
       const readInput = (): unknown => (raw === undefined ? undefined : config.transformer.input.deserialize(raw));
       const direct = directProcedures.get(path);
       const data: unknown = direct
         ? await direct(ctx, readInput)
-        : await callTRPCProcedure({ router: options.router, path, getRawInput: () => Promise.resolve(readInput()), ctx, type: 'mutation', signal, batchIndex });
+        : await callTRPCProcedure({ router: options.router, path, getRawInput: () => Promise.resolve(readInput()), ctx, type: 'mutation', signal: signal!, batchIndex });
       return { item: { result: { data } }, error: undefined };
     } catch (cause) {
       return failure(getTRPCErrorFromUnknown(cause), path, ctx);
@@ -64,23 +64,24 @@ export function createTrpcFastPath(options: {
 
   /** Runs the calls and writes tRPC's answer. */
   const serve = async (req: IncomingMessage, res: ServerResponse, paths: string[], batch: boolean, body: unknown): Promise<void> => {
-    // A client that goes away aborts its calls, as the adapter's request signal does.
-    const controller = new AbortController();
+    // A client that goes away aborts its calls, as the adapter's request signal does. Direct
+    // procedures take no signal (they do not wait on anything), and a controller is not free.
+    const controller = paths.every((path) => directProcedures.has(path)) ? undefined : new AbortController();
     const onClose = () => {
-      if (!res.writableFinished) controller.abort();
+      if (!res.writableFinished) controller?.abort();
     };
-    res.once('close', onClose);
+    if (controller) res.once('close', onClose);
     const ctx = await options.createContext({ req });
     let outcomes: Outcome[];
     try {
       const inputs = inputsOf(body, batch, paths.length);
-      outcomes = await Promise.all(paths.map((path, index) => callOne(path, inputs[index], ctx, index, controller.signal)));
+      outcomes = await Promise.all(paths.map((path, index) => callOne(path, inputs[index], ctx, index, controller?.signal)));
     } catch (cause) {
       // As in the adapter, where reading the inputs fails inside each call.
       const error = getTRPCErrorFromUnknown(cause);
       outcomes = paths.map((path) => failure(error, path, ctx));
     }
-    res.off('close', onClose);
+    if (controller) res.off('close', onClose);
     const items = outcomes.map((outcome) => outcome.item);
     // tRPC's statuses: the error's for one call; for a batch, the shared one, else 207.
     const status = batch

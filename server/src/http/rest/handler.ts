@@ -16,6 +16,7 @@ export interface RestHandlerOptions {
 
 /** Query parameters a route does not declare are refused, as the OpenAPI document says. */
 function checkQuery(route: RestRoute, query: URLSearchParams): Record<string, string> {
+  if (query.size === 0) return {};
   const known = new Set(Object.keys(route.querySchema?.shape ?? {}));
   const values: Record<string, string> = {};
   for (const [name, value] of query) {
