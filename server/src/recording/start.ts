@@ -9,7 +9,7 @@ import {
 } from '@agora-backend/shared';
 import { AgoraApiError, type StorageConfig } from '../agora/index.js';
 import { AppError } from '../errors.js';
-import { UidTakenError, type RecordingRecord } from '../store/index.js';
+import { freshTaskLife, UidTakenError, type RecordingRecord } from '../store/index.js';
 import type { EventBus } from '../events/index.js';
 import { buildStartParams } from './agora-request.js';
 import type { RecordingServiceOptions } from './service.js';
@@ -48,14 +48,7 @@ function intentRow(input: ParsedRecordingStartInput, owner: string, uid: string,
     // Letters and digits only (docs/agora.md, "Storage"): one folder per recording.
     fileNamePrefix: `recordings/${id}`,
     maxDurationSeconds,
-    lastError: null,
-    createdAt: now,
-    startedAt: null,
-    updatedAt: now,
-    stoppedAt: null,
-    version: 0,
-    notFoundSince: null,
-    notFoundLastAt: null,
+    ...freshTaskLife(now),
   };
 }
 

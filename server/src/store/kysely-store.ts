@@ -4,7 +4,7 @@ import { RecordingFile, RecordingMode, RecordingState, UploadingStatus } from '@
 import type { Database } from './schema.js';
 import { migrations } from './migrations.js';
 import { createTranscriptionStore } from './transcription-store.js';
-import { decodeCursor, encodeCursor, isUniqueViolation, json, parseError, toNumber, type Db } from './rows.js';
+import { addLifePatch, decodeCursor, encodeCursor, isUniqueViolation, json, lifeColumns, lifeFromRow, toNumber, type Db } from './rows.js';
 import {
   ACTIVE_STATES,
   UidTakenError,
@@ -38,14 +38,7 @@ function fromRow(row: Selectable<Database['recordings']>): RecordingRecord {
     options: JSON.parse(row.options) as unknown,
     fileNamePrefix: row.file_name_prefix,
     maxDurationSeconds: row.max_duration_seconds,
-    lastError: parseError(row.last_error),
-    createdAt: Number(row.created_at),
-    startedAt: toNumber(row.started_at),
-    updatedAt: Number(row.updated_at),
-    stoppedAt: toNumber(row.stopped_at),
-    version: row.version,
-    notFoundSince: toNumber(row.not_found_since),
-    notFoundLastAt: toNumber(row.not_found_last_at),
+    ...lifeFromRow(row),
   };
 }
 
@@ -61,11 +54,7 @@ function toValues(patch: RecordingPatch, now: number): Updateable<Database['reco
   if (patch.agoraStatus !== undefined) values.agora_status = patch.agoraStatus;
   if (patch.files !== undefined) values.files = json(patch.files);
   if (patch.uploadingStatus !== undefined) values.uploading_status = patch.uploadingStatus;
-  if (patch.lastError !== undefined) values.last_error = patch.lastError === null ? null : json(patch.lastError);
-  if (patch.startedAt !== undefined) values.started_at = patch.startedAt;
-  if (patch.stoppedAt !== undefined) values.stopped_at = patch.stoppedAt;
-  if (patch.notFoundSince !== undefined) values.not_found_since = patch.notFoundSince;
-  if (patch.notFoundLastAt !== undefined) values.not_found_last_at = patch.notFoundLastAt;
+  addLifePatch(values, patch);
   return values;
 }
 
@@ -127,14 +116,7 @@ export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<v
               options: json(record.options),
               file_name_prefix: record.fileNamePrefix,
               max_duration_seconds: record.maxDurationSeconds,
-              last_error: record.lastError === null ? null : json(record.lastError),
-              created_at: record.createdAt,
-              started_at: record.startedAt,
-              updated_at: record.updatedAt,
-              stopped_at: record.stoppedAt,
-              version: record.version,
-              not_found_since: record.notFoundSince,
-              not_found_last_at: record.notFoundLastAt,
+              ...lifeColumns(record),
             })
             .execute();
           return insertEvent(trx, { recordingId: record.id, at: record.createdAt, state: record.state, agoraStatus: record.agoraStatus, files: record.files, source: 'api' });

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import { z } from 'zod';
 import { TranscriptionState } from '@agora-backend/shared';
-import { decodeCursor, encodeCursor, isUniqueViolation, json, parseError, toNumber, type Db } from './rows.js';
+import { addLifePatch, decodeCursor, encodeCursor, isUniqueViolation, json, lifeColumns, lifeFromRow, type Db } from './rows.js';
 import type { Database } from './schema.js';
 import { ACTIVE_TRANSCRIPTION_STATES, type TranscriptionEvent, type TranscriptionPatch, type TranscriptionRecord, type TranscriptionStore } from './transcription-types.js';
 import { UidTakenError } from './types.js';
@@ -21,14 +21,7 @@ function fromRow(row: Selectable<Database['transcriptions']>): TranscriptionReco
     options: JSON.parse(row.options) as unknown,
     captionsPrefix: row.captions_prefix,
     maxIdleSeconds: row.max_idle_seconds,
-    lastError: parseError(row.last_error),
-    createdAt: Number(row.created_at),
-    startedAt: toNumber(row.started_at),
-    updatedAt: Number(row.updated_at),
-    stoppedAt: toNumber(row.stopped_at),
-    version: row.version,
-    notFoundSince: toNumber(row.not_found_since),
-    notFoundLastAt: toNumber(row.not_found_last_at),
+    ...lifeFromRow(row),
   };
 }
 
@@ -41,11 +34,7 @@ function toValues(patch: TranscriptionPatch, now: number): Updateable<Database['
   if (patch.agentId !== undefined) values.agent_id = patch.agentId;
   if (patch.agoraStatus !== undefined) values.agora_status = patch.agoraStatus;
   if (patch.options !== undefined) values.options = json(patch.options);
-  if (patch.lastError !== undefined) values.last_error = patch.lastError === null ? null : json(patch.lastError);
-  if (patch.startedAt !== undefined) values.started_at = patch.startedAt;
-  if (patch.stoppedAt !== undefined) values.stopped_at = patch.stoppedAt;
-  if (patch.notFoundSince !== undefined) values.not_found_since = patch.notFoundSince;
-  if (patch.notFoundLastAt !== undefined) values.not_found_last_at = patch.notFoundLastAt;
+  addLifePatch(values, patch);
   return values;
 }
 
@@ -83,14 +72,7 @@ export function createTranscriptionStore(db: Kysely<Database>): TranscriptionSto
               options: json(record.options),
               captions_prefix: record.captionsPrefix,
               max_idle_seconds: record.maxIdleSeconds,
-              last_error: record.lastError === null ? null : json(record.lastError),
-              created_at: record.createdAt,
-              started_at: record.startedAt,
-              updated_at: record.updatedAt,
-              stopped_at: record.stoppedAt,
-              version: record.version,
-              not_found_since: record.notFoundSince,
-              not_found_last_at: record.notFoundLastAt,
+              ...lifeColumns(record),
             })
             .execute();
           return insertEvent(trx, { transcriptionId: record.id, at: record.createdAt, state: record.state, agoraStatus: record.agoraStatus, source: 'api' });

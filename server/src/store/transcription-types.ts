@@ -1,8 +1,8 @@
 import type { TranscriptionState } from '@agora-backend/shared';
-import type { StoredError } from './types.js';
+import type { TaskLife, TaskLifePatch } from './types.js';
 
 /** One transcription as the registry keeps it. Times are Unix milliseconds. */
-export interface TranscriptionRecord {
+export interface TranscriptionRecord extends TaskLife {
   id: string;
   channel: string;
   /** The bot's uid (Agora's pubBotUid). */
@@ -18,21 +18,9 @@ export interface TranscriptionRecord {
   /** Where captions go in the bucket, or null when they are off. */
   captionsPrefix: string | null;
   maxIdleSeconds: number;
-  lastError: StoredError | null;
-  createdAt: number;
-  startedAt: number | null;
-  updatedAt: number;
-  stoppedAt: number | null;
-  /** Bumped by every write: transitions compare and set on it. */
-  version: number;
-  /** When Agora first answered 404 for it, while it has not since answered otherwise. */
-  notFoundSince: number | null;
-  notFoundLastAt: number | null;
 }
 
-export type TranscriptionPatch = Partial<
-  Pick<TranscriptionRecord, 'state' | 'agentId' | 'agoraStatus' | 'options' | 'lastError' | 'startedAt' | 'stoppedAt' | 'notFoundSince' | 'notFoundLastAt'>
->;
+export type TranscriptionPatch = Partial<Pick<TranscriptionRecord, 'state' | 'agentId' | 'agoraStatus' | 'options'>> & TaskLifePatch;
 
 /** An entry of a transcription's append-only event log. */
 export interface TranscriptionEvent {

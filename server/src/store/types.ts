@@ -10,8 +10,31 @@ export interface StoredError {
   agora?: { httpStatus: number; code?: number | undefined; reason?: string | undefined } | undefined;
 }
 
+/** What every Agora task's row (a recording's, a transcription's) keeps of its life. Times are Unix milliseconds. */
+export interface TaskLife {
+  lastError: StoredError | null;
+  createdAt: number;
+  startedAt: number | null;
+  updatedAt: number;
+  stoppedAt: number | null;
+  /** Bumped by every write: transitions compare and set on it. */
+  version: number;
+  /**
+   * When Agora first answered 404 for this task, while it has not since answered otherwise.
+   * A 404 is only proof that a task ended once it has outlasted Agora's failover window.
+   */
+  notFoundSince: number | null;
+  /** The latest of those 404s: a run of them is broken by a long silence (no observation). */
+  notFoundLastAt: number | null;
+}
+
+/** A new task's life: created now, nothing else yet. */
+export function freshTaskLife(now: number): TaskLife {
+  return { lastError: null, createdAt: now, startedAt: null, updatedAt: now, stoppedAt: null, version: 0, notFoundSince: null, notFoundLastAt: null };
+}
+
 /** One recording as the registry keeps it. Times are Unix milliseconds. */
-export interface RecordingRecord {
+export interface RecordingRecord extends TaskLife {
   id: string;
   channel: string;
   uid: string;
@@ -27,25 +50,12 @@ export interface RecordingRecord {
   options: unknown;
   fileNamePrefix: string;
   maxDurationSeconds: number;
-  lastError: StoredError | null;
-  createdAt: number;
-  startedAt: number | null;
-  updatedAt: number;
-  stoppedAt: number | null;
-  /** Bumped by every write: transitions compare and set on it. */
-  version: number;
-  /**
-   * When Agora first answered 404 for this recording, while it has not since answered otherwise.
-   * A 404 is only proof that a recording ended once it has outlasted Agora's failover window.
-   */
-  notFoundSince: number | null;
-  /** The latest of those 404s: a run of them is broken by a long silence (no observation). */
-  notFoundLastAt: number | null;
 }
 
-export type RecordingPatch = Partial<
-  Pick<RecordingRecord, 'state' | 'resourceId' | 'sid' | 'agoraStatus' | 'files' | 'uploadingStatus' | 'lastError' | 'startedAt' | 'stoppedAt' | 'notFoundSince' | 'notFoundLastAt'>
->;
+/** The parts of a task's life a transition may change (createdAt never; updatedAt and version by every write). */
+export type TaskLifePatch = Partial<Pick<TaskLife, 'lastError' | 'startedAt' | 'stoppedAt' | 'notFoundSince' | 'notFoundLastAt'>>;
+
+export type RecordingPatch = Partial<Pick<RecordingRecord, 'state' | 'resourceId' | 'sid' | 'agoraStatus' | 'files' | 'uploadingStatus'>> & TaskLifePatch;
 
 /** The event a transition appends, in the same transaction as the row change. */
 export type EventDraft = Pick<RecordingEvent, 'source'>;

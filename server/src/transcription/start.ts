@@ -4,7 +4,7 @@ import { AgoraApiError, type AgentResult } from '../agora/index.js';
 import { AppError } from '../errors.js';
 import { describeError } from '../recording/views.js';
 import { allocateUid } from '../recording/uid-allocator.js';
-import { UidTakenError, type TranscriptionPatch, type TranscriptionRecord } from '../store/index.js';
+import { freshTaskLife, UidTakenError, type TranscriptionPatch, type TranscriptionRecord } from '../store/index.js';
 import { buildJoinParams } from './request.js';
 import { STATE_RANK, stateFromAgentStatus } from './state.js';
 import type { TranscriptionServiceOptions } from './service.js';
@@ -39,14 +39,7 @@ function intentRow(input: ParsedTranscriptionStartInput, owner: string, uid: str
     // Letters and digits only: one folder per transcription.
     captionsPrefix: input.captions ? `transcriptions/${id}` : null,
     maxIdleSeconds: input.maxIdleSeconds,
-    lastError: null,
-    createdAt: now,
-    startedAt: null,
-    updatedAt: now,
-    stoppedAt: null,
-    version: 0,
-    notFoundSince: null,
-    notFoundLastAt: null,
+    ...freshTaskLife(now),
   };
 }
 
