@@ -302,6 +302,15 @@ export const AgoraErrorData = z.object({ httpStatus: z.number(), code: z.number(
 /** The last error a recording or transcription met: our message and, when Agora refused, its words. */
 export const LastError = z.object({ message: z.string(), agora: AgoraErrorData.optional() }).nullable();
 
+/** What every Agora task (a recording, a transcription) shows of its life, last in its object. */
+export const TaskLifeFields = {
+  lastError: LastError,
+  createdAt: z.date(),
+  startedAt: z.date().nullable(),
+  updatedAt: z.date(),
+  stoppedAt: z.date().nullable(),
+};
+
 export const Recording = z.object({
   id: z.string(),
   channel: z.string(),
@@ -317,11 +326,7 @@ export const Recording = z.object({
   maxDurationSeconds: z.number(),
   /** Where the files go in the bucket: `<prefix>/<file>`. */
   fileNamePrefix: z.string(),
-  lastError: LastError,
-  createdAt: z.date(),
-  startedAt: z.date().nullable(),
-  updatedAt: z.date(),
-  stoppedAt: z.date().nullable(),
+  ...TaskLifeFields,
 });
 export type Recording = z.infer<typeof Recording>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChannelName } from './agora-names.js';
-import { boundedInt, DEFAULT_LINK_SECONDS, LastError, MAX_LINK_SECONDS, RecorderUid } from './recording.js';
+import { boundedInt, DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS, RecorderUid, TaskLifeFields } from './recording.js';
 
 /**
  * Contracts of the `transcription.*` procedures (Agora Real-Time Speech-to-Text 7.x; docs/agora.md,
@@ -88,11 +88,7 @@ export const Transcription = z.object({
   /** Where caption files go in the bucket (`<prefix>/<file>`), or null when captions are off. */
   captionsPrefix: z.string().nullable(),
   maxIdleSeconds: z.number(),
-  lastError: LastError,
-  createdAt: z.date(),
-  startedAt: z.date().nullable(),
-  updatedAt: z.date(),
-  stoppedAt: z.date().nullable(),
+  ...TaskLifeFields,
 });
 export type Transcription = z.infer<typeof Transcription>;
 

@@ -2,6 +2,7 @@ import { AppErrorCode, type Recording, type RecordingFile, type RecordingStopOut
 import { AgoraApiError, AgoraError } from '../agora/index.js';
 import { AppError } from '../errors.js';
 import type { RecordingRecord, StoredError, StoredFile } from '../store/index.js';
+import { lifeView } from '../tasks/views.js';
 
 /** Stored files as clients see them (times as Dates). */
 export function toFiles(files: StoredFile[]): RecordingFile[] {
@@ -31,11 +32,7 @@ export function toRecording(record: RecordingRecord): Recording {
     uploadingStatus: record.uploadingStatus,
     maxDurationSeconds: record.maxDurationSeconds,
     fileNamePrefix: record.fileNamePrefix,
-    lastError: record.lastError,
-    createdAt: new Date(record.createdAt),
-    startedAt: record.startedAt === null ? null : new Date(record.startedAt),
-    updatedAt: new Date(record.updatedAt),
-    stoppedAt: record.stoppedAt === null ? null : new Date(record.stoppedAt),
+    ...lifeView(record),
   };
 }
 

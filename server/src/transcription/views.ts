@@ -1,6 +1,7 @@
 import { AppErrorCode, type ParsedTranscriptionStartInput, type Transcription } from '@agora-backend/shared';
 import { AppError } from '../errors.js';
 import type { TranscriptionRecord } from '../store/index.js';
+import { lifeView } from '../tasks/views.js';
 
 export const transcriptionNotFound = () => new AppError(AppErrorCode.TRANSCRIPTION_NOT_FOUND, 'No such transcription');
 
@@ -24,10 +25,6 @@ export function toTranscription(record: TranscriptionRecord): Transcription {
     translate: translate ?? [],
     captionsPrefix: record.captionsPrefix,
     maxIdleSeconds: record.maxIdleSeconds,
-    lastError: record.lastError,
-    createdAt: new Date(record.createdAt),
-    startedAt: record.startedAt === null ? null : new Date(record.startedAt),
-    updatedAt: new Date(record.updatedAt),
-    stoppedAt: record.stoppedAt === null ? null : new Date(record.stoppedAt),
+    ...lifeView(record),
   };
 }
