@@ -71,10 +71,11 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
   return {
     /** Answers one REST call as Agora would, and logs it. */
     async handle(call: IncomingCall): Promise<Reply> {
+      const receivedAt = options.clock.now();
       const { reply, endpoint } = await dispatch({ world, faults, expectedAuthorization }, call);
       if (faults.latency() > 0) await options.clock.sleep(faults.latency());
       const code = isRecord(reply.body) && typeof reply.body.code === 'number' ? reply.body.code : undefined;
-      requestLog.push({ at: options.clock.now(), method: call.method, path: call.path, endpoint, status: reply.status, code });
+      requestLog.push({ at: receivedAt, answeredAt: options.clock.now(), method: call.method, path: call.path, endpoint, status: reply.status, code, client: call.userAgent });
       return reply;
     },
     ...presence(world),

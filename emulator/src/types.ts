@@ -53,6 +53,8 @@ export interface IncomingCall {
   /** Path without the query string. */
   path: string;
   authorization: string | undefined;
+  /** The caller's User-Agent: kept in the request log (which instance of a cluster called). */
+  userAgent?: string | undefined;
   body: string;
   /** The query string (Speech-to-Text's update and list read it). */
   search?: string;
@@ -146,12 +148,17 @@ export interface TaskView extends Pick<Task, 'sid' | 'resourceId' | 'cname' | 'u
 }
 
 export interface RequestLogEntry {
+  /** When the call came in. */
   at: number;
+  /** When it was answered (later than `at` with latency set). */
+  answeredAt: number;
   method: string;
   path: string;
   endpoint: Endpoint | 'unknown';
   status: number;
   code: number | undefined;
+  /** The caller's User-Agent, when it sent one. */
+  client?: string | undefined;
 }
 
 export interface Fault {

@@ -26,6 +26,8 @@ import { bearerCredential, createContextFactory } from './http/context.js';
 export { TRPC_PATH };
 
 export interface AppConfig {
+  /** AGORA_REQUESTS_PER_SECOND (for the poll cadence in the metrics). */
+  agoraRequestsPerSecond?: number;
   host: string;
   /** 0 picks a free port (tests). */
   port: number;

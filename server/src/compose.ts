@@ -1,5 +1,5 @@
 import { AppErrorCode } from '@agora-backend/shared';
-import type { AgoraClient } from './agora/index.js';
+import { backgroundLimit, type AgoraClient } from './agora/index.js';
 import { createNoAuth, createTokenBuckets, type Authenticator } from './auth/index.js';
 import type { Leases } from './cluster/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -22,6 +22,8 @@ export interface ServiceConfig {
   appCertificate: string;
   recording?: RecordingSettings | undefined;
   rateLimits?: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number } | undefined;
+  /** AGORA_REQUESTS_PER_SECOND: for the poll cadence the metrics report. */
+  agoraRequestsPerSecond?: number | undefined;
 }
 
 /** What the services run on: given by main.ts (or a test), each with an in-process default. */
@@ -68,7 +70,6 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
   const tokens = createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock });
   const metrics = deps.metrics ?? createMetrics();
   const store = deps.store;
-  if (store) metrics.setSources({ recordingsByState: () => store.countByState(), transcriptionsByState: () => store.transcriptions.countByState() });
   const recording =
     config.recording && deps.agora && deps.store
       ? createRecordingRuntime(config.recording, {
@@ -82,6 +83,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
           files: deps.files,
           linkSigner: deps.linkSigner,
           onWatchdogAction: (action) => metrics.watchdog(action),
+          onPolled: (gapMs) => metrics.polled('recording', gapMs),
         })
       : undefined;
   const transcription =
@@ -96,8 +98,23 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
           leases: deps.leases,
           files: deps.files,
           linkSigner: deps.linkSigner,
+          onPolled: (gapMs) => metrics.polled('transcription', gapMs),
         })
       : undefined;
+  if (store) {
+    const intervalSeconds = (config.recording?.pollIntervalMs ?? 30_000) / 1000;
+    const pollsPerSecond = backgroundLimit(config.agoraRequestsPerSecond ?? APP_DEFAULTS.agoraRequestsPerSecond);
+    const active = (counts: Partial<Record<string, number>>, states: string[]) => states.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+    metrics.setSources({
+      recordingsByState: () => store.countByState(),
+      transcriptionsByState: () => store.transcriptions.countByState(),
+      pollCadenceSeconds: async () => {
+        const polled = active(await store.countByState(), ['recording', 'stopping']) + active(await store.transcriptions.countByState(), ['running', 'stopping']);
+        return Math.max(intervalSeconds, polled / pollsPerSecond);
+      },
+      polledHere: () => ({ recording: recording?.pollers.count() ?? 0, transcription: transcription?.pollers.count() ?? 0 }),
+    });
+  }
   const requireTranscription = () => {
     if (!transcription) throw new AppError(AppErrorCode.INTERNAL, 'Real-Time Transcription is not configured on this server');
     return transcription;

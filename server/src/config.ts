@@ -36,6 +36,7 @@ export const APP_DEFAULTS = {
   subscriptionsPerConnection: 100,
   wsConnectionsPerIp: 50,
   rateLimits: { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 },
+  agoraRequestsPerSecond: 8,
 } as const;
 
 /** An IPv4/IPv6 address, or one with a /prefix (TRUST_PROXY entries). */
@@ -69,7 +70,7 @@ const EnvSchema = z
     AGORA_APP_CERTIFICATE: hex32.optional(),
     AGORA_CUSTOMER_ID: z.string().min(1).optional(),
     AGORA_CUSTOMER_SECRET: z.string().min(1).optional(),
-    AGORA_REQUESTS_PER_SECOND: wholeNumber(1, 1_000).default(8),
+    AGORA_REQUESTS_PER_SECOND: wholeNumber(1, 1_000).default(APP_DEFAULTS.agoraRequestsPerSecond),
     AGORA_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     EMULATOR_PORT: z.coerce
       .number({ error: 'must be a whole number from 0 to 65535' })

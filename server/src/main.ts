@@ -44,31 +44,49 @@ function loopbackUrl(url: string): string {
 
 async function createCluster(database: { url: string; schema: string }, store: RecordingStore, appId: string, requestsPerSecond: number, logger: Logger) {
   const instanceId = randomBytes(6).toString('hex');
-  const leases = await createPostgresLeases({ url: database.url, namespace: `agora-backend:${database.schema}`, logger });
+  const clock = systemClock;
+  const leases = await createPostgresLeases({ url: database.url, namespace: `agora-backend:${database.schema}`, logger, clock });
   const bus = await createPostgresBus({
     url: database.url,
     channel: `agora_events_${database.schema}`,
-    read: async (topic, id) => (await store.eventsAfter(topic, id - 1)).find((event) => event.id === id),
+    readAfter: (topic, afterId) => store.eventsAfter(topic, afterId),
     topicOf: recordingTopic,
     instanceId,
     logger,
+    clock,
   });
   // Transcriptions have their own event log (and ids): their own channel.
   const transcriptionBus = await createPostgresBus({
     url: database.url,
     channel: `agora_stt_events_${database.schema}`,
-    read: async (topic, id) => (await store.transcriptions.eventsAfter(topic, id - 1)).find((event) => event.id === id),
+    readAfter: (topic, afterId) => store.transcriptions.eventsAfter(topic, afterId),
     topicOf: transcriptionTopic,
     instanceId,
     logger,
+    clock,
   });
-  const rateBudget = await createPostgresRateBudget({ url: database.url, schema: database.schema, appId, limit: requestsPerSecond, windowMs: 1_000, clock: systemClock });
+  const rateBudget = await createPostgresRateBudget({
+    url: database.url,
+    schema: database.schema,
+    appId,
+    limit: requestsPerSecond,
+    windowMs: 1_000,
+    clock,
+    logger,
+    member: { id: leases.memberId, class: leases.memberClass },
+  });
   logger.info({ instanceId }, 'cluster mode: events, leases and the Agora rate budget go through PostgreSQL');
   return {
+    instanceId,
     leases,
     bus,
     transcriptionBus,
     rateBudget,
+    /** /readyz: this instance coordinates with the others only while its kept sessions are up. */
+    readinessChecks: [
+      { name: 'leases', check: () => Promise.resolve(leases.healthy()) },
+      { name: 'events', check: () => Promise.resolve(bus.healthy() && transcriptionBus.healthy()) },
+    ],
     async close() {
       await leases.close();
       await bus.close();
@@ -103,7 +121,7 @@ async function main(): Promise<void> {
 
   const registryFile = join(config.dataDir, 'registry.sqlite');
   const store = config.database
-    ? await createPostgresStore({ url: config.database.url, schema: config.database.schema })
+    ? await createPostgresStore({ url: config.database.url, schema: config.database.schema, logger })
     : await createSqliteStore(registryFile);
   logger.info({ registry: config.database ? `postgres (schema ${config.database.schema})` : registryFile }, 'recording registry ready');
   // Several instances on PostgreSQL share events, leases and Agora's rate budget through it.
@@ -113,7 +131,7 @@ async function main(): Promise<void> {
     clock: systemClock,
     logger,
     onCall: (call) => metrics.upstream(call),
-    ...(cluster ? { rateBudget: cluster.rateBudget } : {}),
+    ...(cluster ? { rateBudget: cluster.rateBudget, userAgent: `agora-backend (instance ${cluster.instanceId})` } : {}),
   });
   if (upstream.emulator) {
     logger.info(
@@ -151,6 +169,7 @@ async function main(): Promise<void> {
         startSettleMs: config.recording.startSettleSeconds * 1000,
       },
       subscriptionsPerConnection: config.subscriptionsPerConnection,
+      agoraRequestsPerSecond: config.agora.requestsPerSecond,
       corsOrigins: config.corsOrigins,
       wsConnectionsPerIp: config.wsConnectionsPerIp,
       trustProxy: config.trustProxy,
@@ -168,7 +187,7 @@ async function main(): Promise<void> {
       ...(hasConsole ? { consoleDir } : {}),
       fileLinks: readBack.links,
       authenticator: createAuthenticator(config, systemClock),
-      ...(cluster ? { bus: cluster.bus, transcriptionBus: cluster.transcriptionBus, leases: cluster.leases } : {}),
+      ...(cluster ? { bus: cluster.bus, transcriptionBus: cluster.transcriptionBus, leases: cluster.leases, readinessChecks: cluster.readinessChecks } : {}),
       closeables: [upstream, ...(cluster ? [cluster] : [])],
     },
   );

@@ -22,7 +22,7 @@ export interface Upstream {
 export async function createUpstream(
   config: EnvConfig,
   credentials: AgoraCredentials,
-  deps: { clock: Clock; logger: Logger; rateBudget?: RateBudget; onCall?: AgoraClientOptions['onCall'] },
+  deps: { clock: Clock; logger: Logger; rateBudget?: RateBudget; onCall?: AgoraClientOptions['onCall']; userAgent?: string },
 ): Promise<Upstream> {
   if (credentials.customerId !== undefined && credentials.customerSecret !== undefined) {
     const agora = createAgoraClient({
@@ -34,6 +34,7 @@ export async function createUpstream(
       clock: deps.clock,
       logger: deps.logger.child({ component: 'agora' }),
       ...(deps.onCall ? { onCall: deps.onCall } : {}),
+      ...(deps.userAgent ? { userAgent: deps.userAgent } : {}),
     });
     return { agora, emulator: undefined, close: () => Promise.resolve() };
   }

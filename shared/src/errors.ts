@@ -45,6 +45,8 @@ export const AppErrorCode = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   /** A browser request from an origin that is not allowed, or a Host this server does not answer to. */
   ORIGIN_REFUSED: 'ORIGIN_REFUSED',
+  /** The registry's database (or the cluster's coordination through it) is unreachable: try again shortly. */
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
   /** The server is shutting down: try again (another instance, or its successor). */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   INTERNAL: 'INTERNAL',

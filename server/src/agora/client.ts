@@ -10,7 +10,7 @@ import {
   type AgoraEndpoint,
 } from './errors.js';
 import { nextHostStep, planHosts, type AgoraArea } from './hosts.js';
-import { createSlidingWindowBudget, type RateBudget } from './rate-budget.js';
+import { createSlidingWindowBudget, type RateBudget, type RequestPriority } from './rate-budget.js';
 import {
   AcquireBody,
   ErrorBody,
@@ -87,13 +87,17 @@ export interface AgoraClientOptions {
   /** Agora allows 10 per App ID; default 8, a margin for jitter between our count and Agora's. */
   requestsPerSecond?: number;
   /** Told about every call sent (for metrics): its outcome, time, and wait for the rate budget. */
-  onCall?: (call: { endpoint: AgoraEndpoint; outcome: string; seconds: number; budgetWaitSeconds: number }) => void;
+  onCall?: (call: { endpoint: AgoraEndpoint; outcome: string; seconds: number; budgetWaitSeconds: number; priority: RequestPriority }) => void;
   clock?: Clock;
   logger?: Logger;
+  /** Sent as User-Agent: names this instance, so Agora's (or the emulator's) request log can tell instances apart. */
+  userAgent?: string;
 }
 
 export interface CallOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
+  /** Whose wait it is in the rate budget: a caller's (default) or a background poll's. */
+  priority?: RequestPriority | undefined;
 }
 
 export interface QueryOptions extends CallOptions {
@@ -129,6 +133,7 @@ interface CallSpec {
   path: string;
   body?: unknown;
   signal?: AbortSignal | undefined;
+  priority?: RequestPriority | undefined;
   /** query only: whether a 404 is retried through the failover window. */
   failoverBackoff?: boolean;
 }
@@ -191,6 +196,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
     ...(options.primary ? { primary: options.primary } : {}),
     ...(options.area ? { area: options.area } : {}),
   });
+  const userAgent = options.userAgent ?? 'agora-backend';
   const authorization = `Basic ${Buffer.from(`${options.customerId}:${options.customerSecret}`).toString('base64')}`;
   const basePath = `/v1/apps/${encodeURIComponent(options.appId)}/cloud_recording`;
   const sttBasePath = `/api/speech-to-text/v1/projects/${encodeURIComponent(options.appId)}`;
@@ -213,16 +219,16 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
 
     for (;;) {
       const queued = clock.now();
-      const answered = await budget.take(spec.signal);
+      const answered = await budget.take(spec.signal, spec.priority);
       const host = plan.steps[step]!.baseUrl;
       const started = clock.now();
       const report = (outcome: string) =>
-        options.onCall?.({ endpoint: spec.endpoint, outcome, seconds: (clock.now() - started) / 1000, budgetWaitSeconds: (started - queued) / 1000 });
+        options.onCall?.({ endpoint: spec.endpoint, outcome, seconds: (clock.now() - started) / 1000, budgetWaitSeconds: (started - queued) / 1000, priority: spec.priority ?? 'user' });
       let response;
       try {
         response = await http(`${host}${spec.api === 'stt' ? sttBasePath : basePath}${spec.path}`, {
           method: spec.method,
-          headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
+          headers: { authorization, 'content-type': 'application/json', accept: 'application/json', 'user-agent': userAgent },
           ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
           timeout: { request: timeoutMs },
           ...(spec.signal ? { signal: spec.signal } : {}),
@@ -379,6 +385,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
         method: 'GET',
         path: sessionPath(params, params.mode, 'query'),
         signal: callOptions.signal,
+        priority: callOptions.priority,
         failoverBackoff: callOptions.failoverBackoff ?? true,
       });
       if (answer.httpStatus !== 200) throw apiError('query', answer);

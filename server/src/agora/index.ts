@@ -2,7 +2,7 @@ export { createAgoraClient, DEFAULT_TIMEOUTS, type AgoraClient, type AgoraClient
 export { AGORA_CODE_MEANINGS } from './codes.js';
 export * from './errors.js';
 export { planHosts, type AgoraArea } from './hosts.js';
-export { createSlidingWindowBudget, unlimitedBudget, type RateBudget } from './rate-budget.js';
+export { backgroundLimit, createQueuedBudget, createSlidingWindowBudget, unlimitedBudget, type RateBudget, type RequestPriority } from './rate-budget.js';
 export { DEFAULT_RETRY, type RetryOptions, type RetryOverrides } from './retry-policy.js';
 export { readFileList, toMilliseconds } from './responses.js';
 export type * from './types.js';

@@ -75,14 +75,20 @@ export interface AgentListResult {
   total: number;
 }
 
+/** A call's abort signal and its priority in the rate budget (background: a poller's query). */
+export interface SttCallOptions {
+  signal?: AbortSignal | undefined;
+  priority?: 'user' | 'background' | undefined;
+}
+
 export interface SpeechToTextClient {
   /** Starts an agent in the channel. */
-  join(params: JoinParams, options?: { signal?: AbortSignal }): Promise<AgentResult>;
+  join(params: JoinParams, options?: SttCallOptions): Promise<AgentResult>;
   /** The agent's state; throws AgoraApiError 404 once it is gone. */
-  query(agentId: string, options?: { signal?: AbortSignal }): Promise<AgentResult>;
+  query(agentId: string, options?: SttCallOptions): Promise<AgentResult>;
   /** Changes languages, translation or subscriptions; the timers keep running from the start. */
-  update(params: AgentUpdateParams, options?: { signal?: AbortSignal }): Promise<AgentResult>;
+  update(params: AgentUpdateParams, options?: SttCallOptions): Promise<AgentResult>;
   /** Stops the agent. Resolves when Agora accepted; AgoraApiError 404 when it is unknown. */
-  leave(agentId: string, options?: { signal?: AbortSignal }): Promise<void>;
-  list(params: AgentListParams, options?: { signal?: AbortSignal }): Promise<AgentListResult>;
+  leave(agentId: string, options?: SttCallOptions): Promise<void>;
+  list(params: AgentListParams, options?: SttCallOptions): Promise<AgentListResult>;
 }

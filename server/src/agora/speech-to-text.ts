@@ -14,7 +14,7 @@ export interface SttAnswer {
 
 /** The client's transport; `A` is its answer type, handed back to read and fail as it came. */
 export interface SttTransport<A extends SttAnswer> {
-  send: (spec: { endpoint: AgoraEndpoint; method: 'GET' | 'POST'; path: string; body?: unknown; signal?: AbortSignal | undefined }) => Promise<A>;
+  send: (spec: { endpoint: AgoraEndpoint; method: 'GET' | 'POST'; path: string; body?: unknown; signal?: AbortSignal | undefined; priority?: 'user' | 'background' | undefined }) => Promise<A>;
   /** Reads a success body, or throws AgoraResponseError explaining what was wrong with it. */
   read: <T>(endpoint: AgoraEndpoint, answer: A, schema: z.ZodType<T>) => T;
   /** Agora's error answer as an AgoraApiError. */
@@ -49,7 +49,7 @@ export function createSpeechToTextCalls<A extends SttAnswer>(transport: SttTrans
       return toResult(read('sttJoin', answer, AgentBody), answer.json);
     },
     async query(agentId, options = {}) {
-      const answer = await send({ endpoint: 'sttQuery', method: 'GET', path: agentPath(agentId), signal: options.signal });
+      const answer = await send({ endpoint: 'sttQuery', method: 'GET', path: agentPath(agentId), signal: options.signal, priority: options.priority });
       if (answer.httpStatus !== 200) throw fail('sttQuery', answer);
       return toResult(read('sttQuery', answer, AgentBody), answer.json);
     },

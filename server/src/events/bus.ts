@@ -23,7 +23,7 @@ export interface EventBus<E extends BusEvent = RecordingEvent> {
 /** Recording events are published under their recording's id. */
 export const recordingTopic = (event: RecordingEvent) => event.recordingId;
 
-export function createInMemoryBus<E extends BusEvent = RecordingEvent>(topicOf: (event: E) => string): EventBus<E> {
+export function createInMemoryBus<E extends BusEvent = RecordingEvent>(topicOf: (event: E) => string): EventBus<E> & { topics(): string[] } {
   const listeners = new Map<string, Set<EventListener<E>>>();
   return {
     publish(event) {
@@ -41,6 +41,8 @@ export function createInMemoryBus<E extends BusEvent = RecordingEvent>(topicOf: 
         if (set.size === 0 && listeners.get(topic) === set) listeners.delete(topic);
       };
     },
+    /** Topics that have listeners now. */
+    topics: () => [...listeners.keys()],
     listenerCount(topic) {
       if (topic !== undefined) return listeners.get(topic)?.size ?? 0;
       let total = 0;

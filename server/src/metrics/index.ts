@@ -7,6 +7,10 @@ export interface MetricsSources {
   recordingsByState?: () => Promise<Partial<Record<RecordingState, number>>>;
   /** Transcriptions by state, likewise. */
   transcriptionsByState?: () => Promise<Partial<Record<TranscriptionState, number>>>;
+  /** The longest time between two polls of an active task that the rate budget guarantees, in seconds. */
+  pollCadenceSeconds?: () => Promise<number>;
+  /** Tasks this instance polls now, by kind. */
+  polledHere?: () => Record<'recording' | 'transcription', number>;
 }
 
 /** One upstream call as the Agora client saw it. */
@@ -17,6 +21,8 @@ export interface UpstreamObservation {
   seconds: number;
   /** How long it waited for Agora's rate budget before it was sent. */
   budgetWaitSeconds: number;
+  /** Whose wait it was: a caller's or a background poll's. */
+  priority: 'user' | 'background';
 }
 
 /**
@@ -58,9 +64,35 @@ export function createMetrics() {
   });
   const budgetWait = new Histogram({
     name: 'agora_backend_rate_budget_wait_seconds',
-    help: "How long calls waited for Agora's per-App-ID rate budget",
-    buckets: [0, 0.01, 0.1, 0.25, 0.5, 1, 2, 5],
+    help: "How long calls waited for Agora's per-App-ID rate budget, by priority (user: what a caller waits for; background: polls)",
+    labelNames: ['priority'],
+    buckets: [0, 0.01, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [registry],
+  });
+  const pollGap = new Histogram({
+    name: 'agora_backend_poll_gap_seconds',
+    help: 'Time between two polls of one active task, by kind (the poll interval, stretched when the rate budget is full)',
+    labelNames: ['kind'],
+    buckets: [1, 2, 5, 10, 20, 30, 45, 60, 120, 300],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'agora_backend_poll_cadence_seconds',
+    help: 'The longest gap between two polls of an active task that the rate budget allows now: max(POLL_INTERVAL_SECONDS, active tasks / background requests per second)',
+    registers: [registry],
+    async collect() {
+      this.set((await sources.pollCadenceSeconds?.()) ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'agora_backend_polled_tasks',
+    help: 'Active tasks this instance polls (holds the lease of), by kind',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const counts = sources.polledHere?.() ?? { recording: 0, transcription: 0 };
+      for (const kind of ['recording', 'transcription'] as const) this.set({ kind }, counts[kind]);
+    },
   });
   const watchdogActions = new Counter({
     name: 'agora_backend_watchdog_actions_total',
@@ -85,8 +117,9 @@ export function createMetrics() {
     upstream(observation: UpstreamObservation) {
       upstreamCalls.inc({ endpoint: observation.endpoint, outcome: observation.outcome });
       upstreamSeconds.observe({ endpoint: observation.endpoint }, observation.seconds);
-      budgetWait.observe(observation.budgetWaitSeconds);
+      budgetWait.observe({ priority: observation.priority }, observation.budgetWaitSeconds);
     },
+    polled: (kind: 'recording' | 'transcription', gapMs: number) => pollGap.observe({ kind }, gapMs / 1000),
     watchdog: (action: 'max_duration_stop' | 'start_settled') => watchdogActions.inc({ action }),
     notice: (outcome: 'accepted' | 'duplicate' | 'stale' | 'bad_signature' | 'malformed') => notices.inc({ outcome }),
     watcherOpened: (transport: 'ws' | 'sse') => watchers.inc({ transport }),

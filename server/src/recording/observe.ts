@@ -1,5 +1,5 @@
 import { mergeFiles } from './files.js';
-import { AgoraApiError, type AgoraClient, type QueryResult } from '../agora/index.js';
+import { AgoraApiError, type AgoraClient, type CallOptions, type QueryResult } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import type { RecordingPatch, RecordingRecord } from '../store/index.js';
 import { isTerminal, stateFromAgoraStatus } from './state.js';
@@ -27,10 +27,10 @@ export function queryPatch(current: RecordingRecord, result: QueryResult, now: n
  */
 export function createObserver(options: { agora: AgoraClient; clock: Clock; transitions: Transitions; notFound: NotFoundRule }) {
   const { agora, clock, transitions } = options;
-  return async function observe(record: RecordingRecord, source: ChangeSource): Promise<{ record: RecordingRecord; raw: unknown }> {
+  return async function observe(record: RecordingRecord, source: ChangeSource, call: CallOptions = {}): Promise<{ record: RecordingRecord; raw: unknown }> {
     if (!record.sid || !record.resourceId) return { record, raw: null };
     try {
-      const result = await agora.query({ resourceId: record.resourceId, sid: record.sid, mode: record.mode, cname: record.channel, uid: record.uid }, { failoverBackoff: false });
+      const result = await agora.query({ resourceId: record.resourceId, sid: record.sid, mode: record.mode, cname: record.channel, uid: record.uid }, { ...call, failoverBackoff: false });
       return { record: await transitions.move(record, (current) => queryPatch(current, result, clock.now()), source), raw: result.raw };
     } catch (error) {
       if (!isSessionNotFound(error)) throw error;

@@ -13,7 +13,7 @@ import { createPollers } from '../tasks/poller.js';
 import { createRecordingService, toFiles, type Viewer } from './service.js';
 import { registryLog, streamEvents } from '../tasks/watch.js';
 import { isTerminal } from './state.js';
-import { createWatchdog } from './watchdog.js';
+import { createWatchdog, pastMaxDuration } from './watchdog.js';
 
 export interface RecordingSettings {
   storage: StorageConfig;
@@ -44,6 +44,8 @@ export interface RecordingRuntimeDeps {
   linkSigner?: LinkSigner | undefined;
   /** Told what the watchdog did (metrics). */
   onWatchdogAction?: (action: 'max_duration_stop' | 'start_settled') => void;
+  /** Told after each poll how long it came after the previous one of that recording (metrics). */
+  onPolled?: (gapMs: number) => void;
 }
 
 /** How long notice ids are remembered: far beyond Agora's resends and the freshness window. */
@@ -85,22 +87,31 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     // A run of 404s survives a couple of failed polls, not a silence of several intervals.
     notFoundMaxGapMs: 2.5 * (settings.pollIntervalMs ?? 30_000),
     bus,
+    leases: deps.leases,
     // A stop asked for while the start was in flight is sent at once; otherwise confirm in ~5 s.
     onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'immediate' : 'confirm'),
-    // Wakes the poller, which finds the recording ended and exits. After the current I/O turn, so
-    // the poller's registry read does not hold up the answer to whoever ended the recording.
-    onEnded: (record) => void setImmediate(() => pollers.kick(record.id)),
+    // Ends the poller (and drops a poll of it still waiting for the rate budget). After the
+    // current I/O turn, so that the answer to whoever ended the recording goes first.
+    onEnded: (record) => void setImmediate(() => pollers.end(record.id)),
   });
+  const intervalMs = settings.pollIntervalMs ?? 30_000;
   const pollers = createPollers<RecordingRecord>({
-    reconcile: (record) => service.reconcile(record),
+    // The instance that polls a recording is the one that stops it at its max duration.
+    reconcile: async (record, call) => {
+      if (!pastMaxDuration(record, clock.now())) return service.reconcile(record, call);
+      logger.info({ recordingId: record.id }, 'max duration reached: stopping');
+      deps.onWatchdogAction?.('max_duration_stop');
+      return (await service.stopRecord(record, 'poll')).record;
+    },
     load: (id) => store.get(id),
     ended: (record) => isTerminal(record.state),
     started: (record) => record.sid !== null,
     clock,
     logger,
-    intervalMs: settings.pollIntervalMs ?? 30_000,
+    intervalMs,
     confirmDelayMs: settings.confirmDelayMs ?? 5_000,
-    ...(deps.leases ? { leases: deps.leases } : {}),
+    ...(deps.leases ? { leases: deps.leases, handoverMs: intervalMs } : {}),
+    ...(deps.onPolled ? { onPolled: deps.onPolled } : {}),
   });
   const watchdog = createWatchdog({
     service,
@@ -109,7 +120,9 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     logger,
     intervalMs: settings.watchdogIntervalMs,
     ...(settings.startSettleMs !== undefined ? { abandonStartAfterMs: settings.startSettleMs } : {}),
-    track: (record, delayMs) => pollers.ensure(record, 'immediate', delayMs),
+    adopt: (record, delayMs, cap) => pollers.ensure(record, 'immediate', delayMs, cap),
+    wake: (id) => pollers.kick(id),
+    polled: pollers,
     ...(deps.onWatchdogAction ? { onAction: deps.onWatchdogAction } : {}),
     ...(deps.leases ? { leases: deps.leases } : {}),
   });
@@ -136,8 +149,9 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
       if (!pollNow) return;
       const record = await store.findBySid(sid);
       if (!record) return;
+      // Only the instance that polls a recording calls Agora about it: here, or adopt it if nobody does.
       if (pollers.has(record.id)) pollers.kick(record.id);
-      else await service.reconcile(record);
+      else await pollers.ensure(record, 'immediate', 0);
     },
     /** Remembers a webhook notice id in the registry for a week; false for one seen before. */
     rememberNotice: (noticeId: string) => store.rememberNotice(noticeId, clock.now(), NOTICE_MEMORY_MS),

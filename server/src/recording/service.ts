@@ -15,7 +15,9 @@ import type {
   RecordingUpdateLayoutInput,
 } from '@agora-backend/shared';
 import { AppErrorCode } from '@agora-backend/shared';
-import type { AgoraClient, StorageConfig } from '../agora/index.js';
+import type { AgoraClient, CallOptions, StorageConfig } from '../agora/index.js';
+import type { Leases } from '../cluster/types.js';
+import { createClaims } from '../tasks/claims.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { EventBus } from '../events/index.js';
@@ -56,6 +58,8 @@ export interface RecordingServiceOptions {
   files?: RecordingStorage | undefined;
   /** Signs this server's /files links (playlists of a bucket play through them). */
   linkSigner?: LinkSigner | undefined;
+  /** With several instances: one stop in flight per recording, cluster-wide. */
+  leases?: Leases | undefined;
   /** Called once Agora returned a sid: the poller takes over from here. */
   onStarted?: (record: RecordingRecord) => void;
   /** Called when a recording reaches stopped or failed: its poller can go. */
@@ -84,7 +88,7 @@ export function createRecordingService(options: RecordingServiceOptions) {
   const transitions = createTransitions({ store, clock, bus: options.bus, onEnded: options.onEnded });
   const startsInFlight = new Set<string>();
   const starter = createStarter({ ...options, transitions, startsInFlight, bus: options.bus, onStarted: options.onStarted });
-  const stopper = createStopper({ agora, clock, logger, transitions, notFound, startsInFlight });
+  const stopper = createStopper({ agora, clock, logger, transitions, notFound, startsInFlight, claims: createClaims('stop', options.leases) });
   const observe = createObserver({ agora, clock, transitions, notFound });
   const files = options.files ?? createUnlinkedStorage('no storage is configured for reading recordings back');
 
@@ -176,9 +180,9 @@ export function createRecordingService(options: RecordingServiceOptions) {
      * For the pollers: bring one active recording in line with Agora. A stopping one gets its stop
      * sent again until Agora confirms it.
      */
-    async reconcile(record: RecordingRecord): Promise<RecordingRecord> {
-      if (record.state === 'stopping' && record.sid) return (await stopper.attempt(record, 'poll')).record;
-      return (await observe(record, 'poll')).record;
+    async reconcile(record: RecordingRecord, call: CallOptions = {}): Promise<RecordingRecord> {
+      if (record.state === 'stopping' && record.sid) return stopper.resend(record, call);
+      return (await observe(record, 'poll', call)).record;
     },
 
     /** Checks that the viewer may see the recording (for watch). */

@@ -1,5 +1,6 @@
 import { mergeFiles } from './files.js';
-import type { AgoraClient, StopResult } from '../agora/index.js';
+import type { AgoraClient, CallOptions, StopResult } from '../agora/index.js';
+import type { Claims } from '../tasks/claims.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { RecordingPatch, RecordingRecord } from '../store/index.js';
@@ -10,7 +11,7 @@ import { describeError } from './views.js';
 
 export interface StopOutcome {
   record: RecordingRecord;
-  /** Agora had already ended it (idle exit, an earlier stop) or it had never started. */
+  /** Agora had already ended it (idle exit, an earlier stop) before this stop, or it had never started. */
   alreadyStopped: boolean;
 }
 
@@ -22,6 +23,16 @@ export interface StopperOptions {
   notFound: NotFoundRule;
   /** Recordings whose start is still running in this process (they get their sid any moment). */
   startsInFlight: ReadonlySet<string>;
+  /** One stop in flight per recording, cluster-wide. */
+  claims: Claims;
+}
+
+interface AttemptOptions {
+  /** After a 404: stop again if a query finds the task alive (not on the second pass). */
+  mayStopAgain?: boolean;
+  /** The stop request, already sent. */
+  sent?: Promise<StopResult>;
+  call?: CallOptions;
 }
 
 /** A stop Agora answered with files (or "nothing recorded"): the task is gone. */
@@ -39,13 +50,13 @@ export function createStopper(options: StopperOptions) {
   const session = (row: RecordingRecord) => ({ resourceId: row.resourceId!, sid: row.sid!, mode: row.mode, cname: row.channel, uid: row.uid });
 
   /** A 404 from stop is not proof: ask with a query whether the task lives, and stop it again if it does. */
-  async function confirmGone(row: RecordingRecord, source: ChangeSource, mayStopAgain: boolean): Promise<StopOutcome> {
+  async function confirmGone(row: RecordingRecord, source: ChangeSource, mayStopAgain: boolean, call: CallOptions): Promise<StopOutcome> {
     try {
-      const result = await agora.query(session(row), { failoverBackoff: false });
+      const result = await agora.query(session(row), { ...call, failoverBackoff: false });
       const observed = await transitions.move(row, (current) => queryPatch(current, result, clock.now()), source);
       if (isTerminal(observed.state) || !mayStopAgain) return { record: observed, alreadyStopped: isTerminal(observed.state) };
       // The failover is over and the task runs: stop it now.
-      return await attempt(observed, source, false);
+      return await attempt(observed, source, { mayStopAgain: false, call });
     } catch (error) {
       if (!isSessionNotFound(error)) return keepStopping(row, error, source);
       const record = await transitions.move(row, (current) => notFoundPatch(current, clock.now(), options.notFound), source);
@@ -59,11 +70,11 @@ export function createStopper(options: StopperOptions) {
     return { record: await transitions.move(row, () => ({ lastError: describeError(error) }), source), alreadyStopped: false };
   }
 
-  /** Sends the stop once and records what it proves. */
-  async function attempt(row: RecordingRecord, source: ChangeSource, mayStopAgain = true, sent?: Promise<StopResult>): Promise<StopOutcome> {
+  /** Sends the stop once and records what it proves (the caller holds the recording's stop claim). */
+  async function attempt(row: RecordingRecord, source: ChangeSource, { mayStopAgain = true, sent, call = {} }: AttemptOptions = {}): Promise<StopOutcome> {
     let result: StopResult;
     try {
-      result = await (sent ?? agora.stop(session(row)));
+      result = await (sent ?? agora.stop(session(row), { signal: call.signal }));
     } catch (error) {
       return keepStopping(row, error, source);
     }
@@ -76,11 +87,14 @@ export function createStopper(options: StopperOptions) {
     if (result.code === 49) {
       return { record: await transitions.move(row, () => ({ state: 'stopped', stoppedAt: clock.now(), notFoundSince: null, notFoundLastAt: null }), source), alreadyStopped: true };
     }
-    return confirmGone(row, source, mayStopAgain);
+    return confirmGone(row, source, mayStopAgain, call);
   }
 
   return {
-    attempt,
+    /** For the poller: sends a pending stop again, unless a stop of it is in flight (here or elsewhere). */
+    async resend(row: RecordingRecord, call: CallOptions): Promise<RecordingRecord> {
+      return (await options.claims.run(row.id, () => attempt(row, 'poll', { call })))?.record ?? row;
+    },
     /** Stops a recording (idempotent): the first call writes "stopping", then asks Agora. */
     async stop(record: RecordingRecord, source: ChangeSource): Promise<StopOutcome> {
       if (isTerminal(record.state)) return { record, alreadyStopped: true };
@@ -90,13 +104,19 @@ export function createStopper(options: StopperOptions) {
         const reason = 'the start was interrupted before Agora returned a sid; nothing can be stopped';
         return { record: await transitions.move(record, () => ({ state: 'failed', stoppedAt: clock.now(), lastError: { message: reason } }), source), alreadyStopped: true };
       }
-      // The stop request goes out before "stopping" is written (a crash in between leaves the row
-      // active, and the poller's next look finds it stopped); the write happens while it is in flight.
-      const sent = agora.stop(session(record));
-      sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
-      const stopping = await transitions.move(record, () => ({ state: 'stopping' }), source);
-      if (isTerminal(stopping.state)) return { record: stopping, alreadyStopped: true };
-      return attempt(stopping, source, true, sent);
+      const outcome = await options.claims.run(record.id, async () => {
+        // The stop request goes out before "stopping" is written (a crash in between leaves the row
+        // active, and the poller's next look finds it stopped); the write happens while it is in flight.
+        const sent = agora.stop(session(record));
+        sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
+        const stopping = await transitions.move(record, () => ({ state: 'stopping' }), source);
+        if (isTerminal(stopping.state)) return { record: stopping, alreadyStopped: true };
+        return attempt(stopping, source, { sent });
+      });
+      if (outcome) return outcome;
+      // Another stop of it is in flight (here or on another instance): it reports through the row.
+      const stopping = record.state === 'stopping' ? record : await transitions.move(record, () => ({ state: 'stopping' }), source);
+      return { record: stopping, alreadyStopped: false };
     },
   };
 }

@@ -20,14 +20,23 @@ export interface WatchdogOptions {
   /** Spacing between recordings adopted in one sweep, so a restart does not burst Agora's rate limit. */
   adoptionSpacingMs?: number;
   /**
-   * Keeps a running recording in line with Agora. Default: query it now. With pollers: make sure
-   * its poller runs (the poller queries), so the watchdog adds no upstream calls of its own.
+   * Makes sure the recording's poller runs somewhere: here, if no instance polls it and this one
+   * is below `cap` (its fair share); the poller queries, and stops it past its max duration.
    */
-  track?: (record: RecordingRecord, delayMs: number) => unknown;
-  /** Across instances, one sweeps at a time: the holder of the "watchdog" lease. */
+  adopt: (record: RecordingRecord, delayMs: number, cap: number) => unknown;
+  /** Wakes this instance's poller of the recording, if it runs here (a deadline has passed). */
+  wake: (id: string) => void;
+  /** How many recordings this instance polls now, and letting go of some (more than its share). */
+  polled: { count(): number; shed(count: number): void };
+  /** Across instances: who settles interrupted starts (the "watchdog" lease), and how many share the work. */
   leases?: Leases;
   /** Told what the watchdog did (for metrics). */
   onAction?: (action: 'max_duration_stop' | 'start_settled') => void;
+}
+
+/** Whether a recording has run past its max duration (the poller holding it stops it). */
+export function pastMaxDuration(record: RecordingRecord, now: number): boolean {
+  return record.sid !== null && record.state !== 'stopping' && now >= (record.startedAt ?? record.createdAt) + record.maxDurationSeconds * 1000;
 }
 
 /**
@@ -52,26 +61,29 @@ export function createWatchdog(options: WatchdogOptions) {
     options.onAction?.('start_settled');
   }
 
-  async function check(record: RecordingRecord, now: number, delayMs: number): Promise<void> {
-    if (!record.sid) return settleStart(record, now);
-    const deadline = (record.startedAt ?? record.createdAt) + record.maxDurationSeconds * 1000;
-    if (now >= deadline && record.state !== 'stopping') {
-      logger.info({ recordingId: record.id }, 'max duration reached: stopping');
-      await service.stopRecord(record, 'poll');
-      options.onAction?.('max_duration_stop');
-      return;
-    }
-    await (options.track ? options.track(record, delayMs) : service.reconcile(record));
-  }
-
+  /**
+   * Every instance sweeps: each adopts active recordings nobody polls, up to its fair share of
+   * them (active ÷ live instances), and lets go of what it holds beyond that share, so the work
+   * spreads after an instance dies or joins. Interrupted starts are settled by one instance (the
+   * holder of the "watchdog" lease); nothing here calls Agora itself.
+   */
   async function sweep(): Promise<void> {
-    if (!(await (options.leases ?? localLeases).tryAcquire('watchdog'))) return;
+    const leases = options.leases ?? localLeases;
+    const settles = await leases.tryAcquire('watchdog');
     const active = await store.listActive();
     const now = clock.now();
+    const started = active.filter((record) => record.sid !== null);
+    const cap = Math.ceil(started.length / (await leases.members()));
+    if (options.polled.count() > cap + 1) options.polled.shed(options.polled.count() - cap);
     await Promise.allSettled(
       active.map(async (record, index) => {
         try {
-          await check(record, now, index * spacing);
+          if (!record.sid) {
+            if (settles) await settleStart(record, now);
+            return;
+          }
+          if (pastMaxDuration(record, now)) options.wake(record.id);
+          await options.adopt(record, index * spacing, cap);
         } catch (error) {
           logger.warn({ recordingId: record.id, err: error instanceof Error ? error.message : String(error) }, 'watchdog could not check a recording');
         }
@@ -85,7 +97,8 @@ export function createWatchdog(options: WatchdogOptions) {
     start() {
       loop ??= (async () => {
         while (!controller.signal.aborted) {
-          await sweep();
+          // A sweep that fails (the registry is unreachable) is tried again next interval.
+          await sweep().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'watchdog sweep failed'));
           await clock.sleep(options.intervalMs, controller.signal).catch(() => undefined);
         }
       })();

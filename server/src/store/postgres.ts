@@ -3,6 +3,8 @@ import pg from 'pg';
 import { createKyselyStore, migrate } from './kysely-store.js';
 import type { Database as Schema } from './schema.js';
 import type { RecordingStore } from './types.js';
+import type { Logger } from '../logger.js';
+import { errorMessage } from './database-errors.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` (DATABASE_URL). */
@@ -10,6 +12,8 @@ export interface PostgresStoreOptions {
   /** A schema of its own (created if missing); default `public`. Tests use one per run. */
   schema?: string;
   poolSize?: number;
+  /** Where a lost idle connection is reported (the pool replaces it). */
+  logger?: Logger;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -24,11 +28,19 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
     // Every connection works in the store's schema.
     options: `-c search_path=${schema}`,
   });
+  // A session the server ends while idle in the pool (a restart, pg_terminate_backend) emits an
+  // error on the pool: unhandled, it would end the process. The pool drops it and opens another.
+  pool.on('error', (error) => options.logger?.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (registry) was lost'));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  // Instances starting together on a new schema race to create it: the loser finds it made.
+  await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch(async (error: unknown) => {
+    if (!(typeof error === 'object' && error !== null && 'code' in error && error.code === '23505')) throw error;
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  });
   await migrate(db, 'postgres', schema);
   const store = createKyselyStore(db, () => db.destroy());
   return Object.assign(store, { pool, schema });

@@ -33,12 +33,19 @@ export interface TranscriptionRuntimeDeps {
   logger: Logger;
   bus?: EventBus<TranscriptionEvent> | undefined;
   leases?: Leases | undefined;
+  /** Told after each poll how long it came after the previous one of that transcription (metrics). */
+  onPolled?: (gapMs: number) => void;
   files?: RecordingStorage | undefined;
   linkSigner?: LinkSigner | undefined;
 }
 
 /** Stop a bot this long before its token (24 h, not renewable) runs out, rather than let Agora drop it. */
 const TOKEN_MARGIN_MS = 600_000;
+
+/** Whether the bot's token is about to run out (then it is stopped rather than dropped by Agora). */
+function tokenRunsOut(record: TranscriptionRecord, now: number): boolean {
+  return record.agentId !== null && record.state !== 'stopping' && now >= (record.startedAt ?? record.createdAt) + MAX_TOKEN_SECONDS * 1000 - TOKEN_MARGIN_MS;
+}
 
 export const transcriptionTopic = (event: TranscriptionEvent) => event.transcriptionId;
 
@@ -73,10 +80,16 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     linkSigner: deps.linkSigner,
     onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'immediate' : 'confirm'),
     startSettleMs: deps.leases ? (settings.startSettleMs ?? 60_000) : 0,
-    onEnded: (record) => void setImmediate(() => pollers.kick(record.id)),
+    onEnded: (record) => void setImmediate(() => pollers.end(record.id)),
+    leases: deps.leases,
   });
   const pollers = createPollers<TranscriptionRecord>({
-    reconcile: (record) => service.reconcile(record),
+    // The instance that polls a bot is the one that stops it before its token runs out.
+    reconcile: async (record, call) => {
+      if (!tokenRunsOut(record, clock.now())) return service.reconcile(record, call);
+      logger.info({ transcriptionId: record.id }, "the bot's token is about to expire: stopping");
+      return (await service.stopRecord(record, 'poll')).record;
+    },
     load: (id) => store.get(id),
     ended: (record) => isTerminal(record.state),
     started: (record) => record.agentId !== null,
@@ -87,33 +100,34 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     intervalMs,
     confirmDelayMs: settings.confirmDelayMs ?? 5_000,
     leases,
+    ...(deps.leases ? { handoverMs: intervalMs } : {}),
+    ...(deps.onPolled ? { onPolled: deps.onPolled } : {}),
   });
-  async function check(record: TranscriptionRecord, now: number, delayMs: number) {
-    if (!record.agentId) {
-      if (service.mayStillJoin(record)) return;
-      await service.recover(record);
-      return;
-    }
-    const tokenEnds = (record.startedAt ?? record.createdAt) + MAX_TOKEN_SECONDS * 1000 - TOKEN_MARGIN_MS;
-    if (now >= tokenEnds && record.state !== 'stopping') {
-      logger.info({ transcriptionId: record.id }, "the bot's token is about to expire: stopping");
-      await service.stopRecord(record, 'poll');
-      return;
-    }
-    await pollers.ensure(record, 'immediate', delayMs);
-  }
-
-  /** Adopts every active transcription into a poller, settles interrupted starts, stops bots whose token runs out. */
+  /**
+   * Every instance sweeps: adopts active transcriptions nobody polls, up to its fair share, and
+   * lets go of what it holds beyond it; one instance (the "transcription-watchdog" lease) settles
+   * interrupted starts. Bots whose token runs out are stopped by the instance polling them.
+   */
   async function sweep() {
-    if (!(await leases.tryAcquire('transcription-watchdog'))) return;
+    const settles = await leases.tryAcquire('transcription-watchdog');
     const active = await store.listActive();
     const now = clock.now();
+    const joined = active.filter((record) => record.agentId !== null);
+    const cap = Math.ceil(joined.length / (await leases.members()));
+    if (pollers.count() > cap + 1) pollers.shed(pollers.count() - cap);
     await Promise.allSettled(
-      active.map((record, index) =>
-        check(record, now, index * 200).catch((error: unknown) => {
+      active.map(async (record, index) => {
+        try {
+          if (!record.agentId) {
+            if (settles && !service.mayStillJoin(record)) await service.recover(record);
+            return;
+          }
+          if (tokenRunsOut(record, now)) pollers.kick(record.id);
+          await pollers.ensure(record, 'immediate', index * 200, cap);
+        } catch (error) {
           logger.warn({ transcriptionId: record.id, err: error instanceof Error ? error.message : String(error) }, 'watchdog could not check a transcription');
-        }),
-      ),
+        }
+      }),
     );
   }
 
@@ -126,7 +140,8 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     start() {
       loop ??= (async () => {
         while (!shutdown.signal.aborted) {
-          await sweep();
+          // A sweep that fails (the registry is unreachable) is tried again next interval.
+          await sweep().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'transcription sweep failed'));
           await clock.sleep(settings.watchdogIntervalMs, shutdown.signal).catch(() => undefined);
         }
       })();
@@ -140,8 +155,9 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     async applyWebhook(agentId: string) {
       const record = await store.findByAgentId(agentId);
       if (!record || isTerminal(record.state)) return;
+      // Only the instance that polls a transcription calls Agora about it: here, or adopt it if nobody does.
       if (pollers.has(record.id)) pollers.kick(record.id);
-      else await service.reconcile(record);
+      else await pollers.ensure(record, 'immediate', 0);
     },
     endWatches: () => shutdown.abort(),
     async close() {

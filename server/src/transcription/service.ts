@@ -22,6 +22,9 @@ import { ACTIVE_TRANSCRIPTION_STATES, type RecordingStore, type TranscriptionEve
 import type { NotFoundRule } from '../tasks/not-found.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import { listCaptionObjects } from './files.js';
+import type { CallOptions } from '../agora/index.js';
+import type { Leases } from '../cluster/types.js';
+import { createClaims } from '../tasks/claims.js';
 import { createRecovery } from './recover.js';
 import { createTranscriptionStarter } from './start.js';
 import { createAgentWatcher } from './stop.js';
@@ -48,6 +51,8 @@ export interface TranscriptionServiceOptions {
    * one (its join in flight); 0 with one instance: a start not running here was interrupted.
    */
   startSettleMs?: number;
+  /** With several instances: one leave in flight per transcription, cluster-wide. */
+  leases?: Leases | undefined;
 }
 
 type Parsed<T extends z.ZodType> = z.output<T>;
@@ -63,7 +68,7 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
   const startsInFlight = new Set<string>();
   const recovery = createRecovery({ store, agora, clock, logger, transitions, onAdopted: options.onStarted });
   const starter = createTranscriptionStarter({ ...options, transitions, startsInFlight, recovery });
-  const watcher = createAgentWatcher({ agora, clock, logger, transitions, notFound: options.notFound });
+  const watcher = createAgentWatcher({ agora, clock, logger, transitions, notFound: options.notFound, claims: createClaims('leave', options.leases) });
   const files = options.files ?? createUnlinkedStorage('no storage is configured for reading captions back');
 
   async function find(id: string, viewer: Viewer): Promise<TranscriptionRecord> {
@@ -142,9 +147,9 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
     },
 
     /** For the pollers: a stopping transcription gets its leave sent again; others are queried. */
-    async reconcile(record: TranscriptionRecord): Promise<TranscriptionRecord> {
-      if (record.state === 'stopping' && record.agentId) return (await watcher.attempt(record, 'poll')).record;
-      return (await watcher.observe(record, 'poll')).record;
+    async reconcile(record: TranscriptionRecord, call: CallOptions = {}): Promise<TranscriptionRecord> {
+      if (record.state === 'stopping' && record.agentId) return watcher.resend(record, call);
+      return (await watcher.observe(record, 'poll', call)).record;
     },
 
     visible: (id: string, viewer: Viewer) => find(id, viewer),

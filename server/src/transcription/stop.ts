@@ -1,4 +1,5 @@
-import { isAgentNotFound, type AgoraClient } from '../agora/index.js';
+import { isAgentNotFound, type AgoraClient, type CallOptions } from '../agora/index.js';
+import type { Claims } from '../tasks/claims.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { describeError } from '../recording/views.js';
@@ -11,7 +12,7 @@ import type { TranscriptionTransitions } from './transitions.js';
 
 export interface TranscriptionOutcome {
   record: TranscriptionRecord;
-  /** It had already ended (idle exit, an earlier stop, a failure) or never started. */
+  /** It had already ended (idle exit, an earlier stop, a failure) before this stop, or never started. */
   alreadyStopped: boolean;
 }
 
@@ -21,6 +22,8 @@ export interface AgentWatcherOptions {
   logger: Logger;
   transitions: TranscriptionTransitions;
   notFound: NotFoundRule;
+  /** One leave in flight per transcription, cluster-wide. */
+  claims: Claims;
 }
 
 /**
@@ -32,10 +35,10 @@ export function createAgentWatcher(options: AgentWatcherOptions) {
   const { agora, clock, logger, transitions } = options;
 
   /** One query; a 404 only ends the transcription once it has lasted past the failover window. */
-  async function observe(record: TranscriptionRecord, source: ChangeSource): Promise<{ record: TranscriptionRecord; raw: unknown }> {
+  async function observe(record: TranscriptionRecord, source: ChangeSource, call: CallOptions = {}): Promise<{ record: TranscriptionRecord; raw: unknown }> {
     if (!record.agentId) return { record, raw: null };
     try {
-      const agent = await agora.stt.query(record.agentId);
+      const agent = await agora.stt.query(record.agentId, call);
       return { record: await transitions.move(record, (current) => agentPatch(current, agent, clock.now()), source), raw: agent.raw };
     } catch (error) {
       if (!isAgentNotFound(error)) throw error;
@@ -48,15 +51,15 @@ export function createAgentWatcher(options: AgentWatcherOptions) {
     return { record: await transitions.move(record, () => ({ lastError: describeError(error) }), source), alreadyStopped: false };
   }
 
-  /** Sends the leave once and records what it proves. */
-  async function attempt(record: TranscriptionRecord, source: ChangeSource, sent?: Promise<void>): Promise<TranscriptionOutcome> {
+  /** Sends the leave once and records what it proves (the caller holds the leave claim). */
+  async function attempt(record: TranscriptionRecord, source: ChangeSource, sent?: Promise<void>, call: CallOptions = {}): Promise<TranscriptionOutcome> {
     try {
-      await (sent ?? agora.stt.leave(record.agentId!));
+      await (sent ?? agora.stt.leave(record.agentId!, { signal: call.signal }));
     } catch (error) {
       if (!isAgentNotFound(error)) return keepStopping(record, error, source);
       // A 404 is not proof (a failover answers it too): ask whether the agent lives.
       try {
-        const observed = await observe(record, source);
+        const observed = await observe(record, source, call);
         return { record: observed.record, alreadyStopped: isTerminal(observed.record.state) };
       } catch (queryError) {
         return keepStopping(record, queryError, source);
@@ -69,17 +72,27 @@ export function createAgentWatcher(options: AgentWatcherOptions) {
 
   return {
     observe,
-    attempt,
+    /** For the poller: sends a pending leave again, unless a leave of it is in flight (here or elsewhere). */
+    async resend(record: TranscriptionRecord, call: CallOptions): Promise<TranscriptionRecord> {
+      return (await options.claims.run(record.id, () => attempt(record, 'poll', undefined, call)))?.record ?? record;
+    },
     /** Stops a transcription (idempotent): writes `stopping` while the leave is in flight. */
     async stop(record: TranscriptionRecord, source: ChangeSource): Promise<TranscriptionOutcome> {
       if (isTerminal(record.state)) return { record, alreadyStopped: true };
       // No agent to leave (the service settles such rows before calling here).
       if (!record.agentId) return { record, alreadyStopped: false };
-      const sent = agora.stt.leave(record.agentId);
-      sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
-      const stopping = await transitions.move(record, () => ({ state: 'stopping' }), source);
-      if (isTerminal(stopping.state)) return { record: stopping, alreadyStopped: true };
-      return attempt(stopping, source, sent);
+      const agentId = record.agentId;
+      const outcome = await options.claims.run(record.id, async () => {
+        const sent = agora.stt.leave(agentId);
+        sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
+        const stopping = await transitions.move(record, () => ({ state: 'stopping' }), source);
+        if (isTerminal(stopping.state)) return { record: stopping, alreadyStopped: true };
+        return attempt(stopping, source, sent);
+      });
+      if (outcome) return outcome;
+      // Another leave of it is in flight (here or on another instance): it reports through the row.
+      const stopping = record.state === 'stopping' ? record : await transitions.move(record, () => ({ state: 'stopping' }), source);
+      return { record: stopping, alreadyStopped: false };
     },
   };
 }

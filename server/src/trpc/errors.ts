@@ -4,6 +4,7 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { AppErrorCode, type AgoraErrorInfo, type FieldIssue } from '@agora-backend/shared';
 import { TokenBuildError } from '../tokens/index.js';
 import { AppError } from '../errors.js';
+import { isDatabaseUnavailable } from '../store/index.js';
 
 export { AppError };
 
@@ -69,6 +70,7 @@ const APP_ERROR_TO_TRPC: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_SUPPORTED',
   ORIGIN_REFUSED: 'FORBIDDEN',
   SHUTTING_DOWN: 'SERVICE_UNAVAILABLE',
+  REGISTRY_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 };
 
@@ -89,6 +91,10 @@ function trpcCodeForAgora(error: AgoraError): TRPC_ERROR_CODE_KEY {
 
 /** Turns our own error classes into TRPCErrors with the right code; undefined for anything else. */
 export function toTRPCError(cause: unknown): TRPCError | undefined {
+  if (!(cause instanceof AppError) && isDatabaseUnavailable(cause)) {
+    const unavailable = new AppError(AppErrorCode.REGISTRY_UNAVAILABLE, 'the registry database is unreachable; try again shortly', { cause });
+    return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: unavailable.message, cause: unavailable });
+  }
   if (cause instanceof AppError) return new TRPCError({ code: trpcCodeFor(cause.appCode), message: cause.message, cause });
   if (cause instanceof AgoraError) return new TRPCError({ code: trpcCodeForAgora(cause), message: cause.message, cause });
   return undefined;

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../clock.js';
 import { createSilentLogger } from '../logger.js';
-import { createPostgresLeases, createPostgresRateBudget } from './postgres.js';
+import { createPostgresLeases, createPostgresRateBudget } from './index.js';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `budget_${randomBytes(6).toString('hex')}`;
@@ -17,8 +17,8 @@ afterAll(async () => {
 describe('cluster coordination on PostgreSQL', () => {
   it('grants a lease to one instance at a time, and frees it when the holder goes', async () => {
     const logger = createSilentLogger();
-    const a = await createPostgresLeases({ url: DATABASE_URL, namespace: schema, logger });
-    const b = await createPostgresLeases({ url: DATABASE_URL, namespace: schema, logger });
+    const a = await createPostgresLeases({ url: DATABASE_URL, namespace: schema, logger, clock: systemClock });
+    const b = await createPostgresLeases({ url: DATABASE_URL, namespace: schema, logger, clock: systemClock });
     expect(await a.tryAcquire('poll:rec1')).toBe(true);
     expect(await a.tryAcquire('poll:rec1')).toBe(true);
     expect(await b.tryAcquire('poll:rec1')).toBe(false);
@@ -34,19 +34,23 @@ describe('cluster coordination on PostgreSQL', () => {
     await client.connect();
     await client.query(`create schema if not exists ${schema}`);
     await client.end();
-    const options = { url: DATABASE_URL, schema, appId: `app-${schema}`, limit: 10, windowMs: 1_000, clock: systemClock };
-    const [one, two] = [await createPostgresRateBudget(options), await createPostgresRateBudget(options)];
+    const logger = createSilentLogger();
+    // Each budget counts its slots while its instance's membership (a lease session) lives.
+    const members = [await createPostgresLeases({ url: DATABASE_URL, namespace: schema, logger, clock: systemClock }), await createPostgresLeases({ url: DATABASE_URL, namespace: schema, logger, clock: systemClock })];
+    const options = { url: DATABASE_URL, schema, appId: `app-${schema}`, limit: 10, windowMs: 1_000, clock: systemClock, logger };
+    const [one, two] = await Promise.all(members.map((member) => createPostgresRateBudget({ ...options, member: { id: member.memberId, class: member.memberClass } })));
     const sent: number[] = [];
     await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
-        (i % 2 === 0 ? one : two).take().then((answered) => {
+        (i % 2 === 0 ? one! : two!).take().then((answered) => {
           sent.push(Date.now());
           answered?.();
         }),
       ),
     );
-    await one.close();
-    await two.close();
+    await one!.close();
+    await two!.close();
+    for (const member of members) await member.close();
     expect(sent).toHaveLength(25);
     sent.sort((x, y) => x - y);
     for (const start of sent) {
