@@ -135,3 +135,40 @@ describe('restarts', () => {
     expect((await restarted.store.get('interrupted0000000000000000000001'))!.lastError!.message).toMatch(/interrupted before Agora returned a sid/);
   });
 });
+
+describe('one stop in flight per recording', () => {
+  it("the poller does not send a stop again while the caller's stop is still waiting for Agora's answer", async () => {
+    const { s, clock } = await start();
+    s.emulator.control.join('room', '100');
+    const started = await s.client.recording.start.mutate({ channel: 'room' });
+    // Agora takes 10 s to answer: the caller's stop is in flight, the row already says stopping.
+    s.emulator.control.setLatency(10_000);
+    const stopping = s.client.recording.stop.mutate({ id: started.id });
+    await expect.poll(async () => (await s.store.get(started.id))!.state).toBe('stopping');
+    // The poller wakes (a notice, its interval) and finds the row stopping.
+    s.app.recording!.pollers.kick(started.id);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    s.emulator.control.setLatency(0);
+    await clock.advance(10_000);
+    // Agora got one stop, and the caller hears that this stop ended a running recording.
+    expect(await stopping).toMatchObject({ state: 'stopped', alreadyStopped: false });
+    expect(s.emulator.control.requestCounts().stop).toBe(1);
+    expect(s.emulator.control.task(started.sid)).toMatchObject({ active: false, endReason: 'stopped' });
+  });
+
+  it('a second stop while the first is in flight answers stopping, and neither claims Agora had already ended it', async () => {
+    const { s, clock } = await start();
+    s.emulator.control.join('room', '100');
+    const started = await s.client.recording.start.mutate({ channel: 'room' });
+    s.emulator.control.setLatency(10_000);
+    const first = s.client.recording.stop.mutate({ id: started.id });
+    await expect.poll(async () => (await s.store.get(started.id))!.state).toBe('stopping');
+    expect(await s.client.recording.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopping', alreadyStopped: false });
+    s.emulator.control.setLatency(0);
+    await clock.advance(10_000);
+    expect(await first).toMatchObject({ state: 'stopped', alreadyStopped: false });
+    expect(s.emulator.control.requestCounts().stop).toBe(1);
+    // Once it has ended, a stop says so.
+    expect(await s.client.recording.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopped', alreadyStopped: true });
+  });
+});

@@ -556,6 +556,42 @@ describe('rate budget', () => {
   });
 });
 
+describe('rate budget priorities', () => {
+  it("keeps a quarter of the window for callers, and serves them before queued polls", async () => {
+    const clock = createFakeClock(0);
+    const budget = createSlidingWindowBudget({ limit: 4, windowMs: 1_000, clock });
+    const order: string[] = [];
+    const take = (name: string, priority: 'user' | 'background') =>
+      budget.take(undefined, priority).then((answered) => {
+        order.push(`${name}@${clock.now()}`);
+        answered?.();
+      });
+    // Polls may hold 3 of 4 slots: the fourth poll waits, a caller's stop does not.
+    for (const name of ['poll1', 'poll2', 'poll3']) await take(name, 'background');
+    const poll4 = take('poll4', 'background');
+    await take('stop', 'user');
+    expect(order).toEqual(['poll1@0', 'poll2@0', 'poll3@0', 'stop@0']);
+    // A caller arriving behind a queued poll still goes first once a window frees.
+    const start = take('start', 'user');
+    await drive(clock, Promise.all([poll4, start]));
+    expect(order.slice(4)).toEqual(['start@1000', 'poll4@1000']);
+  });
+
+  it('drops a queued poll whose signal aborts (its task ended) and lets the next one go', async () => {
+    const clock = createFakeClock(0);
+    const budget = createSlidingWindowBudget({ limit: 1, windowMs: 1_000, clock });
+    const first = await budget.take(undefined, 'background');
+    const ended = new AbortController();
+    const dropped = budget.take(ended.signal, 'background');
+    const next = budget.take(undefined, 'background');
+    ended.abort(new Error('the recording ended'));
+    await expect(dropped).rejects.toThrow('the recording ended');
+    first?.();
+    await drive(clock, next);
+    expect(clock.now()).toBe(1_000);
+  });
+});
+
 describe('secrets', () => {
   it('keeps the Basic header, customer secret, storage keys and tokens out of errors and logs', async () => {
     const { client, run, lines } = setup({ baseUrls: undefined, retry: { networkDelaysMs: [1] } });

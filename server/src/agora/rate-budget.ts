@@ -51,7 +51,18 @@ export function createQueuedBudget(source: SlotSource, clock: Clock, maxSleepMs:
   const queues: Record<RequestPriority, Waiter[]> = { user: [], background: [] };
   let pumping = false;
   let wake: (() => void) | undefined;
-  const wakePump = () => wake?.();
+  /** A wake-up that came while the pump was not asleep (asking the source): it must not sleep then. */
+  let woken = false;
+  const wakePump = () => {
+    woken = true;
+    wake?.();
+  };
+  /** Whether a wake-up came since the last call. */
+  const takeWake = () => {
+    const was = woken;
+    woken = false;
+    return was;
+  };
 
   const next = (): { waiter: Waiter; priority: RequestPriority } | undefined => {
     for (const priority of ['user', 'background'] as const) {
@@ -66,6 +77,7 @@ export function createQueuedBudget(source: SlotSource, clock: Clock, maxSleepMs:
     pumping = true;
     try {
       for (let head = next(); head; head = next()) {
+        takeWake();
         let outcome: (() => void) | number;
         try {
           outcome = await source(head.priority);
@@ -89,6 +101,7 @@ export function createQueuedBudget(source: SlotSource, clock: Clock, maxSleepMs:
           continue;
         }
         // Until a slot's window runs out, an answer arrives, or a caller comes in ahead.
+        if (takeWake()) continue;
         const controller = new AbortController();
         wake = () => controller.abort();
         await clock.sleep(Math.min(outcome, maxSleepMs), controller.signal).catch(() => undefined);

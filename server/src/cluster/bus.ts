@@ -73,7 +73,7 @@ export async function createPostgresBus<E extends BusEvent>(options: PostgresBus
       for (const topic of local.topics()) catchUp(topic, Number.MAX_SAFE_INTEGER);
     },
   });
-  const notifier = new pg.Pool({ connectionString: options.url, max: 2, connectionTimeoutMillis: 5_000 });
+  const notifier = new pg.Pool({ connectionString: options.url, max: 2, connectionTimeoutMillis: 5_000, application_name: 'agora-backend notify' });
   // An idle client's lost session: the pool drops it and opens another when needed.
   notifier.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (notify) was lost'));
 

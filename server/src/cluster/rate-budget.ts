@@ -50,7 +50,7 @@ async function createTable(pool: pg.Pool): Promise<void> {
  * kill -9 does not shrink the cluster's budget for a minute.
  */
 export async function createPostgresRateBudget(options: PostgresRateBudgetOptions): Promise<RateBudget & { close(): Promise<void> }> {
-  const pool = new pg.Pool({ connectionString: options.url, max: 4, connectionTimeoutMillis: 5_000, options: `-c search_path=${options.schema}` });
+  const pool = new pg.Pool({ connectionString: options.url, max: 4, connectionTimeoutMillis: 5_000, application_name: 'agora-backend budget', options: `-c search_path=${options.schema}` });
   pool.on('error', (error) => options.logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (rate budget) was lost'));
   await createTable(pool);
   const limits: Record<RequestPriority, number> = { user: options.limit, background: backgroundLimit(options.limit) };

@@ -29,6 +29,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     connectionString: options.url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
+    application_name: 'agora-backend registry',
     // Every connection works in the store's schema.
     options: `-c search_path=${schema}`,
   });
