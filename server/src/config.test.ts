@@ -38,6 +38,16 @@ describe('parseConfig', () => {
     });
   });
 
+  it("polls less when Agora's notifications are configured, unless POLL_INTERVAL_SECONDS says otherwise", () => {
+    const interval = (env: Record<string, string>) => {
+      const result = parseConfig(env);
+      return result.ok ? result.config.recording.pollIntervalSeconds : result.errors;
+    };
+    expect(interval({})).toBe(30);
+    expect(interval({ AGORA_WEBHOOK_SECRET: 'whsec-configured' })).toBe(120);
+    expect(interval({ AGORA_WEBHOOK_SECRET: 'whsec-configured', POLL_INTERVAL_SECONDS: '15' })).toBe(15);
+  });
+
   it('reads the AGORA_ names', () => {
     const result = parseConfig({
       PORT: '8080',

@@ -95,7 +95,8 @@ const EnvSchema = z
     RECORDER_UID_MAX: wholeNumber(1, 4_294_967_295).default(DEFAULT_RECORDER_UID_RANGE.max),
     RECORDING_MAX_SECONDS: wholeNumber(60, MAX_RECORDING_SECONDS).default(3 * 3600),
     WATCHDOG_INTERVAL_SECONDS: wholeNumber(1, 3600).default(30),
-    POLL_INTERVAL_SECONDS: wholeNumber(1, 3600).default(30),
+    // Default set below: 30 s, or 120 s when Agora's notifications are configured (they wake the poller).
+    POLL_INTERVAL_SECONDS: wholeNumber(1, 3600).optional(),
     AGORA_FAILOVER_WINDOW_SECONDS: wholeNumber(10, 3600).default(90),
     START_SETTLE_SECONDS: wholeNumber(1, 300).default(60),
     SUBSCRIPTIONS_PER_CONNECTION: wholeNumber(1, 10_000).default(APP_DEFAULTS.subscriptionsPerConnection),
@@ -355,7 +356,7 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
         uidMax: value.RECORDER_UID_MAX,
         defaultMaxDurationSeconds: value.RECORDING_MAX_SECONDS,
         watchdogIntervalSeconds: value.WATCHDOG_INTERVAL_SECONDS,
-        pollIntervalSeconds: value.POLL_INTERVAL_SECONDS,
+        pollIntervalSeconds: value.POLL_INTERVAL_SECONDS ?? (value.AGORA_WEBHOOK_SECRET ? 120 : 30),
         failoverWindowSeconds: value.AGORA_FAILOVER_WINDOW_SECONDS,
         startSettleSeconds: value.START_SETTLE_SECONDS,
       },

@@ -29,6 +29,8 @@ export async function createPostgresBus<E extends BusEvent>(options: PostgresBus
   const { logger } = options;
   const local = createInMemoryBus<E>(options.topicOf);
   const channel = options.channel.replace(/[^a-z0-9_]/gi, '_');
+  const pokeChannel = `${channel}_poke`;
+  const pokeListeners: ((taskId: string) => void)[] = [];
   /** Per watched topic: the newest event id handed to this instance's watchers. */
   const delivered = new Map<string, number>();
   /** Per topic: the read in progress, so that reads of one topic never overlap. */
@@ -62,11 +64,13 @@ export async function createPostgresBus<E extends BusEvent>(options: PostgresBus
     clock: options.clock,
     onConnect: async (client) => {
       client.on('notification', (message) => {
+        if (message.channel === pokeChannel && message.payload) for (const listener of pokeListeners) listener(message.payload);
         if (message.channel !== channel || !message.payload) return;
         const [, topic, id] = message.payload.split(' ');
         if (topic && id) catchUp(topic, Number(id));
       });
       await client.query(`listen ${channel}`);
+      await client.query(`listen ${pokeChannel}`);
     },
     // Whatever was notified while the session was down is in the registry: read it now.
     onReconnected: () => {
@@ -94,6 +98,15 @@ export async function createPostgresBus<E extends BusEvent>(options: PostgresBus
       };
     },
     listenerCount: (topic?: string) => local.listenerCount(topic),
+    poke(taskId: string) {
+      notifier.query('select pg_notify($1, $2)', [pokeChannel, taskId]).catch((error: unknown) => {
+        // The poller polls at its next interval all the same.
+        logger.warn({ err: errorMessage(error) }, 'could not pass a notice on to the instance polling the task');
+      });
+    },
+    onPoke(listener: (taskId: string) => void) {
+      pokeListeners.push(listener);
+    },
     healthy: () => listener.isUp(),
     async close() {
       await listener.close();

@@ -100,7 +100,7 @@ describe('when PostgreSQL ends a session', () => {
     }
   });
 
-  it('a lost LISTEN session reconnects and delivers what was written meanwhile, each event once and in order', async () => {
+  it('passes pokes between instances; a lost LISTEN session reconnects and delivers what was written meanwhile, each event once and in order', async () => {
     const logger = createSilentLogger();
     const log: { id: number; topic: string }[] = [];
     const options = {
@@ -114,7 +114,7 @@ describe('when PostgreSQL ends a session', () => {
     const listenPids = async () => {
       const admin = new pg.Client({ connectionString: DATABASE_URL });
       await admin.connect();
-      const result = await admin.query<{ pid: number }>(`select pid from pg_stat_activity where query = $1`, [`listen ${options.channel}`]);
+      const result = await admin.query<{ pid: number }>(`select pid from pg_stat_activity where query like $1`, [`listen ${options.channel}%`]);
       await admin.end();
       return result.rows.map((row) => row.pid);
     };
@@ -129,7 +129,12 @@ describe('when PostgreSQL ends a session', () => {
       log.push({ id, topic: 'rec1' });
       a.publish({ id, topic: 'rec1' });
     };
+    const poked: string[] = [];
+    a.onPoke?.((taskId) => poked.push(taskId));
     try {
+      // A notice that reached B for a task A polls is passed on to A.
+      b.poke?.('rec1');
+      await expect.poll(() => poked).toEqual(['rec1']);
       write(1);
       await expect.poll(() => seen).toEqual([1]);
       expect(await terminate('select $1::int as pid', [bPid[0]])).toBe(1);

@@ -18,6 +18,13 @@ export interface EventBus<E extends BusEvent = RecordingEvent> {
   subscribe(topic: string, listener: EventListener<E>): () => void;
   /** Listeners now registered (for one topic, or in all). */
   listenerCount(topic?: string): number;
+  /**
+   * Across instances: asks whichever instance polls `taskId` to poll it now (an Agora notice came
+   * to this one). Absent in one process, where the poller is always here.
+   */
+  poke?(taskId: string): void;
+  /** Where pokes from other instances go (the pollers' kick). */
+  onPoke?(listener: (taskId: string) => void): void;
 }
 
 /** Recording events are published under their recording's id. */

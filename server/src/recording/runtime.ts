@@ -113,6 +113,8 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     ...(deps.leases ? { leases: deps.leases, handoverMs: intervalMs } : {}),
     ...(deps.onPolled ? { onPolled: deps.onPolled } : {}),
   });
+  // A notice that reached another instance: poll now, if the recording is polled here.
+  bus.onPoke?.((id) => pollers.kick(id));
   const watchdog = createWatchdog({
     service,
     store,
@@ -152,6 +154,8 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
       // Only the instance that polls a recording calls Agora about it: here, or adopt it if nobody does.
       if (pollers.has(record.id)) pollers.kick(record.id);
       else await pollers.ensure(record, 'immediate', 0);
+      // Polled by another instance: tell it.
+      if (!pollers.has(record.id)) bus.poke?.(record.id);
     },
     /** Remembers a webhook notice id in the registry for a week; false for one seen before. */
     rememberNotice: (noticeId: string) => store.rememberNotice(noticeId, clock.now(), NOTICE_MEMORY_MS),

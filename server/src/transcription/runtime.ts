@@ -103,6 +103,8 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     ...(deps.leases ? { handoverMs: intervalMs } : {}),
     ...(deps.onPolled ? { onPolled: deps.onPolled } : {}),
   });
+  // A notice that reached another instance: poll now, if the transcription is polled here.
+  bus.onPoke?.((id) => pollers.kick(id));
   /**
    * Every instance sweeps: adopts active transcriptions nobody polls, up to its fair share, and
    * lets go of what it holds beyond it; one instance (the "transcription-watchdog" lease) settles
@@ -158,6 +160,8 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
       // Only the instance that polls a transcription calls Agora about it: here, or adopt it if nobody does.
       if (pollers.has(record.id)) pollers.kick(record.id);
       else await pollers.ensure(record, 'immediate', 0);
+      // Polled by another instance: tell it.
+      if (!pollers.has(record.id)) bus.poke?.(record.id);
     },
     endWatches: () => shutdown.abort(),
     async close() {
