@@ -219,3 +219,22 @@ describe('a crash between join and the registry write', () => {
     expect((await restarted.store.transcriptions.get(row!.id))!).toMatchObject({ state: 'failed', lastError: { message: expect.stringContaining('Agora runs no agent') as unknown } });
   });
 });
+
+describe('one leave in flight per transcription', () => {
+  it("the poller does not send the leave again while the caller's is waiting for Agora, and a second stop answers stopping", async () => {
+    const { s, clock } = await start();
+    s.emulator.control.join('room', '100');
+    const started = await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
+    s.emulator.control.setLatency(10_000);
+    const first = s.client.transcription.stop.mutate({ id: started.id });
+    await expect.poll(() => stateOf(s, started.id)).toBe('stopping');
+    s.app.transcription!.pollers.kick(started.id);
+    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({ id: started.id, state: 'stopping', alreadyStopped: false });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    s.emulator.control.setLatency(0);
+    await clock.advance(10_000);
+    expect(await first).toEqual({ id: started.id, state: 'stopped', alreadyStopped: false });
+    expect(leaves(s)).toBe(1);
+    expect(s.emulator.control.agent(started.agentId)).toMatchObject({ status: 'STOPPED', endReason: 'left' });
+  });
+});
