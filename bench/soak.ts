@@ -71,14 +71,25 @@ function startServer(env: Record<string, string>): { child: ChildProcess; url: P
 interface Outcome {
   id?: string;
   startFailed?: boolean;
+  /** The driver never got a stop through: the recording runs on as asked, not an orphan of ours. */
+  stopGivenUp?: boolean;
 }
+
+/** Whether the server is between its SIGKILL and its successor's first answer. */
+let down = false;
+const serverDown = () => down;
+
+/** How long a driver keeps asking for a stop (through the SIGKILL and a slow restart). */
+const STOP_PATIENCE_MS = 90_000;
 
 /** One recording: start (retrying what the server reports as transient), hold, stop until Agora confirms or the server keeps at it. */
 async function drive(api: () => AgoraBackendClient, index: number, outcomes: Outcome[]): Promise<void> {
   const outcome: Outcome = {};
   outcomes[index] = outcome;
   const channel = `soak-${index}`;
-  for (let attempt = 0; attempt < 5 && !outcome.id; attempt++) {
+  // Five tries, and through a restart of the server (which may take ten seconds and more).
+  const startUntil = Date.now() + STOP_PATIENCE_MS;
+  for (let attempt = 0; (attempt < 5 || (serverDown() && Date.now() < startUntil)) && !outcome.id; attempt++) {
     try {
       outcome.id = (await api().recording.start.mutate({ channel, maxIdleSeconds: 300 })).id;
     } catch {
@@ -90,7 +101,11 @@ async function drive(api: () => AgoraBackendClient, index: number, outcomes: Out
     return;
   }
   await sleep(between(profile.holdMs));
-  for (let attempt = 0; attempt < 20; attempt++) {
+  // Until the server takes the stop, as a user would: a restart on a busy machine takes well over
+  // ten seconds (a fixed 20 tries of 0.5 s once gave up during one, leaving the recording running
+  // with nobody asking to stop it: counted as an orphan, though the server did as it was told).
+  const giveUpAt = Date.now() + STOP_PATIENCE_MS;
+  while (Date.now() < giveUpAt) {
     try {
       await api().recording.stop.mutate({ id: outcome.id });
       return; // stopped, or stopping: the server owns it from here
@@ -98,6 +113,7 @@ async function drive(api: () => AgoraBackendClient, index: number, outcomes: Out
       await sleep(500); // the server is down (the SIGKILL) or Agora is failing: try again
     }
   }
+  outcome.stopGivenUp = true;
 }
 
 async function main() {
@@ -155,11 +171,13 @@ async function main() {
   // The SIGKILL: halfway through the recordings, the server dies and a new one takes over.
   const kill = (async () => {
     while (outcomes.filter(Boolean).length < RECORDINGS / 2) await sleep(100);
+    down = true;
     server.child.kill('SIGKILL');
     console.log(`  ${new Date().toISOString()} SIGKILL of the server with ${outcomes.filter(Boolean).length} recordings begun`);
     await sleep(1_000);
     server = startServer(env);
     client = createClient({ url: await server.url });
+    down = false;
     console.log('  server restarted on the same registry');
   })();
 
@@ -195,7 +213,7 @@ async function main() {
   process.exit(Object.entries(figures).some(([name, value]) => BAD.has(name) && value > 0) ? 1 : 0);
 }
 
-const BAD = new Set(['orphans', 'duplicates', 'stuck', 'lost', 'rateLimited', 'contradictions']);
+const BAD = new Set(['orphans', 'duplicates', 'stuck', 'lost', 'rateLimited', 'contradictions', 'stopsGivenUp']);
 
 /** Agora's side (the emulator's tasks) against the registry, after everything settled. */
 async function compare(registryFile: string, control: ReturnType<typeof createEmulator>['control'], outcomes: Outcome[]) {
@@ -240,6 +258,7 @@ async function compare(registryFile: string, control: ReturnType<typeof createEm
     stopped: rows.filter((row) => row.state === 'stopped').length,
     failedStarts: rows.filter((row) => row.state === 'failed').length,
     startsGivenUp: outcomes.filter((outcome) => outcome.startFailed).length,
+    stopsGivenUp: outcomes.filter((outcome) => outcome.stopGivenUp).length,
     agoraTasks: tasks.length + interrupted.length,
     interrupted: interrupted.length,
     upstreamCalls: requests.length,
@@ -264,6 +283,7 @@ function report(figures: Record<string, number>, driveSeconds: number, settleSec
     lost: 'upstream tasks the registry does not know',
     interrupted: 'tasks Agora began as the server was killed; their rows are failed, Agora ends them',
     rateLimited: "Agora's 429 answers",
+    stopsGivenUp: 'recordings the driver could not get a stop through for in 90 s (the server was unreachable)',
     contradictions: 'recordings whose events contradict their final state',
   };
   for (const [name, value] of Object.entries(figures)) {
