@@ -89,7 +89,7 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     bus,
     leases: deps.leases,
     // A stop asked for while the start was in flight is sent at once; otherwise confirm in ~5 s.
-    onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'immediate' : 'confirm'),
+    onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'now' : 'confirm'),
     // Ends the poller (and drops a poll of it still waiting for the rate budget). After the
     // current I/O turn, so that the answer to whoever ended the recording goes first.
     onEnded: (record) => void setImmediate(() => pollers.end(record.id)),
@@ -122,7 +122,7 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     logger,
     intervalMs: settings.watchdogIntervalMs,
     ...(settings.startSettleMs !== undefined ? { abandonStartAfterMs: settings.startSettleMs } : {}),
-    adopt: (record, delayMs, cap) => pollers.ensure(record, 'immediate', delayMs, cap),
+    adopt: (record, delayMs, cap) => pollers.ensure(record, 'adopt', delayMs, cap),
     wake: (id) => pollers.kick(id),
     polled: pollers,
     ...(deps.onWatchdogAction ? { onAction: deps.onWatchdogAction } : {}),
@@ -153,7 +153,7 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
       if (!record) return;
       // Only the instance that polls a recording calls Agora about it: here, or adopt it if nobody does.
       if (pollers.has(record.id)) pollers.kick(record.id);
-      else await pollers.ensure(record, 'immediate', 0);
+      else await pollers.ensure(record, 'adopt', 0);
       // Polled by another instance: tell it.
       if (!pollers.has(record.id)) bus.poke?.(record.id);
     },

@@ -110,12 +110,13 @@ export function createPollers<R extends PolledTask>(options: PollerOptions<R>) {
 
   return {
     /**
-     * Starts the task's poller unless one runs. `immediate` (adoption) queries after `delayMs`
-     * (the watchdog spaces adoptions out), or after the handover time when another instance may
-     * have held it; `confirm` confirms a start this instance made after confirmDelayMs. With
-     * `cap`, adopts only while this instance polls fewer tasks than that (its fair share).
+     * Starts the task's poller unless one runs. `confirm`: a start this instance made, confirmed
+     * after confirmDelayMs. `now`: a start this instance made that already needs a call (a stop
+     * asked during the start). `adopt`: a task another instance may have held, first called after
+     * `delayMs` (the watchdog spaces adoptions out) and at least the handover time. With `cap`,
+     * adopts only while this instance polls fewer tasks than that (its fair share).
      */
-    async ensure(record: R, mode: 'confirm' | 'immediate' = 'confirm', delayMs = 0, cap = Number.POSITIVE_INFINITY): Promise<void> {
+    async ensure(record: R, mode: 'confirm' | 'now' | 'adopt' = 'confirm', delayMs = 0, cap = Number.POSITIVE_INFINITY): Promise<void> {
       if (running.has(record.id) || claiming.has(record.id) || ended(record) || !options.started(record) || stopAll.signal.aborted) return;
       if (running.size + claiming.size >= cap) return;
       claiming.add(record.id);
@@ -126,7 +127,7 @@ export function createPollers<R extends PolledTask>(options: PollerOptions<R>) {
       } finally {
         claiming.delete(record.id);
       }
-      const firstDelay = mode === 'immediate' ? Math.max(delayMs, options.handoverMs ?? 0) : options.confirmDelayMs;
+      const firstDelay = { confirm: options.confirmDelayMs, now: 0, adopt: Math.max(delayMs, options.handoverMs ?? 0) }[mode];
       const handle: Running = { wake: () => undefined, end: new AbortController(), done: Promise.resolve() };
       handle.done = run(record.id, firstDelay, handle, session).finally(() => {
         if (running.get(record.id) === handle) running.delete(record.id);

@@ -78,7 +78,7 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     bus,
     files: deps.files,
     linkSigner: deps.linkSigner,
-    onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'immediate' : 'confirm'),
+    onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'now' : 'confirm'),
     startSettleMs: deps.leases ? (settings.startSettleMs ?? 60_000) : 0,
     onEnded: (record) => void setImmediate(() => pollers.end(record.id)),
     leases: deps.leases,
@@ -125,7 +125,7 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
             return;
           }
           if (tokenRunsOut(record, now)) pollers.kick(record.id);
-          await pollers.ensure(record, 'immediate', index * 200, cap);
+          await pollers.ensure(record, 'adopt', index * 200, cap);
         } catch (error) {
           logger.warn({ transcriptionId: record.id, err: error instanceof Error ? error.message : String(error) }, 'watchdog could not check a transcription');
         }
@@ -159,7 +159,7 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
       if (!record || isTerminal(record.state)) return;
       // Only the instance that polls a transcription calls Agora about it: here, or adopt it if nobody does.
       if (pollers.has(record.id)) pollers.kick(record.id);
-      else await pollers.ensure(record, 'immediate', 0);
+      else await pollers.ensure(record, 'adopt', 0);
       // Polled by another instance: tell it.
       if (!pollers.has(record.id)) bus.poke?.(record.id);
     },
