@@ -9,6 +9,7 @@ export { createAgoraClient, unlimitedBudget, type AgoraClient, type AgoraClientO
 export type { JoinParams, StartParams } from './agora/index.js';
 export { createEmulator, type Emulator, type EmulatorOptions } from '@agora-backend/emulator';
 export { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
+export { createPostgresLeases, type Leases } from './cluster/index.js';
 export { drive, recordSleeps } from './testing/drive.js';
 export * from './auth/index.js';
 export { createMetrics, type Metrics } from './metrics/index.js';

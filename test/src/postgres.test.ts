@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPostgresStore } from '@agora-backend/server';
+import { createPostgresLeases, createPostgresStore, createSilentLogger, systemClock } from '@agora-backend/server';
 import { startRecordingStack } from './helpers/recording-stack.js';
 import { collect, wsConnection } from './helpers/subscribers.js';
 
@@ -57,4 +57,38 @@ describe('the server on PostgreSQL (DATABASE_URL)', () => {
       await stack.close(true);
     }
   });
+});
+
+describe('several instances in one process on PostgreSQL', () => {
+  it('spreads the polling across live instances: a fair share each, and again when one leaves', async () => {
+    const namespace = `spread-${schema}`;
+    const leases = await Promise.all([0, 1, 2].map(() => createPostgresLeases({ url: DATABASE_URL, namespace, logger: createSilentLogger(), clock: systemClock })));
+    // Each instance has its own pool and leases session on the one database (an app closes its store).
+    const instance = async (index: number) => ({ store: await createPostgresStore({ url: DATABASE_URL, schema }), leases: leases[index]!, pollIntervalMs: 1_000, confirmDelayMs: 200, watchdogIntervalMs: 300 });
+    const a = await startRecordingStack(await instance(0));
+    const b = await startRecordingStack({ ...(await instance(1)), existingEmulator: a.emulator });
+    const c = await startRecordingStack({ ...(await instance(2)), existingEmulator: a.emulator });
+    const stacks = [a, b, c];
+    const counts = (list: typeof stacks) => list.map((stack) => stack.app.recording!.pollers.count());
+    try {
+      const ids: string[] = [];
+      for (let index = 0; index < 6; index++) {
+        a.emulator.control.join(`spread-${index}`, '100');
+        ids.push((await a.client.recording.start.mutate({ channel: `spread-${index}` })).id);
+      }
+      // A started all six; B and C take their share, A lets go of the rest.
+      await expect.poll(() => counts(stacks), { timeout: 15_000 }).toEqual([2, 2, 2]);
+      for (const id of ids) expect(stacks.filter((stack) => stack.app.recording!.pollers.has(id))).toHaveLength(1);
+      // A leaves (its lease session ends with it): B and C share its recordings.
+      await a.close();
+      await leases[0]!.close();
+      await expect.poll(() => counts([b, c]), { timeout: 15_000 }).toEqual([3, 3]);
+      for (const id of ids) expect([b, c].filter((stack) => stack.app.recording!.pollers.has(id))).toHaveLength(1);
+    } finally {
+      await c.close();
+      await b.close();
+      await a.close(true);
+      for (const lease of leases.slice(1)) await lease.close();
+    }
+  }, 60_000);
 });

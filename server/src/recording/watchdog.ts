@@ -75,20 +75,20 @@ export function createWatchdog(options: WatchdogOptions) {
     const started = active.filter((record) => record.sid !== null);
     const cap = Math.ceil(started.length / (await leases.members()));
     if (options.polled.count() > cap + 1) options.polled.shed(options.polled.count() - cap);
-    await Promise.allSettled(
-      active.map(async (record, index) => {
-        try {
-          if (!record.sid) {
-            if (settles) await settleStart(record, now);
-            return;
-          }
-          if (pastMaxDuration(record, now)) options.wake(record.id);
-          await options.adopt(record, index * spacing, cap);
-        } catch (error) {
-          logger.warn({ recordingId: record.id, err: error instanceof Error ? error.message : String(error) }, 'watchdog could not check a recording');
-        }
-      }),
-    );
+    const settling = settles ? active.filter((record) => !record.sid).map((record) => settleStart(record, now).catch((error: unknown) => warn(record, error))) : [];
+    for (const record of started) if (pastMaxDuration(record, now)) options.wake(record.id);
+    // One at a time, counting only what was taken: a recording another instance holds does not
+    // use up this instance's share (they were all tried at once before, and the first few, held
+    // elsewhere, kept the rest from ever being tried).
+    for (const [index, record] of started.entries()) {
+      if (options.polled.count() >= cap) break;
+      await Promise.resolve(options.adopt(record, index * spacing, cap)).catch((error: unknown) => warn(record, error));
+    }
+    await Promise.all(settling);
+  }
+
+  function warn(record: RecordingRecord, error: unknown): void {
+    logger.warn({ recordingId: record.id, err: error instanceof Error ? error.message : String(error) }, 'watchdog could not check a recording');
   }
 
   return {

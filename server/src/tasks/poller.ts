@@ -118,7 +118,7 @@ export function createPollers<R extends PolledTask>(options: PollerOptions<R>) {
      */
     async ensure(record: R, mode: 'confirm' | 'now' | 'adopt' = 'confirm', delayMs = 0, cap = Number.POSITIVE_INFINITY): Promise<void> {
       if (running.has(record.id) || claiming.has(record.id) || ended(record) || !options.started(record) || stopAll.signal.aborted) return;
-      if (running.size + claiming.size >= cap) return;
+      if (running.size >= cap) return;
       claiming.add(record.id);
       const session = leases.signal();
       try {

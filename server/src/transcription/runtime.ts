@@ -117,20 +117,16 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     const joined = active.filter((record) => record.agentId !== null);
     const cap = Math.ceil(joined.length / (await leases.members()));
     if (pollers.count() > cap + 1) pollers.shed(pollers.count() - cap);
-    await Promise.allSettled(
-      active.map(async (record, index) => {
-        try {
-          if (!record.agentId) {
-            if (settles && !service.mayStillJoin(record)) await service.recover(record);
-            return;
-          }
-          if (tokenRunsOut(record, now)) pollers.kick(record.id);
-          await pollers.ensure(record, 'adopt', index * 200, cap);
-        } catch (error) {
-          logger.warn({ transcriptionId: record.id, err: error instanceof Error ? error.message : String(error) }, 'watchdog could not check a transcription');
-        }
-      }),
-    );
+    const warn = (record: TranscriptionRecord, error: unknown) =>
+      logger.warn({ transcriptionId: record.id, err: error instanceof Error ? error.message : String(error) }, 'watchdog could not check a transcription');
+    const recovering = settles ? active.filter((record) => !record.agentId && !service.mayStillJoin(record)).map((record) => service.recover(record).catch((error: unknown) => warn(record, error))) : [];
+    for (const record of joined) if (tokenRunsOut(record, now)) pollers.kick(record.id);
+    // One at a time, counting only what was taken (as the recordings' watchdog does).
+    for (const [index, record] of joined.entries()) {
+      if (pollers.count() >= cap) break;
+      await pollers.ensure(record, 'adopt', index * 200, cap).catch((error: unknown) => warn(record, error));
+    }
+    await Promise.all(recovering);
   }
 
   let loop: Promise<void> | undefined;

@@ -25,6 +25,7 @@ import {
   type StartParams,
   type Authenticator,
   type RecordingStorage,
+  type Leases,
 } from '@agora-backend/server';
 import { createCapturingLogger, TEST_APP_CERTIFICATE, TEST_APP_ID } from './server.js';
 
@@ -77,6 +78,8 @@ export interface StackOptions {
   auth?: string;
   /** A registry to use instead of a fresh SQLite file (e.g. PostgreSQL). */
   store?: RecordingStore;
+  /** Cluster leases (PostgreSQL), for several stacks on one registry. */
+  leases?: Leases;
   /** Where recording.files reads; default the emulator's folder, served under /files. */
   files?: RecordingStorage;
   /** The embedded file links' secret (kept across restart()). */
@@ -204,6 +207,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       fileLinks: options.files ? { signer } : { signer, root: filesRoot },
       ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
       ...(options.authenticator ? { authenticator: options.authenticator } : {}),
+      ...(options.leases ? { leases: options.leases } : {}),
     },
   );
   const { url } = await app.listen();
