@@ -35,6 +35,8 @@ export interface AppConfig {
   shutdownTimeoutMs?: number;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
+  /** Calls one tRPC batch may carry, over HTTP or WebSocket (default 100). */
+  maxBatchSize?: number;
   /** Cloud Recording settings; recording procedures need these plus deps.agora and deps.store. */
   recording?: RecordingSettings;
   /** Concurrent subscriptions one WebSocket connection may hold (default 100). */
@@ -126,6 +128,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     policy,
     addressOf,
     maxPayloadBytes: maxBodyBytes,
+    maxBatchSize: config.maxBatchSize ?? APP_DEFAULTS.maxBatchSize,
     connectionsPerAddress: config.wsConnectionsPerIp ?? APP_DEFAULTS.wsConnectionsPerIp,
     logger,
     draining: () => draining,
@@ -244,7 +247,7 @@ function createRoutes(options: {
   const { logger, recording } = composed;
   const rest = createRestHandler({ createContext, maxBodyBytes });
   const tutorial = createTutorialHandler({ createContext, maxBodyBytes });
-  const trpc = createTrpcSurface({ router: appRouter, createContext, logger, maxBodyBytes });
+  const trpc = createTrpcSurface({ router: appRouter, createContext, logger, maxBodyBytes, maxBatchSize: config.maxBatchSize ?? APP_DEFAULTS.maxBatchSize });
   const webhook =
     config.webhookSecret && recording
       ? createWebhookHandler({

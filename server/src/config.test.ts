@@ -33,6 +33,7 @@ describe('parseConfig', () => {
         trustProxy: [],
         rateLimits: { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 },
         bodyLimitBytes: 1_048_576,
+        maxBatchSize: 100,
         database: undefined,
       },
     });

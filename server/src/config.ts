@@ -35,6 +35,7 @@ export const APP_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
   subscriptionsPerConnection: 100,
   wsConnectionsPerIp: 50,
+  maxBatchSize: 100,
   rateLimits: { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 },
 } as const;
 
@@ -139,6 +140,7 @@ const EnvSchema = z
       .optional(),
     DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'must be a lowercase SQL identifier' }).default('public'),
     BODY_LIMIT_BYTES: wholeNumber(1_024, 100 * 1024 * 1024).default(APP_DEFAULTS.maxBodyBytes),
+    MAX_BATCH_SIZE: wholeNumber(1, 10_000).default(APP_DEFAULTS.maxBatchSize),
   });
 
 /** Configuration as read from the environment, before development credentials are filled in. */
@@ -205,6 +207,8 @@ export interface EnvConfig {
   publicUrl: string | undefined;
   rateLimits: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number };
   bodyLimitBytes: number;
+  /** MAX_BATCH_SIZE: calls in one tRPC batch (HTTP or WebSocket). */
+  maxBatchSize: number;
   /** PostgreSQL for several instances; undefined: SQLite under DATA_DIR. */
   database: { url: string; schema: string } | undefined;
 }
@@ -384,6 +388,7 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
         ipMultiplier: APP_DEFAULTS.rateLimits.ipMultiplier,
       },
       bodyLimitBytes: value.BODY_LIMIT_BYTES,
+      maxBatchSize: value.MAX_BATCH_SIZE,
       database: value.DATABASE_URL ? { url: value.DATABASE_URL, schema: value.DATABASE_SCHEMA } : undefined,
     },
   };

@@ -157,6 +157,7 @@ async function main(): Promise<void> {
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       rateLimits: config.rateLimits,
       maxBodyBytes: config.bodyLimitBytes,
+      maxBatchSize: config.maxBatchSize,
       ...(webhookSecret ? { webhookSecret } : {}),
     },
     {

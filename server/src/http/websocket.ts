@@ -18,6 +18,8 @@ export interface WebSocketEdgeOptions {
   policy: OriginPolicy;
   addressOf: (req: IncomingMessage) => string;
   maxPayloadBytes: number;
+  /** Calls one message may carry (tRPC's own limit on WebSocket batches). */
+  maxBatchSize: number;
   connectionsPerAddress: number;
   logger: Logger;
   draining: () => boolean;
@@ -34,6 +36,7 @@ export function createWebSocketEdge(options: WebSocketEdgeOptions) {
     wss,
     router: options.router,
     createContext: options.createContext,
+    maxBatchSize: options.maxBatchSize,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
