@@ -64,6 +64,20 @@ describe('transcription.start / watch / files / stop, end to end', () => {
     expect(stored).toMatchObject({ state: 'stopped', agentId: started.agentId, captionsPrefix: `transcriptions/${started.id}`, translate: [{ source: 'en-US', targets: ['fr-FR'] }] });
   });
 
+  it('starts a watch over with the current state when lastEventId is newer than any event, instead of silence', async () => {
+    stack = await startRecordingStack();
+    stack.emulator.control.join('talk', '100');
+    const started = await stack.client.transcription.start.mutate({ channel: 'talk', languages: ['en-US'] });
+    const events: { state: string }[] = [];
+    let completed = false;
+    const subscription = stack.client.transcription.watch.subscribe({ id: started.id, lastEventId: '99999999' }, { onData: (event) => events.push(event.data), onComplete: () => (completed = true) });
+    await expect.poll(() => events.map((event) => event.state)).toEqual(['running']);
+    await stack.client.transcription.stop.mutate({ id: started.id });
+    await expect.poll(() => completed).toBe(true);
+    expect(events.map((event) => event.state)).toEqual(['running', 'stopping', 'stopped']);
+    subscription.unsubscribe();
+  });
+
   it("sends Agora a bot token for the channel and the bot's uid, and the server's storage for captions", async () => {
     stack = await startRecordingStack();
     const started = await stack.client.transcription.start.mutate({ channel: 'tok', languages: ['en-US', 'es-ES'], subscribeUids: ['7'] });
