@@ -5,7 +5,7 @@ import { composeServices, type ComposedServices, type ServiceDeps } from './comp
 import { APP_DEFAULTS, isLoopback } from './config.js';
 import { AppError } from './errors.js';
 import { AuthenticationError, isAdmin, type Authenticator, type Caller } from './auth/index.js';
-import { createClientAddress, createPublicOrigin, parseTrustedProxies } from './http/client-address.js';
+import { createClientAddress, createProxyCheck, createPublicOrigin, parseTrustedProxies } from './http/client-address.js';
 import { CONSOLE_PATH, createConsoleHandler } from './http/console.js';
 import { createFileHandler, FILES_PATH } from './http/files.js';
 import { createOriginPolicy } from './http/origin-policy.js';
@@ -37,6 +37,11 @@ export interface AppConfig {
   maxBodyBytes?: number;
   /** Calls one tRPC batch may carry, over HTTP or WebSocket (default 100). */
   maxBatchSize?: number;
+  /** Time a client may take to send a request's headers (default 10 s), and the whole request (30 s). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Connections one address may hold open, HTTP and WebSocket together (default 128; trusted proxies are not counted). */
+  connectionsPerIp?: number;
   /** Cloud Recording settings; recording procedures need these plus deps.agora and deps.store. */
   recording?: RecordingSettings;
   /** Concurrent subscriptions one WebSocket connection may hold (default 100). */
@@ -106,7 +111,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   const composed = composeServices(config, { ...deps, ...(deps.fileLinks ? { linkSigner: deps.fileLinks.signer } : {}) });
   const { logger, recording, transcription } = composed;
   const maxBodyBytes = config.maxBodyBytes ?? APP_DEFAULTS.maxBodyBytes;
-  const { policy, addressOf, createContext } = createRequestPolicy(config, composed);
+  const { policy, addressOf, createContext, isProxy } = createRequestPolicy(config, composed);
   let draining = false;
   let baseUrl: string | undefined;
 
@@ -120,7 +125,13 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 
-  const server = createEdgeServer({ routes, policy, router: appRouter, logger, draining: () => draining });
+  const connections = {
+    headersTimeoutMs: config.headersTimeoutMs ?? APP_DEFAULTS.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs ?? APP_DEFAULTS.requestTimeoutMs,
+    connectionsPerAddress: config.connectionsPerIp ?? APP_DEFAULTS.connectionsPerIp,
+    exempt: isProxy,
+  };
+  const server = createEdgeServer({ routes, policy, router: appRouter, logger, draining: () => draining, connections });
   const webSockets = createWebSocketEdge({
     server,
     router: appRouter,
@@ -194,7 +205,7 @@ function createRequestPolicy(config: AppConfig, composed: ComposedServices) {
     addressOf,
     originOf: createPublicOrigin(proxies, config.publicUrl),
   });
-  return { policy, addressOf, createContext };
+  return { policy, addressOf, createContext, isProxy: createProxyCheck(proxies) };
 }
 
 /** Graceful stop: refuse new work, ask WebSocket clients to reconnect, drain, close resources. */

@@ -158,6 +158,9 @@ async function main(): Promise<void> {
       rateLimits: config.rateLimits,
       maxBodyBytes: config.bodyLimitBytes,
       maxBatchSize: config.maxBatchSize,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      connectionsPerIp: config.connectionsPerIp,
       ...(webhookSecret ? { webhookSecret } : {}),
     },
     {

@@ -3,7 +3,7 @@ import superjson from 'superjson';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeClient, createClient } from '@agora-backend/client/node';
 import { createApiKeyAuth, hashApiKey } from '@agora-backend/server';
-import { postJson, rawRequest, type RawResponse } from './helpers/http.js';
+import { openConnection, postJson, rawRequest, type RawResponse } from './helpers/http.js';
 import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
 
 let stack: RecordingStack | undefined;
@@ -114,6 +114,42 @@ describe('no request ends the process or answers 500', () => {
     const rest = await rawRequest(s.app.baseUrl, { method: 'DELETE', path: '/api/v1/tokens' });
     expect(rest.status).toBe(405);
     expect(rest.headers.allow).toBe('POST');
+  });
+});
+
+describe('slow and numerous connections', () => {
+  it('answers 408 and closes a request whose headers or body do not arrive in time', async () => {
+    const s = await start({ edge: { headersTimeoutMs: 200, requestTimeoutMs: 400 } });
+    s.emulator.control.join('room', '100');
+    const recording = await s.client.recording.start.mutate({ channel: 'room' });
+    // A long answer is not a slow request: an SSE stream opened now outlives both timeouts.
+    const sse = await openConnection(s.app.baseUrl, `GET /trpc/recording.watch?input=${encodeURIComponent(JSON.stringify(trpcBody({ id: recording.id })))} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    let sseClosed = false;
+    void sse.closed.then(() => (sseClosed = true));
+    // Headers announce 100 000 bytes, 8 arrive (issue 29: such connections stayed open for minutes).
+    const slowBody = await openConnection(s.app.baseUrl, 'POST /api/v1/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"channe');
+    const slowHeaders = await openConnection(s.app.baseUrl, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    expect((await slowBody.closed).split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect((await slowHeaders.closed).split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(sseClosed).toBe(false);
+    await s.client.recording.stop.mutate({ id: recording.id });
+    await expect.poll(() => sse.received()).toContain('"state":"stopped"');
+    expect(sse.received().split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    sse.socket.destroy();
+  });
+
+  it('closes connections over CONNECTIONS_PER_IP with 429 before reading them, and counts them down as they close', async () => {
+    const s = await start({ edge: { connectionsPerIp: 3 } });
+    const held = await Promise.all([1, 2, 3].map(() => openConnection(s.app.baseUrl)));
+    const over = await openConnection(s.app.baseUrl, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const refused = await over.closed;
+    expect(refused.split('\r\n')[0]).toBe('HTTP/1.1 429 Too Many Requests');
+    expect(refused.endsWith('more than 3 open connections from one address\n')).toBe(true);
+    expect(s.logs.some((line) => line.includes('"level":40') && line.includes('too many open connections from one address'))).toBe(true);
+    held[0]!.socket.destroy();
+    await held[0]!.closed;
+    await expect.poll(async () => (await rawRequest(s.app.baseUrl, { path: '/healthz' })).status).toBe(200);
+    for (const connection of held) connection.socket.destroy();
   });
 });
 

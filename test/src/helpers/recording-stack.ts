@@ -86,7 +86,7 @@ export interface StackOptions {
   /** A built console to serve at /console. */
   consoleDir?: string;
   /** The edge's limits (batch size, receive timeouts, connections per address), as createApp takes them. */
-  edge?: Pick<AppConfig, 'maxBatchSize'>;
+  edge?: Pick<AppConfig, 'maxBatchSize' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionsPerIp'>;
 }
 
 /** Fast retries so fault tests finish in milliseconds; the policy itself is tested with nock. */
