@@ -11,7 +11,7 @@ import { createFileHandler, FILES_PATH } from './http/files.js';
 import { createOriginPolicy } from './http/origin-policy.js';
 import { createRestHandler, REST_PREFIX } from './http/rest/handler.js';
 import { createOpenApiDocument } from './http/rest/openapi.js';
-import { sendJson } from './http/respond.js';
+import { sendBody, sendJson } from './http/respond.js';
 import { createEdgeServer, type Route } from './http/server.js';
 import { createWebSocketEdge } from './http/websocket.js';
 import { createTrpcSurface, TRPC_PATH } from './http/trpc.js';
@@ -295,19 +295,18 @@ function createRoutes(options: {
     {
       name: 'metrics',
       matches: exact('/metrics'),
-      methods: ['GET'],
+      methods: ['GET', 'HEAD'],
       ...plain,
       handle: async (req, res) => {
         await requireAdmin(composed.authenticator, req);
         const text = await composed.metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': composed.metrics.registry.contentType, 'cache-control': 'no-store' });
-        res.end(text);
+        sendBody(res, 200, { 'content-type': composed.metrics.registry.contentType, 'cache-control': 'no-store' }, text);
       },
     },
     {
       name: 'openapi',
       matches: exact('/openapi.json'),
-      methods: ['GET'],
+      methods: ['GET', 'HEAD'],
       surface: 'rest',
       cors: true,
       handle: (req, res) => {
@@ -318,7 +317,7 @@ function createRoutes(options: {
     ...(consolePages ? [{ name: 'console', matches: under(CONSOLE_PATH), methods: ['GET', 'HEAD'], ...plain, handle: consolePages } satisfies Route] : []),
     ...(files ? [{ name: 'files', matches: under(FILES_PATH), methods: ['GET', 'HEAD'], surface: 'rest', cors: true, handle: files } satisfies Route] : []),
     ...(webhook ? [{ name: 'webhook', matches: exact(WEBHOOK_PATH), methods: ['POST'], ...plain, handle: webhook } satisfies Route] : []),
-    { name: 'rest', matches: under(REST_PREFIX), methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], surface: 'rest', cors: true, handle: rest },
+    { name: 'rest', matches: under(REST_PREFIX), methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'], surface: 'rest', cors: true, handle: rest },
     {
       name: 'tutorial',
       matches: (pathname) => TUTORIAL_PATHS.includes(pathname),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChannelName } from './agora-names.js';
-import { boundedInt, DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS, RecorderUid, TaskLifeFields } from './recording.js';
+import { boundedInt, DEFAULT_LINK_SECONDS, ListCursor, MAX_LINK_SECONDS, RecorderUid, TaskLifeFields } from './recording.js';
 
 /**
  * Contracts of the `transcription.*` procedures (Agora Real-Time Speech-to-Text 7.x; docs/agora.md,
@@ -138,7 +138,7 @@ export const TranscriptionUpdateOutput = z.object({ id: z.string(), updatedAt: z
 export const TranscriptionListInput = z.object({
   channel: ChannelName.optional(),
   state: TranscriptionState.optional(),
-  cursor: z.string().optional(),
+  cursor: ListCursor.optional(),
   limit: boundedInt(1, 100).default(20),
 });
 export type TranscriptionListInput = z.input<typeof TranscriptionListInput>;

@@ -87,6 +87,7 @@ const CASES: Case[] = [
   { name: 'an RTM token', path: '/token.generate', body: input({ kind: 'rtm', userId: '7' }), headers: token(KEYS.token) },
   { name: 'an unknown procedure', path: '/token.nothing', body: input(good), headers: token(KEYS.token) },
   { name: 'a query POSTed', path: '/recording.list', body: input({}), headers: token(KEYS.record) },
+  { name: 'a subscription POSTed', path: '/recording.watch', body: input({ id: 'r1' }), headers: token(KEYS.record) },
   // The limit is 4 per minute: with the calls above, these run into it.
   { name: 'rate limited', path: '/token.generate', body: input(good), headers: token(KEYS.token) },
   { name: 'rate limited in a batch', path: '/token.generate,token.generate?batch=1', body: `{"0":${input(good)},"1":${input(good)}}`, headers: token(KEYS.token) },

@@ -6,9 +6,9 @@ import type { Logger } from '../logger.js';
 import type { Context } from '../trpc/context.js';
 import { BATCH_TOO_LARGE } from '../trpc/errors.js';
 import { readJsonBody, parseJsonText } from './body.js';
-import { createTrpcFastPath } from './trpc-fast-path.js';
+import { createTrpcFastPath, proceduresOfType } from './trpc-fast-path.js';
 import { createTrpcSse } from './trpc-sse.js';
-import { VARY } from './respond.js';
+import { MethodNotAllowedError, VARY } from './respond.js';
 
 export const TRPC_PATH = '/trpc';
 
@@ -50,6 +50,7 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
     responseMeta: () => ({ headers: { vary: VARY } }),
   });
   const fastPath = createTrpcFastPath(options);
+  const subscriptions = proceduresOfType(options.router, 'subscription');
   const sse = createTrpcSse(options);
 
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -58,6 +59,10 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
     // Before the body is read: an oversized batch costs nothing, on either road.
     if (batch && countCalls(procedurePath) > options.maxBatchSize) throw new TRPCError({ code: 'BAD_REQUEST', message: BATCH_TOO_LARGE });
     if (req.method === 'POST') {
+      // A subscription is a GET (SSE) or a WebSocket message; tRPC's adapter would answer a POST
+      // with a 200 stream holding only the error. Refused before the body is read, with tRPC's words.
+      const subscription = (batch ? procedurePath.split(',') : [procedurePath]).find((path) => subscriptions.has(path));
+      if (subscription !== undefined) throw new MethodNotAllowedError('GET', `Unsupported POST-request to subscription procedure at path "${subscription}"`);
       const body = await readJsonBody(req, options.maxBodyBytes);
       const paths = batch ? procedurePath.split(',') : [procedurePath];
       if (options.fastPath !== false && fastPath.accepts(req, paths)) {
