@@ -26,6 +26,17 @@ export interface WebSocketEdgeOptions {
 }
 
 /**
+ * A frame the ws library refused (its errors carry a `WS_ERR_…` code and the close code it sent,
+ * e.g. 1009 for a frame over maxPayload): what to log about it, without a stack.
+ */
+function clientProtocolError(cause: unknown): { code: string; closeCode: number | undefined; reason: string } | undefined {
+  if (!(cause instanceof Error) || !('code' in cause) || typeof cause.code !== 'string' || !cause.code.startsWith('WS_ERR_')) return undefined;
+  const statusKey = Object.getOwnPropertySymbols(cause).find((symbol) => symbol.description === 'status-code');
+  const closeCode = statusKey === undefined ? undefined : (cause as unknown as Record<symbol, unknown>)[statusKey];
+  return { code: cause.code, closeCode: typeof closeCode === 'number' ? closeCode : undefined, reason: cause.message };
+}
+
+/**
  * tRPC over WebSocket on `/trpc`. The upgrade passes the same origin and Host policy as every HTTP
  * request (a page on a foreign origin cannot open it), then the per-address connection limit.
  */
@@ -39,7 +50,10 @@ export function createWebSocketEdge(options: WebSocketEdgeOptions) {
     maxBatchSize: options.maxBatchSize,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     onError({ error, path }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
+      const protocol = clientProtocolError(error.cause);
+      // ws closed the socket for the client's frame (too large, bad UTF-8…): their mistake, not our bug.
+      if (protocol) logger.info(protocol, 'WebSocket closed: the client broke the protocol');
+      else if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
     },
   });
   const perAddress = new Map<string, number>();
