@@ -3,15 +3,20 @@
  * alternating rounds so machine drift hits both alike; and the ceiling: raw agora-token builds/s.
  *
  *   pnpm bench:tokens      (BENCH_SECONDS=5 per round, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50)
+ *
+ * Last, the stall a hostile batch of the largest allowed size (MAX_BATCH_SIZE, default 100) causes.
  */
 import autocannon from 'autocannon';
 import agora from 'agora-token';
+import { batchStall, HOSTILE_FRAME, VALID_FRAME } from './hostile-batch.js';
 import { APP_ID, CERT, cpuTimeMs, median, pinned, printTable, startProcess, startServer, type Started } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const BATCH = 10;
+/** The server's MAX_BATCH_SIZE (its default unless set): the hostile batch is this large. */
+const MAX_BATCH = Number(process.env.MAX_BATCH_SIZE ?? 100);
 
 /** Loads `url` for SECONDS; also reads the server's CPU time, for its CPU cost per request. */
 async function load(server: Started, url: string, body: string) {
@@ -36,7 +41,7 @@ function ceiling(ms: number) {
 
 const input = { channel: 'bench', uid: 4242, expireSeconds: 3600 };
 const bare = await startProcess('bench/bare-token-server.ts', {}, (line) => typeof line.url === 'string');
-const ours = await startServer();
+const ours = await startServer({ MAX_BATCH_SIZE: String(MAX_BATCH) });
 const bareUrl = String(bare.line.url);
 const trpcUrl = String(ours.line.url);
 const single = JSON.stringify({ json: input });
@@ -64,6 +69,8 @@ for (let round = 0; round < ROUNDS; round++) {
   // In the load generator's process, on its core, while both servers idle.
   runs.ceiling.push(ceiling(2_000));
 }
+const stall = await batchStall(baseUrl, MAX_BATCH, HOSTILE_FRAME);
+const legit = await batchStall(baseUrl, MAX_BATCH, VALID_FRAME);
 await bare.stop();
 await ours.stop();
 
@@ -104,5 +111,10 @@ printTable(`token.generate throughput, ${CONNECTIONS} connections, ${ROUNDS}×${
   ['ratio tutorial / bare, per round (target ≥ 1.0)', `${tutorialRatio.toFixed(2)}  ${mark(tutorialRatio >= 1)}`],
   ['ceiling: raw agora-token builds/s, one process', median(runs.ceiling).toFixed(0)],
   ['batched tokens/s ÷ ceiling, per round (target ≥ 0.6)', `${ceilingRatio.toFixed(2)}  ${mark(ceilingRatio >= 0.6)}`],
+  [
+    `event loop's worst delay, hostile batches of ${MAX_BATCH} (worst /healthz answer; target < 50 ms)`,
+    `${stall.worstProbeMs.toFixed(1)} ms  ${mark(stall.worstProbeMs < 50)}  (median ${stall.medianProbeMs.toFixed(1)} ms over ${stall.probes} probes; a batch answered in ${stall.medianBatchMs.toFixed(1)} ms)`,
+  ],
+  [`  the same with ${MAX_BATCH} valid token.generate calls per batch`, `${legit.worstProbeMs.toFixed(1)} ms  (median ${legit.medianProbeMs.toFixed(1)} ms; a batch answered in ${legit.medianBatchMs.toFixed(1)} ms)`],
 ]);
 process.exit(0);

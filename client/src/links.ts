@@ -33,6 +33,8 @@ export interface CreateClientOptions {
   WebSocket?: WebSocketLike;
   EventSource?: EventSourceLike;
   fetch?: typeof globalThis.fetch;
+  /** Calls sent in one HTTP batch at most: keep it within the server's MAX_BATCH_SIZE (default 100). */
+  maxBatchSize?: number;
 }
 
 function wsUrlOf(url: string): string {
@@ -49,6 +51,7 @@ export function createLinks(options: CreateClientOptions): { links: TRPCLink<App
     url: options.url,
     transformer: superjson,
     headers,
+    maxItems: options.maxBatchSize ?? 100,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;

@@ -5,13 +5,13 @@ import { composeServices, type ComposedServices, type ServiceDeps } from './comp
 import { APP_DEFAULTS, isLoopback } from './config.js';
 import { AppError } from './errors.js';
 import { AuthenticationError, isAdmin, type Authenticator, type Caller } from './auth/index.js';
-import { createClientAddress, createPublicOrigin, parseTrustedProxies } from './http/client-address.js';
+import { createClientAddress, createProxyCheck, createPublicOrigin, parseTrustedProxies } from './http/client-address.js';
 import { CONSOLE_PATH, createConsoleHandler } from './http/console.js';
 import { createFileHandler, FILES_PATH } from './http/files.js';
 import { createOriginPolicy } from './http/origin-policy.js';
 import { createRestHandler, REST_PREFIX } from './http/rest/handler.js';
 import { createOpenApiDocument } from './http/rest/openapi.js';
-import { sendJson } from './http/respond.js';
+import { sendBody, sendJson } from './http/respond.js';
 import { createEdgeServer, type Route } from './http/server.js';
 import { createWebSocketEdge } from './http/websocket.js';
 import { createTrpcSurface, TRPC_PATH } from './http/trpc.js';
@@ -37,6 +37,13 @@ export interface AppConfig {
   shutdownTimeoutMs?: number;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
+  /** Calls one tRPC batch may carry, over HTTP or WebSocket (default 100). */
+  maxBatchSize?: number;
+  /** Time a client may take to send a request's headers (default 10 s), and the whole request (30 s). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Connections one address may hold open, HTTP and WebSocket together (default 128; trusted proxies are not counted). */
+  connectionsPerIp?: number;
   /** Cloud Recording settings; recording procedures need these plus deps.agora and deps.store. */
   recording?: RecordingSettings;
   /** Concurrent subscriptions one WebSocket connection may hold (default 100). */
@@ -106,7 +113,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
   const composed = composeServices(config, { ...deps, ...(deps.fileLinks ? { linkSigner: deps.fileLinks.signer } : {}) });
   const { logger, recording, transcription } = composed;
   const maxBodyBytes = config.maxBodyBytes ?? APP_DEFAULTS.maxBodyBytes;
-  const { policy, addressOf, createContext } = createRequestPolicy(config, composed);
+  const { policy, addressOf, createContext, isProxy } = createRequestPolicy(config, composed);
   let draining = false;
   let baseUrl: string | undefined;
 
@@ -120,7 +127,13 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 
-  const server = createEdgeServer({ routes, policy, router: appRouter, logger, draining: () => draining });
+  const connections = {
+    headersTimeoutMs: config.headersTimeoutMs ?? APP_DEFAULTS.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs ?? APP_DEFAULTS.requestTimeoutMs,
+    connectionsPerAddress: config.connectionsPerIp ?? APP_DEFAULTS.connectionsPerIp,
+    exempt: isProxy,
+  };
+  const server = createEdgeServer({ routes, policy, router: appRouter, logger, draining: () => draining, connections });
   const webSockets = createWebSocketEdge({
     server,
     router: appRouter,
@@ -128,6 +141,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): App {
     policy,
     addressOf,
     maxPayloadBytes: maxBodyBytes,
+    maxBatchSize: config.maxBatchSize ?? APP_DEFAULTS.maxBatchSize,
     connectionsPerAddress: config.wsConnectionsPerIp ?? APP_DEFAULTS.wsConnectionsPerIp,
     logger,
     draining: () => draining,
@@ -193,7 +207,7 @@ function createRequestPolicy(config: AppConfig, composed: ComposedServices) {
     addressOf,
     originOf: createPublicOrigin(proxies, config.publicUrl),
   });
-  return { policy, addressOf, createContext };
+  return { policy, addressOf, createContext, isProxy: createProxyCheck(proxies) };
 }
 
 /** Graceful stop: refuse new work, ask WebSocket clients to reconnect, drain, close resources. */
@@ -246,7 +260,7 @@ function createRoutes(options: {
   const { logger, recording } = composed;
   const rest = createRestHandler({ createContext, maxBodyBytes });
   const tutorial = createTutorialHandler({ createContext, maxBodyBytes });
-  const trpc = createTrpcSurface({ router: appRouter, createContext, logger, maxBodyBytes });
+  const trpc = createTrpcSurface({ router: appRouter, createContext, logger, maxBodyBytes, maxBatchSize: config.maxBatchSize ?? APP_DEFAULTS.maxBatchSize });
   const webhook =
     config.webhookSecret && recording
       ? createWebhookHandler({
@@ -283,19 +297,18 @@ function createRoutes(options: {
     {
       name: 'metrics',
       matches: exact('/metrics'),
-      methods: ['GET'],
+      methods: ['GET', 'HEAD'],
       ...plain,
       handle: async (req, res) => {
         await requireAdmin(composed.authenticator, req);
         const text = await composed.metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': composed.metrics.registry.contentType, 'cache-control': 'no-store' });
-        res.end(text);
+        sendBody(res, 200, { 'content-type': composed.metrics.registry.contentType, 'cache-control': 'no-store' }, text);
       },
     },
     {
       name: 'openapi',
       matches: exact('/openapi.json'),
-      methods: ['GET'],
+      methods: ['GET', 'HEAD'],
       surface: 'rest',
       cors: true,
       handle: (req, res) => {
@@ -306,7 +319,7 @@ function createRoutes(options: {
     ...(consolePages ? [{ name: 'console', matches: under(CONSOLE_PATH), methods: ['GET', 'HEAD'], ...plain, handle: consolePages } satisfies Route] : []),
     ...(files ? [{ name: 'files', matches: under(FILES_PATH), methods: ['GET', 'HEAD'], surface: 'rest', cors: true, handle: files } satisfies Route] : []),
     ...(webhook ? [{ name: 'webhook', matches: exact(WEBHOOK_PATH), methods: ['POST'], ...plain, handle: webhook } satisfies Route] : []),
-    { name: 'rest', matches: under(REST_PREFIX), methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], surface: 'rest', cors: true, handle: rest },
+    { name: 'rest', matches: under(REST_PREFIX), methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'], surface: 'rest', cors: true, handle: rest },
     {
       name: 'tutorial',
       matches: (pathname) => TUTORIAL_PATHS.includes(pathname),

@@ -33,6 +33,10 @@ describe('parseConfig', () => {
         trustProxy: [],
         rateLimits: { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 },
         bodyLimitBytes: 1_048_576,
+        maxBatchSize: 100,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        connectionsPerIp: 128,
         database: undefined,
       },
     });
@@ -187,6 +191,13 @@ describe('authentication settings', () => {
     expect(!bad.ok && bad.errors.join('\n')).toMatch(/API_KEYS\.0\.hash: must be sha256/);
     const notJson = parseConfig({ AUTH_MODE: 'apikey', API_KEYS: 'web:abc' });
     expect(!notJson.ok && notJson.errors).toContain('API_KEYS: must be a JSON list of keys (see README: Authentication)');
+  });
+
+  it('reads the edge limits and refuses a request timeout shorter than the headers timeout', () => {
+    const read = parseConfig({ MAX_BATCH_SIZE: '20', HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '8000', CONNECTIONS_PER_IP: '64' });
+    expect(read.ok && { ...read.config }).toMatchObject({ maxBatchSize: 20, headersTimeoutMs: 5_000, requestTimeoutMs: 8_000, connectionsPerIp: 64 });
+    expect(parseConfig({ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' })).toEqual({ ok: false, errors: ['REQUEST_TIMEOUT_MS: must not be below HEADERS_TIMEOUT_MS (the whole request includes its headers)'] });
+    expect(parseConfig({ MAX_BATCH_SIZE: '0' })).toEqual({ ok: false, errors: ['MAX_BATCH_SIZE: must be a whole number from 1 to 10000'] });
   });
 
   it('needs a key source for jwt', () => {

@@ -35,6 +35,10 @@ export const APP_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
   subscriptionsPerConnection: 100,
   wsConnectionsPerIp: 50,
+  maxBatchSize: 100,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  connectionsPerIp: 128,
   rateLimits: { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 },
   agoraRequestsPerSecond: 8,
 } as const;
@@ -141,6 +145,10 @@ const EnvSchema = z
       .optional(),
     DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'must be a lowercase SQL identifier' }).default('public'),
     BODY_LIMIT_BYTES: wholeNumber(1_024, 100 * 1024 * 1024).default(APP_DEFAULTS.maxBodyBytes),
+    MAX_BATCH_SIZE: wholeNumber(1, 10_000).default(APP_DEFAULTS.maxBatchSize),
+    HEADERS_TIMEOUT_MS: wholeNumber(100, 600_000).default(APP_DEFAULTS.headersTimeoutMs),
+    REQUEST_TIMEOUT_MS: wholeNumber(100, 3_600_000).default(APP_DEFAULTS.requestTimeoutMs),
+    CONNECTIONS_PER_IP: wholeNumber(1, 1_000_000).default(APP_DEFAULTS.connectionsPerIp),
   });
 
 /** Configuration as read from the environment, before development credentials are filled in. */
@@ -207,6 +215,12 @@ export interface EnvConfig {
   publicUrl: string | undefined;
   rateLimits: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number };
   bodyLimitBytes: number;
+  /** MAX_BATCH_SIZE: calls in one tRPC batch (HTTP or WebSocket). */
+  maxBatchSize: number;
+  /** HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, CONNECTIONS_PER_IP: what a slow client may hold. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  connectionsPerIp: number;
   /** PostgreSQL for several instances; undefined: SQLite under DATA_DIR. */
   database: { url: string; schema: string } | undefined;
 }
@@ -260,6 +274,10 @@ function checkCombinations(env: Record<string, string>, purpose: ConfigPurpose):
   }
   if (env.RECORDER_UID_MIN !== undefined && env.RECORDER_UID_MAX !== undefined && Number(env.RECORDER_UID_MIN) > Number(env.RECORDER_UID_MAX)) {
     errors.push('RECORDER_UID_MAX: must not be below RECORDER_UID_MIN');
+  }
+  const headersTimeout = Number(env.HEADERS_TIMEOUT_MS ?? APP_DEFAULTS.headersTimeoutMs);
+  if (headersTimeout > Number(env.REQUEST_TIMEOUT_MS ?? APP_DEFAULTS.requestTimeoutMs)) {
+    errors.push('REQUEST_TIMEOUT_MS: must not be below HEADERS_TIMEOUT_MS (the whole request includes its headers)');
   }
   const mode = env.AUTH_MODE ?? 'none';
   if (mode === 'none' && !isLoopback(env.HOST ?? '127.0.0.1')) {
@@ -386,6 +404,10 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
         ipMultiplier: APP_DEFAULTS.rateLimits.ipMultiplier,
       },
       bodyLimitBytes: value.BODY_LIMIT_BYTES,
+      maxBatchSize: value.MAX_BATCH_SIZE,
+      headersTimeoutMs: value.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: value.REQUEST_TIMEOUT_MS,
+      connectionsPerIp: value.CONNECTIONS_PER_IP,
       database: value.DATABASE_URL ? { url: value.DATABASE_URL, schema: value.DATABASE_SCHEMA } : undefined,
     },
   };

@@ -176,6 +176,10 @@ async function main(): Promise<void> {
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       rateLimits: config.rateLimits,
       maxBodyBytes: config.bodyLimitBytes,
+      maxBatchSize: config.maxBatchSize,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      connectionsPerIp: config.connectionsPerIp,
       ...(webhookSecret ? { webhookSecret } : {}),
     },
     {

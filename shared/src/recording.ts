@@ -332,11 +332,27 @@ export type Recording = z.infer<typeof Recording>;
 
 export const RecordingGetInput = z.object({ id: RecordingId });
 
+/** Whether text is a page cursor the server wrote: base64url of `<created ms>:<id>` (store/rows.ts). */
+function isListCursor(text: string): boolean {
+  try {
+    const padded = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
+    return /^\d+:.+$/s.test(atob(padded));
+  } catch {
+    return false;
+  }
+}
+
+/** A list's page cursor: what an earlier page gave as `nextCursor`, and nothing else (not the first page again). */
+export const ListCursor = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,512}$/, { error: 'must be the nextCursor of an earlier page', abort: true })
+  .refine(isListCursor, { error: 'must be the nextCursor of an earlier page' });
+
 export const RecordingListInput = z.object({
   channel: ChannelName.optional(),
   state: RecordingState.optional(),
   /** From the previous page's `nextCursor`. */
-  cursor: z.string().optional(),
+  cursor: ListCursor.optional(),
   limit: int(1, 100).default(20),
 });
 export type RecordingListInput = z.input<typeof RecordingListInput>;

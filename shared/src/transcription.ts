@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ChannelName } from './agora-names.js';
-import { boundedInt, DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS, RecorderUid, TaskLifeFields } from './recording.js';
+import { boundedInt, DEFAULT_LINK_SECONDS, ListCursor, MAX_LINK_SECONDS, RecorderUid, TaskLifeFields } from './recording.js';
+import { STT_LOCALES } from './stt-locales.js';
+
+const SUPPORTED_LOCALES = new Set(STT_LOCALES);
 
 /**
  * Contracts of the `transcription.*` procedures (Agora Real-Time Speech-to-Text 7.x; docs/agora.md,
@@ -10,11 +13,12 @@ import { boundedInt, DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS, RecorderUid, TaskLi
 export const TranscriptionState = z.enum(['starting', 'running', 'stopping', 'stopped', 'failed']);
 export type TranscriptionState = z.infer<typeof TranscriptionState>;
 
-/** A locale code as Agora's language lists use them: `en-US`, `zh-CN`, `ar-SA`. */
+/** A locale code from Agora's Speech-to-Text list (STT_LOCALES): `en-US`, `zh-CN`, `ar-SA`. */
 export const LanguageCode = z
   .string({ error: 'must be a locale code such as en-US' })
-  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { error: 'must be a locale code such as en-US' })
-  .max(20, { error: 'must be a locale code such as en-US' });
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { error: 'must be a locale code such as en-US', abort: true })
+  .max(20, { error: 'must be a locale code such as en-US', abort: true })
+  .refine((code) => SUPPORTED_LOCALES.has(code), { error: 'must be a language Agora Speech-to-Text supports, such as en-US, zh-CN or es-ES (docs/agora.md lists them)' });
 
 const Languages = z
   .array(LanguageCode, { error: 'must be a list of locale codes' })
@@ -138,7 +142,7 @@ export const TranscriptionUpdateOutput = z.object({ id: z.string(), updatedAt: z
 export const TranscriptionListInput = z.object({
   channel: ChannelName.optional(),
   state: TranscriptionState.optional(),
-  cursor: z.string().optional(),
+  cursor: ListCursor.optional(),
   limit: boundedInt(1, 100).default(20),
 });
 export type TranscriptionListInput = z.input<typeof TranscriptionListInput>;

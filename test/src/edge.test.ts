@@ -3,7 +3,7 @@ import superjson from 'superjson';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeClient, createClient } from '@agora-backend/client/node';
 import { createApiKeyAuth, hashApiKey } from '@agora-backend/server';
-import { postJson, rawRequest, type RawResponse } from './helpers/http.js';
+import { openConnection, postJson, rawRequest, type RawResponse } from './helpers/http.js';
 import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
 
 let stack: RecordingStack | undefined;
@@ -114,6 +114,108 @@ describe('no request ends the process or answers 500', () => {
     const rest = await rawRequest(s.app.baseUrl, { method: 'DELETE', path: '/api/v1/tokens' });
     expect(rest.status).toBe(405);
     expect(rest.headers.allow).toBe('POST');
+    const readOnly = await rawRequest(s.app.baseUrl, { method: 'POST', path: '/api/v1/recordings/some-id/files', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect([readOnly.status, readOnly.headers.allow]).toEqual([405, 'GET, HEAD']);
+  });
+
+  it('answers HEAD wherever it answers GET, with the same status and headers and no body', async () => {
+    const s = await start();
+    s.emulator.control.join('room', '100');
+    const recording = await s.client.recording.start.mutate({ channel: 'room' });
+    const transcription = await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
+    const paths = [
+      '/metrics',
+      '/openapi.json',
+      '/api/v1/recordings?limit=5',
+      `/api/v1/recordings/${recording.id}`,
+      `/api/v1/recordings/${recording.id}/status`,
+      `/api/v1/recordings/${recording.id}/files`,
+      '/api/v1/recordings/no-such-id',
+      '/api/v1/transcriptions',
+      `/api/v1/transcriptions/${transcription.id}`,
+      `/api/v1/transcriptions/${transcription.id}/status`,
+      `/api/v1/transcriptions/${transcription.id}/files`,
+    ];
+    for (const path of paths) {
+      const [get, head] = [await rawRequest(s.app.baseUrl, { path }), await rawRequest(s.app.baseUrl, { method: 'HEAD', path })];
+      expect({ status: head.status, type: head.headers['content-type'], body: head.text }, path).toEqual({ status: get.status, type: get.headers['content-type'], body: '' });
+      expect(head.headers['content-length'], path).toBeDefined();
+    }
+  });
+
+  it('answers CONNECT with 405 instead of dropping the connection', async () => {
+    const s = await start();
+    const connection = await openConnection(s.app.baseUrl, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    const answer = await connection.closed;
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 405 Method Not Allowed');
+    expect(answer).toContain('\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n');
+    expect(answer.endsWith('\r\n\r\nCONNECT is not served: this server is not a proxy\n')).toBe(true);
+  });
+
+  it('refuses a subscription POSTed with 405 and Allow: GET at once, as tRPC refuses a query POSTed', async () => {
+    const s = await start();
+    for (const path of ['/trpc/recording.watch', '/trpc/transcription.watch', '/trpc/token.generate,recording.watch?batch=1']) {
+      const response = await postJson(s.app.baseUrl, path, { json: { id: 'x' } });
+      const subscription = path.includes('transcription') ? 'transcription.watch' : 'recording.watch';
+      expect([response.status, response.headers.allow, response.headers['content-type']], path).toEqual([405, 'GET', 'application/json']);
+      expect(errorData(response), path).toMatchObject({ message: `Unsupported POST-request to subscription procedure at path "${subscription}"`, data: { code: 'METHOD_NOT_SUPPORTED', appCode: 'METHOD_NOT_ALLOWED' } });
+    }
+  });
+
+  it('refuses a list cursor it did not write, naming cursor, on every surface', async () => {
+    const s = await start();
+    const message = 'cursor: must be the nextCursor of an earlier page';
+    for (const cursor of ['!!!', 'abcd', Buffer.from('no-colon').toString('base64url')]) {
+      for (const list of ['recordings', 'transcriptions']) {
+        const rest = await rawRequest(s.app.baseUrl, { path: `/api/v1/${list}?cursor=${encodeURIComponent(cursor)}` });
+        expect([rest.status, (rest.json as { message: string }).message], `${list} ${cursor}`).toEqual([400, message]);
+      }
+      const trpc = await rawRequest(s.app.baseUrl, { path: `/trpc/recording.list?input=${encodeURIComponent(JSON.stringify(trpcBody({ cursor })))}` });
+      expect([trpc.status, errorData(trpc).message], cursor).toEqual([400, message]);
+    }
+    // The cursor a page gives still leads to the next page.
+    s.emulator.control.join('room', '100');
+    for (const uid of ['1', '2']) await s.client.recording.start.mutate({ channel: 'room', uid });
+    const first = await s.client.recording.list.query({ limit: 1 });
+    const second = await s.client.recording.list.query({ limit: 1, cursor: first.nextCursor! });
+    expect(second.items.map((item) => item.id)).not.toEqual(first.items.map((item) => item.id));
+    expect(second.items).toHaveLength(1);
+  });
+});
+
+describe('slow and numerous connections', () => {
+  it('answers 408 and closes a request whose headers or body do not arrive in time', async () => {
+    const s = await start({ edge: { headersTimeoutMs: 200, requestTimeoutMs: 400 } });
+    s.emulator.control.join('room', '100');
+    const recording = await s.client.recording.start.mutate({ channel: 'room' });
+    // A long answer is not a slow request: an SSE stream opened now outlives both timeouts.
+    const sse = await openConnection(s.app.baseUrl, `GET /trpc/recording.watch?input=${encodeURIComponent(JSON.stringify(trpcBody({ id: recording.id })))} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    let sseClosed = false;
+    void sse.closed.then(() => (sseClosed = true));
+    // Headers announce 100 000 bytes, 8 arrive (issue 29: such connections stayed open for minutes).
+    const slowBody = await openConnection(s.app.baseUrl, 'POST /api/v1/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"channe');
+    const slowHeaders = await openConnection(s.app.baseUrl, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    expect((await slowBody.closed).split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect((await slowHeaders.closed).split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(sseClosed).toBe(false);
+    await s.client.recording.stop.mutate({ id: recording.id });
+    await expect.poll(() => sse.received()).toContain('"state":"stopped"');
+    expect(sse.received().split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    sse.socket.destroy();
+  });
+
+  it('closes connections over CONNECTIONS_PER_IP with 429 before reading them, and counts them down as they close', async () => {
+    const s = await start({ edge: { connectionsPerIp: 3 } });
+    const held = await Promise.all([1, 2, 3].map(() => openConnection(s.app.baseUrl)));
+    const over = await openConnection(s.app.baseUrl, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const refused = await over.closed;
+    expect(refused.split('\r\n')[0]).toBe('HTTP/1.1 429 Too Many Requests');
+    expect(refused.endsWith('more than 3 open connections from one address\n')).toBe(true);
+    expect(s.logs.some((line) => line.includes('"level":40') && line.includes('too many open connections from one address'))).toBe(true);
+    held[0]!.socket.destroy();
+    await held[0]!.closed;
+    await expect.poll(async () => (await rawRequest(s.app.baseUrl, { path: '/healthz' })).status).toBe(200);
+    for (const connection of held) connection.socket.destroy();
   });
 });
 

@@ -97,6 +97,20 @@ describe('recording.files on the embedded default', () => {
     const head = await fetch(url, { method: 'HEAD' });
     expect([head.status, head.headers.get('content-length'), head.headers.get('accept-ranges')]).toEqual([200, String(whole.length), 'bytes']);
     expect((await fetch(url, { headers: { 'if-none-match': head.headers.get('etag')! } })).status).toBe(304);
+    // If-None-Match: * matches any file that exists; a list matches by any of its tags, weak or not.
+    expect((await fetch(url, { headers: { 'if-none-match': '*' } })).status).toBe(304);
+    expect((await fetch(url, { headers: { 'if-none-match': `"other", W/${head.headers.get('etag')!}` } })).status).toBe(304);
+    expect((await fetch(url, { headers: { 'if-none-match': '"other"' } })).status).toBe(200);
+    // If-Range: the range only while the client's validator is the file's; else the whole file.
+    const ranged = (ifRange: string) => fetch(url, { headers: { range: 'bytes=0-99', 'if-range': ifRange } });
+    for (const validator of ['"junk"', 'not a validator', 'Thu, 01 Jan 1970 00:00:00 GMT']) {
+      const full = await ranged(validator);
+      expect([full.status, full.headers.get('content-length'), full.headers.get('content-range')], validator).toEqual([200, String(whole.length), null]);
+    }
+    for (const validator of [head.headers.get('etag')!, head.headers.get('last-modified')!]) {
+      const partial = await ranged(validator);
+      expect([partial.status, partial.headers.get('content-range')], validator).toEqual([206, `bytes 0-99/${whole.length}`]);
+    }
     const post = await fetch(url, { method: 'POST' });
     expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD, OPTIONS']);
 

@@ -1,4 +1,5 @@
 import superjson from 'superjson';
+import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeClient, createClient, type AgoraBackendClient } from '@agora-backend/client/node';
 import { createApiKeyAuth, hashApiKey } from '@agora-backend/server';
@@ -60,6 +61,28 @@ function watchError(client: AgoraBackendClient, id: string): Promise<{ code: unk
   });
 }
 
+/** The first `count` answers to one raw message on a fresh WebSocket (no connection params: the context is made at once). */
+function wsAnswer(wsUrl: string, message: string, count = 1): Promise<{ id: unknown }[]> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(wsUrl);
+    const answers: { id: unknown }[] = [];
+    socket.once('open', () => socket.send(message));
+    socket.on('message', (data: Buffer) => {
+      answers.push(JSON.parse(data.toString('utf8')) as { id: unknown });
+      if (answers.length < count) return;
+      socket.close();
+      resolve(answers);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Code, app code and message of a tRPC error envelope, as any surface wrote it. */
+const errorOf = (envelope: unknown) => {
+  const error = (envelope as { error: { json: { message: string; data: { code: string; appCode: string } } } }).error.json;
+  return { code: error.data.code, appCode: error.data.appCode, message: error.message };
+};
+
 describe('one input, one answer, every surface', () => {
   it('names the same field and rule for each broken rule', async () => {
     const s = (stack = await startRecordingStack());
@@ -85,6 +108,46 @@ describe('one input, one answer, every surface', () => {
         expect({ status: tutorial.status, text: tutorial.text }, JSON.stringify(input)).toEqual({ status: 400, text: expected.message });
       }
     }
+  });
+
+  it('refuses a superjson frame that would recurse, in our words, on every road of tRPC', async () => {
+    const s = (stack = await startRecordingStack());
+    // superjson walked a string meta.values character by character until the stack overflowed.
+    const frame = '{"json":{"channel":"room1","uid":1},"meta":{"values":"Date"}}';
+    const expected = { code: 'BAD_REQUEST', appCode: 'MALFORMED_REQUEST', message: "input.meta.values: must be superjson's annotation tree (an object of paths, or a [type, children?] pair)" };
+    const json = { 'content-type': 'application/json' };
+    const one = await rawRequest(s.app.baseUrl, { method: 'POST', path: '/trpc/token.generate', headers: json, body: frame });
+    const batch = await rawRequest(s.app.baseUrl, { method: 'POST', path: '/trpc/token.generate,token.generate?batch=1', headers: json, body: `{"0":${frame},"1":${frame}}` });
+    const query = await rawRequest(s.app.baseUrl, { path: `/trpc/recording.list?input=${encodeURIComponent(frame)}` });
+    const sse = await rawRequest(s.app.baseUrl, { path: `/trpc/recording.watch?input=${encodeURIComponent(frame)}`, headers: { accept: 'text/event-stream' } });
+    const ws = await wsAnswer(s.app.wsUrl, `{"id":1,"method":"mutation","params":{"path":"token.generate","input":${frame}}}`);
+    expect([one.status, batch.status, query.status]).toEqual([400, 400, 400]);
+    expect(errorOf(one.json)).toEqual(expected);
+    for (const item of batch.json as unknown[]) expect(errorOf(item)).toEqual(expected);
+    expect(errorOf(query.json)).toEqual(expected);
+    const sseError = /event: serialized-error\ndata: (.*)\n/.exec(sse.text)?.[1];
+    expect(sseError, sse.text).toBeDefined();
+    const sseShape = (JSON.parse(sseError!) as { json: { message: string; data: { code: string; appCode: string } } }).json;
+    expect({ code: sseShape.data.code, appCode: sseShape.data.appCode, message: sseShape.message }).toEqual(expected);
+    // Over WebSocket tRPC reads the message before the call, so the refusal is its PARSE_ERROR, in the same words.
+    expect(errorOf(ws[0])).toEqual({ ...expected, code: 'PARSE_ERROR' });
+    expect(s.logs.join('\n')).not.toMatch(/Maximum call stack/);
+  });
+
+  it('refuses a batch over MAX_BATCH_SIZE alike over HTTP and WebSocket', async () => {
+    const s = (stack = await startRecordingStack({ edge: { maxBatchSize: 3 } }));
+    const expected = { code: 'BAD_REQUEST', appCode: 'MALFORMED_REQUEST', message: "batch: more calls than one batch may carry (the server's MAX_BATCH_SIZE)" };
+    const call = (id: number) => ({ id, method: 'mutation', params: { path: 'token.generate', input: superjson.serialize({ channel: 'room', uid: 1 }) } });
+    const post = await postJson(s.app.baseUrl, `/trpc/${Array(4).fill('token.generate').join(',')}?batch=1`, {});
+    const get = await rawRequest(s.app.baseUrl, { path: `/trpc/${Array(4).fill('recording.list').join(',')}?batch=1&input={}` });
+    const ws = await wsAnswer(s.app.wsUrl, JSON.stringify([1, 2, 3, 4].map(call)), 4);
+    expect([post.status, get.status]).toEqual([400, 400]);
+    expect(errorOf(post.json)).toEqual(expected);
+    expect(errorOf(get.json)).toEqual(expected);
+    expect(ws.map((item) => [item.id, errorOf(item)])).toEqual([1, 2, 3, 4].map((id) => [id, expected]));
+    // At the limit, a batch is served.
+    const three = await postJson(s.app.baseUrl, `/trpc/${Array(3).fill('token.generate').join(',')}?batch=1`, { 0: superjson.serialize({ channel: 'room', uid: 1 }), 1: superjson.serialize({ channel: 'room', uid: 2 }), 2: superjson.serialize({ channel: 'room', uid: 3 }) });
+    expect(three.status).toBe(200);
   });
 
   it('refuses missing and wrong credentials alike everywhere, subscriptions included', async () => {

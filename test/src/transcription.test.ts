@@ -64,6 +64,40 @@ describe('transcription.start / watch / files / stop, end to end', () => {
     expect(stored).toMatchObject({ state: 'stopped', agentId: started.agentId, captionsPrefix: `transcriptions/${started.id}`, translate: [{ source: 'en-US', targets: ['fr-FR'] }] });
   });
 
+  it('starts a watch over with the current state when lastEventId is newer than any event, instead of silence', async () => {
+    stack = await startRecordingStack();
+    stack.emulator.control.join('talk', '100');
+    const started = await stack.client.transcription.start.mutate({ channel: 'talk', languages: ['en-US'] });
+    const events: { state: string }[] = [];
+    let completed = false;
+    const subscription = stack.client.transcription.watch.subscribe({ id: started.id, lastEventId: '99999999' }, { onData: (event) => events.push(event.data), onComplete: () => (completed = true) });
+    await expect.poll(() => events.map((event) => event.state)).toEqual(['running']);
+    await stack.client.transcription.stop.mutate({ id: started.id });
+    await expect.poll(() => completed).toBe(true);
+    expect(events.map((event) => event.state)).toEqual(['running', 'stopping', 'stopped']);
+    subscription.unsubscribe();
+  });
+
+  it("refuses a language outside Agora's Speech-to-Text list, naming the field, on tRPC and /api/v1, before Agora hears of it", async () => {
+    stack = await startRecordingStack();
+    const rule = 'must be a language Agora Speech-to-Text supports, such as en-US, zh-CN or es-ES (docs/agora.md lists them)';
+    const cases: [Record<string, unknown>, string][] = [
+      [{ channel: 'talk', languages: ['xx-XX'] }, `languages.0: ${rule}`],
+      [{ channel: 'talk', languages: ['en-US', 'en-XX'] }, `languages.1: ${rule}`],
+      [{ channel: 'talk', languages: ['en-US'], translate: [{ source: 'en-US', targets: ['fr-FR', 'xx-XX'] }] }, `translate.0.targets.1: ${rule}`],
+    ];
+    for (const [input, message] of cases) {
+      const refused = await catchServerError(stack.client.transcription.start.mutate(input as never));
+      expect([refused.data?.code, refused.message], message).toEqual(['BAD_REQUEST', message]);
+      const rest = await fetch(`${stack.app.baseUrl}/api/v1/transcriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
+      expect([rest.status, ((await rest.json()) as { message: string }).message], message).toEqual([400, message]);
+    }
+    // Locales from across Agora's list are accepted as they are written there.
+    const started = await stack.client.transcription.start.mutate({ channel: 'talk', languages: ['zh-CN-sichuan', 'fil-PH', 'yue-CN', 'es-US'] });
+    expect(started.languages).toEqual(['zh-CN-sichuan', 'fil-PH', 'yue-CN', 'es-US']);
+    expect(sttCalls(stack).join).toBe(1);
+  });
+
   it("sends Agora a bot token for the channel and the bot's uid, and the server's storage for captions", async () => {
     stack = await startRecordingStack();
     const started = await stack.client.transcription.start.mutate({ channel: 'tok', languages: ['en-US', 'es-ES'], subscribeUids: ['7'] });

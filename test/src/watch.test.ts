@@ -63,15 +63,20 @@ describe('recording.watch fan-out', () => {
   });
 });
 
+/** A stack with one recording started in room1, and a client that watches over `transport`. */
+async function recordingAndWatcher(transport: 'ws' | 'sse') {
+  stack = await startRecordingStack();
+  const s = stack;
+  s.emulator.control.join('room1', '100');
+  const started = await s.client.recording.start.mutate({ channel: 'room1' });
+  const connection = wsConnection(s.app.wsUrl);
+  cleanups.push(() => connection.close());
+  return { s, started, client: transport === 'ws' ? connection.client : sseClient(s.app.url) };
+}
+
 describe('recording.watch resume', () => {
   it.each(['ws', 'sse'] as const)('replays missed events after lastEventId over %s, with no duplicates or gaps', async (transport) => {
-    stack = await startRecordingStack();
-    const s = stack;
-    s.emulator.control.join('room1', '100');
-    const started = await s.client.recording.start.mutate({ channel: 'room1' });
-    const connection = wsConnection(s.app.wsUrl);
-    cleanups.push(() => connection.close());
-    const client = transport === 'ws' ? connection.client : sseClient(s.app.url);
+    const { s, started, client } = await recordingAndWatcher(transport);
 
     const first = collect(client, started.id);
     await expect.poll(() => first.events.length).toBe(1);
@@ -93,6 +98,24 @@ describe('recording.watch resume', () => {
     const after = collect(client, started.id, resumed.events.at(-1)!.id);
     await expect.poll(() => after.completed).toBe(true);
     expect(after.events).toEqual([]);
+  });
+
+  it.each(['ws', 'sse'] as const)('starts over with the current state when lastEventId is newer than any event (a reset registry) over %s, never silent', async (transport) => {
+    const { s, started, client } = await recordingAndWatcher(transport);
+    const latest = await s.client.recording.get.query({ id: started.id });
+
+    const resumed = collect(client, started.id, '99999999');
+    await expect.poll(() => resumed.events.length).toBe(1);
+    expect(resumed.events[0]!.data).toMatchObject({ id: started.id, state: latest.state });
+    await s.client.recording.stop.mutate({ id: started.id });
+    await expect.poll(() => resumed.completed, { timeout: 10_000 }).toBe(true);
+    expect(states(resumed).slice(-2)).toEqual(['stopping', 'stopped']);
+    expect(resumed.error).toBeUndefined();
+
+    // The same after the end: the final state, then the stream ends.
+    const ended = collect(client, started.id, '99999999');
+    await expect.poll(() => ended.completed).toBe(true);
+    expect(states(ended)).toEqual(['stopped']);
   });
 
   it("resumes a plain EventSource's stream from its Last-Event-ID header, with the wire format tRPC's link reads", async () => {

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { AppErrorCode } from '@agora-backend/shared';
 import { AppError } from '../errors.js';
+import { MAX_JSON_DEPTH } from '../trpc/superjson-frame.js';
 
-/** Deeper than any of our inputs (≤ 8 levels) plus tRPC's batch and superjson envelopes. */
-export const MAX_JSON_DEPTH = 32;
+export { MAX_JSON_DEPTH };
 
 /** Reads a request body up to `limit` bytes; a larger one is refused without reading it all. */
 export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {

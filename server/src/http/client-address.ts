@@ -47,6 +47,12 @@ export function createClientAddress(trusted: BlockList | undefined) {
   };
 }
 
+/** Whether a socket's peer address is one of the trusted proxies (their connections carry everyone's). */
+export function createProxyCheck(trusted: BlockList | undefined): (address: string) => boolean {
+  const isTrusted = trustCheck(trusted);
+  return (address) => isTrusted(normalise(address));
+}
+
 function trustCheck(trusted: BlockList | undefined) {
   return (address: string) => {
     const family = isIP(address);

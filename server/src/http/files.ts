@@ -53,6 +53,26 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return start >= size ? 'unsatisfiable' : { start, end };
 }
 
+/** If-None-Match: `*` (any current file) or a list of tags, compared weakly (RFC 9110 §13.1.2). */
+export function noneMatch(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => opaque(tag) === opaque(etag));
+}
+
+/**
+ * If-Range (RFC 9110 §13.1.5): a Range applies only while the file is the one the client has —
+ * its strong entity tag, or exactly its Last-Modified date. Anything else, junk included, means
+ * the client's copy is stale: the whole file is sent instead of a part of a different one.
+ */
+export function rangeStillApplies(header: string | undefined, etag: string, lastModified: string): boolean {
+  if (header === undefined) return true;
+  const validator = header.trim();
+  if (validator.startsWith('"')) return validator === etag;
+  return validator === lastModified;
+}
+
 /** The link's signature (over the key's folder) and expiry, checked before the file system is touched. */
 function checkLink(link: { expires: string; signature: string; key: string }, signer: LinkSigner, now: number): number {
   const { expires, signature, key } = link;
@@ -119,11 +139,12 @@ export function createFileHandler(options: FileHandlerOptions) {
       'cache-control': playlist ? 'private, no-cache' : `private, max-age=${Math.max(0, Math.floor((expiresAt - options.clock.now()) / 1000))}`,
       vary: VARY,
     };
-    if (req.headers['if-none-match'] === etag) {
+    if (noneMatch(req.headers['if-none-match'], etag)) {
       res.writeHead(304, headers).end();
       return;
     }
-    const range = parseRange(req.headers.range, info.size);
+    const ifRange = req.headers['if-range'];
+    const range = rangeStillApplies(Array.isArray(ifRange) ? ifRange.join(', ') : ifRange, etag, headers['last-modified']!) ? parseRange(req.headers.range, info.size) : undefined;
     if (range === 'unsatisfiable') {
       // The REST error shape, with HTTP's own status for it.
       const code = AppErrorCode.RANGE_NOT_SATISFIABLE;

@@ -33,8 +33,11 @@ export function sendText(res: ServerResponse, status: number, text: string, head
 
 /** 405: the route exists, not for this method; `allow` becomes the Allow header. */
 export class MethodNotAllowedError extends AppError {
-  constructor(readonly allow: string) {
-    super(AppErrorCode.METHOD_NOT_ALLOWED, `use ${allow}`);
+  constructor(
+    readonly allow: string,
+    message = `use ${allow}`,
+  ) {
+    super(AppErrorCode.METHOD_NOT_ALLOWED, message);
   }
 }
 

@@ -4,6 +4,7 @@ import { AppErrorCode } from '@agora-backend/shared';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AppRouter } from '../routers/_app.js';
+import { limitConnectionsPerAddress, receiveTimeouts, type ConnectionLimits } from './connection-limits.js';
 import { applyCors } from './cors.js';
 import type { OriginPolicy } from './origin-policy.js';
 import { describeError, MethodNotAllowedError, sendError, type Surface } from './respond.js';
@@ -30,6 +31,8 @@ export interface EdgeOptions {
   logger: Logger;
   /** Whether the server is shutting down (new connections are told to close). */
   draining(): boolean;
+  /** Receive timeouts and open connections per address; Node's defaults and no limit without. */
+  connections?: ConnectionLimits & { exempt: (address: string) => boolean };
 }
 
 /** A request's URL; a request line Node let through but URL cannot read is the caller's error. */
@@ -77,19 +80,40 @@ export function createEdgeServer(options: EdgeOptions): Server {
       }
     }
   };
-  const server = createServer((req, res) => void handle(req, res));
-  // A client that sends garbage gets 400 from Node; it must not reach 'error' handlers as a crash.
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  const limits = options.connections;
+  const server = createServer(limits ? receiveTimeouts(limits) : {}, (req, res) => {
+    // A socket refused for its address's connection count is closing: nothing on it is served.
+    if (refused(req.socket)) req.socket.destroy();
+    else void handle(req, res);
+  });
+  const refused = limits ? limitConnectionsPerAddress(server, { limit: limits.connectionsPerAddress, exempt: limits.exempt, logger }) : () => false;
+  // A client that sends garbage, too slowly or too much of it gets its status from here; none of
+  // it may reach 'error' handlers as a crash.
+  // CONNECT (a proxy tunnel) gets an answer instead of a silently dropped connection: we are no proxy.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    refuseUpgrade(socket, new MethodNotAllowedError(SERVED_METHODS, 'CONNECT is not served: this server is not a proxy'), logger);
+  });
+  server.on('clientError', (error: Error & { code?: string }, socket) => {
+    if (socket.writable) socket.end(`HTTP/1.1 ${CLIENT_ERROR_STATUS[error.code ?? ''] ?? '400 Bad Request'}\r\nconnection: close\r\n\r\n`);
     else socket.destroy();
   });
   return server;
 }
 
-/** Refuses an upgrade with a status line and a one-line reason (before any WebSocket exists). */
+/** Every method some route serves: the Allow of a CONNECT, whose target is no path of ours. */
+const SERVED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+
+/** Node's client errors that are not plain bad syntax: a request not received in time, headers too large. */
+const CLIENT_ERROR_STATUS: Record<string, string> = {
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+};
+
+/** Refuses an upgrade (before any WebSocket exists) or a CONNECT on the raw socket: a status line, the error's headers and a one-line reason. */
 export function refuseUpgrade(socket: Duplex, cause: unknown, logger: Logger): void {
-  const { status, message } = describeError(cause, logger);
-  const reason = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const { status, message, headers } = describeError(cause, logger);
+  const reason = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
   const body = `${message}\n`;
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`);
 }

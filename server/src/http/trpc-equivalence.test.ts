@@ -14,6 +14,7 @@ const APP_ID = '970ca35de60c44645bbae8a215061b33';
 const CERTIFICATE = '5cfd2fd1755d40ecb72977518be15d3b';
 const KEYS = { token: 'agk_equivalence_token_key_000000000', record: 'agk_equivalence_record_key_00000000' };
 const LIMIT = 1024;
+const BATCH_LIMIT = 3;
 
 /** An edge with only the tRPC route, its fast path on or off; everything else identical. */
 async function startEdge(fastPath: boolean) {
@@ -36,7 +37,7 @@ async function startEdge(fastPath: boolean) {
     rateLimits: composed.rateLimits,
     addressOf: () => '127.0.0.1', originOf: () => 'http://127.0.0.1',
   });
-  const surface = createTrpcSurface({ router: appRouter, createContext, logger, maxBodyBytes: LIMIT, fastPath });
+  const surface = createTrpcSurface({ router: appRouter, createContext, logger, maxBodyBytes: LIMIT, maxBatchSize: BATCH_LIMIT, fastPath });
   const server = createEdgeServer({
     routes: [{ name: 'trpc', matches: (path) => path.startsWith(TRPC_PATH), methods: ['GET', 'POST'], surface: 'trpc', cors: true, handle: surface }],
     policy: createOriginPolicy({ allowedOrigins: [], loopbackHostsOnly: false }),
@@ -75,6 +76,8 @@ const CASES: Case[] = [
   { name: 'bad JSON', path: '/token.generate', body: '{"json":', headers: token(KEYS.token) },
   { name: 'a null body', path: '/token.generate', body: 'null', headers: token(KEYS.token) },
   { name: 'bad superjson framing', path: '/token.generate', body: `{"json":${JSON.stringify(good)},"meta":{"values":"Date"}}`, headers: token(KEYS.token) },
+  { name: 'a batch over the batch limit', path: '/token.generate,token.generate,token.generate,token.generate?batch=1', body: `{"0":${input(good)}}`, headers: token(KEYS.token) },
+  { name: 'a meta.values nested past the depth limit', path: '/token.generate', body: `{"json":${JSON.stringify(good)},"meta":{"values":${'{"a":'.repeat(20)}["Date"]${'}'.repeat(20)}}}`, headers: token(KEYS.token) },
   { name: 'a batch body that is not an object', path: '/token.generate?batch=1', body: '[1]', headers: token(KEYS.token) },
   { name: 'the wrong content type', path: '/token.generate', body: input(good), headers: { ...token(KEYS.token), 'content-type': 'text/plain' } },
   { name: 'over the body limit', path: '/token.generate', body: input({ channel: 'x'.repeat(LIMIT) }), headers: token(KEYS.token) },
@@ -84,6 +87,7 @@ const CASES: Case[] = [
   { name: 'an RTM token', path: '/token.generate', body: input({ kind: 'rtm', userId: '7' }), headers: token(KEYS.token) },
   { name: 'an unknown procedure', path: '/token.nothing', body: input(good), headers: token(KEYS.token) },
   { name: 'a query POSTed', path: '/recording.list', body: input({}), headers: token(KEYS.record) },
+  { name: 'a subscription POSTed', path: '/recording.watch', body: input({ id: 'r1' }), headers: token(KEYS.record) },
   // The limit is 4 per minute: with the calls above, these run into it.
   { name: 'rate limited', path: '/token.generate', body: input(good), headers: token(KEYS.token) },
   { name: 'rate limited in a batch', path: '/token.generate,token.generate?batch=1', body: `{"0":${input(good)},"1":${input(good)}}`, headers: token(KEYS.token) },

@@ -14,18 +14,22 @@ import { sendBody, VARY } from './respond.js';
  * Request/Response, which dominated the profile (bench/README.md). The edge has already read and
  * checked the body. Equivalence with the adapter is asserted by test/src/trpc-equivalence.test.ts.
  */
+/** The router's procedures of one type by dotted path ("token.generate"), as tRPC flattens them. */
+export function proceduresOfType(router: AppRouter, type: 'query' | 'mutation' | 'subscription'): Set<string> {
+  return new Set(
+    Object.entries(router._def.procedures as object)
+      .filter(([, procedure]: [string, unknown]) => typeof procedure === 'function' && '_def' in procedure && (procedure._def as { type?: unknown }).type === type)
+      .map(([path]) => path),
+  );
+}
+
 export function createTrpcFastPath(options: {
   router: AppRouter;
   createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
   logger: Logger;
 }) {
   const config = options.router._def._config;
-  // The router's mutations by dotted path ("token.generate"), as tRPC flattens them.
-  const mutations = new Set(
-    Object.entries(options.router._def.procedures as object)
-      .filter(([, procedure]: [string, unknown]) => typeof procedure === 'function' && '_def' in procedure && (procedure._def as { type?: unknown }).type === 'mutation')
-      .map(([path]) => path),
-  );
+  const mutations = proceduresOfType(options.router, 'mutation');
 
   type Outcome = { item: { result: { data: unknown } } | { error: unknown }; error: TRPCError | undefined };
 

@@ -1,20 +1,31 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { AppRouter } from '../routers/_app.js';
 import type { Logger } from '../logger.js';
 import type { Context } from '../trpc/context.js';
+import { BATCH_TOO_LARGE } from '../trpc/errors.js';
 import { readJsonBody, parseJsonText } from './body.js';
-import { createTrpcFastPath } from './trpc-fast-path.js';
+import { createTrpcFastPath, proceduresOfType } from './trpc-fast-path.js';
 import { createTrpcSse } from './trpc-sse.js';
-import { VARY } from './respond.js';
+import { MethodNotAllowedError, VARY } from './respond.js';
 
 export const TRPC_PATH = '/trpc';
+
+/** How many calls a batch path (`a,b,c`) names, counted without splitting it. */
+function countCalls(paths: string): number {
+  let count = 1;
+  for (let index = paths.indexOf(','); index !== -1; index = paths.indexOf(',', index + 1)) count++;
+  return count;
+}
 
 export interface TrpcSurfaceOptions {
   router: AppRouter;
   createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
   logger: Logger;
   maxBodyBytes: number;
+  /** Calls one batch may carry: checked here before either road, and tRPC's own option on the adapter. */
+  maxBatchSize: number;
   /** Default true (mutations' fast path, SSE written to the socket); false sends everything through tRPC's adapter (the equivalence test compares both). */
   fastPath?: boolean;
 }
@@ -33,17 +44,25 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
     router: options.router,
     basePath: `${TRPC_PATH}/`,
     createContext: options.createContext,
+    maxBatchSize: options.maxBatchSize,
     onError,
     // tRPC sets its own Vary; keep Origin in it for CORS-aware caches.
     responseMeta: () => ({ headers: { vary: VARY } }),
   });
   const fastPath = createTrpcFastPath(options);
+  const subscriptions = proceduresOfType(options.router, 'subscription');
   const sse = createTrpcSse(options);
 
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const batch = url.searchParams.get('batch') === '1';
     const procedurePath = url.pathname.slice(TRPC_PATH.length + 1);
+    // Before the body is read: an oversized batch costs nothing, on either road.
+    if (batch && countCalls(procedurePath) > options.maxBatchSize) throw new TRPCError({ code: 'BAD_REQUEST', message: BATCH_TOO_LARGE });
     if (req.method === 'POST') {
+      // A subscription is a GET (SSE) or a WebSocket message; tRPC's adapter would answer a POST
+      // with a 200 stream holding only the error. Refused before the body is read, with tRPC's words.
+      const subscription = (batch ? procedurePath.split(',') : [procedurePath]).find((path) => subscriptions.has(path));
+      if (subscription !== undefined) throw new MethodNotAllowedError('GET', `Unsupported POST-request to subscription procedure at path "${subscription}"`);
       const body = await readJsonBody(req, options.maxBodyBytes);
       const paths = batch ? procedurePath.split(',') : [procedurePath];
       if (options.fastPath !== false && fastPath.accepts(req, paths)) {

@@ -18,9 +18,22 @@ export interface WebSocketEdgeOptions {
   policy: OriginPolicy;
   addressOf: (req: IncomingMessage) => string;
   maxPayloadBytes: number;
+  /** Calls one message may carry (tRPC's own limit on WebSocket batches). */
+  maxBatchSize: number;
   connectionsPerAddress: number;
   logger: Logger;
   draining: () => boolean;
+}
+
+/**
+ * A frame the ws library refused (its errors carry a `WS_ERR_…` code and the close code it sent,
+ * e.g. 1009 for a frame over maxPayload): what to log about it, without a stack.
+ */
+function clientProtocolError(cause: unknown): { code: string; closeCode: number | undefined; reason: string } | undefined {
+  if (!(cause instanceof Error) || !('code' in cause) || typeof cause.code !== 'string' || !cause.code.startsWith('WS_ERR_')) return undefined;
+  const statusKey = Object.getOwnPropertySymbols(cause).find((symbol) => symbol.description === 'status-code');
+  const closeCode = statusKey === undefined ? undefined : (cause as unknown as Record<symbol, unknown>)[statusKey];
+  return { code: cause.code, closeCode: typeof closeCode === 'number' ? closeCode : undefined, reason: cause.message };
 }
 
 /**
@@ -34,9 +47,13 @@ export function createWebSocketEdge(options: WebSocketEdgeOptions) {
     wss,
     router: options.router,
     createContext: options.createContext,
+    maxBatchSize: options.maxBatchSize,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     onError({ error, path }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
+      const protocol = clientProtocolError(error.cause);
+      // ws closed the socket for the client's frame (too large, bad UTF-8…): their mistake, not our bug.
+      if (protocol) logger.info(protocol, 'WebSocket closed: the client broke the protocol');
+      else if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
     },
   });
   const perAddress = new Map<string, number>();

@@ -16,7 +16,10 @@ export interface WatchOptions<E extends BusEvent & { state: string }> {
   taskId: string;
   /** A state after which the task changes no more. */
   isTerminal: (state: E['state']) => boolean;
-  /** Resume after this event id: replay what came after it from the log, then go live. */
+  /**
+   * Resume after this event id: replay what came after it from the log, then go live. An id newer
+   * than the task's newest event (the registry was reset or moved) starts the watch over.
+   */
   afterId: number | undefined;
   signal: AbortSignal;
 }
@@ -25,7 +28,9 @@ export interface WatchOptions<E extends BusEvent & { state: string }> {
  * A task's events for one watcher: the current state (or, when resuming, every event after
  * `afterId` from the registry's log), then live ones, with no duplicates and no gaps. It listens
  * before it reads the log and drops ids it has already yielded, so nothing slips between the two.
- * Ends after a terminal state or when `signal` aborts, and always removes its listener.
+ * Ends after a terminal state or when `signal` aborts, and always removes its listener. An
+ * `afterId` this task's log never reached is taken as none (the current state first): resuming
+ * after it would drop every event up to it, and the watcher would hear nothing, ever.
  */
 export async function* watchEvents<E extends BusEvent & { state: string }>(options: WatchOptions<E>): AsyncGenerator<E> {
   const { bus, taskId, signal, isTerminal } = options;
@@ -40,11 +45,11 @@ export async function* watchEvents<E extends BusEvent & { state: string }>(optio
   try {
     // What is read here stays out of the generator's frame: a suspended generator keeps its
     // locals, and watchers live for hours, so only the ids it needs are kept (bench/README.md).
-    const { replay, ended } = await readBacklog(options.log, taskId, options.afterId);
-    let lastId = options.afterId ?? 0;
+    const { replay, ended, afterId } = await readBacklog(options.log, taskId, options.afterId);
+    let lastId = afterId ?? 0;
     while (replay.length > 0) {
       const event = replay.shift()!;
-      if (event.id <= lastId && options.afterId !== undefined) continue;
+      if (event.id <= lastId && afterId !== undefined) continue;
       lastId = event.id;
       yield event;
       if (isTerminal(event.state)) return;
@@ -70,10 +75,15 @@ export async function* watchEvents<E extends BusEvent & { state: string }>(optio
   }
 }
 
-/** The events to replay before going live, and whether the task is gone or has ended. */
-async function readBacklog<E extends BusEvent>(log: EventLog<E>, taskId: string, afterId: number | undefined): Promise<{ replay: E[]; ended: boolean }> {
-  const replay = afterId === undefined ? [await log.latestEvent(taskId)].filter((event): event is E => event !== undefined) : await log.eventsAfter(taskId, afterId);
-  return { replay, ended: await log.hasEnded(taskId) };
+/**
+ * The events to replay before going live, whether the task is gone or has ended, and the id to
+ * resume after: the one asked for when the task's log reached it, else none (start over).
+ */
+async function readBacklog<E extends BusEvent>(log: EventLog<E>, taskId: string, askedAfter: number | undefined): Promise<{ replay: E[]; ended: boolean; afterId: number | undefined }> {
+  const latest = await log.latestEvent(taskId);
+  const afterId = askedAfter !== undefined && latest !== undefined && askedAfter <= latest.id ? askedAfter : undefined;
+  const replay = afterId === undefined ? (latest ? [latest] : []) : await log.eventsAfter(taskId, afterId);
+  return { replay, ended: await log.hasEnded(taskId), afterId };
 }
 
 /** A registry's event log, read through its store: the latest event, what came after, and whether the task has ended. */

@@ -104,6 +104,11 @@ export function trpcCodeFor(appCode: AppErrorCode): TRPC_ERROR_CODE_KEY {
   return APP_ERROR_TO_TRPC[appCode];
 }
 
+/** tRPC's words for a batch over its `maxBatchSize` (WebSocket and HTTP adapters alike). */
+export const BATCH_TOO_LARGE = 'Batch call exceeds maximum size';
+/** What callers are told instead: the rule, and the setting that sets it. */
+const BATCH_TOO_LARGE_MESSAGE = 'batch: more calls than one batch may carry (the server\'s MAX_BATCH_SIZE)';
+
 /**
  * The client-visible shape of an error: input validation failures become one readable message
  * naming each field and rule, with the list in `data.issues`. Internal errors keep a generic
@@ -130,6 +135,10 @@ export function formatError(error: TRPCError): { message: string; data: AppError
   }
   if (error.code === 'INTERNAL_SERVER_ERROR') {
     return { message: 'Internal server error', data: { appCode: AppErrorCode.INTERNAL } };
+  }
+  // tRPC's own batch limit (WebSocket, the adapter) and the edge's say it in the same words.
+  if (error.code === 'BAD_REQUEST' && error.message === BATCH_TOO_LARGE) {
+    return { message: BATCH_TOO_LARGE_MESSAGE, data: { appCode: AppErrorCode.MALFORMED_REQUEST } };
   }
   // tRPC wraps what failed while reading an input (bad superjson framing, bad JSON in ?input=).
   if (error.code === 'BAD_REQUEST' && error.cause instanceof Error && !(error.cause instanceof TRPCError) && error.message === error.cause.message) {

@@ -16,6 +16,7 @@ import {
   type AgoraClient,
   type AgoraClientOptions,
   type App,
+  type AppConfig,
   type Clock,
   type Emulator,
   type EmulatorOptions,
@@ -87,6 +88,8 @@ export interface StackOptions {
   publicUrl?: string;
   /** A built console to serve at /console. */
   consoleDir?: string;
+  /** The edge's limits (batch size, receive timeouts, connections per address), as createApp takes them. */
+  edge?: Pick<AppConfig, 'maxBatchSize' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionsPerIp'>;
 }
 
 /** Fast retries so fault tests finish in milliseconds; the policy itself is tested with nock. */
@@ -195,6 +198,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       ...(options.wsConnectionsPerIp !== undefined ? { wsConnectionsPerIp: options.wsConnectionsPerIp } : {}),
       ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+      ...options.edge,
     },
     {
       logger,

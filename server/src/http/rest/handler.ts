@@ -33,11 +33,13 @@ function checkQuery(route: RestRoute, query: URLSearchParams): Record<string, st
  */
 export function createRestHandler(options: RestHandlerOptions) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const match = matchRoute(req.method ?? 'GET', url.pathname.slice(REST_PREFIX.length) || '/');
+    // HEAD is a GET without the body (Node leaves it out): wherever GET is served, HEAD is too.
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    const match = matchRoute(req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'), url.pathname.slice(REST_PREFIX.length) || '/');
     if (!match) throw new AppError(AppErrorCode.NOT_FOUND, `no route ${req.method ?? ''} ${url.pathname}`);
-    if ('allowed' in match) throw new MethodNotAllowedError(match.allowed.join(', '));
+    if ('allowed' in match) throw new MethodNotAllowedError(match.allowed.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', '));
     const query = checkQuery(match.route, url.searchParams);
-    const body = req.method === 'GET' ? undefined : (await readJsonBody(req, options.maxBodyBytes)).value;
+    const body = read ? undefined : (await readJsonBody(req, options.maxBodyBytes)).value;
     const ctx = await options.createContext({ req });
     const input = match.route.input({ params: match.params, query, body });
     const direct = directProcedures.get(match.route.procedure);
