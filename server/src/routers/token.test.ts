@@ -1,6 +1,7 @@
 import { TokenGenerateOutput } from '@agora-backend/shared';
 import { describe, expect, it } from 'vitest';
 import { createApiKeyAuth } from '../auth/index.js';
+import { createFakeClock } from '../clock.js';
 import { composeServices } from '../compose.js';
 import { createSilentLogger } from '../logger.js';
 import { decodeToken, verifyTokenSignature } from '../tokens/decode-token.js';
@@ -15,7 +16,8 @@ function adminContext(): Context {
   const logger = createSilentLogger();
   const composed = composeServices(
     { appId: APP_ID, appCertificate: CERTIFICATE, rateLimits: { tokensPerMinute: 1000, startsPerMinute: 10, ipMultiplier: 1 } },
-    { logger, authenticator: createApiKeyAuth([]) },
+    // A clock that stands still: both roads issue at the same second (a real one crossed a second once).
+    { logger, authenticator: createApiKeyAuth([]), clock: createFakeClock(Date.UTC(2026, 11, 3, 12)) },
   );
   return {
     logger,
