@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeClient, createClient } from '@agora-backend/client/node';
 import { createEmulator } from '@agora-backend/server';
+import { DATABASE_URL, freshSchema } from './helpers/postgres.js';
 import { runEntryPoint, type RunningProcess } from './helpers/process.js';
 import { TEST_APP_CERTIFICATE, TEST_APP_ID } from './helpers/server.js';
 import { collect, sseClient, type Collected } from './helpers/subscribers.js';
@@ -18,15 +18,10 @@ import { createTcpProxy } from './helpers/tcp-proxy.js';
  * instance may call Agora about a recording at a time.
  */
 
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `faults_${randomBytes(6).toString('hex')}`;
+const schema = freshSchema('faults');
 const processes: RunningProcess[] = [];
-afterAll(async () => {
+afterAll(() => {
   for (const server of processes) server.child.kill('SIGKILL');
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`drop schema if exists ${schema} cascade`);
-  await client.end();
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

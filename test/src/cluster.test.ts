@@ -1,24 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeClient, createClient } from '@agora-backend/client/node';
 import { createEmulator } from '@agora-backend/server';
+import { DATABASE_URL, freshSchema } from './helpers/postgres.js';
 import { runEntryPoint, type RunningProcess } from './helpers/process.js';
 import { TEST_APP_CERTIFICATE, TEST_APP_ID } from './helpers/server.js';
 import { collect } from './helpers/subscribers.js';
 
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `cluster_${randomBytes(6).toString('hex')}`;
+const schema = freshSchema('cluster');
 const processes: RunningProcess[] = [];
-afterAll(async () => {
+afterAll(() => {
   for (const server of processes) server.child.kill('SIGKILL');
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`drop schema if exists ${schema} cascade`);
-  await client.end();
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,18 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPostgresLeases, createPostgresStore, createSilentLogger, systemClock } from '@agora-backend/server';
+import { DATABASE_URL, freshSchema } from './helpers/postgres.js';
 import { startRecordingStack } from './helpers/recording-stack.js';
 import { collect, wsConnection } from './helpers/subscribers.js';
 
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `e2e_${randomBytes(6).toString('hex')}`;
-afterAll(async () => {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`drop schema if exists ${schema} cascade`);
-  await client.end();
-});
+const schema = freshSchema('e2e');
 
 describe('the server on PostgreSQL (DATABASE_URL)', () => {
   it('starts, watches and stops a recording with the registry in PostgreSQL', async () => {
