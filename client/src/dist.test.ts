@@ -1,63 +1,165 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { builtinModules, createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
 import { createApp, decodeToken } from '@agora-backend/server';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+/**
+ * The package as it is published: packed by pnpm and by npm (both must make the same package),
+ * then installed into an app outside the repository (outside the client's folder, where its own
+ * name would resolve to itself), its dependencies linked from the client's node_modules.
+ * test/src/consumer-app.test.ts installs it from the registry's side into a real Vite app.
+ */
 const root = new URL('..', import.meta.url).pathname;
-const dist = (file: string) => join(root, 'dist', file);
+let work: string;
+/** The unpacked tarballs, by the tool that packed them; `consumer` has the pnpm one installed. */
+const unpacked: Record<'pnpm' | 'npm', string> = { pnpm: '', npm: '' };
+let installed: string;
+
+function pack(tool: 'pnpm' | 'npm'): string {
+  const destination = join(work, `${tool}-tarball`);
+  mkdirSync(destination);
+  // pnpm runs prepack (the build); npm's prepack would run the same build again.
+  const args = tool === 'pnpm' ? ['pack', '--pack-destination', destination] : ['pack', '--ignore-scripts', '--pack-destination', destination];
+  execFileSync(tool, args, { cwd: root, stdio: 'pipe' });
+  const [tarball] = readdirSync(destination);
+  const into = join(work, tool);
+  mkdirSync(into);
+  execFileSync('tar', ['xzf', join(destination, tarball!), '-C', into]);
+  return join(into, 'package');
+}
+
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? filesUnder(join(dir, name)) : [join(dir, name)]));
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'pipe' });
+  work = mkdtempSync(join(tmpdir(), 'client-pack-'));
+  unpacked.pnpm = pack('pnpm');
+  unpacked.npm = pack('npm');
+  const app = join(work, 'consumer');
+  installed = join(app, 'node_modules/@agora-backend/client');
+  mkdirSync(join(app, 'node_modules/@agora-backend'), { recursive: true });
+  execFileSync('cp', ['-r', unpacked.pnpm, installed]);
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  for (const name of Object.keys(manifest.dependencies)) {
+    mkdirSync(dirname(join(app, 'node_modules', name)), { recursive: true });
+    symlinkSync(realpathSync(join(root, 'node_modules', name)), join(app, 'node_modules', name));
+  }
+  writeFileSync(join(app, 'tsconfig.bundle.json'), '{}');
 }, 120_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe('the built client (dist)', () => {
-  it('is self-contained: no workspace imports in code or declarations, no Node built-ins in the browser entry', () => {
-    const code = readFileSync(dist('index.js'), 'utf8');
-    const types = readFileSync(dist('index.d.ts'), 'utf8');
-    expect(code).not.toMatch(/from\s*["']@agora-backend\//);
-    expect(types).not.toMatch(/from\s*["']@agora-backend\//);
-    expect(code).not.toMatch(/from\s*["'](node:|ws["']|eventsource["'])/);
-    expect(types).toContain('createClient');
+describe('the packed client (npm pack, pnpm pack)', () => {
+  for (const tool of ['pnpm', 'npm'] as const) {
+    it(`${tool} pack: a publishable manifest pointing at built files only, every runtime import declared`, () => {
+      const dir = unpacked[tool];
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+      expect(manifest.private).toBeUndefined();
+      expect(manifest.license).toEqual(expect.any(String));
+      expect(JSON.stringify(manifest)).not.toContain('workspace:');
+      const leaves = (value: unknown): string[] => (typeof value === 'string' ? [value] : value && typeof value === 'object' ? Object.values(value).flatMap(leaves) : []);
+      const targets = leaves([manifest.exports, manifest.types, manifest.bin, manifest.main]);
+      expect(targets.length).toBeGreaterThanOrEqual(6);
+      for (const target of targets) {
+        expect(target === './package.json' || target.startsWith('./dist/'), target).toBe(true);
+        expect(statSync(join(dir, target)).isFile(), target).toBe(true);
+      }
+      const files = filesUnder(dir).map((file) => relative(dir, file));
+      expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
+
+      const declared = new Set(Object.keys(manifest.dependencies ?? {}));
+      const imported = new Set<string>();
+      for (const file of files.filter((name) => /\.(js|d\.ts)$/.test(name))) {
+        for (const [, specifier] of readFileSync(join(dir, file), 'utf8').matchAll(/(?:from|import)\s*\(?\s*["']([^"'.][^"']*)["']/g)) {
+          const name = specifier!.startsWith('@') ? specifier!.split('/').slice(0, 2).join('/') : specifier!.split('/')[0]!;
+          if (!specifier!.startsWith('node:') && !builtinModules.includes(name)) imported.add(name);
+        }
+      }
+      expect([...imported].filter((name) => !declared.has(name))).toEqual([]);
+    });
+  }
+
+  it('npm and pnpm pack the same files', () => {
+    const list = (dir: string) => filesUnder(dir).map((file) => relative(dir, file)).sort();
+    expect(list(unpacked.npm)).toEqual(list(unpacked.pnpm));
   });
 
-  it('types a consumer program end to end, from the declarations alone', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'client-consumer-'));
+  it("types a strict consumer end to end with skipLibCheck off, and needs nothing of the server's", () => {
+    const types = readFileSync(join(installed, 'dist/index.d.ts'), 'utf8');
+    expect(types).not.toMatch(/from\s*["'](pino|prom-client|@agora-backend\/[^"']*)["']/);
+    expect(types).not.toMatch(/\bBuffer\b/);
+    const app = join(work, 'consumer');
     writeFileSync(
-      join(dir, 'consumer.ts'),
-      `import { createClient, getAgoraError, type RouterOutputs } from ${JSON.stringify(dist('index.js'))};
+      join(app, 'consumer.ts'),
+      `import { createClient, getAgoraError, watchRecording, type RouterOutputs } from '@agora-backend/client';
 const api = createClient({ url: 'http://127.0.0.1:1/trpc' });
 export const expiry = async (): Promise<Date> => (await api.token.generate.mutate({ channel: 'a', uid: 1 })).expiresAt;
 export const sid: RouterOutputs['recording']['start']['sid'] = 'x';
 export const agora = getAgoraError(new Error('x'))?.code;
+export const watch = watchRecording(api, 'id', { onEvent: (event) => event.state satisfies string });
 // @ts-expect-error: no such procedure; if the types had degraded to any this would not be an error
 api.token.nope;
 // @ts-expect-error: uid must be a number or a string
 void api.token.generate.mutate({ channel: 'a', uid: true });
+// @ts-expect-error: no such recording mode
+void api.recording.start.mutate({ channel: 'a', mode: 'mixed' });
 `,
     );
+    // What a new Vite app has: strict, bundler resolution, a lib that stops at ES2022, no @types.
     writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2023', 'DOM'], skipLibCheck: true, types: [] }, files: ['consumer.ts'] }),
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, module: 'ESNext', moduleResolution: 'bundler', target: 'ES2022', lib: ['ES2022', 'DOM', 'DOM.Iterable'], skipLibCheck: false, types: [] },
+        files: ['consumer.ts'],
+      }),
     );
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    const output = (() => {
-      try {
-        return execFileSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
-      } catch (error) {
-        return String((error as { stdout?: string }).stdout ?? error);
-      }
-    })();
+    let output = '';
+    try {
+      execFileSync(process.execPath, [tsc, '-p', join(app, 'tsconfig.json')], { encoding: 'utf8' });
+    } catch (error) {
+      output = String((error as { stdout?: string }).stdout ?? error);
+    }
     expect(output).toBe('');
+  }, 90_000);
+
+  it('createClient + watchRecording from the built package stay within 30 KB gzipped in a browser bundle, without zod', async () => {
+    const result = await build({
+      stdin: { contents: "export { createClient, watchRecording } from '@agora-backend/client';", resolveDir: join(work, 'consumer'), loader: 'js' },
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      minify: true,
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+      // The app's own tsconfig, not the repository's (whose paths map the package to its sources).
+      tsconfig: join(work, 'consumer', 'tsconfig.bundle.json'),
+    });
+    // Measured from the tarball's files, not the sources (the consumer's tsconfig maps nothing).
+    const ours = Object.keys(result.metafile.inputs).filter((input) => input.includes('@agora-backend/client'));
+    expect(ours.length).toBeGreaterThan(0);
+    expect(ours.every((input) => input.includes('consumer/node_modules/@agora-backend/client/dist/'))).toBe(true);
+    const gzipped = gzipSync(result.outputFiles[0]!.contents).length;
+    expect(gzipped).toBeLessThanOrEqual(30 * 1024);
+    expect(result.outputFiles[0]!.text).not.toContain('ZodObject');
+  });
+
+  it('runs its bin with plain node', () => {
+    const run = spawnSync(process.execPath, [join(installed, 'dist/cli.js'), '--help'], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain('Usage: agoractl');
   });
 
   it('calls a real server from the built Node entry', async () => {
     const app = createApp({ host: '127.0.0.1', port: 0, appId: '970ca35de60c44645bbae8a215061b33', appCertificate: '5cfd2fd1755d40ecb72977518be15d3b' });
     const { url } = await app.listen();
     try {
-      const built = (await import(dist('node.js'))) as typeof import('./node.js');
+      const built = (await import(join(installed, 'dist/node.js'))) as typeof import('./node.js');
       const api = built.createClient({ url });
       const result = await api.token.generate.mutate({ channel: 'dist', uid: 7 });
       expect(result.issuedAt).toBeInstanceOf(Date);
