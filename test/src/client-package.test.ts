@@ -1,91 +1,54 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { builtinModules, createRequire } from 'node:module';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { createApp, decodeToken } from '@agora-backend/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filesUnder, packAndUnpack, publishProblems } from './helpers/packing.js';
+import { REPO_ROOT } from './helpers/process.js';
 
 /**
- * The package as it is published: packed by pnpm and by npm (both must make the same package),
+ * The client as it is published: packed by pnpm and by npm (both must make the same package),
  * then installed into an app outside the repository (outside the client's folder, where its own
  * name would resolve to itself), its dependencies linked from the client's node_modules.
- * test/src/consumer-app.test.ts installs it from the registry's side into a real Vite app.
+ * consumer-app.test.ts installs it with npm into a real Vite app.
  */
-const root = new URL('..', import.meta.url).pathname;
+const root = join(REPO_ROOT, 'client');
 let work: string;
-/** The unpacked tarballs, by the tool that packed them; `consumer` has the pnpm one installed. */
+/** The unpacked tarballs, by the tool that packed them. */
 const unpacked: Record<'pnpm' | 'npm', string> = { pnpm: '', npm: '' };
+/** The pnpm tarball, installed in the app `work/consumer`. */
 let installed: string;
-
-function pack(tool: 'pnpm' | 'npm'): string {
-  const destination = join(work, `${tool}-tarball`);
-  mkdirSync(destination);
-  // pnpm runs prepack (the build); npm's prepack would run the same build again.
-  const args = tool === 'pnpm' ? ['pack', '--pack-destination', destination] : ['pack', '--ignore-scripts', '--pack-destination', destination];
-  execFileSync(tool, args, { cwd: root, stdio: 'pipe' });
-  const [tarball] = readdirSync(destination);
-  const into = join(work, tool);
-  mkdirSync(into);
-  execFileSync('tar', ['xzf', join(destination, tarball!), '-C', into]);
-  return join(into, 'package');
-}
-
-const filesUnder = (dir: string): string[] =>
-  readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? filesUnder(join(dir, name)) : [join(dir, name)]));
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'client-pack-'));
-  unpacked.pnpm = pack('pnpm');
-  unpacked.npm = pack('npm');
+  unpacked.pnpm = packAndUnpack('pnpm', root, work).dir;
+  unpacked.npm = packAndUnpack('npm', root, work).dir;
   const app = join(work, 'consumer');
   installed = join(app, 'node_modules/@agora-backend/client');
   mkdirSync(join(app, 'node_modules/@agora-backend'), { recursive: true });
   execFileSync('cp', ['-r', unpacked.pnpm, installed]);
+  writeFileSync(join(app, 'tsconfig.bundle.json'), '{}');
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   for (const name of Object.keys(manifest.dependencies)) {
     mkdirSync(dirname(join(app, 'node_modules', name)), { recursive: true });
     symlinkSync(realpathSync(join(root, 'node_modules', name)), join(app, 'node_modules', name));
   }
-  writeFileSync(join(app, 'tsconfig.bundle.json'), '{}');
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the packed client (npm pack, pnpm pack)', () => {
   for (const tool of ['pnpm', 'npm'] as const) {
     it(`${tool} pack: a publishable manifest pointing at built files only, every runtime import declared`, () => {
-      const dir = unpacked[tool];
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
-      expect(manifest.private).toBeUndefined();
-      expect(manifest.license).toEqual(expect.any(String));
-      expect(JSON.stringify(manifest)).not.toContain('workspace:');
-      const leaves = (value: unknown): string[] => (typeof value === 'string' ? [value] : value && typeof value === 'object' ? Object.values(value).flatMap(leaves) : []);
-      const targets = leaves([manifest.exports, manifest.types, manifest.bin, manifest.main]);
-      expect(targets.length).toBeGreaterThanOrEqual(6);
-      for (const target of targets) {
-        expect(target === './package.json' || target.startsWith('./dist/'), target).toBe(true);
-        expect(statSync(join(dir, target)).isFile(), target).toBe(true);
-      }
-      const files = filesUnder(dir).map((file) => relative(dir, file));
-      expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
-
-      const declared = new Set(Object.keys(manifest.dependencies ?? {}));
-      const imported = new Set<string>();
-      for (const file of files.filter((name) => /\.(js|d\.ts)$/.test(name))) {
-        for (const [, specifier] of readFileSync(join(dir, file), 'utf8').matchAll(/(?:from|import)\s*\(?\s*["']([^"'.][^"']*)["']/g)) {
-          const name = specifier!.startsWith('@') ? specifier!.split('/').slice(0, 2).join('/') : specifier!.split('/')[0]!;
-          if (!specifier!.startsWith('node:') && !builtinModules.includes(name)) imported.add(name);
-        }
-      }
-      expect([...imported].filter((name) => !declared.has(name))).toEqual([]);
+      expect(publishProblems(unpacked[tool])).toEqual([]);
     });
   }
 
   it('npm and pnpm pack the same files', () => {
-    const list = (dir: string) => filesUnder(dir).map((file) => relative(dir, file)).sort();
-    expect(list(unpacked.npm)).toEqual(list(unpacked.pnpm));
+    expect(filesUnder(unpacked.npm).sort()).toEqual(filesUnder(unpacked.pnpm).sort());
   });
 
   it("types a strict consumer end to end with skipLibCheck off, and needs nothing of the server's", () => {
@@ -159,7 +122,7 @@ void api.recording.start.mutate({ channel: 'a', mode: 'mixed' });
     const app = createApp({ host: '127.0.0.1', port: 0, appId: '970ca35de60c44645bbae8a215061b33', appCertificate: '5cfd2fd1755d40ecb72977518be15d3b' });
     const { url } = await app.listen();
     try {
-      const built = (await import(join(installed, 'dist/node.js'))) as typeof import('./node.js');
+      const built = (await import(join(installed, 'dist/node.js'))) as typeof import('@agora-backend/client/node');
       const api = built.createClient({ url });
       const result = await api.token.generate.mutate({ channel: 'dist', uid: 7 });
       expect(result.issuedAt).toBeInstanceOf(Date);
