@@ -12,13 +12,14 @@ import { build } from 'esbuild';
 
 const here = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
-/** Writes esbuild's output files atomically and removes the JavaScript a previous build left. */
+/** Writes esbuild's output files atomically (a `#!` file executable) and removes the JavaScript a previous build left. */
 export function writeOutputs(outputFiles, outdir) {
   const written = new Set();
   for (const file of outputFiles) {
     mkdirSync(dirname(file.path), { recursive: true });
     const temporary = `${file.path}.${process.pid}.tmp`;
-    writeFileSync(temporary, file.contents, { mode: file.path.endsWith('main.js') ? 0o755 : 0o644 });
+    const script = file.contents[0] === 0x23 && file.contents[1] === 0x21;
+    writeFileSync(temporary, file.contents, { mode: script ? 0o755 : 0o644 });
     renameSync(temporary, file.path);
     written.add(file.path);
   }
