@@ -1,4 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,26 +10,33 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { createApp, decodeToken } from '@agora-backend/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, runBrowserTests } from './helpers/browser.js';
 import { filesUnder, packAndUnpack, publishProblems } from './helpers/packing.js';
 import { REPO_ROOT } from './helpers/process.js';
+import { startRecordingStack } from './helpers/recording-stack.js';
+import { TEST_APP_CERTIFICATE } from './helpers/server.js';
+import { readToken } from './helpers/token-verifier.js';
 
 /**
  * The client as it is published: packed by pnpm and by npm (both must make the same package),
  * then installed into an app outside the repository (outside the client's folder, where its own
- * name would resolve to itself), its dependencies linked from the client's node_modules.
- * consumer-app.test.ts installs it with npm into a real Vite app.
+ * name would resolve to itself), its dependencies linked from the client's node_modules; then,
+ * as a frontend team does, installed with npm into a new Vite app (Vite and TypeScript from the
+ * registry) that is typechecked strictly, built, and loaded in Chromium against a server on
+ * another origin. One file, so that one build makes every tarball.
  */
 const root = join(REPO_ROOT, 'client');
 let work: string;
 /** The unpacked tarballs, by the tool that packed them. */
 const unpacked: Record<'pnpm' | 'npm', string> = { pnpm: '', npm: '' };
+let npmTarball: string;
 /** The pnpm tarball, installed in the app `work/consumer`. */
 let installed: string;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'client-pack-'));
   unpacked.pnpm = packAndUnpack('pnpm', root, work).dir;
-  unpacked.npm = packAndUnpack('npm', root, work).dir;
+  ({ dir: unpacked.npm, tarball: npmTarball } = packAndUnpack('npm', root, work));
   const app = join(work, 'consumer');
   installed = join(app, 'node_modules/@agora-backend/client');
   mkdirSync(join(app, 'node_modules/@agora-backend'), { recursive: true });
@@ -130,6 +140,135 @@ void api.recording.start.mutate({ channel: 'a', mode: 'mixed' });
       await built.closeClient(api);
     } finally {
       await app.close();
+    }
+  });
+});
+
+/** Versions a new Vite app gets today that still run on Node 20.19 (Vite 8 declares ^20.19.0). */
+const VITE_APP_DEPENDENCIES = { vite: '8.3.8', typescript: '6.0.3' };
+
+/** Vite's vanilla-ts template's compiler options, with the library check on. */
+const VITE_APP_TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    useDefineForClassFields: true,
+    module: 'ESNext',
+    lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+    types: ['vite/client'],
+    skipLibCheck: false,
+    moduleResolution: 'bundler',
+    allowImportingTsExtensions: true,
+    verbatimModuleSyntax: true,
+    moduleDetection: 'force',
+    noEmit: true,
+    strict: true,
+    noUnusedLocals: true,
+    noUnusedParameters: true,
+    noFallthroughCasesInSwitch: true,
+    noUncheckedSideEffectImports: true,
+  },
+  include: ['src'],
+};
+
+/** The page: token, then start, watch until recording, stop, and the watch's end; the outcome in `data-result`. */
+const VITE_APP_MAIN = `import { createClient, getAgoraError, watchRecording, type RecordingState } from '@agora-backend/client';
+
+const url = new URLSearchParams(location.search).get('api') ?? '';
+const api = createClient({ url });
+
+async function run() {
+  const { token, expiresAt } = await api.token.generate.mutate({ channel: 'vite-room', uid: 7 });
+  const recording = await api.recording.start.mutate({ channel: 'vite-room' });
+  const states: RecordingState[] = [];
+  await new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    watchRecording(api, recording.id, {
+      onEvent: (event) => {
+        states.push(event.state);
+        if (event.state === 'recording' && !stopping) {
+          stopping = true;
+          api.recording.stop.mutate({ id: recording.id }).catch(reject);
+        }
+      },
+      onEnd: () => resolve(),
+      onError: (error) => reject(error instanceof Error ? error : new Error(String(error))),
+    });
+  });
+  return { token, expiresAtIsDate: expiresAt instanceof Date, id: recording.id, states };
+}
+
+run().then(
+  (result) => (document.body.dataset.result = JSON.stringify(result)),
+  (error: unknown) => (document.body.dataset.result = JSON.stringify({ error: String(error), agora: getAgoraError(error) })),
+);
+`;
+
+/** A static server for a built app: its own origin. */
+async function serveFolder(dir: string): Promise<{ origin: string; close(): Promise<void> }> {
+  const types: Record<string, string> = { html: 'text/html', js: 'text/javascript', css: 'text/css', svg: 'image/svg+xml' };
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/$/, '/index.html');
+    readFile(join(dir, path.replaceAll('..', ''))).then(
+      (body) => res.writeHead(200, { 'content-type': `${types[path.split('.').pop() ?? ''] ?? 'application/octet-stream'}; charset=utf-8` }).end(body),
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('a new Vite app using the npm-packed client', { timeout: 300_000 }, () => {
+  let app: string;
+  beforeAll(() => {
+    app = join(work, 'vite-app');
+    mkdirSync(join(app, 'src'), { recursive: true });
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'vite-app', private: true, type: 'module', dependencies: { '@agora-backend/client': `file:${npmTarball}` }, devDependencies: VITE_APP_DEPENDENCIES }),
+    );
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(VITE_APP_TSCONFIG));
+    writeFileSync(join(app, 'index.html'), '<!doctype html>\n<html><head><meta charset="utf-8"><title>vite app</title></head><body><script type="module" src="/src/main.ts"></script></body></html>\n');
+    writeFileSync(join(app, 'src/main.ts'), VITE_APP_MAIN);
+    // From the npm registry, like any app (bounded: a cold cache takes ~30 s here).
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, stdio: 'pipe', timeout: 240_000 });
+  }, 300_000);
+
+  it('typechecks with tsc (strict, skipLibCheck: false) and builds with vite build', () => {
+    const tsc = spawnSync('npx', ['tsc', '-p', '.'], { cwd: app, encoding: 'utf8' });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+    const vite = spawnSync('npx', ['vite', 'build'], { cwd: app, encoding: 'utf8' });
+    expect(vite.status, vite.stdout + vite.stderr).toBe(0);
+    const html = readFileSync(join(app, 'dist/index.html'), 'utf8');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const gzipped = gzipSync(readFileSync(join(app, 'dist', script!))).length;
+    expect(gzipped).toBeLessThanOrEqual(30 * 1024);
+  });
+
+  it.skipIf(!runBrowserTests)('runs token → start → watch → stop in Chromium against a server on another origin (CORS_ORIGINS)', async () => {
+    const site = await serveFolder(join(app, 'dist'));
+    const stack = await startRecordingStack({ corsOrigins: [site.origin], pollIntervalMs: 200, confirmDelayMs: 100 });
+    const browser = await launchChromium();
+    try {
+      stack.emulator.control.join('vite-room', '100');
+      const page = await browser.newPage();
+      await page.goto(`${site.origin}/?api=${encodeURIComponent(stack.app.url)}`);
+      await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 30_000 });
+      const result = JSON.parse((await page.getAttribute('body', 'data-result')) ?? '{}') as { token?: string; expiresAtIsDate?: boolean; id?: string; states?: string[]; error?: string };
+      expect(result.error).toBeUndefined();
+      expect(result.expiresAtIsDate).toBe(true);
+      const decoded = readToken(result.token!, TEST_APP_CERTIFICATE);
+      expect(decoded.signatureValid).toBe(true);
+      expect(decoded.services[0]!.fields).toEqual(['vite-room', '7']);
+      expect(result.states).toContain('recording');
+      expect(result.states!.at(-1)).toBe('stopped');
+      expect((await stack.client.recording.get.query({ id: result.id! })).state).toBe('stopped');
+    } finally {
+      await browser.close();
+      await stack.close(true);
+      await site.close();
     }
   });
 });
