@@ -52,7 +52,7 @@ const clientContext = [
   ...contextNames.map((name) => `export interface ${name} {}`),
   '',
 ].join('\n');
-for (const name of ['index', 'node']) {
+for (const name of ['index', 'node', 'react']) {
   const bundle = await rollup({
     input: here(`.types/client/src/${name}.d.ts`),
     plugins: [

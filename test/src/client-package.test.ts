@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import type { Page } from 'playwright-core';
 import { createApp, decodeToken } from '@agora-backend/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, runBrowserTests } from './helpers/browser.js';
 import { filesUnder, packAndUnpack, publishProblems } from './helpers/packing.js';
 import { REPO_ROOT } from './helpers/process.js';
-import { startRecordingStack } from './helpers/recording-stack.js';
+import { startRecordingStack, type RecordingStack } from './helpers/recording-stack.js';
 import { TEST_APP_CERTIFICATE } from './helpers/server.js';
 import { readToken } from './helpers/token-verifier.js';
 
@@ -145,7 +146,14 @@ void api.recording.start.mutate({ channel: 'a', mode: 'mixed' });
 });
 
 /** Versions a new Vite app gets today that still run on Node 20.19 (Vite 8 declares ^20.19.0). */
-const VITE_APP_DEPENDENCIES = { vite: '8.3.8', typescript: '6.0.3' };
+const VITE_APP_DEPENDENCIES = { vite: '8.3.8', typescript: '6.0.3', '@types/react': '19.3.3', '@types/react-dom': '19.3.0' };
+/** The React page's runtime (the client's `react` entry takes React as a peer dependency). */
+const REACT_DEPENDENCIES = { react: '19.3.1', 'react-dom': '19.3.1' };
+
+/** Two pages: the plain one (index.html) and the React one (react.html). */
+const VITE_APP_CONFIG = `import { defineConfig } from 'vite';
+export default defineConfig({ build: { rollupOptions: { input: { main: 'index.html', react: 'react.html' } } } });
+`;
 
 /** Vite's vanilla-ts template's compiler options, with the library check on. */
 const VITE_APP_TSCONFIG = {
@@ -203,6 +211,41 @@ run().then(
 );
 `;
 
+/** The React page: starts a recording and a transcription, and shows each live through the hooks (no JSX: no plugin needed). */
+const REACT_APP_MAIN = `import { createElement as h, StrictMode, useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createClient } from '@agora-backend/client';
+import { useRecording, useTranscription, type LiveTask } from '@agora-backend/client/react';
+
+const api = createClient({ url: new URLSearchParams(location.search).get('api') ?? '' });
+
+function Status({ name, live }: { name: string; live: LiveTask<{ state: string }> }) {
+  const states = live.events.map((event) => event.state).join(',');
+  return h('p', { id: name, 'data-states': states, 'data-ended': String(live.ended) }, live.latest?.state ?? 'waiting');
+}
+
+function Recording({ id }: { id: string }) {
+  return h(Status, { name: 'recording', live: useRecording(api, id) });
+}
+
+function Transcription({ id }: { id: string }) {
+  return h(Status, { name: 'transcription', live: useTranscription(api, id) });
+}
+
+function App() {
+  const [ids, setIds] = useState<{ recording: string; transcription: string }>();
+  useEffect(() => {
+    void Promise.all([
+      api.recording.start.mutate({ channel: 'react-room' }),
+      api.transcription.start.mutate({ channel: 'react-room', languages: ['en-US'] }),
+    ]).then(([recording, transcription]) => setIds({ recording: recording.id, transcription: transcription.id }));
+  }, []);
+  return ids ? h('main', { 'data-ids': JSON.stringify(ids) }, h(Recording, { id: ids.recording }), h(Transcription, { id: ids.transcription })) : h('p', null, 'starting');
+}
+
+createRoot(document.getElementById('root')!).render(h(StrictMode, null, h(App)));
+`;
+
 /** A static server for a built app: its own origin. */
 async function serveFolder(dir: string): Promise<{ origin: string; close(): Promise<void> }> {
   const types: Record<string, string> = { html: 'text/html', js: 'text/javascript', css: 'text/css', svg: 'image/svg+xml' };
@@ -225,8 +268,11 @@ describe('a new Vite app using the npm-packed client', { timeout: 300_000 }, () 
     mkdirSync(join(app, 'src'), { recursive: true });
     writeFileSync(
       join(app, 'package.json'),
-      JSON.stringify({ name: 'vite-app', private: true, type: 'module', dependencies: { '@agora-backend/client': `file:${npmTarball}` }, devDependencies: VITE_APP_DEPENDENCIES }),
+      JSON.stringify({ name: 'vite-app', private: true, type: 'module', dependencies: { '@agora-backend/client': `file:${npmTarball}`, ...REACT_DEPENDENCIES }, devDependencies: VITE_APP_DEPENDENCIES }),
     );
+    writeFileSync(join(app, 'vite.config.ts'), VITE_APP_CONFIG);
+    writeFileSync(join(app, 'react.html'), '<!doctype html>\n<html><head><meta charset="utf-8"><title>react app</title></head><body><div id="root"></div><script type="module" src="/src/react-main.ts"></script></body></html>\n');
+    writeFileSync(join(app, 'src/react-main.ts'), REACT_APP_MAIN);
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(VITE_APP_TSCONFIG));
     writeFileSync(join(app, 'index.html'), '<!doctype html>\n<html><head><meta charset="utf-8"><title>vite app</title></head><body><script type="module" src="/src/main.ts"></script></body></html>\n');
     writeFileSync(join(app, 'src/main.ts'), VITE_APP_MAIN);
@@ -234,27 +280,41 @@ describe('a new Vite app using the npm-packed client', { timeout: 300_000 }, () 
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, stdio: 'pipe', timeout: 240_000 });
   }, 300_000);
 
+  /** The built app on its own origin, a real server that lists it in CORS_ORIGINS (someone publishing in `channel`), and the page in Chromium. */
+  async function openBuiltPage(path: string, channel: string, run: (page: Page, stack: RecordingStack) => Promise<void>): Promise<void> {
+    const site = await serveFolder(join(app, 'dist'));
+    const stack = await startRecordingStack({ corsOrigins: [site.origin], pollIntervalMs: 200, confirmDelayMs: 100 });
+    const browser = await launchChromium();
+    try {
+      stack.emulator.control.join(channel, '100');
+      const page = await browser.newPage();
+      await page.goto(`${site.origin}/${path}?api=${encodeURIComponent(stack.app.url)}`);
+      await run(page, stack);
+    } finally {
+      await browser.close();
+      await stack.close(true);
+      await site.close();
+    }
+  }
+
   it('typechecks with tsc (strict, skipLibCheck: false) and builds with vite build', () => {
     const tsc = spawnSync('npx', ['tsc', '-p', '.'], { cwd: app, encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
     const vite = spawnSync('npx', ['vite', 'build'], { cwd: app, encoding: 'utf8' });
     expect(vite.status, vite.stdout + vite.stderr).toBe(0);
+    // The plain page's JavaScript: its script and the chunks it preloads (shared with the React page).
     const html = readFileSync(join(app, 'dist/index.html'), 'utf8');
-    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
-    expect(script).toBeDefined();
-    const gzipped = gzipSync(readFileSync(join(app, 'dist', script!))).length;
+    const scripts = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.js)"/g)].map((match) => match[1]!);
+    expect(scripts.length).toBeGreaterThan(0);
+    const gzipped = scripts.reduce((sum, script) => sum + gzipSync(readFileSync(join(app, 'dist', script))).length, 0);
+    console.log(`the Vite app's plain page: ${scripts.length} scripts, ${gzipped} bytes gzipped`);
     expect(gzipped).toBeLessThanOrEqual(30 * 1024);
+    expect(readFileSync(join(app, 'dist/react.html'), 'utf8')).toContain('/assets/');
   });
 
   it.skipIf(!runBrowserTests)('runs token → start → watch → stop in Chromium against a server on another origin (CORS_ORIGINS)', async () => {
-    const site = await serveFolder(join(app, 'dist'));
-    const stack = await startRecordingStack({ corsOrigins: [site.origin], pollIntervalMs: 200, confirmDelayMs: 100 });
-    const browser = await launchChromium();
-    try {
-      stack.emulator.control.join('vite-room', '100');
-      const page = await browser.newPage();
-      await page.goto(`${site.origin}/?api=${encodeURIComponent(stack.app.url)}`);
+    await openBuiltPage('', 'vite-room', async (page, stack) => {
       await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 30_000 });
       const result = JSON.parse((await page.getAttribute('body', 'data-result')) ?? '{}') as { token?: string; expiresAtIsDate?: boolean; id?: string; states?: string[]; error?: string };
       expect(result.error).toBeUndefined();
@@ -265,10 +325,25 @@ describe('a new Vite app using the npm-packed client', { timeout: 300_000 }, () 
       expect(result.states).toContain('recording');
       expect(result.states!.at(-1)).toBe('stopped');
       expect((await stack.client.recording.get.query({ id: result.id! })).state).toBe('stopped');
-    } finally {
-      await browser.close();
-      await stack.close(true);
-      await site.close();
-    }
+    });
+  });
+
+  it.skipIf(!runBrowserTests)('shows a recording and a transcription live in a React page through useRecording and useTranscription', async () => {
+    await openBuiltPage('react.html', 'react-room', async (page, stack) => {
+      await page.waitForSelector('main[data-ids]', { timeout: 30_000 });
+      const ids = JSON.parse((await page.getAttribute('main', 'data-ids'))!) as { recording: string; transcription: string };
+      const text = (selector: string) => page.textContent(selector);
+      await expect.poll(() => text('#recording'), { timeout: 15_000 }).toBe('recording');
+      await expect.poll(() => text('#transcription'), { timeout: 15_000 }).toBe('running');
+      await stack.client.recording.stop.mutate({ id: ids.recording });
+      await stack.client.transcription.stop.mutate({ id: ids.transcription });
+      await page.waitForSelector('#recording[data-ended="true"]', { timeout: 15_000 });
+      await page.waitForSelector('#transcription[data-ended="true"]', { timeout: 15_000 });
+      expect(await text('#recording')).toBe('stopped');
+      expect(await text('#transcription')).toBe('stopped');
+      const states = async (id: string) => ((await page.getAttribute(id, 'data-states')) ?? '').split(',');
+      expect(await states('#recording')).toEqual(expect.arrayContaining(['recording', 'stopped']));
+      expect(await states('#transcription')).toEqual(expect.arrayContaining(['running', 'stopped']));
+    });
   });
 });
