@@ -4,11 +4,12 @@ import { defineConfig } from 'vitest/config';
 const jsonReport = process.env.VITEST_JSON_REPORT;
 
 // The published packages' exports point at their built files; tests run their sources (the same
-// mapping as tsconfig.json's paths). The built client has its own tests (client/src/dist.test.ts).
+// mapping as tsconfig.json's paths). The packed packages have their own tests (test/src/*-package.test.ts).
 const source = (path: string) => new URL(path, import.meta.url).pathname;
 const alias = [
   { find: /^@agora-backend\/client$/, replacement: source('./client/src/index.ts') },
   { find: /^@agora-backend\/client\/node$/, replacement: source('./client/src/node.ts') },
+  { find: /^@agora-backend\/client\/react$/, replacement: source('./client/src/react.ts') },
   { find: /^@agora-backend\/emulator$/, replacement: source('./emulator/src/index.ts') },
   { find: /^@agora-backend\/server$/, replacement: source('./server/src/index.ts') },
   { find: /^@agora-backend\/shared$/, replacement: source('./shared/src/index.ts') },
