@@ -1,7 +1,8 @@
 /**
  * React hooks over the client's watches: `@agora-backend/client/react`. React is a peer
  * dependency (18 or later), never bundled; only React's own primitives are used. For queries and
- * mutations with TanStack Query, see the README ("React").
+ * mutations with TanStack Query, see the README ("React"). Create the client once, outside the
+ * component (or memoised): the watch is reopened whenever the client or the id changes.
  */
 import { useEffect, useState } from 'react';
 import type { TRPCClient } from '@trpc/client';
