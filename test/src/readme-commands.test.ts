@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +84,11 @@ describe("the README's commands, as written", () => {
     const url = /"url":"([^"]+)"/.exec(listening.slice(listening.indexOf('Listening on') - 400))?.[1];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/trpc$/);
     expect(server.output()).toContain('Cloud Recording and Speech-to-Text calls go to Agora');
+    // In production the server is built JavaScript run by plain node: no TypeScript loader.
+    const pid = /"pid":(\d+)[^\n]*Listening on/.exec(listening)?.[1];
+    const commandLine = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    expect(commandLine).toContain('server/dist/main.js');
+    expect(commandLine.join(' ')).not.toMatch(/tsx|\.ts\b/);
 
     const api = createClient({ url: url! });
     const recording = await api.recording.start.mutate({ channel: 'readme' });

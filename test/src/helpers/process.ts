@@ -18,7 +18,7 @@ export interface RunningProcess {
   waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-/** Runs a TypeScript entry point the way `pnpm start` does, with exactly the given environment. */
+/** Runs a TypeScript entry point from its sources (tsx, as `pnpm dev` does), with exactly the given environment. */
 export function runEntryPoint(entry: string, env: Record<string, string>): RunningProcess {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, resolve(REPO_ROOT, entry)], {
     env: { PATH: process.env.PATH ?? '', ...env },

@@ -1,0 +1,54 @@
+/**
+ * React hooks over the client's watches: `@agora-backend/client/react`. React is a peer
+ * dependency (18 or later), never bundled; only React's own primitives are used. For queries and
+ * mutations with TanStack Query, see the README ("React"). Create the client once, outside the
+ * component (or memoised): the watch is reopened whenever the client or the id changes.
+ */
+import { useEffect, useState } from 'react';
+import type { TRPCClient } from '@trpc/client';
+import type { AppRouter } from '@agora-backend/server';
+import type { RecordingStatusEvent, TranscriptionStatusEvent } from '@agora-backend/shared';
+import { watchRecording, watchTranscription, type WatchHandle, type WatchHandlers } from './watch.js';
+
+/** A recording or transcription as a component sees it, live. */
+export interface LiveTask<E> {
+  /** The latest event (its state, files…); undefined until the first arrives. */
+  latest: E | undefined;
+  /** Every event received, oldest first (a resumed watch repeats none). */
+  events: readonly E[];
+  /** It reached `stopped` or `failed`: nothing more will come. */
+  ended: boolean;
+  /** Why the watch gave up (an unknown id, no access), if it did; dropped streams are retried instead. */
+  error: unknown;
+}
+
+type Watch<E> = (client: TRPCClient<AppRouter>, id: string, handlers: WatchHandlers<E>) => WatchHandle;
+
+const NOTHING: LiveTask<never> = { latest: undefined, events: [], ended: false, error: undefined };
+
+/** The state of one watch, kept for the id it belongs to, so a new id never shows the last one's events. */
+function useWatch<E>(watch: Watch<E>, client: TRPCClient<AppRouter>, id: string | undefined): LiveTask<E> {
+  const [live, setLive] = useState<{ id: string; task: LiveTask<E> } | undefined>(undefined);
+  useEffect(() => {
+    if (id === undefined) return undefined;
+    const update = (change: (task: LiveTask<E>) => LiveTask<E>) =>
+      setLive((current) => ({ id, task: change(current?.id === id ? current.task : NOTHING) }));
+    const handle = watch(client, id, {
+      onEvent: (event) => update((task) => ({ ...task, latest: event, events: [...task.events, event] })),
+      onEnd: () => update((task) => ({ ...task, ended: true })),
+      onError: (error) => update((task) => ({ ...task, error })),
+    });
+    return () => handle.stop();
+  }, [watch, client, id]);
+  return live !== undefined && live.id === id ? live.task : NOTHING;
+}
+
+/** A recording, live from `recording.watch` (resumed after a dropped stream, closed at its end or on unmount). No id, no watch. */
+export function useRecording(client: TRPCClient<AppRouter>, id: string | undefined): LiveTask<RecordingStatusEvent> {
+  return useWatch(watchRecording, client, id);
+}
+
+/** A transcription, live from `transcription.watch`, the same way. */
+export function useTranscription(client: TRPCClient<AppRouter>, id: string | undefined): LiveTask<TranscriptionStatusEvent> {
+  return useWatch(watchTranscription, client, id);
+}
