@@ -59,9 +59,25 @@ describe('join', () => {
     [{ captionConfig: { sliceDuration: 4, storage: { ...STORAGE } } }, 'captionConfig.sliceDuration must be from 5 to 28800'],
     [{ captionConfig: { storage: { bucket: 'b', vendor: 1, region: 0, secretKey: 'sk' } } }, 'captionConfig.storage.accesskey is required'],
     [{ captionConfig: { storage: { ...STORAGE, vendor: 4 } } }, 'captionConfig.storage.vendor must be one of 1, 2, 3, 5, 6, 7, 8, 11'],
+    [{ captionConfig: { storage: { ...STORAGE, vendor: 11 } } }, 'extensionParams.endpoint is required when captionConfig.storage.vendor is 11'],
+    [{ extensionParams: { sse: 'des' } }, 'extensionParams.sse must be aes256 or kms'],
+    [{ captionConfig: { storage: { ...STORAGE }, extensionParams: { sse: 'AES256' } } }, 'captionConfig.extensionParams.sse must be aes256 or kms'],
   ])('refuses %j naming the field', async (overrides, detail) => {
     const reply = await h.call('POST', `${S}/join`, joinBody(overrides));
     expect(reply).toEqual({ status: 400, body: { reason: 'invalid parameter', detail } });
+  });
+
+  it.each([7, 8])('refuses cryptionMode %i without a salt, and takes it with one', async (cryptionMode) => {
+    const refused = await h.call('POST', `${S}/join`, joinBody({}, { cryptionMode, secret: 'shared-secret' }));
+    expect(refused).toEqual({ status: 400, body: { reason: 'invalid parameter', detail: 'rtcConfig.salt is required when cryptionMode is 7 or 8' } });
+    const salt = Buffer.alloc(32, 7).toString('base64');
+    expect(await h.call('POST', `${S}/join`, joinBody({}, { cryptionMode, secret: 'shared-secret', salt }))).toMatchObject({ status: 200 });
+  });
+
+  it('takes S3-compatible storage with its endpoint, at the top level or inside captionConfig', async () => {
+    const endpoint = 'https://s3.example.test';
+    expect(await h.call('POST', `${S}/join`, joinBody({ captionConfig: { storage: { ...STORAGE, vendor: 11 } }, extensionParams: { endpoint, sse: 'kms' } }))).toMatchObject({ status: 200 });
+    expect(await h.call('POST', `${S}/join`, joinBody({ name: 'nested', captionConfig: { storage: { ...STORAGE, vendor: 11 }, extensionParams: { endpoint } } }, { pubBotUid: '6' }))).toMatchObject({ status: 200 });
   });
 
   it('needs a bot token signed for the channel and the bot uid', async () => {

@@ -44,6 +44,15 @@ const Storage = z
     if (!storage.secretkey && !storage.secretKey) ctx.addIssue({ code: 'custom', path: ['secretkey'], message: 'is required' });
   });
 
+/** Storage extras (S3-compatible storage, tags, server-side encryption); the rest passes through. */
+const ExtensionParams = z.looseObject(
+  {
+    endpoint: z.string({ error: 'must be a string' }).regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, { error: 'must be a URL with its scheme' }).optional(),
+    sse: z.enum(['aes256', 'kms'], { error: 'must be aes256 or kms' }).optional(),
+  },
+  { error: 'must be an object' },
+);
+
 export const JoinRequest = z.object({
   name: z.string({ error: 'is required (a string)' }).min(1, { error: 'must not be empty' }).max(64, { error: 'must be at most 64 characters' }),
   languages,
@@ -69,18 +78,27 @@ export const JoinRequest = z.object({
     )
     .refine((rtc) => !(rtc.subscribeAudioUids && rtc.unSubscribeAudioUids), { error: 'takes subscribeAudioUids or unSubscribeAudioUids, not both' })
     .refine((rtc) => rtc.subBotUid === undefined || rtc.subBotUid === rtc.pubBotUid, { error: 'subBotUid must equal pubBotUid', path: ['subBotUid'] })
-    .refine((rtc) => !rtc.cryptionMode || rtc.secret, { error: 'secret is required when cryptionMode is not 0', path: ['secret'] }),
+    .refine((rtc) => !rtc.cryptionMode || rtc.secret, { error: 'secret is required when cryptionMode is not 0', path: ['secret'] })
+    // The GCM2 modes (7 and 8) also take a salt: base64 of 32 bytes.
+    .refine((rtc) => !(rtc.cryptionMode === 7 || rtc.cryptionMode === 8) || rtc.salt, { error: 'is required when cryptionMode is 7 or 8', path: ['salt'] }),
   translateConfig: z.object({ languages: z.array(LanguagePair, { error: 'must be an array' }).max(4, { error: 'holds at most 4 source languages' }) }, { error: 'must be an object' }).optional(),
   captionConfig: z
     .object(
       {
         sliceDuration: z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(5, { error: 'must be from 5 to 28800' }).max(28_800, { error: 'must be from 5 to 28800' }).default(60),
         storage: Storage,
+        // Agora's pages disagree on where it goes: here (its examples, its release notes) or at the top level (its schema).
+        extensionParams: ExtensionParams.optional(),
       },
       { error: 'must be an object' },
     )
     .optional(),
-  extensionParams: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+  extensionParams: ExtensionParams.optional(),
+}).superRefine((join, ctx) => {
+  // S3-compatible storage (vendor 11) is reached only through the endpoint it names.
+  if (join.captionConfig?.storage.vendor === 11 && !join.extensionParams?.endpoint && !join.captionConfig.extensionParams?.endpoint) {
+    ctx.addIssue({ code: 'custom', path: ['extensionParams', 'endpoint'], message: 'is required when captionConfig.storage.vendor is 11' });
+  }
 });
 export type JoinRequest = z.infer<typeof JoinRequest>;
 
