@@ -251,7 +251,7 @@ function createRoutes(options: {
           secret: config.webhookSecret,
           logger,
           apply: (sid, change) => recording.applyWebhook(sid, change),
-          applyTranscription: (agentId) => composed.transcription?.applyWebhook(agentId) ?? Promise.resolve(),
+          applyTranscription: (agentId, failure) => composed.transcription?.applyWebhook(agentId, failure) ?? Promise.resolve(),
           remember: (noticeId) => recording.rememberNotice(noticeId),
           now: () => composed.clock.now(),
           onNotice: (outcome) => composed.metrics.notice(outcome),

@@ -82,6 +82,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
           files: deps.files,
           linkSigner: deps.linkSigner,
           onWatchdogAction: (action) => metrics.watchdog(action),
+          onFailed: (reason) => metrics.failure('recording', reason),
         })
       : undefined;
   const transcription =
@@ -96,6 +97,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
           leases: deps.leases,
           files: deps.files,
           linkSigner: deps.linkSigner,
+          onFailed: (reason) => metrics.failure('transcription', reason),
         })
       : undefined;
   const requireTranscription = () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChannelName } from './agora-names.js';
-import { boundedInt, DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS, RecorderUid, TaskLifeFields } from './recording.js';
+import { boundedInt, DEFAULT_LINK_SECONDS, LastError, MAX_LINK_SECONDS, RecorderUid, TaskLifeFields } from './recording.js';
 
 /**
  * Contracts of the `transcription.*` procedures (Agora Real-Time Speech-to-Text 7.x; docs/agora.md,
@@ -99,6 +99,8 @@ export const TranscriptionQueryOutput = z.object({
   state: TranscriptionState,
   agoraStatus: z.string().nullable(),
   updatedAt: z.date(),
+  /** The last error; on a failed transcription, why it failed. */
+  lastError: LastError,
   /** Agora's query body as received, or null when Agora was not asked (the transcription had ended). */
   raw: z.unknown(),
 });
@@ -151,6 +153,8 @@ export const TranscriptionStatusEvent = z.object({
   agoraStatus: z.string().nullable(),
   at: z.date(),
   source: z.enum(['poll', 'webhook', 'api']),
+  /** The transcription's last error at that moment: on a `failed` event, why it failed. */
+  lastError: LastError,
 });
 export type TranscriptionStatusEvent = z.infer<typeof TranscriptionStatusEvent>;
 

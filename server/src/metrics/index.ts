@@ -74,6 +74,12 @@ export function createMetrics() {
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const failures = new Counter({
+    name: 'agora_backend_task_failures_total',
+    help: 'Recordings and transcriptions that failed, by kind and reason (error_<code> from Agora\'s notice, exited_abnormally, asr, rtc, start_failed…)',
+    labelNames: ['kind', 'reason'],
+    registers: [registry],
+  });
   const watchers = new Gauge({ name: 'agora_backend_watchers', help: 'Open recording.watch streams by transport', labelNames: ['transport'], registers: [registry] });
 
   return {
@@ -89,6 +95,7 @@ export function createMetrics() {
     },
     watchdog: (action: 'max_duration_stop' | 'start_settled') => watchdogActions.inc({ action }),
     notice: (outcome: 'accepted' | 'duplicate' | 'stale' | 'bad_signature' | 'malformed') => notices.inc({ outcome }),
+    failure: (kind: 'recording' | 'transcription', reason: string) => failures.inc({ kind, reason }),
     watcherOpened: (transport: 'ws' | 'sse') => watchers.inc({ transport }),
     watcherClosed: (transport: 'ws' | 'sse') => watchers.dec({ transport }),
   };

@@ -10,6 +10,7 @@ import type { LinkSigner, RecordingStorage } from '../storage/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import type { WebhookChange } from './webhook-change.js';
 import { createPollers } from '../tasks/poller.js';
+import { reportFailure } from '../tasks/failure.js';
 import { createRecordingService, toFiles, type Viewer } from './service.js';
 import { registryLog, streamEvents } from '../tasks/watch.js';
 import { isTerminal } from './state.js';
@@ -44,6 +45,8 @@ export interface RecordingRuntimeDeps {
   linkSigner?: LinkSigner | undefined;
   /** Told what the watchdog did (metrics). */
   onWatchdogAction?: (action: 'max_duration_stop' | 'start_settled') => void;
+  /** Told each failure's reason (metrics). */
+  onFailed?: ((reason: string) => void) | undefined;
 }
 
 /** How long notice ids are remembered: far beyond Agora's resends and the freshness window. */
@@ -57,6 +60,7 @@ function toStatusEvent(event: RecordingEvent): RecordingStatusEvent {
     files: toFiles(event.files),
     at: new Date(event.at),
     source: event.source,
+    lastError: event.lastError,
   };
 }
 
@@ -89,7 +93,10 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'immediate' : 'confirm'),
     // Wakes the poller, which finds the recording ended and exits. After the current I/O turn, so
     // the poller's registry read does not hold up the answer to whoever ended the recording.
-    onEnded: (record) => void setImmediate(() => pollers.kick(record.id)),
+    onEnded: (record) => {
+      if (record.state === 'failed') reportFailure(logger, 'recording', record, deps.onFailed);
+      setImmediate(() => pollers.kick(record.id));
+    },
   });
   const pollers = createPollers<RecordingRecord>({
     reconcile: (record) => service.reconcile(record),

@@ -7,7 +7,8 @@ import { createInMemoryBus, type EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../recording/index.js';
 import type { LinkSigner, RecordingStorage } from '../storage/index.js';
-import type { RecordingStore, TranscriptionEvent, TranscriptionRecord } from '../store/index.js';
+import type { RecordingStore, StoredError, TranscriptionEvent, TranscriptionRecord } from '../store/index.js';
+import { reportFailure } from '../tasks/failure.js';
 import { createPollers } from '../tasks/poller.js';
 import { registryLog, streamEvents } from '../tasks/watch.js';
 import type { TokenIssuer } from '../tokens/index.js';
@@ -35,6 +36,8 @@ export interface TranscriptionRuntimeDeps {
   leases?: Leases | undefined;
   files?: RecordingStorage | undefined;
   linkSigner?: LinkSigner | undefined;
+  /** Told each failure's reason (metrics). */
+  onFailed?: ((reason: string) => void) | undefined;
 }
 
 /** Stop a bot this long before its token (24 h, not renewable) runs out, rather than let Agora drop it. */
@@ -43,7 +46,7 @@ const TOKEN_MARGIN_MS = 600_000;
 export const transcriptionTopic = (event: TranscriptionEvent) => event.transcriptionId;
 
 function toStatusEvent(event: TranscriptionEvent): TranscriptionStatusEvent {
-  return { id: event.transcriptionId, state: event.state, agoraStatus: event.agoraStatus, at: new Date(event.at), source: event.source };
+  return { id: event.transcriptionId, state: event.state, agoraStatus: event.agoraStatus, at: new Date(event.at), source: event.source, lastError: event.lastError };
 }
 
 /**
@@ -73,7 +76,10 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     linkSigner: deps.linkSigner,
     onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'immediate' : 'confirm'),
     startSettleMs: deps.leases ? (settings.startSettleMs ?? 60_000) : 0,
-    onEnded: (record) => void setImmediate(() => pollers.kick(record.id)),
+    onEnded: (record) => {
+      if (record.state === 'failed') reportFailure(logger, 'transcription', record, deps.onFailed);
+      setImmediate(() => pollers.kick(record.id));
+    },
   });
   const pollers = createPollers<TranscriptionRecord>({
     reconcile: (record) => service.reconcile(record),
@@ -136,9 +142,13 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
       const afterId = lastEventId === undefined ? undefined : Number(lastEventId);
       return streamEvents({ log: registryLog(store, isTerminal), bus, taskId: id, isTerminal, afterId, signal: AbortSignal.any([signal, shutdown.signal]) }, toStatusEvent);
     },
-    /** An STT notice (docs/agora.md, "Webhooks"): never taken on its word; the transcription is queried now. */
-    async applyWebhook(agentId: string) {
-      const record = await store.findByAgentId(agentId);
+    /**
+     * An STT notice (docs/agora.md, "Webhooks"): never taken on its word; the transcription is
+     * queried now. Why it failed (a 102 FAILED) is kept whenever it comes, even after the end.
+     */
+    async applyWebhook(agentId: string, failure?: StoredError) {
+      let record = await store.findByAgentId(agentId);
+      if (record && failure) record = await service.recordFailure(record, failure);
       if (!record || isTerminal(record.state)) return;
       if (pollers.has(record.id)) pollers.kick(record.id);
       else await service.reconcile(record);
