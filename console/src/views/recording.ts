@@ -1,5 +1,5 @@
 import { watchRecording, type RecordingObject, type RecordingStatusEvent } from '@agora-backend/client';
-import { formatTime, h, show } from '../dom.js';
+import { failureText, formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
 import { wireStop } from '../forms.js';
 import { api } from '../session.js';
@@ -13,6 +13,12 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
   const files = h('ul', { class: 'files', 'aria-label': 'Files' });
   const player = h('div', { class: 'player' });
   const message = h('p', { class: 'error', role: 'alert' });
+  const why = h('p', { class: 'error', id: 'failure-reason', hidden: true });
+  /** A failed task says why, in Agora's words where it gave any. */
+  const showWhy = (failed: boolean, error: Parameters<typeof failureText>[0]) => {
+    why.hidden = !failed || !error;
+    why.textContent = failed && error ? `Why it failed: ${failureText(error)}` : '';
+  };
   const stop = h('button', { type: 'button', id: 'stop' }, 'Stop');
   const details = h('dl');
   const controls = h('div');
@@ -34,7 +40,8 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
   function onEvent(event: RecordingStatusEvent) {
     state.textContent = event.state;
     state.className = `state state-${event.state}`;
-    timeline.append(h('li', { 'data-state': event.state }, h('strong', {}, event.state), ` · ${event.source} · Agora status ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`));
+    timeline.append(h('li', { 'data-state': event.state }, h('strong', {}, event.state), ` · ${event.source} · Agora status ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`, event.state === 'failed' && event.lastError ? ` · ${failureText(event.lastError)}` : ''));
+    showWhy(event.state === 'failed', event.lastError);
     stop.hidden = event.state === 'stopped' || event.state === 'failed';
     if (stop.hidden) controls.replaceChildren();
     void refreshFiles();
@@ -44,10 +51,11 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     (recording) => {
       show(details, h('dt', {}, 'Channel'), h('dd', {}, recording.channel), h('dt', {}, 'Mode'), h('dd', {}, recording.mode), h('dt', {}, 'Recorder uid'), h('dd', {}, recording.uid), h('dt', {}, 'Started'), h('dd', {}, formatTime(recording.startedAt)));
       if (recording.state !== 'stopped' && recording.state !== 'failed') show(controls, recordingControls(recording));
+      showWhy(recording.state === 'failed', recording.lastError);
     },
     (error: unknown) => (message.textContent = describe(error)),
   );
-  show(root, h('h1', {}, 'Recording ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop), details, message, controls, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Files'), player, files);
+  show(root, h('h1', {}, 'Recording ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop), why, details, message, controls, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Files'), player, files);
   const watch = watchRecording(api(), id, { onEvent, onError: (error) => (message.textContent = describe(error)) });
   // Segments and snapshots land in the bucket between status changes: look again every 3 s.
   const timer = setInterval(() => void refreshFiles(), 3_000);

@@ -1,5 +1,5 @@
 import type { Recording, RecordingState } from '@agora-backend/shared';
-import { field, formatTime, h, show } from '../dom.js';
+import { failureText, field, formatDuration, formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
 import { api } from '../session.js';
 import { startForm } from './start-form.js';
@@ -36,7 +36,7 @@ export function recordingsPage(root: HTMLElement): () => void {
     startForm(),
     h('h2', {}, 'In the registry'),
     filters,
-    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Recording'), h('th', { scope: 'col' }, 'Channel'), h('th', { scope: 'col' }, 'Mode'), h('th', { scope: 'col' }, 'State'), h('th', { scope: 'col' }, 'Created'))), body)),
+    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ...['Recording', 'Channel', 'Mode', 'State', 'Created', 'Duration', 'Ended', 'Files', 'Why it failed'].map((title) => h('th', { scope: 'col' }, title)))), body)),
     status,
     more,
   );
@@ -57,5 +57,9 @@ function row(recording: Recording): HTMLTableRowElement {
     h('td', {}, recording.mode),
     h('td', { class: `state state-${recording.state}` }, recording.state),
     h('td', {}, formatTime(recording.createdAt)),
+    h('td', {}, formatDuration(recording.startedAt, recording.stoppedAt)),
+    h('td', {}, formatTime(recording.stoppedAt)),
+    h('td', {}, recording.files.length),
+    h('td', { class: 'reason' }, recording.state === 'failed' ? failureText(recording.lastError) : ''),
   );
 }

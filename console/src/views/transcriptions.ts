@@ -1,5 +1,5 @@
 import { TranscriptionStartInput, type Transcription, type TranscriptionState } from '@agora-backend/shared';
-import { field, formatTime, h, show, uidList } from '../dom.js';
+import { failureText, field, formatDuration, formatTime, h, show, uidList } from '../dom.js';
 import { describe } from '../errors.js';
 import { onCheckedSubmit } from '../forms.js';
 import { api } from '../session.js';
@@ -50,6 +50,9 @@ function row(transcription: Transcription): HTMLTableRowElement {
     h('td', {}, transcription.languages.join(', ')),
     h('td', { class: `state state-${transcription.state}` }, transcription.state),
     h('td', {}, formatTime(transcription.createdAt)),
+    h('td', {}, formatDuration(transcription.startedAt, transcription.stoppedAt)),
+    h('td', {}, formatTime(transcription.stoppedAt)),
+    h('td', { class: 'reason' }, transcription.state === 'failed' ? failureText(transcription.lastError) : ''),
   );
 }
 
@@ -74,7 +77,7 @@ export function transcriptionsPage(root: HTMLElement): () => void {
     startForm(),
     h('h2', {}, 'In the registry'),
     h('div', { class: 'filters' }, field('State', state)),
-    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ...['Transcription', 'Channel', 'Languages', 'State', 'Created'].map((title) => h('th', { scope: 'col' }, title)))), body)),
+    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ...['Transcription', 'Channel', 'Languages', 'State', 'Created', 'Duration', 'Ended', 'Why it failed'].map((title) => h('th', { scope: 'col' }, title)))), body)),
     status,
   );
   void load();

@@ -109,6 +109,37 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     await page.locator(`tr[data-transcription="${id}"] .state`).filter({ hasText: 'stopped' }).waitFor();
   });
 
+  it('says why a recording and a transcription failed: live, on a reopened page, and in the lists', async () => {
+    const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
+    cleanups.push(() => stack.close(true));
+    const page = await openConsole(stack);
+    stack.emulator.control.join('doomed', '100');
+    const id = await startThroughTheForm(page, 'doomed');
+    await expect.poll(() => page.locator('#recording-state').textContent(), { timeout: 10_000 }).toBe('recording');
+    const { sid } = await stack.client.recording.get.query({ id });
+    stack.emulator.control.failTask(sid!, { module: 0, errorCode: 52, errorMsg: 'start timeout' });
+    await expect.poll(() => page.locator('#recording-state').textContent(), { timeout: 10_000 }).toBe('failed');
+    // No notices reach this server: all Agora said is status 20.
+    const why = "Why it failed: Agora reported status 20: the recording exited abnormally (exited_abnormally, from Agora's query)";
+    expect(await page.locator('#failure-reason').textContent()).toBe(why);
+    expect(await page.locator('.timeline li').last().textContent()).toContain('exited abnormally');
+    // A finished recording's page, opened afresh, says it too.
+    await page.reload();
+    await expect.poll(() => page.locator('#failure-reason').textContent()).toBe(why);
+    await page.goto(`${stack.app.baseUrl}/console/#/recordings`);
+    const row = page.locator(`tr[data-recording="${id}"]`);
+    await row.locator('.state').filter({ hasText: 'failed' }).waitFor();
+    expect(await row.locator('.reason').textContent()).toBe(why.replace('Why it failed: ', ''));
+
+    stack.emulator.control.join('doomed-talk', '100');
+    const transcription = await stack.client.transcription.start.mutate({ channel: 'doomed-talk', languages: ['en-US'] });
+    stack.emulator.control.failAgent(transcription.agentId, 'asr');
+    await page.goto(`${stack.app.baseUrl}/console/#/transcriptions/${transcription.id}`);
+    await expect.poll(() => page.locator('#transcription-state').textContent(), { timeout: 10_000 }).toBe('failed');
+    await expect.poll(() => page.locator('#failure-reason').textContent()).toBe("Why it failed: Agora reported the agent FAILED (agent_failed, from Agora's query)");
+    await page.screenshot({ path: join(ARTIFACTS, 'console-failed-transcription.png'), fullPage: true });
+  });
+
   it('shows a refused field next to it with the server\u2019s words, and a server-only refusal in the form', { timeout: 60_000 }, async () => {
     const stack = await startRecordingStack({ consoleDir });
     cleanups.push(() => stack.close(true));
