@@ -181,6 +181,8 @@ function createRequestPolicy(config: AppConfig, composed: ComposedServices) {
     allowedOrigins: config.corsOrigins ?? [],
     // DNS rebinding: with nobody to authenticate, a foreign Host name must not reach us.
     loopbackHostsOnly: isLoopback(config.host) && composed.authenticator.mode === 'none',
+    logger: composed.logger,
+    now: () => composed.clock.now(),
   });
   const createContext = createContextFactory({
     logger: composed.logger,

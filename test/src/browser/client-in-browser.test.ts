@@ -146,11 +146,13 @@ describe.skipIf(!runBrowserTests)('the client in Chromium', { timeout: 60_000 },
         try {
           await client.recording.start.mutate({ channel: 'foreign-room' });
           return 'started';
-        } catch {
-          return 'refused';
+        } catch (error) {
+          const refusal = error as { message: string; data?: { appCode?: string; httpStatus?: number } };
+          return { message: refusal.message, appCode: refusal.data?.appCode, httpStatus: refusal.data?.httpStatus };
         }
       }, stack.app.url);
-      expect(outcome).toBe('refused');
+      // Not a bare "Failed to fetch": the page learns it was refused, and which setting allows it.
+      expect(outcome).toEqual({ message: `origin "${foreign.origin}" is not allowed: add it to CORS_ORIGINS`, appCode: 'ORIGIN_REFUSED', httpStatus: 403 });
       expect(stack.emulator.control.requestCounts().acquire ?? 0).toBe(before);
     } finally {
       await other.close();
