@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './token.js';
 export * from './recording.js';
 export * from './transcription.js';
+export * from './admin.js';

@@ -392,6 +392,10 @@ export const RecordingStatusEvent = z.object({
 });
 export type RecordingStatusEvent = z.infer<typeof RecordingStatusEvent>;
 
+/** A recording's whole event log from the registry, oldest first, each event with its id (recording.history). */
+export const RecordingHistoryOutput = z.object({ id: z.string(), events: z.array(RecordingStatusEvent.extend({ eventId: z.string() })) });
+export type RecordingHistoryOutput = z.infer<typeof RecordingHistoryOutput>;
+
 export const RecordingWatchInput = z.object({
   id: RecordingId,
   /** Resume after this event (the client links pass it on reconnect). */

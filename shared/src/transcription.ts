@@ -158,6 +158,10 @@ export const TranscriptionStatusEvent = z.object({
 });
 export type TranscriptionStatusEvent = z.infer<typeof TranscriptionStatusEvent>;
 
+/** A transcription's whole event log from the registry, oldest first, each event with its id (transcription.history). */
+export const TranscriptionHistoryOutput = z.object({ id: z.string(), events: z.array(TranscriptionStatusEvent.extend({ eventId: z.string() })) });
+export type TranscriptionHistoryOutput = z.infer<typeof TranscriptionHistoryOutput>;
+
 export const TranscriptionWatchInput = z.object({
   id: TranscriptionId,
   lastEventId: z.string().regex(/^\d+$/, { error: 'must be an event id from an earlier event' }).nullish(),

@@ -96,6 +96,25 @@ export function createMetrics() {
     watchdog: (action: 'max_duration_stop' | 'start_settled') => watchdogActions.inc({ action }),
     notice: (outcome: 'accepted' | 'duplicate' | 'stale' | 'bad_signature' | 'malformed') => notices.inc({ outcome }),
     failure: (kind: 'recording' | 'transcription', reason: string) => failures.inc({ kind, reason }),
+    /** Upstream health since start-up, from the same counters GET /metrics serves (admin.overview). */
+    async upstreamSnapshot() {
+      const endpoints = new Map<string, Record<string, number>>();
+      for (const { labels, value } of (await upstreamCalls.get()).values) {
+        const outcomes = endpoints.get(String(labels.endpoint)) ?? {};
+        outcomes[String(labels.outcome)] = value;
+        endpoints.set(String(labels.endpoint), outcomes);
+      }
+      const waits = (await budgetWait.get()).values;
+      const total = waits.find((entry) => entry.metricName?.endsWith('_count'))?.value ?? 0;
+      const noWait = waits.find((entry) => entry.metricName?.endsWith('_bucket') && entry.labels.le === 0)?.value ?? 0;
+      const seconds = waits.find((entry) => entry.metricName?.endsWith('_sum'))?.value ?? 0;
+      return {
+        endpoints: [...endpoints].map(([endpoint, outcomes]) => ({ endpoint, outcomes })).sort((a, b) => a.endpoint.localeCompare(b.endpoint)),
+        budgetWaits: { count: total - noWait, seconds },
+        notices: Object.fromEntries((await notices.get()).values.map(({ labels, value }) => [String(labels.outcome), value])),
+        failures: (await failures.get()).values.map(({ labels, value }) => ({ kind: String(labels.kind), reason: String(labels.reason), count: value })),
+      };
+    },
     watcherOpened: (transport: 'ws' | 'sse') => watchers.inc({ transport }),
     watcherClosed: (transport: 'ws' | 'sse') => watchers.dec({ transport }),
   };

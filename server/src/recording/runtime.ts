@@ -133,6 +133,12 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
       const afterId = lastEventId === undefined ? undefined : Number(lastEventId);
       return streamEvents({ log: registryLog(store, isTerminal), bus, taskId: id, isTerminal, afterId, signal: AbortSignal.any([signal, shutdown.signal]) }, toStatusEvent);
     },
+    /** The recording's whole event log, oldest first (recording.history): a finished one's too. */
+    async history(id: string, viewer: Viewer) {
+      await service.visible(id, viewer);
+      const events = await store.eventsAfter(id, undefined);
+      return { id, events: events.map((event) => ({ eventId: String(event.id), ...toStatusEvent(event) })) };
+    },
     /**
      * Applies what an Agora webhook said. What would end a recording is confirmed with Agora first:
      * "poll now" wakes its poller (or, where none runs here, queries once).

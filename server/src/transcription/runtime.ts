@@ -142,6 +142,12 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
       const afterId = lastEventId === undefined ? undefined : Number(lastEventId);
       return streamEvents({ log: registryLog(store, isTerminal), bus, taskId: id, isTerminal, afterId, signal: AbortSignal.any([signal, shutdown.signal]) }, toStatusEvent);
     },
+    /** The transcription's whole event log, oldest first (transcription.history). */
+    async history(id: string, viewer: Viewer) {
+      await service.visible(id, viewer);
+      const events = await store.eventsAfter(id, 0);
+      return { id, events: events.map((event) => ({ eventId: String(event.id), ...toStatusEvent(event) })) };
+    },
     /**
      * An STT notice (docs/agora.md, "Webhooks"): never taken on its word; the transcription is
      * queried now. Why it failed (a 102 FAILED) is kept whenever it comes, even after the end.
