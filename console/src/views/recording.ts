@@ -37,16 +37,20 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
       message.textContent = describe(error);
     }
   }
-  function onEvent(event: RecordingStatusEvent) {
+  const shownEvents = new Set<string>();
+  /** One event into the timeline (the registry's history first, then the live ones, each once). */
+  function onEvent(event: RecordingStatusEvent, eventId: string) {
+    if (shownEvents.has(eventId)) return;
+    shownEvents.add(eventId);
     state.textContent = event.state;
     state.className = `state state-${event.state}`;
-    timeline.append(h('li', { 'data-state': event.state }, h('strong', {}, event.state), ` · ${event.source} · Agora status ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`, event.state === 'failed' && event.lastError ? ` · ${failureText(event.lastError)}` : ''));
+    timeline.append(h('li', { 'data-state': event.state, 'data-event': eventId }, h('strong', {}, event.state), ` · ${event.source} · Agora status ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`, event.state === 'failed' && event.lastError ? ` · ${failureText(event.lastError)}` : ''));
     showWhy(event.state === 'failed', event.lastError);
     stop.hidden = event.state === 'stopped' || event.state === 'failed';
     if (stop.hidden) controls.replaceChildren();
     void refreshFiles();
   }
-  wireStop(stop, message, () => api().recording.stop.mutate({ id }));
+  const confirmStop = wireStop(stop, message, () => api().recording.stop.mutate({ id }), 'recording');
   api().recording.get.query({ id }).then(
     (recording) => {
       show(details, h('dt', {}, 'Channel'), h('dd', {}, recording.channel), h('dt', {}, 'Mode'), h('dd', {}, recording.mode), h('dt', {}, 'Recorder uid'), h('dd', {}, recording.uid), h('dt', {}, 'Started'), h('dd', {}, formatTime(recording.startedAt)));
@@ -55,12 +59,24 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     },
     (error: unknown) => (message.textContent = describe(error)),
   );
-  show(root, h('h1', {}, 'Recording ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop), why, details, message, controls, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Files'), player, files);
-  const watch = watchRecording(api(), id, { onEvent, onError: (error) => (message.textContent = describe(error)) });
+  show(root, h('h1', {}, 'Recording ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop, confirmStop), why, details, message, controls, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Files'), player, files);
+  let watch: { stop(): void } | undefined;
+  let left = false;
+  // The whole history from the registry first (a finished recording's too), then live events.
+  api()
+    .recording.history.query({ id })
+    .then(
+      (history) => history.events.forEach((event) => onEvent(event, event.eventId)),
+      (error: unknown) => (message.textContent = describe(error)),
+    )
+    .finally(() => {
+      if (!left) watch = watchRecording(api(), id, { onEvent, onError: (error) => (message.textContent = describe(error)) });
+    });
   // Segments and snapshots land in the bucket between status changes: look again every 3 s.
   const timer = setInterval(() => void refreshFiles(), 3_000);
   return () => {
-    watch.stop();
+    left = true;
+    watch?.stop();
     clearInterval(timer);
   };
 }

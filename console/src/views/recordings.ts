@@ -7,9 +7,10 @@ import { startForm } from './start-form.js';
 const STATES: RecordingState[] = ['starting', 'recording', 'stopping', 'stopped', 'failed'];
 
 /** The registry's recordings, filtered and paged, refreshed every few seconds; and the start form. */
-export function recordingsPage(root: HTMLElement): () => void {
-  const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off' });
-  const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value }, value)));
+export function recordingsPage(root: HTMLElement, params = new URLSearchParams()): () => void {
+  const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off', value: params.get('channel') ?? '' });
+  const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)));
+  const id = h('input', { name: 'id', type: 'search', autocomplete: 'off', spellcheck: false });
   const body = h('tbody');
   const status = h('p', { role: 'status', 'aria-live': 'polite' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Next page');
@@ -29,16 +30,23 @@ export function recordingsPage(root: HTMLElement): () => void {
     }
   }
   more.addEventListener('click', () => void load(true));
-  const filters = h('form', { class: 'filters', role: 'search', onsubmit: (event) => (event.preventDefault(), void load()) }, field('Channel', channel), field('State', state), h('button', { type: 'submit' }, 'Filter'));
+  const filters = h(
+    'form',
+    { class: 'filters', role: 'search', 'aria-label': 'Find recordings', onsubmit: (event) => (event.preventDefault(), id.value.trim() ? (location.hash = `#/recordings/${encodeURIComponent(id.value.trim())}`) : void load()) },
+    field('Recording id', id),
+    field('Channel', channel),
+    field('State', state),
+    h('button', { type: 'submit' }, 'Find'),
+  );
   show(
     root,
     h('h1', {}, 'Recordings'),
-    startForm(),
-    h('h2', {}, 'In the registry'),
     filters,
     h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ...['Recording', 'Channel', 'Mode', 'State', 'Created', 'Duration', 'Ended', 'Files', 'Why it failed'].map((title) => h('th', { scope: 'col' }, title)))), body)),
     status,
     more,
+    // The list first (what an operator looks for); the form below it.
+    startForm(),
   );
   void load();
   // "Live": the first page is read again every 3 s (more pages stay as they are until asked for).

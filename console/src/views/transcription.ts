@@ -47,15 +47,19 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
       message.textContent = describe(error);
     }
   }
-  function onEvent(event: TranscriptionStatusEvent) {
+  const shownEvents = new Set<string>();
+  /** One event into the timeline (the registry's history first, then the live ones, each once). */
+  function onEvent(event: TranscriptionStatusEvent, eventId: string) {
+    if (shownEvents.has(eventId)) return;
+    shownEvents.add(eventId);
     state.textContent = event.state;
     state.className = `state state-${event.state}`;
-    timeline.append(h('li', { 'data-state': event.state }, h('strong', {}, event.state), ` · ${event.source} · Agora ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`, event.state === 'failed' && event.lastError ? ` · ${failureText(event.lastError)}` : ''));
+    timeline.append(h('li', { 'data-state': event.state, 'data-event': eventId }, h('strong', {}, event.state), ` · ${event.source} · Agora ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`, event.state === 'failed' && event.lastError ? ` · ${failureText(event.lastError)}` : ''));
     showWhy(event.state === 'failed', event.lastError);
     stop.hidden = event.state === 'stopped' || event.state === 'failed';
     void refreshFiles();
   }
-  wireStop(stop, message, () => api().transcription.stop.mutate({ id }));
+  const confirmStop = wireStop(stop, message, () => api().transcription.stop.mutate({ id }), 'transcription');
   api().transcription.get.query({ id }).then(
     (t) => {
       show(details, h('dt', {}, 'Channel'), h('dd', {}, t.channel), h('dt', {}, 'Languages'), h('dd', {}, t.languages.join(', ')), h('dt', {}, 'Bot uid'), h('dd', {}, t.uid), h('dt', {}, 'Agent'), h('dd', {}, t.agentId ?? '–'), h('dt', {}, 'Started'), h('dd', {}, formatTime(t.startedAt)));
@@ -63,12 +67,24 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
     },
     (error: unknown) => (message.textContent = describe(error)),
   );
-  show(root, h('h1', {}, 'Transcription ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop), why, details, message, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Captions'), captions, h('h2', {}, 'Files'), files);
-  const watch = watchTranscription(api(), id, { onEvent, onError: (error) => (message.textContent = describe(error)) });
+  show(root, h('h1', {}, 'Transcription ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop, confirmStop), why, details, message, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Captions'), captions, h('h2', {}, 'Files'), files);
+  let watch: { stop(): void } | undefined;
+  let left = false;
+  // The whole history from the registry first (a finished transcription's too), then live events.
+  api()
+    .transcription.history.query({ id })
+    .then(
+      (history) => history.events.forEach((event) => onEvent(event, event.eventId)),
+      (error: unknown) => (message.textContent = describe(error)),
+    )
+    .finally(() => {
+      if (!left) watch = watchTranscription(api(), id, { onEvent, onError: (error) => (message.textContent = describe(error)) });
+    });
   // Captions land in the bucket between status changes: look again every 3 s.
   const timer = setInterval(() => void refreshFiles(), 3_000);
   return () => {
-    watch.stop();
+    left = true;
+    watch?.stop();
     clearInterval(timer);
   };
 }

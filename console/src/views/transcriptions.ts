@@ -57,28 +57,36 @@ function row(transcription: Transcription): HTMLTableRowElement {
 }
 
 /** The registry's transcriptions, refreshed every few seconds; and the start form. */
-export function transcriptionsPage(root: HTMLElement): () => void {
-  const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value }, value)));
+export function transcriptionsPage(root: HTMLElement, params = new URLSearchParams()): () => void {
+  const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)));
+  const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off', value: params.get('channel') ?? '' });
+  const id = h('input', { name: 'id', type: 'search', autocomplete: 'off', spellcheck: false });
   const body = h('tbody');
   const status = h('p', { role: 'status', 'aria-live': 'polite' });
   async function load() {
     try {
-      const page = await api().transcription.list.query({ ...(state.value ? { state: state.value as TranscriptionState } : {}), limit: 20 });
+      const page = await api().transcription.list.query({ ...(channel.value ? { channel: channel.value } : {}), ...(state.value ? { state: state.value as TranscriptionState } : {}), limit: 20 });
       show(body, ...page.items.map(row));
       status.textContent = page.items.length === 0 ? 'No transcriptions yet.' : '';
     } catch (error) {
       status.textContent = describe(error);
     }
   }
-  state.addEventListener('change', () => void load());
+  const filters = h(
+    'form',
+    { class: 'filters', role: 'search', 'aria-label': 'Find transcriptions', onsubmit: (event) => (event.preventDefault(), id.value.trim() ? (location.hash = `#/transcriptions/${encodeURIComponent(id.value.trim())}`) : void load()) },
+    field('Transcription id', id),
+    field('Channel', channel),
+    field('State', state),
+    h('button', { type: 'submit' }, 'Find'),
+  );
   show(
     root,
     h('h1', {}, 'Transcriptions'),
-    startForm(),
-    h('h2', {}, 'In the registry'),
-    h('div', { class: 'filters' }, field('State', state)),
+    filters,
     h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ...['Transcription', 'Channel', 'Languages', 'State', 'Created', 'Duration', 'Ended', 'Why it failed'].map((title) => h('th', { scope: 'col' }, title)))), body)),
     status,
+    startForm(),
   );
   void load();
   const timer = setInterval(() => void load(), 3_000);

@@ -67,7 +67,12 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
       await expect.poll(() => page.locator('#player').evaluate((video: HTMLVideoElement) => video.readyState), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
       expect(await page.locator('#player').evaluate((video: HTMLVideoElement) => video.duration)).toBeGreaterThan(0);
       if (transport === 'ws') await page.screenshot({ path: join(ARTIFACTS, 'console-recording.png'), fullPage: true });
-      await page.getByRole('button', { name: 'Stop' }).click();
+      // Stop asks first; "No" keeps the recording running.
+      await page.getByRole('button', { name: 'Stop', exact: true }).click();
+      await page.getByRole('button', { name: 'No, keep it' }).click();
+      expect(stack.emulator.control.requestCounts().stop ?? 0).toBe(0);
+      await page.getByRole('button', { name: 'Stop', exact: true }).click();
+      await page.getByRole('button', { name: 'Yes, stop the recording' }).click();
       await expect.poll(() => page.locator('#recording-state').textContent(), { timeout: 10_000 }).toBe('stopped');
       expect(await page.locator('.timeline li').last().getAttribute('data-state')).toBe('stopped');
       expect((await stack.client.recording.get.query({ id })).state).toBe('stopped');
@@ -102,7 +107,8 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     await expect.poll(() => page.locator('.captions li').allTextContents(), { timeout: 10_000 }).toEqual(['100: Welcome to the show']);
     expect(await page.locator('li[data-kind="playlist"]').count()).toBe(2);
     await page.screenshot({ path: join(ARTIFACTS, 'console-transcription.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await page.getByRole('button', { name: 'Yes, stop the transcription' }).click();
     await expect.poll(() => page.locator('#transcription-state').textContent(), { timeout: 10_000 }).toBe('stopped');
     expect(stack.emulator.control.agent(agentId!)).toMatchObject({ status: 'STOPPED', endReason: 'left' });
     await page.goto(`${stack.app.baseUrl}/console/#/transcriptions`);
@@ -123,9 +129,11 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     const why = "Why it failed: Agora reported status 20: the recording exited abnormally (exited_abnormally, from Agora's query)";
     expect(await page.locator('#failure-reason').textContent()).toBe(why);
     expect(await page.locator('.timeline li').last().textContent()).toContain('exited abnormally');
-    // A finished recording's page, opened afresh, says it too.
+    // A finished recording's page, opened afresh, says it too, with its whole history from the registry.
     await page.reload();
     await expect.poll(() => page.locator('#failure-reason').textContent()).toBe(why);
+    await expect.poll(() => page.locator('.timeline li').evaluateAll((items) => items.map((item) => item.getAttribute('data-state')))).toEqual(['starting', 'recording', 'failed']);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-failed-recording.png'), fullPage: true });
     await page.goto(`${stack.app.baseUrl}/console/#/recordings`);
     const row = page.locator(`tr[data-recording="${id}"]`);
     await row.locator('.state').filter({ hasText: 'failed' }).waitFor();
@@ -138,6 +146,51 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     await expect.poll(() => page.locator('#transcription-state').textContent(), { timeout: 10_000 }).toBe('failed');
     await expect.poll(() => page.locator('#failure-reason').textContent()).toBe("Why it failed: Agora reported the agent FAILED (agent_failed, from Agora's query)");
     await page.screenshot({ path: join(ARTIFACTS, 'console-failed-transcription.png'), fullPage: true });
+  });
+
+  it('opens on an overview of what runs and what failed, and finds a task by id or channel', async () => {
+    const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
+    cleanups.push(() => stack.close(true));
+    stack.emulator.control.join('busy-room', '100');
+    const live = await stack.client.recording.start.mutate({ channel: 'busy-room' });
+    await expect.poll(async () => (await stack.client.recording.get.query({ id: live.id })).state, { timeout: 5_000 }).toBe('recording');
+    const broken = await stack.client.recording.start.mutate({ channel: 'busy-room' });
+    await expect.poll(async () => (await stack.client.recording.get.query({ id: broken.id })).state, { timeout: 5_000 }).toBe('recording');
+    stack.emulator.control.failTask(broken.sid, { module: 2, errorCode: 50, errorMsg: 'upload timeout' });
+    await expect.poll(async () => (await stack.client.recording.get.query({ id: broken.id })).state, { timeout: 5_000 }).toBe('failed');
+    stack.emulator.control.join('talk-room', '100');
+    const talk = await stack.client.transcription.start.mutate({ channel: 'talk-room', languages: ['en-US'] });
+    await stack.client.transcription.start.mutate({ channel: 'other-talk', languages: ['en-US'] });
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    cleanups.push(() => page.close());
+    await page.goto(`${stack.app.baseUrl}/console/`);
+    const counts = (kind: string) => page.locator(`table.counts[data-kind="${kind}"] td`).evaluateAll((cells) => cells.map((cell) => `${cell.getAttribute('data-state')}=${cell.textContent}`));
+    await expect.poll(() => counts('recordings'), { timeout: 10_000 }).toEqual(['starting=0', 'recording=1', 'stopping=0', 'stopped=0', 'failed=1']);
+    expect(await counts('transcriptions')).toEqual(['starting=0', 'running=2', 'stopping=0', 'stopped=0', 'failed=0']);
+    expect(await page.locator(`li[data-failure="${broken.id}"] .reason`).textContent()).toBe('Agora reported status 20: the recording exited abnormally (exited_abnormally, from Agora\'s query)');
+    expect(await page.locator('tr[data-endpoint="acquire"] td').first().textContent()).toBe('2');
+    await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true });
+    // AUTH_MODE=none: nothing to sign in to, and no heavy outline around the page on load.
+    expect(await page.getByRole('link', { name: 'Sign in' }).count()).toBe(0);
+    expect(await page.locator('main').evaluate((main) => [document.activeElement === main, getComputedStyle(main).outlineStyle])).toEqual([true, 'none']);
+
+    // A count links to the list filtered by its state.
+    await page.locator('table.counts[data-kind="recordings"] td[data-state="failed"] a').click();
+    await page.locator(`tr[data-recording="${broken.id}"]`).waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    // The list is in view at 1280×900, above the start form.
+    expect(await page.locator('table').first().evaluate((table) => table.getBoundingClientRect().top)).toBeLessThan(900);
+    // An id goes straight to its page.
+    await page.getByLabel('Recording id').fill(live.id);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.waitForURL(new RegExp(`#/recordings/${live.id}$`));
+    await expect.poll(() => page.locator('#recording-state').textContent()).toBe('recording');
+    // Transcriptions filter by channel.
+    await page.getByRole('link', { name: 'Transcriptions' }).click();
+    await page.getByRole('search', { name: 'Find transcriptions' }).getByLabel('Channel').fill('talk-room');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await expect.poll(() => page.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-transcription')))).toEqual([talk.id]);
   });
 
   it('shows a refused field next to it with the server\u2019s words, and a server-only refusal in the form', { timeout: 60_000 }, async () => {
