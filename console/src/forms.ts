@@ -1,4 +1,4 @@
-import { h } from './dom.js';
+import { field, h } from './dom.js';
 import { describe, refusal, showIssues } from './errors.js';
 
 /** What a shared schema offers a form: a check that names each field it refuses. */
@@ -52,4 +52,37 @@ export function wireStop(button: HTMLButtonElement, message: HTMLElement, stop: 
     );
   });
   return ask;
+}
+
+/**
+ * A list's search form: an id goes straight to its page (`#/<list>/<id>`); otherwise `load` reads
+ * the list again with the filters.
+ */
+export function findForm(list: 'recordings' | 'transcriptions', idLabel: string, filters: HTMLLabelElement[], load: () => void): HTMLFormElement {
+  const id = h('input', { name: 'id', type: 'search', autocomplete: 'off', spellcheck: 'false' });
+  const find = (event: Event) => {
+    event.preventDefault();
+    const wanted = id.value.trim();
+    if (wanted) location.hash = `#/${list}/${encodeURIComponent(wanted)}`;
+    else load();
+  };
+  return h('form', { class: 'filters', role: 'search', 'aria-label': `Find ${list}`, onsubmit: find }, field(idLabel, id), ...filters, h('button', { type: 'submit' }, 'Find'));
+}
+
+/**
+ * A task's events for its page: the whole history from the registry first (a finished task's
+ * too), then live ones from its watch; `onEvent` gets each with its id. Returns what stops it.
+ */
+export function followTask<E>(history: () => Promise<{ events: (E & { eventId: string })[] }>, watch: (handlers: { onEvent: (event: E, eventId: string) => void; onError: (error: unknown) => void }) => { stop(): void }, onEvent: (event: E, eventId: string) => void, onError: (error: unknown) => void): () => void {
+  let live: { stop(): void } | undefined;
+  let left = false;
+  history()
+    .then((past) => past.events.forEach((event) => onEvent(event, event.eventId)), onError)
+    .finally(() => {
+      if (!left) live = watch({ onEvent, onError });
+    });
+  return () => {
+    left = true;
+    live?.stop();
+  };
 }

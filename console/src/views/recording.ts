@@ -1,7 +1,7 @@
 import { watchRecording, type RecordingObject, type RecordingStatusEvent } from '@agora-backend/client';
 import { failureText, formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
-import { wireStop } from '../forms.js';
+import { followTask, wireStop } from '../forms.js';
 import { api } from '../session.js';
 import { attachPlayer } from '../player.js';
 import { recordingControls } from './recording-controls.js';
@@ -60,23 +60,12 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     (error: unknown) => (message.textContent = describe(error)),
   );
   show(root, h('h1', {}, 'Recording ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop, confirmStop), why, details, message, controls, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Files'), player, files);
-  let watch: { stop(): void } | undefined;
-  let left = false;
   // The whole history from the registry first (a finished recording's too), then live events.
-  api()
-    .recording.history.query({ id })
-    .then(
-      (history) => history.events.forEach((event) => onEvent(event, event.eventId)),
-      (error: unknown) => (message.textContent = describe(error)),
-    )
-    .finally(() => {
-      if (!left) watch = watchRecording(api(), id, { onEvent, onError: (error) => (message.textContent = describe(error)) });
-    });
+  const stopFollowing = followTask(() => api().recording.history.query({ id }), (handlers) => watchRecording(api(), id, handlers), onEvent, (error) => (message.textContent = describe(error)));
   // Segments and snapshots land in the bucket between status changes: look again every 3 s.
   const timer = setInterval(() => void refreshFiles(), 3_000);
   return () => {
-    left = true;
-    watch?.stop();
+    stopFollowing();
     clearInterval(timer);
   };
 }

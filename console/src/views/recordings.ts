@@ -2,6 +2,7 @@ import type { Recording, RecordingState } from '@agora-backend/shared';
 import { failureText, field, formatDuration, formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
 import { api } from '../session.js';
+import { findForm } from '../forms.js';
 import { startForm } from './start-form.js';
 
 const STATES: RecordingState[] = ['starting', 'recording', 'stopping', 'stopped', 'failed'];
@@ -10,7 +11,6 @@ const STATES: RecordingState[] = ['starting', 'recording', 'stopping', 'stopped'
 export function recordingsPage(root: HTMLElement, params = new URLSearchParams()): () => void {
   const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off', value: params.get('channel') ?? '' });
   const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)));
-  const id = h('input', { name: 'id', type: 'search', autocomplete: 'off', spellcheck: false });
   const body = h('tbody');
   const status = h('p', { role: 'status', 'aria-live': 'polite' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Next page');
@@ -30,14 +30,7 @@ export function recordingsPage(root: HTMLElement, params = new URLSearchParams()
     }
   }
   more.addEventListener('click', () => void load(true));
-  const filters = h(
-    'form',
-    { class: 'filters', role: 'search', 'aria-label': 'Find recordings', onsubmit: (event) => (event.preventDefault(), id.value.trim() ? (location.hash = `#/recordings/${encodeURIComponent(id.value.trim())}`) : void load()) },
-    field('Recording id', id),
-    field('Channel', channel),
-    field('State', state),
-    h('button', { type: 'submit' }, 'Find'),
-  );
+  const filters = findForm('recordings', 'Recording id', [field('Channel', channel), field('State', state)], () => void load());
   show(
     root,
     h('h1', {}, 'Recordings'),

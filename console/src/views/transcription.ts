@@ -1,7 +1,7 @@
 import { watchTranscription, type CaptionObject, type TranscriptionStatusEvent } from '@agora-backend/client';
 import { failureText, formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
-import { wireStop } from '../forms.js';
+import { followTask, wireStop } from '../forms.js';
 import { api } from '../session.js';
 
 /** A WebVTT slice's cues as text lines (`<v 100>Hello` → `100: Hello`), timestamps and header left out. */
@@ -68,23 +68,12 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
     (error: unknown) => (message.textContent = describe(error)),
   );
   show(root, h('h1', {}, 'Transcription ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop, confirmStop), why, details, message, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Captions'), captions, h('h2', {}, 'Files'), files);
-  let watch: { stop(): void } | undefined;
-  let left = false;
   // The whole history from the registry first (a finished transcription's too), then live events.
-  api()
-    .transcription.history.query({ id })
-    .then(
-      (history) => history.events.forEach((event) => onEvent(event, event.eventId)),
-      (error: unknown) => (message.textContent = describe(error)),
-    )
-    .finally(() => {
-      if (!left) watch = watchTranscription(api(), id, { onEvent, onError: (error) => (message.textContent = describe(error)) });
-    });
+  const stopFollowing = followTask(() => api().transcription.history.query({ id }), (handlers) => watchTranscription(api(), id, handlers), onEvent, (error) => (message.textContent = describe(error)));
   // Captions land in the bucket between status changes: look again every 3 s.
   const timer = setInterval(() => void refreshFiles(), 3_000);
   return () => {
-    left = true;
-    watch?.stop();
+    stopFollowing();
     clearInterval(timer);
   };
 }

@@ -1,7 +1,7 @@
 import { TranscriptionStartInput, type Transcription, type TranscriptionState } from '@agora-backend/shared';
 import { failureText, field, formatDuration, formatTime, h, show, uidList } from '../dom.js';
 import { describe } from '../errors.js';
-import { onCheckedSubmit } from '../forms.js';
+import { findForm, onCheckedSubmit } from '../forms.js';
 import { api } from '../session.js';
 
 const STATES: TranscriptionState[] = ['starting', 'running', 'stopping', 'stopped', 'failed'];
@@ -60,7 +60,6 @@ function row(transcription: Transcription): HTMLTableRowElement {
 export function transcriptionsPage(root: HTMLElement, params = new URLSearchParams()): () => void {
   const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)));
   const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off', value: params.get('channel') ?? '' });
-  const id = h('input', { name: 'id', type: 'search', autocomplete: 'off', spellcheck: false });
   const body = h('tbody');
   const status = h('p', { role: 'status', 'aria-live': 'polite' });
   async function load() {
@@ -72,14 +71,7 @@ export function transcriptionsPage(root: HTMLElement, params = new URLSearchPara
       status.textContent = describe(error);
     }
   }
-  const filters = h(
-    'form',
-    { class: 'filters', role: 'search', 'aria-label': 'Find transcriptions', onsubmit: (event) => (event.preventDefault(), id.value.trim() ? (location.hash = `#/transcriptions/${encodeURIComponent(id.value.trim())}`) : void load()) },
-    field('Transcription id', id),
-    field('Channel', channel),
-    field('State', state),
-    h('button', { type: 'submit' }, 'Find'),
-  );
+  const filters = findForm('transcriptions', 'Transcription id', [field('Channel', channel), field('State', state)], () => void load());
   show(
     root,
     h('h1', {}, 'Transcriptions'),
