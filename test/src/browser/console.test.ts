@@ -206,6 +206,7 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     // A uid already recording the channel: only the server can tell.
     await stack.client.recording.start.mutate({ channel: 'dup-room', uid: '4000000123' });
     await form.locator('input[name="channel"]').fill('dup-room');
+    await form.getByText('More options').click();
     await form.getByLabel('Recorder uid').fill('4000000123');
     await form.getByRole('button', { name: 'Start' }).click();
     await expect.poll(() => form.getByRole('alert').last().textContent()).toContain('uid 4000000123 is already recording channel "dup-room"');
@@ -235,7 +236,14 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     const page = await openConsole(stack);
     const form = page.getByRole('form', { name: 'Start a recording' });
     await form.locator('input[name="channel"]').fill('options-room');
+    // Only the chosen mode's fields show: web asks for a page, individual for snapshots, not MP4.
+    const shown = () => form.locator('label').evaluateAll((labels) => labels.filter((label) => label.checkVisibility()).map((label) => label.firstChild?.textContent?.trim()));
+    await form.getByLabel('Mode').selectOption('web');
+    expect(await shown()).toEqual(['Channel', 'Mode', 'Page URL', 'also MP4']);
+    await form.getByLabel('Page URL').fill('https://example.com/page');
     await form.getByLabel('Mode').selectOption('individual');
+    expect(await shown()).toEqual(['Channel', 'Mode', 'Snapshot every … seconds']);
+    await form.getByText('More options').click();
     await form.getByLabel('Record only the audio of uids').fill('100, 200');
     await form.getByLabel('Snapshot every').fill('5');
     await form.getByLabel('Longest recording in seconds').fill('600');
@@ -243,6 +251,8 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     await page.waitForURL(/#\/recordings\/[0-9a-f]+$/);
     const sent = stack.starts.at(-1)!;
     expect(sent.mode).toBe('individual');
+    // The page URL typed in web mode is not sent with an individual recording.
+    expect(JSON.stringify(sent.clientRequest)).not.toContain('example.com');
     expect(sent.clientRequest).toMatchObject({ recordingConfig: { subscribeAudioUids: ['100', '200'] }, snapshotConfig: { captureInterval: 5, fileType: ['jpg'] } });
     const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
     expect((await stack.client.recording.get.query({ id })).maxDurationSeconds).toBe(600);
