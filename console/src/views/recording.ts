@@ -22,7 +22,31 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
   const stop = h('button', { type: 'button', id: 'stop' }, 'Stop');
   const details = h('dl');
   const controls = h('div');
+  const gallery = h('div', { class: 'gallery', 'aria-label': 'Snapshots' });
   let shownFiles = '';
+  let ended = false;
+  const players = new Map<string, HTMLElement>();
+
+  /**
+   * A player per playlist (individual mode has one per uid and track). Once the recording has
+   * ended each is loaded again, so it plays the final playlist from the start, not the live edge.
+   */
+  function showPlayers(playlists: RecordingObject[]) {
+    for (const [index, file] of playlists.entries()) {
+      const holder = players.get(file.key) ?? h('figure', { class: 'playlist', 'data-playlist': file.fileName });
+      if (!players.has(file.key) || (ended && holder.dataset.final !== 'true')) {
+        const label = `Playback of ${file.fileName}${file.trackType ? ` (${file.trackType}${file.uid ? `, uid ${file.uid}` : ''})` : ''}`;
+        const video = attachPlayer(holder, file.playbackUrl!, file.contentType, label, index === 0 ? 'player' : undefined);
+        holder.append(h('figcaption', {}, label));
+        if (ended) {
+          holder.dataset.final = 'true';
+          video.dataset.final = 'true';
+        }
+        players.set(file.key, holder);
+        player.append(holder);
+      }
+    }
+  }
 
   async function refreshFiles() {
     try {
@@ -30,9 +54,10 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
       const names = listed.files.map((file) => file.key).join('\n');
       if (names === shownFiles) return;
       shownFiles = names;
-      show(files, ...listed.files.map(fileItem));
-      const playlist = listed.files.find((file) => file.playbackUrl !== null);
-      if (playlist && !player.querySelector('video')) attachPlayer(player, playlist.playbackUrl!, playlist.contentType);
+      show(files, ...listed.files.filter((file) => file.kind !== 'snapshot').map(fileItem));
+      showPlayers(listed.files.filter((file) => file.playbackUrl !== null));
+      const snapshots = listed.files.filter((file) => file.kind === 'snapshot' && file.url);
+      show(gallery, ...snapshots.map((file) => h('a', { href: file.url!, download: file.fileName }, h('img', { class: 'snapshot', src: file.url!, alt: `Snapshot ${file.fileName}`, loading: 'lazy', width: 160, height: 90 }))));
     } catch (error) {
       message.textContent = describe(error);
     }
@@ -48,6 +73,10 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     showWhy(event.state === 'failed', event.lastError);
     stop.hidden = event.state === 'stopped' || event.state === 'failed';
     if (stop.hidden) controls.replaceChildren();
+    if (stop.hidden && !ended) {
+      ended = true;
+      shownFiles = ''; // read the files again: the players switch to the final playlists
+    }
     void refreshFiles();
   }
   const confirmStop = wireStop(stop, message, () => api().recording.stop.mutate({ id }), 'recording');
@@ -59,7 +88,7 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     },
     (error: unknown) => (message.textContent = describe(error)),
   );
-  show(root, h('h1', {}, 'Recording ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop, confirmStop), why, details, message, controls, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Files'), player, files);
+  show(root, h('h1', {}, 'Recording ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop, confirmStop), why, details, message, controls, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Files'), player, gallery, files);
   // The whole history from the registry first (a finished recording's too), then live events.
   const stopFollowing = followTask(() => api().recording.history.query({ id }), (handlers) => watchRecording(api(), id, handlers), onEvent, (error) => (message.textContent = describe(error)));
   // Segments and snapshots land in the bucket between status changes: look again every 3 s.
@@ -77,7 +106,6 @@ function fileItem(file: RecordingObject): HTMLLIElement {
     'li',
     { 'data-kind': file.kind },
     h('a', { href: file.url, download: file.fileName }, label),
-    file.kind === 'snapshot' ? h('div', {}, h('img', { class: 'snapshot', src: file.url, alt: `Snapshot ${file.fileName}`, loading: 'lazy', width: 320, height: 180 })) : null,
     file.kind === 'mp4' ? h('div', {}, h('video', { src: file.url, controls: true, preload: 'metadata', width: 320, 'aria-label': `MP4 ${file.fileName}` })) : null,
   );
 }

@@ -193,6 +193,26 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     await expect.poll(() => page.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-transcription')))).toEqual([talk.id]);
   });
 
+  it("gives an individual recording a player per playlist and its snapshots as a gallery; after the end the players load the final playlists", async () => {
+    const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
+    cleanups.push(() => stack.close(true));
+    stack.emulator.control.join('solo-room', '100');
+    const started = await stack.client.recording.start.mutate({ channel: 'solo-room', mode: 'individual', snapshots: { intervalSeconds: 5 } });
+    await stack.agoraClock.advance(25_000);
+    const page = await openConsole(stack);
+    await page.goto(`${stack.app.baseUrl}/console/#/recordings/${started.id}`);
+    await expect.poll(() => page.locator('figure.playlist').evaluateAll((figures) => figures.map((figure) => figure.getAttribute('data-playlist')).sort()), { timeout: 10_000 }).toEqual([
+      `${started.sid}_solo-room__uid_s_100__uid_e_audio.m3u8`,
+      `${started.sid}_solo-room__uid_s_100__uid_e_video.m3u8`,
+    ]);
+    await expect.poll(() => page.locator('.gallery img').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await page.locator('.files img').count()).toBe(0);
+    expect(await page.locator('video[data-final="true"]').count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-individual.png'), fullPage: true });
+    await stack.client.recording.stop.mutate({ id: started.id });
+    await expect.poll(() => page.locator('video[data-final="true"]').count(), { timeout: 10_000 }).toBe(2);
+  });
+
   it('shows a refused field next to it with the server\u2019s words, and a server-only refusal in the form', { timeout: 60_000 }, async () => {
     const stack = await startRecordingStack({ consoleDir });
     cleanups.push(() => stack.close(true));
