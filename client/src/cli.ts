@@ -68,7 +68,7 @@ function print(io: Io, json: boolean, value: unknown, human: () => string) {
   io.out(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
 }
 
-async function run(command: string, positionals: string[], values: Record<string, string | boolean | undefined>, client: AgoraBackendClient, io: Io): Promise<number> {
+async function run(command: string, positionals: string[], values: Record<string, string | boolean | undefined>, client: AgoraBackendClient, io: Io, url: string): Promise<number> {
   const json = values.json === true;
   const str = (name: string) => (typeof values[name] === 'string' ? values[name] : undefined);
   const idArg = () => {
@@ -161,7 +161,7 @@ async function run(command: string, positionals: string[], values: Record<string
           },
           onError: (error) => {
             handle.stop();
-            resolve(report(error, io, client));
+            resolve(report(error, io, url));
           },
         });
       });
@@ -202,13 +202,24 @@ async function download(client: AgoraBackendClient, id: string, dir: string | un
   return failed.length > 0 ? EXIT.failure : EXIT.ok;
 }
 
-function report(error: unknown, io: Io, _client: AgoraBackendClient): number {
+/** The deepest message of an error's causes: `connect ECONNREFUSED 127.0.0.1:9` rather than fetch's "fetch failed". */
+function rootMessage(error: unknown): string {
+  let current: unknown = error;
+  let message = error instanceof Error ? error.message : String(error);
+  for (let depth = 0; depth < 5 && current instanceof Error && current.cause !== undefined; depth++) {
+    current = current.cause;
+    if (current instanceof Error && current.message) message = current.message;
+  }
+  return message;
+}
+
+function report(error: unknown, io: Io, url: string): number {
   if (error instanceof TRPCClientError) {
     const data = error.data as { code?: string } | null | undefined;
     const agora = getAgoraError(error);
     if (!data?.code) {
-      // No answer from the server at all.
-      io.err(`agoractl: cannot reach the server: ${error.message}\n`);
+      // No answer from the server at all: say where we looked, and how to look elsewhere.
+      io.err(`agoractl: cannot reach the server at ${url}: ${rootMessage(error)} (is it running? --url or AGORACTL_URL names another)\n`);
       return EXIT.failure;
     }
     io.err(`agoractl: ${error.message}${agora ? ` [Agora ${agora.code ?? agora.httpStatus}${agora.reason ? `: ${agora.reason}` : ''}]` : ''}\n`);
@@ -272,13 +283,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return EXIT.usage;
   }
   try {
-    return await run(command, positionals, parsed.values, client, io);
+    return await run(command, positionals, parsed.values, client, io, url);
   } catch (error) {
     if (error instanceof UsageError || error instanceof TranscribeUsageError) {
       io.err(`agoractl: ${error.message}\n\n${USAGE}`);
       return EXIT.usage;
     }
-    return report(error, io, client);
+    return report(error, io, url);
   } finally {
     await closeClient(client);
   }

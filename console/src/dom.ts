@@ -33,3 +33,20 @@ export const formatTime = (date: Date | null | undefined) => (date ? date.toLoca
 
 /** `"123, 456"` → `['123', '456']`. */
 export const uidList = (text: string) => text.split(',').map((uid) => uid.trim()).filter(Boolean);
+
+/** What a task's lastError shows of why it failed, or '' when it holds nothing. */
+export function failureText(error: { message: string; reason?: string | undefined; from?: string | undefined } | null): string {
+  if (!error) return '';
+  const source = error.from === 'rule' ? 'our rule' : error.from ? `Agora's ${error.from}` : undefined;
+  const tag = [error.reason, source].filter(Boolean).join(', from ');
+  return tag ? `${error.message} (${tag})` : error.message;
+}
+
+/** How long a task ran (or has run): `1 h 02 min`, `3 min 20 s`, `12 s`; '–' before it started. */
+export function formatDuration(startedAt: Date | null, stoppedAt: Date | null, now = Date.now()): string {
+  if (!startedAt) return '–';
+  const seconds = Math.max(0, Math.round(((stoppedAt?.getTime() ?? now) - startedAt.getTime()) / 1000));
+  const [h, m, s] = [Math.floor(seconds / 3600), Math.floor((seconds % 3600) / 60), seconds % 60];
+  if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min`;
+  return m > 0 ? `${m} min ${String(s).padStart(2, '0')} s` : `${s} s`;
+}

@@ -1,6 +1,7 @@
 import { h, show } from './dom.js';
 import { isUnauthorized } from './errors.js';
 import { api, credential } from './session.js';
+import { overviewPage } from './views/overview.js';
 import { recordingPage } from './views/recording.js';
 import { recordingsPage } from './views/recordings.js';
 import { signInPage } from './views/sign-in.js';
@@ -9,8 +10,8 @@ import { transcriptionPage } from './views/transcription.js';
 import { transcriptionsPage } from './views/transcriptions.js';
 
 /**
- * The console: hash routes (#/recordings, #/recordings/<id>, #/transcriptions, #/transcriptions/<id>,
- * #/tokens, #/sign-in) over one
+ * The console: hash routes (#/overview, the default; #/recordings[?state=…], #/recordings/<id>,
+ * #/transcriptions[?state=…], #/transcriptions/<id>, #/tokens, #/sign-in) over one
  * <main>. Each page returns what to undo when it is left (timers, watches).
  */
 const root = document.getElementById('app')!;
@@ -18,14 +19,17 @@ let leave: () => void = () => undefined;
 
 function route(): void {
   leave();
-  const [, page, id] = location.hash.split('/');
+  const [path = '', query = ''] = location.hash.split('?');
+  const [, page, id] = path.split('/');
+  const params = new URLSearchParams(query);
   document.getElementById('sign-in-link')!.textContent = credential() ? 'Signed in' : 'Sign in';
   if (page === 'sign-in') leave = signInPage(root);
   else if (page === 'tokens') leave = tokensPage(root);
   else if (page === 'recordings' && id) leave = recordingPage(root, decodeURIComponent(id));
   else if (page === 'transcriptions' && id) leave = transcriptionPage(root, decodeURIComponent(id));
-  else if (page === 'transcriptions') leave = transcriptionsPage(root);
-  else leave = recordingsPage(root);
+  else if (page === 'transcriptions') leave = transcriptionsPage(root, params);
+  else if (page === 'recordings') leave = recordingsPage(root, params);
+  else leave = overviewPage(root);
   root.focus();
 }
 
@@ -33,6 +37,8 @@ function route(): void {
 async function start(): Promise<void> {
   try {
     await api().recording.list.query({ limit: 1 });
+    // Answered with no credential: this server asks for none (AUTH_MODE=none), so no sign-in.
+    if (!credential()) document.getElementById('sign-in-link')!.hidden = true;
   } catch (error) {
     if (isUnauthorized(error) && !location.hash.startsWith('#/sign-in')) location.hash = '#/sign-in';
     else if (!isUnauthorized(error)) show(root, h('p', { class: 'error' }, 'The server could not be reached.'));

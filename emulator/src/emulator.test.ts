@@ -367,10 +367,15 @@ describe('a recording', () => {
     expect((await call('GET', session(resourceId, sid, 'mix', 'query'))).status).toBe(404);
   });
 
-  it('answers 206 + 435 when nobody ever published', async () => {
+  it('answers 206 + 435 when nobody ever published, and writes no file (Agora: no recorded data)', async () => {
     const { resourceId, sid } = await startRecording('mix', mixRequest());
+    await clock.advance(25_000);
+    expect((await call('GET', session(resourceId, sid, 'mix', 'query'))).body).toMatchObject({ serverResponse: { status: 4, fileList: '' } });
     const reply = await call('POST', session(resourceId, sid, 'mix', 'stop'), { cname: 'room1', uid: '527841', clientRequest: {} });
     expect(reply).toEqual({ status: 206, body: { code: 435, reason: 'no recorded data' } });
+    await emulator.control.flushStorage();
+    expect(await readdir(join(storageDir, 'bucket1')).catch(() => [])).toEqual([]);
+    expect(emulator.control.task(sid)).toMatchObject({ files: [] });
   });
 
   it('stops web recordings with upload_service and web_recorder_service states', async () => {

@@ -30,6 +30,8 @@ export function recordsUid(task: Task, uid: string, track: 'audio' | 'video'): b
 const sliceStartOf = (task: Task) => (task.mode === 'web' ? task.startedAt : (task.firstPublishAt ?? task.startedAt));
 
 export function filesOf(world: World, task: Task, now: number): PlannedFile[] {
+  // Nobody ever published: nothing was recorded, before the end or after it (stop answers 435).
+  if (task.mode !== 'web' && task.firstPublishAt === undefined) return [];
   if (task.screenshotOnly || statusOf(world, task, Math.min(now, task.endedAt ?? now)) < 5) return [];
   const sliceStart = sliceStartOf(task);
   const recorded = (task.endedAt ?? now) - sliceStart;

@@ -197,6 +197,8 @@ function createRequestPolicy(config: AppConfig, composed: ComposedServices) {
     allowedOrigins: config.corsOrigins ?? [],
     // DNS rebinding: with nobody to authenticate, a foreign Host name must not reach us.
     loopbackHostsOnly: isLoopback(config.host) && composed.authenticator.mode === 'none',
+    logger: composed.logger,
+    now: () => composed.clock.now(),
   });
   const createContext = createContextFactory({
     logger: composed.logger,
@@ -267,7 +269,7 @@ function createRoutes(options: {
           secret: config.webhookSecret,
           logger,
           apply: (sid, change) => recording.applyWebhook(sid, change),
-          applyTranscription: (agentId) => composed.transcription?.applyWebhook(agentId) ?? Promise.resolve(),
+          applyTranscription: (agentId, failure) => composed.transcription?.applyWebhook(agentId, failure) ?? Promise.resolve(),
           remember: (noticeId) => recording.rememberNotice(noticeId),
           now: () => composed.clock.now(),
           onNotice: (outcome) => composed.metrics.notice(outcome),

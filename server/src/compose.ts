@@ -15,6 +15,7 @@ import type { LinkSigner, RecordingStorage } from './storage/index.js';
 import { createTokenIssuer, type TokenIssuer } from './tokens/index.js';
 import type { RateLimits, Services } from './trpc/context.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
+import { createOverview } from './tasks/overview.js';
 
 /** What the services are built from: the parsed configuration's share that is not the edge's. */
 export interface ServiceConfig {
@@ -84,6 +85,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
           linkSigner: deps.linkSigner,
           onWatchdogAction: (action) => metrics.watchdog(action),
           onPolled: (gapMs) => metrics.polled('recording', gapMs),
+          onFailed: (reason) => metrics.failure('recording', reason),
         })
       : undefined;
   const transcription =
@@ -99,6 +101,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
           files: deps.files,
           linkSigner: deps.linkSigner,
           onPolled: (gapMs) => metrics.polled('transcription', gapMs),
+          onFailed: (reason) => metrics.failure('transcription', reason),
         })
       : undefined;
   if (store) {
@@ -139,6 +142,12 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
       metrics,
       recordings: () => requireRecording().service,
       watch: (id, lastEventId, signal, viewer) => requireRecording().watch(id, lastEventId, signal, viewer),
+      recordingHistory: (id, viewer) => requireRecording().history(id, viewer),
+      transcriptionHistory: (id, viewer) => requireTranscription().history(id, viewer),
+      overview: () => {
+        if (!store) throw new AppError(AppErrorCode.INTERNAL, 'there is no registry on this server');
+        return createOverview({ store, upstream: () => metrics.upstreamSnapshot(), now: () => clock.now() })();
+      },
     },
     authenticator: deps.authenticator ?? createNoAuth(),
     rateLimits: {

@@ -10,6 +10,14 @@ const CERT = '5cfd2fd1755d40ecb72977518be15d3b';
 const STORAGE_ENV = { STORAGE_VENDOR: '1', STORAGE_REGION: '0', STORAGE_BUCKET: 'b', STORAGE_ACCESS_KEY: 'ak', STORAGE_SECRET_KEY: 'sk' };
 
 describe('parseConfig', () => {
+  it('puts the embedded emulator at PORT + 100 unless EMULATOR_PORT says otherwise (a free port with PORT 0)', () => {
+    const port = (env: Record<string, string>) => {
+      const result = parseConfig(env);
+      return result.ok ? result.config.emulator.port : result.errors;
+    };
+    expect([port({}), port({ PORT: '5000' }), port({ PORT: '0' }), port({ PORT: '65500' }), port({ EMULATOR_PORT: '4242' }), port({ PORT: '0', EMULATOR_PORT: '0' })]).toEqual([4100, 5100, 0, 0, 4242, 0]);
+  });
+
   it('applies the documented defaults to an empty environment', () => {
     const result = parseConfig({});
     expect(result).toEqual({
@@ -22,7 +30,7 @@ describe('parseConfig', () => {
         logFormat: undefined,
         shutdownTimeoutMs: 10_000,
         agora: { appId: undefined, appCertificate: undefined, customerId: undefined, customerSecret: undefined, apiUrl: undefined, requestsPerSecond: 8 },
-        emulator: { port: undefined, storageDir: 'data/recordings' },
+        emulator: { port: 4100, storageDir: 'data/recordings' },
         storage: undefined,
         recording: { uidMin: 4_000_000_000, uidMax: 4_294_967_295, defaultMaxDurationSeconds: 10_800, watchdogIntervalSeconds: 30, pollIntervalSeconds: 30, failoverWindowSeconds: 90, startSettleSeconds: 60 },
         subscriptionsPerConnection: 100,

@@ -174,8 +174,11 @@ export interface EnvConfig {
     requestsPerSecond: number;
   };
   emulator: {
-    /** Undefined: the embedded emulator takes a free port. */
-    port: number | undefined;
+    /**
+     * Where the embedded emulator listens: EMULATOR_PORT, else PORT + 100 (4100 beside the default
+     * 4000), so its control API stays at one address across restarts; 0 (a free port) when PORT is 0.
+     */
+    port: number;
     /** The emulator's stand-in for storage buckets; default `<dataDir>/recordings`. */
     storageDir: string;
   };
@@ -240,6 +243,9 @@ export interface StorageSettings {
   /** Vendor 11: the region presigned links are signed for. */
   signingRegion: string | undefined;
 }
+
+/** The embedded emulator's port when EMULATOR_PORT is unset: PORT + 100, or a free one (0) with PORT 0 or near the top. */
+export const embeddedEmulatorPort = (port: number) => (port === 0 || port + 100 > 65_535 ? 0 : port + 100);
 
 /** `pnpm start` reads the whole configuration; `pnpm emulator` the same .env without the server's rules. */
 export type ConfigPurpose = 'server' | 'emulator';
@@ -350,7 +356,7 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
         requestsPerSecond: value.AGORA_REQUESTS_PER_SECOND,
       },
       emulator: {
-        port: value.EMULATOR_PORT,
+        port: value.EMULATOR_PORT ?? embeddedEmulatorPort(value.PORT),
         storageDir: value.EMULATOR_STORAGE_DIR ?? join(value.DATA_DIR, 'recordings'),
       },
       storage:

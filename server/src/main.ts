@@ -22,6 +22,42 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMetrics } from './metrics/index.js';
 import { WEBHOOK_PATH } from './http/webhook.js';
+import { createServer } from 'node:net';
+
+/** A port we are about to listen on, and the setting that chose it. */
+interface WantedPort {
+  setting: 'PORT' | 'EMULATOR_PORT';
+  host: string;
+  port: number;
+}
+
+/** Why a port cannot be listened on (the `listen` error's code), or undefined when it is free. */
+function portProblem(wanted: WantedPort): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    probe.listen(wanted.port, wanted.host, () => probe.close(() => resolve(undefined)));
+  });
+}
+
+/** What to tell the operator about a port that is not free: which setting to change, and how. */
+function portMessage(wanted: WantedPort, code: string): string {
+  const where = `${wanted.host}:${wanted.port}`;
+  const why = code === 'EADDRINUSE' ? 'is taken: another process listens there' : code === 'EACCES' ? 'needs privileges this process does not have' : `cannot be used (${code})`;
+  return `${wanted.setting}=${wanted.port}: ${where} ${why}. Stop that process, or set ${wanted.setting} to another port (0 picks a free one).`;
+}
+
+/**
+ * Checks the ports before anything is created (credentials, registry, emulator): a taken port
+ * stops the server with the setting to change, not with EADDRINUSE after half a start-up.
+ */
+async function checkPorts(config: EnvConfig, embedded: boolean): Promise<string[]> {
+  const wanted: WantedPort[] = [{ setting: 'PORT', host: config.host, port: config.port }];
+  // The embedded emulator listens on loopback (it takes no credentials on its control API).
+  if (embedded) wanted.push({ setting: 'EMULATOR_PORT', host: '127.0.0.1', port: config.emulator.port });
+  const problems = await Promise.all(wanted.filter((entry) => entry.port !== 0).map(async (entry) => ({ entry, code: await portProblem(entry) })));
+  return problems.flatMap(({ entry, code }) => (code === undefined ? [] : [portMessage(entry, code)]));
+}
 
 function createAuthenticator(config: EnvConfig, clock: Clock): Authenticator {
   switch (config.auth.mode) {
@@ -105,6 +141,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const config = parsed.config;
+  const portProblems = await checkPorts(config, config.agora.customerId === undefined || config.agora.customerSecret === undefined);
+  if (portProblems.length > 0) {
+    process.stderr.write(`Cannot listen, not starting (nothing was created):\n${portProblems.map((line) => `  - ${line}`).join('\n')}\n`);
+    process.exit(1);
+  }
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),
@@ -199,7 +240,13 @@ async function main(): Promise<void> {
   if (upstream.emulator && webhookSecret) {
     upstream.emulator.control.setNotificationTarget({ url: `${loopbackUrl(url)}${WEBHOOK_PATH}`, secret: webhookSecret });
   }
-  logger.info({ url, wsUrl, appId: credentials.appId, auth: config.auth.mode, ...(hasConsole ? { console: url.replace(/\/trpc$/, '/console') } : {}) }, `Listening on ${url}`);
+  const consoleUrl = hasConsole ? url.replace(/\/trpc$/, '/console') : undefined;
+  // The line a newcomer reads: where the API, the console and the emulator's control API are.
+  const where = [consoleUrl ? `console ${consoleUrl}` : undefined, upstream.emulator ? `emulator ${upstream.emulator.url} (control: ${upstream.emulator.url}/_emulator)` : undefined].filter(Boolean);
+  logger.info(
+    { url, wsUrl, appId: credentials.appId, auth: config.auth.mode, ...(consoleUrl ? { console: consoleUrl } : {}), ...(upstream.emulator ? { emulatorUrl: upstream.emulator.url } : {}) },
+    `Listening on ${url}${where.length > 0 ? ` · ${where.join(' · ')}` : ''}`,
+  );
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -46,7 +46,7 @@ export async function createUpstream(
     customerId,
     customerSecret,
     storageDir: config.emulator.storageDir,
-    port: config.emulator.port ?? 0,
+    port: config.emulator.port,
     clock: deps.clock,
     logger: deps.logger.child({ component: 'emulator' }),
   });

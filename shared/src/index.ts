@@ -4,3 +4,4 @@ export * from './token.js';
 export * from './recording.js';
 export * from './transcription.js';
 export * from './stt-locales.js';
+export * from './admin.js';

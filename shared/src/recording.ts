@@ -257,6 +257,20 @@ export const RecordingQueryInput = z.union(
 );
 export type RecordingQueryInput = z.input<typeof RecordingQueryInput>;
 
+export const AgoraErrorData = z.object({ httpStatus: z.number(), code: z.number().optional(), reason: z.string().optional() });
+
+/** What told us why a task failed: Agora's notice, its query answer, its answer to a call of ours, or a rule of ours. */
+export const FailureSource = z.enum(['notice', 'query', 'call', 'rule']);
+
+/**
+ * The last error a recording or transcription met: our message and, when Agora refused, its words.
+ * A failed task's also says why in one stable word (`reason`: `error_52`, `asr`, `exited_abnormally`,
+ * …; the label of the failures metric) and what told us (`from`).
+ */
+export const LastError = z
+  .object({ message: z.string(), agora: AgoraErrorData.optional(), reason: z.string().optional(), from: FailureSource.optional() })
+  .nullable();
+
 export const RecordingQueryOutput = z.object({
   id: z.string(),
   state: RecordingState,
@@ -264,6 +278,8 @@ export const RecordingQueryOutput = z.object({
   agoraStatus: z.number().nullable(),
   files: z.array(RecordingFile),
   updatedAt: z.date(),
+  /** The last error; on a failed recording, why it failed. */
+  lastError: LastError,
   /** Agora's query body as received. */
   raw: z.unknown(),
 });
@@ -296,11 +312,6 @@ export const RecordingStopOutput = z.object({
   alreadyStopped: z.boolean(),
 });
 export type RecordingStopOutput = z.infer<typeof RecordingStopOutput>;
-
-export const AgoraErrorData = z.object({ httpStatus: z.number(), code: z.number().optional(), reason: z.string().optional() });
-
-/** The last error a recording or transcription met: our message and, when Agora refused, its words. */
-export const LastError = z.object({ message: z.string(), agora: AgoraErrorData.optional() }).nullable();
 
 /** What every Agora task (a recording, a transcription) shows of its life, last in its object. */
 export const TaskLifeFields = {
@@ -392,8 +403,14 @@ export const RecordingStatusEvent = z.object({
   at: z.date(),
   /** What noticed the change: the poller, an Agora webhook, or a call to this API. */
   source: z.enum(['poll', 'webhook', 'api']),
+  /** The recording's last error at that moment: on a `failed` event, why it failed. */
+  lastError: LastError,
 });
 export type RecordingStatusEvent = z.infer<typeof RecordingStatusEvent>;
+
+/** A recording's whole event log from the registry, oldest first, each event with its id (recording.history). */
+export const RecordingHistoryOutput = z.object({ id: z.string(), events: z.array(RecordingStatusEvent.extend({ eventId: z.string() })) });
+export type RecordingHistoryOutput = z.infer<typeof RecordingHistoryOutput>;
 
 export const RecordingWatchInput = z.object({
   id: RecordingId,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChannelName } from './agora-names.js';
-import { boundedInt, DEFAULT_LINK_SECONDS, ListCursor, MAX_LINK_SECONDS, RecorderUid, TaskLifeFields } from './recording.js';
+import { boundedInt, DEFAULT_LINK_SECONDS, LastError, ListCursor, MAX_LINK_SECONDS, RecorderUid, TaskLifeFields } from './recording.js';
 import { STT_LOCALES } from './stt-locales.js';
 
 const SUPPORTED_LOCALES = new Set(STT_LOCALES);
@@ -103,6 +103,8 @@ export const TranscriptionQueryOutput = z.object({
   state: TranscriptionState,
   agoraStatus: z.string().nullable(),
   updatedAt: z.date(),
+  /** The last error; on a failed transcription, why it failed. */
+  lastError: LastError,
   /** Agora's query body as received, or null when Agora was not asked (the transcription had ended). */
   raw: z.unknown(),
 });
@@ -155,8 +157,14 @@ export const TranscriptionStatusEvent = z.object({
   agoraStatus: z.string().nullable(),
   at: z.date(),
   source: z.enum(['poll', 'webhook', 'api']),
+  /** The transcription's last error at that moment: on a `failed` event, why it failed. */
+  lastError: LastError,
 });
 export type TranscriptionStatusEvent = z.infer<typeof TranscriptionStatusEvent>;
+
+/** A transcription's whole event log from the registry, oldest first, each event with its id (transcription.history). */
+export const TranscriptionHistoryOutput = z.object({ id: z.string(), events: z.array(TranscriptionStatusEvent.extend({ eventId: z.string() })) });
+export type TranscriptionHistoryOutput = z.infer<typeof TranscriptionHistoryOutput>;
 
 export const TranscriptionWatchInput = z.object({
   id: TranscriptionId,

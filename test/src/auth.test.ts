@@ -203,7 +203,11 @@ describe('limits', () => {
     const preflight = (origin: string) =>
       fetch(`${stack!.app.url}/token.generate`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
     expect((await preflight('https://app.example.com')).headers.get('access-control-allow-origin')).toBe('https://app.example.com');
-    expect((await preflight('https://evil.example.com')).headers.get('access-control-allow-origin')).toBeNull();
+    // Another origin's preflight is answered (so its page can read why), its request refused.
+    expect((await preflight('https://evil.example.com')).headers.get('access-control-max-age')).toBeNull();
+    const refused = await fetch(`${stack.app.url}/token.generate`, { method: 'POST', headers: { origin: 'https://evil.example.com', 'content-type': 'application/json' }, body: '{}' });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('ORIGIN_REFUSED');
     const { default: WebSocket } = await import('ws');
     const open = (url: string) =>
       new Promise<string>((resolve) => {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/process.js';
 import { startRecordingStack, type RecordingStack } from './helpers/recording-stack.js';
@@ -98,9 +100,15 @@ describe('agoractl', () => {
   });
 
   it('exits 2 when the server cannot be reached', async () => {
-    const result = await runCli(['list', '--url', 'http://127.0.0.1:9/trpc']);
+    // A port nobody listens on (taken, then let go).
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const url = `http://127.0.0.1:${port}/trpc`;
+    const result = await runCli(['list', '--url', url]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('cannot reach the server');
+    expect(result.stderr).toBe(`agoractl: cannot reach the server at ${url}: connect ECONNREFUSED 127.0.0.1:${port} (is it running? --url or AGORACTL_URL names another)\n`);
   });
 
   it('shows Agora errors with exit 2', async () => {

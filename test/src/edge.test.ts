@@ -231,17 +231,35 @@ describe('browser requests from other origins', () => {
       await rawRequest(s.app.baseUrl, { path: `/trpc/recording.watch?input=${encodeURIComponent(JSON.stringify(trpcBody({ id: 'x' })))}`, headers: { ...origin, accept: 'text/event-stream' } }),
       await postJson(s.app.baseUrl, '/api/v1/recordings', { channel: 'room' }, origin),
       await postJson(s.app.baseUrl, '/api/recording/start.json', { channel: 'room' }, origin),
-      await rawRequest(s.app.baseUrl, { method: 'OPTIONS', path: '/trpc/token.generate', headers: { ...origin, 'access-control-request-method': 'POST' } }),
     ];
     for (const response of refused) {
       expect(response.status).toBe(403);
-      expect(response.headers['access-control-allow-origin']).toBeUndefined();
+      // The refused page may read why (not a bare "Failed to fetch"): which origin, and the setting.
+      expect(response.headers['access-control-allow-origin']).toBe(EVIL);
       expect(response.text).toContain('evil.example');
+      expect(response.text).toContain('is not allowed: add it to CORS_ORIGINS');
       expect(response.text).not.toContain('token":"007');
     }
+    expect(errorData(refused[0]!).data.appCode).toBe('ORIGIN_REFUSED');
+    // Its preflight is answered, so the browser goes on to the request and reads the refusal;
+    // nothing is cached, so adding the origin to CORS_ORIGINS takes effect at once.
+    const preflight = await rawRequest(s.app.baseUrl, { method: 'OPTIONS', path: '/trpc/token.generate', headers: { ...origin, 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe(EVIL);
+    expect(preflight.headers['access-control-max-age']).toBeUndefined();
     expect(await upgradeStatus(s.app.wsUrl, origin)).toBe(403);
     expect(s.emulator.control.requestCounts()).toEqual({});
     expect((await s.store.list({ limit: 10 })).items).toEqual([]);
+    // The operator is told once (rate-limited), with what was expected and the setting to change.
+    const warnings = s.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 40 && String(entry.msg).startsWith('refused a browser request'));
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        origin: EVIL,
+        setting: 'CORS_ORIGINS',
+        expected: { own: `http://${new URL(s.app.baseUrl).host}`, corsOrigins: [] },
+        msg: `refused a browser request from origin "${EVIL}": it is neither this server's own nor in CORS_ORIGINS (none); to allow it, add it to CORS_ORIGINS`,
+      }),
+    ]);
   });
 
   it('serves allowed origins (CORS_ORIGINS) and its own origin, with Vary: Origin on every road', async () => {
@@ -275,6 +293,9 @@ describe('browser requests from other origins', () => {
     // The page's own origin is the attacker's name too: same-origin does not make it ours.
     expect((await postJson(s.app.baseUrl, '/api/v1/tokens', { channel: 'room', uid: 1 }, { ...rebinding, origin: `http://evil.example:${port}` })).status).toBe(403);
     expect(await upgradeStatus(s.app.wsUrl, rebinding)).toBe(403);
+    const warnings = s.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 40 && String(entry.msg).startsWith('refused a request for Host'));
+    expect(warnings.map((entry) => [entry.host, entry.setting])).toEqual([[`evil.example:${port}`, 'AUTH_MODE']]);
+    expect(String(warnings[0]!.msg)).toContain('set AUTH_MODE=apikey or jwt to answer other names');
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`]) {
       expect((await postJson(s.app.baseUrl, '/api/v1/tokens', { channel: 'room', uid: 1 }, { host })).status, host).toBe(200);
     }

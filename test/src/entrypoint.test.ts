@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@agora-backend/client';
@@ -103,6 +104,47 @@ describe('the real entry point (pnpm start)', () => {
     expect(stderr).toContain('AGORA_CUSTOMER_ID: is required when AGORA_CUSTOMER_SECRET is set');
     expect(stderr).not.toContain(secret);
     expect(server.stdout.join('')).not.toContain('Listening');
+  });
+
+  it('checks its ports before creating anything, and names the setting of a taken one', async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = (holder.address() as AddressInfo).port;
+    const dataDir = await mkdtemp(join(tmpdir(), 'agora-port-'));
+    try {
+      for (const [env, setting] of [[{ PORT: String(taken) }, 'PORT'], [{ PORT: '0', EMULATOR_PORT: String(taken) }, 'EMULATOR_PORT']] as const) {
+        const server = runEntryPoint(MAIN, { ...env, DATA_DIR: dataDir, LOG_FORMAT: 'json' });
+        expect(await server.exited).toBe(1);
+        expect(server.stderr.join('')).toBe(
+          `Cannot listen, not starting (nothing was created):\n  - ${setting}=${taken}: 127.0.0.1:${taken} is taken: another process listens there. Stop that process, or set ${setting} to another port (0 picks a free one).\n`,
+        );
+        // No development credentials, registry or recordings folder: nothing was made.
+        expect(await readdir(dataDir)).toEqual([]);
+      }
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('honours EMULATOR_PORT for the embedded emulator and names its URL in the "Listening on" line', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const dataDir = await mkdtemp(join(tmpdir(), 'agora-emu-port-'));
+    const server = runEntryPoint(MAIN, { PORT: '0', EMULATOR_PORT: String(port), DATA_DIR: dataDir, LOG_FORMAT: 'json' });
+    try {
+      const listening = await server.waitForLog((line) => String(line.msg).startsWith('Listening on'));
+      expect(listening.emulatorUrl).toBe(`http://127.0.0.1:${port}`);
+      expect(String(listening.msg)).toContain(`emulator http://127.0.0.1:${port} (control: http://127.0.0.1:${port}/_emulator)`);
+      expect((await fetch(`http://127.0.0.1:${port}/_emulator/state`)).status).toBe(200);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses AUTH_MODE=none on 0.0.0.0 and says why', async () => {

@@ -1,15 +1,16 @@
 import type { Recording, RecordingState } from '@agora-backend/shared';
-import { field, formatTime, h, show } from '../dom.js';
+import { failureText, field, formatDuration, formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
 import { api } from '../session.js';
+import { findForm } from '../forms.js';
 import { startForm } from './start-form.js';
 
 const STATES: RecordingState[] = ['starting', 'recording', 'stopping', 'stopped', 'failed'];
 
 /** The registry's recordings, filtered and paged, refreshed every few seconds; and the start form. */
-export function recordingsPage(root: HTMLElement): () => void {
-  const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off' });
-  const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value }, value)));
+export function recordingsPage(root: HTMLElement, params = new URLSearchParams()): () => void {
+  const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off', value: params.get('channel') ?? '' });
+  const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)));
   const body = h('tbody');
   const status = h('p', { role: 'status', 'aria-live': 'polite' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Next page');
@@ -29,16 +30,16 @@ export function recordingsPage(root: HTMLElement): () => void {
     }
   }
   more.addEventListener('click', () => void load(true));
-  const filters = h('form', { class: 'filters', role: 'search', onsubmit: (event) => (event.preventDefault(), void load()) }, field('Channel', channel), field('State', state), h('button', { type: 'submit' }, 'Filter'));
+  const filters = findForm('recordings', 'Recording id', [field('Channel', channel), field('State', state)], () => void load());
   show(
     root,
     h('h1', {}, 'Recordings'),
-    startForm(),
-    h('h2', {}, 'In the registry'),
     filters,
-    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Recording'), h('th', { scope: 'col' }, 'Channel'), h('th', { scope: 'col' }, 'Mode'), h('th', { scope: 'col' }, 'State'), h('th', { scope: 'col' }, 'Created'))), body)),
+    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ...['Recording', 'Channel', 'Mode', 'State', 'Created', 'Duration', 'Ended', 'Files', 'Why it failed'].map((title) => h('th', { scope: 'col' }, title)))), body)),
     status,
     more,
+    // The list first (what an operator looks for); the form below it.
+    startForm(),
   );
   void load();
   // "Live": the first page is read again every 3 s (more pages stay as they are until asked for).
@@ -57,5 +58,9 @@ function row(recording: Recording): HTMLTableRowElement {
     h('td', {}, recording.mode),
     h('td', { class: `state state-${recording.state}` }, recording.state),
     h('td', {}, formatTime(recording.createdAt)),
+    h('td', {}, formatDuration(recording.startedAt, recording.stoppedAt)),
+    h('td', {}, formatTime(recording.stoppedAt)),
+    h('td', {}, recording.files.length),
+    h('td', { class: 'reason' }, recording.state === 'failed' ? failureText(recording.lastError) : ''),
   );
 }

@@ -28,41 +28,75 @@ function controls() {
   };
 }
 type Controls = ReturnType<typeof controls>;
+type Mode = 'individual' | 'mix' | 'web';
 
-/** What the form says, as recording.start's input (only what was filled in). */
+/** The modes each option is for (the others are hidden, and not sent); unlisted: every mode. */
+const MODES: Partial<Record<keyof Controls, readonly Mode[]>> = {
+  channelType: ['individual', 'mix'],
+  streamTypes: ['individual', 'mix'],
+  mp4: ['mix', 'web'],
+  audioUids: ['individual', 'mix'],
+  videoUids: ['individual', 'mix'],
+  layout: ['mix'],
+  bigUid: ['mix'],
+  pageUrl: ['web'],
+  width: ['web'],
+  height: ['web'],
+  snapshots: ['individual'],
+  maxIdle: ['individual', 'mix'],
+};
+
+/** Whether the control `key` belongs to the form's current mode. */
+const inMode = (c: Controls, key: keyof Controls) => MODES[key]?.includes(c.mode.value as Mode) ?? true;
+
+/** What the form says, as recording.start's input (only what was filled in, for the chosen mode). */
 function readInput(c: Controls): Record<string, unknown> {
-  const number = (control: HTMLInputElement, name: string) => (control.value ? { [name]: Number(control.value) } : {});
+  const text = (key: keyof Controls) => (inMode(c, key) ? (c[key] as HTMLInputElement).value : '');
+  const number = (key: keyof Controls, name: string) => (text(key) ? { [name]: Number(text(key)) } : {});
   return {
     channel: c.channel.value,
     mode: c.mode.value,
     ...(c.uid.value ? { uid: c.uid.value } : {}),
-    ...(c.mode.value === 'web' ? {} : { channelType: c.channelType.value, streamTypes: c.streamTypes.value }),
-    ...(c.mp4.checked ? { fileTypes: ['hls', 'mp4'] } : {}),
-    ...(c.audioUids.value ? { subscribeAudioUids: uidList(c.audioUids.value) } : {}),
-    ...(c.videoUids.value ? { subscribeVideoUids: uidList(c.videoUids.value) } : {}),
-    ...(c.layout.value ? { layout: { layout: c.layout.value, ...(c.bigUid.value ? { maxResolutionUid: c.bigUid.value } : {}) } } : {}),
-    ...(c.pageUrl.value ? { pageUrl: c.pageUrl.value } : {}),
-    ...number(c.width, 'videoWidth'),
-    ...number(c.height, 'videoHeight'),
-    ...(c.snapshots.value ? { snapshots: { intervalSeconds: Number(c.snapshots.value) } } : {}),
-    ...number(c.maxDuration, 'maxDurationSeconds'),
-    ...number(c.maxIdle, 'maxIdleSeconds'),
+    ...(inMode(c, 'channelType') ? { channelType: c.channelType.value, streamTypes: c.streamTypes.value } : {}),
+    ...(inMode(c, 'mp4') && c.mp4.checked ? { fileTypes: ['hls', 'mp4'] } : {}),
+    ...(text('audioUids') ? { subscribeAudioUids: uidList(text('audioUids')) } : {}),
+    ...(text('videoUids') ? { subscribeVideoUids: uidList(text('videoUids')) } : {}),
+    ...(text('layout') ? { layout: { layout: text('layout'), ...(text('bigUid') ? { maxResolutionUid: text('bigUid') } : {}) } } : {}),
+    ...(text('pageUrl') ? { pageUrl: text('pageUrl') } : {}),
+    ...number('width', 'videoWidth'),
+    ...number('height', 'videoHeight'),
+    ...(text('snapshots') ? { snapshots: { intervalSeconds: Number(text('snapshots')) } } : {}),
+    ...number('maxDuration', 'maxDurationSeconds'),
+    ...number('maxIdle', 'maxIdleSeconds'),
   };
 }
 
-/** The start form: checked with the shared schema first, then the server's field errors beside the fields. */
+/**
+ * The start form: only the chosen mode's fields (the rarer ones folded under "More options"),
+ * checked with the shared schema first, then the server's field errors beside the fields.
+ */
 export function startForm(): HTMLFormElement {
   const c = controls();
   const formError = h('p', { class: 'error', role: 'alert' });
+  const labelled = (key: keyof Controls, label: HTMLLabelElement) => {
+    label.dataset.control = key;
+    return label;
+  };
+  const mp4 = h('label', {}, h('span', {}, c.mp4, ' also MP4'), h('span', { class: 'field-error', 'data-error-for': 'fileTypes' }));
   const form = h('form', { 'aria-label': 'Start a recording' }, h('h2', {}, 'Start a recording'),
-    field('Channel', c.channel), field('Recorder uid (optional)', c.uid), field('Mode', c.mode),
-    field('Channel profile (individual, mix)', c.channelType), field('Streams (individual, mix)', c.streamTypes),
-    h('label', {}, h('span', {}, c.mp4, ' also MP4 (mix, web)'), h('span', { class: 'field-error', 'data-error-for': 'fileTypes' })),
-    field('Record only the audio of uids (individual, mix)', c.audioUids), field('Record only the video of uids (individual, mix)', c.videoUids),
-    field('Layout (mix)', c.layout), field('Big window uid (mix, vertical layout)', c.bigUid),
-    field('Page URL (web)', c.pageUrl), field('Page width (web)', c.width), field('Page height (web)', c.height),
-    field('Snapshot every … seconds (individual)', c.snapshots), field('Longest recording in seconds (optional)', c.maxDuration),
-    field('End after … seconds with nobody publishing (individual, mix)', c.maxIdle), h('button', { type: 'submit' }, 'Start'), formError);
+    field('Channel', c.channel), field('Mode', c.mode), labelled('pageUrl', field('Page URL', c.pageUrl)),
+    labelled('mp4', mp4), labelled('layout', field('Layout', c.layout)), labelled('bigUid', field('Big window uid (vertical layout)', c.bigUid)),
+    labelled('snapshots', field('Snapshot every … seconds', c.snapshots)),
+    h('details', { class: 'more' }, h('summary', {}, 'More options'),
+      field('Recorder uid (optional)', c.uid),
+      labelled('channelType', field('Channel profile', c.channelType)), labelled('streamTypes', field('Streams', c.streamTypes)),
+      labelled('audioUids', field('Record only the audio of uids', c.audioUids)), labelled('videoUids', field('Record only the video of uids', c.videoUids)),
+      labelled('width', field('Page width', c.width)), labelled('height', field('Page height', c.height)),
+      field('Longest recording in seconds (optional)', c.maxDuration), labelled('maxIdle', field('End after … seconds with nobody publishing', c.maxIdle))),
+    h('button', { type: 'submit' }, 'Start'), formError);
+  const showMode = () => form.querySelectorAll<HTMLLabelElement>('label[data-control]').forEach((label) => (label.hidden = !inMode(c, label.dataset.control as keyof Controls)));
+  c.mode.addEventListener('change', showMode);
+  showMode();
   onCheckedSubmit(form, formError, RecordingStartInput, () => readInput(c), (input) => api().recording.start.mutate(input), (started) => (location.hash = `#/recordings/${started.id}`));
   return form;
 }

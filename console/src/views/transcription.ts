@@ -1,7 +1,7 @@
 import { watchTranscription, type CaptionObject, type TranscriptionStatusEvent } from '@agora-backend/client';
-import { formatTime, h, show } from '../dom.js';
+import { failureText, formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
-import { wireStop } from '../forms.js';
+import { followTask, wireStop } from '../forms.js';
 import { api } from '../session.js';
 
 /** A WebVTT slice's cues as text lines (`<v 100>Hello` → `100: Hello`), timestamps and header left out. */
@@ -21,6 +21,12 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
   const captions = h('ol', { class: 'captions', 'aria-label': 'Captions', 'aria-live': 'polite' });
   const files = h('ul', { class: 'files', 'aria-label': 'Caption files' });
   const message = h('p', { class: 'error', role: 'alert' });
+  const why = h('p', { class: 'error', id: 'failure-reason', hidden: true });
+  /** A failed task says why, in Agora's words where it gave any. */
+  const showWhy = (failed: boolean, error: Parameters<typeof failureText>[0]) => {
+    why.hidden = !failed || !error;
+    why.textContent = failed && error ? `Why it failed: ${failureText(error)}` : '';
+  };
   const stop = h('button', { type: 'button', id: 'stop' }, 'Stop');
   const details = h('dl');
   let shown: string | undefined;
@@ -41,24 +47,33 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
       message.textContent = describe(error);
     }
   }
-  function onEvent(event: TranscriptionStatusEvent) {
+  const shownEvents = new Set<string>();
+  /** One event into the timeline (the registry's history first, then the live ones, each once). */
+  function onEvent(event: TranscriptionStatusEvent, eventId: string) {
+    if (shownEvents.has(eventId)) return;
+    shownEvents.add(eventId);
     state.textContent = event.state;
     state.className = `state state-${event.state}`;
-    timeline.append(h('li', { 'data-state': event.state }, h('strong', {}, event.state), ` · ${event.source} · Agora ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`));
+    timeline.append(h('li', { 'data-state': event.state, 'data-event': eventId }, h('strong', {}, event.state), ` · ${event.source} · Agora ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`, event.state === 'failed' && event.lastError ? ` · ${failureText(event.lastError)}` : ''));
+    showWhy(event.state === 'failed', event.lastError);
     stop.hidden = event.state === 'stopped' || event.state === 'failed';
     void refreshFiles();
   }
-  wireStop(stop, message, () => api().transcription.stop.mutate({ id }));
+  const confirmStop = wireStop(stop, message, () => api().transcription.stop.mutate({ id }), 'transcription');
   api().transcription.get.query({ id }).then(
-    (t) => show(details, h('dt', {}, 'Channel'), h('dd', {}, t.channel), h('dt', {}, 'Languages'), h('dd', {}, t.languages.join(', ')), h('dt', {}, 'Bot uid'), h('dd', {}, t.uid), h('dt', {}, 'Agent'), h('dd', {}, t.agentId ?? '–'), h('dt', {}, 'Started'), h('dd', {}, formatTime(t.startedAt))),
+    (t) => {
+      show(details, h('dt', {}, 'Channel'), h('dd', {}, t.channel), h('dt', {}, 'Languages'), h('dd', {}, t.languages.join(', ')), h('dt', {}, 'Bot uid'), h('dd', {}, t.uid), h('dt', {}, 'Agent'), h('dd', {}, t.agentId ?? '–'), h('dt', {}, 'Started'), h('dd', {}, formatTime(t.startedAt)));
+      showWhy(t.state === 'failed', t.lastError);
+    },
     (error: unknown) => (message.textContent = describe(error)),
   );
-  show(root, h('h1', {}, 'Transcription ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop), details, message, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Captions'), captions, h('h2', {}, 'Files'), files);
-  const watch = watchTranscription(api(), id, { onEvent, onError: (error) => (message.textContent = describe(error)) });
+  show(root, h('h1', {}, 'Transcription ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop, confirmStop), why, details, message, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Captions'), captions, h('h2', {}, 'Files'), files);
+  // The whole history from the registry first (a finished transcription's too), then live events.
+  const stopFollowing = followTask(() => api().transcription.history.query({ id }), (handlers) => watchTranscription(api(), id, handlers), onEvent, (error) => (message.textContent = describe(error)));
   // Captions land in the bucket between status changes: look again every 3 s.
   const timer = setInterval(() => void refreshFiles(), 3_000);
   return () => {
-    watch.stop();
+    stopFollowing();
     clearInterval(timer);
   };
 }

@@ -1,7 +1,7 @@
 import { TranscriptionStartInput, type Transcription, type TranscriptionState } from '@agora-backend/shared';
-import { field, formatTime, h, show, uidList } from '../dom.js';
+import { failureText, field, formatDuration, formatTime, h, show, uidList } from '../dom.js';
 import { describe } from '../errors.js';
-import { onCheckedSubmit } from '../forms.js';
+import { findForm, onCheckedSubmit } from '../forms.js';
 import { api } from '../session.js';
 
 const STATES: TranscriptionState[] = ['starting', 'running', 'stopping', 'stopped', 'failed'];
@@ -50,32 +50,35 @@ function row(transcription: Transcription): HTMLTableRowElement {
     h('td', {}, transcription.languages.join(', ')),
     h('td', { class: `state state-${transcription.state}` }, transcription.state),
     h('td', {}, formatTime(transcription.createdAt)),
+    h('td', {}, formatDuration(transcription.startedAt, transcription.stoppedAt)),
+    h('td', {}, formatTime(transcription.stoppedAt)),
+    h('td', { class: 'reason' }, transcription.state === 'failed' ? failureText(transcription.lastError) : ''),
   );
 }
 
 /** The registry's transcriptions, refreshed every few seconds; and the start form. */
-export function transcriptionsPage(root: HTMLElement): () => void {
-  const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value }, value)));
+export function transcriptionsPage(root: HTMLElement, params = new URLSearchParams()): () => void {
+  const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)));
+  const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off', value: params.get('channel') ?? '' });
   const body = h('tbody');
   const status = h('p', { role: 'status', 'aria-live': 'polite' });
   async function load() {
     try {
-      const page = await api().transcription.list.query({ ...(state.value ? { state: state.value as TranscriptionState } : {}), limit: 20 });
+      const page = await api().transcription.list.query({ ...(channel.value ? { channel: channel.value } : {}), ...(state.value ? { state: state.value as TranscriptionState } : {}), limit: 20 });
       show(body, ...page.items.map(row));
       status.textContent = page.items.length === 0 ? 'No transcriptions yet.' : '';
     } catch (error) {
       status.textContent = describe(error);
     }
   }
-  state.addEventListener('change', () => void load());
+  const filters = findForm('transcriptions', 'Transcription id', [field('Channel', channel), field('State', state)], () => void load());
   show(
     root,
     h('h1', {}, 'Transcriptions'),
-    startForm(),
-    h('h2', {}, 'In the registry'),
-    h('div', { class: 'filters' }, field('State', state)),
-    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ...['Transcription', 'Channel', 'Languages', 'State', 'Created'].map((title) => h('th', { scope: 'col' }, title)))), body)),
+    filters,
+    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ...['Transcription', 'Channel', 'Languages', 'State', 'Created', 'Duration', 'Ended', 'Why it failed'].map((title) => h('th', { scope: 'col' }, title)))), body)),
     status,
+    startForm(),
   );
   void load();
   const timer = setInterval(() => void load(), 3_000);

@@ -4,21 +4,41 @@ import { VARY } from './respond.js';
 
 /**
  * CORS headers for allowed origins (CORS_ORIGINS). Foreign origins never get here: the origin
- * policy has refused them. Answers preflight (OPTIONS) itself: returns true when it did.
+ * policy has refused them (exposeRefusal). Answers preflight (OPTIONS) itself: returns true when it did.
  */
 export function applyCors(policy: OriginPolicy, req: IncomingMessage, res: ServerResponse): boolean {
   const origin = req.headers.origin;
   if (origin && policy.allowsCors(origin)) {
-    res.setHeader('access-control-allow-origin', origin);
-    res.setHeader('access-control-allow-headers', 'authorization, content-type, trpc-accept, last-event-id');
-    res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, PUT, OPTIONS');
+    allow(res, origin);
     res.setHeader('access-control-max-age', '600');
   }
   res.setHeader('vary', VARY);
-  if (req.method === 'OPTIONS') {
-    res.writeHead(204);
-    res.end();
-    return true;
-  }
-  return false;
+  return answerPreflight(req, res);
+}
+
+function allow(res: ServerResponse, origin: string) {
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('access-control-allow-headers', 'authorization, content-type, trpc-accept, last-event-id');
+  res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, PUT, OPTIONS');
+}
+
+function answerPreflight(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method !== 'OPTIONS') return false;
+  res.writeHead(204);
+  res.end();
+  return true;
+}
+
+/**
+ * Lets the page of a refused origin read why it was refused (ORIGIN_REFUSED, with the setting to
+ * change) instead of a bare "Failed to fetch": its preflight is answered, so the browser sends the
+ * request, which the origin policy then refuses before anything runs. Nothing is cached (no
+ * max-age), so adding the origin to CORS_ORIGINS takes effect at once. True when it answered a preflight.
+ */
+export function exposeRefusal(req: IncomingMessage, res: ServerResponse): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return false;
+  allow(res, origin);
+  res.setHeader('vary', VARY);
+  return answerPreflight(req, res);
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { AppErrorCode } from '@agora-backend/shared';
 import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
 
 /** Host names and addresses only this machine answers to. */
 function isLoopbackHostname(hostname: string): boolean {
@@ -23,6 +24,29 @@ export interface OriginPolicyOptions {
    * with AUTH_MODE=none, where DNS rebinding would otherwise let any web page in.
    */
   loopbackHostsOnly: boolean;
+  /** Where refusals are logged (warn, at most once a minute per origin or host). */
+  logger?: Logger;
+  /** The current time in Unix ms (the log's rate limit). */
+  now?: () => number;
+}
+
+/** Loopback names as the refusal of a foreign Host lists them. */
+const LOOPBACK_NAMES = 'localhost, *.localhost, 127.x.x.x, [::1]';
+/** A refusal of the same origin or host is logged at most this often. */
+const LOG_EVERY_MS = 60_000;
+
+/** Logs each refused origin or host once a minute at most, with what was expected and the setting to change. */
+function createRefusalLog(logger: Logger | undefined, now: () => number) {
+  const lastLogged = new Map<string, number>();
+  return (key: string, fields: Record<string, unknown>, message: string) => {
+    if (!logger) return;
+    const at = now();
+    if (at - (lastLogged.get(key) ?? -Infinity) < LOG_EVERY_MS) return;
+    // Bounded: a flood of made-up origins cannot grow it past this.
+    if (lastLogged.size >= 1_000) lastLogged.clear();
+    lastLogged.set(key, at);
+    logger.warn(fields, message);
+  };
 }
 
 /**
@@ -33,6 +57,8 @@ export interface OriginPolicyOptions {
 export function createOriginPolicy(options: OriginPolicyOptions) {
   const allowed = new Set(options.allowedOrigins);
   const anyOrigin = allowed.has('*');
+  const log = createRefusalLog(options.logger, options.now ?? Date.now);
+  const listed = options.allowedOrigins.length > 0 ? options.allowedOrigins.join(', ') : 'none';
   return {
     /** Whether CORS headers may be sent for this origin. */
     allowsCors: (origin: string) => anyOrigin || allowed.has(origin),
@@ -40,6 +66,12 @@ export function createOriginPolicy(options: OriginPolicyOptions) {
     check(req: IncomingMessage): void {
       const host = req.headers.host;
       if (options.loopbackHostsOnly && host !== undefined && !isLoopbackHostname(hostnameOf(host))) {
+        const shown = host.slice(0, 100);
+        log(
+          `host ${shown}`,
+          { host: shown, expected: LOOPBACK_NAMES, setting: 'AUTH_MODE' },
+          `refused a request for Host ${JSON.stringify(shown)}: with AUTH_MODE=none on a loopback address only loopback names (${LOOPBACK_NAMES}) are answered, against DNS rebinding; open the server by one of them, or set AUTH_MODE=apikey or jwt to answer other names`,
+        );
         throw new AppError(
           AppErrorCode.ORIGIN_REFUSED,
           `Host ${JSON.stringify(host.slice(0, 100))} is refused: with AUTH_MODE=none this server answers only to loopback names (localhost, 127.0.0.1, [::1])`,
@@ -48,6 +80,12 @@ export function createOriginPolicy(options: OriginPolicyOptions) {
       const origin = req.headers.origin;
       if (origin === undefined || anyOrigin || allowed.has(origin)) return;
       if (host !== undefined && sameOrigin(origin, host)) return;
+      const shown = origin.slice(0, 200);
+      log(
+        `origin ${shown}`,
+        { origin: shown, expected: { own: host === undefined ? null : `http://${host}`, corsOrigins: options.allowedOrigins }, setting: 'CORS_ORIGINS' },
+        `refused a browser request from origin ${JSON.stringify(shown)}: it is neither this server's own nor in CORS_ORIGINS (${listed}); to allow it, add it to CORS_ORIGINS`,
+      );
       throw new AppError(AppErrorCode.ORIGIN_REFUSED, `origin ${JSON.stringify(origin.slice(0, 200))} is not allowed: add it to CORS_ORIGINS`);
     },
   };

@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AppRouter } from '../routers/_app.js';
 import { limitConnectionsPerAddress, receiveTimeouts, type ConnectionLimits } from './connection-limits.js';
-import { applyCors } from './cors.js';
+import { applyCors, exposeRefusal } from './cors.js';
 import type { OriginPolicy } from './origin-policy.js';
 import { describeError, MethodNotAllowedError, sendError, type Surface } from './respond.js';
 
@@ -46,7 +46,13 @@ export function parseRequestUrl(req: IncomingMessage): URL {
 
 /** The checks every request passes before its route runs; throws what the caller is told. */
 function admit(options: EdgeOptions, req: IncomingMessage, res: ServerResponse, route: Route | undefined, url: URL): boolean {
-  options.policy.check(req);
+  try {
+    options.policy.check(req);
+  } catch (error) {
+    // A browser-callable route lets the refused page read why (its preflight answered, then 403).
+    if (route?.cors && exposeRefusal(req, res)) return false;
+    throw error;
+  }
   if (!route) throw new AppError(AppErrorCode.NOT_FOUND, `no route ${url.pathname}`);
   if (route.cors && applyCors(options.policy, req, res)) return false;
   if (!route.methods.includes(req.method ?? '')) throw new MethodNotAllowedError([...route.methods, ...(route.cors ? ['OPTIONS'] : [])].join(', '));

@@ -2,7 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
 import { CLOUD_RECORDING_PRODUCT, changeFromNotice, Notice, type WebhookChange } from '../recording/webhook-change.js';
-import { agentOfNotice, SPEECH_TO_TEXT_PRODUCT, STT_STATE_EVENTS } from '../transcription/notice.js';
+import type { StoredError } from '../store/index.js';
+import { agentOfNotice, failureOfNotice, SPEECH_TO_TEXT_PRODUCT, STT_STATE_EVENTS } from '../transcription/notice.js';
 import { readRawBody } from './body.js';
 import { sendJson } from './respond.js';
 
@@ -26,8 +27,8 @@ export interface WebhookHandlerOptions {
   logger: Logger;
   /** Applies a change to the recording with this sid. */
   apply(sid: string, change: WebhookChange): Promise<void>;
-  /** A Speech-to-Text notice about this agent: the transcription is queried now. */
-  applyTranscription?(agentId: string): Promise<void>;
+  /** A Speech-to-Text notice about this agent: the transcription is queried now (and keeps why it failed, when the notice says). */
+  applyTranscription?(agentId: string, failure: StoredError | undefined): Promise<void>;
   /** Remembers a notice id (in the registry); false when it was seen already. */
   remember(noticeId: string): Promise<boolean>;
   /** The current time (Unix ms), for the freshness window. */
@@ -85,7 +86,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     if (notice.productId === SPEECH_TO_TEXT_PRODUCT) {
       const agentId = agentOfNotice(notice);
       if (agentId && STT_STATE_EVENTS.has(notice.eventType)) {
-        options.applyTranscription?.(agentId).catch((error: unknown) => {
+        options.applyTranscription?.(agentId, failureOfNotice(notice)).catch((error: unknown) => {
           options.logger.warn({ noticeId: notice.noticeId, err: error instanceof Error ? error.message : String(error) }, 'webhook not applied');
         });
       }

@@ -106,6 +106,12 @@ export function createMetrics() {
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const failures = new Counter({
+    name: 'agora_backend_task_failures_total',
+    help: 'Recordings and transcriptions that failed, by kind and reason (error_<code> from Agora\'s notice, exited_abnormally, asr, rtc, start_failed…)',
+    labelNames: ['kind', 'reason'],
+    registers: [registry],
+  });
   const watchers = new Gauge({ name: 'agora_backend_watchers', help: 'Open recording.watch streams by transport', labelNames: ['transport'], registers: [registry] });
 
   return {
@@ -122,6 +128,28 @@ export function createMetrics() {
     polled: (kind: 'recording' | 'transcription', gapMs: number) => pollGap.observe({ kind }, gapMs / 1000),
     watchdog: (action: 'max_duration_stop' | 'start_settled') => watchdogActions.inc({ action }),
     notice: (outcome: 'accepted' | 'duplicate' | 'stale' | 'bad_signature' | 'malformed') => notices.inc({ outcome }),
+    failure: (kind: 'recording' | 'transcription', reason: string) => failures.inc({ kind, reason }),
+    /** Upstream health since start-up, from the same counters GET /metrics serves (admin.overview). */
+    async upstreamSnapshot() {
+      const endpoints = new Map<string, Record<string, number>>();
+      for (const { labels, value } of (await upstreamCalls.get()).values) {
+        const outcomes = endpoints.get(String(labels.endpoint)) ?? {};
+        outcomes[String(labels.outcome)] = value;
+        endpoints.set(String(labels.endpoint), outcomes);
+      }
+      const waits = (await budgetWait.get()).values;
+      // Summed over both priorities (callers' and polls').
+      const sum = (keep: (entry: (typeof waits)[number]) => boolean) => waits.filter(keep).reduce((total, entry) => total + entry.value, 0);
+      const total = sum((entry) => entry.metricName?.endsWith('_count') === true);
+      const noWait = sum((entry) => entry.metricName?.endsWith('_bucket') === true && (entry.labels as Record<string, unknown>).le === 0);
+      const seconds = sum((entry) => entry.metricName?.endsWith('_sum') === true);
+      return {
+        endpoints: [...endpoints].map(([endpoint, outcomes]) => ({ endpoint, outcomes })).sort((a, b) => a.endpoint.localeCompare(b.endpoint)),
+        budgetWaits: { count: total - noWait, seconds },
+        notices: Object.fromEntries((await notices.get()).values.map(({ labels, value }) => [String(labels.outcome), value])),
+        failures: (await failures.get()).values.map(({ labels, value }) => ({ kind: String(labels.kind), reason: String(labels.reason), count: value })),
+      };
+    },
     watcherOpened: (transport: 'ws' | 'sse') => watchers.inc({ transport }),
     watcherClosed: (transport: 'ws' | 'sse') => watchers.dec({ transport }),
   };

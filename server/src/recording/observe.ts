@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { RecordingPatch, RecordingRecord } from '../store/index.js';
 import { isTerminal, stateFromAgoraStatus } from './state.js';
 import { notFoundPatch, type NotFoundRule } from '../tasks/not-found.js';
+import { failure, failureOr } from '../tasks/failure.js';
 
 export { notFoundPatch, type NotFoundRule } from '../tasks/not-found.js';
 import type { ChangeSource, Transitions } from './transitions.js';
@@ -13,12 +14,24 @@ export const isSessionNotFound = (error: unknown): error is AgoraApiError =>
   error instanceof AgoraApiError && error.httpStatus === 404 && error.code !== undefined;
 
 
-/** The row after a successful query: Agora's status, files, and the 404 clock reset. */
+/** Status 20 with no error notice before it: all Agora's query says of a failure. */
+const EXITED_ABNORMALLY = failure('Agora reported status 20: the recording exited abnormally', 'exited_abnormally', 'query');
+
+/** The row after a successful query: Agora's status, files, the 404 clock reset, and why it failed. */
 export function queryPatch(current: RecordingRecord, result: QueryResult, now: number): RecordingPatch {
   const reported = stateFromAgoraStatus(result.status);
   // A stop in progress stays "stopping" until Agora says the task has exited.
   const state = current.state === 'stopping' && !isTerminal(reported) ? 'stopping' : reported;
-  return { state, agoraStatus: result.status, files: mergeFiles(current.files, result.files), notFoundSince: null, notFoundLastAt: null, ...(isTerminal(state) ? { stoppedAt: now } : {}) };
+  return {
+    state,
+    agoraStatus: result.status,
+    files: mergeFiles(current.files, result.files),
+    notFoundSince: null,
+    notFoundLastAt: null,
+    ...(isTerminal(state) ? { stoppedAt: now } : {}),
+    // An error notice that came first says more than the status: it is kept.
+    ...(state === 'failed' ? { lastError: failureOr(current.lastError, EXITED_ABNORMALLY) } : {}),
+  };
 }
 
 /**

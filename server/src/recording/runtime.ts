@@ -10,6 +10,7 @@ import type { LinkSigner, RecordingStorage } from '../storage/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import type { WebhookChange } from './webhook-change.js';
 import { createPollers } from '../tasks/poller.js';
+import { reportFailure } from '../tasks/failure.js';
 import { createRecordingService, toFiles, type Viewer } from './service.js';
 import { registryLog, streamEvents } from '../tasks/watch.js';
 import { isTerminal } from './state.js';
@@ -46,6 +47,8 @@ export interface RecordingRuntimeDeps {
   onWatchdogAction?: (action: 'max_duration_stop' | 'start_settled') => void;
   /** Told after each poll how long it came after the previous one of that recording (metrics). */
   onPolled?: (gapMs: number) => void;
+  /** Told each failure's reason (metrics). */
+  onFailed?: ((reason: string) => void) | undefined;
 }
 
 /** How long notice ids are remembered: far beyond Agora's resends and the freshness window. */
@@ -59,6 +62,7 @@ function toStatusEvent(event: RecordingEvent): RecordingStatusEvent {
     files: toFiles(event.files),
     at: new Date(event.at),
     source: event.source,
+    lastError: event.lastError,
   };
 }
 
@@ -92,7 +96,10 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
     onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'now' : 'confirm'),
     // Ends the poller (and drops a poll of it still waiting for the rate budget). After the
     // current I/O turn, so that the answer to whoever ended the recording goes first.
-    onEnded: (record) => void setImmediate(() => pollers.end(record.id)),
+    onEnded: (record) => {
+      if (record.state === 'failed') reportFailure(logger, 'recording', record, deps.onFailed);
+      setImmediate(() => pollers.end(record.id));
+    },
   });
   const intervalMs = settings.pollIntervalMs ?? 30_000;
   const pollers = createPollers<RecordingRecord>({
@@ -140,6 +147,12 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
       await service.visible(id, viewer);
       const afterId = lastEventId === undefined ? undefined : Number(lastEventId);
       return streamEvents({ log: registryLog(store, isTerminal), bus, taskId: id, isTerminal, afterId, signal: AbortSignal.any([signal, shutdown.signal]) }, toStatusEvent);
+    },
+    /** The recording's whole event log, oldest first (recording.history): a finished one's too. */
+    async history(id: string, viewer: Viewer) {
+      await service.visible(id, viewer);
+      const events = await store.eventsAfter(id, undefined);
+      return { id, events: events.map((event) => ({ eventId: String(event.id), ...toStatusEvent(event) })) };
     },
     /**
      * Applies what an Agora webhook said. What would end a recording is confirmed with Agora first:

@@ -22,7 +22,8 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
-import { ACTIVE_STATES, type RecordingRecord, type RecordingStore, type StoredFile } from '../store/index.js';
+import { ACTIVE_STATES, type RecordingRecord, type RecordingStore, type StoredError, type StoredFile } from '../store/index.js';
+import { failure } from '../tasks/failure.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import { toAgoraLayout } from './agora-request.js';
 import { createUnlinkedStorage, type LinkSigner, type RecordingStorage } from '../storage/index.js';
@@ -108,7 +109,7 @@ export function createRecordingService(options: RecordingServiceOptions) {
       let record = await find(input, viewer);
       let raw: unknown = null;
       if (ACTIVE_STATES.includes(record.state)) ({ record, raw } = await observe(record, 'api'));
-      return { id: record.id, state: record.state, agoraStatus: record.agoraStatus, files: toFiles(record.files), updatedAt: new Date(record.updatedAt), raw };
+      return { id: record.id, state: record.state, agoraStatus: record.agoraStatus, files: toFiles(record.files), updatedAt: new Date(record.updatedAt), lastError: record.lastError, raw };
     },
 
     /** Stops a recording: `stopped` once Agora confirms it, else `stopping` (and the server keeps at it). */
@@ -194,8 +195,10 @@ export function createRecordingService(options: RecordingServiceOptions) {
      * A non-final change an Agora webhook reported (docs/agora.md, "Webhooks"): it only moves a
      * recording forward. Ends are never taken from a notice: the runtime confirms them with a query.
      */
-    async applyWebhook(sid: string, patch: { state?: RecordingState; agoraStatus?: number; files?: StoredFile[] }): Promise<RecordingRecord | undefined> {
-      const record = await store.findBySid(sid);
+    async applyWebhook(sid: string, patch: { state?: RecordingState; agoraStatus?: number; files?: StoredFile[]; lastError?: StoredError }): Promise<RecordingRecord | undefined> {
+      let record = await store.findBySid(sid);
+      // Why it is failing is kept whenever it comes, even after the end (notices arrive in any order).
+      if (record && patch.lastError) record = await transitions.move(record, () => ({ lastError: patch.lastError }), 'webhook');
       if (!record || isTerminal(record.state)) return record;
       return transitions.move(
         record,
@@ -210,7 +213,7 @@ export function createRecordingService(options: RecordingServiceOptions) {
 
     /** For the watchdog: a start that never got a sid and is not running anywhere any more. */
     async abandon(record: RecordingRecord, reason: string): Promise<RecordingRecord> {
-      return transitions.move(record, () => ({ state: 'failed', stoppedAt: clock.now(), lastError: { message: reason } }), 'poll');
+      return transitions.move(record, () => ({ state: 'failed', stoppedAt: clock.now(), lastError: failure(reason, 'start_interrupted', 'rule') }), 'poll');
     },
 
     /** Whether this process is starting the recording right now. */

@@ -15,7 +15,7 @@ import { buildStartParams } from './agora-request.js';
 import type { RecordingServiceOptions } from './service.js';
 import type { Transitions } from './transitions.js';
 import { allocateUid } from './uid-allocator.js';
-import { describeError } from './views.js';
+import { startFailure } from './views.js';
 
 /** Extra token lifetime beyond the recording's maximum, so the token never ends the recording. */
 const TOKEN_MARGIN_SECONDS = 600;
@@ -94,7 +94,7 @@ export function createStarter(options: StarterOptions) {
         return await recordStarted(row, input, resourceId, started.sid, maxDurationSeconds);
       } catch (error) {
         // The resourceId stays on the failed row: Agora's support asks for it.
-        await transitions.move(row, () => ({ state: 'failed', lastError: describeError(error), stoppedAt: clock.now(), ...(resourceId ? { resourceId } : {}) }), 'api');
+        await transitions.move(row, () => ({ state: 'failed', lastError: startFailure(error), stoppedAt: clock.now(), ...(resourceId ? { resourceId } : {}) }), 'api');
         throw error;
       }
     } finally {

@@ -102,7 +102,7 @@ export function createStopper(options: StopperOptions) {
         // Its start runs in this process: it stops the recording as soon as it has the sid.
         if (options.startsInFlight.has(record.id)) return { record: await transitions.move(record, () => ({ state: 'stopping' }), source), alreadyStopped: false };
         const reason = 'the start was interrupted before Agora returned a sid; nothing can be stopped';
-        return { record: await transitions.move(record, () => ({ state: 'failed', stoppedAt: clock.now(), lastError: { message: reason } }), source), alreadyStopped: true };
+        return { record: await transitions.move(record, () => ({ state: 'failed', stoppedAt: clock.now(), lastError: { message: reason, reason: 'start_interrupted', from: 'rule' } }), source), alreadyStopped: true };
       }
       const outcome = await options.claims.run(record.id, async () => {
         // The stop request goes out before "stopping" is written (a crash in between leaves the row

@@ -56,4 +56,9 @@ export function describeError(error: unknown): StoredError {
   return { message: 'internal error' };
 }
 
+/** Why a start failed (reason `start_failed`): Agora's answer to our call, or an error of ours. */
+export function startFailure(error: unknown): StoredError {
+  return { ...describeError(error), reason: 'start_failed', from: error instanceof AgoraError ? 'call' : 'rule' };
+}
+
 export const recordingNotFound = () => new AppError(AppErrorCode.RECORDING_NOT_FOUND, 'No such recording');

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { RecordingState } from '@agora-backend/shared';
 import { readFileList } from '../agora/index.js';
-import type { StoredFile } from '../store/index.js';
+import type { StoredError, StoredFile } from '../store/index.js';
+import { failure } from '../tasks/failure.js';
 import { snapshotFile } from './files.js';
 import { stateFromAgoraStatus } from './state.js';
 
@@ -34,6 +35,19 @@ export interface WebhookChange {
   files?: StoredFile[];
   /** Ask the poller to query now rather than trust the event alone. */
   pollNow?: boolean;
+  /** Why the recording is failing, in Agora's words (a fatal error notice). */
+  lastError?: StoredError;
+}
+
+/** cloud_recording_error's `module`: which part of Agora's recording service failed. */
+const MODULES: Record<number, string> = { 0: 'recorder', 1: 'uploader', 2: 'service', 6: 'web recorder' };
+
+/** A fatal error notice (level 5) in our words: Agora's message, code and module, reason `error_<code>`. */
+function fatalError(details: Record<string, unknown>): StoredError {
+  const code = typeof details.errorCode === 'number' ? details.errorCode : undefined;
+  const module = typeof details.module === 'number' ? (MODULES[details.module] ?? `module ${details.module}`) : 'unknown module';
+  const said = typeof details.errorMsg === 'string' && details.errorMsg !== '' ? details.errorMsg : 'fatal error';
+  return failure(`Agora: ${said} (${module}, error code ${code ?? 'unknown'})`, code === undefined ? 'agora_error' : `error_${code}`, 'notice');
 }
 
 /**
@@ -46,7 +60,7 @@ export function changeFromNotice(notice: Notice): WebhookChange | undefined {
   const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
   switch (notice.eventType) {
     case 1: // cloud_recording_error: level 5 is fatal, ask Agora where things stand
-      return number(details.errorLevel) === 5 ? { pollNow: true } : undefined;
+      return number(details.errorLevel) === 5 ? { pollNow: true, lastError: fatalError(details) } : undefined;
     case 3: {
       // cloud_recording_status_update
       const status = number(details.status);

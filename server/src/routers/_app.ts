@@ -1,4 +1,5 @@
 import { router } from '../trpc/init.js';
+import { adminRouter } from './admin.js';
 import { recordingRouter } from './recording.js';
 import type { DirectProcedure } from '../trpc/direct.js';
 import { generateTokenDirect, tokenRouter } from './token.js';
@@ -8,6 +9,7 @@ export const appRouter = router({
   token: tokenRouter,
   recording: recordingRouter,
   transcription: transcriptionRouter,
+  admin: adminRouter,
 });
 
 /** The router's type: the only thing of the server that crosses into `client`. */

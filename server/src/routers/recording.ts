@@ -4,6 +4,7 @@ import {
   RecordingFilesInput,
   RecordingFilesOutput,
   RecordingGetInput,
+  RecordingHistoryOutput,
   RecordingListInput,
   RecordingListOutput,
   RecordingQueryInput,
@@ -57,6 +58,12 @@ export const recordingRouter = router({
     .input(RecordingGetInput)
     .output(Recording)
     .query(({ ctx, input }) => ctx.services.recordings().get(input.id, viewerOf(ctx.caller))),
+
+  /** The recording's whole event log from the registry, oldest first (a finished one's too). */
+  history: recordProcedure
+    .input(RecordingGetInput)
+    .output(RecordingHistoryOutput)
+    .query(({ ctx, input }) => ctx.services.recordingHistory(input.id, viewerOf(ctx.caller))),
 
   /** Every object of a recording (playlists, segments, MP4s, snapshots), each with a link that expires. */
   files: recordProcedure

@@ -3,6 +3,7 @@ import {
   Transcription,
   TranscriptionFilesInput,
   TranscriptionFilesOutput,
+  TranscriptionHistoryOutput,
   TranscriptionIdInput,
   TranscriptionListInput,
   TranscriptionListOutput,
@@ -71,6 +72,12 @@ export const transcriptionRouter = router({
     .input(TranscriptionFilesInput)
     .output(TranscriptionFilesOutput)
     .query(({ ctx, input }) => ctx.services.transcriptions().files(input, viewerOf(ctx.caller), ctx.origin)),
+
+  /** The transcription's whole event log from the registry, oldest first. */
+  history: transcribeProcedure
+    .input(TranscriptionIdInput)
+    .output(TranscriptionHistoryOutput)
+    .query(({ ctx, input }) => ctx.services.transcriptionHistory(input.id, viewerOf(ctx.caller))),
 
   /** Live status, like recording.watch: the current state, then each change, ending after the end. */
   watch: transcribeProcedure.input(TranscriptionWatchInput).subscription(({ ctx, input, signal }) =>

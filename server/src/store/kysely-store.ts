@@ -4,7 +4,7 @@ import { RecordingFile, RecordingMode, RecordingState, UploadingStatus } from '@
 import type { Database } from './schema.js';
 import { migrations } from './migrations.js';
 import { createTranscriptionStore } from './transcription-store.js';
-import { addLifePatch, decodeCursor, encodeCursor, isUniqueViolation, json, lifeColumns, lifeFromRow, toNumber, type Db } from './rows.js';
+import { addLifePatch, decodeCursor, encodeCursor, errorColumn, isUniqueViolation, json, parseError, lifeColumns, lifeFromRow, toNumber, type Db } from './rows.js';
 import {
   ACTIVE_STATES,
   UidTakenError,
@@ -62,7 +62,7 @@ function toValues(patch: RecordingPatch, now: number): Updateable<Database['reco
 async function insertEvent(db: Db, event: Omit<RecordingEvent, 'id'>): Promise<RecordingEvent> {
   const row = await db
     .insertInto('recording_events')
-    .values({ recording_id: event.recordingId, at: event.at, state: event.state, agora_status: event.agoraStatus, files: json(event.files), source: event.source })
+    .values({ recording_id: event.recordingId, at: event.at, state: event.state, agora_status: event.agoraStatus, files: json(event.files), source: event.source, last_error: errorColumn(event.lastError) })
     .returning('id')
     .executeTakeFirstOrThrow();
   return { ...event, id: Number(row.id) };
@@ -78,6 +78,7 @@ function toEvent(row: Selectable<Database['recording_events']>): RecordingEvent 
     agoraStatus: row.agora_status,
     files: parseFiles(row.files),
     source: EventSource.parse(row.source),
+    lastError: parseError(row.last_error),
   };
 }
 
@@ -119,7 +120,7 @@ export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<v
               ...lifeColumns(record),
             })
             .execute();
-          return insertEvent(trx, { recordingId: record.id, at: record.createdAt, state: record.state, agoraStatus: record.agoraStatus, files: record.files, source: 'api' });
+          return insertEvent(trx, { recordingId: record.id, at: record.createdAt, state: record.state, agoraStatus: record.agoraStatus, files: record.files, source: 'api', lastError: record.lastError });
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw new UidTakenError(record.channel, record.uid);
@@ -150,7 +151,7 @@ export function createKyselyStore(db: Kysely<Database>, onClose: () => Promise<v
         if (!row) return undefined;
         const record = fromRow(row);
         const appended = event
-          ? await insertEvent(trx, { recordingId: id, at: now, state: record.state, agoraStatus: record.agoraStatus, files: record.files, source: event.source })
+          ? await insertEvent(trx, { recordingId: id, at: now, state: record.state, agoraStatus: record.agoraStatus, files: record.files, source: event.source, lastError: record.lastError })
           : undefined;
         return { record, event: appended };
       });

@@ -112,6 +112,13 @@ export function migrations(dialect: 'sqlite' | 'postgres'): MigrationProvider {
         await db.schema.createIndex('transcription_events_by_transcription').on('transcription_events').columns(['transcription_id', 'id']).execute();
       },
     },
+    '0004_event_errors': {
+      async up(db: Kysely<unknown>) {
+        // Each event keeps the row's last error of its moment: a replayed `failed` says why.
+        await db.schema.alterTable('recording_events').addColumn('last_error', 'text').execute();
+        await db.schema.alterTable('transcription_events').addColumn('last_error', 'text').execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(list) };
 }

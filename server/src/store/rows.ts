@@ -8,11 +8,16 @@ import type { StoredError, TaskLife, TaskLifePatch } from './types.js';
 const StoredErrorSchema = z.object({
   message: z.string(),
   agora: z.object({ httpStatus: z.number(), code: z.number().optional(), reason: z.string().optional() }).optional(),
+  reason: z.string().optional(),
+  from: z.enum(['notice', 'query', 'call', 'rule']).optional(),
 });
 
 export const json = (value: unknown) => JSON.stringify(value);
 
 export const parseError = (text: string | null): StoredError | null => (text === null ? null : StoredErrorSchema.parse(JSON.parse(text)));
+
+/** An event's copy of the row's last error (null: none). */
+export const errorColumn = (error: StoredError | null) => (error === null ? null : json(error));
 
 /** PostgreSQL returns bigint columns as strings; SQLite as numbers. */
 export const toNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));

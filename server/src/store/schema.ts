@@ -65,6 +65,7 @@ export interface Database {
     state: string;
     agora_status: string | null;
     source: string;
+    last_error: ColumnType<string | null, string | null | undefined, never>;
   };
   recording_events: {
     id: ColumnType<number | string, undefined, never>;
@@ -74,5 +75,6 @@ export interface Database {
     agora_status: number | null;
     files: string;
     source: string;
+    last_error: ColumnType<string | null, string | null | undefined, never>;
   };
 }

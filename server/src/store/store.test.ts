@@ -137,7 +137,7 @@ describe.each(factories)('the %s registry', (_name, create) => {
       // The intent row and its first event are written together.
       const a = await store.insert(r);
       expect(a).toMatchObject({ recordingId: r.id, at: r.createdAt, state: 'starting', agoraStatus: null, files: [], source: 'api' });
-      const b = await store.appendEvent({ recordingId: r.id, at: 2, state: 'recording', agoraStatus: 5, files: [{ fileName: 'f.m3u8' }], source: 'poll' });
+      const b = await store.appendEvent({ recordingId: r.id, at: 2, state: 'recording', agoraStatus: 5, files: [{ fileName: 'f.m3u8' }], source: 'poll', lastError: null });
       expect(b.id).toBeGreaterThan(a.id);
       expect(await store.eventsAfter(r.id, undefined)).toEqual([a, b]);
       expect(await store.eventsAfter(r.id, a.id)).toEqual([b]);

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import { z } from 'zod';
 import { TranscriptionState } from '@agora-backend/shared';
-import { addLifePatch, decodeCursor, encodeCursor, isUniqueViolation, json, lifeColumns, lifeFromRow, type Db } from './rows.js';
+import { addLifePatch, decodeCursor, encodeCursor, errorColumn, isUniqueViolation, json, parseError, lifeColumns, lifeFromRow, type Db } from './rows.js';
 import type { Database } from './schema.js';
 import { ACTIVE_TRANSCRIPTION_STATES, type TranscriptionEvent, type TranscriptionPatch, type TranscriptionRecord, type TranscriptionStore } from './transcription-types.js';
 import { UidTakenError } from './types.js';
@@ -39,13 +39,13 @@ function toValues(patch: TranscriptionPatch, now: number): Updateable<Database['
 }
 
 function toEvent(row: Selectable<Database['transcription_events']>): TranscriptionEvent {
-  return { id: Number(row.id), transcriptionId: row.transcription_id, at: Number(row.at), state: TranscriptionState.parse(row.state), agoraStatus: row.agora_status, source: EventSource.parse(row.source) };
+  return { id: Number(row.id), transcriptionId: row.transcription_id, at: Number(row.at), state: TranscriptionState.parse(row.state), agoraStatus: row.agora_status, source: EventSource.parse(row.source), lastError: parseError(row.last_error) };
 }
 
 async function insertEvent(db: Db, event: Omit<TranscriptionEvent, 'id'>): Promise<TranscriptionEvent> {
   const row = await db
     .insertInto('transcription_events')
-    .values({ transcription_id: event.transcriptionId, at: event.at, state: event.state, agora_status: event.agoraStatus, source: event.source })
+    .values({ transcription_id: event.transcriptionId, at: event.at, state: event.state, agora_status: event.agoraStatus, source: event.source, last_error: errorColumn(event.lastError) })
     .returning('id')
     .executeTakeFirstOrThrow();
   return { ...event, id: Number(row.id) };
@@ -75,7 +75,7 @@ export function createTranscriptionStore(db: Kysely<Database>): TranscriptionSto
               ...lifeColumns(record),
             })
             .execute();
-          return insertEvent(trx, { transcriptionId: record.id, at: record.createdAt, state: record.state, agoraStatus: record.agoraStatus, source: 'api' });
+          return insertEvent(trx, { transcriptionId: record.id, at: record.createdAt, state: record.state, agoraStatus: record.agoraStatus, source: 'api', lastError: record.lastError });
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw new UidTakenError(record.channel, record.uid);
@@ -94,7 +94,7 @@ export function createTranscriptionStore(db: Kysely<Database>): TranscriptionSto
           .executeTakeFirst();
         if (!row) return undefined;
         const record = fromRow(row);
-        const appended = event ? await insertEvent(trx, { transcriptionId: id, at: now, state: record.state, agoraStatus: record.agoraStatus, source: event.source }) : undefined;
+        const appended = event ? await insertEvent(trx, { transcriptionId: id, at: now, state: record.state, agoraStatus: record.agoraStatus, source: event.source, lastError: record.lastError }) : undefined;
         return { record, event: appended };
       });
     },

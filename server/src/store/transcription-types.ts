@@ -1,5 +1,5 @@
 import type { TranscriptionState } from '@agora-backend/shared';
-import type { TaskLife, TaskLifePatch } from './types.js';
+import type { StoredError, TaskLife, TaskLifePatch } from './types.js';
 
 /** One transcription as the registry keeps it. Times are Unix milliseconds. */
 export interface TranscriptionRecord extends TaskLife {
@@ -30,6 +30,8 @@ export interface TranscriptionEvent {
   state: TranscriptionState;
   agoraStatus: string | null;
   source: 'poll' | 'webhook' | 'api';
+  /** The row's last error when the event was written (why it failed, on a failed event). */
+  lastError: StoredError | null;
 }
 
 export interface TranscriptionListFilter {

@@ -8,6 +8,10 @@ export type StoredFile = RecordingFile;
 export interface StoredError {
   message: string;
   agora?: { httpStatus: number; code?: number | undefined; reason?: string | undefined } | undefined;
+  /** Why a task failed, in one stable word (the failures metric's label). */
+  reason?: string | undefined;
+  /** What told us: Agora's notice, its query answer, its answer to our call, or a rule of ours. */
+  from?: 'notice' | 'query' | 'call' | 'rule' | undefined;
 }
 
 /** What every Agora task's row (a recording's, a transcription's) keeps of its life. Times are Unix milliseconds. */
@@ -70,6 +74,8 @@ export interface RecordingEvent {
   agoraStatus: number | null;
   files: StoredFile[];
   source: 'poll' | 'webhook' | 'api';
+  /** The row's last error when the event was written (why it failed, on a failed event). */
+  lastError: StoredError | null;
 }
 
 export interface ListFilter {

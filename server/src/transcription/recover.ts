@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { TranscriptionRecord, TranscriptionStore } from '../store/index.js';
 import { agentPatch } from './start.js';
+import { failure } from '../tasks/failure.js';
 import type { TranscriptionTransitions } from './transitions.js';
 
 /** Agents created this long before the intent row still count as its own (clocks differ). */
@@ -53,7 +54,7 @@ export function createRecovery(options: {
         candidates.length === 0
           ? 'the start was interrupted before Agora answered, and Agora runs no agent for it'
           : `the start was interrupted before Agora answered; Agora runs agents ${candidates.map((agent) => agent.agentId).join(', ')} in the channel that no transcription knows (one may be ours: stop them through Agora if so)`;
-      return transitions.move(record, () => ({ state: 'failed', stoppedAt: now, lastError: { message } }), 'poll');
+      return transitions.move(record, () => ({ state: 'failed', stoppedAt: now, lastError: failure(message, candidates.length === 0 ? 'start_interrupted' : 'start_ambiguous', 'rule') }), 'poll');
     },
   };
 }

@@ -7,7 +7,8 @@ import { createInMemoryBus, type EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../recording/index.js';
 import type { LinkSigner, RecordingStorage } from '../storage/index.js';
-import type { RecordingStore, TranscriptionEvent, TranscriptionRecord } from '../store/index.js';
+import type { RecordingStore, StoredError, TranscriptionEvent, TranscriptionRecord } from '../store/index.js';
+import { reportFailure } from '../tasks/failure.js';
 import { createPollers } from '../tasks/poller.js';
 import { registryLog, streamEvents } from '../tasks/watch.js';
 import type { TokenIssuer } from '../tokens/index.js';
@@ -37,6 +38,8 @@ export interface TranscriptionRuntimeDeps {
   onPolled?: (gapMs: number) => void;
   files?: RecordingStorage | undefined;
   linkSigner?: LinkSigner | undefined;
+  /** Told each failure's reason (metrics). */
+  onFailed?: ((reason: string) => void) | undefined;
 }
 
 /** Stop a bot this long before its token (24 h, not renewable) runs out, rather than let Agora drop it. */
@@ -50,7 +53,7 @@ function tokenRunsOut(record: TranscriptionRecord, now: number): boolean {
 export const transcriptionTopic = (event: TranscriptionEvent) => event.transcriptionId;
 
 function toStatusEvent(event: TranscriptionEvent): TranscriptionStatusEvent {
-  return { id: event.transcriptionId, state: event.state, agoraStatus: event.agoraStatus, at: new Date(event.at), source: event.source };
+  return { id: event.transcriptionId, state: event.state, agoraStatus: event.agoraStatus, at: new Date(event.at), source: event.source, lastError: event.lastError };
 }
 
 /**
@@ -80,7 +83,10 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     linkSigner: deps.linkSigner,
     onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'now' : 'confirm'),
     startSettleMs: deps.leases ? (settings.startSettleMs ?? 60_000) : 0,
-    onEnded: (record) => void setImmediate(() => pollers.end(record.id)),
+    onEnded: (record) => {
+      if (record.state === 'failed') reportFailure(logger, 'transcription', record, deps.onFailed);
+      setImmediate(() => pollers.end(record.id));
+    },
     leases: deps.leases,
   });
   const pollers = createPollers<TranscriptionRecord>({
@@ -149,9 +155,19 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
       const afterId = lastEventId === undefined ? undefined : Number(lastEventId);
       return streamEvents({ log: registryLog(store, isTerminal), bus, taskId: id, isTerminal, afterId, signal: AbortSignal.any([signal, shutdown.signal]) }, toStatusEvent);
     },
-    /** An STT notice (docs/agora.md, "Webhooks"): never taken on its word; the transcription is queried now. */
-    async applyWebhook(agentId: string) {
-      const record = await store.findByAgentId(agentId);
+    /** The transcription's whole event log, oldest first (transcription.history). */
+    async history(id: string, viewer: Viewer) {
+      await service.visible(id, viewer);
+      const events = await store.eventsAfter(id, 0);
+      return { id, events: events.map((event) => ({ eventId: String(event.id), ...toStatusEvent(event) })) };
+    },
+    /**
+     * An STT notice (docs/agora.md, "Webhooks"): never taken on its word; the transcription is
+     * queried now. Why it failed (a 102 FAILED) is kept whenever it comes, even after the end.
+     */
+    async applyWebhook(agentId: string, failure?: StoredError) {
+      let record = await store.findByAgentId(agentId);
+      if (record && failure) record = await service.recordFailure(record, failure);
       if (!record || isTerminal(record.state)) return;
       // Only the instance that polls a transcription calls Agora about it: here, or adopt it if nobody does.
       if (pollers.has(record.id)) pollers.kick(record.id);

@@ -18,7 +18,7 @@ import type { EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../recording/index.js';
 import { createUnlinkedStorage, type LinkSigner, type RecordingStorage } from '../storage/index.js';
-import { ACTIVE_TRANSCRIPTION_STATES, type RecordingStore, type TranscriptionEvent, type TranscriptionRecord, type TranscriptionStore } from '../store/index.js';
+import { ACTIVE_TRANSCRIPTION_STATES, type RecordingStore, type StoredError, type TranscriptionEvent, type TranscriptionRecord, type TranscriptionStore } from '../store/index.js';
 import type { NotFoundRule } from '../tasks/not-found.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import { listCaptionObjects } from './files.js';
@@ -98,7 +98,7 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
       let record = await find(id, viewer);
       let raw: unknown = null;
       if (ACTIVE_TRANSCRIPTION_STATES.includes(record.state)) ({ record, raw } = await watcher.observe(record, 'api'));
-      return { id: record.id, state: record.state, agoraStatus: record.agoraStatus, updatedAt: new Date(record.updatedAt), raw };
+      return { id: record.id, state: record.state, agoraStatus: record.agoraStatus, updatedAt: new Date(record.updatedAt), lastError: record.lastError, raw };
     },
 
     async stop(id: string, viewer: Viewer): Promise<TranscriptionStopOutput> {
@@ -153,6 +153,9 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
     },
 
     visible: (id: string, viewer: Viewer) => find(id, viewer),
+
+    /** Keeps why a transcription failed (a notice said), whatever its state. */
+    recordFailure: (record: TranscriptionRecord, failure: StoredError) => transitions.move(record, () => ({ lastError: failure }), 'webhook'),
 
     /** For the watchdog: a start with no agent id that is not running in this process. */
     recover: (record: TranscriptionRecord) => recovery.recover(record),

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { AppErrorCode, MAX_TOKEN_SECONDS, TokenGenerateInput, type ParsedTranscriptionStartInput, type TranscriptionStartOutput } from '@agora-backend/shared';
 import { AgoraApiError, type AgentResult } from '../agora/index.js';
 import { AppError } from '../errors.js';
-import { describeError } from '../recording/views.js';
+import { startFailure } from '../recording/views.js';
+import { failure, failureOr } from '../tasks/failure.js';
 import { allocateUid } from '../recording/uid-allocator.js';
 import { freshTaskLife, UidTakenError, type TranscriptionPatch, type TranscriptionRecord } from '../store/index.js';
 import { buildJoinParams } from './request.js';
@@ -43,12 +44,23 @@ function intentRow(input: ParsedTranscriptionStartInput, owner: string, uid: str
   };
 }
 
-/** What Agora's answer about an agent means for its row: its status, and the state it implies (only forward). */
+/** FAILED with no notice before it: all Agora's query says of a failure. */
+const AGENT_FAILED = failure('Agora reported the agent FAILED', 'agent_failed', 'query');
+
+/** What Agora's answer about an agent means for its row: its status, the state it implies (only forward), and why it failed. */
 export function agentPatch(current: TranscriptionRecord, agent: AgentResult, now: number): TranscriptionPatch {
   const reported = stateFromAgentStatus(agent.status);
   const state = STATE_RANK[reported] > STATE_RANK[current.state] ? reported : current.state;
   const ended = state === 'stopped' || state === 'failed';
-  return { state: current.state === 'stopping' && !ended ? 'stopping' : state, agoraStatus: agent.status, notFoundSince: null, notFoundLastAt: null, ...(ended ? { stoppedAt: now } : {}) };
+  return {
+    state: current.state === 'stopping' && !ended ? 'stopping' : state,
+    agoraStatus: agent.status,
+    notFoundSince: null,
+    notFoundLastAt: null,
+    ...(ended ? { stoppedAt: now } : {}),
+    // The notice (102) that came first names the cause (ASR, RTC, translation): it is kept.
+    ...(state === 'failed' ? { lastError: failureOr(current.lastError, AGENT_FAILED) } : {}),
+  };
 }
 
 function output(record: TranscriptionRecord, input: ParsedTranscriptionStartInput): TranscriptionStartOutput {
@@ -84,7 +96,7 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
         // The agent may run though the answer was lost: adopt it rather than leave it unseen.
         const settled = mayHaveStarted(error) ? await options.recovery.recover(row) : row;
         if (settled.agentId) return output(settled, input);
-        await transitions.move(settled, () => ({ state: 'failed', lastError: describeError(error), stoppedAt: clock.now() }), 'api');
+        await transitions.move(settled, () => ({ state: 'failed', lastError: startFailure(error), stoppedAt: clock.now() }), 'api');
         throw error;
       }
       const startedAt = clock.now();

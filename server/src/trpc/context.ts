@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { RecordingStatusEvent, TranscriptionStatusEvent } from '@agora-backend/shared';
+import type { AdminOverviewOutput, RecordingHistoryOutput, RecordingStatusEvent, TranscriptionHistoryOutput, TranscriptionStatusEvent } from '@agora-backend/shared';
 import type { TranscriptionService } from '../transcription/index.js';
 import type { Caller, RateLimiter } from '../auth/index.js';
 import type { RecordingService, Viewer } from '../recording/index.js';
@@ -37,6 +37,12 @@ export interface Services {
   recordings(): RecordingService;
   /** A recording's events for one watcher; throws NOT_FOUND for an unknown recording. */
   watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer): Promise<AsyncIterable<{ eventId: number; event: RecordingStatusEvent }>>;
+  /** A recording's whole event log, oldest first; NOT_FOUND for an unknown recording. */
+  recordingHistory(id: string, viewer: Viewer): Promise<RecordingHistoryOutput>;
+  /** A transcription's whole event log, oldest first; NOT_FOUND for an unknown one. */
+  transcriptionHistory(id: string, viewer: Viewer): Promise<TranscriptionHistoryOutput>;
+  /** Counts by state, recent failures and upstream health (admin.overview). */
+  overview(): Promise<AdminOverviewOutput>;
   /** The transcription service; throws when it is not configured (it comes with Cloud Recording). */
   transcriptions(): TranscriptionService;
   /** A transcription's events for one watcher; throws NOT_FOUND for an unknown one. */

@@ -136,6 +136,35 @@ describe.skipIf(!runBrowserTests)('the client in Chromium', { timeout: 60_000 },
     });
   }
 
+  it('stops a WebSocket the server refuses (403) instead of retrying it, and says why', async () => {
+    const other = await browser.newPage();
+    try {
+      await other.goto(foreign.origin);
+      const outcome = await other.evaluate(async (url) => {
+        let sockets = 0;
+        // Counts connection attempts: a refused socket must not be retried for ever.
+        const Counting = class extends WebSocket {
+          constructor(address: string | URL, protocols?: string | string[]) {
+            super(address, protocols);
+            sockets++;
+          }
+        };
+        const client = window.agora.createClient({ url, transport: 'ws', WebSocket: Counting });
+        const error = await new Promise<{ message: string; data?: { appCode?: string } }>((resolve) => {
+          window.agora.watchRecording(client, '0123456789abcdef0123456789abcdef', { onEvent: () => undefined, onError: (cause) => resolve(cause as never) });
+        });
+        const afterRefusal = sockets;
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        return { message: error.message, appCode: error.data?.appCode, afterRefusal, later: sockets };
+      }, stack.app.url);
+      expect(outcome).toMatchObject({ message: `origin "${foreign.origin}" is not allowed: add it to CORS_ORIGINS`, appCode: 'ORIGIN_REFUSED' });
+      expect(outcome.later).toBe(outcome.afterRefusal);
+      expect(outcome.afterRefusal).toBeLessThanOrEqual(2);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('is refused from an origin not in CORS_ORIGINS, and starts nothing', async () => {
     const other = await browser.newPage();
     try {
@@ -146,11 +175,13 @@ describe.skipIf(!runBrowserTests)('the client in Chromium', { timeout: 60_000 },
         try {
           await client.recording.start.mutate({ channel: 'foreign-room' });
           return 'started';
-        } catch {
-          return 'refused';
+        } catch (error) {
+          const refusal = error as { message: string; data?: { appCode?: string; httpStatus?: number } };
+          return { message: refusal.message, appCode: refusal.data?.appCode, httpStatus: refusal.data?.httpStatus };
         }
       }, stack.app.url);
-      expect(outcome).toBe('refused');
+      // Not a bare "Failed to fetch": the page learns it was refused, and which setting allows it.
+      expect(outcome).toEqual({ message: `origin "${foreign.origin}" is not allowed: add it to CORS_ORIGINS`, appCode: 'ORIGIN_REFUSED', httpStatus: 403 });
       expect(stack.emulator.control.requestCounts().acquire ?? 0).toBe(before);
     } finally {
       await other.close();

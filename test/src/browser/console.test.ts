@@ -67,7 +67,12 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
       await expect.poll(() => page.locator('#player').evaluate((video: HTMLVideoElement) => video.readyState), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
       expect(await page.locator('#player').evaluate((video: HTMLVideoElement) => video.duration)).toBeGreaterThan(0);
       if (transport === 'ws') await page.screenshot({ path: join(ARTIFACTS, 'console-recording.png'), fullPage: true });
-      await page.getByRole('button', { name: 'Stop' }).click();
+      // Stop asks first; "No" keeps the recording running.
+      await page.getByRole('button', { name: 'Stop', exact: true }).click();
+      await page.getByRole('button', { name: 'No, keep it' }).click();
+      expect(stack.emulator.control.requestCounts().stop ?? 0).toBe(0);
+      await page.getByRole('button', { name: 'Stop', exact: true }).click();
+      await page.getByRole('button', { name: 'Yes, stop the recording' }).click();
       await expect.poll(() => page.locator('#recording-state').textContent(), { timeout: 10_000 }).toBe('stopped');
       expect(await page.locator('.timeline li').last().getAttribute('data-state')).toBe('stopped');
       expect((await stack.client.recording.get.query({ id })).state).toBe('stopped');
@@ -102,11 +107,110 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     await expect.poll(() => page.locator('.captions li').allTextContents(), { timeout: 10_000 }).toEqual(['100: Welcome to the show']);
     expect(await page.locator('li[data-kind="playlist"]').count()).toBe(2);
     await page.screenshot({ path: join(ARTIFACTS, 'console-transcription.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await page.getByRole('button', { name: 'Yes, stop the transcription' }).click();
     await expect.poll(() => page.locator('#transcription-state').textContent(), { timeout: 10_000 }).toBe('stopped');
     expect(stack.emulator.control.agent(agentId!)).toMatchObject({ status: 'STOPPED', endReason: 'left' });
     await page.goto(`${stack.app.baseUrl}/console/#/transcriptions`);
     await page.locator(`tr[data-transcription="${id}"] .state`).filter({ hasText: 'stopped' }).waitFor();
+  });
+
+  it('says why a recording and a transcription failed: live, on a reopened page, and in the lists', async () => {
+    const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
+    cleanups.push(() => stack.close(true));
+    const page = await openConsole(stack);
+    stack.emulator.control.join('doomed', '100');
+    const id = await startThroughTheForm(page, 'doomed');
+    await expect.poll(() => page.locator('#recording-state').textContent(), { timeout: 10_000 }).toBe('recording');
+    const { sid } = await stack.client.recording.get.query({ id });
+    stack.emulator.control.failTask(sid!, { module: 0, errorCode: 52, errorMsg: 'start timeout' });
+    await expect.poll(() => page.locator('#recording-state').textContent(), { timeout: 10_000 }).toBe('failed');
+    // No notices reach this server: all Agora said is status 20.
+    const why = "Why it failed: Agora reported status 20: the recording exited abnormally (exited_abnormally, from Agora's query)";
+    expect(await page.locator('#failure-reason').textContent()).toBe(why);
+    expect(await page.locator('.timeline li').last().textContent()).toContain('exited abnormally');
+    // A finished recording's page, opened afresh, says it too, with its whole history from the registry.
+    await page.reload();
+    await expect.poll(() => page.locator('#failure-reason').textContent()).toBe(why);
+    await expect.poll(() => page.locator('.timeline li').evaluateAll((items) => items.map((item) => item.getAttribute('data-state')))).toEqual(['starting', 'recording', 'failed']);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-failed-recording.png'), fullPage: true });
+    await page.goto(`${stack.app.baseUrl}/console/#/recordings`);
+    const row = page.locator(`tr[data-recording="${id}"]`);
+    await row.locator('.state').filter({ hasText: 'failed' }).waitFor();
+    expect(await row.locator('.reason').textContent()).toBe(why.replace('Why it failed: ', ''));
+
+    stack.emulator.control.join('doomed-talk', '100');
+    const transcription = await stack.client.transcription.start.mutate({ channel: 'doomed-talk', languages: ['en-US'] });
+    stack.emulator.control.failAgent(transcription.agentId, 'asr');
+    await page.goto(`${stack.app.baseUrl}/console/#/transcriptions/${transcription.id}`);
+    await expect.poll(() => page.locator('#transcription-state').textContent(), { timeout: 10_000 }).toBe('failed');
+    await expect.poll(() => page.locator('#failure-reason').textContent()).toBe("Why it failed: Agora reported the agent FAILED (agent_failed, from Agora's query)");
+    await page.screenshot({ path: join(ARTIFACTS, 'console-failed-transcription.png'), fullPage: true });
+  });
+
+  it('opens on an overview of what runs and what failed, and finds a task by id or channel', async () => {
+    const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
+    cleanups.push(() => stack.close(true));
+    stack.emulator.control.join('busy-room', '100');
+    const live = await stack.client.recording.start.mutate({ channel: 'busy-room' });
+    await expect.poll(async () => (await stack.client.recording.get.query({ id: live.id })).state, { timeout: 5_000 }).toBe('recording');
+    const broken = await stack.client.recording.start.mutate({ channel: 'busy-room' });
+    await expect.poll(async () => (await stack.client.recording.get.query({ id: broken.id })).state, { timeout: 5_000 }).toBe('recording');
+    stack.emulator.control.failTask(broken.sid, { module: 2, errorCode: 50, errorMsg: 'upload timeout' });
+    await expect.poll(async () => (await stack.client.recording.get.query({ id: broken.id })).state, { timeout: 5_000 }).toBe('failed');
+    stack.emulator.control.join('talk-room', '100');
+    const talk = await stack.client.transcription.start.mutate({ channel: 'talk-room', languages: ['en-US'] });
+    await stack.client.transcription.start.mutate({ channel: 'other-talk', languages: ['en-US'] });
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    cleanups.push(() => page.close());
+    await page.goto(`${stack.app.baseUrl}/console/`);
+    const counts = (kind: string) => page.locator(`table.counts[data-kind="${kind}"] td`).evaluateAll((cells) => cells.map((cell) => `${cell.getAttribute('data-state')}=${cell.textContent}`));
+    await expect.poll(() => counts('recordings'), { timeout: 10_000 }).toEqual(['starting=0', 'recording=1', 'stopping=0', 'stopped=0', 'failed=1']);
+    expect(await counts('transcriptions')).toEqual(['starting=0', 'running=2', 'stopping=0', 'stopped=0', 'failed=0']);
+    expect(await page.locator(`li[data-failure="${broken.id}"] .reason`).textContent()).toBe('Agora reported status 20: the recording exited abnormally (exited_abnormally, from Agora\'s query)');
+    expect(await page.locator('tr[data-endpoint="acquire"] td').first().textContent()).toBe('2');
+    await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true });
+    // AUTH_MODE=none: nothing to sign in to, and no heavy outline around the page on load.
+    expect(await page.getByRole('link', { name: 'Sign in' }).count()).toBe(0);
+    expect(await page.locator('main').evaluate((main) => [document.activeElement === main, getComputedStyle(main).outlineStyle])).toEqual([true, 'none']);
+
+    // A count links to the list filtered by its state.
+    await page.locator('table.counts[data-kind="recordings"] td[data-state="failed"] a').click();
+    await page.locator(`tr[data-recording="${broken.id}"]`).waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    // The list is in view at 1280×900, above the start form.
+    expect(await page.locator('table').first().evaluate((table) => table.getBoundingClientRect().top)).toBeLessThan(900);
+    // An id goes straight to its page.
+    await page.getByLabel('Recording id').fill(live.id);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.waitForURL(new RegExp(`#/recordings/${live.id}$`));
+    await expect.poll(() => page.locator('#recording-state').textContent()).toBe('recording');
+    // Transcriptions filter by channel.
+    await page.getByRole('link', { name: 'Transcriptions' }).click();
+    await page.getByRole('search', { name: 'Find transcriptions' }).getByLabel('Channel').fill('talk-room');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await expect.poll(() => page.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-transcription')))).toEqual([talk.id]);
+  });
+
+  it("gives an individual recording a player per playlist and its snapshots as a gallery; after the end the players load the final playlists", async () => {
+    const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
+    cleanups.push(() => stack.close(true));
+    stack.emulator.control.join('solo-room', '100');
+    const started = await stack.client.recording.start.mutate({ channel: 'solo-room', mode: 'individual', snapshots: { intervalSeconds: 5 } });
+    await stack.agoraClock.advance(25_000);
+    const page = await openConsole(stack);
+    await page.goto(`${stack.app.baseUrl}/console/#/recordings/${started.id}`);
+    await expect.poll(() => page.locator('figure.playlist').evaluateAll((figures) => figures.map((figure) => figure.getAttribute('data-playlist')).sort()), { timeout: 10_000 }).toEqual([
+      `${started.sid}_solo-room__uid_s_100__uid_e_audio.m3u8`,
+      `${started.sid}_solo-room__uid_s_100__uid_e_video.m3u8`,
+    ]);
+    await expect.poll(() => page.locator('.gallery img').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await page.locator('.files img').count()).toBe(0);
+    expect(await page.locator('video[data-final="true"]').count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-individual.png'), fullPage: true });
+    await stack.client.recording.stop.mutate({ id: started.id });
+    await expect.poll(() => page.locator('video[data-final="true"]').count(), { timeout: 10_000 }).toBe(2);
   });
 
   it('shows a refused field next to it with the server\u2019s words, and a server-only refusal in the form', { timeout: 60_000 }, async () => {
@@ -122,6 +226,7 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     // A uid already recording the channel: only the server can tell.
     await stack.client.recording.start.mutate({ channel: 'dup-room', uid: '4000000123' });
     await form.locator('input[name="channel"]').fill('dup-room');
+    await form.getByText('More options').click();
     await form.getByLabel('Recorder uid').fill('4000000123');
     await form.getByRole('button', { name: 'Start' }).click();
     await expect.poll(() => form.getByRole('alert').last().textContent()).toContain('uid 4000000123 is already recording channel "dup-room"');
@@ -151,7 +256,14 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     const page = await openConsole(stack);
     const form = page.getByRole('form', { name: 'Start a recording' });
     await form.locator('input[name="channel"]').fill('options-room');
+    // Only the chosen mode's fields show: web asks for a page, individual for snapshots, not MP4.
+    const shown = () => form.locator('label').evaluateAll((labels) => labels.filter((label) => label.checkVisibility()).map((label) => label.firstChild?.textContent?.trim()));
+    await form.getByLabel('Mode').selectOption('web');
+    expect(await shown()).toEqual(['Channel', 'Mode', 'Page URL', 'also MP4']);
+    await form.getByLabel('Page URL').fill('https://example.com/page');
     await form.getByLabel('Mode').selectOption('individual');
+    expect(await shown()).toEqual(['Channel', 'Mode', 'Snapshot every … seconds']);
+    await form.getByText('More options').click();
     await form.getByLabel('Record only the audio of uids').fill('100, 200');
     await form.getByLabel('Snapshot every').fill('5');
     await form.getByLabel('Longest recording in seconds').fill('600');
@@ -159,6 +271,8 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     await page.waitForURL(/#\/recordings\/[0-9a-f]+$/);
     const sent = stack.starts.at(-1)!;
     expect(sent.mode).toBe('individual');
+    // The page URL typed in web mode is not sent with an individual recording.
+    expect(JSON.stringify(sent.clientRequest)).not.toContain('example.com');
     expect(sent.clientRequest).toMatchObject({ recordingConfig: { subscribeAudioUids: ['100', '200'] }, snapshotConfig: { captureInterval: 5, fileType: ['jpg'] } });
     const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
     expect((await stack.client.recording.get.query({ id })).maxDurationSeconds).toBe(600);
