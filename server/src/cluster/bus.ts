@@ -15,6 +15,8 @@ export interface PostgresBusOptions<E extends BusEvent> {
   instanceId: string;
   logger: Logger;
   clock: Clock;
+  /** PostgreSQL's application_name prefix: the LISTEN session gets ` listen`, the notify pool ` notify`. */
+  applicationName?: string;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function createPostgresBus<E extends BusEvent>(options: PostgresBus
     name: 'listen',
     logger,
     clock: options.clock,
+    ...(options.applicationName ? { clientOptions: { application_name: `${options.applicationName} listen` } } : {}),
     onConnect: async (client) => {
       client.on('notification', (message) => {
         if (message.channel !== channel || !message.payload) return;
@@ -73,7 +76,12 @@ export async function createPostgresBus<E extends BusEvent>(options: PostgresBus
       for (const topic of local.topics()) catchUp(topic, Number.MAX_SAFE_INTEGER);
     },
   });
-  const notifier = new pg.Pool({ connectionString: options.url, max: 2, connectionTimeoutMillis: 5_000 });
+  const notifier = new pg.Pool({
+    connectionString: options.url,
+    max: 2,
+    connectionTimeoutMillis: 5_000,
+    ...(options.applicationName ? { application_name: `${options.applicationName} notify` } : {}),
+  });
   // An idle client's lost session: the pool drops it and opens another when needed.
   notifier.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (notify) was lost'));
 

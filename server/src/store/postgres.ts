@@ -14,6 +14,8 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Where a lost idle connection is reported (the pool replaces it). */
   logger?: Logger;
+  /** PostgreSQL's application_name for the pool's sessions (which instance, which role: pg_stat_activity). */
+  applicationName?: string;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -29,6 +31,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     connectionString: options.url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
+    ...(options.applicationName ? { application_name: options.applicationName } : {}),
     // Every connection works in the store's schema.
     options: `-c search_path=${schema}`,
   });
