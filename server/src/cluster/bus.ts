@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { BusEvent, EventBus, EventListener } from '../events/index.js';
 import { createInMemoryBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
-import { errorMessage } from '../store/database-errors.js';
+import { errorMessage, keepPoolSessions } from '../store/database-errors.js';
 import { createKeptConnection } from './kept-connection.js';
 
 export interface PostgresBusOptions<E extends BusEvent> {
@@ -83,7 +83,7 @@ export async function createPostgresBus<E extends BusEvent>(options: PostgresBus
     ...(options.applicationName ? { application_name: `${options.applicationName} notify` } : {}),
   });
   // An idle client's lost session: the pool drops it and opens another when needed.
-  notifier.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (notify) was lost'));
+  keepPoolSessions(notifier, (error) => logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (notify) was lost'));
 
   return {
     publish(event: E) {

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { backgroundLimit, createQueuedBudget, type RateBudget, type RequestPriority } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { errorMessage } from '../store/database-errors.js';
+import { errorMessage, keepPoolSessions } from '../store/database-errors.js';
 import { LIVE_MEMBERS_SQL } from './leases.js';
 
 export interface PostgresRateBudgetOptions {
@@ -59,7 +59,7 @@ export async function createPostgresRateBudget(options: PostgresRateBudgetOption
     options: `-c search_path=${options.schema}`,
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
   });
-  pool.on('error', (error) => options.logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (rate budget) was lost'));
+  keepPoolSessions(pool, (error) => options.logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (rate budget) was lost'));
   await createTable(pool);
   const limits: Record<RequestPriority, number> = { user: options.limit, background: backgroundLimit(options.limit) };
   const answered = (id: string) => () =>
