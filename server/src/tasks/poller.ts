@@ -117,7 +117,7 @@ export function createPollers<R extends PolledTask>(options: PollerOptions<R>) {
      */
     async ensure(record: R, mode: 'confirm' | 'immediate' = 'confirm', delayMs = 0, cap = Number.POSITIVE_INFINITY): Promise<void> {
       if (running.has(record.id) || claiming.has(record.id) || ended(record) || !options.started(record) || stopAll.signal.aborted) return;
-      if (running.size + claiming.size >= cap) return;
+      if (running.size >= cap) return;
       claiming.add(record.id);
       const session = leases.signal();
       try {
@@ -125,6 +125,13 @@ export function createPollers<R extends PolledTask>(options: PollerOptions<R>) {
         if (!(await leases.tryAcquire(leaseKey(record.id))) || isAborted(stopAll.signal) || isAborted(session)) return;
       } finally {
         claiming.delete(record.id);
+      }
+      // The share is counted once the lease is ours, not while leases are asked for: a sweep offers
+      // every active task at once, and tasks polled elsewhere must not take the places of those
+      // nobody polls. Nothing awaits between this check and taking the place.
+      if (running.size >= cap) {
+        void leases.release(leaseKey(record.id)).catch(() => undefined);
+        return;
       }
       const firstDelay = mode === 'immediate' ? Math.max(delayMs, options.handoverMs ?? 0) : options.confirmDelayMs;
       const handle: Running = { wake: () => undefined, end: new AbortController(), done: Promise.resolve() };
