@@ -23,7 +23,7 @@ export interface WatchdogOptions {
    * Makes sure the recording's poller runs somewhere: here, if no instance polls it and this one
    * is below `cap` (its fair share); the poller queries, and stops it past its max duration.
    */
-  adopt: (record: RecordingRecord, delayMs: number, cap: number) => unknown;
+  adopt: (record: RecordingRecord, delayMs: () => number, cap: number) => unknown;
   /** Wakes this instance's poller of the recording, if it runs here (a deadline has passed). */
   wake: (id: string) => void;
   /** How many recordings this instance polls now, and letting go of some (more than its share). */
@@ -75,15 +75,18 @@ export function createWatchdog(options: WatchdogOptions) {
     const started = active.filter((record) => record.sid !== null);
     const cap = Math.ceil(started.length / (await leases.members()));
     if (options.polled.count() > cap + 1) options.polled.shed(options.polled.count() - cap);
+    // Adoptions are spaced out by how many this sweep makes, not by a task's place in the list
+    // (which counts tasks other instances poll: the 100th waited 20 s).
+    let adopted = 0;
     await Promise.allSettled(
-      active.map(async (record, index) => {
+      active.map(async (record) => {
         try {
           if (!record.sid) {
             if (settles) await settleStart(record, now);
             return;
           }
           if (pastMaxDuration(record, now)) options.wake(record.id);
-          await options.adopt(record, index * spacing, cap);
+          await options.adopt(record, () => adopted++ * spacing, cap);
         } catch (error) {
           logger.warn({ recordingId: record.id, err: error instanceof Error ? error.message : String(error) }, 'watchdog could not check a recording');
         }

@@ -3,6 +3,9 @@ import { createFakeClock } from '../clock.js';
 import { localLeases, type Leases } from '../cluster/types.js';
 import { createSilentLogger } from '../logger.js';
 import { createPollers } from './poller.js';
+import { createWatchdog } from '../recording/watchdog.js';
+import type { RecordingService } from '../recording/service.js';
+import type { RecordingStore } from '../store/index.js';
 
 interface Task {
   id: string;
@@ -53,6 +56,32 @@ describe('adoption up to a fair share', () => {
     const { pollers } = pollersWith(clusterLeases(new Set()));
     await Promise.all(tasks.map((task) => pollers.ensure(task, 'immediate', 0, 4)));
     expect(pollers.count()).toBe(4);
+    await pollers.close();
+  });
+
+  // A sweep spaced adoptions by a task's place in the list of every active task, those polled
+  // elsewhere included: with 100 active, an adopted task near the end waited 20 s for its poll.
+  it("the recordings' watchdog spaces out only the tasks it adopts", async () => {
+    const records = Array.from({ length: 12 }, (_, index) => ({ id: `t${index}`, sid: `sid${index}`, state: 'recording', createdAt: 0, startedAt: 0, maxDurationSeconds: 3_600 }));
+    const theirs = new Set(records.slice(0, 9).map((record) => `poll:${record.id}`));
+    const leases = { ...clusterLeases(theirs), members: () => Promise.resolve(1) };
+    const { pollers, clock, polled } = pollersWith(leases);
+    const watchdog = createWatchdog({
+      service: {} as RecordingService,
+      store: { listActive: () => Promise.resolve(records) } as unknown as RecordingStore,
+      clock,
+      logger: createSilentLogger(),
+      intervalMs: 2_000,
+      adopt: (record, delayMs, cap) => pollers.ensure(record, 'immediate', delayMs, cap),
+      wake: () => undefined,
+      polled: pollers,
+      leases,
+    });
+    await watchdog.sweep();
+    expect(pollers.count()).toBe(3);
+    // The handover (one interval, 2 s) covers the spacing of three adoptions: all polled by then.
+    await clock.advance(2_000);
+    expect(polled.sort()).toEqual(['t10', 't11', 't9']);
     await pollers.close();
   });
 });

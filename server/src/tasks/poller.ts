@@ -111,11 +111,12 @@ export function createPollers<R extends PolledTask>(options: PollerOptions<R>) {
   return {
     /**
      * Starts the task's poller unless one runs. `immediate` (adoption) queries after `delayMs`
+     * (a function: asked once the lease is taken, so a sweep spaces out only what it adopts)
      * (the watchdog spaces adoptions out), or after the handover time when another instance may
      * have held it; `confirm` confirms a start this instance made after confirmDelayMs. With
      * `cap`, adopts only while this instance polls fewer tasks than that (its fair share).
      */
-    async ensure(record: R, mode: 'confirm' | 'immediate' = 'confirm', delayMs = 0, cap = Number.POSITIVE_INFINITY): Promise<void> {
+    async ensure(record: R, mode: 'confirm' | 'immediate' = 'confirm', delayMs: number | (() => number) = 0, cap = Number.POSITIVE_INFINITY): Promise<void> {
       if (running.has(record.id) || claiming.has(record.id) || ended(record) || !options.started(record) || stopAll.signal.aborted) return;
       if (running.size >= cap) return;
       claiming.add(record.id);
@@ -133,7 +134,7 @@ export function createPollers<R extends PolledTask>(options: PollerOptions<R>) {
         void leases.release(leaseKey(record.id)).catch(() => undefined);
         return;
       }
-      const firstDelay = mode === 'immediate' ? Math.max(delayMs, options.handoverMs ?? 0) : options.confirmDelayMs;
+      const firstDelay = mode === 'immediate' ? Math.max(typeof delayMs === 'function' ? delayMs() : delayMs, options.handoverMs ?? 0) : options.confirmDelayMs;
       const handle: Running = { wake: () => undefined, end: new AbortController(), done: Promise.resolve() };
       handle.done = run(record.id, firstDelay, handle, session).finally(() => {
         if (running.get(record.id) === handle) running.delete(record.id);

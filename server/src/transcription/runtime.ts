@@ -39,6 +39,9 @@ export interface TranscriptionRuntimeDeps {
   linkSigner?: LinkSigner | undefined;
 }
 
+/** Between two transcriptions one sweep adopts, so that a restart does not burst Agora's rate limit. */
+const ADOPTION_SPACING_MS = 200;
+
 /** Stop a bot this long before its token (24 h, not renewable) runs out, rather than let Agora drop it. */
 const TOKEN_MARGIN_MS = 600_000;
 
@@ -115,15 +118,17 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     const joined = active.filter((record) => record.agentId !== null);
     const cap = Math.ceil(joined.length / (await leases.members()));
     if (pollers.count() > cap + 1) pollers.shed(pollers.count() - cap);
+    // Spaced out by how many this sweep adopts, not by a task's place in the list.
+    let adopted = 0;
     await Promise.allSettled(
-      active.map(async (record, index) => {
+      active.map(async (record) => {
         try {
           if (!record.agentId) {
             if (settles && !service.mayStillJoin(record)) await service.recover(record);
             return;
           }
           if (tokenRunsOut(record, now)) pollers.kick(record.id);
-          await pollers.ensure(record, 'immediate', index * 200, cap);
+          await pollers.ensure(record, 'immediate', () => adopted++ * ADOPTION_SPACING_MS, cap);
         } catch (error) {
           logger.warn({ transcriptionId: record.id, err: error instanceof Error ? error.message : String(error) }, 'watchdog could not check a transcription');
         }
