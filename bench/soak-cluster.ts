@@ -74,7 +74,8 @@ function random(): number {
 }
 const between = ([low, high]: readonly [number, number]) => low + Math.floor(random() * (high - low));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const stamp = () => new Date().toISOString().slice(11, 23);
+const clockTime = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+const stamp = () => clockTime(Date.now());
 const note = (text: string) => console.log(`  ${stamp()} ${text}`);
 const terminal = (state: string) => state === 'stopped' || state === 'failed';
 
@@ -754,7 +755,11 @@ function doubleActors(emulator: Emulator): string[] {
         if (earlier.client === call.client) continue;
         const bothBackground = !earlier.user && !call.user;
         if (bothBackground || (isStop(earlier) && isStop(call))) {
-          problems.push(`${key}: ${earlier.endpoint} from ${short(earlier.client)} then ${call.endpoint} from ${short(call.client)} ${call.at - earlier.at} ms later${call.user || earlier.user ? ' (one a user stop)' : ''}`);
+          const task = tasks.find((candidate) => candidate.upstreamId === key);
+          const stops = task?.stops.map((stop) => `${short(stop.client)} ${clockTime(stop.t0)}-${clockTime(stop.t1)} ${stop.ok ? (stop.state ?? '') : 'failed'}`).join(', ');
+          problems.push(
+            `${task?.kind ?? 'task'} ${task?.id ?? key}: ${earlier.endpoint} from ${short(earlier.client)} at ${clockTime(earlier.at)} then ${call.endpoint} from ${short(call.client)} ${call.at - earlier.at} ms later${call.user || earlier.user ? ' (one a user stop)' : ''}; user stops: ${stops ?? 'none'}`,
+          );
           break;
         }
       }
