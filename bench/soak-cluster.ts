@@ -494,6 +494,9 @@ async function driveFaults(emulator: Emulator, admin: Admin, env: Record<string,
   await faultsRun;
 }
 
+/** The budget profile's steady phase (every recording started, none stopped yet). */
+const steady = { from: 0, to: 0 };
+
 /** The budget profile: many recordings under Agora's 10/s, started and stopped at a user's pace. */
 async function driveBudget(emulator: Emulator, budget: NonNullable<Profile['budget']>): Promise<void> {
   const starts: Promise<TaskRun | undefined>[] = [];
@@ -513,7 +516,9 @@ async function driveBudget(emulator: Emulator, budget: NonNullable<Profile['budg
   }
   await Promise.all(starts);
   note(`${tasks.length} recordings active; steady for ${budget.steadyMs / 1000} s`);
+  steady.from = Date.now();
   await sleep(budget.steadyMs);
+  steady.to = Date.now();
   const stops: Promise<void>[] = [];
   for (const [n, task] of [...tasks].entries()) {
     stops.push(stopTask(task, n));
@@ -618,6 +623,11 @@ async function verdict(admin: Admin, emulator: Emulator, figures: Figures): Prom
   console.log(`  user stops        p50 ${latency.p50} ms, p95 ${latency.p95} ms, max ${latency.max} ms (client side, ${latency.count} stops); at Agora p50 ${latency.atAgoraP50} ms, max ${latency.atAgoraMax} ms`);
   console.log(`  budget waits      ${waits.count} user calls, ${waits.over} over ${USER_WAIT_LIMIT_SECONDS} s (/metrics; ${slowStops.length} of them stops); background ${waits.background} calls, ${waits.backgroundOver} over ${USER_WAIT_LIMIT_SECONDS} s`);
   console.log(`  poll gaps         longest ${(gaps.max / 1000).toFixed(1)} s (${gaps.maxTask}), p95 of each task's longest ${(gaps.p95 / 1000).toFixed(1)} s; cadence promised max(${POLL_SECONDS} s, active ÷ polls per second)`);
+  if (steady.to > 0) {
+    const calls = requests.filter((request) => request.at >= steady.from && request.at < steady.to).length;
+    const perSecond = calls / ((steady.to - steady.from) / 1000);
+    console.log(`  steady phase      ${perSecond.toFixed(1)} calls/s at Agora (every one a poll): ${tasks.length} recordings polled every ${(tasks.length / perSecond).toFixed(1)} s on average`);
+  }
   console.log(`  drive ${figures.driveSeconds.toFixed(0)} s, settle ${figures.settleSeconds.toFixed(0)} s, wall ${((Date.now() - figures.started) / 1000).toFixed(0)} s`);
   for (const [name, value, what] of checks) console.log(`  ${name.padEnd(20)} ${String(value).padStart(5)}  ${value === 0 ? 'ok  ' : 'FAIL'}  (${what})`);
   return checks.some(([, value]) => value > 0) ? 1 : 0;
