@@ -57,6 +57,8 @@ const INSTANCES = 3;
 const SETTLE_MS = 90_000;
 /** A user's call may wait this long for Agora's rate budget, no longer. */
 const USER_WAIT_LIMIT_SECONDS = 2;
+/** Agora ends a task this long after its channel empties: tasks whose start answer was lost end by themselves. */
+const MAX_IDLE_SECONDS = 10;
 const SESSION_KINDS = ['listen', 'lease', 'registry', 'budget', 'notify'] as const;
 type SessionKind = (typeof SESSION_KINDS)[number];
 
@@ -262,6 +264,8 @@ interface TaskRun {
   stops: StopCall[];
 }
 const tasks: TaskRun[] = [];
+/** Tasks the soak learnt of from the registry only (their start's answer was lost), stopped at the end. */
+const fromRegistry: TaskRun[] = [];
 let startsGivenUp = 0;
 let startAttemptsFailed = 0;
 
@@ -273,13 +277,16 @@ async function startTask(kind: TaskRun['kind'], n: number, emulator: Emulator): 
     const instance = pick(n + attempt);
     try {
       if (kind === 'recording') {
-        const started = await instance.ws.recording.start.mutate({ channel, maxIdleSeconds: 300 });
+        const started = await instance.ws.recording.start.mutate({ channel, maxIdleSeconds: MAX_IDLE_SECONDS });
         return { kind, id: started.id, upstreamId: started.sid, channel, stops: [] };
       }
-      const started = await instance.ws.transcription.start.mutate({ channel, languages: ['en-US'], captions: false, maxIdleSeconds: 300 });
+      const started = await instance.ws.transcription.start.mutate({ channel, languages: ['en-US'], captions: false, maxIdleSeconds: MAX_IDLE_SECONDS });
       return { kind, id: started.id, upstreamId: started.agentId, channel, stops: [] };
     } catch {
       startAttemptsFailed++;
+      // If Agora started it all the same (its answer was lost with the instance), nobody
+      // publishing ends it: Agora's idle exit, as for a user who gave up.
+      emulator.control.leave(channel, '100');
       await sleep(500);
     }
   }
@@ -530,15 +537,20 @@ async function driveBudget(emulator: Emulator, budget: NonNullable<Profile['budg
 /** Rows whose start answer never reached us (the instance died, the registry was cut) are stopped as a user would: from a list. */
 async function stopUnclaimed(admin: Admin): Promise<number> {
   const known = new Set(tasks.map((task) => task.id));
-  const recordings = await admin.pool.query<{ id: string }>("select id from recordings where state in ('starting', 'recording')");
-  const transcriptions = await admin.pool.query<{ id: string }>("select id from transcriptions where state in ('starting', 'running')");
+  const recordings = await admin.pool.query<{ id: string; upstream: string | null; channel: string }>("select id, sid as upstream, channel from recordings where state in ('starting', 'recording')");
+  const transcriptions = await admin.pool.query<{ id: string; upstream: string | null; channel: string }>(
+    "select id, agent_id as upstream, channel from transcriptions where state in ('starting', 'running')",
+  );
   const unclaimed = [
-    ...recordings.rows.filter((row) => !known.has(row.id)).map((row) => ({ kind: 'recording' as const, id: row.id })),
-    ...transcriptions.rows.filter((row) => !known.has(row.id)).map((row) => ({ kind: 'transcription' as const, id: row.id })),
+    ...recordings.rows.filter((row) => !known.has(row.id)).map((row) => ({ kind: 'recording' as const, ...row })),
+    ...transcriptions.rows.filter((row) => !known.has(row.id)).map((row) => ({ kind: 'transcription' as const, ...row })),
   ];
   for (const [n, row] of unclaimed.entries()) {
     note(`stopping ${row.kind} ${row.id}: its start's answer was lost, the registry knows it`);
-    await stopTask({ kind: row.kind, id: row.id, upstreamId: '', channel: '', stops: [] }, n);
+    const task: TaskRun = { kind: row.kind, id: row.id, upstreamId: row.upstream ?? '', channel: row.channel, stops: [] };
+    // Its stops are a user's too (the request log's check tells them from a poller's).
+    fromRegistry.push(task);
+    await stopTask(task, n);
   }
   return unclaimed.length;
 }
@@ -738,7 +750,7 @@ interface Call {
 
 /** Agora's request log per task (by sid or agent id), each call marked when it was a user's stop. */
 function callsByTask(emulator: Emulator): Map<string, Call[]> {
-  const byUpstream = new Map(tasks.map((task) => [task.upstreamId, task]));
+  const byUpstream = new Map([...tasks, ...fromRegistry].map((task) => [task.upstreamId, task]));
   const calls = new Map<string, Call[]>();
   for (const entry of emulator.control.requests()) {
     const key = /\/sid\/([^/]+)\/mode\//.exec(entry.path)?.[1] ?? /\/agents\/([^/]+)/.exec(entry.path)?.[1];
@@ -767,7 +779,7 @@ function doubleActors(emulator: Emulator): string[] {
         if (earlier.client === call.client) continue;
         const bothBackground = !earlier.user && !call.user;
         if (bothBackground || (isStop(earlier) && isStop(call))) {
-          const task = tasks.find((candidate) => candidate.upstreamId === key);
+          const task = [...tasks, ...fromRegistry].find((candidate) => candidate.upstreamId === key);
           const stops = task?.stops.map((stop) => `${short(stop.client)} ${clockTime(stop.t0)}-${clockTime(stop.t1)} ${stop.ok ? (stop.state ?? '') : 'failed'}`).join(', ');
           problems.push(
             `${task?.kind ?? 'task'} ${task?.id ?? key}: ${earlier.endpoint} from ${short(earlier.client)} at ${clockTime(earlier.at)} then ${call.endpoint} from ${short(call.client)} ${call.at - earlier.at} ms later${call.user || earlier.user ? ' (one a user stop)' : ''}; user stops: ${stops ?? 'none'}`,
