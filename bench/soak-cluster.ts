@@ -766,7 +766,8 @@ function callsByTask(emulator: Emulator): Map<string, Call[]> {
 /**
  * Fencing as Agora sees it: a call about a task from one instance less than a poll interval after
  * another instance's call about it. A user's stop is the one call any instance may make (the one
- * the user reached), but never a second stop from another instance within an interval.
+ * the user reached), but never a second stop from another instance within an interval, unless
+ * that too was the user's (a retry after an error answer).
  */
 function doubleActors(emulator: Emulator): string[] {
   const problems: string[] = [];
@@ -778,7 +779,10 @@ function doubleActors(emulator: Emulator): string[] {
         const earlier = calls[back]!;
         if (earlier.client === call.client) continue;
         const bothBackground = !earlier.user && !call.user;
-        if (bothBackground || (isStop(earlier) && isStop(call))) {
+        // Two stops are one too many unless both were the user's own (a retry after an error:
+        // one stop in flight at a time is the claims' job, and a retry comes after the answer).
+        const bothUser = earlier.user && call.user;
+        if (bothBackground || (isStop(earlier) && isStop(call) && !bothUser)) {
           const task = [...tasks, ...fromRegistry].find((candidate) => candidate.upstreamId === key);
           const stops = task?.stops.map((stop) => `${short(stop.client)} ${clockTime(stop.t0)}-${clockTime(stop.t1)} ${stop.ok ? (stop.state ?? '') : 'failed'}`).join(', ');
           problems.push(
