@@ -78,10 +78,16 @@ function loopbackUrl(url: string): string {
   return parsed.origin;
 }
 
-async function createCluster(database: { url: string; schema: string }, store: RecordingStore, appId: string, requestsPerSecond: number, logger: Logger) {
-  const instanceId = randomBytes(6).toString('hex');
+/**
+ * PostgreSQL's application_name of this instance's sessions, by role (`registry`, `lease`,
+ * `events listen`, `events notify`, `stt-events listen`, `stt-events notify`, `budget`): an
+ * operator (or bench/soak-cluster.ts) tells whose session is whose in pg_stat_activity.
+ */
+const sessionName = (instanceId: string, role: string) => `agora-backend ${instanceId} ${role}`;
+
+async function createCluster(database: { url: string; schema: string }, instanceId: string, store: RecordingStore, appId: string, requestsPerSecond: number, logger: Logger) {
   const clock = systemClock;
-  const leases = await createPostgresLeases({ url: database.url, namespace: `agora-backend:${database.schema}`, logger, clock });
+  const leases = await createPostgresLeases({ url: database.url, namespace: `agora-backend:${database.schema}`, logger, clock, applicationName: sessionName(instanceId, 'lease') });
   const bus = await createPostgresBus({
     url: database.url,
     channel: `agora_events_${database.schema}`,
@@ -90,6 +96,7 @@ async function createCluster(database: { url: string; schema: string }, store: R
     instanceId,
     logger,
     clock,
+    applicationName: sessionName(instanceId, 'events'),
   });
   // Transcriptions have their own event log (and ids): their own channel.
   const transcriptionBus = await createPostgresBus({
@@ -100,6 +107,7 @@ async function createCluster(database: { url: string; schema: string }, store: R
     instanceId,
     logger,
     clock,
+    applicationName: sessionName(instanceId, 'stt-events'),
   });
   const rateBudget = await createPostgresRateBudget({
     url: database.url,
@@ -110,6 +118,7 @@ async function createCluster(database: { url: string; schema: string }, store: R
     clock,
     logger,
     member: { id: leases.memberId, class: leases.memberClass },
+    applicationName: sessionName(instanceId, 'budget'),
   });
   logger.info({ instanceId }, 'cluster mode: events, leases and the Agora rate budget go through PostgreSQL');
   return {
@@ -161,12 +170,14 @@ async function main(): Promise<void> {
   }
 
   const registryFile = join(config.dataDir, 'registry.sqlite');
+  // Names this process in Agora's request log (User-Agent) and in pg_stat_activity.
+  const instanceId = randomBytes(6).toString('hex');
   const store = config.database
-    ? await createPostgresStore({ url: config.database.url, schema: config.database.schema, logger })
+    ? await createPostgresStore({ url: config.database.url, schema: config.database.schema, logger, applicationName: sessionName(instanceId, 'registry') })
     : await createSqliteStore(registryFile);
   logger.info({ registry: config.database ? `postgres (schema ${config.database.schema})` : registryFile }, 'recording registry ready');
   // Several instances on PostgreSQL share events, leases and Agora's rate budget through it.
-  const cluster = config.database ? await createCluster(config.database, store, credentials.appId, config.agora.requestsPerSecond, logger) : undefined;
+  const cluster = config.database ? await createCluster(config.database, instanceId, store, credentials.appId, config.agora.requestsPerSecond, logger) : undefined;
   const metrics = createMetrics();
   const upstream = await createUpstream(config, credentials, {
     clock: systemClock,

@@ -53,6 +53,9 @@ export interface AgoraTimeouts {
   sttList: number;
 }
 
+/** A caller's request that waits this long for the rate budget is logged (polls wait by design: not them). */
+const CALLER_WAIT_LOG_MS = 1_000;
+
 export const DEFAULT_TIMEOUTS: AgoraTimeouts = {
   acquire: 10_000,
   start: 15_000,
@@ -222,6 +225,10 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
       const answered = await budget.take(spec.signal, spec.priority);
       const host = plan.steps[step]!.baseUrl;
       const started = clock.now();
+      // A caller kept waiting by the budget is worth a line: which call, and for how long.
+      if ((spec.priority ?? 'user') === 'user' && started - queued >= CALLER_WAIT_LOG_MS) {
+        logger.warn({ endpoint: spec.endpoint, waitedMs: started - queued }, "a caller's request waited for Agora's rate budget");
+      }
       const report = (outcome: string) =>
         options.onCall?.({ endpoint: spec.endpoint, outcome, seconds: (clock.now() - started) / 1000, budgetWaitSeconds: (started - queued) / 1000, priority: spec.priority ?? 'user' });
       let response;

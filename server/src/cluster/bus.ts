@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { BusEvent, EventBus, EventListener } from '../events/index.js';
 import { createInMemoryBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
-import { errorMessage } from '../store/database-errors.js';
+import { errorMessage, keepPoolSessions } from '../store/database-errors.js';
 import { createKeptConnection } from './kept-connection.js';
 
 export interface PostgresBusOptions<E extends BusEvent> {
@@ -15,6 +15,8 @@ export interface PostgresBusOptions<E extends BusEvent> {
   instanceId: string;
   logger: Logger;
   clock: Clock;
+  /** PostgreSQL's application_name prefix: the LISTEN session gets ` listen`, the notify pool ` notify`. */
+  applicationName?: string;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function createPostgresBus<E extends BusEvent>(options: PostgresBus
     name: 'listen',
     logger,
     clock: options.clock,
+    ...(options.applicationName ? { clientOptions: { application_name: `${options.applicationName} listen` } } : {}),
     onConnect: async (client) => {
       client.on('notification', (message) => {
         if (message.channel === pokeChannel && message.payload) for (const listener of pokeListeners) listener(message.payload);
@@ -77,9 +80,14 @@ export async function createPostgresBus<E extends BusEvent>(options: PostgresBus
       for (const topic of local.topics()) catchUp(topic, Number.MAX_SAFE_INTEGER);
     },
   });
-  const notifier = new pg.Pool({ connectionString: options.url, max: 2, connectionTimeoutMillis: 5_000, application_name: 'agora-backend notify' });
+  const notifier = new pg.Pool({
+    connectionString: options.url,
+    max: 2,
+    connectionTimeoutMillis: 5_000,
+    ...(options.applicationName ? { application_name: `${options.applicationName} notify` } : {}),
+  });
   // An idle client's lost session: the pool drops it and opens another when needed.
-  notifier.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (notify) was lost'));
+  keepPoolSessions(notifier, (error) => logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (notify) was lost'));
 
   return {
     publish(event: E) {

@@ -21,6 +21,8 @@ export interface PostgresLeasesOptions {
   namespace: string;
   logger: Logger;
   clock: Clock;
+  /** PostgreSQL's application_name for the lease session (operators tell sessions apart by it). */
+  applicationName?: string;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function createPostgresLeases(options: PostgresLeasesOptions): Prom
     name: 'lease',
     logger: options.logger,
     clock: options.clock,
+    ...(options.applicationName ? { clientOptions: { application_name: options.applicationName } } : {}),
     onConnect: async (client) => {
       await client.query('select pg_advisory_lock($1::int, $2::int)', [memberClass, memberId]);
       lost = new AbortController();

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { backgroundLimit, createQueuedBudget, type RateBudget, type RequestPriority } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { errorMessage } from '../store/database-errors.js';
+import { errorMessage, keepPoolSessions } from '../store/database-errors.js';
 import { LIVE_MEMBERS_SQL } from './leases.js';
 
 export interface PostgresRateBudgetOptions {
@@ -15,6 +15,8 @@ export interface PostgresRateBudgetOptions {
   logger: Logger;
   /** This instance's membership lock (leases): its slots count only while it lives. */
   member: { id: number; class: number };
+  /** PostgreSQL's application_name for the budget's pool. */
+  applicationName?: string;
 }
 
 /** A slot is held until its answer plus the window; while in flight it counts as answered this far ahead. */
@@ -50,8 +52,14 @@ async function createTable(pool: pg.Pool): Promise<void> {
  * kill -9 does not shrink the cluster's budget for a minute.
  */
 export async function createPostgresRateBudget(options: PostgresRateBudgetOptions): Promise<RateBudget & { close(): Promise<void> }> {
-  const pool = new pg.Pool({ connectionString: options.url, max: 4, connectionTimeoutMillis: 5_000, application_name: 'agora-backend budget', options: `-c search_path=${options.schema}` });
-  pool.on('error', (error) => options.logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (rate budget) was lost'));
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: 4,
+    connectionTimeoutMillis: 5_000,
+    options: `-c search_path=${options.schema}`,
+    ...(options.applicationName ? { application_name: options.applicationName } : {}),
+  });
+  keepPoolSessions(pool, (error) => options.logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (rate budget) was lost'));
   await createTable(pool);
   const limits: Record<RequestPriority, number> = { user: options.limit, background: backgroundLimit(options.limit) };
   const answered = (id: string) => () =>

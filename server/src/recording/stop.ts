@@ -1,6 +1,6 @@
 import { mergeFiles } from './files.js';
 import type { AgoraClient, CallOptions, StopResult } from '../agora/index.js';
-import type { Claims } from '../tasks/claims.js';
+import { untilSettled, type Claims } from '../tasks/claims.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { RecordingPatch, RecordingRecord } from '../store/index.js';
@@ -109,7 +109,7 @@ export function createStopper(options: StopperOptions) {
         // active, and the poller's next look finds it stopped); the write happens while it is in flight.
         const sent = agora.stop(session(record));
         sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
-        const stopping = await transitions.move(record, () => ({ state: 'stopping' }), source);
+        const stopping = await untilSettled(sent, transitions.move(record, () => ({ state: 'stopping' }), source));
         if (isTerminal(stopping.state)) return { record: stopping, alreadyStopped: true };
         return attempt(stopping, source, { sent });
       });

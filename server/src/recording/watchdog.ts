@@ -80,9 +80,14 @@ export function createWatchdog(options: WatchdogOptions) {
     // One at a time, counting only what was taken: a recording another instance holds does not
     // use up this instance's share (they were all tried at once before, and the first few, held
     // elsewhere, kept the rest from ever being tried).
-    for (const [index, record] of started.entries()) {
+    // Spaced out by how many this sweep adopts, not by a task's place in the list (which counts
+    // tasks other instances poll: the 100th waited 20 s).
+    let adopted = 0;
+    for (const record of started) {
       if (options.polled.count() >= cap) break;
-      await Promise.resolve(options.adopt(record, index * spacing, cap)).catch((error: unknown) => warn(record, error));
+      const before = options.polled.count();
+      await Promise.resolve(options.adopt(record, adopted * spacing, cap)).catch((error: unknown) => warn(record, error));
+      if (options.polled.count() > before) adopted++;
     }
     await Promise.all(settling);
   }

@@ -1,3 +1,5 @@
+import type pg from 'pg';
+
 /** An error's message for a log line, whatever was thrown. */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -28,4 +30,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (UNAVAILABLE_MESSAGES.some((text) => message.includes(text))) return true;
   // Kysely and our own wrappers keep the original as the cause.
   return 'cause' in error && error.cause !== error && isDatabaseUnavailable(error.cause);
+}
+
+/**
+ * Keeps a pool's lost sessions from ending the process. node-postgres emits 'error' on a client
+ * whose session ends (terminated, a restart): on the pool while the client is idle in it, but on
+ * the client itself while it is checked out (inside a transaction, between two statements), where
+ * nobody listened, so Node threw it as an uncaught exception. The call using the client fails
+ * with the error either way; the pool drops the client and opens another when next needed.
+ */
+export function keepPoolSessions(pool: pg.Pool, onIdleLost: (error: Error) => void): void {
+  pool.on('error', onIdleLost);
+  pool.on('connect', (client) => client.on('error', () => undefined));
 }

@@ -4,7 +4,7 @@ import { createKyselyStore, migrate } from './kysely-store.js';
 import type { Database as Schema } from './schema.js';
 import type { RecordingStore } from './types.js';
 import type { Logger } from '../logger.js';
-import { errorMessage } from './database-errors.js';
+import { errorMessage, keepPoolSessions } from './database-errors.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` (DATABASE_URL). */
@@ -14,6 +14,8 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Where a lost idle connection is reported (the pool replaces it). */
   logger?: Logger;
+  /** PostgreSQL's application_name for the pool's sessions (which instance, which role: pg_stat_activity). */
+  applicationName?: string;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -29,13 +31,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     connectionString: options.url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
-    application_name: 'agora-backend registry',
+    ...(options.applicationName ? { application_name: options.applicationName } : {}),
     // Every connection works in the store's schema.
     options: `-c search_path=${schema}`,
   });
-  // A session the server ends while idle in the pool (a restart, pg_terminate_backend) emits an
-  // error on the pool: unhandled, it would end the process. The pool drops it and opens another.
-  pool.on('error', (error) => options.logger?.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (registry) was lost'));
+  // A session the server ends (a restart, pg_terminate_backend), idle or in use: unhandled, its
+  // error would end the process. The pool drops it and opens another.
+  keepPoolSessions(pool, (error) => options.logger?.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (registry) was lost'));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   // Instances starting together on a new schema race to create it: the loser finds it made.
   await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch(async (error: unknown) => {

@@ -37,3 +37,17 @@ export function createClaims(prefix: string, leases: Leases = localLeases) {
 }
 
 export type Claims = ReturnType<typeof createClaims>;
+
+/**
+ * `write`'s outcome, but a failed write only once `sent` has settled too: the claim on the task is
+ * given back when the caller returns, and while the request is in flight it must stay taken (a
+ * lost registry session failed the write at once, and another instance sent a second stop).
+ */
+export async function untilSettled<T>(sent: Promise<unknown>, write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    await sent.catch(() => undefined);
+    throw error;
+  }
+}

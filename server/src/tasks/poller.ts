@@ -127,6 +127,12 @@ export function createPollers<R extends PolledTask>(options: PollerOptions<R>) {
       } finally {
         claiming.delete(record.id);
       }
+      // The share is counted again once the lease is ours: offers made at once (webhooks, a sweep)
+      // must not take more places than the share. Nothing awaits between this check and taking it.
+      if (running.size >= cap) {
+        void leases.release(leaseKey(record.id)).catch(() => undefined);
+        return;
+      }
       const firstDelay = { confirm: options.confirmDelayMs, now: 0, adopt: Math.max(delayMs, options.handoverMs ?? 0) }[mode];
       const handle: Running = { wake: () => undefined, end: new AbortController(), done: Promise.resolve() };
       handle.done = run(record.id, firstDelay, handle, session).finally(() => {

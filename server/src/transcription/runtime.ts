@@ -42,6 +42,9 @@ export interface TranscriptionRuntimeDeps {
   onFailed?: ((reason: string) => void) | undefined;
 }
 
+/** Between two transcriptions one sweep adopts, so that a restart does not burst Agora's rate limit. */
+const ADOPTION_SPACING_MS = 200;
+
 /** Stop a bot this long before its token (24 h, not renewable) runs out, rather than let Agora drop it. */
 const TOKEN_MARGIN_MS = 600_000;
 
@@ -128,9 +131,12 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
     const recovering = settles ? active.filter((record) => !record.agentId && !service.mayStillJoin(record)).map((record) => service.recover(record).catch((error: unknown) => warn(record, error))) : [];
     for (const record of joined) if (tokenRunsOut(record, now)) pollers.kick(record.id);
     // One at a time, counting only what was taken (as the recordings' watchdog does).
-    for (const [index, record] of joined.entries()) {
+    let adopted = 0;
+    for (const record of joined) {
       if (pollers.count() >= cap) break;
-      await pollers.ensure(record, 'adopt', index * 200, cap).catch((error: unknown) => warn(record, error));
+      const before = pollers.count();
+      await pollers.ensure(record, 'adopt', adopted * ADOPTION_SPACING_MS, cap).catch((error: unknown) => warn(record, error));
+      if (pollers.count() > before) adopted++;
     }
     await Promise.all(recovering);
   }

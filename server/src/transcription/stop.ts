@@ -1,5 +1,5 @@
 import { isAgentNotFound, type AgoraClient, type CallOptions } from '../agora/index.js';
-import type { Claims } from '../tasks/claims.js';
+import { untilSettled, type Claims } from '../tasks/claims.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { describeError } from '../recording/views.js';
@@ -85,7 +85,7 @@ export function createAgentWatcher(options: AgentWatcherOptions) {
       const outcome = await options.claims.run(record.id, async () => {
         const sent = agora.stt.leave(agentId);
         sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
-        const stopping = await transitions.move(record, () => ({ state: 'stopping' }), source);
+        const stopping = await untilSettled(sent, transitions.move(record, () => ({ state: 'stopping' }), source));
         if (isTerminal(stopping.state)) return { record: stopping, alreadyStopped: true };
         return attempt(stopping, source, sent);
       });
