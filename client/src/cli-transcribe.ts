@@ -79,7 +79,7 @@ export async function transcribe(client: AgoraBackendClient, args: string[], val
     }
     case 'stop': {
       const result = await client.transcription.stop.mutate({ id: needId() });
-      print(result, `${result.id}\t${result.state}${result.alreadyStopped ? ' (already)' : ''}`);
+      print(result, `${result.id}\t${result.state}${result.alreadyStopped ? ' (already)' : ''}${result.lastError ? ` (${result.lastError.message})` : ''}`);
       return 0;
     }
     case 'files': {

@@ -122,7 +122,9 @@ async function run(command: string, positionals: string[], values: Record<string
       try {
         const result = await client.recording.stop.mutate({ id: idArg() });
         progress.stop();
-        print(io, json, result, () => `${result.id}\tstopped${result.alreadyStopped ? ' (already)' : ''}\tupload=${result.uploadingStatus ?? '-'}${result.files.map((file) => `\n  ${file.fileName}`).join('')}`);
+        // The state Agora confirmed (stopping while it cannot yet, failed with its reason), not a fixed word.
+        const reason = result.lastError ? ` (${result.lastError.message})` : '';
+        print(io, json, result, () => `${result.id}\t${result.state}${result.alreadyStopped ? ' (already)' : ''}${reason}\tupload=${result.uploadingStatus ?? '-'}${result.files.map((file) => `\n  ${file.fileName}`).join('')}`);
       } finally {
         progress.stop();
       }

@@ -303,13 +303,16 @@ export const RecordingStopOutput = z.object({
   /**
    * `stopped` once Agora confirmed the recording is gone; `stopping` while it cannot yet (during
    * Agora's failover a stop answers 404 while the recording goes on): the server keeps trying and
-   * `recording.watch` reports the end.
+   * `recording.watch` reports the end. `failed` when it had already ended in a failure:
+   * `lastError` says why.
    */
-  state: z.enum(['stopped', 'stopping']),
+  state: z.enum(['stopped', 'stopping', 'failed']),
   files: z.array(RecordingFile),
   uploadingStatus: UploadingStatus.nullable(),
-  /** True when Agora had already ended the recording (idle exit, an earlier stop). */
+  /** True when Agora had already ended the recording (idle exit, an earlier stop, a failure) before this stop. */
   alreadyStopped: z.boolean(),
+  /** On a failed recording, why it failed. */
+  lastError: LastError,
 });
 export type RecordingStopOutput = z.infer<typeof RecordingStopOutput>;
 

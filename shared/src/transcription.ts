@@ -112,10 +112,15 @@ export type TranscriptionQueryOutput = z.infer<typeof TranscriptionQueryOutput>;
 
 export const TranscriptionStopOutput = z.object({
   id: z.string(),
-  /** `stopped` once Agora confirmed it; `stopping` while it cannot yet (the server keeps at it, watch reports the end). */
-  state: z.enum(['stopped', 'stopping']),
-  /** True when it had already ended (idle exit, an earlier stop, a failure). */
+  /**
+   * `stopped` once Agora confirmed it; `stopping` while it cannot yet (the server keeps at it,
+   * watch reports the end); `failed` when it had already ended in a failure (`lastError` says why).
+   */
+  state: z.enum(['stopped', 'stopping', 'failed']),
+  /** True when it had already ended (idle exit, an earlier stop, a failure) before this stop. */
   alreadyStopped: z.boolean(),
+  /** On a failed transcription, why it failed. */
+  lastError: LastError,
 });
 export type TranscriptionStopOutput = z.infer<typeof TranscriptionStopOutput>;
 

@@ -92,6 +92,8 @@ describe('a recording that fails on Agora’s side', () => {
     expect(warnings(s, 'recording failed')).toEqual([expect.objectContaining({ recordingId: id, reason: 'exited_abnormally', from: 'query' })]);
     const metrics = (await rawRequest(s.app.baseUrl, { path: '/metrics' })).text;
     expect(sample(metrics, 'agora_backend_task_failures_total', { kind: 'recording', reason: 'exited_abnormally' })).toBe(1);
+    // A stop after the failure says it failed, and why (it used to answer "stopped").
+    expect(await s.client.recording.stop.mutate({ id })).toMatchObject({ state: 'failed', alreadyStopped: true, lastError: expected });
   });
 });
 
@@ -124,6 +126,7 @@ describe('a transcription that fails on Agora’s side', () => {
     expect(warnings(s, 'transcription failed')).toEqual([expect.objectContaining({ transcriptionId: id, reason: 'asr', from: 'notice', msg: 'transcription failed: Agora: Fatal ASR error' })]);
     const metrics = (await rawRequest(s.app.baseUrl, { path: '/metrics' })).text;
     expect(sample(metrics, 'agora_backend_task_failures_total', { kind: 'transcription', reason: 'asr' })).toBe(1);
+    expect(await s.client.transcription.stop.mutate({ id })).toEqual({ id, state: 'failed', alreadyStopped: true, lastError: expected });
   });
 
   it('with no notice, says what Agora’s query showed: the agent FAILED', async () => {

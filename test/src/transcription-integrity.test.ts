@@ -35,7 +35,7 @@ describe('stop during Agora failover', () => {
     s.emulator.control.join('room', '100');
     const started = await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
     s.emulator.control.failover(20_000);
-    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({ id: started.id, state: 'stopping', alreadyStopped: false });
+    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({ id: started.id, state: 'stopping', alreadyStopped: false, lastError: null });
     expect(s.emulator.control.agent(started.agentId)).toMatchObject({ status: 'RUNNING' });
     expect(await s.client.transcription.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopping', alreadyStopped: false });
 
@@ -75,7 +75,7 @@ describe('Agora ends a transcription on its own', () => {
     expect((await s.store.transcriptions.get(started.id))!).toMatchObject({ state: 'stopped', agoraStatus: 'STOPPED' });
     await expect.poll(() => events).toEqual(['running', 'stopped']);
     subscription.unsubscribe();
-    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({ id: started.id, state: 'stopped', alreadyStopped: true });
+    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({ id: started.id, state: 'stopped', alreadyStopped: true, lastError: null });
     expect(leaves(s)).toBe(0);
   });
 
@@ -135,7 +135,7 @@ describe('a stop while join is in flight', () => {
     const starting = s.client.transcription.start.mutate({ channel: 'race', languages: ['en-US'] });
     await expect.poll(async () => (await s.store.transcriptions.listActive()).length).toBe(1);
     const [row] = await s.store.transcriptions.listActive();
-    expect(await s.client.transcription.stop.mutate({ id: row!.id })).toEqual({ id: row!.id, state: 'stopping', alreadyStopped: false });
+    expect(await s.client.transcription.stop.mutate({ id: row!.id })).toEqual({ id: row!.id, state: 'stopping', alreadyStopped: false, lastError: null });
     s.emulator.control.setLatency(0);
     // The emulator's answer waits on Agora's (fake) clock.
     await s.agoraClock.advance(800);
@@ -229,11 +229,11 @@ describe('one leave in flight per transcription', () => {
     const first = s.client.transcription.stop.mutate({ id: started.id });
     await expect.poll(() => stateOf(s, started.id)).toBe('stopping');
     s.app.transcription!.pollers.kick(started.id);
-    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({ id: started.id, state: 'stopping', alreadyStopped: false });
+    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({ id: started.id, state: 'stopping', alreadyStopped: false, lastError: null });
     await new Promise((resolve) => setTimeout(resolve, 200));
     s.emulator.control.setLatency(0);
     await clock.advance(10_000);
-    expect(await first).toEqual({ id: started.id, state: 'stopped', alreadyStopped: false });
+    expect(await first).toEqual({ id: started.id, state: 'stopped', alreadyStopped: false, lastError: null });
     expect(leaves(s)).toBe(1);
     expect(s.emulator.control.agent(started.agentId)).toMatchObject({ status: 'STOPPED', endReason: 'left' });
   });

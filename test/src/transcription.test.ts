@@ -52,10 +52,10 @@ describe('transcription.start / watch / files / stop, end to end', () => {
     expect(onDisk).toContain('#EXTM3U');
 
     const stopped = await stack.client.transcription.stop.mutate({ id: started.id });
-    expect(stopped).toEqual({ id: started.id, state: 'stopped', alreadyStopped: false });
+    expect(stopped).toEqual({ id: started.id, state: 'stopped', alreadyStopped: false, lastError: null });
     expect(stack.emulator.control.agent(started.agentId)).toMatchObject({ status: 'STOPPED', endReason: 'left' });
     const again = await stack.client.transcription.stop.mutate({ id: started.id });
-    expect(again).toEqual({ id: started.id, state: 'stopped', alreadyStopped: true });
+    expect(again).toEqual({ id: started.id, state: 'stopped', alreadyStopped: true, lastError: null });
     expect(sttCalls(stack).leave).toBe(1);
 
     await expect.poll(() => events.map((event) => event.state)).toEqual(['running', 'stopping', 'stopped']);

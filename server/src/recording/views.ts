@@ -40,10 +40,11 @@ export function toRecording(record: RecordingRecord): Recording {
 export function toStopOutput(record: RecordingRecord, alreadyStopped: boolean): RecordingStopOutput {
   return {
     id: record.id,
-    state: record.state === 'stopping' ? 'stopping' : 'stopped',
+    state: record.state === 'failed' || record.state === 'stopping' ? record.state : 'stopped',
     files: toFiles(record.files),
     uploadingStatus: record.uploadingStatus,
     alreadyStopped,
+    lastError: record.state === 'failed' ? record.lastError : null,
   };
 }
 

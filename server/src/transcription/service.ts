@@ -103,7 +103,8 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
 
     async stop(id: string, viewer: Viewer): Promise<TranscriptionStopOutput> {
       const outcome = await stopRecord(await find(id, viewer), 'api');
-      return { id, state: outcome.record.state === 'stopped' || outcome.record.state === 'failed' ? 'stopped' : 'stopping', alreadyStopped: outcome.alreadyStopped };
+      const { state, lastError } = outcome.record;
+      return { id, state: state === 'stopped' || state === 'failed' ? state : 'stopping', alreadyStopped: outcome.alreadyStopped, lastError: state === 'failed' ? lastError : null };
     },
 
     /** For the watchdog: a transcription whose bot token is about to run out. */
