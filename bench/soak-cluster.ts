@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { closeClient, createClient, type AgoraBackendClient } from '../client/src/node.js';
 import { createEmulator, createPostgresStore } from '../server/src/index.js';
 import { percentile } from './report.js';
+import { SOAK_APP_ID, SOAK_CERTIFICATE, SOAK_CUSTOMER, seededChoices, sleep } from './soak-common.js';
 
 interface Profile {
   /** Tasks started at least (a third of them transcriptions), more while the faults last. */
@@ -62,20 +63,10 @@ const MAX_IDLE_SECONDS = 10;
 const SESSION_KINDS = ['listen', 'lease', 'registry', 'budget', 'notify'] as const;
 type SessionKind = (typeof SESSION_KINDS)[number];
 
-const APP_ID = '970ca35de60c44645bbae8a215061b33';
-const CERTIFICATE = '5cfd2fd1755d40ecb72977518be15d3b';
-const CUSTOMER = { id: 'soak-customer', secret: 'soak-secret' };
-
-let seed = SEED >>> 0;
-/** Deterministic choices (mulberry32), so a failing run can be repeated with its seed. */
-function random(): number {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let value = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-  return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-}
-const between = ([low, high]: readonly [number, number]) => low + Math.floor(random() * (high - low));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const APP_ID = SOAK_APP_ID;
+const CERTIFICATE = SOAK_CERTIFICATE;
+const CUSTOMER = SOAK_CUSTOMER;
+const { between } = seededChoices(SEED);
 const clockTime = (ms: number) => new Date(ms).toISOString().slice(11, 23);
 const stamp = () => clockTime(Date.now());
 const note = (text: string) => console.log(`  ${stamp()} ${text}`);

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type AgoraBackendClient } from '../client/src/node.js';
 import { createEmulator, createSqliteStore } from '../server/src/index.js';
+import { SOAK_APP_ID, SOAK_CERTIFICATE, SOAK_CUSTOMER, seededChoices, sleep } from './soak-common.js';
 
 const PROFILES = {
   short: { recordings: 24, concurrency: 6, failovers: 2, failoverMs: [3_000, 8_000], holdMs: [500, 3_000] },
@@ -35,20 +36,10 @@ const SETTLE_MS = 120_000;
 /** Our failover window must outlast Agora's longest failover (here the longest the soak injects). */
 const FAILOVER_WINDOW_SECONDS = Math.ceil(profile.failoverMs[1] / 1000) + 4;
 
-const APP_ID = '970ca35de60c44645bbae8a215061b33';
-const CERTIFICATE = '5cfd2fd1755d40ecb72977518be15d3b';
-const CUSTOMER = { id: 'soak-customer', secret: 'soak-secret' };
-
-let seed = SEED >>> 0;
-/** Deterministic choices (mulberry32), so a failing run can be repeated with its seed. */
-function random(): number {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let value = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-  return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-}
-const between = ([low, high]: readonly [number, number]) => low + Math.floor(random() * (high - low));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const APP_ID = SOAK_APP_ID;
+const CERTIFICATE = SOAK_CERTIFICATE;
+const CUSTOMER = SOAK_CUSTOMER;
+const { between } = seededChoices(SEED);
 
 /** The server, as `pnpm start` runs it, pointed at the emulator. */
 function startServer(env: Record<string, string>): { child: ChildProcess; url: Promise<string> } {
