@@ -96,9 +96,15 @@ describe("the README's commands, as written", () => {
     expect(state.tasks.map((task) => [task.cname, task.sid])).toEqual([['readme', recording.sid]]);
     expect(await api.recording.stop.mutate({ id: recording.id })).toMatchObject({ state: 'stopped' });
     // The emulator's notifications reached the server's webhook, signed with the shared secret.
-    const notices = async () => ((await (await fetch(`http://127.0.0.1:${emulatorPort}/_emulator/notifications`)).json()) as { log: { msgName: string; status: number }[] }).log;
-    await expect.poll(async () => (await notices()).map((notice) => notice.msgName), { timeout: 5_000 }).toContain('session_exit');
-    expect((await notices()).every((notice) => notice.status === 200)).toBe(true);
+    // The log lists a notice as soon as it is sent, with no status until its answer arrives: wait
+    // until the last one is listed and every one has been answered before reading the statuses.
+    const notices = async () => ((await (await fetch(`http://127.0.0.1:${emulatorPort}/_emulator/notifications`)).json()) as { log: { msgName: string; status?: number }[] }).log;
+    const allAnswered = async () => {
+      const log = await notices();
+      return log.some((notice) => notice.msgName === 'session_exit') && log.every((notice) => notice.status !== undefined);
+    };
+    await expect.poll(allAnswered, { timeout: 10_000 }).toBe(true);
+    expect((await notices()).filter((notice) => notice.status !== 200)).toEqual([]);
 
     // A request that used to end the process: answered, and the server stays up.
     const base = url!.replace(/\/trpc$/, '');
