@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@agora-backend/client';
 import { describe, expect, it } from 'vitest';
+import { noticeLog, waitForAnsweredNotices } from './helpers/notices.js';
 import { runCli, runEntryPoint } from './helpers/process.js';
 import { readToken } from './helpers/token-verifier.js';
 
@@ -68,13 +69,12 @@ describe('the real entry point (pnpm start)', () => {
       expect((await api.recording.list.query({})).items.map((item) => item.id)).toEqual([recording.id]);
       // The embedded emulator sends its notifications to this server's webhook, which accepts them.
       const base = url.replace(/\/trpc$/, '');
-      const notices = String(emulatorLine.emulatorUrl) + '/_emulator/notifications';
-      const log = async () => ((await (await fetch(notices)).json()) as { url: string; log: { msgName: string; status: number }[] });
-      await expect.poll(async () => (await log()).log.map((notice) => notice.msgName), { timeout: 5_000 }).toContain('session_exit');
-      expect((await log()).url).toBe(`${base}/webhooks/agora`);
-      expect((await log()).log.every((notice) => notice.status === 200)).toBe(true);
+      const emulatorUrl = String(emulatorLine.emulatorUrl);
+      const delivered = await waitForAnsweredNotices(emulatorUrl, 'session_exit');
+      expect((await noticeLog(emulatorUrl)).url).toBe(`${base}/webhooks/agora`);
+      expect(delivered.filter((notice) => notice.status !== 200)).toEqual([]);
       const metrics = await (await fetch(`${base}/metrics`)).text();
-      expect(Number(/agora_backend_webhook_notices_total\{outcome="accepted"\} (\d+)/.exec(metrics)?.[1])).toBe((await log()).log.length);
+      expect(Number(/agora_backend_webhook_notices_total\{outcome="accepted"\} (\d+)/.exec(metrics)?.[1])).toBe(delivered.length);
 
       await expectPlayableFiles(base, String(emulatorLine.emulatorUrl), dataDir);
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '@agora-backend/client';
+import { waitForAnsweredNotices } from './helpers/notices.js';
 import { REPO_ROOT } from './helpers/process.js';
 import { TEST_APP_CERTIFICATE, TEST_APP_ID } from './helpers/server.js';
 
@@ -96,15 +97,8 @@ describe("the README's commands, as written", () => {
     expect(state.tasks.map((task) => [task.cname, task.sid])).toEqual([['readme', recording.sid]]);
     expect(await api.recording.stop.mutate({ id: recording.id })).toMatchObject({ state: 'stopped' });
     // The emulator's notifications reached the server's webhook, signed with the shared secret.
-    // The log lists a notice as soon as it is sent, with no status until its answer arrives: wait
-    // until the last one is listed and every one has been answered before reading the statuses.
-    const notices = async () => ((await (await fetch(`http://127.0.0.1:${emulatorPort}/_emulator/notifications`)).json()) as { log: { msgName: string; status?: number }[] }).log;
-    const allAnswered = async () => {
-      const log = await notices();
-      return log.some((notice) => notice.msgName === 'session_exit') && log.every((notice) => notice.status !== undefined);
-    };
-    await expect.poll(allAnswered, { timeout: 10_000 }).toBe(true);
-    expect((await notices()).filter((notice) => notice.status !== 200)).toEqual([]);
+    const notices = await waitForAnsweredNotices(`http://127.0.0.1:${emulatorPort}`, 'session_exit');
+    expect(notices.filter((notice) => notice.status !== 200)).toEqual([]);
 
     // A request that used to end the process: answered, and the server stays up.
     const base = url!.replace(/\/trpc$/, '');
