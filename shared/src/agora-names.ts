@@ -60,3 +60,18 @@ export type CloudRecordingEndpoint = (typeof CLOUD_RECORDING_ENDPOINTS)[number];
 /** The calls of Agora's Real-Time Speech-to-Text 7.x REST API: join, query, update, leave, list. */
 export const SPEECH_TO_TEXT_ENDPOINTS = ['sttJoin', 'sttQuery', 'sttUpdate', 'sttLeave', 'sttList'] as const;
 export type SpeechToTextEndpoint = (typeof SPEECH_TO_TEXT_ENDPOINTS)[number];
+
+/** The calls of Agora's Conversational AI v2 REST API (voice agents), as the client and metrics name them. */
+export const CONVERSATIONAL_AI_ENDPOINTS = [
+  'agentJoin',
+  'agentLeave',
+  'agentUpdate',
+  'agentQuery',
+  'agentList',
+  'agentSpeak',
+  'agentInterrupt',
+  'agentThink',
+  'agentHistory',
+  'agentTurns',
+] as const;
+export type ConversationalAiEndpoint = (typeof CONVERSATIONAL_AI_ENDPOINTS)[number];

@@ -20,7 +20,9 @@ import {
   StartBody,
   UpdateBody,
 } from './responses.js';
-import { isTransient, mergeRetryOptions, type RetryOverrides } from './retry-policy.js';
+import { isRepeatable, isTransient, mergeRetryOptions, neverSent, type RetryOverrides } from './retry-policy.js';
+import { createConversationalAiCalls } from './conversational-ai.js';
+import type { ConversationalAiClient } from './conversational-ai-types.js';
 import { createSpeechToTextCalls } from './speech-to-text.js';
 import type { SpeechToTextClient } from './speech-to-text-types.js';
 import type {
@@ -51,6 +53,16 @@ export interface AgoraTimeouts {
   sttUpdate: number;
   sttLeave: number;
   sttList: number;
+  agentJoin: number;
+  agentLeave: number;
+  agentUpdate: number;
+  agentQuery: number;
+  agentList: number;
+  agentSpeak: number;
+  agentInterrupt: number;
+  agentThink: number;
+  agentHistory: number;
+  agentTurns: number;
 }
 
 /** A caller's request that waits this long for the rate budget is logged (polls wait by design: not them). */
@@ -68,6 +80,17 @@ export const DEFAULT_TIMEOUTS: AgoraTimeouts = {
   sttUpdate: 10_000,
   sttLeave: 15_000,
   sttList: 10_000,
+  agentJoin: 15_000,
+  // A graceful leave (farewell_config) may wait for the agent to finish its sentence.
+  agentLeave: 15_000,
+  agentUpdate: 10_000,
+  agentQuery: 10_000,
+  agentList: 10_000,
+  agentSpeak: 10_000,
+  agentInterrupt: 10_000,
+  agentThink: 10_000,
+  agentHistory: 10_000,
+  agentTurns: 10_000,
 };
 
 export interface AgoraClientOptions {
@@ -126,12 +149,14 @@ export interface AgoraClient {
   stop(params: StopParams, options?: CallOptions): Promise<StopResult>;
   /** Real-Time Speech-to-Text 7.x, on the same hosts, credentials and rate budget. */
   stt: SpeechToTextClient;
+  /** Conversational AI v2 (voice agents), on the same hosts, credentials and rate budget. */
+  convoai: ConversationalAiClient;
 }
 
 interface CallSpec {
   endpoint: AgoraEndpoint;
-  /** Which API's paths: Cloud Recording's (default) or Speech-to-Text's. */
-  api?: 'recording' | 'stt';
+  /** Which API's paths: Cloud Recording's (default), Speech-to-Text's or Conversational AI's. */
+  api?: 'recording' | 'stt' | 'convoai';
   method: 'GET' | 'POST';
   path: string;
   body?: unknown;
@@ -201,8 +226,11 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
   });
   const userAgent = options.userAgent ?? 'agora-backend';
   const authorization = `Basic ${Buffer.from(`${options.customerId}:${options.customerSecret}`).toString('base64')}`;
-  const basePath = `/v1/apps/${encodeURIComponent(options.appId)}/cloud_recording`;
-  const sttBasePath = `/api/speech-to-text/v1/projects/${encodeURIComponent(options.appId)}`;
+  const basePaths = {
+    recording: `/v1/apps/${encodeURIComponent(options.appId)}/cloud_recording`,
+    stt: `/api/speech-to-text/v1/projects/${encodeURIComponent(options.appId)}`,
+    convoai: `/api/conversational-ai-agent/v2/projects/${encodeURIComponent(options.appId)}`,
+  };
 
   // got's own retry is off: it would repeat POSTs blindly and consume test interceptors.
   const http: Got = got.extend({
@@ -233,7 +261,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
         options.onCall?.({ endpoint: spec.endpoint, outcome, seconds: (clock.now() - started) / 1000, budgetWaitSeconds: (started - queued) / 1000, priority: spec.priority ?? 'user' });
       let response;
       try {
-        response = await http(`${host}${spec.api === 'stt' ? sttBasePath : basePath}${spec.path}`, {
+        response = await http(`${host}${basePaths[spec.api ?? 'recording']}${spec.path}`, {
           method: spec.method,
           headers: { authorization, 'content-type': 'application/json', accept: 'application/json', 'user-agent': userAgent },
           ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
@@ -245,7 +273,8 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
         if (spec.signal?.aborted) throw spec.signal.reason;
         const failure = classifyNetworkFailure(error);
         report(failure.timeout ? 'timeout' : 'network');
-        const next = nextHostStep(plan, step, failure.dns);
+        // speak and think go again only when the first try never left: Agora may have acted on it.
+        const next = isRepeatable(spec.endpoint) || neverSent(failure.code) ? nextHostStep(plan, step, failure.dns) : undefined;
         const delay = retry.networkDelaysMs[networkTries++];
         logger.warn(
           { endpoint: spec.endpoint, host, code: failure.code, retrying: next !== undefined && delay !== undefined },
@@ -301,16 +330,19 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
     }
   }
 
-  const apiError = (endpoint: AgoraEndpoint, answer: Answer) =>
-    new AgoraApiError({
+  /** Agora's error answer; `redact` cuts what the request sent (vendor keys, tokens) out of Agora's texts, which may quote it. */
+  const apiError = (endpoint: AgoraEndpoint, answer: Answer, redact: (text: string) => string = (text) => text) => {
+    const clean = (text: string | undefined) => (text === undefined ? undefined : redact(text));
+    return new AgoraApiError({
       endpoint,
       httpStatus: answer.httpStatus,
       code: answer.error.code,
-      reason: answer.error.reason,
-      detail: answer.error.detail,
-      gatewayMessage: answer.error.message,
+      reason: clean(answer.error.reason),
+      detail: clean(answer.error.detail),
+      gatewayMessage: clean(answer.error.message),
       requestId: answer.requestId,
     });
+  };
 
   /** Reads a success body, or explains in the error what was wrong with it. */
   function read<T>(endpoint: AgoraEndpoint, answer: Answer, schema: z.ZodType<T>): T {
@@ -351,8 +383,15 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
     fail: apiError,
   });
 
+  const convoai = createConversationalAiCalls({
+    send: (spec) => send({ ...spec, api: 'convoai' }),
+    read,
+    fail: apiError,
+  });
+
   return {
     stt,
+    convoai,
     async acquire(params, callOptions = {}) {
       const answer = await send({
         endpoint: 'acquire',

@@ -1,8 +1,8 @@
-import type { CloudRecordingEndpoint, SpeechToTextEndpoint } from '@agora-backend/shared';
+import type { CloudRecordingEndpoint, ConversationalAiEndpoint, SpeechToTextEndpoint } from '@agora-backend/shared';
 import { AGORA_CODE_MEANINGS } from './codes.js';
 
-/** The Cloud Recording and Speech-to-Text REST calls, as named in errors and logs. */
-export type AgoraEndpoint = CloudRecordingEndpoint | SpeechToTextEndpoint;
+/** The Cloud Recording, Speech-to-Text and Conversational AI REST calls, as named in errors and logs. */
+export type AgoraEndpoint = CloudRecordingEndpoint | SpeechToTextEndpoint | ConversationalAiEndpoint;
 
 /**
  * Base of every Agora client error. None of them carries the Authorization header, the customer

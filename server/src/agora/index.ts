@@ -8,3 +8,5 @@ export { readFileList, toMilliseconds } from './responses.js';
 export type * from './types.js';
 export { isAgentNotFound } from './speech-to-text.js';
 export * from './speech-to-text-types.js';
+export { isAgentNameConflict, isConversationalAgentNotFound } from './conversational-ai.js';
+export * from './conversational-ai-types.js';

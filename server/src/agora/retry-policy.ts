@@ -34,6 +34,19 @@ export const DEFAULT_RETRY: RetryOptions = {
     sttUpdate: [1_000, 3_000, 6_000],
     sttLeave: [1_000, 3_000, 6_000],
     sttList: [1_000, 3_000, 6_000],
+    // Conversational AI: a repeated join cannot start a second agent either (`name` is unique).
+    // Leave, update (a token or params set to a value) and interrupt do the same thing twice.
+    agentJoin: [1_000, 3_000, 6_000],
+    agentLeave: [1_000, 3_000, 6_000],
+    agentUpdate: [1_000, 3_000, 6_000],
+    agentQuery: [1_000, 3_000, 6_000],
+    agentList: [1_000, 3_000, 6_000],
+    agentInterrupt: [1_000, 3_000, 6_000],
+    agentHistory: [1_000, 3_000, 6_000],
+    agentTurns: [1_000, 3_000, 6_000],
+    // speak and think are never repeated: a 5xx may come after the agent already said (or heard) the text.
+    agentSpeak: [],
+    agentThink: [],
   },
   // docs/agora.md, "Identity, uids and resource lifetime" / "Errors and retries": a transient 404 lasts ≤ 30 s after a crash, ≤ 60 s after a disconnect.
   queryNotFoundDelaysMs: [5_000, 10_000, 15_000],
@@ -62,3 +75,15 @@ export function mergeRetryOptions(overrides: RetryOverrides | undefined): RetryO
     transientDelaysMs: { ...DEFAULT_RETRY.transientDelaysMs, ...overrides?.transientDelaysMs },
   };
 }
+
+/**
+ * Calls that must not reach Agora twice: each one makes the agent say or hear a text again. They
+ * are sent again only when the first try provably never left (`neverSent`), never after a 5xx.
+ */
+const UNREPEATABLE: ReadonlySet<AgoraEndpoint> = new Set<AgoraEndpoint>(['agentSpeak', 'agentThink']);
+
+/** Whether a call may be sent again after a failure that Agora may have seen. */
+export const isRepeatable = (endpoint: AgoraEndpoint): boolean => !UNREPEATABLE.has(endpoint);
+
+/** System error codes that mean no byte of the request reached Agora: the name did not resolve, or the connection was refused. */
+export const neverSent = (code: string): boolean => code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNREFUSED';
