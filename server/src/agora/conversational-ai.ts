@@ -124,16 +124,15 @@ const SECRET_KEY = /key(?!word)|secret|token|password|passwd|auth|credential|sig
  * every header value, and URLs that carry a query (some vendors take their key there). Agora's
  * `detail` may quote what it was sent; these are cut out of an error before anyone sees it.
  */
-export function secretsIn(value: unknown, key = '', found: Set<string> = new Set()): Set<string> {
+export function secretsIn(value: unknown, secret = false, found: Set<string> = new Set()): Set<string> {
   if (typeof value === 'string') {
-    if (value.length >= 4 && (SECRET_KEY.test(key) || /^(https?|wss?):\/\/[^?]*\?./i.test(value))) found.add(value);
+    if (value.length >= 4 && (secret || /^(https?|wss?):\/\/[^?]*\?./i.test(value))) found.add(value);
   } else if (Array.isArray(value)) {
-    for (const item of value) secretsIn(item, key, found);
+    for (const item of value) secretsIn(item, secret, found);
   } else if (typeof value === 'object' && value !== null) {
-    for (const [name, item] of Object.entries(value)) {
-      // A header map's values are credentials whatever their names (Authorization, X-Api-Key, …).
-      secretsIn(item, /^headers$/i.test(key) || SECRET_KEY.test(key) ? key : name, found);
-    }
+    // Whatever sits under a secret-sounding key is secret, and a header map's values are credentials
+    // whatever their names (Authorization, X-Api-Key, …).
+    for (const [name, item] of Object.entries(value)) secretsIn(item, secret || SECRET_KEY.test(name) || /^headers$/i.test(name), found);
   }
   return found;
 }
