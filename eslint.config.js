@@ -23,7 +23,7 @@ export default tseslint.config(
   },
   // The rings (docs/architecture.md): nothing imports from a ring outside its own.
   {
-    files: ['server/src/{tokens,agora,recording,transcription,tasks,store,storage,events,cluster,auth}/**/*.ts', 'server/src/{errors,clock,logger}.ts'],
+    files: ['server/src/{tokens,agora,recording,transcription,tasks,store,storage,events,cluster,auth}/**/*.ts', 'server/src/{errors,clock,logger,agent-profiles}.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * Request schemas, request and result types of Agora's Conversational AI v2 REST API (docs/agora.md,
- * "Conversational AI"). Field names are Agora's, so a parsed body goes on the wire unchanged.
+ * Request schemas, request and result types of Agora's Conversational AI v2 REST API (docs/agents.md,
+ * "Agora's Conversational AI API"). Field names are Agora's, so a parsed body goes on the wire unchanged.
  *
  * The schemas check the envelope (which vendor, which mode, ranges and required fields) and keep
  * every key they do not know, as Agora does (its objects allow additional properties). A vendor's
@@ -45,7 +45,7 @@ export const AsrSettings = z.looseObject({
   /** BCP-47; a language inside `params` wins over it. */
   language: nonEmpty.optional(),
   vendor: oneOf(ASR_VENDORS).optional(),
-  // Agora's schema requires params, its own samples send none (docs/agora.md): optional here.
+  // Agora's schema requires params, its own samples send none (docs/agents.md): optional here.
   params: VendorParams.optional(),
 });
 
@@ -227,18 +227,28 @@ export const AgentProperties = AgentSettings.extend({
   remote_rtc_uids: z.array(nonEmpty),
 });
 
-/** Whether the settings carry their own models, or leave them to a pipeline, a preset or a multimodal model. */
-function checkModels(body: { pipeline_id?: string | undefined; preset?: string | undefined; properties: z.infer<typeof AgentSettings> }, context: z.RefinementCtx) {
-  const { properties } = body;
+/**
+ * What is missing for the agent to have models: its own llm and tts, unless a Studio pipeline, a
+ * preset or an enabled multimodal model stands in for them (Agora's schema requires llm and tts
+ * regardless; docs/agents.md). Paths are relative to `properties`.
+ */
+export function missingModels(base: { pipelineId?: string | undefined; preset?: string | undefined }, properties: z.infer<typeof AgentSettings>): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
   const multimodal = properties.mllm?.enable === true || properties.advanced_features?.enable_mllm === true;
-  if (multimodal && properties.mllm === undefined) context.addIssue({ code: 'custom', path: ['properties', 'mllm'], message: 'is required when multimodal is enabled' });
-  // Agora's schema requires llm and tts, yet a Studio pipeline, a preset or a multimodal model stands in for them (docs/agora.md).
-  if (body.pipeline_id !== undefined || body.preset !== undefined || multimodal) return;
-  if (properties.llm === undefined) context.addIssue({ code: 'custom', path: ['properties', 'llm'], message: 'is required without pipeline_id, preset or an enabled mllm' });
+  if (multimodal && properties.mllm === undefined) problems.push({ path: ['mllm'], message: 'is required when multimodal is enabled' });
+  if (base.pipelineId !== undefined || base.preset !== undefined || multimodal) return problems;
+  if (properties.llm === undefined) problems.push({ path: ['llm'], message: 'is required without a pipeline, a preset or an enabled mllm' });
   else if (properties.llm.url === undefined && properties.llm.credential_mode !== 'managed') {
-    context.addIssue({ code: 'custom', path: ['properties', 'llm', 'url'], message: "is required unless credential_mode is 'managed'" });
+    problems.push({ path: ['llm', 'url'], message: "is required unless credential_mode is 'managed'" });
   }
-  if (properties.tts === undefined) context.addIssue({ code: 'custom', path: ['properties', 'tts'], message: 'is required without pipeline_id, preset or an enabled mllm' });
+  if (properties.tts === undefined) problems.push({ path: ['tts'], message: 'is required without a pipeline, a preset or an enabled mllm' });
+  return problems;
+}
+
+function checkModels(body: { pipeline_id?: string | undefined; preset?: string | undefined; properties: z.infer<typeof AgentSettings> }, context: z.RefinementCtx) {
+  for (const problem of missingModels({ pipelineId: body.pipeline_id, preset: body.preset }, body.properties)) {
+    context.addIssue({ code: 'custom', path: ['properties', ...problem.path], message: problem.message });
+  }
 }
 
 /** POST …/join: start an agent. */

@@ -12,7 +12,7 @@ import { AgoraApiError, type AgoraEndpoint } from './errors.js';
 import { toMilliseconds } from './responses.js';
 
 /**
- * The Conversational AI v2 calls (docs/agora.md, "Conversational AI"), on the transport the Cloud
+ * The Conversational AI v2 calls (docs/agents.md, "Agora's Conversational AI API"), on the transport the Cloud
  * Recording client uses: the same hosts, authentication, rate budget, retries and error classes.
  * Agora's errors here are `{detail, reason}`: the AgoraApiError carries both.
  */
@@ -49,7 +49,7 @@ const ListBody = z.object({
   data: z.object({ count: looseNumber.optional(), list: z.array(z.object({ agent_id: AgentId, status: State, start_ts: looseNumber })) }),
   meta: z.object({ cursor: z.string().nullable().optional(), total: looseNumber.optional() }).optional(),
 });
-// Agora types speak's `channel` as an integer and shows a string (docs/agora.md): either is read.
+// Agora types speak's `channel` as an integer and shows a string (docs/agents.md): either is read.
 const UtteranceBody = z.object({ agent_id: AgentId, channel: looseString.optional(), start_ts: looseNumber.nullable().optional() });
 const HistoryBody = z.object({
   agent_id: AgentId,
