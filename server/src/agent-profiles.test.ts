@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildAgentJoinBody, chooseProfile, parseAgentProfiles, profileSecrets, redactProfile, type AgentProfiles } from './agent-profiles.js';
 import { AgentJoinBody } from './agora/conversational-ai-types.js';
 import { AppError } from './errors.js';
+import { captureLogs } from './testing/agora-client.js';
 
 const LLM_KEY = 'sk-proj-LLMSECRET-aaaaaaaaaaaa';
 const TTS_KEY = 'eleven-TTSSECRET-bbbbbbbbbb';
@@ -234,16 +233,7 @@ describe('keys stay on the server', () => {
   it('a profile logged, printed or serialised by mistake shows only the safe view', () => {
     const profiles = load();
     const profile = chooseProfile(profiles, 'support');
-    const lines: string[] = [];
-    const logger = pino(
-      { level: 'debug' },
-      new Writable({
-        write(chunk: Buffer, _enc, done) {
-          lines.push(chunk.toString());
-          done();
-        },
-      }),
-    );
+    const { logger, lines } = captureLogs();
     logger.info({ profile, settings: profile.settings, profiles: [...profiles.values()] }, 'starting an agent');
     const everything = [
       ...lines,

@@ -2,12 +2,11 @@ import { inspect } from 'node:util';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeClock } from '../clock.js';
-import { pino } from 'pino';
-import { Writable } from 'node:stream';
-import { drive, recordSleeps } from '../testing/drive.js';
-import { createAgoraClient, type AgoraClientOptions } from './client.js';
+import { setupAgoraClient } from '../testing/agora-client.js';
+import { drive } from '../testing/drive.js';
+import type { AgoraClientOptions } from './client.js';
 import { AgoraApiError, AgoraNetworkError, AgoraResponseError, AgoraTimeoutError } from './errors.js';
-import { createSlidingWindowBudget, unlimitedBudget } from './rate-budget.js';
+import { createSlidingWindowBudget } from './rate-budget.js';
 
 const APP_ID = '970ca35de60c44645bbae8a215061b33';
 const CUSTOMER_ID = 'customer-id-1';
@@ -24,30 +23,7 @@ afterAll(() => nock.enableNetConnect());
 afterEach(() => nock.cleanAll());
 
 function setup(options: Partial<AgoraClientOptions> = {}) {
-  const base = createFakeClock(1_700_000_000_000);
-  const { clock, sleeps } = recordSleeps(base);
-  const lines: string[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    }),
-  );
-  const client = createAgoraClient({
-    appId: APP_ID,
-    customerId: CUSTOMER_ID,
-    customerSecret: CUSTOMER_SECRET,
-    baseUrls: [HOST],
-    clock,
-    logger,
-    rateBudget: unlimitedBudget,
-    ...options,
-  });
-  const run = <T>(promise: Promise<T>) => drive(base, promise);
-  return { client, clock: base, sleeps, lines, run };
+  return setupAgoraClient({ appId: APP_ID, customerId: CUSTOMER_ID, customerSecret: CUSTOMER_SECRET, baseUrls: [HOST], ...options });
 }
 
 /** nock needs a real Error here: a plain object leaves got waiting for its timeout. */

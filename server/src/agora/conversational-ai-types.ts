@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RequestOptions } from './transport.js';
 
 /**
  * Request schemas, request and result types of Agora's Conversational AI v2 REST API (docs/agents.md,
@@ -382,10 +383,7 @@ export interface AgentTurnsPage {
 }
 
 /** A call's abort signal and its priority in the rate budget (background: a poller's query or history read). */
-export interface AgentCallOptions {
-  signal?: AbortSignal | undefined;
-  priority?: 'user' | 'background' | undefined;
-}
+export type AgentCallOptions = RequestOptions;
 
 export interface ConversationalAiClient {
   /** Starts an agent in a channel; repeated with the same `name`, Agora refuses a second agent. */

@@ -1,15 +1,12 @@
 import { inspect } from 'node:util';
-import { Writable } from 'node:stream';
 import nock from 'nock';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createFakeClock } from '../clock.js';
-import { drive, recordSleeps } from '../testing/drive.js';
-import { createAgoraClient, type AgoraClientOptions } from './client.js';
+import { setupAgoraClient } from '../testing/agora-client.js';
+import type { AgoraClientOptions } from './client.js';
 import { isAgentNameConflict, isConversationalAgentNotFound, redactorFor } from './conversational-ai.js';
 import { AgentJoinBody, type AgentJoinRequest } from './conversational-ai-types.js';
 import { AgoraApiError, AgoraNetworkError, AgoraResponseError, AgoraTimeoutError } from './errors.js';
-import { unlimitedBudget, type RequestPriority } from './rate-budget.js';
+import type { RequestPriority } from './rate-budget.js';
 
 const APP_ID = '970ca35de60c44645bbae8a215061b33';
 const CUSTOMER_ID = 'customer-id-1';
@@ -28,30 +25,8 @@ afterAll(() => nock.enableNetConnect());
 afterEach(() => nock.cleanAll());
 
 function setup(options: Partial<AgoraClientOptions> = {}) {
-  const base = createFakeClock(1_700_000_000_000);
-  const { clock, sleeps } = recordSleeps(base);
-  const lines: string[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    }),
-  );
-  const client = createAgoraClient({
-    appId: APP_ID,
-    customerId: CUSTOMER_ID,
-    customerSecret: CUSTOMER_SECRET,
-    baseUrls: [HOST],
-    clock,
-    logger,
-    rateBudget: unlimitedBudget,
-    ...options,
-  });
-  const run = <T>(promise: Promise<T>) => drive(base, promise);
-  return { agents: client.convoai, sleeps, lines, run };
+  const { client, ...rest } = setupAgoraClient({ appId: APP_ID, customerId: CUSTOMER_ID, customerSecret: CUSTOMER_SECRET, baseUrls: [HOST], ...options });
+  return { agents: client.convoai, ...rest };
 }
 
 const netError = (code: string) => Object.assign(new Error(`${code} (simulated)`), { code });

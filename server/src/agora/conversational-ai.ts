@@ -1,35 +1,26 @@
 import { z } from 'zod';
+import type { ConversationalAiEndpoint } from '@agora-backend/shared';
 import {
   AGENT_STATE_NUMBERS,
   CONVERSATIONAL_AGENT_STATES,
+  type AgentCallOptions,
   type AgentHistoryEntry,
+  type AgentInfo,
+  type AgentTurnsPage,
   type AgentStartResult,
   type AgentTurn,
   type AgentUtteranceResult,
   type ConversationalAiClient,
 } from './conversational-ai-types.js';
-import { AgoraApiError, type AgoraEndpoint } from './errors.js';
+import { AgoraApiError } from './errors.js';
 import { toMilliseconds } from './responses.js';
+import { withQuery, type ApiAnswer, type ApiTransport } from './transport.js';
 
 /**
  * The Conversational AI v2 calls (docs/agents.md, "Agora's Conversational AI API"), on the transport the Cloud
  * Recording client uses: the same hosts, authentication, rate budget, retries and error classes.
  * Agora's errors here are `{detail, reason}`: the AgoraApiError carries both.
  */
-
-export interface ConvoAnswer {
-  httpStatus: number;
-  json: unknown;
-}
-
-/** The client's transport; `A` is its answer type, handed back to read and fail as it came. */
-export interface ConvoTransport<A extends ConvoAnswer> {
-  send: (spec: { endpoint: AgoraEndpoint; method: 'GET' | 'POST'; path: string; body?: unknown; signal?: AbortSignal | undefined; priority?: 'user' | 'background' | undefined }) => Promise<A>;
-  /** Reads a success body, or throws AgoraResponseError explaining what was wrong with it. */
-  read: <T>(endpoint: AgoraEndpoint, answer: A, schema: z.ZodType<T>) => T;
-  /** Agora's error answer as an AgoraApiError, its texts passed through `redact`. */
-  fail: (endpoint: AgoraEndpoint, answer: A, redact?: (text: string) => string) => AgoraApiError;
-}
 
 const looseNumber = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
 const looseString = z.union([z.string(), z.number().transform(String)]);
@@ -143,95 +134,78 @@ export function redactorFor(body: unknown): (text: string) => string {
   return (text) => secrets.reduce((result, secret) => result.split(secret).join('[redacted]'), text);
 }
 
+function info(body: z.infer<typeof QueryBody>, raw: unknown): AgentInfo {
+  // Agora may send a stop time of 0 and an empty message for an agent that has not stopped.
+  const { agent_id: agentId, name, status, message } = body;
+  return { agentId, name, status, startedAt: ms(body.start_ts), stoppedAt: body.stop_ts ? ms(body.stop_ts) : undefined, message: message === '' ? undefined : message, raw };
+}
+
+function turnsPage(body: z.infer<typeof TurnsBody>, raw: unknown): AgentTurnsPage {
+  const { agent_id: agentId, name, channel, pagination } = body;
+  const pages = { pageIndex: pagination.page_index, totalPages: pagination.total_pages, isLastPage: pagination.is_last_page };
+  return { agentId, name, channel, totalTurns: body.total_turn_count, ...pages, turns: body.turns.map(turn), raw };
+}
+
 /** The Conversational AI calls on a transport; the client (client.ts) gives them its own. */
-export function createConversationalAiCalls<A extends ConvoAnswer>(transport: ConvoTransport<A>): ConversationalAiClient {
+export function createConversationalAiCalls<A extends ApiAnswer>(transport: ApiTransport<A>): ConversationalAiClient {
   const { send, read, fail } = transport;
   const agentPath = (agentId: string, action = '') => `/agents/${encodeURIComponent(agentId)}${action ? `/${action}` : ''}`;
+  /** Sends one call; any answer but 200 is Agora's error (its texts cleaned of `body`'s secrets). */
+  async function call(endpoint: ConversationalAiEndpoint, path: string, options: AgentCallOptions, body?: object): Promise<A> {
+    const method = endpoint === 'agentQuery' || endpoint === 'agentList' || endpoint === 'agentHistory' || endpoint === 'agentTurns' ? 'GET' : 'POST';
+    const answer = await send({ endpoint, method, path, ...(body === undefined ? {} : { body }), signal: options.signal, priority: options.priority });
+    if (answer.httpStatus !== 200) throw fail(endpoint, answer, body === undefined ? undefined : redactorFor(body));
+    return answer;
+  }
   return {
     async join(body, options = {}) {
-      const answer = await send({ endpoint: 'agentJoin', method: 'POST', path: '/join', body, signal: options.signal, priority: options.priority });
-      if (answer.httpStatus !== 200) throw fail('agentJoin', answer, redactorFor(body));
+      const answer = await call('agentJoin', '/join', options, body);
       return started(read('agentJoin', answer, StartedBody), answer.json);
     },
     async leave(agentId, options = {}) {
-      const answer = await send({ endpoint: 'agentLeave', method: 'POST', path: agentPath(agentId, 'leave'), signal: options.signal, priority: options.priority });
-      if (answer.httpStatus !== 200) throw fail('agentLeave', answer);
+      await call('agentLeave', agentPath(agentId, 'leave'), options);
     },
     async update(agentId, body, options = {}) {
-      const answer = await send({ endpoint: 'agentUpdate', method: 'POST', path: agentPath(agentId, 'update'), body, signal: options.signal, priority: options.priority });
-      if (answer.httpStatus !== 200) throw fail('agentUpdate', answer, redactorFor(body));
+      const answer = await call('agentUpdate', agentPath(agentId, 'update'), options, body);
       return started(read('agentUpdate', answer, StartedBody), answer.json);
     },
     async query(agentId, options = {}) {
-      const answer = await send({ endpoint: 'agentQuery', method: 'GET', path: agentPath(agentId), signal: options.signal, priority: options.priority });
-      if (answer.httpStatus !== 200) throw fail('agentQuery', answer);
-      const body = read('agentQuery', answer, QueryBody);
-      return {
-        agentId: body.agent_id,
-        name: body.name,
-        status: body.status,
-        startedAt: ms(body.start_ts),
-        // Agora may send 0 for an agent that has not stopped.
-        stoppedAt: body.stop_ts ? ms(body.stop_ts) : undefined,
-        message: body.message === '' ? undefined : body.message,
-        raw: answer.json,
-      };
+      const answer = await call('agentQuery', agentPath(agentId), options);
+      return info(read('agentQuery', answer, QueryBody), answer.json);
     },
     async list(filter = {}, options = {}) {
-      const query = new URLSearchParams();
-      if (filter.channel !== undefined) query.set('channel', filter.channel);
-      if (filter.states !== undefined) query.set('state', filter.states.map((state) => AGENT_STATE_NUMBERS[state]).join(','));
-      if (filter.fromTime !== undefined) query.set('from_time', String(filter.fromTime));
-      if (filter.toTime !== undefined) query.set('to_time', String(filter.toTime));
-      if (filter.limit !== undefined) query.set('limit', String(filter.limit));
-      if (filter.cursor !== undefined) query.set('cursor', filter.cursor);
-      const search = query.size > 0 ? `?${query}` : '';
-      const answer = await send({ endpoint: 'agentList', method: 'GET', path: `/agents${search}`, signal: options.signal, priority: options.priority });
-      if (answer.httpStatus !== 200) throw fail('agentList', answer);
-      const body = read('agentList', answer, ListBody);
+      const path = withQuery('/agents', {
+        channel: filter.channel,
+        state: filter.states?.map((state) => AGENT_STATE_NUMBERS[state]).join(','),
+        from_time: filter.fromTime,
+        to_time: filter.toTime,
+        limit: filter.limit,
+        cursor: filter.cursor,
+      });
+      const body = read('agentList', await call('agentList', path, options), ListBody);
       const agents = body.data.list.map((item) => ({ agentId: item.agent_id, status: item.status, startedAt: toMilliseconds(item.start_ts) }));
       return { agents, count: body.data.count ?? agents.length, total: body.meta?.total ?? agents.length, cursor: body.meta?.cursor ? body.meta.cursor : undefined };
     },
     async speak(agentId, body, options = {}) {
-      const answer = await send({ endpoint: 'agentSpeak', method: 'POST', path: agentPath(agentId, 'speak'), body, signal: options.signal, priority: options.priority });
-      if (answer.httpStatus !== 200) throw fail('agentSpeak', answer);
+      const answer = await call('agentSpeak', agentPath(agentId, 'speak'), options, body);
       return utterance(read('agentSpeak', answer, UtteranceBody), answer.json);
     },
     async interrupt(agentId, options = {}) {
       // Agora's samples send `{}`; its answer has no schema, so only the status is read.
-      const answer = await send({ endpoint: 'agentInterrupt', method: 'POST', path: agentPath(agentId, 'interrupt'), body: {}, signal: options.signal, priority: options.priority });
-      if (answer.httpStatus !== 200) throw fail('agentInterrupt', answer);
+      await call('agentInterrupt', agentPath(agentId, 'interrupt'), options, {});
     },
     async think(agentId, body, options = {}) {
-      const answer = await send({ endpoint: 'agentThink', method: 'POST', path: agentPath(agentId, 'think'), body, signal: options.signal, priority: options.priority });
-      if (answer.httpStatus !== 200) throw fail('agentThink', answer);
+      const answer = await call('agentThink', agentPath(agentId, 'think'), options, body);
       return utterance(read('agentThink', answer, UtteranceBody), answer.json);
     },
     async history(agentId, options = {}) {
-      const answer = await send({ endpoint: 'agentHistory', method: 'GET', path: agentPath(agentId, 'history'), signal: options.signal, priority: options.priority });
-      if (answer.httpStatus !== 200) throw fail('agentHistory', answer);
+      const answer = await call('agentHistory', agentPath(agentId, 'history'), options);
       const body = read('agentHistory', answer, HistoryBody);
       return { agentId: body.agent_id, status: body.status, startedAt: ms(body.start_ts), contents: body.contents.map(historyEntry), raw: answer.json };
     },
     async turns(agentId, page = {}, options = {}) {
-      const query = new URLSearchParams();
-      if (page.pageIndex !== undefined) query.set('page_index', String(page.pageIndex));
-      if (page.pageSize !== undefined) query.set('page_size', String(page.pageSize));
-      const search = query.size > 0 ? `?${query}` : '';
-      const answer = await send({ endpoint: 'agentTurns', method: 'GET', path: `${agentPath(agentId, 'turns')}${search}`, signal: options.signal, priority: options.priority });
-      if (answer.httpStatus !== 200) throw fail('agentTurns', answer);
-      const body = read('agentTurns', answer, TurnsBody);
-      return {
-        agentId: body.agent_id,
-        name: body.name,
-        channel: body.channel,
-        totalTurns: body.total_turn_count,
-        pageIndex: body.pagination.page_index,
-        totalPages: body.pagination.total_pages,
-        isLastPage: body.pagination.is_last_page,
-        turns: body.turns.map(turn),
-        raw: answer.json,
-      };
+      const answer = await call('agentTurns', withQuery(agentPath(agentId, 'turns'), { page_index: page.pageIndex, page_size: page.pageSize }), options);
+      return turnsPage(read('agentTurns', answer, TurnsBody), answer.json);
     },
   };
 }

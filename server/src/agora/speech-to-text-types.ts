@@ -1,3 +1,5 @@
+import type { RequestOptions } from './transport.js';
+
 /**
  * Request and result types of Agora's Real-Time Speech-to-Text 7.x REST API (docs/agora.md,
  * "Speech-to-Text"). Field names are Agora's, so the bodies go on the wire unchanged.
@@ -76,10 +78,7 @@ export interface AgentListResult {
 }
 
 /** A call's abort signal and its priority in the rate budget (background: a poller's query). */
-export interface SttCallOptions {
-  signal?: AbortSignal | undefined;
-  priority?: 'user' | 'background' | undefined;
-}
+export type SttCallOptions = RequestOptions;
 
 export interface SpeechToTextClient {
   /** Starts an agent in the channel. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AgoraApiError, type AgoraEndpoint } from './errors.js';
+import { AgoraApiError } from './errors.js';
+import type { ApiAnswer, ApiTransport } from './transport.js';
 import { AGENT_STATUSES, type AgentResult, type JoinParams, type SpeechToTextClient } from './speech-to-text-types.js';
 
 /**
@@ -7,19 +8,8 @@ import { AGENT_STATUSES, type AgentResult, type JoinParams, type SpeechToTextCli
  * Recording client uses: the same hosts, authentication, rate budget, retries and error classes.
  */
 
-export interface SttAnswer {
-  httpStatus: number;
-  json: unknown;
-}
-
-/** The client's transport; `A` is its answer type, handed back to read and fail as it came. */
-export interface SttTransport<A extends SttAnswer> {
-  send: (spec: { endpoint: AgoraEndpoint; method: 'GET' | 'POST'; path: string; body?: unknown; signal?: AbortSignal | undefined; priority?: 'user' | 'background' | undefined }) => Promise<A>;
-  /** Reads a success body, or throws AgoraResponseError explaining what was wrong with it. */
-  read: <T>(endpoint: AgoraEndpoint, answer: A, schema: z.ZodType<T>) => T;
-  /** Agora's error answer as an AgoraApiError. */
-  fail: (endpoint: AgoraEndpoint, answer: A) => AgoraApiError;
-}
+export type SttAnswer = ApiAnswer;
+export type SttTransport<A extends SttAnswer> = ApiTransport<A>;
 
 const Status = z.enum(AGENT_STATUSES);
 const AgentBody = z.object({ agent_id: z.string().min(1), create_ts: z.number().nullable().optional(), status: Status });
