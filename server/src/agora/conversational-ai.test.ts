@@ -301,6 +301,21 @@ describe('retries', () => {
     expect(sleeps).toEqual([1_000, 1_000]);
   });
 
+  it('moves through the hosts on a network failure, as every Agora call does', async () => {
+    const { agents, run, sleeps } = setup({ baseUrls: [HOST, 'https://agora-2.test'] });
+    const first = nock(HOST).post(`${P}/agents/A42/leave`).times(2).replyWithError(netError('ECONNRESET'));
+    const second = nock('https://agora-2.test').post(`${P}/agents/A42/leave`).reply(200);
+    await run(agents.leave('A42'));
+    expect(first.isDone() && second.isDone()).toBe(true);
+    expect(sleeps).toEqual([1_000, 3_000]);
+  });
+
+  it("explains the gateway's 401 with the settings to check", async () => {
+    const { agents, run } = setup();
+    nock(HOST).get(`${P}/agents`).reply(401, { message: 'Invalid authentication credentials' });
+    await expect(run(agents.list())).rejects.toThrow('agentList failed: HTTP 401 "Invalid authentication credentials": check AGORA_CUSTOMER_ID and AGORA_CUSTOMER_SECRET');
+  });
+
   it('never repeats a 4xx', async () => {
     const { agents, run, sleeps } = setup();
     const scope = nock(HOST).post(`${P}/agents/A42/update`).reply(400, { detail: 'bad', reason: 'InvalidRequest' });
