@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -85,6 +85,13 @@ describe('reading profiles', () => {
     writeFileSync(path, JSON.stringify({ profiles: { default: FILE.profiles.studio } }));
     const own = parseAgentProfiles({ file: path }, { embedded: true });
     expect(own.ok && own.profiles.get('default')?.pipelineId).toBe('pipe_7f3a');
+  });
+
+  it('reads the example in docs/agents.md as it stands', () => {
+    const page = readFileSync(new URL('../../docs/agents.md', import.meta.url), 'utf8');
+    const example = /```json\n([\s\S]*?)\n```/.exec(page)?.[1];
+    const result = parseAgentProfiles({ inline: example }, { embedded: false });
+    expect(result.ok ? [...result.profiles.keys()] : result.errors).toEqual(['support', 'studio', 'realtime', 'managed']);
   });
 
   it('lists every problem, with its path and the rule, never a value', () => {
