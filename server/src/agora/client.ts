@@ -81,7 +81,7 @@ export const DEFAULT_TIMEOUTS: AgoraTimeouts = {
   sttLeave: 15_000,
   sttList: 10_000,
   agentJoin: 15_000,
-  // A graceful leave (farewell_config) may wait for the agent to finish its sentence.
+  // Whether a graceful leave (farewell_config) answers before the agent is idle is not in Agora's spec.
   agentLeave: 15_000,
   agentUpdate: 10_000,
   agentQuery: 10_000,
