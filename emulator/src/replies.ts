@@ -10,3 +10,14 @@ export const notFound = (): Reply => service(404, 404, 'failed to find worker');
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** A request body as a JSON object (empty: `{}`); undefined when it is not one. */
+export function parseBody(text: string): Record<string, unknown> | undefined {
+  if (text.trim() === '') return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return isRecord(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

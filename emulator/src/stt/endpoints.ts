@@ -17,7 +17,7 @@ const invalid = (detail: string) => sttError(400, 'invalid parameter', detail);
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** Agent ids look like Agora's: 26 upper-case letters and digits. */
-function newAgentId(): string {
+export function newAgentId(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
   return [...randomBytes(26)].map((byte) => alphabet[byte % alphabet.length]).join('');
 }
