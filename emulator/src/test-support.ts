@@ -10,7 +10,7 @@ import agoraTokenInternals from 'agora-token/src/AccessToken2.js';
  * dependency) at a chosen issue time, so the emulator's token checks are tested against the
  * reference encoder and not against code of ours.
  */
-const { AccessToken2, ServiceRtc } = agoraTokenInternals;
+const { AccessToken2, ServiceRtc, ServiceRtm } = agoraTokenInternals;
 
 export function recorderTokenAt(options: { appId: string; appCertificate: string; channel: string; uid: string | number; atMs: number; expireSeconds: number }): string {
   const token = new AccessToken2(options.appId, options.appCertificate, Math.floor(options.atMs / 1000), options.expireSeconds);
@@ -21,6 +21,25 @@ export function recorderTokenAt(options: { appId: string; appCertificate: string
   return token.build();
 }
 
+/**
+ * A Conversational AI agent's token: RTC join (and, unless `subscriber`, publish) for the channel
+ * and uid, plus RTM login for the same user unless `rtm` is false.
+ */
+export function agentTokenAt(options: { appId: string; appCertificate: string; channel: string; uid: string; atMs: number; expireSeconds: number; rtm?: boolean; subscriber?: boolean }): string {
+  const token = new AccessToken2(options.appId, options.appCertificate, Math.floor(options.atMs / 1000), options.expireSeconds);
+  const rtc = new ServiceRtc(options.channel, options.uid === '0' ? '' : options.uid);
+  rtc.add_privilege(ServiceRtc.kPrivilegeJoinChannel, options.expireSeconds);
+  if (options.subscriber !== true) {
+    for (const privilege of [ServiceRtc.kPrivilegePublishAudioStream, ServiceRtc.kPrivilegePublishVideoStream, ServiceRtc.kPrivilegePublishDataStream]) rtc.add_privilege(privilege, options.expireSeconds);
+  }
+  token.add_service(rtc);
+  if (options.rtm !== false) {
+    const rtm = new ServiceRtm(options.uid);
+    rtm.add_privilege(ServiceRtm.kPrivilegeLogin, options.expireSeconds);
+    token.add_service(rtm);
+  }
+  return token.build();
+}
 
 export const APP_ID = '970ca35de60c44645bbae8a215061b33';
 export const CERT = '5cfd2fd1755d40ecb72977518be15d3b';

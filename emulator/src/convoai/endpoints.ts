@@ -42,7 +42,7 @@ function profileOf(request: Join): ConvoProfile {
     remoteUids: p.remote_rtc_uids,
     greeting: greeting === undefined || greeting === '' ? undefined : fill(greeting, p.llm?.template_variables),
     greetingInterruptable: p.llm?.greeting_configs?.interruptable ?? true,
-    model: stringParam(multimodal ? p.mllm?.params : p.llm?.params, 'model') ?? (multimodal ? p.mllm?.vendor : p.llm?.vendor),
+    model: stringParam(multimodal ? p.mllm?.params : p.llm?.params, 'model'),
     customVendor: p.llm?.vendor === 'custom',
     multimodal,
     maxHistory: p.llm?.max_history ?? 32,
@@ -307,6 +307,7 @@ export function convoAgentView(world: World, agent: ConvoAgent): ConvoAgentView 
     endReason: agent.endReason,
     message: messageOf(agent),
     tokenExpiresAt: agent.tokenExpiresAt,
+    properties: structuredClone(agent.properties),
     history: [...agent.history],
     turns: agent.turns.length,
   };

@@ -127,6 +127,8 @@ export function convoHear(world: World, channel: string, speech: { uid: string; 
 
 /** A fatal error (control API): notice 110, then the agent ends FAILED with the module's message. */
 export function failConvoAgent(world: World, agent: ConvoAgent, module: FailureModule, message: string | undefined) {
+  refreshConvoAgent(world, agent);
+  if (!convoActive(agent)) return;
   agent.failure = { module, message: message ?? `fatal ${module} error` };
   endConvoAgent(world, agent, world.clock.now(), 'failed');
 }

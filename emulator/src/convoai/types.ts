@@ -109,6 +109,8 @@ export interface ConvoAgentView {
   endReason: ConvoEndReason | undefined;
   message: string;
   tokenExpiresAt: number;
+  /** The join's properties as stored (vendor params untouched), after any update. */
+  properties: Record<string, unknown>;
   history: HistoryEntry[];
   turns: number;
 }
