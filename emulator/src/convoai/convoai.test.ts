@@ -245,9 +245,12 @@ describe('names and uids', () => {
     await joinAgent();
   });
 
-  it('refuses a uid someone in the channel holds', async () => {
+  it('refuses a uid someone in the channel holds, and a Speech-to-Text bot may not take the agent\'s', async () => {
     h.publish('room1', '1001');
     expect(await h.call('POST', `${C}/join`, joinBody())).toMatchObject({ status: 409, body: { reason: 'TaskConflict', detail: 'properties.agent_rtc_uid 1001 is used by a user in channel "room1"' } });
+    const agentId = await joinAgent({ agent_rtc_uid: '1002', token: token('room1', '1002') });
+    const bot = { name: 'stt', languages: ['en-US'], rtcConfig: { channelName: 'room1', pubBotUid: '1002', pubBotToken: h.token('room1', '1002') } };
+    expect(await h.call('POST', `/api/speech-to-text/v1/projects/${APP_ID}/join`, bot)).toMatchObject({ status: 409, body: { reason: 'uid conflict', detail: `rtcConfig.pubBotUid 1002 is used by Conversational AI agent ${agentId} in channel "room1"` } });
   });
 });
 

@@ -35,6 +35,7 @@ function findAgent(world: World, agentId: string): Agent | undefined {
 
 function uidTaken(world: World, channel: string, uid: string): string | undefined {
   for (const agent of world.agents.values()) if (agentActive(agent) && agent.channel === channel && agent.pubBotUid === uid) return `agent ${agent.agentId}`;
+  for (const agent of world.convoAgents.values()) if (agent.endedAt === undefined && agent.channel === channel && agent.uid === uid) return `Conversational AI agent ${agent.agentId}`;
   for (const task of world.tasks.values()) if (isActive(task) && task.cname === channel && task.uid === uid) return 'a recording';
   if (world.publishers.get(channel)?.has(uid)) return 'a user';
   return undefined;
