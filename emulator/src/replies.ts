@@ -21,3 +21,8 @@ export function parseBody(text: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** The agent listing Speech-to-Text and Conversational AI answer alike: a page, the next cursor, the total. */
+export function agentListReply(page: { start_ts: number; status: string; agent_id: string }[], cursor: string, total: number): Reply {
+  return { status: 200, body: { data: { count: page.length, list: page }, meta: { cursor, total }, status: 'ok' } };
+}

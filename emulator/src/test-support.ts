@@ -1,3 +1,6 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +55,35 @@ export interface Answer {
   body: Record<string, unknown>;
 }
 
+/** A notice as a webhook received it, and whether both signature headers match the secret. */
+export interface ReceivedNotice {
+  noticeId: string;
+  productId: number;
+  eventType: number;
+  notifyMs: number;
+  sid?: string;
+  payload: Record<string, unknown>;
+  signed: boolean;
+}
+
+/** A webhook endpoint on port 0 that answers 200 and keeps every notice in arrival order. */
+async function startNoticeReceiver(secret: string): Promise<{ server: Server; url: string; received: ReceivedNotice[] }> {
+  const received: ReceivedNotice[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const sign = (algorithm: string) => createHmac(algorithm, secret).update(raw).digest('hex');
+      const signed = req.headers['agora-signature'] === sign('sha1') && req.headers['agora-signature-v2'] === sign('sha256');
+      received.push({ ...(JSON.parse(raw) as Omit<ReceivedNotice, 'signed'>), signed });
+      res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+}
+
 /** An emulator on a manual clock and a temporary storage folder, with request helpers. */
 export async function startHarness(overrides: Partial<EmulatorOptions> = {}) {
   const clock: ManualClock = createManualClock(Date.UTC(2026, 10, 27, 12, 0, 0));
@@ -68,6 +100,7 @@ export async function startHarness(overrides: Partial<EmulatorOptions> = {}) {
     ...overrides,
   });
   await emulator.listen();
+  const receivers: Server[] = [];
 
   async function call(method: string, path: string, body?: unknown): Promise<Answer> {
     const response = await fetch(`${emulator.url}${path}`, {
@@ -126,8 +159,16 @@ export async function startHarness(overrides: Partial<EmulatorOptions> = {}) {
     requests,
     token,
     publish: (cname: string, uid: string) => emulator.control.join(cname, uid),
+    /** Sends the emulator's notices to a new receiver (closed with the harness); its notices. */
+    async receiveNotices(secret = 'hook-secret'): Promise<ReceivedNotice[]> {
+      const receiver = await startNoticeReceiver(secret);
+      receivers.push(receiver.server);
+      emulator.control.setNotificationTarget({ url: receiver.url, secret });
+      return receiver.received;
+    },
     async close() {
       await emulator.close();
+      await Promise.all(receivers.map((server) => new Promise((resolve) => server.close(resolve))));
       await rm(storageDir, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,3 @@
-import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentTokenAt, APP_ID, AUTH, CERT, startHarness, type Answer, type Harness } from '../test-support.js';
 
@@ -12,16 +9,11 @@ import { agentTokenAt, APP_ID, AUTH, CERT, startHarness, type Answer, type Harne
 
 const C = `/api/conversational-ai-agent/v2/projects/${APP_ID}`;
 let h: Harness;
-let receiver: Server | undefined;
 
 beforeEach(async () => {
   h = await startHarness();
 });
-afterEach(async () => {
-  await h.close();
-  await new Promise((resolve) => (receiver ? receiver.close(resolve) : resolve(undefined)));
-  receiver = undefined;
-});
+afterEach(() => h.close());
 
 const token = (channel = 'room1', uid = '1001', options: { expireSeconds?: number; rtm?: boolean; subscriber?: boolean; atMs?: number } = {}) =>
   agentTokenAt({ appId: APP_ID, appCertificate: CERT, channel, uid, atMs: options.atMs ?? h.clock.now(), expireSeconds: options.expireSeconds ?? 3600, ...options });
@@ -189,7 +181,7 @@ describe("the agent's token", () => {
   });
 
   it('warns with 104 before the token expires; an update with a new token keeps it; an expired one fails the agent', async () => {
-    const notices = await listen();
+    const notices = await h.receiveNotices();
     const agentId = await runningAgent({ token: token('room1', '1001', { expireSeconds: 120 }) });
     await h.clock.advance(90_000);
     // Time is lazy: a call (or the notifier's tick) brings the agent up to date.
@@ -492,36 +484,9 @@ describe('speak, think and update validation', () => {
   });
 });
 
-interface Notice {
-  noticeId: string;
-  productId: number;
-  eventType: number;
-  notifyMs: number;
-  payload: Record<string, unknown>;
-  signed: boolean;
-}
-
-/** A webhook receiver that checks both signatures; the notices in arrival order. */
-async function listen(): Promise<Notice[]> {
-  const received: Notice[] = [];
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const signed = req.headers['agora-signature'] === createHmac('sha1', 'hook-secret').update(raw).digest('hex') && req.headers['agora-signature-v2'] === createHmac('sha256', 'hook-secret').update(raw).digest('hex');
-      received.push({ ...(JSON.parse(raw) as Omit<Notice, 'signed'>), signed });
-      res.writeHead(200).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => receiver!.listen(0, '127.0.0.1', resolve));
-  h.emulator.control.setNotificationTarget({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret: 'hook-secret' });
-  return received;
-}
-
 describe('notifications (productId 17)', () => {
   it('sends 101 once running, then 102 and 103 with the conversation on leave, each signed and carrying the labels', async () => {
-    const notices = await listen();
+    const notices = await h.receiveNotices();
     const agentId = await runningAgent({ labels: { team: 'support' } });
     say('hello');
     await h.clock.advance(10_000);
@@ -535,7 +500,7 @@ describe('notifications (productId 17)', () => {
   });
 
   it('a failure sends 110 with the module before 102 FAILED', async () => {
-    const notices = await listen();
+    const notices = await h.receiveNotices();
     const agentId = await runningAgent();
     expect(h.emulator.control.failConvoAgent(agentId, 'tts', 'voice not found')).toBe(true);
     await h.emulator.control.notifications.settle();

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { isRecord } from '../replies.js';
+import { agentListReply, isRecord } from '../replies.js';
 import type { Reply } from '../types.js';
 import { isActive, type World } from '../world.js';
 import { agentActive } from '../stt/lifecycle.js';
@@ -282,14 +282,8 @@ export function list(world: World, search: URLSearchParams, access: Access): Rep
   if (start < 0) return invalid(`cursor ${read.cursor} is not an agent of this listing`);
   const page = matching.slice(start, start + read.limit);
   const next = matching[start + read.limit];
-  return {
-    status: 200,
-    body: {
-      data: { count: page.length, list: page.map((agent) => ({ start_ts: seconds(agent.createdAt), status: convoStatusOf(world, agent, now), agent_id: agent.agentId })) },
-      meta: { cursor: next?.agentId ?? '', total: matching.length },
-      status: 'ok',
-    },
-  };
+  const items = page.map((agent) => ({ start_ts: seconds(agent.createdAt), status: convoStatusOf(world, agent, now), agent_id: agent.agentId }));
+  return agentListReply(items, next?.agentId ?? '', matching.length);
 }
 
 export function convoAgentView(world: World, agent: ConvoAgent): ConvoAgentView {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { agentListReply } from '../replies.js';
 import type { Reply } from '../types.js';
 import { checkRecorderToken } from '../token-check.js';
 import { isActive, type World } from '../world.js';
@@ -163,14 +164,8 @@ export function list(world: World, search: URLSearchParams): Reply {
   const start = cursor === '' ? 0 : matching.findIndex((agent) => agent.agentId === cursor) + 1;
   const page = matching.slice(start, start + limit);
   const more = start + limit < matching.length;
-  return {
-    status: 200,
-    body: {
-      data: { count: page.length, list: page.map((agent) => ({ start_ts: seconds(agent.createdAt), status: statusOf(world, agent, now), agent_id: agent.agentId })) },
-      meta: { cursor: more ? page[page.length - 1]!.agentId : '', total: matching.length },
-      status: 'ok',
-    },
-  };
+  const items = page.map((agent) => ({ start_ts: seconds(agent.createdAt), status: statusOf(world, agent, now), agent_id: agent.agentId }));
+  return agentListReply(items, more ? page[page.length - 1]!.agentId : '', matching.length);
 }
 
 export function agentView(world: World, agent: Agent): AgentView {
