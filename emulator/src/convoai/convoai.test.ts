@@ -499,6 +499,20 @@ describe('notifications (productId 17)', () => {
     expect(notices[2]!.payload).toMatchObject({ contents: [{ role: 'user', content: 'hello' }, { role: 'assistant', content: '[gpt-x] You said: hello' }] });
   });
 
+  it('with parameters.enable_metrics, sends 111 with each turn\'s metrics once it is over', async () => {
+    const notices = await h.receiveNotices();
+    const agentId = await runningAgent({ parameters: { enable_metrics: true } });
+    say('how are you');
+    await h.clock.advance(10_000);
+    say('and now?');
+    await h.call('POST', `${C}/agents/${agentId}/leave`);
+    await h.emulator.control.notifications.settle();
+    expect(notices.map((notice) => notice.eventType)).toEqual([101, 111, 111, 102, 103]);
+    const [first] = (await h.call('GET', `${C}/agents/${agentId}/turns`)).body.turns as { metrics: object }[];
+    expect(notices[1]!.payload).toMatchObject({ agent_id: agentId, turn_id: 1, metrics: first!.metrics });
+    expect(notices[2]!.payload).toMatchObject({ turn_id: 2 });
+  });
+
   it('a failure sends 110 with the module before 102 FAILED', async () => {
     const notices = await h.receiveNotices();
     const agentId = await runningAgent();

@@ -50,6 +50,7 @@ function profileOf(request: Join): ConvoProfile {
     disabledStrategy: p.interruption?.disabled_config?.strategy ?? 'append',
     gracefulMs: farewell?.graceful_enabled === true ? (farewell.graceful_timeout_seconds ?? 30) * 1000 : undefined,
     rtm: p.advanced_features?.enable_rtm === true,
+    metrics: p.parameters?.enable_metrics === true,
   };
 }
 
@@ -104,6 +105,7 @@ export function join(world: World, body: Record<string, unknown>, access: Access
     endReason: undefined,
     failure: undefined,
     joinedAnnounced: false,
+    turnsAnnounced: 0,
     greeted: false,
     history: [],
     turns: [],

@@ -40,11 +40,21 @@ export function notifyConvo(world: World, agent: ConvoAgent, eventType: number, 
   });
 }
 
-/** The end: pending turns cut, then 110 (a failure), 102 and 103 with the conversation. */
+/** With enable_metrics, notice 111 for each turn over by `upTo`, in turn order. */
+function announceTurns(world: World, agent: ConvoAgent, upTo: number) {
+  if (!agent.profile.metrics) return;
+  for (let turn = agent.turns[agent.turnsAnnounced]; turn && turn.end.end_at <= upTo; turn = agent.turns[agent.turnsAnnounced]) {
+    agent.turnsAnnounced++;
+    notifyConvo(world, agent, 111, { turn_id: turn.turnId, start_at: turn.start.start_at, end_at: turn.end.end_at, metrics: turn.metrics }, turn.end.end_at);
+  }
+}
+
+/** The end: pending turns cut, then 111 for them (metrics on), 110 (a failure), 102 and 103 with the conversation. */
 export function endConvoAgent(world: World, agent: ConvoAgent, at: number, reason: ConvoEndReason) {
   const failed = reason === 'failed' || reason === 'token';
   const llm = agent.failure?.module === 'llm';
   cutTurns(agent, at, failed ? { type: 'error', metadata: { reason: llm ? 'LLM_REQUEST_ERR' : 'INTERNAL_ERR', details: messageOf({ ...agent, endReason: reason }) } } : interrupted('api_leave'));
+  announceTurns(world, agent, at);
   agent.endedAt = at;
   agent.endReason = reason;
   agent.stoppingUntil = undefined;
@@ -84,6 +94,7 @@ export function refreshConvoAgent(world: World, agent: ConvoAgent, now = world.c
     agent.expiryWarned = agent.tokenExpiresAt;
     notifyConvo(world, agent, 104, { expire_ts: seconds(agent.tokenExpiresAt), message: 'token privilege will expire' }, Math.max(warnAt, agent.createdAt));
   }
+  announceTurns(world, agent, Math.min(now, end.at));
   if (end.at <= now) endConvoAgent(world, agent, end.at, end.reason);
 }
 

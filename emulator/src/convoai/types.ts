@@ -67,6 +67,8 @@ export interface ConvoProfile {
   disabledStrategy: 'append' | 'ignore';
   gracefulMs: number | undefined;
   rtm: boolean;
+  /** parameters.enable_metrics: notice 111 after each turn. */
+  metrics: boolean;
 }
 
 export interface ConvoAgent {
@@ -92,6 +94,8 @@ export interface ConvoAgent {
   /** The failure's message (control API), for query and notices. */
   failure: { module: FailureModule; message: string } | undefined;
   joinedAnnounced: boolean;
+  /** How many turns notice 111 has reported (in order). */
+  turnsAnnounced: number;
   greeted: boolean;
   history: HistoryEntry[];
   turns: Turn[];
