@@ -17,7 +17,7 @@ export interface RtcGrant {
 }
 
 export interface TokenService {
-  /** 1 RTC, 2 RTM, 5 Chat, 10 STT. */
+  /** 1 RTC, 2 RTM, 5 Chat, 9 Conversational AI, 10 STT. */
   type: number;
   privileges: Map<number, number>;
   /** RTC and STT: channel and uid; RTM and Chat: user id. */
@@ -37,8 +37,11 @@ export interface ParsedToken {
 
 export const RTC_SERVICE = 1;
 export const RTC_JOIN_PRIVILEGE = 1;
+export const RTC_PUBLISH_AUDIO_PRIVILEGE = 2;
+export const RTM_SERVICE = 2;
+export const RTM_LOGIN_PRIVILEGE = 1;
 /** Services whose fields after the privileges are known: how many length-prefixed strings follow. */
-const STRING_FIELDS: Record<number, number> = { 1: 2, 2: 1, 5: 1, 10: 2 };
+const STRING_FIELDS: Record<number, number> = { 1: 2, 2: 1, 5: 1, 9: 0, 10: 2 };
 
 class Reader {
   private offset = 0;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isManualClock, type Clock } from './clock.js';
 import type { EmulatorCore } from './core.js';
 import { ENDPOINTS } from './types.js';
+import { FAILURE_MODULES } from './convoai/types.js';
 
 /**
  * The control API under /_emulator (README, "Control API"): what no REST call can do — who
@@ -43,6 +44,8 @@ const Speech = z.object({
   language: z.string().min(2).optional(),
 });
 const AgentFailure = z.object({ reason: z.enum(['rtc', 'asr', 'translation']).default('rtc') });
+/** A Conversational AI agent's failure: the module that failed (notice 110) and an optional message. */
+const ConvoFailure = z.object({ reason: z.enum(FAILURE_MODULES).default('rtc'), message: z.string().min(1).max(500).optional() });
 const TaskFailure = z.object({
   module: z.number().int().min(0).default(0),
   errorCode: z.number().int().default(52),
@@ -75,7 +78,7 @@ function routes(core: EmulatorCore, clock: Clock): { method: string; pattern: Re
     { method: 'GET', pattern: /^\/channels\/([^/]+)\/publishers$/, handle: ({ params }) => publishers(params[0]!) },
     { method: 'POST', pattern: /^\/channels\/([^/]+)\/publishers$/, handle: ({ json, params }) => parsed(Presence, json, ({ uid }) => (core.join(params[0]!, uid), publishers(params[0]!))) },
     { method: 'DELETE', pattern: /^\/channels\/([^/]+)\/publishers\/([^/]+)$/, handle: ({ params }) => (core.leave(params[0]!, params[1]!), publishers(params[0]!)) },
-    { method: 'GET', pattern: /^\/state$/, handle: () => ok({ tasks: core.tasks(), agents: core.agents(), now: clock.now() }) },
+    { method: 'GET', pattern: /^\/state$/, handle: () => ok({ tasks: core.tasks(), agents: core.agents(), convoAgents: core.convoAgents(), now: clock.now() }) },
     {
       method: 'POST',
       pattern: /^\/channels\/([^/]+)\/speech$/,
@@ -84,7 +87,7 @@ function routes(core: EmulatorCore, clock: Clock): { method: string; pattern: Re
     {
       method: 'POST',
       pattern: /^\/agents\/([^/]+)\/fail$/,
-      handle: ({ json, params }) => parsed(AgentFailure, json, ({ reason }) => (core.failAgent(params[0]!, reason) ? ok() : refuse(404, `no active agent ${params[0]}`))),
+      handle: ({ json, params }) => failAnyAgent(core, params[0]!, json),
     },
     { method: 'GET', pattern: /^\/requests$/, handle: () => ok({ requests: core.requests(), counts: core.requestCounts() }) },
     { method: 'DELETE', pattern: /^\/requests$/, handle: () => (core.clearRequests(), ok()) },
@@ -110,6 +113,14 @@ function routes(core: EmulatorCore, clock: Clock): { method: string; pattern: Re
       },
     },
   ];
+}
+
+/** `/agents/{id}/fail` serves both kinds of agent: Speech-to-Text's and Conversational AI's. */
+function failAnyAgent(core: EmulatorCore, agentId: string, json: unknown): ControlAnswer | Promise<ControlAnswer> {
+  if (core.convoAgent(agentId)) {
+    return parsed(ConvoFailure, json, ({ reason, message }) => (core.failConvoAgent(agentId, reason, message) ? ok() : refuse(404, `no active agent ${agentId}`)));
+  }
+  return parsed(AgentFailure, json, ({ reason }) => (core.failAgent(agentId, reason) ? ok() : refuse(404, `no active agent ${agentId}`)));
 }
 
 function notificationState(core: EmulatorCore) {

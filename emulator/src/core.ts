@@ -11,6 +11,9 @@ import { isActive, type World } from './world.js';
 import { agentView } from './stt/endpoints.js';
 import { agentActive, endAgent, onAgentPresenceChange, refreshAgents, speak } from './stt/lifecycle.js';
 import type { AgentEndReason, AgentView } from './stt/types.js';
+import { convoAgentView } from './convoai/endpoints.js';
+import { convoActive, convoHear, failConvoAgent, onConvoPresenceChange, refreshConvoAgents } from './convoai/lifecycle.js';
+import type { ConvoAgentView, FailureModule } from './convoai/types.js';
 
 /**
  * The emulator's model of Agora Cloud Recording, independent of HTTP: Agora's REST calls in,
@@ -44,6 +47,7 @@ function createWorld(options: EmulatorCoreOptions): World {
     resources: new Map(),
     tasks: new Map(),
     agents: new Map(),
+    convoAgents: new Map(),
     publishers: new Map(),
     notifier: createNotifier({
       clock: options.clock,
@@ -101,8 +105,18 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
       endAgent(world, agent, options.clock.now(), reason);
       return true;
     },
-    /** Someone says `text` in `cname`: every running agent that hears `uid` writes it into its captions. */
-    speak: (cname: string, speech: { uid: string; text: string; durationMs: number; language?: string | undefined }) => speak(world, cname, speech),
+    /** A fatal error of a Conversational AI agent: notice 110, then FAILED with `module: message`. */
+    failConvoAgent(agentId: string, module: FailureModule, message?: string): boolean {
+      const agent = world.convoAgents.get(agentId);
+      if (!agent || !convoActive(agent)) return false;
+      failConvoAgent(world, agent, module, message);
+      return true;
+    },
+    /**
+     * Someone says `text` in `cname`: every running Speech-to-Text agent that hears `uid` writes it
+     * into its captions, and every Conversational AI agent listening to `uid` answers it.
+     */
+    speak: (cname: string, speech: { uid: string; text: string; durationMs: number; language?: string | undefined }) => [...speak(world, cname, speech), ...convoHear(world, cname, speech)],
     /** Where notifications go; undefined turns them off. */
     setNotificationTarget(target: { url: string; secret: string } | undefined) {
       world.notifier.configure(target);
@@ -110,6 +124,7 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
         ticker = setInterval(() => {
           refreshAll(world);
           refreshAgents(world);
+          refreshConvoAgents(world);
         }, TICK_MS);
         ticker.unref();
       }
@@ -124,6 +139,7 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     async flushStorage() {
       refreshAll(world);
       refreshAgents(world);
+      refreshConvoAgents(world);
       await Promise.all([...world.pendingWrites]);
     },
     close() {
@@ -146,11 +162,13 @@ function presence(world: World) {
       world.publishers.set(cname, set);
       onPresenceChange(world, cname);
       onAgentPresenceChange(world, cname);
+      onConvoPresenceChange(world, cname);
     },
     leave(cname: string, uid: string) {
       world.publishers.get(cname)?.delete(uid);
       onPresenceChange(world, cname);
       onAgentPresenceChange(world, cname);
+      onConvoPresenceChange(world, cname);
     },
     publishersIn: (cname: string) => [...(world.publishers.get(cname) ?? [])],
   };
@@ -173,6 +191,12 @@ function inspection(world: World, requestLog: RequestLogEntry[]) {
     agent(agentId: string): AgentView | undefined {
       const agent = world.agents.get(agentId);
       return agent && agentView(world, agent);
+    },
+    /** Conversational AI agents as they are now, ended ones included. */
+    convoAgents: (): ConvoAgentView[] => [...world.convoAgents.values()].map((agent) => convoAgentView(world, agent)),
+    convoAgent(agentId: string): ConvoAgentView | undefined {
+      const agent = world.convoAgents.get(agentId);
+      return agent && convoAgentView(world, agent);
     },
     requests: (): RequestLogEntry[] => [...requestLog],
     /** Calls per endpoint, e.g. to check that watchers share one poller. */

@@ -33,7 +33,7 @@ async function main() {
   const url = await emulator.listen();
   logger.info(
     { url, appId: app.appId, customerId: config.customerId, storageDir: config.storageDir, notifications: config.webhook?.url ?? null, control: `${url}/_emulator/state` },
-    `Agora emulator listening on ${url} (Cloud Recording and Speech-to-Text REST APIs, with test-pattern media)`,
+    `Agora emulator listening on ${url} (Cloud Recording, Speech-to-Text and Conversational AI REST APIs, with test-pattern media)`,
   );
   const stop = () => {
     void emulator.close().then(() => process.exit(0));

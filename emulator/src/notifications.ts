@@ -46,10 +46,11 @@ export interface NoticeEvent {
   at: number;
   details: Record<string, unknown> & { msgName: string };
   /**
-   * Another product's notice (Speech-to-Text: 20): its own productId and payload, and the task's
-   * id as the envelope's `sid`. Without it, a Cloud Recording notice built from the fields above.
+   * Another product's notice (Speech-to-Text: 20, Conversational AI: 17): its own productId and
+   * payload, and the task's id as the envelope's `sid` unless `envelopeSid` is false. Without it,
+   * a Cloud Recording notice built from the fields above.
    */
-  product?: { productId: number; payload: Record<string, unknown> };
+  product?: { productId: number; payload: Record<string, unknown>; envelopeSid?: boolean };
 }
 
 export interface NoticeLogEntry {
@@ -239,7 +240,10 @@ export function createNotifier(options: NotifierOptions) {
 export type Notifier = ReturnType<typeof createNotifier>;
 
 function envelopeOf(event: NoticeEvent, noticeId: string, notifyMs: number) {
-  if (event.product) return { noticeId, productId: event.product.productId, eventType: event.eventType, notifyMs, sid: event.sid, payload: event.product.payload };
+  if (event.product) {
+    const sid = event.product.envelopeSid === false ? {} : { sid: event.sid };
+    return { noticeId, productId: event.product.productId, eventType: event.eventType, notifyMs, ...sid, payload: event.product.payload };
+  }
   return { noticeId, productId: CLOUD_RECORDING_PRODUCT_ID, eventType: event.eventType, notifyMs, payload: payloadOf(event) };
 }
 

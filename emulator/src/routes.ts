@@ -1,12 +1,13 @@
 import { acquire } from './acquire.js';
 import type { Faults } from './faults.js';
 import { refreshAll } from './lifecycle.js';
-import { gateway, isRecord, service } from './replies.js';
+import { gateway, parseBody, service } from './replies.js';
 import { findSession, query, stop, update, updateLayout } from './session.js';
 import { start } from './start.js';
 import { join, leave, list, query as queryAgent, sttError, update as updateAgent } from './stt/endpoints.js';
 import { refreshAgents } from './stt/lifecycle.js';
 import type { Endpoint, IncomingCall, Mode, Reply } from './types.js';
+import { CONVO_ROUTES, conversationalAi, isConvo } from './convoai/routes.js';
 import type { World } from './world.js';
 
 /** Agora's REST paths, the gateway's checks in Agora's order, and the endpoint each path reaches. */
@@ -28,19 +29,11 @@ const ROUTES: { endpoint: Endpoint; method: string; pattern: RegExp }[] = [
   { endpoint: 'sttQuery', method: 'GET', pattern: new RegExp(`^${STT}/agents/([^/]+)$`) },
   { endpoint: 'sttUpdate', method: 'POST', pattern: new RegExp(`^${STT}/agents/([^/]+)/update$`) },
   { endpoint: 'sttLeave', method: 'POST', pattern: new RegExp(`^${STT}/agents/([^/]+)/leave$`) },
+  // Conversational AI v2 (README, "Conversational AI").
+  ...CONVO_ROUTES,
 ];
 
 const isStt = (endpoint: Endpoint) => endpoint.startsWith('stt');
-
-function parseBody(text: string): Record<string, unknown> | undefined {
-  if (text.trim() === '') return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** `GET /v1/ncs/ip`: where notifications come from; here, this machine. */
 const ncsIp = (): Reply => ({ status: 200, body: { data: { service: { hosts: [{ primaryIP: '127.0.0.1' }] } } } });
@@ -77,6 +70,8 @@ export async function dispatch(d: Dispatcher, call: IncomingCall): Promise<{ rep
   const { endpoint, params } = matched;
   const [appId, resourceId, third, fourth] = params;
   const answer = (reply: Reply) => ({ reply, endpoint });
+  // Its own gateway: two kinds of credentials, and errors in its own shape.
+  if (isConvo(endpoint)) return answer(await conversationalAi(d, endpoint, params, call));
   if (call.authorization === undefined) return answer(gateway(401, 'Unauthorized'));
   if (call.authorization !== d.expectedAuthorization) return answer(gateway(401, 'Invalid authentication credentials'));
   if (endpoint === 'ncsIp') return answer(ncsIp());

@@ -1,3 +1,6 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +13,7 @@ import agoraTokenInternals from 'agora-token/src/AccessToken2.js';
  * dependency) at a chosen issue time, so the emulator's token checks are tested against the
  * reference encoder and not against code of ours.
  */
-const { AccessToken2, ServiceRtc } = agoraTokenInternals;
+const { AccessToken2, ServiceRtc, ServiceRtm } = agoraTokenInternals;
 
 export function recorderTokenAt(options: { appId: string; appCertificate: string; channel: string; uid: string | number; atMs: number; expireSeconds: number }): string {
   const token = new AccessToken2(options.appId, options.appCertificate, Math.floor(options.atMs / 1000), options.expireSeconds);
@@ -21,6 +24,25 @@ export function recorderTokenAt(options: { appId: string; appCertificate: string
   return token.build();
 }
 
+/**
+ * A Conversational AI agent's token: RTC join (and, unless `subscriber`, publish) for the channel
+ * and uid, plus RTM login for the same user unless `rtm` is false.
+ */
+export function agentTokenAt(options: { appId: string; appCertificate: string; channel: string; uid: string; atMs: number; expireSeconds: number; rtm?: boolean; subscriber?: boolean }): string {
+  const token = new AccessToken2(options.appId, options.appCertificate, Math.floor(options.atMs / 1000), options.expireSeconds);
+  const rtc = new ServiceRtc(options.channel, options.uid === '0' ? '' : options.uid);
+  rtc.add_privilege(ServiceRtc.kPrivilegeJoinChannel, options.expireSeconds);
+  if (options.subscriber !== true) {
+    for (const privilege of [ServiceRtc.kPrivilegePublishAudioStream, ServiceRtc.kPrivilegePublishVideoStream, ServiceRtc.kPrivilegePublishDataStream]) rtc.add_privilege(privilege, options.expireSeconds);
+  }
+  token.add_service(rtc);
+  if (options.rtm !== false) {
+    const rtm = new ServiceRtm(options.uid);
+    rtm.add_privilege(ServiceRtm.kPrivilegeLogin, options.expireSeconds);
+    token.add_service(rtm);
+  }
+  return token.build();
+}
 
 export const APP_ID = '970ca35de60c44645bbae8a215061b33';
 export const CERT = '5cfd2fd1755d40ecb72977518be15d3b';
@@ -31,6 +53,35 @@ export const STORAGE = { vendor: 1, region: 0, bucket: 'bucket1', accessKey: 'ak
 export interface Answer {
   status: number;
   body: Record<string, unknown>;
+}
+
+/** A notice as a webhook received it, and whether both signature headers match the secret. */
+export interface ReceivedNotice {
+  noticeId: string;
+  productId: number;
+  eventType: number;
+  notifyMs: number;
+  sid?: string;
+  payload: Record<string, unknown>;
+  signed: boolean;
+}
+
+/** A webhook endpoint on port 0 that answers 200 and keeps every notice in arrival order. */
+async function startNoticeReceiver(secret: string): Promise<{ server: Server; url: string; received: ReceivedNotice[] }> {
+  const received: ReceivedNotice[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const sign = (algorithm: string) => createHmac(algorithm, secret).update(raw).digest('hex');
+      const signed = req.headers['agora-signature'] === sign('sha1') && req.headers['agora-signature-v2'] === sign('sha256');
+      received.push({ ...(JSON.parse(raw) as Omit<ReceivedNotice, 'signed'>), signed });
+      res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
 }
 
 /** An emulator on a manual clock and a temporary storage folder, with request helpers. */
@@ -49,6 +100,7 @@ export async function startHarness(overrides: Partial<EmulatorOptions> = {}) {
     ...overrides,
   });
   await emulator.listen();
+  const receivers: Server[] = [];
 
   async function call(method: string, path: string, body?: unknown): Promise<Answer> {
     const response = await fetch(`${emulator.url}${path}`, {
@@ -107,8 +159,16 @@ export async function startHarness(overrides: Partial<EmulatorOptions> = {}) {
     requests,
     token,
     publish: (cname: string, uid: string) => emulator.control.join(cname, uid),
+    /** Sends the emulator's notices to a new receiver (closed with the harness); its notices. */
+    async receiveNotices(secret = 'hook-secret'): Promise<ReceivedNotice[]> {
+      const receiver = await startNoticeReceiver(secret);
+      receivers.push(receiver.server);
+      emulator.control.setNotificationTarget({ url: receiver.url, secret });
+      return receiver.received;
+    },
     async close() {
       await emulator.close();
+      await Promise.all(receivers.map((server) => new Promise((resolve) => server.close(resolve))));
       await rm(storageDir, { recursive: true, force: true });
     },
   };

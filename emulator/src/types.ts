@@ -6,7 +6,8 @@
 export type Mode = 'individual' | 'mix' | 'web';
 
 /** The REST endpoints, named as Agora's reference names them. */
-export const ENDPOINTS = ['acquire', 'start', 'query', 'update', 'updateLayout', 'stop', 'ncsIp', 'sttJoin', 'sttQuery', 'sttUpdate', 'sttLeave', 'sttList'] as const;
+export const ENDPOINTS = ['acquire', 'start', 'query', 'update', 'updateLayout', 'stop', 'ncsIp', 'sttJoin', 'sttQuery', 'sttUpdate', 'sttLeave', 'sttList',
+  'convoJoin', 'convoLeave', 'convoUpdate', 'convoQuery', 'convoList', 'convoSpeak', 'convoInterrupt', 'convoThink', 'convoHistory', 'convoTurns'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 /** Agora's service regions (acquire's `clientRequest.region`). */
@@ -22,7 +23,7 @@ export interface EmulatorTiming {
   exitLingerMs: number;
   /** How long a resourceId can be started (Agora: 5 minutes). */
   resourceTtlMs: number;
-  /** How long a Speech-to-Text agent that has left still answers query and list (then 404). */
+  /** How long a Speech-to-Text or Conversational AI agent that has left still answers query and list (then 404). */
   agentRetentionMs: number;
 }
 
@@ -56,7 +57,7 @@ export interface IncomingCall {
   /** The caller's User-Agent: kept in the request log (which instance of a cluster called). */
   userAgent?: string | undefined;
   body: string;
-  /** The query string (Speech-to-Text's update and list read it). */
+  /** The query string (Speech-to-Text's update and list, Conversational AI's list and turns read it). */
   search?: string;
 }
 

@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 import type { Notifier } from './notifications.js';
+import type { ConvoAgent } from './convoai/types.js';
 import type { Agent } from './stt/types.js';
 import type { EmulatorLimits, EmulatorTiming, Resource, Task } from './types.js';
 
@@ -18,6 +19,8 @@ export interface World {
   tasks: Map<string, Task>;
   /** Speech-to-Text agents by agent id. */
   agents: Map<string, Agent>;
+  /** Conversational AI agents by agent id. */
+  convoAgents: Map<string, ConvoAgent>;
   /** Channel → uids publishing in it now. */
   publishers: Map<string, Set<string>>;
   notifier: Notifier;

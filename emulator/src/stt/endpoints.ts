@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { agentListReply } from '../replies.js';
 import type { Reply } from '../types.js';
 import { checkRecorderToken } from '../token-check.js';
 import { isActive, type World } from '../world.js';
@@ -17,7 +18,7 @@ const invalid = (detail: string) => sttError(400, 'invalid parameter', detail);
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** Agent ids look like Agora's: 26 upper-case letters and digits. */
-function newAgentId(): string {
+export function newAgentId(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
   return [...randomBytes(26)].map((byte) => alphabet[byte % alphabet.length]).join('');
 }
@@ -35,6 +36,7 @@ function findAgent(world: World, agentId: string): Agent | undefined {
 
 function uidTaken(world: World, channel: string, uid: string): string | undefined {
   for (const agent of world.agents.values()) if (agentActive(agent) && agent.channel === channel && agent.pubBotUid === uid) return `agent ${agent.agentId}`;
+  for (const agent of world.convoAgents.values()) if (agent.endedAt === undefined && agent.channel === channel && agent.uid === uid) return `Conversational AI agent ${agent.agentId}`;
   for (const task of world.tasks.values()) if (isActive(task) && task.cname === channel && task.uid === uid) return 'a recording';
   if (world.publishers.get(channel)?.has(uid)) return 'a user';
   return undefined;
@@ -162,14 +164,8 @@ export function list(world: World, search: URLSearchParams): Reply {
   const start = cursor === '' ? 0 : matching.findIndex((agent) => agent.agentId === cursor) + 1;
   const page = matching.slice(start, start + limit);
   const more = start + limit < matching.length;
-  return {
-    status: 200,
-    body: {
-      data: { count: page.length, list: page.map((agent) => ({ start_ts: seconds(agent.createdAt), status: statusOf(world, agent, now), agent_id: agent.agentId })) },
-      meta: { cursor: more ? page[page.length - 1]!.agentId : '', total: matching.length },
-      status: 'ok',
-    },
-  };
+  const items = page.map((agent) => ({ start_ts: seconds(agent.createdAt), status: statusOf(world, agent, now), agent_id: agent.agentId }));
+  return agentListReply(items, more ? page[page.length - 1]!.agentId : '', matching.length);
 }
 
 export function agentView(world: World, agent: Agent): AgentView {

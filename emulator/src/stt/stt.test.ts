@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,16 +10,11 @@ import { APP_ID, AUTH, STORAGE, startHarness, type Harness } from '../test-suppo
 
 const S = `/api/speech-to-text/v1/projects/${APP_ID}`;
 let h: Harness;
-let receiver: Server | undefined;
 
 beforeEach(async () => {
   h = await startHarness();
 });
-afterEach(async () => {
-  await h.close();
-  await new Promise((resolve) => (receiver ? receiver.close(resolve) : resolve(undefined)));
-  receiver = undefined;
-});
+afterEach(() => h.close());
 
 function joinBody(overrides: Record<string, unknown> = {}, rtc: Record<string, unknown> = {}) {
   const channelName = (rtc.channelName as string | undefined) ?? 'room1';
@@ -231,23 +224,13 @@ describe('captions', () => {
 
 describe('notifications (productId 20)', () => {
   it('sends 101 on join, 200 once per playlist, 102 with the reason on leave, 201 after the last upload', async () => {
-    const received: { eventType: number; sid: string; productId: number; payload: Record<string, unknown> }[] = [];
-    receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof received)[number]);
-        res.writeHead(200).end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => receiver!.listen(0, '127.0.0.1', resolve));
-    h.emulator.control.setNotificationTarget({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret: 's' });
+    const received = await h.receiveNotices('s');
     const agentId = await joinAgent({ maxIdleTime: 5, captionConfig: { storage: { ...STORAGE } } });
     await h.emulator.control.flushStorage();
     await h.clock.advance(5_000);
     await h.emulator.control.flushStorage();
     await h.emulator.control.notifications.settle();
-    expect(received.every((notice) => notice.productId === 20 && notice.sid === agentId)).toBe(true);
+    expect(received.every((notice) => notice.productId === 20 && notice.sid === agentId && notice.signed)).toBe(true);
     expect(received.map((notice) => notice.eventType)).toEqual([101, 200, 102, 201]);
     expect(received[2]!.payload).toMatchObject({ agent_id: agentId, channel: 'room1', status: 'STOPPED', message: 'Idle for too long' });
     expect(received[1]!.payload).toMatchObject({ file_name: `${agentId}_room1.m3u8` });
