@@ -111,7 +111,8 @@ export function createApp(config: AppConfig, composed: ComposedServices, deps: E
   let closing: Promise<void> | undefined;
   const close = async () => {
     draining = true;
-    await shutdown({ server, webSockets, recording, transcription, deps, logger, timeoutMs: config.shutdownTimeoutMs ?? APP_DEFAULTS.shutdownTimeoutMs });
+    const timeoutMs = config.shutdownTimeoutMs ?? APP_DEFAULTS.shutdownTimeoutMs;
+    await shutdown({ server, webSockets, recording, transcription, deps, logger, timeoutMs });
   };
 
   return {

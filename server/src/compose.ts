@@ -193,7 +193,14 @@ export async function composeServer(config: EnvConfig, logger: Logger): Promise<
   const store = await createStore(config, instanceId, logger);
   // Several instances on PostgreSQL share events, leases and Agora's rate budget through it.
   const cluster = config.database
-    ? await createCluster({ database: config.database, instanceId, store, appId: credentials.appId, requestsPerSecond: config.agora.requestsPerSecond, logger })
+    ? await createCluster({
+        database: config.database,
+        instanceId,
+        store,
+        appId: credentials.appId,
+        requestsPerSecond: config.agora.requestsPerSecond,
+        logger,
+      })
     : undefined;
   const metrics = createMetrics();
   const upstream = await createUpstream(config, credentials, {
@@ -207,7 +214,8 @@ export async function composeServer(config: EnvConfig, logger: Logger): Promise<
   const consoleDir = builtConsole(logger);
   // The embedded emulator sends Agora's notifications to our own webhook, so that path runs offline too.
   const webhookSecret = config.webhookSecret ?? (upstream.emulator ? randomBytes(24).toString('hex') : undefined);
-  const app = composeApp(toAppConfig(config, { appId: credentials.appId, appCertificate: credentials.appCertificate, webhookSecret }), {
+  const appConfig = toAppConfig(config, { appId: credentials.appId, appCertificate: credentials.appCertificate, webhookSecret });
+  const app = composeApp(appConfig, {
     logger,
     metrics,
     agora: upstream.agora,
@@ -216,7 +224,9 @@ export async function composeServer(config: EnvConfig, logger: Logger): Promise<
     ...(consoleDir ? { consoleDir } : {}),
     fileLinks: readBack.links,
     authenticator: createAuthenticator(config, systemClock),
-    ...(cluster ? { bus: cluster.bus, transcriptionBus: cluster.transcriptionBus, leases: cluster.leases, readinessChecks: cluster.readinessChecks } : {}),
+    ...(cluster
+      ? { bus: cluster.bus, transcriptionBus: cluster.transcriptionBus, leases: cluster.leases, readinessChecks: cluster.readinessChecks }
+      : {}),
     closeables: [upstream, ...(cluster ? [cluster] : [])],
   });
   const listen = async () => {
@@ -234,7 +244,12 @@ export async function composeServer(config: EnvConfig, logger: Logger): Promise<
 async function createStore(config: EnvConfig, instanceId: string, logger: Logger): Promise<RecordingStore> {
   const registryFile = join(config.dataDir, 'registry.sqlite');
   const store = config.database
-    ? await createPostgresStore({ url: config.database.url, schema: config.database.schema, logger, applicationName: sessionName(instanceId, 'registry') })
+    ? await createPostgresStore({
+        url: config.database.url,
+        schema: config.database.schema,
+        logger,
+        applicationName: sessionName(instanceId, 'registry'),
+      })
     : await createSqliteStore(registryFile);
   logger.info({ registry: config.database ? `postgres (schema ${config.database.schema})` : registryFile }, 'recording registry ready');
   return store;
@@ -268,10 +283,13 @@ function logListening(
 ): void {
   const { url, wsUrl, emulatorUrl } = where;
   const consoleUrl = where.consoleDir ? url.replace(/\/trpc$/, '/console') : undefined;
-  const parts = [consoleUrl ? `console ${consoleUrl}` : undefined, emulatorUrl ? `emulator ${emulatorUrl} (control: ${emulatorUrl}/_emulator)` : undefined];
-  const also = parts.filter(Boolean);
+  const also = [
+    consoleUrl ? `console ${consoleUrl}` : undefined,
+    emulatorUrl ? `emulator ${emulatorUrl} (control: ${emulatorUrl}/_emulator)` : undefined,
+  ].filter(Boolean);
+  const fields = { url, wsUrl, appId: where.appId, auth: where.auth };
   logger.info(
-    { url, wsUrl, appId: where.appId, auth: where.auth, ...(consoleUrl ? { console: consoleUrl } : {}), ...(emulatorUrl ? { emulatorUrl } : {}) },
+    { ...fields, ...(consoleUrl ? { console: consoleUrl } : {}), ...(emulatorUrl ? { emulatorUrl } : {}) },
     `Listening on ${url}${also.length > 0 ? ` · ${also.join(' · ')}` : ''}`,
   );
 }

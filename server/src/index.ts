@@ -4,7 +4,16 @@
  * support (a fake clock, the emulator, a token decoder) is `@agora-backend/server/testing`.
  */
 export { createApp, TRPC_PATH, type App, type EdgeDeps, type ReadinessCheck } from './app.js';
-export { composeApp, composeServer, composeServices, type AppDeps, type ComposedServer, type ComposedServices, type ServiceConfig, type ServiceDeps } from './compose.js';
+export {
+  composeApp,
+  composeServer,
+  composeServices,
+  type AppDeps,
+  type ComposedServer,
+  type ComposedServices,
+  type ServiceConfig,
+  type ServiceDeps,
+} from './compose.js';
 export {
   parseConfig,
   toAppConfig,

@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   if (!parsed.ok) refuse('Invalid configuration, not starting:', parsed.errors);
   const config = parsed.config;
   const embedded = config.agora.customerId === undefined || config.agora.customerSecret === undefined;
-  const portProblems = await checkPorts({ host: config.host, port: config.port, emulatorPort: embedded ? config.emulator.port : undefined });
+  const emulatorPort = embedded ? config.emulator.port : undefined;
+  const portProblems = await checkPorts({ host: config.host, port: config.port, emulatorPort });
   if (portProblems.length > 0) refuse('Cannot listen, not starting (nothing was created):', portProblems);
   const logger = createLogger({ level: config.logLevel, format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json') });
   const { app, listen } = await composeServer(config, logger);
@@ -46,7 +47,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   // The edge answers every request itself; a rejection nobody awaited is a bug to log, not a
   // reason to drop every watcher and in-flight recording call with the process.
-  process.on('unhandledRejection', (reason: unknown) => logger.error({ err: reason }, 'unhandled promise rejection (the server keeps running)'));
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error({ err: reason }, 'unhandled promise rejection (the server keeps running)');
+  });
   process.on('uncaughtException', (error: Error) => {
     // State may be inconsistent after a synchronous throw nobody caught: stop cleanly, exit 1.
     logger.fatal({ err: error }, 'uncaught exception: shutting down');

@@ -25,7 +25,11 @@ export interface Readiness {
 }
 
 /** Asks each check in turn (a check that throws counts as failed); `accepting` is false while draining. */
-export function createReadiness(options: { draining(): boolean; registry?: { ping(): Promise<boolean> } | undefined; checks?: ReadinessCheck[] | undefined }) {
+export function createReadiness(options: {
+  draining: () => boolean;
+  registry?: { ping(): Promise<boolean> } | undefined;
+  checks?: ReadinessCheck[] | undefined;
+}) {
   return async (): Promise<Readiness> => {
     const checks: Record<string, boolean> = { accepting: !options.draining() };
     if (options.registry) checks.registry = await options.registry.ping();
@@ -38,8 +42,15 @@ export function createReadiness(options: { draining(): boolean; registry?: { pin
 
 const exact = (path: string) => (pathname: string) => pathname === path;
 
+/** What the operator's routes read: readiness, who is an admin, the metrics registry. */
+export interface OperatorRouteOptions {
+  readiness: () => Promise<Readiness>;
+  authenticator: Authenticator;
+  metrics: Metrics;
+}
+
 /** The operator's routes, in the order the route table matches them. */
-export function createOperatorRoutes(options: { readiness(): Promise<Readiness>; authenticator: Authenticator; metrics: Metrics }): Route[] {
+export function createOperatorRoutes(options: OperatorRouteOptions): Route[] {
   const plain = { surface: 'rest', cors: false } as const;
   // HEAD too: load balancers probe with it (Node leaves the body out).
   const methods = ['GET', 'HEAD'];

@@ -25,7 +25,8 @@ function portMessage(wanted: WantedPort, code: string): string {
       : code === 'EACCES'
         ? 'needs privileges this process does not have'
         : `cannot be used (${code})`;
-  return `${wanted.setting}=${wanted.port}: ${where} ${why}. Stop that process, or set ${wanted.setting} to another port (0 picks a free one).`;
+  const fix = `Stop that process, or set ${wanted.setting} to another port (0 picks a free one).`;
+  return `${wanted.setting}=${wanted.port}: ${where} ${why}. ${fix}`;
 }
 
 /**
@@ -37,6 +38,7 @@ export async function checkPorts(ports: { host: string; port: number; emulatorPo
   const wanted: WantedPort[] = [{ setting: 'PORT', host: ports.host, port: ports.port }];
   // The embedded emulator listens on loopback (it takes no credentials on its control API).
   if (ports.emulatorPort !== undefined) wanted.push({ setting: 'EMULATOR_PORT', host: '127.0.0.1', port: ports.emulatorPort });
-  const problems = await Promise.all(wanted.filter((entry) => entry.port !== 0).map(async (entry) => ({ entry, code: await portProblem(entry) })));
+  const checked = wanted.filter((entry) => entry.port !== 0);
+  const problems = await Promise.all(checked.map(async (entry) => ({ entry, code: await portProblem(entry) })));
   return problems.flatMap(({ entry, code }) => (code === undefined ? [] : [portMessage(entry, code)]));
 }

@@ -8,7 +8,7 @@ import { appRouter } from '../routers/_app.js';
 import type { Context } from '../trpc/context.js';
 import { CONSOLE_PATH, createConsoleHandler } from './console.js';
 import { createFileHandler, FILES_PATH, type FileHandlerOptions } from './files.js';
-import { createOperatorRoutes } from './operator-routes.js';
+import { createOperatorRoutes, type OperatorRouteOptions } from './operator-routes.js';
 import { createRestHandler, REST_PREFIX } from './rest/handler.js';
 import type { Route } from './server.js';
 import { createTrpcSurface, TRPC_PATH } from './trpc.js';
@@ -20,7 +20,7 @@ export interface RouteTableOptions {
   logger: Logger;
   maxBodyBytes: number;
   maxBatchSize: number;
-  operator: Parameters<typeof createOperatorRoutes>[0];
+  operator: OperatorRouteOptions;
   /** POST /webhooks/agora, when a secret is set and recordings run. */
   webhook: WebhookHandlerOptions | undefined;
   /** Signed links under /files. */
@@ -37,18 +37,29 @@ export function createRoutes(options: RouteTableOptions): Route[] {
   const { createContext, maxBodyBytes } = options;
   const rest = createRestHandler({ createContext, maxBodyBytes });
   const tutorial = createTutorialHandler({ createContext, maxBodyBytes });
-  const trpc = createTrpcSurface({ router: appRouter, createContext, logger: options.logger, maxBodyBytes, maxBatchSize: options.maxBatchSize });
+  const { logger, maxBatchSize } = options;
+  const trpc = createTrpcSurface({ router: appRouter, createContext, logger, maxBodyBytes, maxBatchSize });
   const webhook = options.webhook ? createWebhookHandler(options.webhook) : undefined;
-  const plain = { surface: 'rest', cors: false } as const;
   const files = options.files ? createFileHandler(options.files) : undefined;
   const consolePages = options.consoleDir ? createConsoleHandler(options.consoleDir) : undefined;
+  const plain = { surface: 'rest', cors: false } as const;
   const getOrHead = ['GET', 'HEAD'];
+  const optional: (Route | undefined)[] = [
+    consolePages && { name: 'console', matches: under(CONSOLE_PATH), methods: getOrHead, ...plain, handle: consolePages },
+    files && { name: 'files', matches: under(FILES_PATH), methods: getOrHead, surface: 'rest', cors: true, handle: files },
+    webhook && { name: 'webhook', matches: exact(WEBHOOK_PATH), methods: ['POST'], ...plain, handle: webhook },
+  ];
   return [
     ...createOperatorRoutes(options.operator),
-    ...(consolePages ? [{ name: 'console', matches: under(CONSOLE_PATH), methods: getOrHead, ...plain, handle: consolePages } satisfies Route] : []),
-    ...(files ? [{ name: 'files', matches: under(FILES_PATH), methods: getOrHead, surface: 'rest', cors: true, handle: files } satisfies Route] : []),
-    ...(webhook ? [{ name: 'webhook', matches: exact(WEBHOOK_PATH), methods: ['POST'], ...plain, handle: webhook } satisfies Route] : []),
-    { name: 'rest', matches: under(REST_PREFIX), methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'], surface: 'rest', cors: true, handle: rest },
+    ...optional.filter((route) => route !== undefined),
+    {
+      name: 'rest',
+      matches: under(REST_PREFIX),
+      methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'],
+      surface: 'rest',
+      cors: true,
+      handle: rest,
+    },
     {
       name: 'tutorial',
       matches: (pathname) => TUTORIAL_PATHS.includes(pathname),
@@ -57,6 +68,14 @@ export function createRoutes(options: RouteTableOptions): Route[] {
       cors: true,
       handle: (req, res, url) => tutorial(req, res, url.pathname),
     },
-    { name: 'trpc', matches: under(TRPC_PATH), methods: ['GET', 'POST'], surface: 'trpc', cors: true, refuseUrlCredentials: true, handle: trpc },
+    {
+      name: 'trpc',
+      matches: under(TRPC_PATH),
+      methods: ['GET', 'POST'],
+      surface: 'trpc',
+      cors: true,
+      refuseUrlCredentials: true,
+      handle: trpc,
+    },
   ];
 }
