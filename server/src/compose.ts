@@ -338,25 +338,20 @@ async function createCluster(options: {
     clock,
     applicationName: sessionName(instanceId, 'lease'),
   });
+  // One channel per event log (recordings', transcriptions'), each with its own ids.
+  const shared = { url: database.url, instanceId, logger, clock };
   const bus = await createPostgresBus({
-    url: database.url,
+    ...shared,
     channel: `agora_events_${database.schema}`,
     readAfter: (topic, afterId) => store.eventsAfter(topic, afterId),
     topicOf: recordingTopic,
-    instanceId,
-    logger,
-    clock,
     applicationName: sessionName(instanceId, 'events'),
   });
-  // Transcriptions have their own event log (and ids): their own channel.
   const transcriptionBus = await createPostgresBus({
-    url: database.url,
+    ...shared,
     channel: `agora_stt_events_${database.schema}`,
     readAfter: (topic, afterId) => store.transcriptions.eventsAfter(topic, afterId),
     topicOf: transcriptionTopic,
-    instanceId,
-    logger,
-    clock,
     applicationName: sessionName(instanceId, 'stt-events'),
   });
   const rateBudget = await createPostgresRateBudget({
