@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ComposedServices } from './compose.js';
 import { APP_DEFAULTS, isLoopback, type AppConfig } from './config.js';
 import { createClientAddress, createProxyCheck, createPublicOrigin, parseTrustedProxies } from './http/client-address.js';
 import { createContextFactory } from './http/context.js';
@@ -11,14 +10,34 @@ import { createEdgeServer } from './http/server.js';
 import { TRPC_PATH } from './http/trpc.js';
 import type { WebhookHandlerOptions } from './http/webhook.js';
 import { createWebSocketEdge } from './http/websocket.js';
+import type { Authenticator } from './auth/index.js';
+import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics/index.js';
 import type { RecordingRuntime } from './recording/index.js';
 import { appRouter } from './routers/_app.js';
 import type { RecordingStore } from './store/index.js';
 import type { LinkSigner, RecordingStorage } from './storage/index.js';
 import type { TranscriptionRuntime } from './transcription/index.js';
+import type { RateLimits, Services } from './trpc/context.js';
 
 export { TRPC_PATH };
 export type { AppConfig, ReadinessCheck };
+
+/** The built services the app serves (compose.ts builds them). */
+export interface AppServices {
+  logger: Logger;
+  clock: Clock;
+  /** Set when Cloud Recording is configured (settings, an Agora client and a registry). */
+  recording: RecordingRuntime | undefined;
+  /** Set with recording: Real-Time Transcription shares its settings (storage, uids, polling). */
+  transcription: TranscriptionRuntime | undefined;
+  /** What the routers reach through the tRPC context. */
+  services: Services;
+  authenticator: Authenticator;
+  rateLimits: { tokens: RateLimits; starts: RateLimits };
+  metrics: Metrics;
+}
 
 /** What the edge serves beside the services: the registry's health, files, the console, resources to close. */
 export interface EdgeDeps {
@@ -63,7 +82,7 @@ function formatHost(host: string): string {
  * The app: built services (compose.ts) behind the edge (http/): one route table for every way in,
  * one origin policy for HTTP, SSE and WebSocket, one error mapping.
  */
-export function createApp(config: AppConfig, composed: ComposedServices, deps: EdgeDeps = {}): App {
+export function createApp(config: AppConfig, composed: AppServices, deps: EdgeDeps = {}): App {
   const { logger, recording, transcription } = composed;
   const maxBodyBytes = config.maxBodyBytes ?? APP_DEFAULTS.maxBodyBytes;
   const maxBatchSize = config.maxBatchSize ?? APP_DEFAULTS.maxBatchSize;
@@ -145,7 +164,7 @@ export function createApp(config: AppConfig, composed: ComposedServices, deps: E
 }
 
 /** Agora's notifications reach the runtimes only with a secret to check them by, and recordings running. */
-function webhookOptions(config: AppConfig, composed: ComposedServices): WebhookHandlerOptions | undefined {
+function webhookOptions(config: AppConfig, composed: AppServices): WebhookHandlerOptions | undefined {
   const { recording, transcription, logger, clock, metrics } = composed;
   if (!config.webhookSecret || !recording) return undefined;
   return {
@@ -160,7 +179,7 @@ function webhookOptions(config: AppConfig, composed: ComposedServices): WebhookH
 }
 
 /** Who is calling from where, and whether a browser may: the policy every way in shares. */
-function createRequestPolicy(config: AppConfig, composed: ComposedServices) {
+function createRequestPolicy(config: AppConfig, composed: AppServices) {
   const trusted = parseTrustedProxies(config.trustProxy ?? []);
   if ('error' in trusted) throw new Error(`TRUST_PROXY: ${trusted.error}`);
   const proxies = (config.trustProxy ?? []).length > 0 ? trusted.list : undefined;
@@ -191,7 +210,7 @@ async function shutdown(parts: {
   recording: RecordingRuntime | undefined;
   transcription: TranscriptionRuntime | undefined;
   deps: EdgeDeps;
-  logger: ComposedServices['logger'];
+  logger: Logger;
   timeoutMs: number;
 }): Promise<void> {
   const { server, webSockets, recording, transcription, deps, logger } = parts;

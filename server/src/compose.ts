@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppErrorCode } from '@agora-backend/shared';
 import { backgroundLimit, type AgoraClient } from './agora/index.js';
-import { createApp, type App, type EdgeDeps } from './app.js';
+import { createApp, type App, type AppServices, type EdgeDeps } from './app.js';
 import { createApiKeyAuth, createJwtAuth, createNoAuth, createTokenBuckets, type Authenticator } from './auth/index.js';
 import { createPostgresBus, createPostgresLeases, createPostgresRateBudget, type Leases } from './cluster/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -14,13 +14,12 @@ import { AppError } from './errors.js';
 import { recordingTopic, type EventBus } from './events/index.js';
 import { WEBHOOK_PATH } from './http/webhook.js';
 import type { TranscriptionEvent } from './store/index.js';
-import { createTranscriptionRuntime, transcriptionTopic, type TranscriptionRuntime } from './transcription/index.js';
+import { createTranscriptionRuntime, transcriptionTopic } from './transcription/index.js';
 import { createSilentLogger, type Logger } from './logger.js';
-import { createRecordingRuntime, type RecordingRuntime } from './recording/index.js';
+import { createRecordingRuntime } from './recording/index.js';
 import { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
 import type { LinkSigner, RecordingStorage } from './storage/index.js';
 import { createTokenIssuer, type TokenIssuer } from './tokens/index.js';
-import type { RateLimits, Services } from './trpc/context.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
 import { createOverview } from './tasks/overview.js';
 import { createUpstream, readBackStorage, type Upstream } from './upstream.js';
@@ -47,19 +46,9 @@ export interface ServiceDeps {
   metrics?: Metrics;
 }
 
-export interface ComposedServices {
-  logger: Logger;
-  clock: Clock;
+/** Every built service: what the app serves (AppServices) and the token issuer. */
+export interface ComposedServices extends AppServices {
   tokens: TokenIssuer;
-  /** Set when Cloud Recording is configured (settings, an Agora client and a registry). */
-  recording: RecordingRuntime | undefined;
-  /** Set with recording: Real-Time Transcription shares its settings (storage, uids, polling). */
-  transcription: TranscriptionRuntime | undefined;
-  /** What the routers reach through the tRPC context. */
-  services: Services;
-  authenticator: Authenticator;
-  rateLimits: { tokens: RateLimits; starts: RateLimits };
-  metrics: Metrics;
 }
 
 /**
