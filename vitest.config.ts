@@ -12,6 +12,7 @@ const alias = [
   { find: /^@agora-backend\/client\/react$/, replacement: source('./client/src/react.ts') },
   { find: /^@agora-backend\/emulator$/, replacement: source('./emulator/src/index.ts') },
   { find: /^@agora-backend\/server$/, replacement: source('./server/src/index.ts') },
+  { find: /^@agora-backend\/server\/testing$/, replacement: source('./server/src/testing/index.ts') },
   { find: /^@agora-backend\/shared$/, replacement: source('./shared/src/index.ts') },
 ];
 

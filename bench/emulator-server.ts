@@ -5,7 +5,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEmulator } from '../server/src/index.js';
+import { createEmulator } from '@agora-backend/server/testing';
 import { APP_ID, CERT } from './lib.js';
 
 const emulator = createEmulator({

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { writeHeapSnapshot } from 'node:v8';
-import { createAgoraClient, createApp, createEmulator, createSqliteStore, createSilentLogger } from '../server/src/index.js';
+import { composeApp, createAgoraClient, createSqliteStore, createSilentLogger } from '@agora-backend/server';
+import { createEmulator } from '@agora-backend/server/testing';
 
 const APP_ID = '970ca35de60c44645bbae8a215061b33';
 const CERT = '5cfd2fd1755d40ecb72977518be15d3b';
@@ -26,7 +27,7 @@ const emulator = createEmulator({
 const emulatorUrl = await emulator.listen();
 const store = await createSqliteStore(join(dir, 'registry.sqlite'));
 const agora = createAgoraClient({ appId: APP_ID, customerId: 'bench', customerSecret: 'bench-secret', baseUrls: [emulatorUrl] });
-const app = createApp(
+const app = composeApp(
   {
     host: '127.0.0.1',
     port: 0,

@@ -12,7 +12,7 @@
  *
  *   pnpm bench:recording      (BENCH_ITERATIONS=60)
  */
-import { createTokenIssuer, systemClock } from '../server/src/index.js';
+import { createTokenIssuer, systemClock } from '@agora-backend/server';
 import { TokenGenerateInput } from '../shared/src/index.js';
 import { APP_ID, CERT, percentile, printTable, startProcess, startServer } from './lib.js';
 

@@ -26,7 +26,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeClient, createClient, type AgoraBackendClient } from '../client/src/node.js';
-import { createEmulator, createPostgresStore } from '../server/src/index.js';
+import { createPostgresStore } from '@agora-backend/server';
+import { createEmulator } from '@agora-backend/server/testing';
 import { percentile } from './report.js';
 import { SOAK_APP_ID, SOAK_CERTIFICATE, SOAK_CUSTOMER, seededChoices, sleep } from './soak-common.js';
 

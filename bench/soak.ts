@@ -16,7 +16,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type AgoraBackendClient } from '../client/src/node.js';
-import { createEmulator, createSqliteStore } from '../server/src/index.js';
+import { createSqliteStore } from '@agora-backend/server';
+import { createEmulator } from '@agora-backend/server/testing';
 import { SOAK_APP_ID, SOAK_CERTIFICATE, SOAK_CUSTOMER, seededChoices, sleep } from './soak-common.js';
 
 const PROFILES = {

@@ -5,7 +5,7 @@
  *   pnpm bench:encoding      (BENCH_ROUNDS=5, BENCH_MS=1000 per side per round)
  */
 import agora from 'agora-token';
-import { createTokenIssuer, systemClock } from '../server/src/index.js';
+import { createTokenIssuer, systemClock } from '@agora-backend/server';
 import { TokenGenerateInput } from '../shared/src/index.js';
 import { APP_ID, CERT, median, printTable } from './lib.js';
 

@@ -13,7 +13,7 @@ import { createTRPCClient, createWSClient, httpSubscriptionLink, wsLink, type TR
 import { EventSource } from 'eventsource';
 import superjson from 'superjson';
 import WebSocket from 'ws';
-import type { AppRouter } from '../server/src/index.js';
+import type { AppRouter } from '@agora-backend/server';
 import { percentile, printTable } from './report.js';
 
 const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 1_000);

@@ -1,31 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AppErrorCode } from '@agora-backend/shared';
 import { backgroundLimit, type AgoraClient } from './agora/index.js';
-import { createNoAuth, createTokenBuckets, type Authenticator } from './auth/index.js';
-import type { Leases } from './cluster/index.js';
+import { createApp, type App, type AppServices, type EdgeDeps } from './app.js';
+import { createApiKeyAuth, createJwtAuth, createNoAuth, createTokenBuckets, type Authenticator } from './auth/index.js';
+import { createPostgresBus, createPostgresLeases, createPostgresRateBudget, type Leases } from './cluster/index.js';
 import { systemClock, type Clock } from './clock.js';
-import { APP_DEFAULTS } from './config.js';
+import { APP_DEFAULTS, toAppConfig, type AppConfig, type EnvConfig } from './config.js';
+import { resolveCredentials } from './credentials.js';
 import { AppError } from './errors.js';
-import type { EventBus } from './events/index.js';
+import { recordingTopic, type EventBus } from './events/index.js';
+import { WEBHOOK_PATH } from './http/webhook.js';
 import type { TranscriptionEvent } from './store/index.js';
-import { createTranscriptionRuntime, type TranscriptionRuntime } from './transcription/index.js';
+import { createTranscriptionRuntime, transcriptionTopic } from './transcription/index.js';
 import { createSilentLogger, type Logger } from './logger.js';
-import { createRecordingRuntime, type RecordingRuntime, type RecordingSettings } from './recording/index.js';
-import type { RecordingStore } from './store/index.js';
+import { createRecordingRuntime } from './recording/index.js';
+import { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
 import type { LinkSigner, RecordingStorage } from './storage/index.js';
 import { createTokenIssuer, type TokenIssuer } from './tokens/index.js';
-import type { RateLimits, Services } from './trpc/context.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
 import { createOverview } from './tasks/overview.js';
+import { createUpstream, readBackStorage, type Upstream } from './upstream.js';
 
-/** What the services are built from: the parsed configuration's share that is not the edge's. */
-export interface ServiceConfig {
-  appId: string;
-  appCertificate: string;
-  recording?: RecordingSettings | undefined;
-  rateLimits?: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number } | undefined;
-  /** AGORA_REQUESTS_PER_SECOND: for the poll cadence the metrics report. */
-  agoraRequestsPerSecond?: number | undefined;
-}
+/** What the services are built from: the share of AppConfig that is not the edge's. */
+export type ServiceConfig = Pick<AppConfig, 'appId' | 'appCertificate' | 'recording' | 'rateLimits' | 'agoraRequestsPerSecond'>;
 
 /** What the services run on: given by main.ts (or a test), each with an in-process default. */
 export interface ServiceDeps {
@@ -46,24 +46,14 @@ export interface ServiceDeps {
   metrics?: Metrics;
 }
 
-export interface ComposedServices {
-  logger: Logger;
-  clock: Clock;
+/** Every built service: what the app serves (AppServices) and the token issuer. */
+export interface ComposedServices extends AppServices {
   tokens: TokenIssuer;
-  /** Set when Cloud Recording is configured (settings, an Agora client and a registry). */
-  recording: RecordingRuntime | undefined;
-  /** Set with recording: Real-Time Transcription shares its settings (storage, uids, polling). */
-  transcription: TranscriptionRuntime | undefined;
-  /** What the routers reach through the tRPC context. */
-  services: Services;
-  authenticator: Authenticator;
-  rateLimits: { tokens: RateLimits; starts: RateLimits };
-  metrics: Metrics;
 }
 
 /**
- * The composition root: every service, built once from the parsed configuration. It knows no
- * HTTP; createApp puts the edge in front of what this returns.
+ * Every service, built once from the configuration. It knows no HTTP; createApp puts the edge in
+ * front of what this returns (composeApp does both).
  */
 export function composeServices(config: ServiceConfig, deps: ServiceDeps): ComposedServices {
   const logger = deps.logger ?? createSilentLogger();
@@ -153,6 +143,234 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     rateLimits: {
       tokens: { perCaller: buckets(rate.tokensPerMinute), perIp: buckets(rate.tokensPerMinute * rate.ipMultiplier) },
       starts: { perCaller: buckets(rate.startsPerMinute), perIp: buckets(rate.startsPerMinute * rate.ipMultiplier) },
+    },
+  };
+}
+
+/** What createApp runs on, given by a caller (a test, a benchmark) or by composeServer; each has an in-process default. */
+export interface AppDeps extends ServiceDeps, EdgeDeps {}
+
+/** The app in one call: the services (composeServices) behind the edge (createApp). */
+export function composeApp(config: AppConfig, deps: AppDeps = {}): App {
+  const composed = composeServices(config, { ...deps, ...(deps.fileLinks ? { linkSigner: deps.fileLinks.signer } : {}) });
+  return createApp(config, composed, deps);
+}
+
+/** The server `pnpm start` runs: the app, and what it listens beside (the embedded emulator). */
+export interface ComposedServer {
+  app: App;
+  /** Listens, points the embedded emulator's notifications at our webhook, and says where everything is. */
+  listen: () => Promise<{ url: string; wsUrl: string }>;
+}
+
+/**
+ * The composition root of `pnpm start`: from the environment's configuration to a server ready to
+ * listen. Credentials (development ones when none are set), the registry (SQLite or PostgreSQL),
+ * the cluster's shared state, Agora or the embedded emulator, storage read-back, the console.
+ */
+export async function composeServer(config: EnvConfig, logger: Logger): Promise<ComposedServer> {
+  const { credentials, createdFile, file } = await resolveCredentials(config);
+  if (credentials.development) {
+    logger.warn(
+      { appId: credentials.appId, credentialsFile: file, created: createdFile !== undefined },
+      'Development mode: no AGORA_APP_ID/AGORA_APP_CERTIFICATE set, so tokens are signed with a local ' +
+        'development App ID and certificate. They work with this server only, not with Agora.',
+    );
+  }
+  // Names this process in Agora's request log (User-Agent) and in pg_stat_activity.
+  const instanceId = randomBytes(6).toString('hex');
+  const store = await createStore(config, instanceId, logger);
+  // Several instances on PostgreSQL share events, leases and Agora's rate budget through it.
+  const cluster = config.database
+    ? await createCluster({
+        database: config.database,
+        instanceId,
+        store,
+        appId: credentials.appId,
+        requestsPerSecond: config.agora.requestsPerSecond,
+        logger,
+      })
+    : undefined;
+  const metrics = createMetrics();
+  const upstream = await createUpstream(config, credentials, {
+    clock: systemClock,
+    logger,
+    onCall: (call) => metrics.upstream(call),
+    ...(cluster ? { rateBudget: cluster.rateBudget, userAgent: `agora-backend (instance ${cluster.instanceId})` } : {}),
+  });
+  logUpstream(config, upstream, logger);
+  const readBack = await readBackStorage(config, upstream, systemClock);
+  const consoleDir = builtConsole(logger);
+  // The embedded emulator sends Agora's notifications to our own webhook, so that path runs offline too.
+  const webhookSecret = config.webhookSecret ?? (upstream.emulator ? randomBytes(24).toString('hex') : undefined);
+  const appConfig = toAppConfig(config, { appId: credentials.appId, appCertificate: credentials.appCertificate, webhookSecret });
+  const app = composeApp(appConfig, {
+    logger,
+    metrics,
+    agora: upstream.agora,
+    store,
+    files: readBack.files,
+    ...(consoleDir ? { consoleDir } : {}),
+    fileLinks: readBack.links,
+    authenticator: createAuthenticator(config, systemClock),
+    ...(cluster
+      ? { bus: cluster.bus, transcriptionBus: cluster.transcriptionBus, leases: cluster.leases, readinessChecks: cluster.readinessChecks }
+      : {}),
+    closeables: [upstream, ...(cluster ? [cluster] : [])],
+  });
+  const listen = async () => {
+    const { url, wsUrl } = await app.listen();
+    if (upstream.emulator && webhookSecret) {
+      upstream.emulator.control.setNotificationTarget({ url: `${loopbackUrl(url)}${WEBHOOK_PATH}`, secret: webhookSecret });
+    }
+    logListening({ url, wsUrl, appId: credentials.appId, auth: config.auth.mode, consoleDir, emulatorUrl: upstream.emulator?.url }, logger);
+    return { url, wsUrl };
+  };
+  return { app, listen };
+}
+
+/** The registry: PostgreSQL when DATABASE_URL is set, else an SQLite file in DATA_DIR. */
+async function createStore(config: EnvConfig, instanceId: string, logger: Logger): Promise<RecordingStore> {
+  const registryFile = join(config.dataDir, 'registry.sqlite');
+  const store = config.database
+    ? await createPostgresStore({
+        url: config.database.url,
+        schema: config.database.schema,
+        logger,
+        applicationName: sessionName(instanceId, 'registry'),
+      })
+    : await createSqliteStore(registryFile);
+  logger.info({ registry: config.database ? `postgres (schema ${config.database.schema})` : registryFile }, 'recording registry ready');
+  return store;
+}
+
+function logUpstream(config: EnvConfig, upstream: Upstream, logger: Logger): void {
+  if (upstream.emulator) {
+    logger.info(
+      { emulatorUrl: upstream.emulator.url, storageDir: config.emulator.storageDir, control: `${upstream.emulator.url}/_emulator/state` },
+      'No AGORA_CUSTOMER_ID/AGORA_CUSTOMER_SECRET: Cloud Recording and Real-Time Transcription run against the built-in emulator ' +
+        "(Agora's REST contract, with test-pattern media); recordings and captions are written to the storage folder.",
+    );
+  } else {
+    logger.info({ agoraApi: config.agora.apiUrl ?? 'https://api.agora.io' }, 'Cloud Recording and Speech-to-Text calls go to Agora');
+  }
+}
+
+/** The built console's folder; `pnpm start` builds it first, and run any other way the server starts without it. */
+function builtConsole(logger: Logger): string | undefined {
+  // server/src/compose.ts and the bundled server/dist/main.js sit at the same depth.
+  const consoleDir = fileURLToPath(new URL('../../console/dist', import.meta.url));
+  if (existsSync(join(consoleDir, 'index.html'))) return consoleDir;
+  logger.warn({ consoleDir }, 'the console is not built (pnpm --filter @agora-backend/console build): /console is off');
+  return undefined;
+}
+
+/** The line a newcomer reads: where the API, the console and the emulator's control API are. */
+function logListening(
+  where: { url: string; wsUrl: string; appId: string; auth: string; consoleDir: string | undefined; emulatorUrl: string | undefined },
+  logger: Logger,
+): void {
+  const { url, wsUrl, emulatorUrl } = where;
+  const consoleUrl = where.consoleDir ? url.replace(/\/trpc$/, '/console') : undefined;
+  const also = [
+    consoleUrl ? `console ${consoleUrl}` : undefined,
+    emulatorUrl ? `emulator ${emulatorUrl} (control: ${emulatorUrl}/_emulator)` : undefined,
+  ].filter(Boolean);
+  const fields = { url, wsUrl, appId: where.appId, auth: where.auth };
+  logger.info(
+    { ...fields, ...(consoleUrl ? { console: consoleUrl } : {}), ...(emulatorUrl ? { emulatorUrl } : {}) },
+    `Listening on ${url}${also.length > 0 ? ` · ${also.join(' · ')}` : ''}`,
+  );
+}
+
+function createAuthenticator(config: EnvConfig, clock: Clock): Authenticator {
+  switch (config.auth.mode) {
+    case 'apikey':
+      return createApiKeyAuth(config.auth.keys);
+    case 'jwt':
+      return createJwtAuth({ ...config.auth, clock });
+    case 'none':
+      return createNoAuth();
+  }
+}
+
+/** Our own URL as a local process reaches it: a wildcard bind answers on loopback. */
+function loopbackUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.hostname === '0.0.0.0') parsed.hostname = '127.0.0.1';
+  if (parsed.hostname === '[::]') parsed.hostname = '[::1]';
+  return parsed.origin;
+}
+
+/**
+ * PostgreSQL's application_name of this instance's sessions, by role (`registry`, `lease`,
+ * `events listen`, `events notify`, `stt-events listen`, `stt-events notify`, `budget`): an
+ * operator (or bench/soak-cluster.ts) tells whose session is whose in pg_stat_activity.
+ */
+const sessionName = (instanceId: string, role: string) => `agora-backend ${instanceId} ${role}`;
+
+/** This instance's share of the cluster: leases, the event buses and Agora's rate budget, all on PostgreSQL. */
+async function createCluster(options: {
+  database: { url: string; schema: string };
+  instanceId: string;
+  store: RecordingStore;
+  appId: string;
+  requestsPerSecond: number;
+  logger: Logger;
+}) {
+  const { database, instanceId, store, logger } = options;
+  const clock = systemClock;
+  const leases = await createPostgresLeases({
+    url: database.url,
+    namespace: `agora-backend:${database.schema}`,
+    logger,
+    clock,
+    applicationName: sessionName(instanceId, 'lease'),
+  });
+  // One channel per event log (recordings', transcriptions'), each with its own ids.
+  const shared = { url: database.url, instanceId, logger, clock };
+  const bus = await createPostgresBus({
+    ...shared,
+    channel: `agora_events_${database.schema}`,
+    readAfter: (topic, afterId) => store.eventsAfter(topic, afterId),
+    topicOf: recordingTopic,
+    applicationName: sessionName(instanceId, 'events'),
+  });
+  const transcriptionBus = await createPostgresBus({
+    ...shared,
+    channel: `agora_stt_events_${database.schema}`,
+    readAfter: (topic, afterId) => store.transcriptions.eventsAfter(topic, afterId),
+    topicOf: transcriptionTopic,
+    applicationName: sessionName(instanceId, 'stt-events'),
+  });
+  const rateBudget = await createPostgresRateBudget({
+    url: database.url,
+    schema: database.schema,
+    appId: options.appId,
+    limit: options.requestsPerSecond,
+    windowMs: 1_000,
+    clock,
+    logger,
+    member: { id: leases.memberId, class: leases.memberClass },
+    applicationName: sessionName(instanceId, 'budget'),
+  });
+  logger.info({ instanceId }, 'cluster mode: events, leases and the Agora rate budget go through PostgreSQL');
+  return {
+    instanceId,
+    leases,
+    bus,
+    transcriptionBus,
+    rateBudget,
+    /** /readyz: this instance coordinates with the others only while its kept sessions are up. */
+    readinessChecks: [
+      { name: 'leases', check: () => Promise.resolve(leases.healthy()) },
+      { name: 'events', check: () => Promise.resolve(bus.healthy() && transcriptionBus.healthy()) },
+    ],
+    async close() {
+      await leases.close();
+      await bus.close();
+      await transcriptionBus.close();
+      await rateBudget.close();
     },
   };
 }

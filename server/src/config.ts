@@ -2,8 +2,10 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MAX_RECORDING_SECONDS } from '@agora-backend/shared';
+import type { StorageConfig } from './agora/index.js';
 import { ApiKeyList, type ApiKeyEntry } from './auth/authenticator.js';
 import { LOG_LEVELS } from './logger.js';
+import type { RecordingSettings } from './recording/index.js';
 
 /**
  * Environment variables and the older names they also answer to. The tutorial backend used the
@@ -42,6 +44,53 @@ export const APP_DEFAULTS = {
   rateLimits: { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 },
   agoraRequestsPerSecond: 8,
 } as const;
+
+/** Per-caller limits of the costly calls; per client address: each × ipMultiplier. */
+export interface RateLimitSettings {
+  tokensPerMinute: number;
+  startsPerMinute: number;
+  ipMultiplier: number;
+}
+
+/**
+ * What the server is built from (createApp and compose.ts), in the units the code uses
+ * (milliseconds): toAppConfig makes it from the environment's EnvConfig; tests write it directly.
+ */
+export interface AppConfig {
+  /** AGORA_REQUESTS_PER_SECOND (for the poll cadence in the metrics). */
+  agoraRequestsPerSecond?: number;
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  appId: string;
+  appCertificate: string;
+  /** How long close() lets in-flight requests finish before cutting connections. */
+  shutdownTimeoutMs?: number;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes?: number;
+  /** Calls one tRPC batch may carry, over HTTP or WebSocket (default 100). */
+  maxBatchSize?: number;
+  /** Time a client may take to send a request's headers (default 10 s), and the whole request (30 s). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Connections one address may hold open, HTTP and WebSocket together (default 128; trusted proxies are not counted). */
+  connectionsPerIp?: number;
+  /** Cloud Recording settings; recording procedures need these plus deps.agora and deps.store. */
+  recording?: RecordingSettings;
+  /** Concurrent subscriptions one WebSocket connection may hold (default 100). */
+  subscriptionsPerConnection?: number;
+  /** AGORA_WEBHOOK_SECRET: enables POST /webhooks/agora. */
+  webhookSecret?: string;
+  /** Browser origins allowed to call (CORS_ORIGINS); none by default. */
+  corsOrigins?: string[];
+  /** Concurrent WebSocket connections per client address (default 50). */
+  wsConnectionsPerIp?: number;
+  rateLimits?: RateLimitSettings;
+  /** TRUST_PROXY: proxies (addresses, CIDRs) whose X-Forwarded-For names the client. */
+  trustProxy?: string[];
+  /** PUBLIC_URL: the origin users reach this server at, for the file links it hands out. */
+  publicUrl?: string;
+}
 
 /** An IPv4/IPv6 address, or one with a /prefix (TRUST_PROXY entries). */
 function isAddressOrCidr(entry: string): boolean {
@@ -216,7 +265,7 @@ export interface EnvConfig {
   trustProxy: string[];
   /** PUBLIC_URL: this server's origin as users reach it, for file links; default: the request's Host. */
   publicUrl: string | undefined;
-  rateLimits: { tokensPerMinute: number; startsPerMinute: number; ipMultiplier: number };
+  rateLimits: RateLimitSettings;
   bodyLimitBytes: number;
   /** MAX_BATCH_SIZE: calls in one tRPC batch (HTTP or WebSocket). */
   maxBatchSize: number;
@@ -416,5 +465,70 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
       connectionsPerIp: value.CONNECTIONS_PER_IP,
       database: value.DATABASE_URL ? { url: value.DATABASE_URL, schema: value.DATABASE_SCHEMA } : undefined,
     },
+  };
+}
+
+/**
+ * The bucket recordings go to: the operator's (STORAGE_*), or in development the emulator's local
+ * folder (any keys do; the emulator writes under EMULATOR_STORAGE_DIR/local).
+ */
+export function storageFor(config: EnvConfig): StorageConfig {
+  const storage = config.storage;
+  if (!storage) return { vendor: 1, region: 0, bucket: 'local', accessKey: 'emulator', secretKey: 'emulator' };
+  return {
+    vendor: storage.vendor,
+    region: storage.region,
+    bucket: storage.bucket,
+    accessKey: storage.accessKey,
+    secretKey: storage.secretKey,
+    ...(storage.endpoint ? { extensionParams: { endpoint: storage.endpoint } } : {}),
+  };
+}
+
+/** What toAppConfig needs beyond the environment: the credentials in use and the webhook secret. */
+export interface StartupValues {
+  appId: string;
+  appCertificate: string;
+  /** AGORA_WEBHOOK_SECRET, or the one made up for the embedded emulator. */
+  webhookSecret: string | undefined;
+}
+
+/**
+ * The one conversion of settings: the environment's EnvConfig (seconds, operator's names) into the
+ * AppConfig the server is built from (milliseconds, the code's names).
+ */
+export function toAppConfig(config: EnvConfig, values: StartupValues): AppConfig {
+  const recording = config.recording;
+  const seconds = (count: number) => count * 1000;
+  return {
+    host: config.host,
+    port: config.port,
+    appId: values.appId,
+    appCertificate: values.appCertificate,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    recording: {
+      storage: storageFor(config),
+      uidRange: { min: recording.uidMin, max: recording.uidMax },
+      defaultMaxDurationSeconds: recording.defaultMaxDurationSeconds,
+      watchdogIntervalMs: seconds(recording.watchdogIntervalSeconds),
+      pollIntervalMs: seconds(recording.pollIntervalSeconds),
+      // Agora's advice: confirm a start about 5 s after it (sooner when polls come sooner).
+      confirmDelayMs: Math.min(5_000, seconds(recording.pollIntervalSeconds)),
+      failoverWindowMs: seconds(recording.failoverWindowSeconds),
+      startSettleMs: seconds(recording.startSettleSeconds),
+    },
+    subscriptionsPerConnection: config.subscriptionsPerConnection,
+    agoraRequestsPerSecond: config.agora.requestsPerSecond,
+    corsOrigins: config.corsOrigins,
+    wsConnectionsPerIp: config.wsConnectionsPerIp,
+    trustProxy: config.trustProxy,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    rateLimits: config.rateLimits,
+    maxBodyBytes: config.bodyLimitBytes,
+    maxBatchSize: config.maxBatchSize,
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    connectionsPerIp: config.connectionsPerIp,
+    ...(values.webhookSecret ? { webhookSecret: values.webhookSecret } : {}),
   };
 }

@@ -1,16 +1,37 @@
-export { createApp, TRPC_PATH, type App, type AppConfig, type AppDeps, type ReadinessCheck } from './app.js';
-export { createFakeClock, systemClock, type Clock, type FakeClock } from './clock.js';
-export { parseConfig, type EnvConfig, type ConfigResult } from './config.js';
+/**
+ * The server package's public entry: build the app (composeApp, or createApp on services built
+ * with composeServices), load the configuration, and the factories and types those take. Test
+ * support (a fake clock, the emulator, a token decoder) is `@agora-backend/server/testing`.
+ */
+export { createApp, TRPC_PATH, type App, type AppServices, type EdgeDeps, type ReadinessCheck } from './app.js';
+export {
+  composeApp,
+  composeServer,
+  composeServices,
+  type AppDeps,
+  type ComposedServer,
+  type ComposedServices,
+  type ServiceConfig,
+  type ServiceDeps,
+} from './compose.js';
+export {
+  parseConfig,
+  toAppConfig,
+  type AppConfig,
+  type ConfigResult,
+  type EnvConfig,
+  type RateLimitSettings,
+  type StartupValues,
+} from './config.js';
+export { systemClock, type Clock } from './clock.js';
 export { resolveCredentials, type AgoraCredentials } from './credentials.js';
 export { createLogger, createSilentLogger, type Logger } from './logger.js';
 export type { AppRouter } from './routers/_app.js';
 export * from './tokens/index.js';
 export { createAgoraClient, unlimitedBudget, type AgoraClient, type AgoraClientOptions } from './agora/index.js';
 export type { JoinParams, StartParams } from './agora/index.js';
-export { createEmulator, type Emulator, type EmulatorOptions } from '@agora-backend/emulator';
 export { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
 export { createPostgresLeases, type Leases } from './cluster/index.js';
-export { drive, recordSleeps } from './testing/drive.js';
 export * from './auth/index.js';
 export { createMetrics, type Metrics } from './metrics/index.js';
 export {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
-import type { EnvConfig } from './config.js';
+import { storageFor, type EnvConfig } from './config.js';
 import type { AgoraCredentials } from './credentials.js';
-import { createAgoraClient, createSlidingWindowBudget, type AgoraClient, type AgoraClientOptions, type RateBudget, type StorageConfig } from './agora/index.js';
+import { createAgoraClient, createSlidingWindowBudget, type AgoraClient, type AgoraClientOptions, type RateBudget } from './agora/index.js';
 import { createEmulator, type Emulator } from '@agora-backend/emulator';
 import type { Logger } from './logger.js';
 import { join } from 'node:path';
@@ -62,23 +62,6 @@ export async function createUpstream(
     ...(deps.onCall ? { onCall: deps.onCall } : {}),
   });
   return { agora, emulator, close: () => emulator.close() };
-}
-
-/**
- * The bucket recordings go to: the operator's (STORAGE_*), or in development the emulator's local
- * folder (any keys do; the emulator writes under EMULATOR_STORAGE_DIR/local).
- */
-export function storageFor(config: EnvConfig): StorageConfig {
-  const storage = config.storage;
-  if (!storage) return { vendor: 1, region: 0, bucket: 'local', accessKey: 'emulator', secretKey: 'emulator' };
-  return {
-    vendor: storage.vendor,
-    region: storage.region,
-    bucket: storage.bucket,
-    accessKey: storage.accessKey,
-    secretKey: storage.secretKey,
-    ...(storage.endpoint ? { extensionParams: { endpoint: storage.endpoint } } : {}),
-  };
 }
 
 /** Where recordings are read back from, and the signer of this server's /files links. */

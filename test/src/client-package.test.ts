@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
-import { createApp, decodeToken } from '@agora-backend/server';
+import { composeApp } from '@agora-backend/server';
+import { decodeToken } from '@agora-backend/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, runBrowserTests } from './helpers/browser.js';
 import { filesUnder, packAndUnpack, publishProblems } from './helpers/packing.js';
@@ -130,7 +131,7 @@ void api.recording.start.mutate({ channel: 'a', mode: 'mixed' });
   });
 
   it('calls a real server from the built Node entry', async () => {
-    const app = createApp({ host: '127.0.0.1', port: 0, appId: '970ca35de60c44645bbae8a215061b33', appCertificate: '5cfd2fd1755d40ecb72977518be15d3b' });
+    const app = composeApp({ host: '127.0.0.1', port: 0, appId: '970ca35de60c44645bbae8a215061b33', appCertificate: '5cfd2fd1755d40ecb72977518be15d3b' });
     const { url } = await app.listen();
     try {
       const built = (await import(join(installed, 'dist/node.js'))) as typeof import('@agora-backend/client/node');

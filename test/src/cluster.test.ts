@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeClient, createClient } from '@agora-backend/client/node';
-import { createEmulator } from '@agora-backend/server';
+import { createEmulator } from '@agora-backend/server/testing';
 import { DATABASE_URL, freshSchema } from './helpers/postgres.js';
 import { runEntryPoint, type RunningProcess } from './helpers/process.js';
 import { TEST_APP_CERTIFICATE, TEST_APP_ID } from './helpers/server.js';

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FakeClock } from '@agora-backend/server';
+import type { FakeClock } from '@agora-backend/server/testing';
 import { advanceUntil, startOnOneClock } from './helpers/fake-time.js';
 import type { RecordingStack, StackOptions } from './helpers/recording-stack.js';
 

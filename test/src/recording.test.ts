@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeClock, unlimitedBudget } from '@agora-backend/server';
+import { unlimitedBudget } from '@agora-backend/server';
+import { createFakeClock } from '@agora-backend/server/testing';
 import { catchServerError } from './helpers/errors.js';
 import { CUSTOMER_SECRET, STORAGE, startRecordingStack, type RecordingStack } from './helpers/recording-stack.js';
 import { TEST_APP_CERTIFICATE } from './helpers/server.js';

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBucketStorage, createFakeClock, systemClock } from '@agora-backend/server';
+import { createBucketStorage, systemClock } from '@agora-backend/server';
+import { createFakeClock } from '@agora-backend/server/testing';
 import { S3_CREDENTIALS, startS3Server, type S3Server } from './helpers/s3-server.js';
 import { STORAGE, startRecordingStack, type RecordingStack } from './helpers/recording-stack.js';
 

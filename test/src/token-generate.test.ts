@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catchServerError } from './helpers/errors.js';
 import { readToken } from './helpers/token-verifier.js';
 import { startTestServer, TEST_APP_CERTIFICATE, TEST_APP_ID, type TestServer } from './helpers/server.js';
-import { createApp } from '@agora-backend/server';
+import { composeApp } from '@agora-backend/server';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -194,7 +194,7 @@ describe('token.generate: transport', () => {
   });
 
   it('never hands out an empty token when agora-token refuses the credentials', async () => {
-    const app = createApp({ host: '127.0.0.1', port: 0, appId: 'not-an-app-id', appCertificate: TEST_APP_CERTIFICATE });
+    const app = composeApp({ host: '127.0.0.1', port: 0, appId: 'not-an-app-id', appCertificate: TEST_APP_CERTIFICATE });
     const { url } = await app.listen();
     try {
       const error = await catchServerError(createClient({ url }).token.generate.mutate({ channel: 'c', uid: 1 }));

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeClock, unlimitedBudget } from '@agora-backend/server';
+import { unlimitedBudget } from '@agora-backend/server';
+import { createFakeClock } from '@agora-backend/server/testing';
 import { startRecordingStack, type RecordingStack } from './helpers/recording-stack.js';
 import { collect, sseClient, wsConnection, type Collected } from './helpers/subscribers.js';
 

@@ -12,7 +12,7 @@ import { sendBody, VARY } from './respond.js';
  * the same middlewares, input decoding inside the procedure, validation, error formatter, wire
  * format and batch status rules — but skips the conversion of every request into a Fetch
  * Request/Response, which dominated the profile (bench/README.md). The edge has already read and
- * checked the body. Equivalence with the adapter is asserted by test/src/trpc-equivalence.test.ts.
+ * checked the body. Equivalence with the adapter is asserted by server/src/http/trpc-equivalence.test.ts.
  */
 /** The router's procedures of one type by dotted path ("token.generate"), as tRPC flattens them. */
 export function proceduresOfType(router: AppRouter, type: 'query' | 'mutation' | 'subscription'): Set<string> {

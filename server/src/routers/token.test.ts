@@ -4,7 +4,7 @@ import { createApiKeyAuth } from '../auth/index.js';
 import { createFakeClock } from '../clock.js';
 import { composeServices } from '../compose.js';
 import { createSilentLogger } from '../logger.js';
-import { decodeToken, verifyTokenSignature } from '../tokens/decode-token.js';
+import { decodeToken, verifyTokenSignature } from '../testing/decode-token.js';
 import type { Context } from '../trpc/context.js';
 import { appRouter } from './_app.js';
 import { generateTokenDirect } from './token.js';

@@ -2,8 +2,8 @@ import { inflateSync } from 'node:zlib';
 import agora from 'agora-token';
 import { describe, expect, it } from 'vitest';
 import { encodeAccessToken2, zlibStored, type TokenService } from './access-token2.js';
-import { decodeToken, verifyTokenSignature } from './decode-token.js';
-import { AccessToken2, ServiceChat, ServiceRtc, ServiceRtm } from './token-format.js';
+import { AccessToken2, ServiceChat, ServiceRtc, ServiceRtm } from '../testing/agora-token.js';
+import { decodeToken, verifyTokenSignature } from '../testing/decode-token.js';
 
 /**
  * Our AccessToken2 encoder against agora-token, the reference: for thousands of random inputs

@@ -3,7 +3,7 @@ import { TokenGenerateInput } from '@agora-backend/shared';
 import { describe, expect, it } from 'vitest';
 import { createFakeClock } from '../clock.js';
 import { createTokenIssuer, TokenBuildError } from './build-token.js';
-import { decodeToken, verifyTokenSignature } from './decode-token.js';
+import { decodeToken, verifyTokenSignature } from '../testing/decode-token.js';
 
 const { RtcRole, RtcTokenBuilder, RtmTokenBuilder, ChatTokenBuilder } = agora;
 const APP_ID = '970ca35de60c44645bbae8a215061b33';

@@ -1,4 +1,5 @@
-import { createFakeClock, type FakeClock, unlimitedBudget } from '@agora-backend/server';
+import { unlimitedBudget } from '@agora-backend/server';
+import { createFakeClock, type FakeClock } from '@agora-backend/server/testing';
 import { startRecordingStack, type RecordingStack, type StackOptions } from './recording-stack.js';
 
 /** Moves the clock in steps until `done` or `limitMs` passes; yields to I/O between steps. */

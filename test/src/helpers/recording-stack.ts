@@ -4,13 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type AgoraBackendClient } from '@agora-backend/client';
 import {
+  composeApp,
   createAgoraClient,
-  createApp,
   createEmbeddedStorage,
   createLinkSigner,
   createMetrics,
-  createEmulator,
-  createFakeClock,
   createSqliteStore,
   systemClock,
   type AgoraClient,
@@ -18,9 +16,6 @@ import {
   type App,
   type AppConfig,
   type Clock,
-  type Emulator,
-  type EmulatorOptions,
-  type FakeClock,
   type RecordingStore,
   type JoinParams,
   type StartParams,
@@ -28,6 +23,7 @@ import {
   type RecordingStorage,
   type Leases,
 } from '@agora-backend/server';
+import { createEmulator, createFakeClock, type Emulator, type EmulatorOptions, type FakeClock } from '@agora-backend/server/testing';
 import { createCapturingLogger, TEST_APP_CERTIFICATE, TEST_APP_ID } from './server.js';
 
 export const STORAGE = { vendor: 1, region: 0, bucket: 'test-bucket', accessKey: 'AKIA-TEST-ACCESS', secretKey: 'TEST-SECRET-KEY-123' };
@@ -175,7 +171,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       },
     },
   };
-  const app = createApp(
+  const app = composeApp(
     {
       host: '127.0.0.1',
       port: 0,

@@ -1,5 +1,5 @@
 import { createClient, type AgoraBackendClient } from '@agora-backend/client';
-import { createApp, type App, type AppDeps, type Logger } from '@agora-backend/server';
+import { composeApp, type App, type AppDeps, type Logger } from '@agora-backend/server';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 
@@ -29,7 +29,7 @@ export function createCapturingLogger(level = 'debug'): { logger: Logger; lines:
 /** The real app on 127.0.0.1, port 0, with a real client over HTTP. */
 export async function startTestServer(deps: AppDeps = {}): Promise<TestServer> {
   const { logger, lines } = createCapturingLogger();
-  const app = createApp(
+  const app = composeApp(
     { host: '127.0.0.1', port: 0, appId: TEST_APP_ID, appCertificate: TEST_APP_CERTIFICATE, shutdownTimeoutMs: 2_000 },
     { logger, ...deps },
   );

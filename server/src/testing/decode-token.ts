@@ -1,4 +1,5 @@
-import { AccessToken2, SERVICE_TYPE, ServiceChat, ServiceRtc, ServiceRtm } from './token-format.js';
+import { SERVICE_TYPE } from '../tokens/token-format.js';
+import { AccessToken2, ServiceChat, ServiceRtc, ServiceRtm } from './agora-token.js';
 
 /** A parsed AccessToken2, with the fields Agora checks (docs/agora.md, "Access tokens"). */
 export interface DecodedToken {

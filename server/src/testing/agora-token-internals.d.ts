@@ -1,4 +1,5 @@
-// agora-token 2.0.6 ships AccessToken2 untyped and outside its root exports (docs/agora.md, "Access tokens").
+// agora-token 2.0.6 ships AccessToken2 untyped and outside its root exports (docs/agora.md, "Access tokens"): the
+// tests read tokens with it (testing/agora-token.ts).
 // These declarations cover only what we use; they follow src/AccessToken2.js of that version.
 declare module 'agora-token/src/AccessToken2.js' {
   class Service {
