@@ -1,11 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import { getErrorShape, getTRPCErrorFromUnknown, transformTRPCResponse, type TRPCError } from '@trpc/server';
-import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { getTRPCErrorFromUnknown, type TRPCError } from '@trpc/server';
 import type { Logger } from '../logger.js';
 import type { AppRouter } from '../routers/_app.js';
 import { AppErrorCode } from '@agora-backend/shared';
 import { AppError } from '../errors.js';
 import { formatError, toTRPCError } from '../trpc/errors.js';
+import { statusOfError, wireFormat } from './trpc-internals.js';
 
 /**
  * What a response varies on: the origin (CORS answers differ per origin, so a shared cache must not
@@ -61,7 +61,7 @@ interface ErrorAnswer {
 /** The one error→HTTP mapping: status from the tRPC code, message and data from the error formatter. */
 export function describeError(cause: unknown, logger: Logger): ErrorAnswer {
   const error = toError(cause);
-  const status = getHTTPStatusCodeFromError(error);
+  const status = statusOfError(error);
   if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'request failed');
   const { message, data } = formatError(error);
   const headers: Record<string, string> = data.retryAfterSeconds !== undefined ? { 'retry-after': String(data.retryAfterSeconds) } : {};
@@ -73,9 +73,8 @@ export function describeError(cause: unknown, logger: Logger): ErrorAnswer {
 function sendTrpcError(res: ServerResponse, router: AppRouter, cause: unknown, logger: Logger, path?: string): void {
   const error = toError(cause);
   const answer = describeError(error, logger);
-  const config = router._def._config;
-  const shape = getErrorShape({ config, error, type: 'unknown', path, input: undefined, ctx: undefined });
-  sendBody(res, answer.status, { 'content-type': 'application/json', vary: VARY, ...answer.headers }, JSON.stringify(transformTRPCResponse(config, { error: shape })));
+  const wire = wireFormat(router);
+  sendBody(res, answer.status, { 'content-type': 'application/json', vary: VARY, ...answer.headers }, wire.responseText({ error: wire.errorShape(error, 'unknown', path, undefined) }));
 }
 
 /** Writes an error the way `surface` writes them. */
