@@ -1,4 +1,4 @@
-import { callTRPCProcedure, getErrorShape, transformTRPCResponse, type TRPCError } from '@trpc/server';
+import { callTRPCProcedure, getErrorShape, transformTRPCResponse, type inferRouterOutputs, type TRPCError } from '@trpc/server';
 import { getHTTPStatusCode, getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z } from 'zod';
 import type { AppRouter } from '../routers/_app.js';
@@ -48,6 +48,29 @@ export function procedureSchemas(router: AppRouter, path: string): { type: Proce
 export function callProcedure(options: { router: AppRouter; path: string; type: ProcedureType; ctx: Context; getRawInput: () => Promise<unknown>; signal?: AbortSignal | undefined; batchIndex?: number }): Promise<unknown> {
   const { router, path, type, ctx, getRawInput, signal, batchIndex = 0 } = options;
   return callTRPCProcedure({ router, path, type, ctx, getRawInput, signal, batchIndex });
+}
+
+type Outputs = inferRouterOutputs<AppRouter>;
+
+/** Every procedure's dotted path, e.g. "recording.start". */
+export type ProcedurePath = { [N in Extract<keyof Outputs, string>]: `${N}.${Extract<keyof Outputs[N], string>}` }[Extract<keyof Outputs, string>];
+
+/** What the procedure at a path answers. */
+export type ProcedureOutput<P extends ProcedurePath> = P extends `${infer N extends Extract<keyof Outputs, string>}.${infer K}` ? (K extends keyof Outputs[N] ? Outputs[N][K] : never) : never;
+
+/**
+ * Calls procedures by path, as a server-side caller does, with inputs they validate themselves:
+ * the surfaces that assemble an input from a request (REST, the tutorial) need no cast to the
+ * procedure's input type.
+ */
+export function createPathCaller(router: AppRouter) {
+  const types = new Map<string, ProcedureType>();
+  for (const type of ['query', 'mutation', 'subscription'] as const) for (const path of proceduresOfType(router, type)) types.set(path, type);
+  return async <P extends ProcedurePath>(ctx: Context, path: P, input: unknown): Promise<ProcedureOutput<P>> => {
+    const output = await callProcedure({ router, path, type: types.get(path) ?? 'query', ctx, getRawInput: () => Promise.resolve(input) });
+    // The procedure's output parser has checked it: it is of the output schema's type.
+    return output as ProcedureOutput<P>;
+  };
 }
 
 /** One answer of tRPC's HTTP protocol before its transform: a result or an error shape. */
