@@ -25,8 +25,6 @@ export type TrpcCode =
 export interface ErrorRow {
   trpc: TrpcCode;
   status: number;
-  /** Shown instead of the error's own message (which may hold anything: a stack's words, a path). */
-  publicMessage?: string;
 }
 
 /**
@@ -60,8 +58,11 @@ export const ERROR_TABLE: Readonly<Record<AppErrorCode, ErrorRow>> = {
   ORIGIN_REFUSED: { trpc: 'FORBIDDEN', status: 403 },
   SHUTTING_DOWN: { trpc: 'SERVICE_UNAVAILABLE', status: 503 },
   REGISTRY_UNAVAILABLE: { trpc: 'SERVICE_UNAVAILABLE', status: 503 },
-  INTERNAL: { trpc: 'INTERNAL_SERVER_ERROR', status: 500, publicMessage: 'Internal server error' },
+  INTERNAL: { trpc: 'INTERNAL_SERVER_ERROR', status: 500 },
 };
+
+/** What callers are told of a failure that is our own fault and not one we name. */
+export const INTERNAL_MESSAGE = 'Internal server error';
 
 /** What callers find in `error.data` besides `appCode`, where an error has it. */
 export interface ErrorDetails {
@@ -85,6 +86,10 @@ export abstract class CodedError extends Error {
   /** Extra fields for `error.data`. */
   get details(): ErrorDetails {
     return {};
+  }
+  /** What callers are told: the message, which is written to be shown. */
+  get publicMessage(): string {
+    return this.message;
   }
 }
 

@@ -1,7 +1,9 @@
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { AgoraApiError, AgoraNetworkError, AgoraResponseError, AgoraTimeoutError } from '../agora/index.js';
-import { ERROR_TABLE } from '../errors.js';
+import { AppErrorCode } from '@agora-backend/shared';
+import { AppError, ERROR_TABLE } from '../errors.js';
+import { UidTakenError } from '../store/index.js';
 import { createLogger } from '../logger.js';
 import { answerToError } from './respond.js';
 import { statusOfError } from './trpc-internals.js';
@@ -35,5 +37,10 @@ describe('the error table', () => {
   it('answers an unreachable Agora as AGORA_UNAVAILABLE, not as the registry (both refuse connections)', () => {
     const answer = answerToError(new AgoraNetworkError('acquire', 'api.agora.io', 'ECONNREFUSED', new Error('connect ECONNREFUSED')), logger);
     expect(answer).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', data: { appCode: 'AGORA_UNAVAILABLE' } });
+  });
+
+  it("shows an AppError's own message, even an internal one, but not an escaped uid race's", () => {
+    expect(answerToError(new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server'), logger)).toMatchObject({ status: 500, message: 'Cloud Recording is not configured on this server', data: { appCode: 'INTERNAL' } });
+    expect(answerToError(new UidTakenError('c', '42'), logger)).toMatchObject({ status: 500, message: 'Internal server error', data: { appCode: 'INTERNAL' } });
   });
 });

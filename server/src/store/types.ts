@@ -1,6 +1,6 @@
 import { AppErrorCode, type RecordingMode, type RecordingState } from '@agora-backend/shared';
 import type { RecordingFile } from '../agora/types.js';
-import { CodedError } from '../errors.js';
+import { CodedError, INTERNAL_MESSAGE } from '../errors.js';
 import type { TranscriptionStore } from './transcription-types.js';
 
 /** A stored file, exactly as the Agora client normalised it (times in Unix ms). */
@@ -100,6 +100,9 @@ export class UidTakenError extends CodedError {
     readonly uid: string,
   ) {
     super(`uid ${uid} is already used by an active recording of channel "${channel}"`);
+  }
+  override get publicMessage(): string {
+    return INTERNAL_MESSAGE;
   }
 }
 

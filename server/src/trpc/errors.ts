@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { AppErrorCode, type FieldIssue } from '@agora-backend/shared';
-import { AppError, CodedError, ERROR_TABLE, type ErrorDetails } from '../errors.js';
+import { AppError, CodedError, INTERNAL_MESSAGE, type ErrorDetails } from '../errors.js';
 import { isDatabaseUnavailable } from '../store/index.js';
 
 export { AppError };
@@ -58,9 +58,9 @@ export function toTRPCError(cause: unknown): TRPCError | undefined {
   return coded && new TRPCError({ code: trpcCodeOf(coded), message: coded.message, cause: coded });
 }
 
-/** What a caller is told of one of our errors: its message (or its row's public one) and its data. */
+/** What a caller is told of one of our errors: its public message and its data. */
 export function publicFormOf(error: CodedError): { message: string; data: AppErrorData } {
-  return { message: error.shownAs.publicMessage ?? error.message, data: { appCode: error.appCode, ...error.details } };
+  return { message: error.publicMessage, data: { appCode: error.appCode, ...error.details } };
 }
 
 /** tRPC's words for a batch over its `maxBatchSize` (WebSocket and HTTP adapters alike). */
@@ -85,7 +85,7 @@ export function formatError(error: TRPCError): { message: string; data: AppError
 /** An error no class of ours raised: tRPC's own (its adapter, an unknown procedure), the edge's in tRPC's words, or a bug. */
 function formatTrpcOwnError(error: TRPCError): { message: string; data: AppErrorData } {
   if (error.code === 'INTERNAL_SERVER_ERROR') {
-    return { message: ERROR_TABLE.INTERNAL.publicMessage ?? error.message, data: { appCode: AppErrorCode.INTERNAL } };
+    return { message: INTERNAL_MESSAGE, data: { appCode: AppErrorCode.INTERNAL } };
   }
   // tRPC's own batch limit (WebSocket, the adapter) and the edge's say it in the same words.
   if (error.code === 'BAD_REQUEST' && error.message === BATCH_TOO_LARGE) {
