@@ -42,7 +42,7 @@ export class MethodNotAllowedError extends AppError {
 }
 
 /** Any thrown value as the TRPCError it is shown as: ours by the error table, the rest as tRPC sees them. */
-export function toError(cause: unknown): TRPCError {
+function toError(cause: unknown): TRPCError {
   return toTRPCError(cause) ?? getTRPCErrorFromUnknown(cause);
 }
 
