@@ -51,6 +51,23 @@ export default tseslint.config(
     },
   },
   {
+    // tRPC's internals (the router's `_def`, calling a procedure by path, error shapes, response
+    // transforms, its HTTP helpers) live behind one module of the edge (docs/architecture.md).
+    files: ['server/src/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
+    ignores: ['server/src/http/trpc-internals.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          "ImportDeclaration[source.value=/^@trpc\\/server/] > ImportSpecifier[imported.name=/^(callTRPCProcedure|callProcedure|getErrorShape|transformTRPCResponse|getHTTPStatusCode|getHTTPStatusCodeFromError|createCallerFactory)$/]",
+          "ImportDeclaration[source.value=/^@trpc\\/server\\/(http|unstable-core-do-not-import)/]",
+          "MemberExpression[property.name='_def']",
+          "Literal[value='_def']",
+        ].map((selector) => ({ selector, message: "tRPC's internals are used only in server/src/http/trpc-internals.ts (docs/architecture.md)." })),
+      ],
+    },
+  },
+  {
     // The emulator is Agora's side, a package of its own: it imports nothing of ours (its tests neither).
     files: ['emulator/**/*.ts'],
     rules: {

@@ -1,4 +1,5 @@
-import type { CloudRecordingEndpoint, ConversationalAiEndpoint, SpeechToTextEndpoint } from '@agora-backend/shared';
+import { AppErrorCode, type CloudRecordingEndpoint, type ConversationalAiEndpoint, type SpeechToTextEndpoint } from '@agora-backend/shared';
+import { CodedError, type ErrorDetails, type ErrorRow } from '../errors.js';
 import { AGORA_CODE_MEANINGS } from './codes.js';
 
 /** The Cloud Recording, Speech-to-Text and Conversational AI REST calls, as named in errors and logs. */
@@ -7,9 +8,10 @@ export type AgoraEndpoint = CloudRecordingEndpoint | SpeechToTextEndpoint | Conv
 /**
  * Base of every Agora client error. None of them carries the Authorization header, the customer
  * secret, storage keys or tokens: request options and bodies are never attached, and causes from
- * the HTTP library are replaced by plain errors holding only their message and code.
+ * the HTTP library are replaced by plain errors holding only their message and code. Their app
+ * code is AGORA_API (Agora answered) or AGORA_UNAVAILABLE; how each is shown refines its row.
  */
-export abstract class AgoraError extends Error {
+export abstract class AgoraError extends CodedError {
   abstract readonly kind: 'api' | 'network' | 'timeout' | 'response';
   constructor(
     message: string,
@@ -59,6 +61,7 @@ function describeApiError(details: AgoraApiErrorDetails): string {
 export class AgoraApiError extends AgoraError {
   override readonly name = 'AgoraApiError';
   readonly kind = 'api';
+  readonly appCode = AppErrorCode.AGORA_API;
   readonly httpStatus: number;
   readonly code: number | undefined;
   readonly reason: string | undefined;
@@ -74,12 +77,28 @@ export class AgoraApiError extends AgoraError {
     this.gatewayMessage = details.gatewayMessage;
     this.requestId = details.requestId;
   }
+  /**
+   * What kind of failure it is for the caller (a rate limit, a conflict, a missing task); the
+   * data keeps Agora's own words.
+   */
+  override get shownAs(): ErrorRow {
+    if (this.httpStatus === 429 || this.code === 406) return { trpc: 'TOO_MANY_REQUESTS', status: 429 };
+    if (this.code === 53 || this.httpStatus === 409) return { trpc: 'CONFLICT', status: 409 };
+    // Agora's service (a code, or Speech-to-Text's reason) says it does not know it; the gateway's 404 is a wrong route.
+    if (this.httpStatus === 404 && (this.code !== undefined || this.reason !== undefined)) return { trpc: 'NOT_FOUND', status: 404 };
+    return super.shownAs;
+  }
+  override get details(): ErrorDetails {
+    const { httpStatus, code, reason } = this;
+    return { agora: { httpStatus, code, reason } };
+  }
 }
 
 /** No answer: DNS, connection refused or reset, TLS. */
 export class AgoraNetworkError extends AgoraError {
   override readonly name = 'AgoraNetworkError';
   readonly kind = 'network';
+  readonly appCode = AppErrorCode.AGORA_UNAVAILABLE;
   constructor(
     endpoint: AgoraEndpoint,
     readonly host: string,
@@ -95,6 +114,7 @@ export class AgoraNetworkError extends AgoraError {
 export class AgoraTimeoutError extends AgoraError {
   override readonly name = 'AgoraTimeoutError';
   readonly kind = 'timeout';
+  readonly appCode = AppErrorCode.AGORA_UNAVAILABLE;
   constructor(
     endpoint: AgoraEndpoint,
     readonly host: string,
@@ -102,17 +122,25 @@ export class AgoraTimeoutError extends AgoraError {
   ) {
     super(`${endpoint} failed: ${host} did not answer within ${timeoutMs} ms`, endpoint);
   }
+  override get shownAs(): ErrorRow {
+    return { trpc: 'GATEWAY_TIMEOUT', status: 504 };
+  }
 }
 
 /** Agora answered with a success status but a body we cannot read. */
 export class AgoraResponseError extends AgoraError {
   override readonly name = 'AgoraResponseError';
   readonly kind = 'response';
+  readonly appCode = AppErrorCode.AGORA_UNAVAILABLE;
   constructor(
     endpoint: AgoraEndpoint,
     readonly httpStatus: number,
     readonly problem: string,
   ) {
     super(`${endpoint} failed: unexpected response (HTTP ${httpStatus}): ${problem}`, endpoint);
+  }
+  /** Agora answered, but not in its own format: a bad gateway, though the app code says unavailable. */
+  override get shownAs(): ErrorRow {
+    return { trpc: 'BAD_GATEWAY', status: 502 };
   }
 }

@@ -1,12 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
+import { AppErrorCode } from '@agora-backend/shared';
 import type { Clock } from '../clock.js';
+import { CodedError } from '../errors.js';
 import { LOCAL_OPERATOR, SCOPES, type Caller, type Scope } from './caller.js';
 
 /** Why a credential was refused; the message is safe to show (it never repeats the credential). */
-export class AuthenticationError extends Error {
+export class AuthenticationError extends CodedError {
   override readonly name = 'AuthenticationError';
+  readonly appCode = AppErrorCode.UNAUTHENTICATED;
 }
 
 export interface Authenticator {

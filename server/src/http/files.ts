@@ -5,7 +5,7 @@ import { join, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { AppErrorCode } from '@agora-backend/shared';
 import type { Clock } from '../clock.js';
-import { AppError } from '../errors.js';
+import { AppError, ERROR_TABLE } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { contentTypeOf } from '../recording/files.js';
 import { FILES_PATH, scopeOf, type LinkSigner, type RecordingStorage } from '../storage/index.js';
@@ -146,10 +146,10 @@ export function createFileHandler(options: FileHandlerOptions) {
     const ifRange = req.headers['if-range'];
     const range = rangeStillApplies(Array.isArray(ifRange) ? ifRange.join(', ') : ifRange, etag, headers['last-modified']!) ? parseRange(req.headers.range, info.size) : undefined;
     if (range === 'unsatisfiable') {
-      // The REST error shape, with HTTP's own status for it.
+      // The REST error shape, with the table's status (HTTP's own: tRPC has no code for it) and the app code as its code.
       const code = AppErrorCode.RANGE_NOT_SATISFIABLE;
       const { 'content-type': _media, ...rest } = headers;
-      sendJson(res, 416, { code, message: `the range starts past the end of the file (${info.size} bytes)`, appCode: code }, { ...rest, 'content-range': `bytes */${info.size}` });
+      sendJson(res, ERROR_TABLE[code].status, { code, message: `the range starts past the end of the file (${info.size} bytes)`, appCode: code }, { ...rest, 'content-range': `bytes */${info.size}` });
       return;
     }
     const { start, end } = range ?? { start: 0, end: info.size - 1 };

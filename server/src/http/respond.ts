@@ -1,11 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import { getErrorShape, getTRPCErrorFromUnknown, transformTRPCResponse, type TRPCError } from '@trpc/server';
-import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { getTRPCErrorFromUnknown, type TRPCError } from '@trpc/server';
 import type { Logger } from '../logger.js';
 import type { AppRouter } from '../routers/_app.js';
 import { AppErrorCode } from '@agora-backend/shared';
 import { AppError } from '../errors.js';
-import { formatError, toTRPCError } from '../trpc/errors.js';
+import { codedErrorOf, formatError, publicFormOf, toTRPCError, type AppErrorData } from '../trpc/errors.js';
+import { statusOfError, wireFormat } from './trpc-internals.js';
 
 /**
  * What a response varies on: the origin (CORS answers differ per origin, so a shared cache must not
@@ -41,8 +41,8 @@ export class MethodNotAllowedError extends AppError {
   }
 }
 
-/** Any thrown value as the TRPCError it is shown as: our classes by their code, the rest as tRPC sees them. */
-export function toError(cause: unknown): TRPCError {
+/** Any thrown value as the TRPCError it is shown as: ours by the error table, the rest as tRPC sees them. */
+function toError(cause: unknown): TRPCError {
   return toTRPCError(cause) ?? getTRPCErrorFromUnknown(cause);
 }
 
@@ -54,28 +54,35 @@ interface ErrorAnswer {
   /** tRPC's code, e.g. BAD_REQUEST. */
   code: TRPCError['code'];
   message: string;
-  data: ReturnType<typeof formatError>['data'];
+  data: AppErrorData;
   headers: Record<string, string>;
 }
 
-/** The one error→HTTP mapping: status from the tRPC code, message and data from the error formatter. */
-export function describeError(cause: unknown, logger: Logger): ErrorAnswer {
-  const error = toError(cause);
-  const status = getHTTPStatusCodeFromError(error);
-  if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'request failed');
-  const { message, data } = formatError(error);
-  const headers: Record<string, string> = data.retryAfterSeconds !== undefined ? { 'retry-after': String(data.retryAfterSeconds) } : {};
-  if (error.cause instanceof MethodNotAllowedError) headers.allow = error.cause.allow;
-  return { status, code: error.code, message, data, headers };
+/**
+ * The one error→HTTP mapping: the status, tRPC code, message and data an error is answered with
+ * on any surface. Ours are read from the error table; tRPC's own errors keep tRPC's status.
+ */
+export function answerToError(cause: unknown, logger: Logger): ErrorAnswer {
+  const coded = codedErrorOf(cause);
+  if (!coded) {
+    const error = getTRPCErrorFromUnknown(cause);
+    return answer(statusOfError(error), error.code, formatError(error), {}, error, logger);
+  }
+  const { status, trpc } = coded.shownAs;
+  return answer(status, trpc, publicFormOf(coded), coded instanceof MethodNotAllowedError ? { allow: coded.allow } : {}, coded, logger);
+}
+
+function answer(status: number, code: TRPCError['code'], shown: { message: string; data: AppErrorData }, headers: Record<string, string>, err: Error, logger: Logger): ErrorAnswer {
+  if (code === 'INTERNAL_SERVER_ERROR') logger.error({ err }, 'request failed');
+  const { message, data } = shown;
+  return { status, code, message, data, headers: { ...(data.retryAfterSeconds !== undefined ? { 'retry-after': String(data.retryAfterSeconds) } : {}), ...headers } };
 }
 
 /** A request-level error in tRPC's own envelope, as its adapter writes one (what the client parses). */
 function sendTrpcError(res: ServerResponse, router: AppRouter, cause: unknown, logger: Logger, path?: string): void {
-  const error = toError(cause);
-  const answer = describeError(error, logger);
-  const config = router._def._config;
-  const shape = getErrorShape({ config, error, type: 'unknown', path, input: undefined, ctx: undefined });
-  sendBody(res, answer.status, { 'content-type': 'application/json', vary: VARY, ...answer.headers }, JSON.stringify(transformTRPCResponse(config, { error: shape })));
+  const answer = answerToError(cause, logger);
+  const wire = wireFormat(router);
+  sendBody(res, answer.status, { 'content-type': 'application/json', vary: VARY, ...answer.headers }, wire.responseText({ error: wire.errorShape(toError(cause), 'unknown', path, undefined) }));
 }
 
 /** Writes an error the way `surface` writes them. */
@@ -84,7 +91,7 @@ export function sendError(res: ServerResponse, surface: Surface, cause: unknown,
     sendTrpcError(res, router, cause, logger);
     return;
   }
-  const answer = describeError(cause, logger);
+  const answer = answerToError(cause, logger);
   // The tutorial answered every refusal of its input with a plain-text reason; so do we.
   if (surface === 'tutorial' && answer.status < 500 && answer.status !== 429) {
     sendText(res, answer.status, answer.message, answer.headers);

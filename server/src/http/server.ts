@@ -7,7 +7,7 @@ import type { AppRouter } from '../routers/_app.js';
 import { limitConnectionsPerAddress, receiveTimeouts, type ConnectionLimits } from './connection-limits.js';
 import { applyCors, exposeRefusal } from './cors.js';
 import type { OriginPolicy } from './origin-policy.js';
-import { describeError, MethodNotAllowedError, sendError, type Surface } from './respond.js';
+import { answerToError, MethodNotAllowedError, sendError, type Surface } from './respond.js';
 
 /** One entry of the edge's route table: every way into the server is one of these. */
 export interface Route {
@@ -117,7 +117,7 @@ const CLIENT_ERROR_STATUS: Record<string, string> = {
 
 /** Refuses an upgrade (before any WebSocket exists) or a CONNECT on the raw socket: a status line, the error's headers and a one-line reason. */
 export function refuseUpgrade(socket: Duplex, cause: unknown, logger: Logger): void {
-  const { status, message, headers } = describeError(cause, logger);
+  const { status, message, headers } = answerToError(cause, logger);
   const reason = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
   const body = `${message}\n`;
   const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { callTRPCProcedure, getErrorShape, getTRPCErrorFromUnknown, transformTRPCResponse, TRPCError } from '@trpc/server';
-import { getHTTPStatusCode, getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { getTRPCErrorFromUnknown, TRPCError } from '@trpc/server';
 import { directProcedures, type AppRouter } from '../routers/_app.js';
 import type { Logger } from '../logger.js';
 import type { Context } from '../trpc/context.js';
 import { sendBody, VARY } from './respond.js';
+import { callProcedure, proceduresOfType, statusOfBatch, statusOfError, wireFormat, type TrpcResponseItem } from './trpc-internals.js';
 
 /**
  * The edge's light road for the commonest calls: mutations POSTed as JSON, one at a time or batched
@@ -14,38 +14,29 @@ import { sendBody, VARY } from './respond.js';
  * Request/Response, which dominated the profile (bench/README.md). The edge has already read and
  * checked the body. Equivalence with the adapter is asserted by server/src/http/trpc-equivalence.test.ts.
  */
-/** The router's procedures of one type by dotted path ("token.generate"), as tRPC flattens them. */
-export function proceduresOfType(router: AppRouter, type: 'query' | 'mutation' | 'subscription'): Set<string> {
-  return new Set(
-    Object.entries(router._def.procedures as object)
-      .filter(([, procedure]: [string, unknown]) => typeof procedure === 'function' && '_def' in procedure && (procedure._def as { type?: unknown }).type === type)
-      .map(([path]) => path),
-  );
-}
-
 export function createTrpcFastPath(options: {
   router: AppRouter;
   createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
   logger: Logger;
 }) {
-  const config = options.router._def._config;
+  const wire = wireFormat(options.router);
   const mutations = proceduresOfType(options.router, 'mutation');
 
-  type Outcome = { item: { result: { data: unknown } } | { error: unknown }; error: TRPCError | undefined };
+  type Outcome = { item: TrpcResponseItem; error: TRPCError | undefined };
 
   const failure = (error: TRPCError, path: string | undefined, ctx: Context | undefined): Outcome => {
     if (error.code === 'INTERNAL_SERVER_ERROR') options.logger.error({ err: error, path }, 'procedure failed');
-    return { item: { error: getErrorShape({ config, error, type: 'mutation', path, input: undefined, ctx }) }, error };
+    return { item: { error: wire.errorShape(error, 'mutation', path, ctx) }, error };
   };
 
   const callOne = async (path: string, raw: unknown, ctx: Context, batchIndex: number, signal: AbortSignal | undefined): Promise<Outcome> => {
     try {
       // Decoded inside the procedure, as the adapter does: bad superjson framing is the input's fault (400).
-      const readInput = (): unknown => (raw === undefined ? undefined : config.transformer.input.deserialize(raw));
+      const readInput = (): unknown => (raw === undefined ? undefined : wire.deserializeInput(raw));
       const direct = directProcedures.get(path);
       const data: unknown = direct
         ? await direct(ctx, readInput)
-        : await callTRPCProcedure({ router: options.router, path, getRawInput: () => Promise.resolve(readInput()), ctx, type: 'mutation', signal: signal!, batchIndex });
+        : await callProcedure({ router: options.router, path, getRawInput: () => Promise.resolve(readInput()), ctx, type: 'mutation', signal, batchIndex });
       return { item: { result: { data } }, error: undefined };
     } catch (cause) {
       return failure(getTRPCErrorFromUnknown(cause), path, ctx);
@@ -89,11 +80,11 @@ export function createTrpcFastPath(options: {
     const items = outcomes.map((outcome) => outcome.item);
     // tRPC's statuses: the error's for one call; for a batch, the shared one, else 207.
     const status = batch
-      ? getHTTPStatusCode(items as Parameters<typeof getHTTPStatusCode>[0], outcomes.map((outcome) => outcome.error))
+      ? statusOfBatch(items, outcomes.map((outcome) => outcome.error))
       : outcomes[0]!.error
-        ? getHTTPStatusCodeFromError(outcomes[0]!.error)
+        ? statusOfError(outcomes[0]!.error)
         : 200;
-    sendBody(res, status, { 'content-type': 'application/json', vary: VARY }, JSON.stringify(transformTRPCResponse(config, (batch ? items : items[0]) as Parameters<typeof transformTRPCResponse>[1])));
+    sendBody(res, status, { 'content-type': 'application/json', vary: VARY }, wire.responseText(batch ? items : items[0]!));
   };
 
   return { accepts, serve };

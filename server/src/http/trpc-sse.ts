@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
-import { callTRPCProcedure, getErrorShape, getTRPCErrorFromUnknown, isTrackedEnvelope, TRPCError } from '@trpc/server';
+import { getTRPCErrorFromUnknown, isTrackedEnvelope, TRPCError } from '@trpc/server';
 import type { AppRouter } from '../routers/_app.js';
 import type { Logger } from '../logger.js';
 import type { Context } from '../trpc/context.js';
 import { VARY } from './respond.js';
+import { callProcedure, proceduresOfType, wireFormat } from './trpc-internals.js';
 
 /**
  * Subscriptions over SSE (recording.watch, transcription.watch), written straight to Node's
@@ -31,20 +32,16 @@ function lastEventIdOf(req: IncomingMessage, url: URL): string | null {
 }
 
 export function createTrpcSse(options: { router: AppRouter; createContext: (opts: { req: IncomingMessage }) => Promise<Context>; logger: Logger }) {
-  const config = options.router._def._config;
-  const subscriptions = new Set(
-    Object.entries(options.router._def.procedures as object)
-      .filter(([, procedure]: [string, unknown]) => typeof procedure === 'function' && '_def' in procedure && (procedure._def as { type?: unknown }).type === 'subscription')
-      .map(([path]) => path),
-  );
-  const serialize = (value: unknown) => JSON.stringify(config.transformer.output.serialize(value));
+  const wire = wireFormat(options.router);
+  const subscriptions = proceduresOfType(options.router, 'subscription');
+  const serialize = (value: unknown) => JSON.stringify(wire.serializeOutput(value));
 
   /** The input as tRPC's adapter reads it: `?input=` decoded by the transformer, `lastEventId` merged in. */
   function rawInput(url: URL, lastEventId: string | null): () => Promise<unknown> {
     return () => {
       try {
         const text = url.searchParams.get('input');
-        let input: unknown = text ? config.transformer.input.deserialize(JSON.parse(text)) : undefined;
+        let input: unknown = text ? wire.deserializeInput(JSON.parse(text)) : undefined;
         if (lastEventId) input = typeof input === 'object' && input !== null && !Array.isArray(input) ? { ...input, lastEventId } : (input ?? { lastEventId });
         return Promise.resolve(input);
       } catch (cause) {
@@ -71,7 +68,7 @@ export function createTrpcSse(options: { router: AppRouter; createContext: (opts
       await write(res, frame({ event: 'connected', data: '{}' }));
       try {
         ctx = await options.createContext({ req });
-        const result: unknown = await callTRPCProcedure({ router: options.router, path, getRawInput: rawInput(url, lastEventId), ctx, type: 'subscription', signal: closed.signal, batchIndex: 0 });
+        const result: unknown = await callProcedure({ router: options.router, path, getRawInput: rawInput(url, lastEventId), ctx, type: 'subscription', signal: closed.signal });
         if (typeof result !== 'object' || result === null || !(Symbol.asyncIterator in result)) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `Subscription ${path} did not return an AsyncGenerator` });
         let resumeId = lastEventId && !/[\0\n\r]/.test(lastEventId) ? lastEventId : null;
         for await (const value of result as AsyncIterable<unknown>) {
@@ -90,7 +87,7 @@ export function createTrpcSse(options: { router: AppRouter; createContext: (opts
         if (!isAbortError(cause) && !closed.signal.aborted) {
           const error = getTRPCErrorFromUnknown(cause);
           if (error.code === 'INTERNAL_SERVER_ERROR') options.logger.error({ err: error, path }, 'procedure failed');
-          await write(res, frame({ event: 'serialized-error', data: serialize(getErrorShape({ config, error, type: 'subscription', path, input: undefined, ctx })) }));
+          await write(res, frame({ event: 'serialized-error', data: serialize(wire.errorShape(error, 'subscription', path, ctx)) }));
         }
       } finally {
         res.end();

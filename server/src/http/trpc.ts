@@ -6,7 +6,8 @@ import type { Logger } from '../logger.js';
 import type { Context } from '../trpc/context.js';
 import { BATCH_TOO_LARGE } from '../trpc/errors.js';
 import { readJsonBody, parseJsonText } from './body.js';
-import { createTrpcFastPath, proceduresOfType } from './trpc-fast-path.js';
+import { createTrpcFastPath } from './trpc-fast-path.js';
+import { proceduresOfType } from './trpc-internals.js';
 import { createTrpcSse } from './trpc-sse.js';
 import { MethodNotAllowedError, VARY } from './respond.js';
 

@@ -6,6 +6,7 @@ import { generateTokenDirect } from '../routers/token.js';
 import type { Context } from '../trpc/context.js';
 import { readJsonBody } from './body.js';
 import { sendJson, sendText } from './respond.js';
+import { createPathCaller, type ProcedureOutput, type ProcedurePath } from './trpc-internals.js';
 
 /**
  * The Astro tutorial backend's endpoints, as a drop-in: the same paths, bodies, checks (in the
@@ -39,14 +40,15 @@ const V6_STATUS: Record<TranscriptionState, string> = { starting: 'STARTING', ru
  * id is the 7.x agent id and the builder token our transcription id; a pair that does not belong
  * together answers as a missing transcription.
  */
-async function tutorialTranscription(caller: Caller, body: Body) {
-  const transcription = await caller.transcription.get({ id: body.builderToken } as never);
+async function tutorialTranscription(call: Call, body: Body) {
+  const transcription = await call('transcription.get', { id: body.builderToken });
   if (transcription.agentId !== body.taskId) throw new AppError(AppErrorCode.TRANSCRIPTION_NOT_FOUND, 'No such transcription: taskId and builderToken do not belong together');
   return transcription;
 }
 
 type Body = Record<string, unknown>;
-type Caller = ReturnType<typeof appRouter.createCaller>;
+/** A procedure by path, for this request's caller; the procedure validates the input. */
+type Call = <P extends ProcedurePath>(path: P, input: unknown) => Promise<ProcedureOutput<P>>;
 
 /** The tutorial's test for a missing field was JavaScript's falsiness: absent, null, '', 0, false. */
 function firstMissing(body: Body, fields: string[]): string | undefined {
@@ -60,7 +62,7 @@ interface Endpoint {
   required: string[];
   /** A refusal of the tutorial's own, checked after the required fields. */
   check?(body: Body): string | undefined;
-  run(ctx: Context, body: Body, res: ServerResponse): Promise<void>;
+  run(ctx: Context, body: Body, res: ServerResponse, call: Call): Promise<void>;
 }
 
 const ENDPOINTS: Record<string, Endpoint> = {
@@ -75,17 +77,15 @@ const ENDPOINTS: Record<string, Endpoint> = {
   },
   '/api/recording/start.json': {
     required: ['channel'],
-    async run(ctx, body, res) {
-      const caller = appRouter.createCaller(ctx);
-      const started = await caller.recording.start({ channel: body.channel, ...(body.uid ? { uid: body.uid } : {}) } as never);
+    async run(_ctx, body, res, call) {
+      const started = await call('recording.start', { channel: body.channel, ...(body.uid ? { uid: body.uid } : {}) });
       sendJson(res, 200, { resourceId: started.resourceId, sid: started.sid });
     },
   },
   '/api/recording/query.json': {
     required: ['sid', 'resourceId'],
-    async run(ctx, body, res) {
-      const caller = appRouter.createCaller(ctx);
-      const queried = await caller.recording.query({ resourceId: body.resourceId, sid: body.sid } as never);
+    async run(_ctx, body, res, call) {
+      const queried = await call('recording.query', { resourceId: body.resourceId, sid: body.sid });
       // Agora's query answer, passed through as the tutorial did. With none (the recording has
       // ended, or Agora no longer finds it) Agora's own 404: the tutorial's page polls until a non-2xx.
       if (queried.raw === null) sendJson(res, 404, { code: 404, reason: 'failed to find worker' });
@@ -94,9 +94,8 @@ const ENDPOINTS: Record<string, Endpoint> = {
   },
   '/api/recording/stop.json': {
     required: ['channel', 'sid', 'resourceId'],
-    async run(ctx, body, res) {
-      const caller = appRouter.createCaller(ctx);
-      const stopped = await caller.recording.stop({ channel: body.channel, resourceId: body.resourceId, sid: body.sid, ...(body.uid ? { uid: body.uid } : {}) } as never);
+    async run(_ctx, body, res, call) {
+      const stopped = await call('recording.stop', { channel: body.channel, resourceId: body.resourceId, sid: body.sid, ...(body.uid ? { uid: body.uid } : {}) });
       // Agora's stop answer, as the tutorial relayed it.
       sendJson(res, 200, {
         resourceId: body.resourceId,
@@ -111,34 +110,32 @@ const ENDPOINTS: Record<string, Endpoint> = {
   },
   '/api/transcription/start.json': {
     required: ['channel'],
-    async run(ctx, body, res) {
-      const caller = appRouter.createCaller(ctx);
-      const started = await caller.transcription.start({ channel: body.channel, languages: TUTORIAL_LANGUAGES } as never);
+    async run(_ctx, body, res, call) {
+      const started = await call('transcription.start', { channel: body.channel, languages: TUTORIAL_LANGUAGES });
       sendJson(res, 200, { taskId: started.agentId, builderToken: started.id });
     },
   },
   '/api/transcription/query.json': {
     required: ['taskId', 'builderToken'],
-    async run(ctx, body, res) {
-      const caller = appRouter.createCaller(ctx);
-      const transcription = await tutorialTranscription(caller, body);
-      const queried = await caller.transcription.query({ id: transcription.id });
+    async run(_ctx, body, res, call) {
+      const transcription = await tutorialTranscription(call, body);
+      const queried = await call('transcription.query', { id: transcription.id });
       // Agora 6.x's query answer: the task id, its creation time (Unix seconds) and its status.
       sendJson(res, 200, { taskId: transcription.agentId, createTs: Math.floor((transcription.startedAt ?? transcription.createdAt).getTime() / 1000), status: V6_STATUS[queried.state] });
     },
   },
   '/api/transcription/stop.json': {
     required: ['taskId', 'builderToken'],
-    async run(ctx, body, res) {
-      const caller = appRouter.createCaller(ctx);
-      const transcription = await tutorialTranscription(caller, body);
-      const stopped = await caller.transcription.stop({ id: transcription.id });
+    async run(_ctx, body, res, call) {
+      const transcription = await tutorialTranscription(call, body);
+      const stopped = await call('transcription.stop', { id: transcription.id });
       sendJson(res, 200, { taskId: transcription.agentId, status: V6_STATUS[stopped.state] });
     },
   },
 };
 
 export function createTutorialHandler(options: { createContext(options: { req: IncomingMessage }): Promise<Context>; maxBodyBytes: number }) {
+  const callProcedure = createPathCaller(appRouter);
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     const endpoint = ENDPOINTS[path]!;
     const { value } = await readJsonBody(req, options.maxBodyBytes);
@@ -149,6 +146,7 @@ export function createTutorialHandler(options: { createContext(options: { req: I
       sendText(res, 400, problem);
       return;
     }
-    await endpoint.run(await options.createContext({ req }), body, res);
+    const ctx = await options.createContext({ req });
+    await endpoint.run(ctx, body, res, (path, input) => callProcedure(ctx, path, input));
   };
 }

@@ -1,5 +1,6 @@
-import type { RecordingMode, RecordingState } from '@agora-backend/shared';
+import { AppErrorCode, type RecordingMode, type RecordingState } from '@agora-backend/shared';
 import type { RecordingFile } from '../agora/types.js';
+import { CodedError, INTERNAL_MESSAGE } from '../errors.js';
 import type { TranscriptionStore } from './transcription-types.js';
 
 /** A stored file, exactly as the Agora client normalised it (times in Unix ms). */
@@ -87,14 +88,21 @@ export interface ListFilter {
   limit: number;
 }
 
-/** The uid is taken by an active recording of the channel (enforced by a unique index). */
-export class UidTakenError extends Error {
+/**
+ * The uid is taken by an active recording of the channel (enforced by a unique index). The
+ * starters turn it into UID_CONFLICT or pick another uid; one that escapes them is our fault.
+ */
+export class UidTakenError extends CodedError {
   override readonly name = 'UidTakenError';
+  readonly appCode = AppErrorCode.INTERNAL;
   constructor(
     readonly channel: string,
     readonly uid: string,
   ) {
     super(`uid ${uid} is already used by an active recording of channel "${channel}"`);
+  }
+  override get publicMessage(): string {
+    return INTERNAL_MESSAGE;
   }
 }
 

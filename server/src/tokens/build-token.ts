@@ -1,12 +1,14 @@
 import type { ParsedTokenGenerateInput, TokenGenerateOutput } from '@agora-backend/shared';
-import { DEFAULT_TOKEN_SECONDS } from '@agora-backend/shared';
+import { AppErrorCode, DEFAULT_TOKEN_SECONDS } from '@agora-backend/shared';
 import type { Clock } from '../clock.js';
+import { CodedError } from '../errors.js';
 import { encodeAccessToken2, type TokenService } from './access-token2.js';
 import { RTC_PRIVILEGE, SERVICE_TYPE } from './token-format.js';
 
 /** The App ID or certificate is not 32 hex characters: no token can be signed with them. */
-export class TokenBuildError extends Error {
+export class TokenBuildError extends CodedError {
   override readonly name = 'TokenBuildError';
+  readonly appCode = AppErrorCode.TOKEN_BUILD_FAILED;
   readonly code = 'TOKEN_BUILD_FAILED';
   constructor() {
     super('cannot build a token: the App ID or App Certificate is malformed');

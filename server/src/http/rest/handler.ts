@@ -5,6 +5,7 @@ import { appRouter, directProcedures } from '../../routers/_app.js';
 import type { Context } from '../../trpc/context.js';
 import { readJsonBody } from '../body.js';
 import { MethodNotAllowedError, sendJson } from '../respond.js';
+import { createPathCaller } from '../trpc-internals.js';
 import { matchRoute, type RestRoute } from './routes.js';
 
 export const REST_PREFIX = '/api/v1';
@@ -32,6 +33,7 @@ function checkQuery(route: RestRoute, query: URLSearchParams): Record<string, st
  * Each route is a procedure; its errors are thrown to the edge, which writes them.
  */
 export function createRestHandler(options: RestHandlerOptions) {
+  const call = createPathCaller(appRouter);
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     // HEAD is a GET without the body (Node leaves it out): wherever GET is served, HEAD is too.
     const read = req.method === 'GET' || req.method === 'HEAD';
@@ -43,7 +45,7 @@ export function createRestHandler(options: RestHandlerOptions) {
     const ctx = await options.createContext({ req });
     const input = match.route.input({ params: match.params, query, body });
     const direct = directProcedures.get(match.route.procedure);
-    const result = direct ? await direct(ctx, () => input) : await match.route.call(appRouter.createCaller(ctx), input);
+    const result = direct ? await direct(ctx, () => input) : await call(ctx, match.route.procedure, input);
     sendJson(res, match.route.successStatus, result);
   };
 }

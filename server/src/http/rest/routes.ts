@@ -1,28 +1,10 @@
-import {
-  Recording,
-  RecordingFilesInput,
-  RecordingFilesOutput,
-  RecordingGetInput,
-  RecordingListInput,
-  RecordingListOutput,
-  RecordingQueryOutput,
-  RecordingStartInput,
-  RecordingStartOutput,
-  RecordingStopOutput,
-  RecordingUpdateChanges,
-  RecordingUpdateLayoutInput,
-  RecordingUpdateOutput,
-  TokenGenerateInput,
-  TokenGenerateOutput,
-} from '@agora-backend/shared';
 import { z } from 'zod';
 import { AppErrorCode } from '@agora-backend/shared';
-import type { appRouter } from '../../routers/_app.js';
+import { appRouter } from '../../routers/_app.js';
 import { AppError } from '../../errors.js';
-import { asObject, IdOnly, withNumbers } from './inputs.js';
-import { TRANSCRIPTION_ROUTES } from './transcription-routes.js';
-
-type Caller = ReturnType<typeof appRouter.createCaller>;
+import { procedureSchemas, type ProcedurePath, type ProcedureType } from '../trpc-internals.js';
+import { asObject, withNumbers } from './inputs.js';
+import { REST_TABLE, type RestRow } from './table.js';
 
 /** What a REST request carries, before the procedure validates it. */
 export interface RestRequestParts {
@@ -31,141 +13,63 @@ export interface RestRequestParts {
   body: unknown;
 }
 
+/** A row of the table with what its procedure says: its type, schemas and the input's assembly. */
 export interface RestRoute {
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT';
-  /** OpenAPI-style path under /api/v1, e.g. `/recordings/{id}`. */
+  method: RestRow['method'];
   path: string;
-  /** The tRPC procedure it serves: the same validation, authorization and errors. */
-  procedure: string;
+  procedure: ProcedurePath;
+  type: ProcedureType;
   summary: string;
   tags: string[];
-  /** Input as the procedure sees it, assembled from path, query and body. */
+  /** Input as the procedure sees it, assembled from path, query and body; the procedure validates it. */
   input(parts: RestRequestParts): unknown;
-  /** Runs the procedure. The input is validated by the procedure's own .input() schema. */
-  call(caller: Caller, input: unknown): Promise<unknown>;
-  /** For the OpenAPI document: the body schema (POST/PATCH/PUT), query parameters, output. */
+  /** For the OpenAPI document and the query check: the body's schema, the query's, the output's. */
   bodySchema?: z.ZodType;
   querySchema?: z.ZodObject;
   outputSchema: z.ZodType;
   successStatus: 200 | 201;
 }
 
+/** The input's fields besides the path's parameters: the input itself when the path has none. */
+function fieldsBesides(row: RestRow, input: z.ZodType, params: string[]): z.ZodType {
+  if (params.length === 0) return input;
+  if (!(input instanceof z.ZodObject)) throw new Error(`REST ${row.method} ${row.path}: ${row.procedure}'s input is not an object to take {${params.join(', ')}} from`);
+  // zod's own omit (`.omit()` wants the keys as literal types; these are the row's path's).
+  const fields: unknown = z.core.util.omit(input, Object.fromEntries(params.map((name) => [name, true])));
+  if (!(fields instanceof z.ZodObject)) throw new Error(`REST ${row.method} ${row.path}: omitting {${params.join(', ')}} from ${row.procedure}'s input gave no object`);
+  return fields;
+}
 
+/** Fields of a query schema that take numbers: a query string's digits are given to them as numbers. */
+function numberFields(schema: z.ZodObject): string[] {
+  return Object.entries(schema.shape)
+    .filter(([, field]) => ['integer', 'number'].includes(String(z.toJSONSchema(field, { io: 'input', unrepresentable: 'any' }).type)))
+    .map(([name]) => name);
+}
+
+/** A row, completed from its procedure; a row naming no procedure with schemas fails at start-up. */
+function deriveRoute(row: RestRow): RestRoute {
+  const schemas = procedureSchemas(appRouter, row.procedure);
+  if (!schemas?.input || !schemas.output) throw new Error(`REST ${row.method} ${row.path}: ${row.procedure} has no procedure with .input() and .output()`);
+  const params = [...row.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
+  const route = { method: row.method, path: row.path, procedure: row.procedure, type: schemas.type, summary: row.summary, tags: [row.path.split('/')[1]!], outputSchema: schemas.output, successStatus: row.status };
+  const fields = row.input === 'path' ? undefined : (row.documentedBody ?? fieldsBesides(row, schemas.input, params));
+  if (row.input === 'query') {
+    if (!(fields instanceof z.ZodObject)) throw new Error(`REST ${row.method} ${row.path}: query parameters need an object input`);
+    const numbers = numberFields(fields);
+    return { ...route, querySchema: fields, input: ({ params: values, query }) => ({ ...withNumbers(query, numbers), ...values }) };
+  }
+  if (row.input === 'body') {
+    return { ...route, bodySchema: fields, input: ({ params: values, body }) => (params.length === 0 ? body : { ...asObject(body), ...values }) };
+  }
+  return { ...route, input: ({ params: values }) => ({ ...values }) };
+}
 
 /**
  * The REST surface: each route is a procedure of the tRPC router under another URL, so there is no
  * second implementation to drift.
  */
-export const REST_ROUTES: RestRoute[] = [
-  {
-    method: 'POST',
-    path: '/tokens',
-    procedure: 'token.generate',
-    summary: 'Build an RTC, RTM or Chat token',
-    tags: ['tokens'],
-    input: ({ body }) => body,
-    call: (caller, input) => caller.token.generate(input as never),
-    bodySchema: TokenGenerateInput,
-    outputSchema: TokenGenerateOutput,
-    successStatus: 200,
-  },
-  {
-    method: 'POST',
-    path: '/recordings',
-    procedure: 'recording.start',
-    summary: 'Start a cloud recording',
-    tags: ['recordings'],
-    input: ({ body }) => body,
-    call: (caller, input) => caller.recording.start(input as never),
-    bodySchema: RecordingStartInput,
-    outputSchema: RecordingStartOutput,
-    successStatus: 201,
-  },
-  {
-    method: 'GET',
-    path: '/recordings',
-    procedure: 'recording.list',
-    summary: 'List recordings, newest first',
-    tags: ['recordings'],
-    input: ({ query }) => withNumbers(query, ['limit']),
-    call: (caller, input) => caller.recording.list(input as never),
-    querySchema: RecordingListInput,
-    outputSchema: RecordingListOutput,
-    successStatus: 200,
-  },
-  {
-    method: 'GET',
-    path: '/recordings/{id}',
-    procedure: 'recording.get',
-    summary: 'One recording as the registry keeps it',
-    tags: ['recordings'],
-    input: ({ params }) => ({ id: params.id }),
-    call: (caller, input) => caller.recording.get(input as never),
-    querySchema: RecordingGetInput.omit({ id: true }),
-    outputSchema: Recording,
-    successStatus: 200,
-  },
-  {
-    method: 'GET',
-    path: '/recordings/{id}/status',
-    procedure: 'recording.query',
-    summary: "A recording's status and files, from Agora",
-    tags: ['recordings'],
-    input: ({ params }) => ({ id: params.id }),
-    call: (caller, input) => caller.recording.query(input as never),
-    querySchema: IdOnly,
-    outputSchema: RecordingQueryOutput,
-    successStatus: 200,
-  },
-  {
-    method: 'GET',
-    path: '/recordings/{id}/files',
-    procedure: 'recording.files',
-    summary: "A recording's files in the bucket, each with a link that expires",
-    tags: ['recordings'],
-    input: ({ params, query }) => ({ ...withNumbers(query, ['expiresInSeconds']), id: params.id }),
-    call: (caller, input) => caller.recording.files(input as never),
-    querySchema: RecordingFilesInput.omit({ id: true }),
-    outputSchema: RecordingFilesOutput,
-    successStatus: 200,
-  },
-  {
-    method: 'POST',
-    path: '/recordings/{id}/stop',
-    procedure: 'recording.stop',
-    summary: 'Stop a recording (stopping an ended one is not an error)',
-    tags: ['recordings'],
-    input: ({ params }) => ({ id: params.id }),
-    call: (caller, input) => caller.recording.stop(input as never),
-    outputSchema: RecordingStopOutput,
-    successStatus: 200,
-  },
-  {
-    method: 'PATCH',
-    path: '/recordings/{id}',
-    procedure: 'recording.update',
-    summary: 'Change subscriptions, or pause/resume a web recording',
-    tags: ['recordings'],
-    input: ({ params, body }) => ({ ...asObject(body), id: params.id }),
-    call: (caller, input) => caller.recording.update(input as never),
-    bodySchema: RecordingUpdateChanges,
-    outputSchema: RecordingUpdateOutput,
-    successStatus: 200,
-  },
-  {
-    method: 'PUT',
-    path: '/recordings/{id}/layout',
-    procedure: 'recording.updateLayout',
-    summary: "Replace a mix recording's layout",
-    tags: ['recordings'],
-    input: ({ params, body }) => ({ ...asObject(body), id: params.id }),
-    call: (caller, input) => caller.recording.updateLayout(input as never),
-    bodySchema: RecordingUpdateLayoutInput.omit({ id: true }),
-    outputSchema: RecordingUpdateOutput,
-    successStatus: 200,
-  },
-  ...TRANSCRIPTION_ROUTES,
-];
+export const REST_ROUTES: readonly RestRoute[] = REST_TABLE.map(deriveRoute);
 
 /** Each route's path as a pattern with its parameter names, compiled once. */
 const PATTERNS = REST_ROUTES.map((route) => {

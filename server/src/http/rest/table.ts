@@ -1,0 +1,50 @@
+import { RecordingUpdateChanges, TranscriptionUpdateChanges } from '@agora-backend/shared';
+import type { z } from 'zod';
+import type { ProcedurePath } from '../trpc-internals.js';
+
+/**
+ * One REST route: a procedure of the tRPC router under another URL. Only what REST adds is
+ * written here; the procedure's type, input and output schemas (validation, the OpenAPI
+ * document) come from the procedure itself (routes.ts).
+ */
+export interface RestRow {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT';
+  /** OpenAPI-style path under /api/v1, e.g. `/recordings/{id}`; its first segment is the OpenAPI tag. */
+  path: string;
+  procedure: ProcedurePath;
+  /**
+   * Where the input's fields come from besides the path's parameters (which always win):
+   * `body` (as is when the path has none), `query` (digit strings become numbers where the input
+   * takes a number), or `path` only (any body or query parameter is ignored or refused).
+   */
+  input: 'body' | 'query' | 'path';
+  status: 200 | 201;
+  summary: string;
+  /**
+   * The body as documented, where the procedure's input has a rule across fields that an object
+   * schema cannot carry (`update`: at least one change). The procedure still validates.
+   */
+  documentedBody?: z.ZodObject;
+}
+
+/** `/api/v1`: each row a procedure; a new namespace (`/agents…`) is a few more rows. */
+export const REST_TABLE: readonly RestRow[] = [
+  { method: 'POST', path: '/tokens', procedure: 'token.generate', input: 'body', status: 200, summary: 'Build an RTC, RTM or Chat token' },
+
+  { method: 'POST', path: '/recordings', procedure: 'recording.start', input: 'body', status: 201, summary: 'Start a cloud recording' },
+  { method: 'GET', path: '/recordings', procedure: 'recording.list', input: 'query', status: 200, summary: 'List recordings, newest first' },
+  { method: 'GET', path: '/recordings/{id}', procedure: 'recording.get', input: 'path', status: 200, summary: 'One recording as the registry keeps it' },
+  { method: 'GET', path: '/recordings/{id}/status', procedure: 'recording.query', input: 'path', status: 200, summary: "A recording's status and files, from Agora" },
+  { method: 'GET', path: '/recordings/{id}/files', procedure: 'recording.files', input: 'query', status: 200, summary: "A recording's files in the bucket, each with a link that expires" },
+  { method: 'POST', path: '/recordings/{id}/stop', procedure: 'recording.stop', input: 'path', status: 200, summary: 'Stop a recording (stopping an ended one is not an error)' },
+  { method: 'PATCH', path: '/recordings/{id}', procedure: 'recording.update', input: 'body', status: 200, summary: 'Change subscriptions, or pause/resume a web recording', documentedBody: RecordingUpdateChanges },
+  { method: 'PUT', path: '/recordings/{id}/layout', procedure: 'recording.updateLayout', input: 'body', status: 200, summary: "Replace a mix recording's layout" },
+
+  { method: 'POST', path: '/transcriptions', procedure: 'transcription.start', input: 'body', status: 201, summary: 'Start real-time transcription in a channel' },
+  { method: 'GET', path: '/transcriptions', procedure: 'transcription.list', input: 'query', status: 200, summary: 'List transcriptions, newest first' },
+  { method: 'GET', path: '/transcriptions/{id}', procedure: 'transcription.get', input: 'path', status: 200, summary: 'One transcription as the registry keeps it' },
+  { method: 'GET', path: '/transcriptions/{id}/status', procedure: 'transcription.query', input: 'path', status: 200, summary: "A transcription's status, from Agora" },
+  { method: 'GET', path: '/transcriptions/{id}/files', procedure: 'transcription.files', input: 'query', status: 200, summary: "A transcription's caption files, each with a link that expires" },
+  { method: 'POST', path: '/transcriptions/{id}/stop', procedure: 'transcription.stop', input: 'path', status: 200, summary: 'Stop a transcription (stopping an ended one is not an error)' },
+  { method: 'PATCH', path: '/transcriptions/{id}', procedure: 'transcription.update', input: 'body', status: 200, summary: 'Change languages, translation or the speakers transcribed', documentedBody: TranscriptionUpdateChanges },
+];
