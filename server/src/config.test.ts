@@ -2,7 +2,7 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from './config.js';
+import { parseConfig, toAppConfig } from './config.js';
 import { resolveCredentials } from './credentials.js';
 
 const APP_ID = '970ca35de60c44645bbae8a215061b33';
@@ -244,5 +244,53 @@ describe('resolveCredentials', () => {
     const result = await resolveCredentials(parsed.config);
     expect(result.credentials).toMatchObject({ appId: APP_ID, appCertificate: CERT, development: false });
     await expect(stat(join(dataDir, 'dev-credentials.json'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('toAppConfig', () => {
+  it('converts the environment once: seconds to milliseconds, the storage to Agora\'s shape, every edge setting carried', () => {
+    const parsed = parseConfig({
+      ...STORAGE_ENV,
+      STORAGE_ENDPOINT: 'https://s3.example.com',
+      POLL_INTERVAL_SECONDS: '3',
+      WATCHDOG_INTERVAL_SECONDS: '7',
+      AGORA_FAILOVER_WINDOW_SECONDS: '40',
+      START_SETTLE_SECONDS: '20',
+      RECORDER_UID_MIN: '10',
+      RECORDER_UID_MAX: '20',
+      RATE_LIMIT_TOKENS_PER_MINUTE: '30',
+      PUBLIC_URL: 'https://api.example.com',
+    });
+    if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+    const config = toAppConfig(parsed.config, { appId: APP_ID, appCertificate: CERT, webhookSecret: 'a-webhook-secret' });
+    expect(config.recording).toEqual({
+      storage: { vendor: 1, region: 0, bucket: 'b', accessKey: 'ak', secretKey: 'sk', extensionParams: { endpoint: 'https://s3.example.com' } },
+      uidRange: { min: 10, max: 20 },
+      defaultMaxDurationSeconds: 3 * 3600,
+      watchdogIntervalMs: 7_000,
+      pollIntervalMs: 3_000,
+      confirmDelayMs: 3_000,
+      failoverWindowMs: 40_000,
+      startSettleMs: 20_000,
+    });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 4000,
+      appId: APP_ID,
+      appCertificate: CERT,
+      webhookSecret: 'a-webhook-secret',
+      publicUrl: 'https://api.example.com',
+      rateLimits: { tokensPerMinute: 30, startsPerMinute: 10, ipMultiplier: 5 },
+      maxBodyBytes: 1024 * 1024,
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  it("confirms a start 5 s after it when polls are slower, and records to the emulator's local bucket without storage", () => {
+    const parsed = parseConfig({});
+    if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+    const config = toAppConfig(parsed.config, { appId: APP_ID, appCertificate: CERT, webhookSecret: undefined });
+    expect(config.recording).toMatchObject({ pollIntervalMs: 30_000, confirmDelayMs: 5_000, storage: { vendor: 1, region: 0, bucket: 'local' } });
+    expect(config).not.toHaveProperty('webhookSecret');
   });
 });

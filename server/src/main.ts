@@ -26,21 +26,27 @@ async function main(): Promise<void> {
   const { app, listen } = await composeServer(config, logger);
   await listen();
 
-  const stopping = { signalled: false };
+  let stopping = false;
   const exitWith = (code: number) => {
     logger.flush();
     process.exit(code);
   };
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping.signalled) {
+    if (stopping) {
       logger.warn({ signal }, 'second signal: exiting without waiting');
       process.exit(1);
     }
-    stopping.signalled = true;
+    stopping = true;
     logger.info({ signal }, 'shutting down');
     app.close().then(
-      () => (logger.info('stopped'), exitWith(0)),
-      (error: unknown) => (logger.error({ err: error }, 'shutdown failed'), exitWith(1)),
+      () => {
+        logger.info('stopped');
+        exitWith(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        exitWith(1);
+      },
     );
   };
   process.on('SIGTERM', stop);
