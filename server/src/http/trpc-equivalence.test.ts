@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyAuth, hashApiKey } from '../auth/index.js';
 import { composeServices } from '../compose.js';
+import { createFakeClock } from '../clock.js';
 import { createSilentLogger } from '../logger.js';
 import { appRouter } from '../routers/_app.js';
 import { createContextFactory } from './context.js';
@@ -16,6 +17,12 @@ const KEYS = { token: 'agk_equivalence_token_key_000000000', record: 'agk_equiva
 const LIMIT = 1024;
 const BATCH_LIMIT = 3;
 
+/**
+ * Both edges read one clock that stands still: a rate limit's Retry-After counts from it, so the
+ * two answers cannot differ by the second that passed between them on a busy machine.
+ */
+const clock = createFakeClock(Date.now());
+
 /** An edge with only the tRPC route, its fast path on or off; everything else identical. */
 async function startEdge(fastPath: boolean) {
   const logger = createSilentLogger();
@@ -23,6 +30,7 @@ async function startEdge(fastPath: boolean) {
     { appId: APP_ID, appCertificate: CERTIFICATE, rateLimits: { tokensPerMinute: 4, startsPerMinute: 100, ipMultiplier: 100 } },
     {
       logger,
+      clock,
       authenticator: createApiKeyAuth([
         { id: 'token', hash: hashApiKey(KEYS.token), scopes: ['token'], channels: ['*'], subject: '7' },
         { id: 'record', hash: hashApiKey(KEYS.record), scopes: ['record'], channels: ['*'] },
