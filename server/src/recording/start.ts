@@ -12,16 +12,32 @@ import { AppError } from '../errors.js';
 import { freshTaskLife, UidTakenError, type RecordingRecord } from '../store/index.js';
 import type { EventBus } from '../events/index.js';
 import { buildStartParams } from './agora-request.js';
-import type { RecordingServiceOptions } from './service.js';
+import type { AgoraClient } from '../agora/index.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { RecordingStore } from '../store/index.js';
+import type { TokenIssuer } from '../tokens/index.js';
 import type { Transitions } from './transitions.js';
-import { allocateUid } from './uid-allocator.js';
-import { startFailure } from './views.js';
+import { allocateUid } from '../tasks/uid-allocator.js';
+import { startFailure } from '../tasks/failure.js';
 
 /** Extra token lifetime beyond the recording's maximum, so the token never ends the recording. */
 const TOKEN_MARGIN_SECONDS = 600;
 
+/** What a start needs of the service's settings. */
+export interface RecordingStartSettings {
+  store: RecordingStore;
+  agora: AgoraClient;
+  tokens: TokenIssuer;
+  clock: Clock;
+  logger: Logger;
+  storage: StorageConfig;
+  uidRange: { min: number; max: number };
+  defaultMaxDurationSeconds: number;
+}
+
 /** The service's settings a start needs, plus the shared transitions and the in-flight set. */
-export type StarterOptions = Pick<RecordingServiceOptions, 'store' | 'agora' | 'tokens' | 'clock' | 'logger' | 'storage' | 'uidRange' | 'defaultMaxDurationSeconds'> & {
+export type StarterOptions = RecordingStartSettings & {
   transitions: Transitions;
   bus?: EventBus | undefined;
   /** Ids of starts running in this process; the starter adds and removes them. */
@@ -53,7 +69,7 @@ function intentRow(input: ParsedRecordingStartInput, owner: string, uid: string,
 }
 
 /** acquire → start, with the intent recorded first and the outcome recorded through a transition. */
-export function createStarter(options: StarterOptions) {
+export function createRecordingStarter(options: StarterOptions) {
   const { store, agora, clock, logger, transitions } = options;
 
   function recorderToken(input: ParsedRecordingStartInput, uid: string, maxDurationSeconds: number): string {

@@ -18,7 +18,7 @@ const AFTER_THE_END = new Set(['uploadingStatus', 'lastError', 'resourceId', 'si
  * are final: on a stopped or failed row only the upload outcome, errors, and files from Agora's
  * upload notices may still change, so a late poll answer cannot touch a recording that has ended.
  */
-export function createTransitions(options: { store: RecordingStore; clock: Clock; bus?: EventBus | undefined; onEnded?: ((record: RecordingRecord) => void) | undefined }) {
+export function createRecordingTransitions(options: { store: RecordingStore; clock: Clock; bus?: EventBus | undefined; onEnded?: ((record: RecordingRecord) => void) | undefined }) {
   const { store, clock } = options;
   const move = createCasMover({
     write: (id, version, patch: RecordingPatch, now, event) => store.transition(id, version, patch, now, event),
@@ -37,4 +37,4 @@ export function createTransitions(options: { store: RecordingStore; clock: Clock
   return { move: (record: RecordingRecord, decide: Decide, source: ChangeSource) => move(record, decide, source) };
 }
 
-export type Transitions = ReturnType<typeof createTransitions>;
+export type Transitions = ReturnType<typeof createRecordingTransitions>;

@@ -2,7 +2,7 @@ import type { AgoraClient } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { TranscriptionRecord, TranscriptionStore } from '../store/index.js';
-import { agentPatch } from './start.js';
+import { agentPatch } from './state.js';
 import { failure } from '../tasks/failure.js';
 import type { TranscriptionTransitions } from './transitions.js';
 

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import { localLeases, type Leases } from '../cluster/types.js';
 import { createInMemoryBus, type EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
-import type { Viewer } from '../recording/index.js';
+import type { Viewer } from '../tasks/views.js';
 import type { LinkSigner, RecordingStorage } from '../storage/index.js';
 import type { RecordingStore, StoredError, TranscriptionEvent, TranscriptionRecord } from '../store/index.js';
 import { reportFailure } from '../tasks/failure.js';

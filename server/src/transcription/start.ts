@@ -2,17 +2,35 @@ import { randomUUID } from 'node:crypto';
 import { AppErrorCode, MAX_TOKEN_SECONDS, TokenGenerateInput, type ParsedTranscriptionStartInput, type TranscriptionStartOutput } from '@agora-backend/shared';
 import { AgoraApiError, type AgentResult } from '../agora/index.js';
 import { AppError } from '../errors.js';
-import { startFailure } from '../recording/views.js';
-import { failure, failureOr } from '../tasks/failure.js';
-import { allocateUid } from '../recording/uid-allocator.js';
-import { freshTaskLife, UidTakenError, type TranscriptionPatch, type TranscriptionRecord } from '../store/index.js';
+import { startFailure } from '../tasks/failure.js';
+import { allocateUid } from '../tasks/uid-allocator.js';
+import { freshTaskLife, UidTakenError, type TranscriptionEvent, type TranscriptionRecord, type TranscriptionStore } from '../store/index.js';
 import { buildJoinParams } from './request.js';
-import { STATE_RANK, stateFromAgentStatus } from './state.js';
-import type { TranscriptionServiceOptions } from './service.js';
+import { agentPatch } from './state.js';
+import type { AgoraClient, StorageConfig } from '../agora/index.js';
+import type { Clock } from '../clock.js';
+import type { EventBus } from '../events/index.js';
+import type { Logger } from '../logger.js';
+import type { TokenIssuer } from '../tokens/index.js';
 import type { TranscriptionTransitions } from './transitions.js';
 
+/** What a start needs of the service's settings. */
+export interface TranscriptionStartSettings {
+  store: TranscriptionStore;
+  /** The channel's recorders' uids: a bot takes none of them. */
+  recordings: { activeUids(channel: string): Promise<Set<string>> };
+  agora: AgoraClient;
+  tokens: TokenIssuer;
+  clock: Clock;
+  logger: Logger;
+  storage: StorageConfig;
+  uidRange: { min: number; max: number };
+  bus?: EventBus<TranscriptionEvent> | undefined;
+  onStarted?: ((record: TranscriptionRecord) => void) | undefined;
+}
+
 /** The service's settings a start needs, plus the shared transitions, the in-flight set and recovery. */
-export type TranscriptionStarterOptions = Pick<TranscriptionServiceOptions, 'store' | 'recordings' | 'agora' | 'tokens' | 'clock' | 'logger' | 'storage' | 'uidRange' | 'bus' | 'onStarted'> & {
+export type TranscriptionStarterOptions = TranscriptionStartSettings & {
   transitions: TranscriptionTransitions;
   /** Ids of starts running in this process; the starter adds and removes them. */
   startsInFlight: Set<string>;
@@ -41,25 +59,6 @@ function intentRow(input: ParsedTranscriptionStartInput, owner: string, uid: str
     captionsPrefix: input.captions ? `transcriptions/${id}` : null,
     maxIdleSeconds: input.maxIdleSeconds,
     ...freshTaskLife(now),
-  };
-}
-
-/** FAILED with no notice before it: all Agora's query says of a failure. */
-const AGENT_FAILED = failure('Agora reported the agent FAILED', 'agent_failed', 'query');
-
-/** What Agora's answer about an agent means for its row: its status, the state it implies (only forward), and why it failed. */
-export function agentPatch(current: TranscriptionRecord, agent: AgentResult, now: number): TranscriptionPatch {
-  const reported = stateFromAgentStatus(agent.status);
-  const state = STATE_RANK[reported] > STATE_RANK[current.state] ? reported : current.state;
-  const ended = state === 'stopped' || state === 'failed';
-  return {
-    state: current.state === 'stopping' && !ended ? 'stopping' : state,
-    agoraStatus: agent.status,
-    notFoundSince: null,
-    notFoundLastAt: null,
-    ...(ended ? { stoppedAt: now } : {}),
-    // The notice (102) that came first names the cause (ASR, RTC, translation): it is kept.
-    ...(state === 'failed' ? { lastError: failureOr(current.lastError, AGENT_FAILED) } : {}),
   };
 }
 
