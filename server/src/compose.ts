@@ -10,7 +10,7 @@ import type { TranscriptionEvent } from './store/index.js';
 import { createTranscriptionRuntime, type TranscriptionRuntime } from './transcription/index.js';
 import { createSilentLogger, type Logger } from './logger.js';
 import { createRecordingRuntime, type RecordingRuntime, type RecordingSettings } from './recording/index.js';
-import type { RecordingStore } from './store/index.js';
+import type { Registry } from './store/index.js';
 import type { LinkSigner, RecordingStorage } from './storage/index.js';
 import { createTokenIssuer, type TokenIssuer } from './tokens/index.js';
 import type { RateLimits, Services } from './trpc/context.js';
@@ -31,7 +31,7 @@ export interface ServiceConfig {
 export interface ServiceDeps {
   logger?: Logger;
   agora?: AgoraClient;
-  store?: RecordingStore;
+  store?: Registry;
   authenticator?: Authenticator;
   bus?: EventBus;
   /** Where transcription events go (PostgreSQL relays them between instances); default in-process. */
@@ -74,7 +74,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
   const recording =
     config.recording && deps.agora && deps.store
       ? createRecordingRuntime(config.recording, {
-          store: deps.store,
+          registry: deps.store,
           agora: deps.agora,
           tokens,
           clock,
@@ -91,7 +91,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
   const transcription =
     config.recording && deps.agora && deps.store
       ? createTranscriptionRuntime(config.recording, {
-          store: deps.store,
+          registry: deps.store,
           agora: deps.agora,
           tokens,
           clock,
@@ -109,10 +109,10 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     const pollsPerSecond = backgroundLimit(config.agoraRequestsPerSecond ?? APP_DEFAULTS.agoraRequestsPerSecond);
     const active = (counts: Partial<Record<string, number>>, states: string[]) => states.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
     metrics.setSources({
-      recordingsByState: () => store.countByState(),
+      recordingsByState: () => store.recordings.countByState(),
       transcriptionsByState: () => store.transcriptions.countByState(),
       pollCadenceSeconds: async () => {
-        const polled = active(await store.countByState(), ['recording', 'stopping']) + active(await store.transcriptions.countByState(), ['running', 'stopping']);
+        const polled = active(await store.recordings.countByState(), ['recording', 'stopping']) + active(await store.transcriptions.countByState(), ['running', 'stopping']);
         return Math.max(intervalSeconds, polled / pollsPerSecond);
       },
       polledHere: () => ({ recording: recording?.pollers.count() ?? 0, transcription: transcription?.pollers.count() ?? 0 }),

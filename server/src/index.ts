@@ -8,7 +8,7 @@ export * from './tokens/index.js';
 export { createAgoraClient, unlimitedBudget, type AgoraClient, type AgoraClientOptions } from './agora/index.js';
 export type { JoinParams, StartParams } from './agora/index.js';
 export { createEmulator, type Emulator, type EmulatorOptions } from '@agora-backend/emulator';
-export { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
+export { createPostgresStore, createSqliteStore, type Registry } from './store/index.js';
 export { createPostgresLeases, type Leases } from './cluster/index.js';
 export { drive, recordSleeps } from './testing/drive.js';
 export * from './auth/index.js';

@@ -10,7 +10,7 @@ import { createLogger } from './logger.js';
 import { createApiKeyAuth, createJwtAuth, createNoAuth, type Authenticator } from './auth/index.js';
 import type { Clock } from './clock.js';
 import type { EnvConfig } from './config.js';
-import { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
+import { createPostgresStore, createSqliteStore, type Registry } from './store/index.js';
 import { createPostgresBus, createPostgresLeases, createPostgresRateBudget } from './cluster/index.js';
 import { recordingTopic } from './events/index.js';
 import { transcriptionTopic } from './transcription/index.js';
@@ -85,13 +85,13 @@ function loopbackUrl(url: string): string {
  */
 const sessionName = (instanceId: string, role: string) => `agora-backend ${instanceId} ${role}`;
 
-async function createCluster(database: { url: string; schema: string }, instanceId: string, store: RecordingStore, appId: string, requestsPerSecond: number, logger: Logger) {
+async function createCluster(database: { url: string; schema: string }, instanceId: string, store: Registry, appId: string, requestsPerSecond: number, logger: Logger) {
   const clock = systemClock;
   const leases = await createPostgresLeases({ url: database.url, namespace: `agora-backend:${database.schema}`, logger, clock, applicationName: sessionName(instanceId, 'lease') });
   const bus = await createPostgresBus({
     url: database.url,
     channel: `agora_events_${database.schema}`,
-    readAfter: (topic, afterId) => store.eventsAfter(topic, afterId),
+    readAfter: (topic, afterId) => store.recordings.eventsAfter(topic, afterId),
     topicOf: recordingTopic,
     instanceId,
     logger,

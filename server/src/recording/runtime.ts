@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Leases } from '../cluster/types.js';
 import { createInMemoryBus, recordingTopic, type EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
-import type { RecordingEvent, RecordingRecord, RecordingStore } from '../store/index.js';
+import type { RecordingEvent, RecordingRecord, Registry } from '../store/index.js';
 import type { LinkSigner, RecordingStorage } from '../storage/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import type { WebhookChange } from './webhook-change.js';
@@ -33,7 +33,8 @@ export interface RecordingSettings {
 }
 
 export interface RecordingRuntimeDeps {
-  store: RecordingStore;
+  /** The registry: its recordings' table, and the webhook notices seen. */
+  registry: Registry;
   agora: AgoraClient;
   tokens: TokenIssuer;
   clock: Clock;
@@ -72,7 +73,8 @@ function toStatusEvent(event: RecordingEvent): RecordingStatusEvent {
  * active recording, the watchdog, and the event bus watchers listen on.
  */
 export function createRecordingRuntime(settings: RecordingSettings, deps: RecordingRuntimeDeps) {
-  const { store, clock, logger } = deps;
+  const { clock, logger, registry } = deps;
+  const store = registry.recordings;
   const bus = deps.bus ?? createInMemoryBus(recordingTopic);
   const shutdown = new AbortController();
   // Each watcher listens on it (through AbortSignal.any): thousands are expected.
@@ -172,7 +174,7 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
       if (!pollers.has(record.id)) bus.poke?.(record.id);
     },
     /** Remembers a webhook notice id in the registry for a week; false for one seen before. */
-    rememberNotice: (noticeId: string) => store.rememberNotice(noticeId, clock.now(), NOTICE_MEMORY_MS),
+    rememberNotice: (noticeId: string) => registry.rememberNotice(noticeId, clock.now(), NOTICE_MEMORY_MS),
     /** Ends every watch stream (at shutdown, so SSE and WebSocket streams let connections close). */
     endWatches: () => shutdown.abort(),
     /** Ends every watch stream, then stops the watchdog and pollers. */

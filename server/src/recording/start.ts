@@ -15,7 +15,7 @@ import { buildStartParams } from './agora-request.js';
 import type { AgoraClient } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { RecordingStore } from '../store/index.js';
+import type { RecordingTable } from '../store/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import type { Transitions } from './transitions.js';
 import { allocateUid } from '../tasks/uid-allocator.js';
@@ -26,7 +26,7 @@ const TOKEN_MARGIN_SECONDS = 600;
 
 /** What a start needs of the service's settings. */
 export interface RecordingStartSettings {
-  store: RecordingStore;
+  store: RecordingTable;
   agora: AgoraClient;
   tokens: TokenIssuer;
   clock: Clock;

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../events/index.js';
-import type { RecordingPatch, RecordingRecord, RecordingStore } from '../store/index.js';
+import type { RecordingPatch, RecordingRecord, RecordingTable } from '../store/index.js';
 import { changedFields, createCasMover, type ChangeSource } from '../tasks/transitions.js';
 import { isTerminal } from './state.js';
 import { recordingNotFound } from './views.js';
@@ -18,7 +18,7 @@ const AFTER_THE_END = new Set(['uploadingStatus', 'lastError', 'resourceId', 'si
  * are final: on a stopped or failed row only the upload outcome, errors, and files from Agora's
  * upload notices may still change, so a late poll answer cannot touch a recording that has ended.
  */
-export function createRecordingTransitions(options: { store: RecordingStore; clock: Clock; bus?: EventBus | undefined; onEnded?: ((record: RecordingRecord) => void) | undefined }) {
+export function createRecordingTransitions(options: { store: RecordingTable; clock: Clock; bus?: EventBus | undefined; onEnded?: ((record: RecordingRecord) => void) | undefined }) {
   const { store, clock } = options;
   const move = createCasMover({
     write: (id, version, patch: RecordingPatch, now, event) => store.transition(id, version, patch, now, event),

@@ -1,12 +1,12 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { localLeases, type Leases } from '../cluster/types.js';
-import type { RecordingRecord, RecordingStore } from '../store/index.js';
+import type { RecordingRecord, RecordingTable } from '../store/index.js';
 import type { RecordingService } from './service.js';
 
 export interface WatchdogOptions {
   service: RecordingService;
-  store: RecordingStore;
+  store: RecordingTable;
   clock: Clock;
   logger: Logger;
   intervalMs: number;

@@ -7,7 +7,7 @@ import { createInMemoryBus, type EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../tasks/views.js';
 import type { LinkSigner, RecordingStorage } from '../storage/index.js';
-import type { RecordingStore, StoredError, TranscriptionEvent, TranscriptionRecord } from '../store/index.js';
+import type { Registry, StoredError, TranscriptionEvent, TranscriptionRecord } from '../store/index.js';
 import { reportFailure } from '../tasks/failure.js';
 import { createPollers } from '../tasks/poller.js';
 import { registryLog, streamEvents } from '../tasks/watch.js';
@@ -26,8 +26,8 @@ export interface TranscriptionSettings {
 }
 
 export interface TranscriptionRuntimeDeps {
-  /** The registry: its `transcriptions` tables, and its recordings' uids. */
-  store: RecordingStore;
+  /** The registry: its `transcriptions` table, and its recordings' uids. */
+  registry: Registry;
   agora: AgoraClient;
   tokens: TokenIssuer;
   clock: Clock;
@@ -65,7 +65,7 @@ function toStatusEvent(event: TranscriptionEvent): TranscriptionStatusEvent {
  */
 export function createTranscriptionRuntime(settings: TranscriptionSettings, deps: TranscriptionRuntimeDeps) {
   const { clock, logger } = deps;
-  const store = deps.store.transcriptions;
+  const store = deps.registry.transcriptions;
   const bus = deps.bus ?? createInMemoryBus<TranscriptionEvent>(transcriptionTopic);
   const leases = deps.leases ?? localLeases;
   const shutdown = new AbortController();
@@ -73,7 +73,7 @@ export function createTranscriptionRuntime(settings: TranscriptionSettings, deps
   const intervalMs = settings.pollIntervalMs ?? 30_000;
   const service = createTranscriptionService({
     store,
-    recordings: deps.store,
+    recordings: deps.registry.recordings,
     agora: deps.agora,
     tokens: deps.tokens,
     clock,

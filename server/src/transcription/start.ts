@@ -4,7 +4,7 @@ import { AgoraApiError, type AgentResult } from '../agora/index.js';
 import { AppError } from '../errors.js';
 import { startFailure } from '../tasks/failure.js';
 import { allocateUid } from '../tasks/uid-allocator.js';
-import { freshTaskLife, UidTakenError, type TranscriptionEvent, type TranscriptionRecord, type TranscriptionStore } from '../store/index.js';
+import { freshTaskLife, UidTakenError, type TranscriptionEvent, type TranscriptionRecord, type TranscriptionTable } from '../store/index.js';
 import { buildJoinParams } from './request.js';
 import { agentPatch } from './state.js';
 import type { AgoraClient, StorageConfig } from '../agora/index.js';
@@ -16,7 +16,7 @@ import type { TranscriptionTransitions } from './transitions.js';
 
 /** What a start needs of the service's settings. */
 export interface TranscriptionStartSettings {
-  store: TranscriptionStore;
+  store: TranscriptionTable;
   /** The channel's recorders' uids: a bot takes none of them. */
   recordings: { activeUids(channel: string): Promise<Set<string>> };
   agora: AgoraClient;

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../events/index.js';
-import type { TranscriptionEvent, TranscriptionPatch, TranscriptionRecord, TranscriptionStore } from '../store/index.js';
+import type { TranscriptionEvent, TranscriptionPatch, TranscriptionRecord, TranscriptionTable } from '../store/index.js';
 import { changedFields, createCasMover, type ChangeSource } from '../tasks/transitions.js';
 import { isTerminal } from './state.js';
 import { transcriptionNotFound } from './views.js';
@@ -12,7 +12,7 @@ export type TranscriptionDecide = (current: TranscriptionRecord) => Transcriptio
 
 /** The only way a transcription's row changes: compare-and-set, the event in the same transaction; an end is final. */
 export function createTranscriptionTransitions(options: {
-  store: TranscriptionStore;
+  store: TranscriptionTable;
   clock: Clock;
   bus?: EventBus<TranscriptionEvent> | undefined;
   onEnded?: ((record: TranscriptionRecord) => void) | undefined;
