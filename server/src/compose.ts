@@ -71,39 +71,22 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
   const tokens = createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock });
   const metrics = deps.metrics ?? createMetrics();
   const store = deps.store;
-  const recording =
-    config.recording && deps.agora && deps.store
-      ? createRecordingRuntime(config.recording, {
-          registry: deps.store,
-          agora: deps.agora,
-          tokens,
-          clock,
-          logger,
-          ...(deps.bus ? { bus: deps.bus } : {}),
-          ...(deps.leases ? { leases: deps.leases } : {}),
-          files: deps.files,
-          linkSigner: deps.linkSigner,
-          onWatchdogAction: (action) => metrics.watchdog(action),
-          onPolled: (gapMs) => metrics.polled('recording', gapMs),
-          onFailed: (reason) => metrics.failure('recording', reason),
-        })
-      : undefined;
-  const transcription =
-    config.recording && deps.agora && deps.store
-      ? createTranscriptionRuntime(config.recording, {
-          registry: deps.store,
-          agora: deps.agora,
-          tokens,
-          clock,
-          logger,
-          bus: deps.transcriptionBus,
-          leases: deps.leases,
-          files: deps.files,
-          linkSigner: deps.linkSigner,
-          onPolled: (gapMs) => metrics.polled('transcription', gapMs),
-          onFailed: (reason) => metrics.failure('transcription', reason),
-        })
-      : undefined;
+  // What every kind of task runs on: the same registry, Agora client, clock, logs, storage, leases and metrics.
+  const base = config.recording && deps.agora && store ? { settings: config.recording, registry: store, agora: deps.agora } : undefined;
+  const taskDeps = (kind: 'recording' | 'transcription', on: NonNullable<typeof base>) => ({
+    registry: on.registry,
+    agora: on.agora,
+    tokens,
+    clock,
+    logger,
+    leases: deps.leases,
+    files: deps.files,
+    linkSigner: deps.linkSigner,
+    onPolled: (gapMs: number) => metrics.polled(kind, gapMs),
+    onFailed: (reason: string) => metrics.failure(kind, reason),
+  });
+  const recording = base && createRecordingRuntime(base.settings, { ...taskDeps('recording', base), bus: deps.bus, onWatchdogAction: (action) => metrics.watchdog(action) });
+  const transcription = base && createTranscriptionRuntime(base.settings, { ...taskDeps('transcription', base), bus: deps.transcriptionBus });
   if (store) {
     const intervalSeconds = (config.recording?.pollIntervalMs ?? 30_000) / 1000;
     const pollsPerSecond = backgroundLimit(config.agoraRequestsPerSecond ?? APP_DEFAULTS.agoraRequestsPerSecond);

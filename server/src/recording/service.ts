@@ -196,7 +196,8 @@ export function createRecordingService(options: RecordingServiceOptions) {
     },
 
     /** For the watchdog: a start that never got a sid and is not running anywhere any more. */
-    async abandon(record: RecordingRecord, reason: string): Promise<RecordingRecord> {
+    async settleStart(record: RecordingRecord): Promise<RecordingRecord> {
+      const reason = 'the start was interrupted before Agora returned a sid; if Agora did start it, it ends by itself after maxIdleSeconds with nobody publishing';
       return transitions.move(record, () => ({ state: 'failed', stoppedAt: clock.now(), lastError: failure(reason, 'start_interrupted', 'rule') }), 'poll');
     },
 

@@ -28,7 +28,7 @@ export const reasonOf = (error: StoredError | null) => error?.reason ?? 'unknown
 /** The one warn line a failure gets, with the reason and where it came from; `count` feeds the metric. */
 export function reportFailure(
   logger: Logger,
-  kind: 'recording' | 'transcription',
+  kind: string,
   record: { id: string; channel: string; lastError: StoredError | null },
   count?: (reason: string) => void,
 ): void {

@@ -143,8 +143,11 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
     /** Keeps why a transcription failed (a notice said), whatever its state. */
     recordFailure: (record: TranscriptionRecord, failure: StoredError) => transitions.move(record, () => ({ lastError: failure }), 'webhook'),
 
-    /** For the watchdog: a start with no agent id that is not running in this process. */
-    recover: (record: TranscriptionRecord) => recovery.recover(record),
+    /** For the watchdog: a start with no agent id that is not running anywhere any more (find its agent, or settle it). */
+    settleStart: (record: TranscriptionRecord) => recovery.recover(record),
+
+    /** Whether this process is joining for the transcription right now. */
+    isStarting: (id: string) => startsInFlight.has(id),
 
     /** For the watchdog: leave this row alone, its join may still answer. */
     mayStillJoin,
