@@ -3,28 +3,18 @@ import { AppErrorCode, MAX_TOKEN_SECONDS, TokenGenerateInput, type ParsedTranscr
 import { AgoraApiError, type AgentResult } from '../agora/index.js';
 import { AppError } from '../errors.js';
 import { startFailure } from '../tasks/failure.js';
-import { allocateUid } from '../tasks/uid-allocator.js';
-import { freshTaskLife, UidTakenError, type TranscriptionEvent, type TranscriptionRecord, type TranscriptionTable } from '../store/index.js';
+import { insertIntent, onFreeUid, type TaskStartSettings } from '../tasks/intent.js';
+import { freshTaskLife, type TranscriptionEvent, type TranscriptionRecord, type TranscriptionTable } from '../store/index.js';
 import { buildJoinParams } from './request.js';
 import { agentPatch } from './state.js';
-import type { AgoraClient, StorageConfig } from '../agora/index.js';
-import type { Clock } from '../clock.js';
 import type { EventBus } from '../events/index.js';
-import type { Logger } from '../logger.js';
-import type { TokenIssuer } from '../tokens/index.js';
 import type { TranscriptionTransitions } from './transitions.js';
 
 /** What a start needs of the service's settings. */
-export interface TranscriptionStartSettings {
+export interface TranscriptionStartSettings extends TaskStartSettings {
   store: TranscriptionTable;
   /** The channel's recorders' uids: a bot takes none of them. */
   recordings: { activeUids(channel: string): Promise<Set<string>> };
-  agora: AgoraClient;
-  tokens: TokenIssuer;
-  clock: Clock;
-  logger: Logger;
-  storage: StorageConfig;
-  uidRange: { min: number; max: number };
   bus?: EventBus<TranscriptionEvent> | undefined;
   onStarted?: ((record: TranscriptionRecord) => void) | undefined;
 }
@@ -73,21 +63,11 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
   /** Agora cannot give the bot a new token: it lasts as long as a token may (24 h); the watchdog stops the bot before it runs out. */
   const botToken = (channel: string, uid: string) => options.tokens.issue(TokenGenerateInput.parse({ kind: 'rtc', channel, uid, role: 'publisher', expireSeconds: MAX_TOKEN_SECONDS })).token;
 
-  async function insertIntent(row: TranscriptionRecord, allocated: boolean) {
-    // On disk before Agora hears of it: a crash from here on leaves a row the watchdog finds.
-    try {
-      options.bus?.publish(await store.insert(row));
-    } catch (error) {
-      if (error instanceof UidTakenError && !allocated) throw new AppError(AppErrorCode.UID_CONFLICT, `uid ${row.uid} already transcribes channel "${row.channel}"; choose another uid or leave it out`);
-      throw error;
-    }
-  }
-
   async function startOnce(input: ParsedTranscriptionStartInput, owner: string, uid: string, allocated: boolean): Promise<TranscriptionStartOutput> {
     const row = intentRow(input, owner, uid, clock.now());
     options.startsInFlight.add(row.id);
     try {
-      await insertIntent(row, allocated);
+      await insertIntent(store, options.bus, row, { byCaller: !allocated, taken: `already transcribes channel "${row.channel}"` });
       let agent: AgentResult;
       try {
         agent = await agora.stt.join(buildJoinParams({ id: row.id, input, uid, token: botToken(input.channel, uid), storage: options.storage, captionsPrefix: row.captionsPrefix }));
@@ -121,19 +101,14 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
         if ((await options.recordings.activeUids(input.channel)).has(input.uid)) throw new AppError(AppErrorCode.UID_CONFLICT, `uid ${input.uid} is recording channel "${input.channel}"; choose another uid or leave it out`);
         return startOnce(input, owner, input.uid, false);
       }
-      const taken = await takenUids(input.channel);
-      for (let attempt = 0; ; attempt++) {
-        const uid = allocateUid(options.uidRange, taken);
-        if (uid === undefined) throw new AppError(AppErrorCode.UID_CONFLICT, 'no free bot uid left in RECORDER_UID_MIN..RECORDER_UID_MAX');
-        try {
-          return await startOnce(input, owner, uid, true);
-        } catch (error) {
-          // Someone in the channel (a user Agora sees, another backend's bot) has it: pick another.
-          const uidTaken = error instanceof UidTakenError || (error instanceof AgoraApiError && error.httpStatus === 409 && error.reason === 'uid conflict');
-          if (!uidTaken || attempt >= 2) throw error;
-          taken.add(uid);
-        }
-      }
+      // Someone in the channel (a user Agora sees, another backend's bot) has it: pick another.
+      return onFreeUid({
+        range: options.uidRange,
+        taken: await takenUids(input.channel),
+        collided: (error) => error instanceof AgoraApiError && error.httpStatus === 409 && error.reason === 'uid conflict',
+        exhausted: 'no free bot uid left in RECORDER_UID_MIN..RECORDER_UID_MAX',
+        start: (uid) => startOnce(input, owner, uid, true),
+      });
     },
   };
 }
