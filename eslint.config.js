@@ -1,6 +1,22 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** What the core ring may not import (docs/architecture.md, "Rings"). */
+const CORE_RING = [
+  { group: ['**/trpc/*', '**/routers/*', '**/http/*', '**/http/**', '**/app.js', '**/compose.js', '**/main.js', '**/config.js'], message: 'The core imports nothing from the API or edge rings (docs/architecture.md).' },
+  { group: ['@trpc/*'], message: 'The core knows nothing of tRPC (docs/architecture.md).' },
+];
+
+/** The kinds of task, each a folder of server/src: none imports another. */
+const TASK_KINDS = ['recording', 'transcription', 'agents'];
+
+/** Folders and the kinds they must not import: each kind its siblings; the shared runtime and the registry every kind. */
+const TASK_KIND_FOLDERS = Object.fromEntries([
+  ...TASK_KINDS.map((kind) => [kind, TASK_KINDS.filter((other) => other !== kind)]),
+  ['tasks', TASK_KINDS],
+  ['store', TASK_KINDS],
+]);
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', '**/.scratch/**', '**/*.js', '**/*.mjs', 'emulator/media/**'] },
   eslint.configs.recommended,
@@ -23,20 +39,27 @@ export default tseslint.config(
   },
   // The rings (docs/architecture.md): nothing imports from a ring outside its own.
   {
-    files: ['server/src/{tokens,agora,recording,transcription,tasks,store,storage,events,cluster,auth}/**/*.ts', 'server/src/{errors,clock,logger,agent-profiles}.ts'],
+    files: ['server/src/{tokens,agora,recording,transcription,agents,tasks,store,storage,events,cluster,auth}/**/*.ts', 'server/src/{errors,clock,logger,agent-profiles}.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: CORE_RING }] },
+  },
+  // Kinds of task (docs/architecture.md, "Adding a kind of task"): each is a configuration of the
+  // runtime in tasks/ and never imports a sibling kind; tasks/ and the registry import no kind.
+  ...Object.entries(TASK_KIND_FOLDERS).map(([folder, siblings]) => ({
+    files: [`server/src/${folder}/**/*.ts`],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['**/trpc/*', '**/routers/*', '**/http/*', '**/http/**', '**/app.js', '**/compose.js', '**/main.js', '**/config.js'], message: 'The core imports nothing from the API or edge rings (docs/architecture.md).' },
-            { group: ['@trpc/*'], message: 'The core knows nothing of tRPC (docs/architecture.md).' },
+            ...CORE_RING,
+            { group: siblings.flatMap((kind) => [`**/${kind}/*`, `**/${kind}/**`]), message: `${folder}/ imports no kind of task (${siblings.join(', ')}): what kinds share lives in tasks/ (docs/architecture.md, "Adding a kind of task").` },
           ],
         },
       ],
     },
-  },
+  })),
   {
     files: ['server/src/{trpc,routers}/**/*.ts'],
     ignores: ['**/*.test.ts'],

@@ -189,7 +189,7 @@ async function main() {
   const settleStart = Date.now();
   while (Date.now() - settleStart < SETTLE_MS) {
     const store = await createSqliteStore(registryFile);
-    const active = (await store.listActive()).length;
+    const active = (await store.recordings.listActive()).length;
     await store.close();
     if (active === 0 && emulator.control.tasks().every((task) => !task.active)) break;
     await sleep(1_000);
@@ -210,7 +210,7 @@ const BAD = new Set(['orphans', 'duplicates', 'stuck', 'lost', 'rateLimited', 'c
 /** Agora's side (the emulator's tasks) against the registry, after everything settled. */
 async function compare(registryFile: string, control: ReturnType<typeof createEmulator>['control'], outcomes: Outcome[]) {
   const store = await createSqliteStore(registryFile);
-  const rows = (await store.list({ limit: 10_000 })).items;
+  const rows = (await store.recordings.list({ limit: 10_000 })).items;
   const bySid = new Map(rows.filter((row) => row.sid).map((row) => [row.sid!, row]));
   const terminal = (state: string) => state === 'stopped' || state === 'failed';
   // A SIGKILL between Agora starting a task and its answer reaching us leaves a task whose sid we
@@ -237,7 +237,7 @@ async function compare(registryFile: string, control: ReturnType<typeof createEm
   const stuck = rows.filter((row) => !terminal(row.state)).length;
   let contradictions = 0;
   for (const row of rows) {
-    const events = await store.eventsAfter(row.id, undefined);
+    const events = await store.recordings.eventsAfter(row.id, undefined);
     const firstEnd = events.findIndex((event) => terminal(event.state));
     const afterEnd = firstEnd === -1 ? [] : events.slice(firstEnd + 1);
     if (afterEnd.some((event) => event.state !== events[firstEnd]!.state)) contradictions++;

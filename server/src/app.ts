@@ -16,7 +16,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics/index.js';
 import type { RecordingRuntime } from './recording/index.js';
 import { appRouter } from './routers/_app.js';
-import type { RecordingStore } from './store/index.js';
+import type { Registry } from './store/index.js';
 import type { LinkSigner, RecordingStorage } from './storage/index.js';
 import type { TranscriptionRuntime } from './transcription/index.js';
 import type { RateLimits, Services } from './trpc/context.js';
@@ -42,7 +42,7 @@ export interface AppServices {
 /** What the edge serves beside the services: the registry's health, files, the console, resources to close. */
 export interface EdgeDeps {
   /** The registry: /readyz pings it, close() closes it. */
-  store?: RecordingStore;
+  store?: Registry;
   readinessChecks?: ReadinessCheck[];
   /** The built console (console/dist), served at /console. */
   consoleDir?: string;

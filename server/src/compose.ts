@@ -17,7 +17,7 @@ import type { TranscriptionEvent } from './store/index.js';
 import { createTranscriptionRuntime, transcriptionTopic } from './transcription/index.js';
 import { createSilentLogger, type Logger } from './logger.js';
 import { createRecordingRuntime } from './recording/index.js';
-import { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
+import { createPostgresStore, createSqliteStore, type Registry } from './store/index.js';
 import type { LinkSigner, RecordingStorage } from './storage/index.js';
 import { createTokenIssuer, type TokenIssuer } from './tokens/index.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
@@ -31,7 +31,7 @@ export type ServiceConfig = Pick<AppConfig, 'appId' | 'appCertificate' | 'record
 export interface ServiceDeps {
   logger?: Logger;
   agora?: AgoraClient;
-  store?: RecordingStore;
+  store?: Registry;
   authenticator?: Authenticator;
   bus?: EventBus;
   /** Where transcription events go (PostgreSQL relays them between instances); default in-process. */
@@ -61,48 +61,31 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
   const tokens = createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock });
   const metrics = deps.metrics ?? createMetrics();
   const store = deps.store;
-  const recording =
-    config.recording && deps.agora && deps.store
-      ? createRecordingRuntime(config.recording, {
-          store: deps.store,
-          agora: deps.agora,
-          tokens,
-          clock,
-          logger,
-          ...(deps.bus ? { bus: deps.bus } : {}),
-          ...(deps.leases ? { leases: deps.leases } : {}),
-          files: deps.files,
-          linkSigner: deps.linkSigner,
-          onWatchdogAction: (action) => metrics.watchdog(action),
-          onPolled: (gapMs) => metrics.polled('recording', gapMs),
-          onFailed: (reason) => metrics.failure('recording', reason),
-        })
-      : undefined;
-  const transcription =
-    config.recording && deps.agora && deps.store
-      ? createTranscriptionRuntime(config.recording, {
-          store: deps.store,
-          agora: deps.agora,
-          tokens,
-          clock,
-          logger,
-          bus: deps.transcriptionBus,
-          leases: deps.leases,
-          files: deps.files,
-          linkSigner: deps.linkSigner,
-          onPolled: (gapMs) => metrics.polled('transcription', gapMs),
-          onFailed: (reason) => metrics.failure('transcription', reason),
-        })
-      : undefined;
+  // What every kind of task runs on: the same registry, Agora client, clock, logs, storage, leases and metrics.
+  const base = config.recording && deps.agora && store ? { settings: config.recording, registry: store, agora: deps.agora } : undefined;
+  const taskDeps = (kind: 'recording' | 'transcription', on: NonNullable<typeof base>) => ({
+    registry: on.registry,
+    agora: on.agora,
+    tokens,
+    clock,
+    logger,
+    leases: deps.leases,
+    files: deps.files,
+    linkSigner: deps.linkSigner,
+    onPolled: (gapMs: number) => metrics.polled(kind, gapMs),
+    onFailed: (reason: string) => metrics.failure(kind, reason),
+  });
+  const recording = base && createRecordingRuntime(base.settings, { ...taskDeps('recording', base), bus: deps.bus, onWatchdogAction: (action) => metrics.watchdog(action) });
+  const transcription = base && createTranscriptionRuntime(base.settings, { ...taskDeps('transcription', base), bus: deps.transcriptionBus });
   if (store) {
     const intervalSeconds = (config.recording?.pollIntervalMs ?? 30_000) / 1000;
     const pollsPerSecond = backgroundLimit(config.agoraRequestsPerSecond ?? APP_DEFAULTS.agoraRequestsPerSecond);
     const active = (counts: Partial<Record<string, number>>, states: string[]) => states.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
     metrics.setSources({
-      recordingsByState: () => store.countByState(),
+      recordingsByState: () => store.recordings.countByState(),
       transcriptionsByState: () => store.transcriptions.countByState(),
       pollCadenceSeconds: async () => {
-        const polled = active(await store.countByState(), ['recording', 'stopping']) + active(await store.transcriptions.countByState(), ['running', 'stopping']);
+        const polled = active(await store.recordings.countByState(), ['recording', 'stopping']) + active(await store.transcriptions.countByState(), ['running', 'stopping']);
         return Math.max(intervalSeconds, polled / pollsPerSecond);
       },
       polledHere: () => ({ recording: recording?.pollers.count() ?? 0, transcription: transcription?.pollers.count() ?? 0 }),
@@ -230,7 +213,7 @@ export async function composeServer(config: EnvConfig, logger: Logger): Promise<
 }
 
 /** The registry: PostgreSQL when DATABASE_URL is set, else an SQLite file in DATA_DIR. */
-async function createStore(config: EnvConfig, instanceId: string, logger: Logger): Promise<RecordingStore> {
+async function createStore(config: EnvConfig, instanceId: string, logger: Logger): Promise<Registry> {
   const registryFile = join(config.dataDir, 'registry.sqlite');
   const store = config.database
     ? await createPostgresStore({
@@ -313,7 +296,7 @@ const sessionName = (instanceId: string, role: string) => `agora-backend ${insta
 async function createCluster(options: {
   database: { url: string; schema: string };
   instanceId: string;
-  store: RecordingStore;
+  store: Registry;
   appId: string;
   requestsPerSecond: number;
   logger: Logger;
@@ -332,7 +315,7 @@ async function createCluster(options: {
   const bus = await createPostgresBus({
     ...shared,
     channel: `agora_events_${database.schema}`,
-    readAfter: (topic, afterId) => store.eventsAfter(topic, afterId),
+    readAfter: (topic, afterId) => store.recordings.eventsAfter(topic, afterId),
     topicOf: recordingTopic,
     applicationName: sessionName(instanceId, 'events'),
   });

@@ -30,7 +30,7 @@ export type { AppRouter } from './routers/_app.js';
 export * from './tokens/index.js';
 export { createAgoraClient, unlimitedBudget, type AgoraClient, type AgoraClientOptions } from './agora/index.js';
 export type { JoinParams, StartParams } from './agora/index.js';
-export { createPostgresStore, createSqliteStore, type RecordingStore } from './store/index.js';
+export { createPostgresStore, createSqliteStore, type Registry } from './store/index.js';
 export { createPostgresLeases, type Leases } from './cluster/index.js';
 export * from './auth/index.js';
 export { createMetrics, type Metrics } from './metrics/index.js';

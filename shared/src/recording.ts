@@ -213,15 +213,16 @@ export const RecordingObjectKind = z.enum(['playlist', 'segment', 'mp4', 'snapsh
 export type RecordingObjectKind = z.infer<typeof RecordingObjectKind>;
 
 /** One object of a recording in the bucket, with a link to read it. */
-export const RecordingObject = z.object({
-  /** Its key in the bucket: `<fileNamePrefix>/<fileName>`. */
+/** What names any task's object in the bucket (a recording's, a transcription's). */
+const BucketObjectName = {
+  /** Its key in the bucket: `<prefix>/<fileName>`. */
   key: z.string(),
   fileName: z.string(),
-  kind: RecordingObjectKind,
-  /** The publisher it holds (individual mode), else null. */
-  uid: z.string().nullable(),
-  trackType: z.enum(['audio', 'video', 'audio_and_video']).nullable(),
-  /** When its media starts: the time in its name, or Agora's sliceStartTime. */
+};
+
+/** What any task's object in the bucket says of itself and how to read it. */
+const BucketObjectLink = {
+  /** When its media starts: the time in its name, or (recordings) Agora's sliceStartTime. */
   startedAt: z.date().nullable(),
   /** Bytes, where the bucket was listed. */
   size: z.number().nullable(),
@@ -236,6 +237,16 @@ export const RecordingObject = z.object({
    * playlist resolve beside it, each answered or redirected to its own link). Else null.
    */
   playbackUrl: z.string().nullable(),
+};
+
+/** A task's object in the bucket: its name, what the kind says of it (`own`), and its link. */
+export const bucketObject = <T extends z.ZodRawShape>(own: T) => z.object({ ...BucketObjectName, ...own, ...BucketObjectLink });
+
+export const RecordingObject = bucketObject({
+  kind: RecordingObjectKind,
+  /** The publisher it holds (individual mode), else null. */
+  uid: z.string().nullable(),
+  trackType: z.enum(['audio', 'video', 'audio_and_video']).nullable(),
 });
 export type RecordingObject = z.infer<typeof RecordingObject>;
 

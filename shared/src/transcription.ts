@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChannelName } from './agora-names.js';
-import { boundedInt, DEFAULT_LINK_SECONDS, LastError, ListCursor, MAX_LINK_SECONDS, RecorderUid, TaskLifeFields } from './recording.js';
+import { boundedInt, bucketObject, DEFAULT_LINK_SECONDS, LastError, ListCursor, MAX_LINK_SECONDS, RecorderUid, TaskLifeFields } from './recording.js';
 import { STT_LOCALES } from './stt-locales.js';
 
 const SUPPORTED_LOCALES = new Set(STT_LOCALES);
@@ -184,21 +184,11 @@ export const TranscriptionFilesInput = z.object({
 export type TranscriptionFilesInput = z.input<typeof TranscriptionFilesInput>;
 
 /** One caption object in the bucket, with a link to read it. */
-export const CaptionObject = z.object({
-  key: z.string(),
-  fileName: z.string(),
+export const CaptionObject = bucketObject({
   /** `playlist`: an HLS subtitle playlist; `captions`: one WebVTT slice. */
   kind: z.enum(['playlist', 'captions', 'other']),
   /** The translation's language, or null for the transcription itself. */
   language: z.string().nullable(),
-  startedAt: z.date().nullable(),
-  size: z.number().nullable(),
-  contentType: z.string(),
-  url: z.string().nullable(),
-  urlExpiresAt: z.date().nullable(),
-  unavailableReason: z.string().nullable(),
-  /** Playlists: a link a player opens as is (its slices resolve beside it). */
-  playbackUrl: z.string().nullable(),
 });
 export type CaptionObject = z.infer<typeof CaptionObject>;
 

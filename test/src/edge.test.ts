@@ -249,7 +249,7 @@ describe('browser requests from other origins', () => {
     expect(preflight.headers['access-control-max-age']).toBeUndefined();
     expect(await upgradeStatus(s.app.wsUrl, origin)).toBe(403);
     expect(s.emulator.control.requestCounts()).toEqual({});
-    expect((await s.store.list({ limit: 10 })).items).toEqual([]);
+    expect((await s.store.recordings.list({ limit: 10 })).items).toEqual([]);
     // The operator is told once (rate-limited), with what was expected and the setting to change.
     const warnings = s.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 40 && String(entry.msg).startsWith('refused a browser request'));
     expect(warnings).toEqual([

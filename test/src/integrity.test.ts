@@ -36,8 +36,8 @@ describe('stop during Agora failover', () => {
     // A second stop during the failover says the same, not "already stopped".
     expect(await s.client.recording.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopping', alreadyStopped: false });
 
-    await advanceUntil(clock, async () => (await s.store.get(started.id))!.state === 'stopped');
-    const row = (await s.store.get(started.id))!;
+    await advanceUntil(clock, async () => (await s.store.recordings.get(started.id))!.state === 'stopped');
+    const row = (await s.store.recordings.get(started.id))!;
     expect(row.state).toBe('stopped');
     expect(row.uploadingStatus).toBe('uploaded');
     // Agora's side: the task really ended, by our stop, after the failover.
@@ -59,8 +59,8 @@ describe('state never moves backwards', () => {
     expect(await s.client.recording.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopped' });
     await clock.advance(10_000);
     expect((await slowQuery).state).toBe('stopped');
-    expect((await s.store.get(started.id))!.state).toBe('stopped');
-    const states = (await s.store.eventsAfter(started.id, undefined)).map((event) => event.state);
+    expect((await s.store.recordings.get(started.id))!.state).toBe('stopped');
+    const states = (await s.store.recordings.eventsAfter(started.id, undefined)).map((event) => event.state);
     expect(states.slice(states.indexOf('stopping'))).toEqual(['stopping', 'stopped']);
   });
 });
@@ -80,7 +80,7 @@ describe('webhooks are not trusted too far', () => {
     const response = await post(s, notice(started.sid, 'exit-1', 11, clock.now(), { msgName: 'session_exit', exitStatus: 0 }));
     expect(response.status).toBe(200);
     await expect.poll(() => s.emulator.control.requestCounts().query ?? 0).toBeGreaterThan(0);
-    expect((await s.store.get(started.id))!.state).toBe('recording');
+    expect((await s.store.recordings.get(started.id))!.state).toBe('recording');
     expect(activeTasks(s).map((task) => task.sid)).toEqual([started.sid]);
   });
 
@@ -97,14 +97,14 @@ describe('webhooks are not trusted too far', () => {
     const old = await post(restarted, notice(started.sid, 'old-1', 11, clock.now() - 60 * 60_000, { msgName: 'session_exit', exitStatus: 0 }));
     expect(old.status).toBe(400);
     expect(await old.json()).toEqual({ error: 'stale notice: notifyMs is outside the freshness window' });
-    expect((await restarted.store.get(started.id))!.state).not.toMatch(/stopped|failed/);
+    expect((await restarted.store.recordings.get(started.id))!.state).not.toMatch(/stopped|failed/);
   });
 });
 
 describe('restarts', () => {
   it('settles a start interrupted before Agora returned a sid at once, with the reason', async () => {
     const first = await start();
-    await first.s.store.insert({
+    await first.s.store.recordings.insert({
       id: 'interrupted0000000000000000000001',
       channel: 'room',
       uid: '4000000001',
@@ -131,8 +131,8 @@ describe('restarts', () => {
     const restarted = await first.s.restart();
     await first.s.close();
     stack = restarted;
-    await expect.poll(async () => (await restarted.store.get('interrupted0000000000000000000001'))!.state).toBe('failed');
-    expect((await restarted.store.get('interrupted0000000000000000000001'))!.lastError!.message).toMatch(/interrupted before Agora returned a sid/);
+    await expect.poll(async () => (await restarted.store.recordings.get('interrupted0000000000000000000001'))!.state).toBe('failed');
+    expect((await restarted.store.recordings.get('interrupted0000000000000000000001'))!.lastError!.message).toMatch(/interrupted before Agora returned a sid/);
   });
 });
 
@@ -144,7 +144,7 @@ describe('one stop in flight per recording', () => {
     // Agora takes 10 s to answer: the caller's stop is in flight, the row already says stopping.
     s.emulator.control.setLatency(10_000);
     const stopping = s.client.recording.stop.mutate({ id: started.id });
-    await expect.poll(async () => (await s.store.get(started.id))!.state).toBe('stopping');
+    await expect.poll(async () => (await s.store.recordings.get(started.id))!.state).toBe('stopping');
     // The poller wakes (a notice, its interval) and finds the row stopping.
     s.app.recording!.pollers.kick(started.id);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -162,7 +162,7 @@ describe('one stop in flight per recording', () => {
     const started = await s.client.recording.start.mutate({ channel: 'room' });
     s.emulator.control.setLatency(10_000);
     const first = s.client.recording.stop.mutate({ id: started.id });
-    await expect.poll(async () => (await s.store.get(started.id))!.state).toBe('stopping');
+    await expect.poll(async () => (await s.store.recordings.get(started.id))!.state).toBe('stopping');
     expect(await s.client.recording.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopping', alreadyStopped: false });
     s.emulator.control.setLatency(0);
     await clock.advance(10_000);

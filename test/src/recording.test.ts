@@ -100,7 +100,7 @@ describe('recorder uids', () => {
     expect(error.message).toContain('no free recorder uid');
     expect(counts(stack)).toEqual({});
     // The failed attempts left no row behind: exactly the two recordings are active.
-    expect((await stack.store.activeUids('small')).size).toBe(2);
+    expect((await stack.store.recordings.activeUids('small')).size).toBe(2);
     await stack.client.recording.stop.mutate({ id: first.id });
     expect((await stack.client.recording.start.mutate({ channel: 'small' })).uid).toBe(first.uid);
   });
@@ -179,8 +179,8 @@ describe('stop is idempotent', () => {
     expect(first).toMatchObject({ state: 'stopping', alreadyStopped: false });
     expect((await stack.client.recording.get.query({ id: started.id })).state).toBe('stopping');
     // The poller sends the stop again each interval; past the window the 404 is proof.
-    for (let i = 0; i < 60 && (await stack.store.get(started.id))!.state !== 'stopped'; i++) await clock.advance(5_000);
-    expect((await stack.store.get(started.id))!.state).toBe('stopped');
+    for (let i = 0; i < 60 && (await stack.store.recordings.get(started.id))!.state !== 'stopped'; i++) await clock.advance(5_000);
+    expect((await stack.store.recordings.get(started.id))!.state).toBe('stopped');
     expect(await stack.client.recording.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopped', alreadyStopped: true });
   });
 

@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSqliteStore, type RecordingStore } from '@agora-backend/server';
+import { createSqliteStore, type Registry } from '@agora-backend/server';
 import type { FakeClock } from '@agora-backend/server/testing';
 import { catchServerError } from './helpers/errors.js';
 import { advanceUntil, startOnOneClock } from './helpers/fake-time.js';
@@ -172,7 +172,7 @@ describe("a join whose answer is lost", () => {
 
 describe('a crash between join and the registry write', () => {
   /** A registry whose write after join fails once, as if the process died right after Agora answered. */
-  async function crashingStore(): Promise<RecordingStore> {
+  async function crashingStore(): Promise<Registry> {
     const store = await createSqliteStore(join(await mkdtemp(join(tmpdir(), 'stt-crash-')), 'registry.sqlite'));
     const transition = store.transcriptions.transition.bind(store.transcriptions);
     let crashed = false;

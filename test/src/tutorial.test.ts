@@ -86,7 +86,7 @@ describe("the tutorial's recording endpoints", () => {
     const response = await rawRequest(stack.app.baseUrl, { method: 'POST', path: '/api/recording/start.json', headers: { 'content-type': 'text/plain' }, body: '{"channel":"csrf"}' });
     expect(response.status).toBe(415);
     expect(stack.emulator.control.requestCounts()).toEqual({});
-    expect((await stack.store.list({ limit: 5 })).items).toEqual([]);
+    expect((await stack.store.recordings.list({ limit: 5 })).items).toEqual([]);
   });
 });
 

@@ -214,7 +214,7 @@ describe('Agora webhooks', () => {
     expect((await post(s, body, sign(body))).status).toBe(200);
     expect((await post(s, body, sign(body))).status).toBe(200);
     await expect.poll(async () => (await s.client.recording.get.query({ id: started.id })).state).toBe('recording');
-    const events = await s.store.eventsAfter(started.id, undefined);
+    const events = await s.store.recordings.eventsAfter(started.id, undefined);
     expect(events.map((event) => [event.state, event.source])).toEqual([
       ['starting', 'api'],
       ['recording', 'webhook'],

@@ -36,12 +36,12 @@ async function recordAndStop(s: RecordingStack, channel: string) {
 
 /** Every recorded state change moves forward; nothing follows the end. */
 async function expectForwardOnly(s: RecordingStack, id: string) {
-  const events = await s.store.eventsAfter(id, undefined);
+  const events = await s.store.recordings.eventsAfter(id, undefined);
   const ranks = events.map((event) => RANK[event.state]);
   expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
   expect(events.at(-1)?.state).toBe('stopped');
   expect(events.filter((event) => event.state === 'stopped')).toHaveLength(1);
-  expect((await s.store.get(id))?.state).toBe('stopped');
+  expect((await s.store.recordings.get(id))?.state).toBe('stopped');
   return events;
 }
 

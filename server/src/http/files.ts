@@ -7,7 +7,7 @@ import { AppErrorCode } from '@agora-backend/shared';
 import type { Clock } from '../clock.js';
 import { AppError, ERROR_TABLE } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { contentTypeOf } from '../recording/files.js';
+import { contentTypeOf } from '../tasks/links.js';
 import { FILES_PATH, scopeOf, type LinkSigner, type RecordingStorage } from '../storage/index.js';
 import { sendJson, VARY } from './respond.js';
 

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
-import { CLOUD_RECORDING_PRODUCT, changeFromNotice, Notice, type WebhookChange } from '../recording/webhook-change.js';
+import { CLOUD_RECORDING_PRODUCT, changeFromNotice, type WebhookChange } from '../recording/webhook-change.js';
+import { Notice } from '../tasks/notice.js';
 import type { StoredError } from '../store/index.js';
 import { agentOfNotice, failureOfNotice, SPEECH_TO_TEXT_PRODUCT, STT_STATE_EVENTS } from '../transcription/notice.js';
 import { readRawBody } from './body.js';

@@ -1,28 +1,14 @@
 import type { RecordingFilesOutput, RecordingObject, RecordingObjectKind } from '@agora-backend/shared';
 import type { RecordingRecord, StoredFile } from '../store/index.js';
-import type { Clock } from '../clock.js';
-import { signedPath, type LinkSigner, type RecordingStorage } from '../storage/index.js';
+import type { RecordingStorage } from '../storage/index.js';
+import { contentTypeOf, extensionOf, linkObject, type LinkRequest } from '../tasks/links.js';
 
 /**
  * A recording's objects as callers see them: what each one is (from Agora's naming, docs/agora.md
  * "Files"), and a link to read it.
  */
 
-const KINDS: Record<string, { kind: RecordingObjectKind; contentType: string }> = {
-  m3u8: { kind: 'playlist', contentType: 'application/vnd.apple.mpegurl' },
-  ts: { kind: 'segment', contentType: 'video/mp2t' },
-  mp4: { kind: 'mp4', contentType: 'video/mp4' },
-  jpg: { kind: 'snapshot', contentType: 'image/jpeg' },
-  // Caption slices of a transcription (they share the bucket).
-  vtt: { kind: 'other', contentType: 'text/vtt; charset=utf-8' },
-};
-
-/** The content type of an object by its extension (also what the embedded file server sends). */
-export function contentTypeOf(fileName: string): string {
-  return KINDS[extensionOf(fileName)]?.contentType ?? 'application/octet-stream';
-}
-
-const extensionOf = (fileName: string) => /\.([a-z0-9]+)$/i.exec(fileName)?.[1]?.toLowerCase() ?? '';
+const KINDS: Record<string, RecordingObjectKind> = { m3u8: 'playlist', ts: 'segment', mp4: 'mp4', jpg: 'snapshot' };
 
 /** `…__uid_s_<uid>__uid_e_<audio|video>…`: an individual recording's object of one publisher. */
 const PUBLISHER = /__uid_s_([^_]+)__uid_e_(audio|video)/;
@@ -40,7 +26,8 @@ function stampOf(fileName: string): Date | null {
 /** What an object is, from its name and (for playlists and MP4s) what Agora reported of it. */
 export function describeObject(key: string, reported: StoredFile | undefined): Omit<RecordingObject, 'url' | 'urlExpiresAt' | 'unavailableReason' | 'size' | 'playbackUrl'> {
   const fileName = key.slice(key.lastIndexOf('/') + 1);
-  const { kind, contentType } = KINDS[extensionOf(fileName)] ?? { kind: 'other' as const, contentType: 'application/octet-stream' };
+  const kind = KINDS[extensionOf(fileName)] ?? 'other';
+  const contentType = contentTypeOf(fileName);
   const publisher = PUBLISHER.exec(fileName);
   const trackType = publisher ? (publisher[2] as 'audio' | 'video') : kind === 'snapshot' ? 'video' : kind === 'other' ? null : 'audio_and_video';
   const sliceStart = reported?.sliceStartTime === undefined ? null : new Date(reported.sliceStartTime);
@@ -74,28 +61,6 @@ export function snapshotFile(path: string): StoredFile {
   const fileName = path.slice(path.lastIndexOf('/') + 1);
   const uid = PUBLISHER.exec(fileName)?.[1];
   return { fileName, trackType: 'video', ...(uid !== undefined ? { uid } : {}), mixedAllUser: false };
-}
-
-/** How the caller wants links: how long they last, and the origin it reached us at. */
-export interface LinkRequest {
-  expiresInSeconds: number;
-  origin: string;
-  clock: Clock;
-  signer?: LinkSigner | undefined;
-}
-
-/** An object's link (absolute, as the caller reached us), its expiry or why there is none, and a playlist's playback link. */
-export async function linkObject(storage: RecordingStorage, link: LinkRequest, key: string) {
-  const absolute = (url: string) => (url.startsWith('/') ? `${link.origin}${url}` : url);
-  const made = await storage.link(key, link.expiresInSeconds);
-  const url = made.url === null ? null : absolute(made.url);
-  // A bucket's playlist plays through our signed folder link, which redirects each object.
-  let playbackUrl: string | null = null;
-  if (key.endsWith('.m3u8') && url !== null) {
-    if (storage.kind === 'embedded') playbackUrl = url;
-    else if (link.signer) playbackUrl = absolute(signedPath(link.signer, link.clock, key, link.expiresInSeconds).url);
-  }
-  return { url, urlExpiresAt: made.url === null ? null : new Date(made.expiresAt), unavailableReason: made.url === null ? made.reason : null, playbackUrl };
 }
 
 /** Agora's fileName may or may not carry the prefix: the key always does. */

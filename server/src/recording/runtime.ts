@@ -1,54 +1,30 @@
-import { setMaxListeners } from 'node:events';
 import type { RecordingStatusEvent } from '@agora-backend/shared';
 import type { AgoraClient, StorageConfig } from '../agora/index.js';
-import type { Clock } from '../clock.js';
-import type { Leases } from '../cluster/types.js';
-import { createInMemoryBus, recordingTopic, type EventBus } from '../events/index.js';
-import type { Logger } from '../logger.js';
-import type { RecordingEvent, RecordingRecord, RecordingStore } from '../store/index.js';
+import { recordingTopic } from '../events/index.js';
+import type { RecordingEvent, RecordingRecord, Registry } from '../store/index.js';
 import type { LinkSigner, RecordingStorage } from '../storage/index.js';
+import { createTaskRuntime, type TaskKind, type TaskRuntimeDeps, type TaskSettings } from '../tasks/runtime.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import type { WebhookChange } from './webhook-change.js';
-import { createPollers } from '../tasks/poller.js';
-import { reportFailure } from '../tasks/failure.js';
-import { createRecordingService, toFiles, type Viewer } from './service.js';
-import { registryLog, streamEvents } from '../tasks/watch.js';
+import { createRecordingService, toFiles, type RecordingService } from './service.js';
 import { isTerminal } from './state.js';
-import { createWatchdog, pastMaxDuration } from './watchdog.js';
+import { pastMaxDuration, recordingWatch } from './watchdog.js';
 
-export interface RecordingSettings {
+export interface RecordingSettings extends TaskSettings {
   storage: StorageConfig;
   uidRange: { min: number; max: number };
   defaultMaxDurationSeconds: number;
-  watchdogIntervalMs: number;
-  /** POLL_INTERVAL_SECONDS: how often each active recording is queried (default 30 s). */
-  pollIntervalMs?: number;
-  /** How long after the sid the poller confirms the start (Agora: about 5 s). */
-  confirmDelayMs?: number;
-  /** How long Agora's 404s must last before a recording counts as gone (default 90 s). */
-  failoverWindowMs?: number;
-  /** A start with no sid that is running nowhere is settled after this long (default: Agora's 5-minute resource lifetime). */
-  startSettleMs?: number;
 }
 
-export interface RecordingRuntimeDeps {
-  store: RecordingStore;
+export interface RecordingRuntimeDeps extends TaskRuntimeDeps<RecordingEvent> {
+  /** The registry: its recordings' table, and the webhook notices seen. */
+  registry: Registry;
   agora: AgoraClient;
   tokens: TokenIssuer;
-  clock: Clock;
-  logger: Logger;
-  bus?: EventBus;
-  leases?: Leases;
   /** Where recordings are read back from (recording.files). */
   files?: RecordingStorage | undefined;
   /** Signs this server's /files links. */
   linkSigner?: LinkSigner | undefined;
-  /** Told what the watchdog did (metrics). */
-  onWatchdogAction?: (action: 'max_duration_stop' | 'start_settled') => void;
-  /** Told after each poll how long it came after the previous one of that recording (metrics). */
-  onPolled?: (gapMs: number) => void;
-  /** Told each failure's reason (metrics). */
-  onFailed?: ((reason: string) => void) | undefined;
 }
 
 /** How long notice ids are remembered: far beyond Agora's resends and the freshness window. */
@@ -66,94 +42,47 @@ function toStatusEvent(event: RecordingEvent): RecordingStatusEvent {
   };
 }
 
+/** Cloud Recording as a kind of task: its table, its states, its events as clients see them, and its service. */
+export function recordingKind(settings: RecordingSettings, deps: RecordingRuntimeDeps): TaskKind<RecordingRecord, RecordingEvent, RecordingService, RecordingStatusEvent> {
+  const store = deps.registry.recordings;
+  return {
+    ...recordingWatch,
+    table: store,
+    topic: recordingTopic,
+    isTerminal,
+    deadline: { passed: pastMaxDuration, reason: 'max duration reached', action: 'max_duration_stop' },
+    toStatusEvent,
+    createService: (hooks) =>
+      createRecordingService({
+        store,
+        agora: deps.agora,
+        tokens: deps.tokens,
+        clock: deps.clock,
+        logger: deps.logger,
+        storage: settings.storage,
+        files: deps.files,
+        linkSigner: deps.linkSigner,
+        uidRange: settings.uidRange,
+        defaultMaxDurationSeconds: settings.defaultMaxDurationSeconds,
+        failoverWindowMs: hooks.notFound.failoverWindowMs,
+        notFoundMaxGapMs: hooks.notFound.maxGapMs,
+        bus: hooks.bus,
+        leases: hooks.leases,
+        onStarted: hooks.onStarted,
+        onEnded: hooks.onEnded,
+      }),
+  };
+}
+
 /**
- * Everything Cloud Recording needs at run time, wired together: the service, one poller per
- * active recording, the watchdog, and the event bus watchers listen on.
+ * Everything Cloud Recording needs at run time: the task runtime (tasks/runtime.ts) on the
+ * recordings' kind, plus what Agora's recording notices change.
  */
 export function createRecordingRuntime(settings: RecordingSettings, deps: RecordingRuntimeDeps) {
-  const { store, clock, logger } = deps;
-  const bus = deps.bus ?? createInMemoryBus(recordingTopic);
-  const shutdown = new AbortController();
-  // Each watcher listens on it (through AbortSignal.any): thousands are expected.
-  setMaxListeners(0, shutdown.signal);
-  const service = createRecordingService({
-    store,
-    agora: deps.agora,
-    tokens: deps.tokens,
-    clock,
-    logger,
-    storage: settings.storage,
-    files: deps.files,
-    linkSigner: deps.linkSigner,
-    uidRange: settings.uidRange,
-    defaultMaxDurationSeconds: settings.defaultMaxDurationSeconds,
-    ...(settings.failoverWindowMs !== undefined ? { failoverWindowMs: settings.failoverWindowMs } : {}),
-    // A run of 404s survives a couple of failed polls, not a silence of several intervals.
-    notFoundMaxGapMs: 2.5 * (settings.pollIntervalMs ?? 30_000),
-    bus,
-    leases: deps.leases,
-    // A stop asked for while the start was in flight is sent at once; otherwise confirm in ~5 s.
-    onStarted: (record) => void pollers.ensure(record, record.state === 'stopping' ? 'now' : 'confirm'),
-    // Ends the poller (and drops a poll of it still waiting for the rate budget). After the
-    // current I/O turn, so that the answer to whoever ended the recording goes first.
-    onEnded: (record) => {
-      if (record.state === 'failed') reportFailure(logger, 'recording', record, deps.onFailed);
-      setImmediate(() => pollers.end(record.id));
-    },
-  });
-  const intervalMs = settings.pollIntervalMs ?? 30_000;
-  const pollers = createPollers<RecordingRecord>({
-    // The instance that polls a recording is the one that stops it at its max duration.
-    reconcile: async (record, call) => {
-      if (!pastMaxDuration(record, clock.now())) return service.reconcile(record, call);
-      logger.info({ recordingId: record.id }, 'max duration reached: stopping');
-      deps.onWatchdogAction?.('max_duration_stop');
-      return (await service.stopRecord(record, 'poll')).record;
-    },
-    load: (id) => store.get(id),
-    ended: (record) => isTerminal(record.state),
-    started: (record) => record.sid !== null,
-    clock,
-    logger,
-    intervalMs,
-    confirmDelayMs: settings.confirmDelayMs ?? 5_000,
-    ...(deps.leases ? { leases: deps.leases, handoverMs: intervalMs } : {}),
-    ...(deps.onPolled ? { onPolled: deps.onPolled } : {}),
-  });
-  // A notice that reached another instance: poll now, if the recording is polled here.
-  bus.onPoke?.((id) => pollers.kick(id));
-  const watchdog = createWatchdog({
-    service,
-    store,
-    clock,
-    logger,
-    intervalMs: settings.watchdogIntervalMs,
-    ...(settings.startSettleMs !== undefined ? { abandonStartAfterMs: settings.startSettleMs } : {}),
-    adopt: (record, delayMs, cap) => pollers.ensure(record, 'adopt', delayMs, cap),
-    wake: (id) => pollers.kick(id),
-    polled: pollers,
-    ...(deps.onWatchdogAction ? { onAction: deps.onWatchdogAction } : {}),
-    ...(deps.leases ? { leases: deps.leases } : {}),
-  });
-
+  const runtime = createTaskRuntime(recordingKind(settings, deps), settings, deps);
+  const { service } = runtime;
   return {
-    service,
-    pollers,
-    bus,
-    /** Starts the watchdog; its first sweep adopts every recording the registry believes active. */
-    start: () => watchdog.start(),
-    sweep: () => watchdog.sweep(),
-    async watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer) {
-      await service.visible(id, viewer);
-      const afterId = lastEventId === undefined ? undefined : Number(lastEventId);
-      return streamEvents({ log: registryLog(store, isTerminal), bus, taskId: id, isTerminal, afterId, signal: AbortSignal.any([signal, shutdown.signal]) }, toStatusEvent);
-    },
-    /** The recording's whole event log, oldest first (recording.history): a finished one's too. */
-    async history(id: string, viewer: Viewer) {
-      await service.visible(id, viewer);
-      const events = await store.eventsAfter(id, undefined);
-      return { id, events: events.map((event) => ({ eventId: String(event.id), ...toStatusEvent(event) })) };
-    },
+    ...runtime,
     /**
      * Applies what an Agora webhook said. What would end a recording is confirmed with Agora first:
      * "poll now" wakes its poller (or, where none runs here, queries once).
@@ -162,24 +91,11 @@ export function createRecordingRuntime(settings: RecordingSettings, deps: Record
       const { pollNow, ...rest } = change;
       if (Object.keys(rest).length > 0) await service.applyWebhook(sid, rest);
       if (!pollNow) return;
-      const record = await store.findBySid(sid);
-      if (!record) return;
-      // Only the instance that polls a recording calls Agora about it: here, or adopt it if nobody does.
-      if (pollers.has(record.id)) pollers.kick(record.id);
-      else await pollers.ensure(record, 'adopt', 0);
-      // Polled by another instance: tell it.
-      if (!pollers.has(record.id)) bus.poke?.(record.id);
+      const record = await deps.registry.recordings.findBySid(sid);
+      if (record) await runtime.pollNow(record);
     },
     /** Remembers a webhook notice id in the registry for a week; false for one seen before. */
-    rememberNotice: (noticeId: string) => store.rememberNotice(noticeId, clock.now(), NOTICE_MEMORY_MS),
-    /** Ends every watch stream (at shutdown, so SSE and WebSocket streams let connections close). */
-    endWatches: () => shutdown.abort(),
-    /** Ends every watch stream, then stops the watchdog and pollers. */
-    async close() {
-      shutdown.abort();
-      await watchdog.close();
-      await pollers.close();
-    },
+    rememberNotice: (noticeId: string) => deps.registry.rememberNotice(noticeId, deps.clock.now(), NOTICE_MEMORY_MS),
   };
 }
 

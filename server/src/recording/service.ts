@@ -15,24 +15,22 @@ import type {
   RecordingUpdateLayoutInput,
 } from '@agora-backend/shared';
 import { AppErrorCode } from '@agora-backend/shared';
-import type { AgoraClient, CallOptions, StorageConfig } from '../agora/index.js';
+import type { CallOptions } from '../agora/index.js';
 import type { Leases } from '../cluster/types.js';
 import { createClaims } from '../tasks/claims.js';
-import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { EventBus } from '../events/index.js';
-import type { Logger } from '../logger.js';
-import { ACTIVE_STATES, type RecordingRecord, type RecordingStore, type StoredError, type StoredFile } from '../store/index.js';
+import { ACTIVE_STATES, type RecordingRecord, type StoredError, type StoredFile } from '../store/index.js';
 import { failure } from '../tasks/failure.js';
-import type { TokenIssuer } from '../tokens/index.js';
+import { mayView, type Viewer } from '../tasks/views.js';
 import { toAgoraLayout } from './agora-request.js';
 import { createUnlinkedStorage, type LinkSigner, type RecordingStorage } from '../storage/index.js';
 import { listRecordingObjects, mergeFiles } from './files.js';
 import { createObserver } from './observe.js';
-import { createStarter } from './start.js';
+import { createRecordingStarter, type RecordingStartSettings } from './start.js';
 import { isTerminal } from './state.js';
-import { createStopper } from './stop.js';
-import { createTransitions } from './transitions.js';
+import { createRecordingStopper } from './stop.js';
+import { createRecordingTransitions } from './transitions.js';
 import { recordingNotFound, toFiles, toRecording, toStopOutput } from './views.js';
 
 export { toFiles, toRecording } from './views.js';
@@ -40,15 +38,7 @@ export { toFiles, toRecording } from './views.js';
 /** Agora's failover lasts up to about 90 s (a migration): only a 404 that outlasts it is the end. */
 export const DEFAULT_FAILOVER_WINDOW_MS = 90_000;
 
-export interface RecordingServiceOptions {
-  store: RecordingStore;
-  agora: AgoraClient;
-  tokens: TokenIssuer;
-  clock: Clock;
-  logger: Logger;
-  storage: StorageConfig;
-  uidRange: { min: number; max: number };
-  defaultMaxDurationSeconds: number;
+export interface RecordingServiceOptions extends RecordingStartSettings {
   /** How long Agora's 404s must last before they count as "the recording is gone". */
   failoverWindowMs?: number;
   /** The longest silence between two 404s of one run (default 2.5 poll intervals). */
@@ -69,12 +59,6 @@ export interface RecordingServiceOptions {
 
 type Parsed<T extends z.ZodType> = z.output<T>;
 
-/** Who is asking: only a recording's owner, or an admin, sees it. Others get NOT_FOUND. */
-export interface Viewer {
-  id: string;
-  admin: boolean;
-}
-
 /** States in the order a recording passes them: a webhook only ever moves one forward. */
 const STATE_RANK: Record<RecordingState, number> = { starting: 0, recording: 1, stopping: 2, stopped: 3, failed: 3 };
 
@@ -86,17 +70,17 @@ const STATE_RANK: Record<RecordingState, number> = { starting: 0, recording: 1, 
 export function createRecordingService(options: RecordingServiceOptions) {
   const { store, agora, clock, logger } = options;
   const notFound = { failoverWindowMs: options.failoverWindowMs ?? DEFAULT_FAILOVER_WINDOW_MS, maxGapMs: options.notFoundMaxGapMs ?? 75_000 };
-  const transitions = createTransitions({ store, clock, bus: options.bus, onEnded: options.onEnded });
+  const transitions = createRecordingTransitions({ store, clock, bus: options.bus, onEnded: options.onEnded });
   const startsInFlight = new Set<string>();
-  const starter = createStarter({ ...options, transitions, startsInFlight, bus: options.bus, onStarted: options.onStarted });
-  const stopper = createStopper({ agora, clock, logger, transitions, notFound, startsInFlight, claims: createClaims('stop', options.leases) });
+  const starter = createRecordingStarter({ ...options, transitions, startsInFlight, bus: options.bus, onStarted: options.onStarted });
+  const stopper = createRecordingStopper({ agora, clock, logger, transitions, notFound, startsInFlight, claims: createClaims('stop', options.leases) });
   const observe = createObserver({ agora, clock, transitions, notFound });
   const files = options.files ?? createUnlinkedStorage('no storage is configured for reading recordings back');
 
   async function find(input: { id: string } | { resourceId: string; sid: string }, viewer: Viewer): Promise<RecordingRecord> {
     const record = 'id' in input ? await store.get(input.id) : await store.findBySession(input.resourceId, input.sid);
     // Someone else's recording answers exactly as a missing one: ids reveal nothing.
-    if (!record || (!viewer.admin && record.owner !== viewer.id)) throw recordingNotFound();
+    if (!record || !mayView(viewer, record.owner)) throw recordingNotFound();
     return record;
   }
 
@@ -212,7 +196,8 @@ export function createRecordingService(options: RecordingServiceOptions) {
     },
 
     /** For the watchdog: a start that never got a sid and is not running anywhere any more. */
-    async abandon(record: RecordingRecord, reason: string): Promise<RecordingRecord> {
+    async settleStart(record: RecordingRecord): Promise<RecordingRecord> {
+      const reason = 'the start was interrupted before Agora returned a sid; if Agora did start it, it ends by itself after maxIdleSeconds with nobody publishing';
       return transitions.move(record, () => ({ state: 'failed', stoppedAt: clock.now(), lastError: failure(reason, 'start_interrupted', 'rule') }), 'poll');
     },
 

@@ -1,27 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import {
-  AppErrorCode,
-  MAX_RECORDING_SECONDS,
-  MAX_TOKEN_SECONDS,
-  TokenGenerateInput,
-  type ParsedRecordingStartInput,
-  type RecordingStartOutput,
-} from '@agora-backend/shared';
+import { MAX_RECORDING_SECONDS, MAX_TOKEN_SECONDS, TokenGenerateInput, type ParsedRecordingStartInput, type RecordingStartOutput } from '@agora-backend/shared';
 import { AgoraApiError, type StorageConfig } from '../agora/index.js';
-import { AppError } from '../errors.js';
-import { freshTaskLife, UidTakenError, type RecordingRecord } from '../store/index.js';
+import { freshTaskLife, type RecordingRecord, type RecordingTable } from '../store/index.js';
 import type { EventBus } from '../events/index.js';
 import { buildStartParams } from './agora-request.js';
-import type { RecordingServiceOptions } from './service.js';
 import type { Transitions } from './transitions.js';
-import { allocateUid } from './uid-allocator.js';
-import { startFailure } from './views.js';
+import { insertIntent, onFreeUid, type TaskStartSettings } from '../tasks/intent.js';
+import { startFailure } from '../tasks/failure.js';
 
 /** Extra token lifetime beyond the recording's maximum, so the token never ends the recording. */
 const TOKEN_MARGIN_SECONDS = 600;
 
+/** What a start needs of the service's settings. */
+export interface RecordingStartSettings extends TaskStartSettings {
+  store: RecordingTable;
+  defaultMaxDurationSeconds: number;
+}
+
 /** The service's settings a start needs, plus the shared transitions and the in-flight set. */
-export type StarterOptions = Pick<RecordingServiceOptions, 'store' | 'agora' | 'tokens' | 'clock' | 'logger' | 'storage' | 'uidRange' | 'defaultMaxDurationSeconds'> & {
+export type StarterOptions = RecordingStartSettings & {
   transitions: Transitions;
   bus?: EventBus | undefined;
   /** Ids of starts running in this process; the starter adds and removes them. */
@@ -53,7 +50,7 @@ function intentRow(input: ParsedRecordingStartInput, owner: string, uid: string,
 }
 
 /** acquire → start, with the intent recorded first and the outcome recorded through a transition. */
-export function createStarter(options: StarterOptions) {
+export function createRecordingStarter(options: StarterOptions) {
   const { store, agora, clock, logger, transitions } = options;
 
   function recorderToken(input: ParsedRecordingStartInput, uid: string, maxDurationSeconds: number): string {
@@ -63,25 +60,12 @@ export function createStarter(options: StarterOptions) {
     return options.tokens.issue(TokenGenerateInput.parse({ kind: 'rtc', channel: input.channel, uid, role: 'publisher', expireSeconds })).token;
   }
 
-  async function insertIntent(row: RecordingRecord, allocated: boolean): Promise<void> {
-    // The intent is on disk before Agora hears of it: a crash from here on leaves a row the
-    // watchdog finds, never a recording nobody knows about.
-    try {
-      options.bus?.publish(await store.insert(row));
-    } catch (error) {
-      if (error instanceof UidTakenError && !allocated) {
-        throw new AppError(AppErrorCode.UID_CONFLICT, `uid ${row.uid} is already recording channel "${row.channel}"; choose another uid or leave it out`);
-      }
-      throw error;
-    }
-  }
-
   async function startOnce(input: ParsedRecordingStartInput, owner: string, uid: string, allocated: boolean): Promise<RecordingStartOutput> {
     const maxDurationSeconds = Math.min(input.maxDurationSeconds ?? options.defaultMaxDurationSeconds, MAX_RECORDING_SECONDS);
     const row = intentRow(input, owner, uid, maxDurationSeconds, clock.now());
     options.startsInFlight.add(row.id);
     try {
-      await insertIntent(row, allocated);
+      await insertIntent(store, options.bus, row, { byCaller: !allocated, taken: `is already recording channel "${row.channel}"` });
       const acquiring = agora.acquire({ cname: input.channel, uid, clientRequest: { scene: input.mode === 'web' ? 1 : 0 } });
       acquiring.catch(() => undefined); // awaited below; this only keeps an early rejection handled
       // The token is built while acquire is in flight.
@@ -122,19 +106,13 @@ export function createStarter(options: StarterOptions) {
       // A random uid from a range of millions is almost never taken, so the channel's active uids
       // are read only after a collision (a small RECORDER_UID range then fills in from that set).
       // Agora answers 53 when a task outside our registry holds the uid: pick another.
-      let taken: Set<string> | undefined;
-      for (let attempt = 0; ; attempt++) {
-        const uid = allocateUid(options.uidRange, taken ?? new Set());
-        if (uid === undefined) throw new AppError(AppErrorCode.UID_CONFLICT, 'no free recorder uid left in RECORDER_UID_MIN..RECORDER_UID_MAX');
-        try {
-          return await startOnce(input, owner, uid, true);
-        } catch (error) {
-          const retryable = error instanceof UidTakenError || (error instanceof AgoraApiError && error.code === 53);
-          if (!retryable || attempt >= 2) throw error;
-          taken ??= await store.activeUids(input.channel);
-          taken.add(uid);
-        }
-      }
+      return onFreeUid({
+        range: options.uidRange,
+        taken: () => store.activeUids(input.channel),
+        collided: (error) => error instanceof AgoraApiError && error.code === 53,
+        exhausted: 'no free recorder uid left in RECORDER_UID_MIN..RECORDER_UID_MAX',
+        start: (uid) => startOnce(input, owner, uid, true),
+      });
     },
   };
 }

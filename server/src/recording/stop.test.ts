@@ -4,7 +4,7 @@ import { systemClock } from '../clock.js';
 import { createSilentLogger } from '../logger.js';
 import type { RecordingRecord } from '../store/index.js';
 import { createClaims } from '../tasks/claims.js';
-import { createStopper } from './stop.js';
+import { createRecordingStopper } from './stop.js';
 import type { Transitions } from './transitions.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -26,7 +26,7 @@ describe('one stop in flight per recording', () => {
         return Promise.resolve({ ...record, ...decide(record) });
       },
     };
-    const stopper = createStopper({
+    const stopper = createRecordingStopper({
       agora,
       clock: systemClock,
       logger: createSilentLogger(),

@@ -7,7 +7,7 @@ import type { RecordingPatch, RecordingRecord } from '../store/index.js';
 import { isSessionNotFound, notFoundPatch, queryPatch, type NotFoundRule } from './observe.js';
 import { isTerminal } from './state.js';
 import type { ChangeSource, Transitions } from './transitions.js';
-import { describeError } from './views.js';
+import { storedErrorOf } from '../tasks/failure.js';
 
 export interface StopOutcome {
   record: RecordingRecord;
@@ -45,7 +45,7 @@ function stoppedPatch(result: Extract<StopResult, { alreadyStopped: false }>, cu
  * answer, code 49, or a 404 that outlasts the failover window); otherwise the row stays `stopping`
  * and the recording's poller sends the stop again until Agora confirms it.
  */
-export function createStopper(options: StopperOptions) {
+export function createRecordingStopper(options: StopperOptions) {
   const { agora, clock, logger, transitions } = options;
   const session = (row: RecordingRecord) => ({ resourceId: row.resourceId!, sid: row.sid!, mode: row.mode, cname: row.channel, uid: row.uid });
 
@@ -67,7 +67,7 @@ export function createStopper(options: StopperOptions) {
 
   async function keepStopping(row: RecordingRecord, error: unknown, source: ChangeSource): Promise<StopOutcome> {
     logger.warn({ recordingId: row.id, err: error instanceof Error ? error.message : String(error) }, 'stop not confirmed yet; it will be sent again');
-    return { record: await transitions.move(row, () => ({ lastError: describeError(error) }), source), alreadyStopped: false };
+    return { record: await transitions.move(row, () => ({ lastError: storedErrorOf(error) }), source), alreadyStopped: false };
   }
 
   /** Sends the stop once and records what it proves (the caller holds the recording's stop claim). */
@@ -121,4 +121,4 @@ export function createStopper(options: StopperOptions) {
   };
 }
 
-export type Stopper = ReturnType<typeof createStopper>;
+export type Stopper = ReturnType<typeof createRecordingStopper>;

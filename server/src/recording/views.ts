@@ -1,7 +1,6 @@
 import { AppErrorCode, type Recording, type RecordingFile, type RecordingStopOutput } from '@agora-backend/shared';
-import { AgoraApiError, AgoraError } from '../agora/index.js';
 import { AppError } from '../errors.js';
-import type { RecordingRecord, StoredError, StoredFile } from '../store/index.js';
+import type { RecordingRecord, StoredFile } from '../store/index.js';
 import { lifeView } from '../tasks/views.js';
 
 /** Stored files as clients see them (times as Dates). */
@@ -46,20 +45,6 @@ export function toStopOutput(record: RecordingRecord, alreadyStopped: boolean): 
     alreadyStopped,
     lastError: record.state === 'failed' ? record.lastError : null,
   };
-}
-
-/** An error as the registry keeps it: Agora's code and reason, never a secret or a stack. */
-export function describeError(error: unknown): StoredError {
-  if (error instanceof AgoraApiError) {
-    return { message: error.message, agora: { httpStatus: error.httpStatus, code: error.code, reason: error.reason } };
-  }
-  if (error instanceof AgoraError || error instanceof AppError) return { message: error.message };
-  return { message: 'internal error' };
-}
-
-/** Why a start failed (reason `start_failed`): Agora's answer to our call, or an error of ours. */
-export function startFailure(error: unknown): StoredError {
-  return { ...describeError(error), reason: 'start_failed', from: error instanceof AgoraError ? 'call' : 'rule' };
 }
 
 export const recordingNotFound = () => new AppError(AppErrorCode.RECORDING_NOT_FOUND, 'No such recording');

@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import type { RecordingState } from '@agora-backend/shared';
 import { readFileList } from '../agora/index.js';
 import type { StoredError, StoredFile } from '../store/index.js';
 import { failure } from '../tasks/failure.js';
+import type { Notice } from '../tasks/notice.js';
 import { snapshotFile } from './files.js';
 import { stateFromAgoraStatus } from './state.js';
 
@@ -13,21 +13,6 @@ import { stateFromAgoraStatus } from './state.js';
 
 export const CLOUD_RECORDING_PRODUCT = 3;
 
-export const Notice = z.object({
-  noticeId: z.string().min(1),
-  productId: z.number(),
-  eventType: z.number(),
-  notifyMs: z.number().optional(),
-  /** Speech-to-Text: the agent id. */
-  sid: z.string().optional(),
-  payload: z
-    .object({
-      sid: z.string().optional(),
-      details: z.record(z.string(), z.unknown()).optional(),
-    })
-    .loose(),
-});
-export type Notice = z.infer<typeof Notice>;
 
 export interface WebhookChange {
   state?: RecordingState;

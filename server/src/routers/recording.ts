@@ -19,7 +19,7 @@ import {
   RecordingWatchInput,
 } from '@agora-backend/shared';
 import { isAdmin, mayUseChannel, type Caller } from '../auth/index.js';
-import type { Viewer } from '../recording/index.js';
+import type { Viewer } from '../tasks/views.js';
 import { AppError } from '../errors.js';
 import { router } from '../trpc/init.js';
 import { streamWatch } from '../trpc/watch-stream.js';

@@ -17,7 +17,7 @@ import {
 } from '@agora-backend/shared';
 import { isAdmin, mayUseChannel, type Caller } from '../auth/index.js';
 import { AppError } from '../errors.js';
-import type { Viewer } from '../recording/index.js';
+import type { Viewer } from '../tasks/views.js';
 import { router } from '../trpc/init.js';
 import { streamWatch } from '../trpc/watch-stream.js';
 import { enforceRateLimit, scopedProcedure } from '../trpc/procedures.js';

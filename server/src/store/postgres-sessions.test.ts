@@ -37,7 +37,7 @@ describe('PostgreSQL sessions lost while in use', () => {
       client.release(true);
       await sleep(100);
       expect(await store.ping()).toBe(true);
-      expect(await store.get('nothing')).toBeUndefined();
+      expect(await store.recordings.get('nothing')).toBeUndefined();
     } finally {
       await store.close();
     }

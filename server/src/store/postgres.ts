@@ -1,8 +1,8 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { createKyselyStore, migrate } from './kysely-store.js';
+import { createKyselyRegistry, migrate } from './registry-db.js';
 import type { Database as Schema } from './schema.js';
-import type { RecordingStore } from './types.js';
+import type { Registry } from './registry.js';
 import type { Logger } from '../logger.js';
 import { errorMessage, keepPoolSessions } from './database-errors.js';
 
@@ -24,7 +24,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * The registry on PostgreSQL, for several instances behind a load balancer: the same Kysely
  * store and migrations as SQLite, on a pg pool.
  */
-export async function createPostgresStore(options: PostgresStoreOptions): Promise<RecordingStore & { pool: pg.Pool; schema: string }> {
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<Registry & { pool: pg.Pool; schema: string }> {
   const schema = options.schema ?? 'public';
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name "${schema}"`);
   const pool = new pg.Pool({
@@ -45,6 +45,6 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   });
   await migrate(db, 'postgres', schema);
-  const store = createKyselyStore(db, () => db.destroy());
+  const store = createKyselyRegistry(db, () => db.destroy());
   return Object.assign(store, { pool, schema });
 }

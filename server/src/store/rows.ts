@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Database } from './schema.js';
-import type { StoredError, TaskLife, TaskLifePatch } from './types.js';
+import type { StoredError, TaskLife, TaskLifePatch } from './task-types.js';
 
 /** Reading and writing rows, shared by the recordings' and the transcriptions' tables. */
 

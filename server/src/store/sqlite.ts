@@ -2,16 +2,16 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect } from 'kysely';
 import Database from 'libsql';
-import { createKyselyStore, migrate } from './kysely-store.js';
+import { createKyselyRegistry, migrate } from './registry-db.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Database as Schema } from './schema.js';
-import type { RecordingStore } from './types.js';
+import type { Registry } from './registry.js';
 
 /**
  * The embedded registry: one SQLite file (libsql, better-sqlite3's API) or `:memory:`.
  * WAL mode so readers (watchers, list) do not block the poller's writes.
  */
-export async function createSqliteStore(file: string): Promise<RecordingStore> {
+export async function createSqliteStore(file: string): Promise<Registry> {
   if (file !== ':memory:') await mkdir(dirname(file), { recursive: true });
   const database = new Database(file);
   if (file !== ':memory:') database.exec('PRAGMA journal_mode = WAL');
@@ -22,5 +22,5 @@ export async function createSqliteStore(file: string): Promise<RecordingStore> {
   database.exec('PRAGMA busy_timeout = 5000');
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   await migrate(db, 'sqlite');
-  return createKyselyStore(db, () => db.destroy());
+  return createKyselyRegistry(db, () => db.destroy());
 }

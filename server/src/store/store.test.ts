@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStore } from './postgres.js';
 import { createSqliteStore } from './sqlite.js';
-import { UidTakenError, type RecordingRecord, type RecordingStore } from './types.js';
+import { UidTakenError, type RecordingRecord, type Registry } from './index.js';
 
 /** The machine's PostgreSQL (trust auth); each run works in a schema of its own, dropped after. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -19,7 +19,7 @@ afterAll(async () => {
   await client.end();
 });
 
-const factories: [string, () => Promise<RecordingStore>][] = [
+const factories: [string, () => Promise<Registry>][] = [
   ['SQLite file', async () => createSqliteStore(join(await mkdtemp(join(tmpdir(), 'store-')), 'registry.sqlite'))],
   [
     'PostgreSQL',
@@ -66,9 +66,9 @@ describe.each(factories)('the %s registry', (_name, create) => {
     const store = await create();
     try {
       const first = record();
-      await store.insert(first);
-      expect(await store.get(first.id)).toEqual(first);
-      const updated = await store.update(
+      await store.recordings.insert(first);
+      expect(await store.recordings.get(first.id)).toEqual(first);
+      const updated = await store.recordings.update(
         first.id,
         {
           state: 'recording',
@@ -83,8 +83,8 @@ describe.each(factories)('the %s registry', (_name, create) => {
       );
       expect(updated).toMatchObject({ state: 'recording', sid: 'SID', agoraStatus: 5, updatedAt: clock + 5, startedAt: clock });
       expect(updated?.files[0]?.sliceStartTime).toBe(1_700_000_000_123);
-      expect(await store.findBySession('RID', 'SID')).toEqual(updated);
-      expect(await store.findBySid('SID')).toEqual(updated);
+      expect(await store.recordings.findBySession('RID', 'SID')).toEqual(updated);
+      expect(await store.recordings.findBySid('SID')).toEqual(updated);
       expect(await store.ping()).toBe(true);
     } finally {
       await store.close();
@@ -95,14 +95,14 @@ describe.each(factories)('the %s registry', (_name, create) => {
     const store = await create();
     try {
       const first = record({ uid: '4000000002' });
-      await store.insert(first);
-      await expect(store.insert(record({ uid: '4000000002' }))).rejects.toThrow(UidTakenError);
-      await store.insert(record({ uid: '4000000002', channel: 'room2' }));
-      expect(await store.activeUids('room1')).toEqual(new Set(['4000000002']));
-      await store.update(first.id, { state: 'stopped' }, clock);
-      expect(await store.activeUids('room1')).toEqual(new Set());
-      await store.insert(record({ uid: '4000000002' }));
-      expect((await store.listActive()).map((r) => r.channel).sort()).toEqual(['room1', 'room2']);
+      await store.recordings.insert(first);
+      await expect(store.recordings.insert(record({ uid: '4000000002' }))).rejects.toThrow(UidTakenError);
+      await store.recordings.insert(record({ uid: '4000000002', channel: 'room2' }));
+      expect(await store.recordings.activeUids('room1')).toEqual(new Set(['4000000002']));
+      await store.recordings.update(first.id, { state: 'stopped' }, clock);
+      expect(await store.recordings.activeUids('room1')).toEqual(new Set());
+      await store.recordings.insert(record({ uid: '4000000002' }));
+      expect((await store.recordings.listActive()).map((r) => r.channel).sort()).toEqual(['room1', 'room2']);
     } finally {
       await store.close();
     }
@@ -115,16 +115,16 @@ describe.each(factories)('the %s registry', (_name, create) => {
       for (let i = 0; i < 5; i++) {
         const r = record({ uid: String(4_000_000_100 + i), owner: i % 2 === 0 ? 'alice' : 'bob', state: i === 0 ? 'stopped' : 'recording' });
         made.push(r);
-        await store.insert(r);
+        await store.recordings.insert(r);
       }
-      const page1 = await store.list({ limit: 2 });
+      const page1 = await store.recordings.list({ limit: 2 });
       expect(page1.items.map((r) => r.id)).toEqual([made[4]!.id, made[3]!.id]);
-      const page2 = await store.list({ limit: 2, cursor: page1.nextCursor! });
+      const page2 = await store.recordings.list({ limit: 2, cursor: page1.nextCursor! });
       expect(page2.items.map((r) => r.id)).toEqual([made[2]!.id, made[1]!.id]);
-      const page3 = await store.list({ limit: 2, cursor: page2.nextCursor! });
+      const page3 = await store.recordings.list({ limit: 2, cursor: page2.nextCursor! });
       expect(page3).toEqual({ items: [made[0]], nextCursor: null });
-      expect((await store.list({ limit: 10, owner: 'bob' })).items.map((r) => r.id)).toEqual([made[3]!.id, made[1]!.id]);
-      expect((await store.list({ limit: 10, state: 'stopped' })).items.map((r) => r.id)).toEqual([made[0]!.id]);
+      expect((await store.recordings.list({ limit: 10, owner: 'bob' })).items.map((r) => r.id)).toEqual([made[3]!.id, made[1]!.id]);
+      expect((await store.recordings.list({ limit: 10, state: 'stopped' })).items.map((r) => r.id)).toEqual([made[0]!.id]);
     } finally {
       await store.close();
     }
@@ -135,14 +135,14 @@ describe.each(factories)('the %s registry', (_name, create) => {
     try {
       const r = record();
       // The intent row and its first event are written together.
-      const a = await store.insert(r);
+      const a = await store.recordings.insert(r);
       expect(a).toMatchObject({ recordingId: r.id, at: r.createdAt, state: 'starting', agoraStatus: null, files: [], source: 'api' });
-      const b = await store.appendEvent({ recordingId: r.id, at: 2, state: 'recording', agoraStatus: 5, files: [{ fileName: 'f.m3u8' }], source: 'poll', lastError: null });
+      const b = await store.recordings.appendEvent({ recordingId: r.id, at: 2, state: 'recording', agoraStatus: 5, files: [{ fileName: 'f.m3u8' }], source: 'poll', lastError: null });
       expect(b.id).toBeGreaterThan(a.id);
-      expect(await store.eventsAfter(r.id, undefined)).toEqual([a, b]);
-      expect(await store.eventsAfter(r.id, a.id)).toEqual([b]);
-      expect(await store.latestEvent(r.id)).toEqual(b);
-      expect(await store.latestEvent('none')).toBeUndefined();
+      expect(await store.recordings.eventsAfter(r.id, undefined)).toEqual([a, b]);
+      expect(await store.recordings.eventsAfter(r.id, a.id)).toEqual([b]);
+      expect(await store.recordings.latestEvent(r.id)).toEqual(b);
+      expect(await store.recordings.latestEvent('none')).toBeUndefined();
     } finally {
       await store.close();
     }

@@ -1,3 +1,5 @@
+import { AgoraApiError, AgoraError } from '../agora/index.js';
+import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { StoredError } from '../store/index.js';
 
@@ -26,7 +28,7 @@ export const reasonOf = (error: StoredError | null) => error?.reason ?? 'unknown
 /** The one warn line a failure gets, with the reason and where it came from; `count` feeds the metric. */
 export function reportFailure(
   logger: Logger,
-  kind: 'recording' | 'transcription',
+  kind: string,
   record: { id: string; channel: string; lastError: StoredError | null },
   count?: (reason: string) => void,
 ): void {
@@ -36,4 +38,18 @@ export function reportFailure(
     `${kind} failed: ${record.lastError?.message ?? 'no reason recorded'}`,
   );
   count?.(reason);
+}
+
+/** An error as the registry keeps it: Agora's code and reason, never a secret or a stack. */
+export function storedErrorOf(error: unknown): StoredError {
+  if (error instanceof AgoraApiError) {
+    return { message: error.message, agora: { httpStatus: error.httpStatus, code: error.code, reason: error.reason } };
+  }
+  if (error instanceof AgoraError || error instanceof AppError) return { message: error.message };
+  return { message: 'internal error' };
+}
+
+/** Why a start failed (reason `start_failed`): Agora's answer to our call, or an error of ours. */
+export function startFailure(error: unknown): StoredError {
+  return { ...storedErrorOf(error), reason: 'start_failed', from: error instanceof AgoraError ? 'call' : 'rule' };
 }

@@ -1,5 +1,5 @@
 import type { AdminOverviewOutput, RecentFailure, RecordingState, TranscriptionState } from '@agora-backend/shared';
-import type { RecordingStore } from '../store/index.js';
+import type { Registry } from '../store/index.js';
 
 /** How many failures of each kind the overview lists. */
 const RECENT_FAILURES = 10;
@@ -14,13 +14,13 @@ const everyState = <S extends string>(states: readonly S[], counts: Partial<Reco
  * The operator's overview (admin.overview): counts by state and the newest failures with their
  * reasons, from the registry; upstream health from the metrics' own counters (`upstream`).
  */
-export function createOverview(options: { store: RecordingStore; upstream: () => Promise<AdminOverviewOutput['upstream']>; now: () => number }) {
+export function createOverview(options: { store: Registry; upstream: () => Promise<AdminOverviewOutput['upstream']>; now: () => number }) {
   const { store } = options;
   return async function overview(): Promise<AdminOverviewOutput> {
     const [recordings, transcriptions, failedRecordings, failedTranscriptions, upstream] = await Promise.all([
-      store.countByState(),
+      store.recordings.countByState(),
       store.transcriptions.countByState(),
-      store.list({ state: 'failed', limit: RECENT_FAILURES }),
+      store.recordings.list({ state: 'failed', limit: RECENT_FAILURES }),
       store.transcriptions.list({ state: 'failed', limit: RECENT_FAILURES }),
       options.upstream(),
     ]);

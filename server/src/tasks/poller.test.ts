@@ -5,7 +5,7 @@ import { createSilentLogger } from '../logger.js';
 import { createPollers } from './poller.js';
 import { createWatchdog } from '../recording/watchdog.js';
 import type { RecordingService } from '../recording/service.js';
-import type { RecordingStore } from '../store/index.js';
+import type { RecordingTable } from '../store/index.js';
 
 interface Task {
   id: string;
@@ -68,7 +68,7 @@ describe('adoption up to a fair share', () => {
     const { pollers, clock, polled } = pollersWith(leases);
     const watchdog = createWatchdog({
       service: {} as RecordingService,
-      store: { listActive: () => Promise.resolve(records) } as unknown as RecordingStore,
+      store: { listActive: () => Promise.resolve(records) } as unknown as RecordingTable,
       clock,
       logger: createSilentLogger(),
       intervalMs: 2_000,

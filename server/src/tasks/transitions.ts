@@ -1,11 +1,15 @@
+import type { Clock } from '../clock.js';
+import type { BusEvent, EventBus } from '../events/index.js';
+import type { ChangeSource, EventDraft } from '../store/index.js';
+
+export type { ChangeSource } from '../store/index.js';
+
 /** What a compare-and-set needs of a row: its id, state and version. */
 export interface VersionedRow<S extends string = string> {
   id: string;
   state: S;
   version: number;
 }
-
-export type ChangeSource = 'poll' | 'api' | 'webhook';
 
 export interface CasOptions<R extends VersionedRow, P extends object, E> {
   /** Writes `patch` if the row is still at `expectedVersion`, with an event when `event` is given; undefined when another write came first. */
@@ -57,4 +61,47 @@ export function createCasMover<R extends VersionedRow, P extends object, E>(opti
 export function changedFields<P extends object>(current: object, patch: P, keep: (key: string) => boolean = () => true): P {
   const kept = Object.entries(patch).filter(([key, value]) => keep(key) && JSON.stringify((current as Record<string, unknown>)[key]) !== JSON.stringify(value));
   return Object.fromEntries(kept) as P;
+}
+
+/** A kind's rules for changing its rows: which changes watchers see, and what may still change after the end. */
+export interface TransitionRules<R extends VersionedRow, P extends object> {
+  /** Fields of a patch that may still change on a stopped or failed row (the source may widen it). */
+  afterTheEnd: (key: string, source: ChangeSource) => boolean;
+  /** Whether watchers see this change (it gets an event). */
+  visible: (patch: P) => boolean;
+  isTerminal: (state: R['state']) => boolean;
+  /** The kind's NOT_FOUND, when the row has vanished. */
+  gone: () => Error;
+}
+
+/**
+ * The only way a task's row changes (docs/architecture.md, "A recording"): compare-and-set on its
+ * table with the event in the same transaction, published to watchers; an end is final but for
+ * what `rules.afterTheEnd` lets through.
+ */
+export function createTransitions<R extends VersionedRow, P extends object, E extends BusEvent>(
+  rules: TransitionRules<R, P>,
+  options: {
+    store: { transition(id: string, expectedVersion: number, patch: P, now: number, event?: EventDraft): Promise<{ record: R; event: E | undefined } | undefined>; get(id: string): Promise<R | undefined> };
+    clock: Clock;
+    bus?: EventBus<E> | undefined;
+    onEnded?: ((record: R) => void) | undefined;
+  },
+) {
+  const { store, clock, bus } = options;
+  const move = createCasMover<R, P, E>({
+    write: (id, version, patch, now, event) => store.transition(id, version, patch, now, event),
+    read: (id) => store.get(id),
+    effective: (current, patch, source) => {
+      const terminal = rules.isTerminal(current.state);
+      return changedFields(current, patch, (key) => !terminal || rules.afterTheEnd(key, source));
+    },
+    visible: rules.visible,
+    isTerminal: rules.isTerminal,
+    now: () => clock.now(),
+    publish: bus ? (event) => bus.publish(event) : undefined,
+    onEnded: options.onEnded,
+    gone: rules.gone,
+  });
+  return { move: (record: R, decide: (current: R) => P | undefined, source: ChangeSource) => move(record, decide, source) };
 }

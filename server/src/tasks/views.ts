@@ -1,5 +1,14 @@
 import type { TaskLife } from '../store/index.js';
 
+/** Who is asking: only a task's owner, or an admin, sees it. Others get the kind's NOT_FOUND. */
+export interface Viewer {
+  id: string;
+  admin: boolean;
+}
+
+/** Whether `viewer` may see a task owned by `owner` (someone else's answers exactly as a missing one: ids reveal nothing). */
+export const mayView = (viewer: Viewer, owner: string) => viewer.admin || owner === viewer.id;
+
 /** A task's life as callers see it (the shared TaskLifeFields): Dates instead of Unix milliseconds. */
 export function lifeView(life: TaskLife) {
   return {

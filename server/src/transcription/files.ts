@@ -1,5 +1,5 @@
 import type { CaptionObject, TranscriptionFilesOutput } from '@agora-backend/shared';
-import { contentTypeOf, linkObject, type LinkRequest } from '../recording/files.js';
+import { contentTypeOf, linkObject, type LinkRequest } from '../tasks/links.js';
 import type { TranscriptionRecord } from '../store/index.js';
 import type { RecordingStorage } from '../storage/index.js';
 

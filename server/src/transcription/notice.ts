@@ -1,4 +1,4 @@
-import type { Notice } from '../recording/webhook-change.js';
+import type { Notice } from '../tasks/notice.js';
 import type { StoredError } from '../store/index.js';
 import { failure } from '../tasks/failure.js';
 

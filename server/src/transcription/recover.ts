@@ -1,8 +1,8 @@
 import type { AgoraClient } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { TranscriptionRecord, TranscriptionStore } from '../store/index.js';
-import { agentPatch } from './start.js';
+import type { TranscriptionRecord, TranscriptionTable } from '../store/index.js';
+import { agentPatch } from './state.js';
 import { failure } from '../tasks/failure.js';
 import type { TranscriptionTransitions } from './transitions.js';
 
@@ -17,7 +17,7 @@ const CLOCK_SLACK_MS = 5_000;
  * which is ours, so the row fails naming them (docs/architecture.md, "A transcription").
  */
 export function createRecovery(options: {
-  store: TranscriptionStore;
+  store: TranscriptionTable;
   agora: AgoraClient;
   clock: Clock;
   logger: Logger;

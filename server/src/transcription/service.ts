@@ -11,40 +11,25 @@ import {
   type TranscriptionStopOutput,
   type TranscriptionUpdateInput,
 } from '@agora-backend/shared';
-import type { AgoraClient, StorageConfig } from '../agora/index.js';
-import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
-import type { EventBus } from '../events/index.js';
-import type { Logger } from '../logger.js';
-import type { Viewer } from '../recording/index.js';
 import { createUnlinkedStorage, type LinkSigner, type RecordingStorage } from '../storage/index.js';
-import { ACTIVE_TRANSCRIPTION_STATES, type RecordingStore, type StoredError, type TranscriptionEvent, type TranscriptionRecord, type TranscriptionStore } from '../store/index.js';
+import { ACTIVE_TRANSCRIPTION_STATES, type StoredError, type TranscriptionRecord } from '../store/index.js';
 import type { NotFoundRule } from '../tasks/not-found.js';
-import type { TokenIssuer } from '../tokens/index.js';
 import { listCaptionObjects } from './files.js';
 import type { CallOptions } from '../agora/index.js';
 import type { Leases } from '../cluster/types.js';
 import { createClaims } from '../tasks/claims.js';
+import { mayView, type Viewer } from '../tasks/views.js';
 import { createRecovery } from './recover.js';
-import { createTranscriptionStarter } from './start.js';
-import { createAgentWatcher } from './stop.js';
+import { createTranscriptionStarter, type TranscriptionStartSettings } from './start.js';
+import { createTranscriptionStopper } from './stop.js';
 import { createTranscriptionTransitions } from './transitions.js';
 import { startOptionsOf, toTranscription, transcriptionNotFound } from './views.js';
 
-export interface TranscriptionServiceOptions {
-  store: TranscriptionStore;
-  recordings: Pick<RecordingStore, 'activeUids'>;
-  agora: AgoraClient;
-  tokens: TokenIssuer;
-  clock: Clock;
-  logger: Logger;
-  storage: StorageConfig;
-  uidRange: { min: number; max: number };
+export interface TranscriptionServiceOptions extends TranscriptionStartSettings {
   notFound: NotFoundRule;
-  bus?: EventBus<TranscriptionEvent> | undefined;
   files?: RecordingStorage | undefined;
   linkSigner?: LinkSigner | undefined;
-  onStarted?: ((record: TranscriptionRecord) => void) | undefined;
   onEnded?: ((record: TranscriptionRecord) => void) | undefined;
   /**
    * With several instances, a start with no agent id this long may still be running on another
@@ -68,13 +53,13 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
   const startsInFlight = new Set<string>();
   const recovery = createRecovery({ store, agora, clock, logger, transitions, onAdopted: options.onStarted });
   const starter = createTranscriptionStarter({ ...options, transitions, startsInFlight, recovery });
-  const watcher = createAgentWatcher({ agora, clock, logger, transitions, notFound: options.notFound, claims: createClaims('leave', options.leases) });
+  const stopper = createTranscriptionStopper({ agora, clock, logger, transitions, notFound: options.notFound, claims: createClaims('leave', options.leases) });
   const files = options.files ?? createUnlinkedStorage('no storage is configured for reading captions back');
 
   async function find(id: string, viewer: Viewer): Promise<TranscriptionRecord> {
     const record = await store.get(id);
     // Someone else's answers exactly as a missing one: ids reveal nothing.
-    if (!record || (!viewer.admin && record.owner !== viewer.id)) throw transcriptionNotFound();
+    if (!record || !mayView(viewer, record.owner)) throw transcriptionNotFound();
     return record;
   }
 
@@ -87,7 +72,7 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
       return { record: await transitions.move(record, () => ({ state: 'stopping' }), source), alreadyStopped: false };
     }
     // A start interrupted before Agora named its agent: find the agent first, or settle the row.
-    return watcher.stop(record.agentId ? record : await recovery.recover(record), source);
+    return stopper.stop(record.agentId ? record : await recovery.recover(record), source);
   }
 
   return {
@@ -97,7 +82,7 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
     async query(id: string, viewer: Viewer): Promise<TranscriptionQueryOutput> {
       let record = await find(id, viewer);
       let raw: unknown = null;
-      if (ACTIVE_TRANSCRIPTION_STATES.includes(record.state)) ({ record, raw } = await watcher.observe(record, 'api'));
+      if (ACTIVE_TRANSCRIPTION_STATES.includes(record.state)) ({ record, raw } = await stopper.observe(record, 'api'));
       return { id: record.id, state: record.state, agoraStatus: record.agoraStatus, updatedAt: new Date(record.updatedAt), lastError: record.lastError, raw };
     },
 
@@ -149,8 +134,8 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
 
     /** For the pollers: a stopping transcription gets its leave sent again; others are queried. */
     async reconcile(record: TranscriptionRecord, call: CallOptions = {}): Promise<TranscriptionRecord> {
-      if (record.state === 'stopping' && record.agentId) return watcher.resend(record, call);
-      return (await watcher.observe(record, 'poll', call)).record;
+      if (record.state === 'stopping' && record.agentId) return stopper.resend(record, call);
+      return (await stopper.observe(record, 'poll', call)).record;
     },
 
     visible: (id: string, viewer: Viewer) => find(id, viewer),
@@ -158,8 +143,11 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
     /** Keeps why a transcription failed (a notice said), whatever its state. */
     recordFailure: (record: TranscriptionRecord, failure: StoredError) => transitions.move(record, () => ({ lastError: failure }), 'webhook'),
 
-    /** For the watchdog: a start with no agent id that is not running in this process. */
-    recover: (record: TranscriptionRecord) => recovery.recover(record),
+    /** For the watchdog: a start with no agent id that is not running anywhere any more (find its agent, or settle it). */
+    settleStart: (record: TranscriptionRecord) => recovery.recover(record),
+
+    /** Whether this process is joining for the transcription right now. */
+    isStarting: (id: string) => startsInFlight.has(id),
 
     /** For the watchdog: leave this row alone, its join may still answer. */
     mayStillJoin,

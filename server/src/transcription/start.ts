@@ -2,17 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { AppErrorCode, MAX_TOKEN_SECONDS, TokenGenerateInput, type ParsedTranscriptionStartInput, type TranscriptionStartOutput } from '@agora-backend/shared';
 import { AgoraApiError, type AgentResult } from '../agora/index.js';
 import { AppError } from '../errors.js';
-import { startFailure } from '../recording/views.js';
-import { failure, failureOr } from '../tasks/failure.js';
-import { allocateUid } from '../recording/uid-allocator.js';
-import { freshTaskLife, UidTakenError, type TranscriptionPatch, type TranscriptionRecord } from '../store/index.js';
+import { startFailure } from '../tasks/failure.js';
+import { insertIntent, onFreeUid, type TaskStartSettings } from '../tasks/intent.js';
+import { freshTaskLife, type TranscriptionEvent, type TranscriptionRecord, type TranscriptionTable } from '../store/index.js';
 import { buildJoinParams } from './request.js';
-import { STATE_RANK, stateFromAgentStatus } from './state.js';
-import type { TranscriptionServiceOptions } from './service.js';
+import { agentPatch } from './state.js';
+import type { EventBus } from '../events/index.js';
 import type { TranscriptionTransitions } from './transitions.js';
 
+/** What a start needs of the service's settings. */
+export interface TranscriptionStartSettings extends TaskStartSettings {
+  store: TranscriptionTable;
+  /** The channel's recorders' uids: a bot takes none of them. */
+  recordings: { activeUids(channel: string): Promise<Set<string>> };
+  bus?: EventBus<TranscriptionEvent> | undefined;
+  onStarted?: ((record: TranscriptionRecord) => void) | undefined;
+}
+
 /** The service's settings a start needs, plus the shared transitions, the in-flight set and recovery. */
-export type TranscriptionStarterOptions = Pick<TranscriptionServiceOptions, 'store' | 'recordings' | 'agora' | 'tokens' | 'clock' | 'logger' | 'storage' | 'uidRange' | 'bus' | 'onStarted'> & {
+export type TranscriptionStarterOptions = TranscriptionStartSettings & {
   transitions: TranscriptionTransitions;
   /** Ids of starts running in this process; the starter adds and removes them. */
   startsInFlight: Set<string>;
@@ -44,25 +52,6 @@ function intentRow(input: ParsedTranscriptionStartInput, owner: string, uid: str
   };
 }
 
-/** FAILED with no notice before it: all Agora's query says of a failure. */
-const AGENT_FAILED = failure('Agora reported the agent FAILED', 'agent_failed', 'query');
-
-/** What Agora's answer about an agent means for its row: its status, the state it implies (only forward), and why it failed. */
-export function agentPatch(current: TranscriptionRecord, agent: AgentResult, now: number): TranscriptionPatch {
-  const reported = stateFromAgentStatus(agent.status);
-  const state = STATE_RANK[reported] > STATE_RANK[current.state] ? reported : current.state;
-  const ended = state === 'stopped' || state === 'failed';
-  return {
-    state: current.state === 'stopping' && !ended ? 'stopping' : state,
-    agoraStatus: agent.status,
-    notFoundSince: null,
-    notFoundLastAt: null,
-    ...(ended ? { stoppedAt: now } : {}),
-    // The notice (102) that came first names the cause (ASR, RTC, translation): it is kept.
-    ...(state === 'failed' ? { lastError: failureOr(current.lastError, AGENT_FAILED) } : {}),
-  };
-}
-
 function output(record: TranscriptionRecord, input: ParsedTranscriptionStartInput): TranscriptionStartOutput {
   return { id: record.id, channel: record.channel, uid: record.uid, agentId: record.agentId!, state: record.state, languages: input.languages, startedAt: new Date(record.startedAt ?? record.createdAt) };
 }
@@ -74,21 +63,11 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
   /** Agora cannot give the bot a new token: it lasts as long as a token may (24 h); the watchdog stops the bot before it runs out. */
   const botToken = (channel: string, uid: string) => options.tokens.issue(TokenGenerateInput.parse({ kind: 'rtc', channel, uid, role: 'publisher', expireSeconds: MAX_TOKEN_SECONDS })).token;
 
-  async function insertIntent(row: TranscriptionRecord, allocated: boolean) {
-    // On disk before Agora hears of it: a crash from here on leaves a row the watchdog finds.
-    try {
-      options.bus?.publish(await store.insert(row));
-    } catch (error) {
-      if (error instanceof UidTakenError && !allocated) throw new AppError(AppErrorCode.UID_CONFLICT, `uid ${row.uid} already transcribes channel "${row.channel}"; choose another uid or leave it out`);
-      throw error;
-    }
-  }
-
   async function startOnce(input: ParsedTranscriptionStartInput, owner: string, uid: string, allocated: boolean): Promise<TranscriptionStartOutput> {
     const row = intentRow(input, owner, uid, clock.now());
     options.startsInFlight.add(row.id);
     try {
-      await insertIntent(row, allocated);
+      await insertIntent(store, options.bus, row, { byCaller: !allocated, taken: `already transcribes channel "${row.channel}"` });
       let agent: AgentResult;
       try {
         agent = await agora.stt.join(buildJoinParams({ id: row.id, input, uid, token: botToken(input.channel, uid), storage: options.storage, captionsPrefix: row.captionsPrefix }));
@@ -122,19 +101,14 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
         if ((await options.recordings.activeUids(input.channel)).has(input.uid)) throw new AppError(AppErrorCode.UID_CONFLICT, `uid ${input.uid} is recording channel "${input.channel}"; choose another uid or leave it out`);
         return startOnce(input, owner, input.uid, false);
       }
-      const taken = await takenUids(input.channel);
-      for (let attempt = 0; ; attempt++) {
-        const uid = allocateUid(options.uidRange, taken);
-        if (uid === undefined) throw new AppError(AppErrorCode.UID_CONFLICT, 'no free bot uid left in RECORDER_UID_MIN..RECORDER_UID_MAX');
-        try {
-          return await startOnce(input, owner, uid, true);
-        } catch (error) {
-          // Someone in the channel (a user Agora sees, another backend's bot) has it: pick another.
-          const uidTaken = error instanceof UidTakenError || (error instanceof AgoraApiError && error.httpStatus === 409 && error.reason === 'uid conflict');
-          if (!uidTaken || attempt >= 2) throw error;
-          taken.add(uid);
-        }
-      }
+      // Someone in the channel (a user Agora sees, another backend's bot) has it: pick another.
+      return onFreeUid({
+        range: options.uidRange,
+        taken: await takenUids(input.channel),
+        collided: (error) => error instanceof AgoraApiError && error.httpStatus === 409 && error.reason === 'uid conflict',
+        exhausted: 'no free bot uid left in RECORDER_UID_MIN..RECORDER_UID_MAX',
+        start: (uid) => startOnce(input, owner, uid, true),
+      });
     },
   };
 }

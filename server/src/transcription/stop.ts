@@ -2,12 +2,11 @@ import { isAgentNotFound, type AgoraClient, type CallOptions } from '../agora/in
 import { untilSettled, type Claims } from '../tasks/claims.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { describeError } from '../recording/views.js';
+import { storedErrorOf } from '../tasks/failure.js';
 import type { TranscriptionRecord } from '../store/index.js';
 import { notFoundPatch, type NotFoundRule } from '../tasks/not-found.js';
 import type { ChangeSource } from '../tasks/transitions.js';
-import { agentPatch } from './start.js';
-import { isTerminal } from './state.js';
+import { agentPatch, isTerminal } from './state.js';
 import type { TranscriptionTransitions } from './transitions.js';
 
 export interface TranscriptionOutcome {
@@ -16,7 +15,7 @@ export interface TranscriptionOutcome {
   alreadyStopped: boolean;
 }
 
-export interface AgentWatcherOptions {
+export interface TranscriptionStopperOptions {
   agora: AgoraClient;
   clock: Clock;
   logger: Logger;
@@ -31,7 +30,7 @@ export interface AgentWatcherOptions {
  * accepted the leave or says the agent has ended, or once its 404s outlast the failover window;
  * otherwise the row stays `stopping` and the poller sends the leave again.
  */
-export function createAgentWatcher(options: AgentWatcherOptions) {
+export function createTranscriptionStopper(options: TranscriptionStopperOptions) {
   const { agora, clock, logger, transitions } = options;
 
   /** One query; a 404 only ends the transcription once it has lasted past the failover window. */
@@ -48,7 +47,7 @@ export function createAgentWatcher(options: AgentWatcherOptions) {
 
   async function keepStopping(record: TranscriptionRecord, error: unknown, source: ChangeSource): Promise<TranscriptionOutcome> {
     logger.warn({ transcriptionId: record.id, err: error instanceof Error ? error.message : String(error) }, 'leave not confirmed yet; it will be sent again');
-    return { record: await transitions.move(record, () => ({ lastError: describeError(error) }), source), alreadyStopped: false };
+    return { record: await transitions.move(record, () => ({ lastError: storedErrorOf(error) }), source), alreadyStopped: false };
   }
 
   /** Sends the leave once and records what it proves (the caller holds the leave claim). */
@@ -97,4 +96,4 @@ export function createAgentWatcher(options: AgentWatcherOptions) {
   };
 }
 
-export type AgentWatcher = ReturnType<typeof createAgentWatcher>;
+export type TranscriptionStopper = ReturnType<typeof createTranscriptionStopper>;

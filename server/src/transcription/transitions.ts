@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../events/index.js';
-import type { TranscriptionEvent, TranscriptionPatch, TranscriptionRecord, TranscriptionStore } from '../store/index.js';
-import { changedFields, createCasMover, type ChangeSource } from '../tasks/transitions.js';
+import type { TranscriptionEvent, TranscriptionPatch, TranscriptionRecord, TranscriptionTable } from '../store/index.js';
+import { createTransitions } from '../tasks/transitions.js';
 import { isTerminal } from './state.js';
 import { transcriptionNotFound } from './views.js';
 
@@ -12,24 +12,20 @@ export type TranscriptionDecide = (current: TranscriptionRecord) => Transcriptio
 
 /** The only way a transcription's row changes: compare-and-set, the event in the same transaction; an end is final. */
 export function createTranscriptionTransitions(options: {
-  store: TranscriptionStore;
+  store: TranscriptionTable;
   clock: Clock;
   bus?: EventBus<TranscriptionEvent> | undefined;
   onEnded?: ((record: TranscriptionRecord) => void) | undefined;
 }) {
-  const { store, clock } = options;
-  const move = createCasMover({
-    write: (id, version, patch: TranscriptionPatch, now, event) => store.transition(id, version, patch, now, event),
-    read: (id) => store.get(id),
-    effective: (current: TranscriptionRecord, patch: TranscriptionPatch) => changedFields(current, patch, (key) => !isTerminal(current.state) || AFTER_THE_END.has(key)),
-    visible: (patch) => patch.state !== undefined || patch.agoraStatus !== undefined,
-    isTerminal,
-    now: () => clock.now(),
-    publish: options.bus ? (event) => options.bus!.publish(event) : undefined,
-    onEnded: options.onEnded,
-    gone: transcriptionNotFound,
-  });
-  return { move: (record: TranscriptionRecord, decide: TranscriptionDecide, source: ChangeSource) => move(record, decide, source) };
+  return createTransitions<TranscriptionRecord, TranscriptionPatch, TranscriptionEvent>(
+    {
+      afterTheEnd: (key) => AFTER_THE_END.has(key),
+      visible: (patch) => patch.state !== undefined || patch.agoraStatus !== undefined,
+      isTerminal,
+      gone: transcriptionNotFound,
+    },
+    options,
+  );
 }
 
 export type TranscriptionTransitions = ReturnType<typeof createTranscriptionTransitions>;

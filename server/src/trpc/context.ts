@@ -2,7 +2,8 @@ import type { Logger } from '../logger.js';
 import type { AdminOverviewOutput, RecordingHistoryOutput, RecordingStatusEvent, TranscriptionHistoryOutput, TranscriptionStatusEvent } from '@agora-backend/shared';
 import type { TranscriptionService } from '../transcription/index.js';
 import type { Caller, RateLimiter } from '../auth/index.js';
-import type { RecordingService, Viewer } from '../recording/index.js';
+import type { RecordingService } from '../recording/index.js';
+import type { Viewer } from '../tasks/views.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import type { Metrics } from '../metrics/index.js';
 

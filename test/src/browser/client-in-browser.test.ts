@@ -125,7 +125,7 @@ describe.skipIf(!runBrowserTests)('the client in Chromium', { timeout: 60_000 },
         await page.evaluate(() => (window as unknown as { resumeTest: { done: Promise<unknown> } }).resumeTest.done);
         expect(proxy.connections()).toBeGreaterThan(before);
         const events = await seen();
-        const stored = await stack.store.eventsAfter(started.id, undefined);
+        const stored = await stack.store.recordings.eventsAfter(started.id, undefined);
         // The watch opens with the current state, then every later event once, across the cut.
         const ids = stored.map((event) => String(event.id));
         expect(events.map((event) => event.id)).toEqual(ids.slice(ids.indexOf(events[0]!.id)));

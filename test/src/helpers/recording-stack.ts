@@ -16,7 +16,7 @@ import {
   type App,
   type AppConfig,
   type Clock,
-  type RecordingStore,
+  type Registry,
   type JoinParams,
   type StartParams,
   type Authenticator,
@@ -35,7 +35,7 @@ export interface RecordingStack {
   emulator: Emulator;
   /** The emulator's clock: drives Agora's side (idle exit, resource expiry, failover). */
   agoraClock: FakeClock;
-  store: RecordingStore;
+  store: Registry;
   registryFile: string;
   storageDir: string;
   /** Every start call our server made, as sent (token included). */
@@ -74,7 +74,7 @@ export interface StackOptions {
   /** Credentials the stack's client sends. */
   auth?: string;
   /** A registry to use instead of a fresh SQLite file (e.g. PostgreSQL). */
-  store?: RecordingStore;
+  store?: Registry;
   /** Cluster leases (PostgreSQL), for several stacks on one registry. */
   leases?: Leases;
   /** Where recording.files reads; default the emulator's folder, served under /files. */

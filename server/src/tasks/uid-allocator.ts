@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 
 /**
- * Picks a recorder uid in [min, max] that none of `taken` uses. Random rather than sequential, so
+ * Picks a uid for a task's bot (a recorder, a transcriber, an agent) in [min, max] that none of `taken` uses. Random rather than sequential, so
  * that two servers allocating at once rarely pick the same one (the registry's unique index
  * settles the rare tie). Agora advises against reusing a uid right away (docs/agora.md, "Identity, uids and resource lifetime").
  */

@@ -1,0 +1,20 @@
+import type { RecordingTable } from './recording-types.js';
+import type { TranscriptionTable } from './transcription-types.js';
+
+/**
+ * The registry: every kind of task's rows and event log, each a table built the same way
+ * (store/task-table.ts), and the webhook notices seen. SQLite by default, PostgreSQL for several
+ * instances.
+ */
+export interface Registry {
+  recordings: RecordingTable;
+  transcriptions: TranscriptionTable;
+  /**
+   * Remembers a webhook notice id for `ttlMs`; false when it was already seen (a duplicate or a
+   * replay). Survives restarts and is shared by every instance on PostgreSQL.
+   */
+  rememberNotice(noticeId: string, now: number, ttlMs: number): Promise<boolean>;
+  /** For /readyz. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
