@@ -3,7 +3,10 @@ import tseslint from 'typescript-eslint';
 
 /** What the core ring may not import (docs/architecture.md, "Rings"). */
 const CORE_RING = [
-  { group: ['**/trpc/*', '**/routers/*', '**/http/*', '**/http/**', '**/app.js', '**/compose.js', '**/main.js', '**/config.js'], message: 'The core imports nothing from the API or edge rings (docs/architecture.md).' },
+  {
+    group: ['**/trpc/*', '**/routers/*', '**/http/*', '**/http/**', '**/app.js', '**/compose.js', '**/main.js', '**/config.js'],
+    message: 'The core imports nothing from the API or edge rings (docs/architecture.md).',
+  },
   { group: ['@trpc/*'], message: 'The core knows nothing of tRPC (docs/architecture.md).' },
 ];
 
@@ -39,7 +42,10 @@ export default tseslint.config(
   },
   // The rings (docs/architecture.md): nothing imports from a ring outside its own.
   {
-    files: ['server/src/{tokens,agora,recording,transcription,agents,tasks,store,storage,events,cluster,auth}/**/*.ts', 'server/src/{errors,clock,logger,agent-profiles}.ts'],
+    files: [
+      'server/src/{tokens,agora,recording,transcription,agents,tasks,store,storage,events,cluster,auth}/**/*.ts',
+      'server/src/{errors,clock,logger,agent-profiles}.ts',
+    ],
     ignores: ['**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: CORE_RING }] },
   },
@@ -54,7 +60,10 @@ export default tseslint.config(
         {
           patterns: [
             ...CORE_RING,
-            { group: siblings.flatMap((kind) => [`**/${kind}/*`, `**/${kind}/**`]), message: `${folder}/ imports no kind of task (${siblings.join(', ')}): what kinds share lives in tasks/ (docs/architecture.md, "Adding a kind of task").` },
+            {
+              group: siblings.flatMap((kind) => [`**/${kind}/*`, `**/${kind}/**`]),
+              message: `${folder}/ imports no kind of task (${siblings.join(', ')}): what kinds share lives in tasks/ (docs/architecture.md, "Adding a kind of task").`,
+            },
           ],
         },
       ],
@@ -68,7 +77,12 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'node:http', message: 'The API ring knows no requests or sockets: that is the edge (docs/architecture.md).' }],
-          patterns: [{ group: ['**/http/*', '**/http/**', '**/app.js', '**/compose.js', '**/main.js'], message: 'The API ring imports nothing from the edge (docs/architecture.md).' }],
+          patterns: [
+            {
+              group: ['**/http/*', '**/http/**', '**/app.js', '**/compose.js', '**/main.js'],
+              message: 'The API ring imports nothing from the edge (docs/architecture.md).',
+            },
+          ],
         },
       ],
     },
@@ -82,11 +96,14 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         ...[
-          "ImportDeclaration[source.value=/^@trpc\\/server/] > ImportSpecifier[imported.name=/^(callTRPCProcedure|callProcedure|getErrorShape|transformTRPCResponse|getHTTPStatusCode|getHTTPStatusCodeFromError|createCallerFactory)$/]",
-          "ImportDeclaration[source.value=/^@trpc\\/server\\/(http|unstable-core-do-not-import)/]",
+          'ImportDeclaration[source.value=/^@trpc\\/server/] > ImportSpecifier[imported.name=/^(callTRPCProcedure|callProcedure|getErrorShape|transformTRPCResponse|getHTTPStatusCode|getHTTPStatusCodeFromError|createCallerFactory)$/]',
+          'ImportDeclaration[source.value=/^@trpc\\/server\\/(http|unstable-core-do-not-import)/]',
           "MemberExpression[property.name='_def']",
           "Literal[value='_def']",
-        ].map((selector) => ({ selector, message: "tRPC's internals are used only in server/src/http/trpc-internals.ts (docs/architecture.md)." })),
+        ].map((selector) => ({
+          selector,
+          message: "tRPC's internals are used only in server/src/http/trpc-internals.ts (docs/architecture.md).",
+        })),
       ],
     },
   },
@@ -96,7 +113,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@agora-backend/*', '**/server/**', '**/shared/**', '**/client/**'], message: 'The emulator is a standalone package: it imports nothing from the other packages (docs/architecture.md).' }] },
+        {
+          patterns: [
+            {
+              group: ['@agora-backend/*', '**/server/**', '**/shared/**', '**/client/**'],
+              message: 'The emulator is a standalone package: it imports nothing from the other packages (docs/architecture.md).',
+            },
+          ],
+        },
       ],
     },
   },

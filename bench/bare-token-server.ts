@@ -14,7 +14,15 @@ const server = createServer((req, res) => {
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { channel: string; uid: number; expireSeconds: number };
-    const token = RtcTokenBuilder.buildTokenWithUid(APP_ID, CERT, body.channel, body.uid, RtcRole.PUBLISHER, body.expireSeconds, body.expireSeconds);
+    const token = RtcTokenBuilder.buildTokenWithUid(
+      APP_ID,
+      CERT,
+      body.channel,
+      body.uid,
+      RtcRole.PUBLISHER,
+      body.expireSeconds,
+      body.expireSeconds,
+    );
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ token }));
   });

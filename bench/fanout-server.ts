@@ -61,5 +61,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   process.stdout.write(`${JSON.stringify({ memory: { heapUsed, rss, external, arrayBuffers } })}\n`);
 });
 process.on('SIGTERM', () => {
-  void app.close().then(() => emulator.close()).then(() => process.exit(0));
+  void app
+    .close()
+    .then(() => emulator.close())
+    .then(() => process.exit(0));
 });

@@ -15,10 +15,13 @@ export const VALID_FRAME = '{"json":{"channel":"bench","uid":1}}';
 function timedRequest(agent: Agent, url: URL, method: string, path: string, body?: string): Promise<{ ms: number; status: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method, path, agent, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ ms: performance.now() - started, status: res.statusCode ?? 0 }));
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, method, path, agent, headers: body ? { 'content-type': 'application/json' } : {} },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ ms: performance.now() - started, status: res.statusCode ?? 0 }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

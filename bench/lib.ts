@@ -24,14 +24,25 @@ export const pinned = PIN;
 if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 
 /** The node flags of `pnpm start` (package.json), so the benches run the server as it runs in production. */
-const START_FLAGS = ((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.match(/--[\w-]+=\S+/g) ?? []);
+const START_FLAGS =
+  (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.match(/--[\w-]+=\S+/g) ??
+  [];
 
 /** Starts a TypeScript entry point (tsx, no watch) and waits for the first JSON line matching. */
-export async function startProcess(entry: string, env: Record<string, string>, match: (line: Record<string, unknown>) => boolean, nodeFlags: string[] = []): Promise<Started> {
+export async function startProcess(
+  entry: string,
+  env: Record<string, string>,
+  match: (line: Record<string, unknown>) => boolean,
+  nodeFlags: string[] = [],
+): Promise<Started> {
   const command = [process.execPath, ...nodeFlags, '--import', 'tsx', join(ROOT, entry)];
   const [file, ...args] = PIN ? ['taskset', '-c', '0', ...command] : command;
   const child = spawn(file!, args, {
-    env: { PATH: process.env.PATH ?? '', ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}), ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout });

@@ -37,7 +37,11 @@ const auth = `Basic ${Buffer.from('bench:bench-secret').toString('base64')}`;
 const tokens = createTokenIssuer({ appId: APP_ID, appCertificate: CERT, clock: systemClock });
 const P = `${emulatorUrl}/v1/apps/${APP_ID}/cloud_recording`;
 const post = async (url: string, body: unknown) => {
-  const response = await fetch(url, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return (await response.json()) as Record<string, string>;
 };
 
@@ -57,7 +61,12 @@ async function direct(i: number) {
   const { sid } = await post(`${P}/resourceid/${resourceId}/mode/mix/start`, {
     cname,
     uid,
-    clientRequest: { token, storageConfig: { vendor: 1, region: 0, bucket: 'b', accessKey: 'a', secretKey: 'b' }, recordingConfig: { maxIdleTime: 30 }, recordingFileConfig: { avFileType: ['hls'] } },
+    clientRequest: {
+      token,
+      storageConfig: { vendor: 1, region: 0, bucket: 'b', accessKey: 'a', secretKey: 'b' },
+      recordingConfig: { maxIdleTime: 30 },
+      recordingFileConfig: { avFileType: ['hls'] },
+    },
   });
   const t1 = performance.now();
   await post(`${P}/resourceid/${resourceId}/sid/${sid}/mode/mix/stop`, { cname, uid, clientRequest: {} });
@@ -70,7 +79,11 @@ async function direct(i: number) {
  * wait for a timer tick to gather calls.
  */
 async function mutate(path: string, input: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${trpcUrl}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ json: input }) });
+  const response = await fetch(`${trpcUrl}/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ json: input }),
+  });
   const body = (await response.json()) as { result?: { data: { json: Record<string, unknown> } } };
   if (!response.ok || !body.result) throw new Error(`${path}: HTTP ${response.status} ${JSON.stringify(body)}`);
   return body.result.data.json;
@@ -87,7 +100,11 @@ async function ours(i: number) {
 /** The same POST as a start through our server, to a server that does no work: the bare hop. */
 async function hop(i: number) {
   const t0 = performance.now();
-  const response = await fetch(`${echoUrl}/trpc/recording.start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ json: { channel: `ours${i}` } }) });
+  const response = await fetch(`${echoUrl}/trpc/recording.start`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ json: { channel: `ours${i}` } }),
+  });
   await response.text();
   return performance.now() - t0;
 }
@@ -119,7 +136,12 @@ await echo.stop();
 const pick = (list: { start: number; stop: number }[], key: 'start' | 'stop') => list.map((sample) => sample[key]);
 // Overheads are per iteration (ours − direct [− hop] of the same iteration), then percentiles.
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
-const rows: [string, string][] = [[`client → server hop (same POST to a bare server) p50 / p99`, `${fmt(percentile(samples.hop, 50))} / ${fmt(percentile(samples.hop, 99))}`]];
+const rows: [string, string][] = [
+  [
+    `client → server hop (same POST to a bare server) p50 / p99`,
+    `${fmt(percentile(samples.hop, 50))} / ${fmt(percentile(samples.hop, 99))}`,
+  ],
+];
 for (const key of ['start', 'stop'] as const) {
   const d = pick(samples.direct, key);
   const o = pick(samples.ours, key);
@@ -130,12 +152,21 @@ for (const key of ['start', 'stop'] as const) {
   const p50 = percentile(processing, 50);
   rows.push([`${key}: emulator alone p50 / p99`, `${fmt(percentile(d, 50))} / ${fmt(percentile(d, 99))}`]);
   rows.push([`${key}: through our server p50 / p99`, `${fmt(percentile(o, 50))} / ${fmt(percentile(o, 99))}`]);
-  rows.push([`${key}: overhead (ours − emulator alone), hop included, p50 / p99`, `${fmt(percentile(overhead, 50))} / ${fmt(percentile(overhead, 99))}`]);
-  rows.push([`${key}: overhead less the hop: our server's time, p50 / p99 (target p50 < 3 ms)`, `${fmt(p50)} / ${fmt(percentile(processing, 99))}  ${p50 < 3 ? 'meets target' : 'BELOW TARGET'}`]);
+  rows.push([
+    `${key}: overhead (ours − emulator alone), hop included, p50 / p99`,
+    `${fmt(percentile(overhead, 50))} / ${fmt(percentile(overhead, 99))}`,
+  ]);
+  rows.push([
+    `${key}: overhead less the hop: our server's time, p50 / p99 (target p50 < 3 ms)`,
+    `${fmt(p50)} / ${fmt(percentile(processing, 99))}  ${p50 < 3 ? 'meets target' : 'BELOW TARGET'}`,
+  ]);
 }
 const calls = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
 // The direct path makes one acquire, start and stop per iteration and no query; the rest is ours.
 const ourCalls = (name: string) => (calls(name) - (name === 'query' ? 0 : ITERATIONS)) / ITERATIONS;
-rows.push(['upstream calls by our server per iteration (acquire / start / stop / query)', ['acquire', 'start', 'stop', 'query'].map((name) => ourCalls(name).toFixed(2)).join(' / ')]);
+rows.push([
+  'upstream calls by our server per iteration (acquire / start / stop / query)',
+  ['acquire', 'start', 'stop', 'query'].map((name) => ourCalls(name).toFixed(2)).join(' / '),
+]);
 printTable(`recording.start → stop, ${ITERATIONS} iterations, emulator with no injected latency`, rows);
 process.exit(0);

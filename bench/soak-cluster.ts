@@ -45,7 +45,14 @@ interface Profile {
 const PROFILES: Record<string, Profile> = {
   short: { tasks: 36, maxTasks: 90, concurrency: 12, holdMs: [5_000, 20_000], rounds: 1 },
   long: { tasks: 200, maxTasks: 400, concurrency: 15, holdMs: [4_000, 30_000], rounds: 3 },
-  budget: { tasks: 0, maxTasks: 0, concurrency: 0, holdMs: [0, 0], rounds: 0, budget: { recordings: 100, startEveryMs: 500, steadyMs: 60_000, stopEveryMs: 500 } },
+  budget: {
+    tasks: 0,
+    maxTasks: 0,
+    concurrency: 0,
+    holdMs: [0, 0],
+    rounds: 0,
+    budget: { recordings: 100, startEveryMs: 500, steadyMs: 60_000, stopEveryMs: 500 },
+  },
 };
 const profileName = process.env.SOAK_PROFILE ?? 'short';
 const profile = PROFILES[profileName];
@@ -112,7 +119,10 @@ const pick = (k: number): Instance => {
 async function startInstance(env: Record<string, string>): Promise<Instance> {
   const name = String.fromCharCode(65 + instanceCount++);
   const dataDir = await mkdtemp(join(tmpdir(), `soak-cluster-${name}-`));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { env: { PATH: process.env.PATH ?? '', ...env, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env, DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logFile = process.env.SOAK_SERVER_LOG;
   const logTail: string[] = [];
   let instanceId = '';
@@ -126,7 +136,8 @@ async function startInstance(env: Record<string, string>): Promise<Instance> {
       for (const line of lines) {
         logTail.push(line);
         if (logTail.length > 60) logTail.shift();
-        if (line.includes("waited for Agora's rate budget")) slowWaits.push({ instance: name, ...(JSON.parse(line) as { time: number; endpoint: string; waitedMs: number }) });
+        if (line.includes("waited for Agora's rate budget"))
+          slowWaits.push({ instance: name, ...(JSON.parse(line) as { time: number; endpoint: string; waitedMs: number }) });
         const id = /"instanceId":"([0-9a-f]+)"/.exec(line);
         if (id) instanceId = id[1]!;
         const url = /"url":"(http:[^"]+)"[^\n]*Listening on/.exec(line);
@@ -134,7 +145,9 @@ async function startInstance(env: Record<string, string>): Promise<Instance> {
       }
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => logTail.push(chunk));
-    child.once('exit', (code, signal) => reject(new Error(`instance ${name} exited (${code ?? signal}) before listening:\n${logTail.join('\n')}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`instance ${name} exited (${code ?? signal}) before listening:\n${logTail.join('\n')}`)),
+    );
   });
   const url = await listening;
   const instance: Instance = {
@@ -218,7 +231,10 @@ function follow(watcher: Watcher, preferred: Instance): void {
     onComplete: retry,
     onError: retry,
   };
-  const subscription = watcher.task.kind === 'recording' ? client.recording.watch.subscribe(input, callbacks) : client.transcription.watch.subscribe(input, callbacks);
+  const subscription =
+    watcher.task.kind === 'recording'
+      ? client.recording.watch.subscribe(input, callbacks)
+      : client.transcription.watch.subscribe(input, callbacks);
   watcher.unsubscribe = () => {
     over = true;
     subscription.unsubscribe();
@@ -272,7 +288,12 @@ async function startTask(kind: TaskRun['kind'], n: number, emulator: Emulator): 
         const started = await instance.ws.recording.start.mutate({ channel, maxIdleSeconds: MAX_IDLE_SECONDS });
         return { kind, id: started.id, upstreamId: started.sid, channel, stops: [] };
       }
-      const started = await instance.ws.transcription.start.mutate({ channel, languages: ['en-US'], captions: false, maxIdleSeconds: MAX_IDLE_SECONDS });
+      const started = await instance.ws.transcription.start.mutate({
+        channel,
+        languages: ['en-US'],
+        captions: false,
+        maxIdleSeconds: MAX_IDLE_SECONDS,
+      });
       return { kind, id: started.id, upstreamId: started.agentId, channel, stops: [] };
     } catch {
       startAttemptsFailed++;
@@ -287,7 +308,10 @@ async function startTask(kind: TaskRun['kind'], n: number, emulator: Emulator): 
 }
 
 function watch(task: TaskRun, n: number): void {
-  for (const [offset, transport] of [[1, 'ws'], [2, 'sse']] as const) {
+  for (const [offset, transport] of [
+    [1, 'ws'],
+    [2, 'sse'],
+  ] as const) {
     const watcher: Watcher = { task, transport, received: [], done: false, resumes: 0, unsubscribe: () => undefined };
     watchers.push(watcher);
     follow(watcher, pick(n + offset));
@@ -301,7 +325,10 @@ async function stopTask(task: TaskRun, n: number): Promise<void> {
     const call: StopCall = { client: instance.client, t0: Date.now(), t1: 0, ok: false, first: task.stops.length === 0 };
     task.stops.push(call);
     try {
-      const answer = task.kind === 'recording' ? await instance.ws.recording.stop.mutate({ id: task.id }) : await instance.ws.transcription.stop.mutate({ id: task.id });
+      const answer =
+        task.kind === 'recording'
+          ? await instance.ws.recording.stop.mutate({ id: task.id })
+          : await instance.ws.transcription.stop.mutate({ id: task.id });
       Object.assign(call, { t1: Date.now(), ok: true, state: answer.state, alreadyStopped: answer.alreadyStopped });
       return;
     } catch {
@@ -336,8 +363,10 @@ async function sessionsOf(admin: Admin, instance: Instance, kind: SessionKind): 
     [`agora-backend ${instance.instanceId} %`, suffix],
   );
   for (const row of rows.rows) {
-    if (kind === 'listen' && !/^\s*listen/i.test(row.query)) faults.push(`${instance.name}: a listen session whose last query is not LISTEN (${row.query.slice(0, 40)})`);
-    if ((kind === 'lease') !== row.member_lock) faults.push(`${instance.name}: a ${kind} session ${row.member_lock ? 'holds' : 'lacks'} the membership lock`);
+    if (kind === 'listen' && !/^\s*listen/i.test(row.query))
+      faults.push(`${instance.name}: a listen session whose last query is not LISTEN (${row.query.slice(0, 40)})`);
+    if ((kind === 'lease') !== row.member_lock)
+      faults.push(`${instance.name}: a ${kind} session ${row.member_lock ? 'holds' : 'lacks'} the membership lock`);
   }
   return rows.rows.map((row) => row.pid);
 }
@@ -458,7 +487,9 @@ async function main(): Promise<void> {
   const scraper = setInterval(() => void Promise.all(live().map(scrape)), 3_000);
   try {
     await Promise.all(Array.from({ length: INSTANCES }, () => startInstance(env)));
-    note(`soak:cluster (${profileName}), seed ${SEED}: ${INSTANCES} instances (${instances.map((instance) => `${instance.name} ${instance.instanceId}`).join(', ')}), schema ${schema}`);
+    note(
+      `soak:cluster (${profileName}), seed ${SEED}: ${INSTANCES} instances (${instances.map((instance) => `${instance.name} ${instance.instanceId}`).join(', ')}), schema ${schema}`,
+    );
     const driveStart = Date.now();
     if (profile!.budget) await driveBudget(emulator, profile!.budget);
     else await driveFaults(emulator, admin, env);
@@ -504,7 +535,14 @@ async function driveBudget(emulator: Emulator, budget: NonNullable<Profile['budg
       startTask('recording', n, emulator).then((task) => {
         if (task) {
           tasks.push(task);
-          const watcher: Watcher = { task, transport: n % 2 === 0 ? 'ws' : 'sse', received: [], done: false, resumes: 0, unsubscribe: () => undefined };
+          const watcher: Watcher = {
+            task,
+            transport: n % 2 === 0 ? 'ws' : 'sse',
+            received: [],
+            done: false,
+            resumes: 0,
+            unsubscribe: () => undefined,
+          };
           watchers.push(watcher);
           follow(watcher, pick(n + 1));
         }
@@ -529,7 +567,9 @@ async function driveBudget(emulator: Emulator, budget: NonNullable<Profile['budg
 /** Rows whose start answer never reached us (the instance died, the registry was cut) are stopped as a user would: from a list. */
 async function stopUnclaimed(admin: Admin): Promise<number> {
   const known = new Set(tasks.map((task) => task.id));
-  const recordings = await admin.pool.query<{ id: string; upstream: string | null; channel: string }>("select id, sid as upstream, channel from recordings where state in ('starting', 'recording')");
+  const recordings = await admin.pool.query<{ id: string; upstream: string | null; channel: string }>(
+    "select id, sid as upstream, channel from recordings where state in ('starting', 'recording')",
+  );
   const transcriptions = await admin.pool.query<{ id: string; upstream: string | null; channel: string }>(
     "select id, agent_id as upstream, channel from transcriptions where state in ('starting', 'running')",
   );
@@ -560,7 +600,8 @@ async function settle(admin: Admin, emulator: Emulator): Promise<void> {
 }
 
 const upstreamActive = (emulator: Emulator) =>
-  emulator.control.tasks().filter((task) => task.active).length + emulator.control.agents().filter((agent) => agent.endedAt === undefined).length;
+  emulator.control.tasks().filter((task) => task.active).length +
+  emulator.control.agents().filter((agent) => agent.endedAt === undefined).length;
 
 async function shutdown(): Promise<void> {
   await Promise.all(
@@ -598,9 +639,16 @@ async function verdict(admin: Admin, emulator: Emulator, figures: Figures): Prom
   const latency = stopLatency(emulator);
   const gaps = pollGaps(emulator);
   const requests = emulator.control.requests();
-  const lies = tasks.filter((task) => task.stops.find((stop) => stop.ok)?.first && task.stops.find((stop) => stop.ok)?.alreadyStopped).length;
-  const slowStops = slowWaits.filter((wait) => (wait.endpoint === 'stop' || wait.endpoint === 'sttLeave') && wait.waitedMs > USER_WAIT_LIMIT_SECONDS * 1000);
-  for (const wait of slowWaits) note(`instance ${wait.instance}: a user's ${wait.endpoint} waited ${wait.waitedMs} ms for the rate budget at ${new Date(wait.time).toISOString().slice(11, 23)}`);
+  const lies = tasks.filter(
+    (task) => task.stops.find((stop) => stop.ok)?.first && task.stops.find((stop) => stop.ok)?.alreadyStopped,
+  ).length;
+  const slowStops = slowWaits.filter(
+    (wait) => (wait.endpoint === 'stop' || wait.endpoint === 'sttLeave') && wait.waitedMs > USER_WAIT_LIMIT_SECONDS * 1000,
+  );
+  for (const wait of slowWaits)
+    note(
+      `instance ${wait.instance}: a user's ${wait.endpoint} waited ${wait.waitedMs} ms for the rate budget at ${new Date(wait.time).toISOString().slice(11, 23)}`,
+    );
   const checks: [string, number, string][] = [
     ['unexpected exits', unexpectedExits.length, 'process exits the soak did not cause (or a SIGTERM that did not end with 0)'],
     ['double actors', doubles.length, 'a task queried or stopped by two instances within one poll interval'],
@@ -612,30 +660,58 @@ async function verdict(admin: Admin, emulator: Emulator, figures: Figures): Prom
     ['watchers wrong', watching.wrong.length, 'watchers that missed, repeated or reordered an event, or never saw the end'],
     ['429', requests.filter((request) => request.status === 429).length, "Agora's rate limit answers"],
     ['alreadyStopped lies', lies, 'a first stop answered alreadyStopped for a running task'],
-    ['stops waiting > 2 s', slowStops.length, `user stops that waited longer than ${USER_WAIT_LIMIT_SECONDS} s for the rate budget (the instances' logs)`],
+    [
+      'stops waiting > 2 s',
+      slowStops.length,
+      `user stops that waited longer than ${USER_WAIT_LIMIT_SECONDS} s for the rate budget (the instances' logs)`,
+    ],
     ['session checks', faults.length, 'sessions not as named, or readiness that did not come back'],
   ];
-  for (const problem of [...unexpectedExits, ...doubles.slice(0, 20), ...watching.wrong.slice(0, 20), ...registry.notes, ...faults]) console.log(`  ! ${problem}`);
+  for (const problem of [...unexpectedExits, ...doubles.slice(0, 20), ...watching.wrong.slice(0, 20), ...registry.notes, ...faults])
+    console.log(`  ! ${problem}`);
   const recordings = tasks.filter((task) => task.kind === 'recording').length;
   console.log(`\nsoak:cluster (${profileName}), seed ${SEED}, ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`  tasks driven      ${recordings} recordings, ${tasks.length - recordings} transcriptions (${startAttemptsFailed} start attempts failed, ${startsGivenUp} given up, ${figures.adopted} rows stopped from the registry)`);
-  console.log(`  watchers          ${watchers.length} (${watchers.filter((watcher) => watcher.transport === 'ws').length} WS, ${watchers.filter((watcher) => watcher.transport === 'sse').length} SSE), ${watchers.reduce((sum, watcher) => sum + watcher.resumes, 0)} resumptions, ${watching.events} events checked`);
-  console.log(`  instances         ${instances.length} started, ${instances.filter((instance) => instance.expectedExit && instance.exit === 'SIGKILL').length} SIGKILLed`);
-  console.log(`  upstream calls    ${requests.length} (${Object.entries(emulator.control.requestCounts()).map(([endpoint, count]) => `${endpoint} ${count}`).join(', ')})`);
+  console.log(
+    `  tasks driven      ${recordings} recordings, ${tasks.length - recordings} transcriptions (${startAttemptsFailed} start attempts failed, ${startsGivenUp} given up, ${figures.adopted} rows stopped from the registry)`,
+  );
+  console.log(
+    `  watchers          ${watchers.length} (${watchers.filter((watcher) => watcher.transport === 'ws').length} WS, ${watchers.filter((watcher) => watcher.transport === 'sse').length} SSE), ${watchers.reduce((sum, watcher) => sum + watcher.resumes, 0)} resumptions, ${watching.events} events checked`,
+  );
+  console.log(
+    `  instances         ${instances.length} started, ${instances.filter((instance) => instance.expectedExit && instance.exit === 'SIGKILL').length} SIGKILLed`,
+  );
+  console.log(
+    `  upstream calls    ${requests.length} (${Object.entries(emulator.control.requestCounts())
+      .map(([endpoint, count]) => `${endpoint} ${count}`)
+      .join(', ')})`,
+  );
   console.log(`  busiest second    ${busiestSecond(requests)} calls at Agora`);
   if (recoveries.length > 0) console.log(`  readiness back    max ${Math.max(...recoveries)} ms after every session was cut`);
-  console.log(`  user stops        p50 ${latency.p50} ms, p95 ${latency.p95} ms, max ${latency.max} ms (client side, ${latency.count} stops); at Agora p50 ${latency.atAgoraP50} ms, max ${latency.atAgoraMax} ms`);
-  console.log(`  budget waits      ${waits.count} user calls, ${waits.over} over ${USER_WAIT_LIMIT_SECONDS} s (/metrics; ${slowStops.length} of them stops); background ${waits.background} calls, ${waits.backgroundOver} over ${USER_WAIT_LIMIT_SECONDS} s`);
-  console.log(`  poll gaps         longest ${(gaps.max / 1000).toFixed(1)} s (${gaps.maxTask}), p95 of each task's longest ${(gaps.p95 / 1000).toFixed(1)} s; the cadence promised is max(${POLL_SECONDS} s, active ÷ ${POLLS_PER_SECOND}/s)`);
+  console.log(
+    `  user stops        p50 ${latency.p50} ms, p95 ${latency.p95} ms, max ${latency.max} ms (client side, ${latency.count} stops); at Agora p50 ${latency.atAgoraP50} ms, max ${latency.atAgoraMax} ms`,
+  );
+  console.log(
+    `  budget waits      ${waits.count} user calls, ${waits.over} over ${USER_WAIT_LIMIT_SECONDS} s (/metrics; ${slowStops.length} of them stops); background ${waits.background} calls, ${waits.backgroundOver} over ${USER_WAIT_LIMIT_SECONDS} s`,
+  );
+  console.log(
+    `  poll gaps         longest ${(gaps.max / 1000).toFixed(1)} s (${gaps.maxTask}), p95 of each task's longest ${(gaps.p95 / 1000).toFixed(1)} s; the cadence promised is max(${POLL_SECONDS} s, active ÷ ${POLLS_PER_SECOND}/s)`,
+  );
   if (steady.to > 0) {
     const calls = requests.filter((request) => request.at >= steady.from && request.at < steady.to).length;
     const perSecond = calls / ((steady.to - steady.from) / 1000);
     const promised = Math.max(POLL_SECONDS, tasks.length / POLLS_PER_SECOND);
-    console.log(`  steady phase      ${perSecond.toFixed(1)} calls/s at Agora (all polls): each recording polled every ${(tasks.length / perSecond).toFixed(1)} s on average, promised ${promised.toFixed(1)} s`);
-    console.log(`                    longest gap ${(steadyGap(emulator) / 1000).toFixed(1)} s (ending in the steady phase's second half; the gaps above include the start ramp, when callers' starts go first)`);
+    console.log(
+      `  steady phase      ${perSecond.toFixed(1)} calls/s at Agora (all polls): each recording polled every ${(tasks.length / perSecond).toFixed(1)} s on average, promised ${promised.toFixed(1)} s`,
+    );
+    console.log(
+      `                    longest gap ${(steadyGap(emulator) / 1000).toFixed(1)} s (ending in the steady phase's second half; the gaps above include the start ramp, when callers' starts go first)`,
+    );
   }
-  console.log(`  drive ${figures.driveSeconds.toFixed(0)} s, settle ${figures.settleSeconds.toFixed(0)} s, wall ${((Date.now() - figures.started) / 1000).toFixed(0)} s`);
-  for (const [name, value, what] of checks) console.log(`  ${name.padEnd(20)} ${String(value).padStart(5)}  ${value === 0 ? 'ok  ' : 'FAIL'}  (${what})`);
+  console.log(
+    `  drive ${figures.driveSeconds.toFixed(0)} s, settle ${figures.settleSeconds.toFixed(0)} s, wall ${((Date.now() - figures.started) / 1000).toFixed(0)} s`,
+  );
+  for (const [name, value, what] of checks)
+    console.log(`  ${name.padEnd(20)} ${String(value).padStart(5)}  ${value === 0 ? 'ok  ' : 'FAIL'}  (${what})`);
   return checks.some(([, value]) => value > 0) ? 1 : 0;
 }
 
@@ -651,15 +727,24 @@ const busiestSecond = (requests: { at: number }[]) => {
 
 /** Agora's tasks and agents against the registry's rows, after settling. */
 async function compareRegistry(admin: Admin, emulator: Emulator) {
-  const recordings = (await admin.pool.query<{ id: string; channel: string; uid: string; state: string; sid: string | null }>('select id, channel, uid, state, sid from recordings')).rows;
-  const transcriptions = (await admin.pool.query<{ id: string; channel: string; state: string; agent_id: string | null }>('select id, channel, state, agent_id from transcriptions')).rows;
+  const recordings = (
+    await admin.pool.query<{ id: string; channel: string; uid: string; state: string; sid: string | null }>(
+      'select id, channel, uid, state, sid from recordings',
+    )
+  ).rows;
+  const transcriptions = (
+    await admin.pool.query<{ id: string; channel: string; state: string; agent_id: string | null }>(
+      'select id, channel, state, agent_id from transcriptions',
+    )
+  ).rows;
   const notes: string[] = [];
   const bySid = new Map(recordings.filter((row) => row.sid).map((row) => [row.sid!, row]));
   const byAgent = new Map(transcriptions.filter((row) => row.agent_id).map((row) => [row.agent_id!, row]));
   // A SIGKILL between Agora starting a task and its answer reaching us leaves a task whose sid we
   // never learnt: its row is failed as interrupted and Agora ends it at its idle exit (bench/soak.ts).
   const interrupted = (task: { sid: string; cname: string; uid: string }) =>
-    !bySid.has(task.sid) && recordings.some((row) => row.sid === null && row.state === 'failed' && row.channel === task.cname && row.uid === task.uid);
+    !bySid.has(task.sid) &&
+    recordings.some((row) => row.sid === null && row.state === 'failed' && row.channel === task.cname && row.uid === task.uid);
   const upstream = emulator.control.tasks().filter((task) => {
     if (!interrupted(task)) return true;
     notes.push(`interrupted start (counted apart): Agora task ${task.sid} in ${task.cname} began as its instance died`);
@@ -668,10 +753,13 @@ async function compareRegistry(admin: Admin, emulator: Emulator) {
   const agents = emulator.control.agents();
   const orphanTasks = upstream.filter((task) => task.active);
   const orphanAgents = agents.filter((agent) => agent.endedAt === undefined);
-  for (const task of orphanTasks) notes.push(`orphan recording ${task.sid} (${task.cname}), registry: ${bySid.get(task.sid)?.state ?? 'unknown'}`);
-  for (const agent of orphanAgents) notes.push(`orphan agent ${agent.agentId} (${agent.channel}), registry: ${byAgent.get(agent.agentId)?.state ?? 'unknown'}`);
+  for (const task of orphanTasks)
+    notes.push(`orphan recording ${task.sid} (${task.cname}), registry: ${bySid.get(task.sid)?.state ?? 'unknown'}`);
+  for (const agent of orphanAgents)
+    notes.push(`orphan agent ${agent.agentId} (${agent.channel}), registry: ${byAgent.get(agent.agentId)?.state ?? 'unknown'}`);
   const perChannel = new Map<string, number>();
-  for (const channel of [...upstream.map((task) => task.cname), ...agents.map((agent) => agent.channel)]) perChannel.set(channel, (perChannel.get(channel) ?? 0) + 1);
+  for (const channel of [...upstream.map((task) => task.cname), ...agents.map((agent) => agent.channel)])
+    perChannel.set(channel, (perChannel.get(channel) ?? 0) + 1);
   const stuckRows = [...recordings, ...transcriptions].filter((row) => !terminal(row.state));
   for (const row of stuckRows) notes.push(`stuck row ${row.id} (${row.channel}) in ${row.state}`);
   return {
@@ -726,7 +814,9 @@ async function compareWatchers(admin: Admin): Promise<{ wrong: string[]; events:
     const got = watcher.received.map((event) => `${event.id}:${event.state}`).join(' ');
     const should = want.map((event) => `${event.id}:${event.state}`).join(' ');
     if (got !== should || !watcher.done) {
-      wrong.push(`watcher (${watcher.transport}) of ${watcher.task.kind} ${watcher.task.id}: got [${got}], the log from there [${should}]${watcher.done ? '' : ', never ended'}`);
+      wrong.push(
+        `watcher (${watcher.transport}) of ${watcher.task.kind} ${watcher.task.id}: got [${got}], the log from there [${should}]${watcher.done ? '' : ', never ended'}`,
+      );
     }
   }
   return { wrong, events };
@@ -749,8 +839,14 @@ function callsByTask(emulator: Emulator): Map<string, Call[]> {
     if (!key) continue;
     const task = byUpstream.get(key);
     // A user's stop: sent by the instance the soak asked, while it asked.
-    const user = task?.stops.some((stop) => stop.client === entry.client && entry.at >= stop.t0 && entry.at <= (stop.t1 || Number.POSITIVE_INFINITY)) ?? false;
-    calls.set(key, [...(calls.get(key) ?? []), { at: entry.at, client: entry.client, endpoint: entry.endpoint, status: entry.status, user }]);
+    const user =
+      task?.stops.some(
+        (stop) => stop.client === entry.client && entry.at >= stop.t0 && entry.at <= (stop.t1 || Number.POSITIVE_INFINITY),
+      ) ?? false;
+    calls.set(key, [
+      ...(calls.get(key) ?? []),
+      { at: entry.at, client: entry.client, endpoint: entry.endpoint, status: entry.status, user },
+    ]);
   }
   return calls;
 }
@@ -776,7 +872,9 @@ function doubleActors(emulator: Emulator): string[] {
         const bothUser = earlier.user && call.user;
         if (bothBackground || (isStop(earlier) && isStop(call) && !bothUser)) {
           const task = [...tasks, ...fromRegistry].find((candidate) => candidate.upstreamId === key);
-          const stops = task?.stops.map((stop) => `${short(stop.client)} ${clockTime(stop.t0)}-${clockTime(stop.t1)} ${stop.ok ? (stop.state ?? '') : 'failed'}`).join(', ');
+          const stops = task?.stops
+            .map((stop) => `${short(stop.client)} ${clockTime(stop.t0)}-${clockTime(stop.t1)} ${stop.ok ? (stop.state ?? '') : 'failed'}`)
+            .join(', ');
           problems.push(
             `${task?.kind ?? 'task'} ${task?.id ?? key}: ${earlier.endpoint} from ${short(earlier.client)} at ${clockTime(earlier.at)} then ${call.endpoint} from ${short(call.client)} ${call.at - earlier.at} ms later${call.user || earlier.user ? ' (one a user stop)' : ''}; user stops: ${stops ?? 'none'}`,
           );
@@ -800,7 +898,14 @@ function userWaits() {
   let backgroundOver = 0;
   for (const instance of instances) {
     const bucket = (priority: string, le: string) => {
-      const line = instance.metrics.split('\n').find((text) => text.startsWith('agora_backend_rate_budget_wait_seconds_bucket{') && text.includes(`le="${le}"`) && text.includes(`priority="${priority}"`));
+      const line = instance.metrics
+        .split('\n')
+        .find(
+          (text) =>
+            text.startsWith('agora_backend_rate_budget_wait_seconds_bucket{') &&
+            text.includes(`le="${le}"`) &&
+            text.includes(`priority="${priority}"`),
+        );
       return line ? Number(line.split(' ').at(-1)) : 0;
     };
     count += bucket('user', '+Inf');
@@ -824,7 +929,14 @@ function stopLatency(emulator: Emulator) {
     if (sent) atAgora.push(sent.at - stop.t0);
   }
   const max = (values: number[]) => (values.length > 0 ? Math.max(...values) : NaN);
-  return { count: answered.length, p50: percentile(answered, 50), p95: percentile(answered, 95), max: max(answered), atAgoraP50: percentile(atAgora, 50), atAgoraMax: max(atAgora) };
+  return {
+    count: answered.length,
+    p50: percentile(answered, 50),
+    p95: percentile(answered, 95),
+    max: max(answered),
+    atAgoraP50: percentile(atAgora, 50),
+    atAgoraMax: max(atAgora),
+  };
 }
 
 /** Polls per second the budget leaves to background calls (AGORA_REQUESTS_PER_SECOND 8: backgroundLimit). */
@@ -840,7 +952,8 @@ function steadyGap(emulator: Emulator): number {
   for (const calls of callsByTask(emulator).values()) {
     // The phase's end counts as a call: a recording left unpolled to the end is a gap too.
     const times = [...calls.map((call) => call.at).filter((at) => at < steady.to), steady.to];
-    for (let index = 1; index < times.length; index++) if (times[index]! >= from) longest = Math.max(longest, times[index]! - times[index - 1]!);
+    for (let index = 1; index < times.length; index++)
+      if (times[index]! >= from) longest = Math.max(longest, times[index]! - times[index - 1]!);
   }
   return longest;
 }
@@ -857,14 +970,29 @@ function pollGaps(emulator: Emulator) {
     let worst = { gap: 0, from: 0, by: '' };
     for (let index = 1; index < times.length; index++) {
       const gap = times[index]! - times[index - 1]!;
-      if (gap > worst.gap) worst = { gap, from: times[index - 1]!, by: `${short(before[index - 1]?.client)} then ${index < before.length ? short(before[index]?.client) : 'the stop'}` };
+      if (gap > worst.gap)
+        worst = {
+          gap,
+          from: times[index - 1]!,
+          by: `${short(before[index - 1]?.client)} then ${index < before.length ? short(before[index]?.client) : 'the stop'}`,
+        };
     }
     longest.push({ task: `${task.kind} ${task.id}`, ...worst });
   }
   longest.sort((a, b) => b.gap - a.gap);
-  for (const entry of longest.slice(0, 3)) note(`poll gap ${(entry.gap / 1000).toFixed(1)} s from ${new Date(entry.from).toISOString().slice(11, 23)} (${entry.task}, ${entry.by})`);
+  for (const entry of longest.slice(0, 3))
+    note(
+      `poll gap ${(entry.gap / 1000).toFixed(1)} s from ${new Date(entry.from).toISOString().slice(11, 23)} (${entry.task}, ${entry.by})`,
+    );
   const worst = longest[0] ?? { task: 'none', gap: 0 };
-  return { max: worst.gap, maxTask: worst.task, p95: percentile(longest.map((entry) => entry.gap), 95) };
+  return {
+    max: worst.gap,
+    maxTask: worst.task,
+    p95: percentile(
+      longest.map((entry) => entry.gap),
+      95,
+    ),
+  };
 }
 
 process.on('SIGINT', () => {

@@ -45,7 +45,10 @@ const { between } = seededChoices(SEED);
 /** The server, as `pnpm start` runs it, pointed at the emulator. */
 function startServer(env: Record<string, string>): { child: ChildProcess; url: Promise<string> } {
   const log = process.env.SOAK_SERVER_LOG;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const url = new Promise<string>((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -148,7 +151,9 @@ async function main() {
   const api = () => client;
   const outcomes: Outcome[] = [];
   const started = Date.now();
-  console.log(`soak (${profileName}): ${RECORDINGS} recordings, ${CONCURRENCY} at a time, ${Math.round(FAULT_SHARE * 100)} % upstream faults, ${FAILOVERS} failover windows, seed ${SEED}`);
+  console.log(
+    `soak (${profileName}): ${RECORDINGS} recordings, ${CONCURRENCY} at a time, ${Math.round(FAULT_SHARE * 100)} % upstream faults, ${FAILOVERS} failover windows, seed ${SEED}`,
+  );
 
   // Failover windows spread over the drive, one at a time (Agora fails over one worker at a time),
   // with some seconds between them: a 404 run then never spans two windows (docs/agora.md).
@@ -218,9 +223,11 @@ async function compare(registryFile: string, control: ReturnType<typeof createEm
   // (channel and uid, failed as interrupted) and Agora ends the task at its token's expiry or idle
   // exit: counted apart, not hidden (README, "Registry and watchdog").
   const interruptedStart = (task: { sid: string; cname: string; uid: string }) =>
-    !bySid.has(task.sid) && rows.some((row) => row.sid === null && row.state === 'failed' && row.channel === task.cname && row.uid === task.uid);
+    !bySid.has(task.sid) &&
+    rows.some((row) => row.sid === null && row.state === 'failed' && row.channel === task.cname && row.uid === task.uid);
   const interrupted = control.tasks().filter(interruptedStart);
-  for (const task of interrupted) console.log(`  interrupted start: Agora task ${task.sid} (${task.cname}, uid ${task.uid}) began as the server died`);
+  for (const task of interrupted)
+    console.log(`  interrupted start: Agora task ${task.sid} (${task.cname}, uid ${task.uid}) began as the server died`);
   const tasks = control.tasks().filter((task) => !interruptedStart(task));
   const orphans = tasks.filter((task) => task.active).length;
   const lying = tasks.filter((task) => task.active && terminal(bySid.get(task.sid)?.state ?? ''));

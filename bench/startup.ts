@@ -36,7 +36,14 @@ async function startAndTime(command: string[], dataDir: string): Promise<{ child
   const started = performance.now();
   const child = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: String(port), DATA_DIR: dataDir, LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+    },
     stdio: 'ignore',
     detached: true,
   });
@@ -85,8 +92,16 @@ async function measure(label: string, command: string[], withRss: boolean): Prom
 
 execFileSync(process.execPath, [join(ROOT, 'server/scripts/build.mjs')], { stdio: 'inherit' });
 const rows = [
-  await measure('`node server/dist/main.js` (built; what `pnpm start` runs)', [process.execPath, ...FLAGS, join(ROOT, 'server/dist/main.js')], true),
-  await measure('`node --import tsx server/src/main.ts` (the sources, as `pnpm start` ran them before)', [process.execPath, ...FLAGS, '--import', 'tsx', join(ROOT, 'server/src/main.ts')], true),
+  await measure(
+    '`node server/dist/main.js` (built; what `pnpm start` runs)',
+    [process.execPath, ...FLAGS, join(ROOT, 'server/dist/main.js')],
+    true,
+  ),
+  await measure(
+    '`node --import tsx server/src/main.ts` (the sources, as `pnpm start` ran them before)',
+    [process.execPath, ...FLAGS, '--import', 'tsx', join(ROOT, 'server/src/main.ts')],
+    true,
+  ),
   await measure('`pnpm start` (builds the console, emulator and server first)', ['pnpm', 'start'], false),
 ];
 console.log(`\nStartup to GET /readyz 200 (median of ${RUNS}, range) and RSS after ${IDLE_MS / 1000} s idle, embedded default:\n`);

@@ -21,7 +21,14 @@ const MAX_BATCH = Number(process.env.MAX_BATCH_SIZE ?? 100);
 /** Loads `url` for SECONDS; also reads the server's CPU time, for its CPU cost per request. */
 async function load(server: Started, url: string, body: string) {
   const cpuBefore = cpuTimeMs(server.child.pid!);
-  const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: SECONDS });
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+  });
   const cpuMs = cpuTimeMs(server.child.pid!) - cpuBefore;
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuUs: (cpuMs * 1000) / result.requests.total };
@@ -46,14 +53,23 @@ const bareUrl = String(bare.line.url);
 const trpcUrl = String(ours.line.url);
 const single = JSON.stringify({ json: input });
 const batchPath = `${trpcUrl}/${Array.from({ length: BATCH }, () => 'token.generate').join(',')}?batch=1`;
-const batchBody = JSON.stringify(Object.fromEntries(Array.from({ length: BATCH }, (_, i) => [String(i), { json: { ...input, uid: 5000 + i } }])));
+const batchBody = JSON.stringify(
+  Object.fromEntries(Array.from({ length: BATCH }, (_, i) => [String(i), { json: { ...input, uid: 5000 + i } }])),
+);
 
 const baseUrl = trpcUrl.replace(/\/trpc$/, '');
 const restUrl = `${baseUrl}/api/v1/tokens`;
 const tutorialUrl = `${baseUrl}/api/token.json`;
 const tutorialBody = JSON.stringify({ channel: 'bench', uid: 4242, role: 'publisher', expireTime: 3600 });
 
-const runs = { bare: [] as Run[], ours: [] as Run[], batched: [] as Run[], rest: [] as Run[], tutorial: [] as Run[], ceiling: [] as number[] };
+const runs = {
+  bare: [] as Run[],
+  ours: [] as Run[],
+  batched: [] as Run[],
+  rest: [] as Run[],
+  tutorial: [] as Run[],
+  ceiling: [] as number[],
+};
 // Warm-up: JIT and connection pools.
 await load(bare, bareUrl, JSON.stringify(input));
 await load(ours, `${trpcUrl}/token.generate`, single);
@@ -91,30 +107,39 @@ const cpuSingle = m(runs.bare, 'cpuUs') / m(runs.ours, 'cpuUs');
 const cpuBatched = m(runs.bare, 'cpuUs') / (m(runs.batched, 'cpuUs') / BATCH);
 const mark = (ok: boolean) => (ok ? 'meets target' : 'BELOW TARGET');
 const cpu = (list: Run[], per = 1) => `${(m(list, 'cpuUs') / per).toFixed(0)} µs`;
-printTable(`token.generate throughput, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS} s rounds, medians${pinned ? ', server on core 0, load generator on core 1' : ''}`, [
-  ['bare node:http + agora-token: requests/s', m(runs.bare, 'rps').toFixed(0)],
-  ['bare latency p50 / p99', `${m(runs.bare, 'p50')} ms / ${m(runs.bare, 'p99')} ms`],
-  ['bare server CPU per request', cpu(runs.bare)],
-  ['ours, one token per request: requests/s', m(runs.ours, 'rps').toFixed(0)],
-  ['ours latency p50 / p99', `${m(runs.ours, 'p50')} ms / ${m(runs.ours, 'p99')} ms`],
-  ['ours server CPU per request', cpu(runs.ours)],
-  ['ratio ours / bare, per round (target ≥ 0.8)', `${singleRatio.toFixed(2)}  ${mark(singleRatio >= 0.8)}`],
-  ['  the same from CPU per request (bare ÷ ours)', cpuSingle.toFixed(2)],
-  [`ours, batched ${BATCH} per request: tokens/s`, (m(runs.batched, 'rps') * BATCH).toFixed(0)],
-  ['batched latency p50 / p99', `${m(runs.batched, 'p50')} ms / ${m(runs.batched, 'p99')} ms`],
-  ['batched server CPU per token', cpu(runs.batched, BATCH)],
-  ['batched tokens/s ÷ bare requests/s, per round (target ≥ 2.5)', `${batchedRatio.toFixed(2)}  ${mark(batchedRatio >= 2.5)}`],
-  ['  the same from CPU (bare per request ÷ ours per token)', cpuBatched.toFixed(2)],
-  ['POST /api/v1/tokens: requests/s', `${m(runs.rest, 'rps').toFixed(0)}  (p50 ${m(runs.rest, 'p50')} ms, CPU ${cpu(runs.rest)})`],
-  ['ratio /api/v1 / bare, per round (target ≥ 1.0)', `${restRatio.toFixed(2)}  ${mark(restRatio >= 1)}`],
-  ['POST /api/token.json (tutorial): requests/s', `${m(runs.tutorial, 'rps').toFixed(0)}  (p50 ${m(runs.tutorial, 'p50')} ms, CPU ${cpu(runs.tutorial)})`],
-  ['ratio tutorial / bare, per round (target ≥ 1.0)', `${tutorialRatio.toFixed(2)}  ${mark(tutorialRatio >= 1)}`],
-  ['ceiling: raw agora-token builds/s, one process', median(runs.ceiling).toFixed(0)],
-  ['batched tokens/s ÷ ceiling, per round (target ≥ 0.6)', `${ceilingRatio.toFixed(2)}  ${mark(ceilingRatio >= 0.6)}`],
+printTable(
+  `token.generate throughput, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS} s rounds, medians${pinned ? ', server on core 0, load generator on core 1' : ''}`,
   [
-    `event loop's worst delay, hostile batches of ${MAX_BATCH} (worst /healthz answer; target < 50 ms)`,
-    `${stall.worstProbeMs.toFixed(1)} ms  ${mark(stall.worstProbeMs < 50)}  (median ${stall.medianProbeMs.toFixed(1)} ms over ${stall.probes} probes; a batch answered in ${stall.medianBatchMs.toFixed(1)} ms)`,
+    ['bare node:http + agora-token: requests/s', m(runs.bare, 'rps').toFixed(0)],
+    ['bare latency p50 / p99', `${m(runs.bare, 'p50')} ms / ${m(runs.bare, 'p99')} ms`],
+    ['bare server CPU per request', cpu(runs.bare)],
+    ['ours, one token per request: requests/s', m(runs.ours, 'rps').toFixed(0)],
+    ['ours latency p50 / p99', `${m(runs.ours, 'p50')} ms / ${m(runs.ours, 'p99')} ms`],
+    ['ours server CPU per request', cpu(runs.ours)],
+    ['ratio ours / bare, per round (target ≥ 0.8)', `${singleRatio.toFixed(2)}  ${mark(singleRatio >= 0.8)}`],
+    ['  the same from CPU per request (bare ÷ ours)', cpuSingle.toFixed(2)],
+    [`ours, batched ${BATCH} per request: tokens/s`, (m(runs.batched, 'rps') * BATCH).toFixed(0)],
+    ['batched latency p50 / p99', `${m(runs.batched, 'p50')} ms / ${m(runs.batched, 'p99')} ms`],
+    ['batched server CPU per token', cpu(runs.batched, BATCH)],
+    ['batched tokens/s ÷ bare requests/s, per round (target ≥ 2.5)', `${batchedRatio.toFixed(2)}  ${mark(batchedRatio >= 2.5)}`],
+    ['  the same from CPU (bare per request ÷ ours per token)', cpuBatched.toFixed(2)],
+    ['POST /api/v1/tokens: requests/s', `${m(runs.rest, 'rps').toFixed(0)}  (p50 ${m(runs.rest, 'p50')} ms, CPU ${cpu(runs.rest)})`],
+    ['ratio /api/v1 / bare, per round (target ≥ 1.0)', `${restRatio.toFixed(2)}  ${mark(restRatio >= 1)}`],
+    [
+      'POST /api/token.json (tutorial): requests/s',
+      `${m(runs.tutorial, 'rps').toFixed(0)}  (p50 ${m(runs.tutorial, 'p50')} ms, CPU ${cpu(runs.tutorial)})`,
+    ],
+    ['ratio tutorial / bare, per round (target ≥ 1.0)', `${tutorialRatio.toFixed(2)}  ${mark(tutorialRatio >= 1)}`],
+    ['ceiling: raw agora-token builds/s, one process', median(runs.ceiling).toFixed(0)],
+    ['batched tokens/s ÷ ceiling, per round (target ≥ 0.6)', `${ceilingRatio.toFixed(2)}  ${mark(ceilingRatio >= 0.6)}`],
+    [
+      `event loop's worst delay, hostile batches of ${MAX_BATCH} (worst /healthz answer; target < 50 ms)`,
+      `${stall.worstProbeMs.toFixed(1)} ms  ${mark(stall.worstProbeMs < 50)}  (median ${stall.medianProbeMs.toFixed(1)} ms over ${stall.probes} probes; a batch answered in ${stall.medianBatchMs.toFixed(1)} ms)`,
+    ],
+    [
+      `  the same with ${MAX_BATCH} valid token.generate calls per batch`,
+      `${legit.worstProbeMs.toFixed(1)} ms  (median ${legit.medianProbeMs.toFixed(1)} ms; a batch answered in ${legit.medianBatchMs.toFixed(1)} ms)`,
+    ],
   ],
-  [`  the same with ${MAX_BATCH} valid token.generate calls per batch`, `${legit.worstProbeMs.toFixed(1)} ms  (median ${legit.medianProbeMs.toFixed(1)} ms; a batch answered in ${legit.medianBatchMs.toFixed(1)} ms)`],
-]);
+);
 process.exit(0);

@@ -82,12 +82,18 @@ for (let i = 0; i < WATCHERS; i++) {
   else {
     if (connections.length === 0 || opened % 50 === 0) {
       const wsClient = createWSClient({ url: wsUrl, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
-      connections.push({ client: createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] }), close: () => wsClient.close() });
+      connections.push({
+        client: createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] }),
+        close: () => wsClient.close(),
+      });
     }
     client = connections.at(-1)!.client;
     opened++;
   }
-  client.recording.watch.subscribe({ id: recording }, { onData: (event) => received.push({ recording, at: Date.now(), files: event.data.files.length }) });
+  client.recording.watch.subscribe(
+    { id: recording },
+    { onData: (event) => received.push({ recording, at: Date.now(), files: event.data.files.length }) },
+  );
 }
 for (let waited = 0; received.length < WATCHERS; waited += 50) {
   if (waited > 30_000) throw new Error(`only ${received.length} of ${WATCHERS} watchers got their first event`);

@@ -19,7 +19,13 @@ type Values = Record<string, string | boolean | undefined>;
 /** A refusal of the command line itself (exit 1). */
 export class TranscribeUsageError extends Error {}
 
-const list = (value: string | undefined) => (value === undefined ? undefined : value.split(',').map((item) => item.trim()).filter(Boolean));
+const list = (value: string | undefined) =>
+  value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
 
 /** `en-US:fr-FR,de-DE;es-ES:en-US` → [{ source: 'en-US', targets: ['fr-FR', 'de-DE'] }, …]. */
 export function parseTranslate(value: string | undefined): TranslationPair[] | undefined {
@@ -79,12 +85,25 @@ export async function transcribe(client: AgoraBackendClient, args: string[], val
     }
     case 'stop': {
       const result = await client.transcription.stop.mutate({ id: needId() });
-      print(result, `${result.id}\t${result.state}${result.alreadyStopped ? ' (already)' : ''}${result.lastError ? ` (${result.lastError.message})` : ''}`);
+      print(
+        result,
+        `${result.id}\t${result.state}${result.alreadyStopped ? ' (already)' : ''}${result.lastError ? ` (${result.lastError.message})` : ''}`,
+      );
       return 0;
     }
     case 'files': {
       const result = await client.transcription.files.query({ id: needId() });
-      print(result, result.files.length === 0 ? '(no caption files yet)' : result.files.map((file) => `${file.kind}\t${file.language ?? '-'}\t${file.fileName}\n  ${file.url ?? `(no link: ${file.unavailableReason ?? 'unknown'})`}`).join('\n'));
+      print(
+        result,
+        result.files.length === 0
+          ? '(no caption files yet)'
+          : result.files
+              .map(
+                (file) =>
+                  `${file.kind}\t${file.language ?? '-'}\t${file.fileName}\n  ${file.url ?? `(no link: ${file.unavailableReason ?? 'unknown'})`}`,
+              )
+              .join('\n'),
+      );
       return 0;
     }
     case 'list': {
@@ -95,7 +114,14 @@ export async function transcribe(client: AgoraBackendClient, args: string[], val
         ...(str('state') ? { state: str('state') as 'running' } : {}),
         ...(limit !== undefined ? { limit } : {}),
       });
-      print(result, result.items.length === 0 ? '(no transcriptions)' : result.items.map((item) => `${item.id}\t${item.state}\t${item.channel}\t${item.languages.join(',')}\t${item.createdAt.toISOString()}`).join('\n'));
+      print(
+        result,
+        result.items.length === 0
+          ? '(no transcriptions)'
+          : result.items
+              .map((item) => `${item.id}\t${item.state}\t${item.channel}\t${item.languages.join(',')}\t${item.createdAt.toISOString()}`)
+              .join('\n'),
+      );
       return 0;
     }
     case 'watch':
@@ -108,7 +134,8 @@ export async function transcribe(client: AgoraBackendClient, args: string[], val
 function watch(client: AgoraBackendClient, id: string, json: boolean, io: TranscribeIo): Promise<number> {
   return new Promise((resolve, reject) => {
     const handle = watchTranscription(client, id, {
-      onEvent: (event) => io.out(json ? `${JSON.stringify(event)}\n` : `${event.at.toISOString()}\t${event.state}\t${event.agoraStatus ?? '-'}\n`),
+      onEvent: (event) =>
+        io.out(json ? `${JSON.stringify(event)}\n` : `${event.at.toISOString()}\t${event.state}\t${event.agoraStatus ?? '-'}\n`),
       onEnd: () => resolve(0),
       onError: (error) => {
         handle.stop();

@@ -68,7 +68,14 @@ function print(io: Io, json: boolean, value: unknown, human: () => string) {
   io.out(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
 }
 
-async function run(command: string, positionals: string[], values: Record<string, string | boolean | undefined>, client: AgoraBackendClient, io: Io, url: string): Promise<number> {
+async function run(
+  command: string,
+  positionals: string[],
+  values: Record<string, string | boolean | undefined>,
+  client: AgoraBackendClient,
+  io: Io,
+  url: string,
+): Promise<number> {
   const json = values.json === true;
   const str = (name: string) => (typeof values[name] === 'string' ? values[name] : undefined);
   const idArg = () => {
@@ -83,7 +90,12 @@ async function run(command: string, positionals: string[], values: Record<string
       const expireSeconds = number(str('expire'), 'expire');
       const input =
         kind === 'rtc'
-          ? { kind: 'rtc' as const, channel: str('channel') ?? '', uid: str('uid') ?? '', ...(str('role') ? { role: str('role') as 'publisher' } : {}) }
+          ? {
+              kind: 'rtc' as const,
+              channel: str('channel') ?? '',
+              uid: str('uid') ?? '',
+              ...(str('role') ? { role: str('role') as 'publisher' } : {}),
+            }
           : kind === 'rtm'
             ? { kind: 'rtm' as const, userId: str('user-id') ?? '' }
             : { kind: 'chat' as const, ...(str('user-id') ? { userId: str('user-id')! } : {}) };
@@ -106,7 +118,12 @@ async function run(command: string, positionals: string[], values: Record<string
           ...snapshotsOption(str('snapshots'), values['snapshots-only'] === true),
         });
         progress.stop();
-        print(io, json, result, () => `${result.id}\t${result.state}\tchannel=${result.channel} uid=${result.uid} mode=${result.mode} sid=${result.sid}`);
+        print(
+          io,
+          json,
+          result,
+          () => `${result.id}\t${result.state}\tchannel=${result.channel} uid=${result.uid} mode=${result.mode} sid=${result.sid}`,
+        );
       } finally {
         progress.stop();
       }
@@ -114,7 +131,13 @@ async function run(command: string, positionals: string[], values: Record<string
     }
     case 'query': {
       const result = await client.recording.query.query({ id: idArg() });
-      print(io, json, result, () => `${result.id}\t${result.state}\tagoraStatus=${result.agoraStatus ?? '-'} files=${result.files.length}${result.files.map((file) => `\n  ${file.fileName}`).join('')}`);
+      print(
+        io,
+        json,
+        result,
+        () =>
+          `${result.id}\t${result.state}\tagoraStatus=${result.agoraStatus ?? '-'} files=${result.files.length}${result.files.map((file) => `\n  ${file.fileName}`).join('')}`,
+      );
       return EXIT.ok;
     }
     case 'stop': {
@@ -124,7 +147,13 @@ async function run(command: string, positionals: string[], values: Record<string
         progress.stop();
         // The state Agora confirmed (stopping while it cannot yet, failed with its reason), not a fixed word.
         const reason = result.lastError ? ` (${result.lastError.message})` : '';
-        print(io, json, result, () => `${result.id}\t${result.state}${result.alreadyStopped ? ' (already)' : ''}${reason}\tupload=${result.uploadingStatus ?? '-'}${result.files.map((file) => `\n  ${file.fileName}`).join('')}`);
+        print(
+          io,
+          json,
+          result,
+          () =>
+            `${result.id}\t${result.state}${result.alreadyStopped ? ' (already)' : ''}${reason}\tupload=${result.uploadingStatus ?? '-'}${result.files.map((file) => `\n  ${file.fileName}`).join('')}`,
+        );
       } finally {
         progress.stop();
       }
@@ -137,7 +166,11 @@ async function run(command: string, positionals: string[], values: Record<string
         ...(str('limit') ? { limit: number(str('limit'), 'limit')! } : {}),
       });
       print(io, json, result, () =>
-        result.items.length === 0 ? '(no recordings)' : result.items.map((item) => `${item.id}\t${item.state}\t${item.channel}\tuid=${item.uid}\t${item.createdAt.toISOString()}`).join('\n'),
+        result.items.length === 0
+          ? '(no recordings)'
+          : result.items
+              .map((item) => `${item.id}\t${item.state}\t${item.channel}\tuid=${item.uid}\t${item.createdAt.toISOString()}`)
+              .join('\n'),
       );
       return EXIT.ok;
     }
@@ -153,7 +186,10 @@ async function run(command: string, positionals: string[], values: Record<string
         const handle = watchRecording(client, id, {
           onEvent: (event) => {
             if (json) io.out(`${JSON.stringify(event)}\n`);
-            else if (io.isTTY) io.err(`\r\x1b[K${event.at.toISOString()} ${event.state} (Agora status ${event.agoraStatus ?? '-'}, ${event.files.length} files)`);
+            else if (io.isTTY)
+              io.err(
+                `\r\x1b[K${event.at.toISOString()} ${event.state} (Agora status ${event.agoraStatus ?? '-'}, ${event.files.length} files)`,
+              );
             else io.out(`${event.at.toISOString()}\t${event.state}\t${event.agoraStatus ?? '-'}\t${event.files.length}\n`);
           },
           onEnd: (last) => {
@@ -180,13 +216,23 @@ function snapshotsOption(interval: string | undefined, only: boolean) {
 
 const size = (bytes: number | null) => (bytes === null ? '-' : bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`);
 
-async function listFiles(client: AgoraBackendClient, id: string, expiresInSeconds: number | undefined, json: boolean, io: Io): Promise<number> {
+async function listFiles(
+  client: AgoraBackendClient,
+  id: string,
+  expiresInSeconds: number | undefined,
+  json: boolean,
+  io: Io,
+): Promise<number> {
   const result = await client.recording.files.query({ id, ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}) });
   print(io, json, result, () =>
     result.files.length === 0
       ? '(no files yet)'
-      : result.files.map((file) => `${file.kind}	${size(file.size)}	${file.fileName}
-  ${file.url ?? `(no link: ${file.unavailableReason ?? 'unknown'})`}`).join('\n'),
+      : result.files
+          .map(
+            (file) => `${file.kind}	${size(file.size)}	${file.fileName}
+  ${file.url ?? `(no link: ${file.unavailableReason ?? 'unknown'})`}`,
+          )
+          .join('\n'),
   );
   return EXIT.ok;
 }
@@ -197,7 +243,9 @@ async function download(client: AgoraBackendClient, id: string, dir: string | un
   const failed = outcomes.filter((outcome) => outcome.error !== undefined);
   print(io, json, outcomes, () =>
     [
-      ...outcomes.map((outcome) => (outcome.error === undefined ? `${size(outcome.bytes)}	${outcome.path!}` : `failed	${outcome.fileName}: ${outcome.error}`)),
+      ...outcomes.map((outcome) =>
+        outcome.error === undefined ? `${size(outcome.bytes)}	${outcome.path!}` : `failed	${outcome.fileName}: ${outcome.error}`,
+      ),
       `${outcomes.length - failed.length} of ${outcomes.length} files downloaded to ${dir ?? id}`,
     ].join('\n'),
   );
@@ -224,7 +272,9 @@ function report(error: unknown, io: Io, url: string): number {
       io.err(`agoractl: cannot reach the server at ${url}: ${rootMessage(error)} (is it running? --url or AGORACTL_URL names another)\n`);
       return EXIT.failure;
     }
-    io.err(`agoractl: ${error.message}${agora ? ` [Agora ${agora.code ?? agora.httpStatus}${agora.reason ? `: ${agora.reason}` : ''}]` : ''}\n`);
+    io.err(
+      `agoractl: ${error.message}${agora ? ` [Agora ${agora.code ?? agora.httpStatus}${agora.reason ? `: ${agora.reason}` : ''}]` : ''}\n`,
+    );
     return INPUT_CODES.has(data.code) ? EXIT.usage : EXIT.failure;
   }
   io.err(`agoractl: ${error instanceof Error ? error.message : String(error)}\n`);

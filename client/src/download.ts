@@ -18,7 +18,8 @@ export interface DownloadOutcome {
 
 /** A file name from the server, checked to be one name inside the folder. */
 function safeName(fileName: string): string {
-  if (fileName === '' || fileName === '.' || fileName === '..' || /[/\\\0]/.test(fileName)) throw new Error(`refusing the file name ${JSON.stringify(fileName)}`);
+  if (fileName === '' || fileName === '.' || fileName === '..' || /[/\\\0]/.test(fileName))
+    throw new Error(`refusing the file name ${JSON.stringify(fileName)}`);
   return fileName;
 }
 

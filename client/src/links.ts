@@ -1,12 +1,4 @@
-import {
-  createWSClient,
-  httpBatchLink,
-  httpSubscriptionLink,
-  splitLink,
-  TRPCClientError,
-  wsLink,
-  type TRPCLink,
-} from '@trpc/client';
+import { createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError, wsLink, type TRPCLink } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
 import { EventSource as FetchEventSource } from 'eventsource';
 import type { AppRouter } from '@agora-backend/server';
@@ -63,7 +55,10 @@ export function createLinks(options: CreateClientOptions): { links: TRPCLink<App
   if (transport === 'ws') {
     if (!hasWebSocket) throw new Error('No WebSocket available: pass `WebSocket` (on Node 20, from the `ws` package)');
     let opened = false;
-    const guard = createRefusalGuard(() => askWhyRefused(options.url, options.fetch ?? ((input, init) => globalThis.fetch(input, init)), headers), () => void wsClient.close());
+    const guard = createRefusalGuard(
+      () => askWhyRefused(options.url, options.fetch ?? ((input, init) => globalThis.fetch(input, init)), headers),
+      () => void wsClient.close(),
+    );
     const wsClient = createWSClient({
       url: wsUrlOf(options.url),
       WebSocket: WebSocketImpl,
@@ -77,7 +72,13 @@ export function createLinks(options: CreateClientOptions): { links: TRPCLink<App
       },
     });
     return {
-      links: [splitLink({ condition: (op) => op.type === 'subscription', true: guard.link(wsLink({ client: wsClient, transformer: superjson })), false: http })],
+      links: [
+        splitLink({
+          condition: (op) => op.type === 'subscription',
+          true: guard.link(wsLink({ client: wsClient, transformer: superjson })),
+          false: http,
+        }),
+      ],
       close: () => wsClient.close(),
     };
   }
@@ -113,7 +114,11 @@ type Refusal = TRPCClientError<AppRouter>;
  * status, and a 403 (an origin or Host the server refuses) must not be retried for ever. The same
  * policy answers HTTP, and its 403 carries ORIGIN_REFUSED and the setting to change.
  */
-async function askWhyRefused(url: string, fetchImpl: typeof globalThis.fetch, headers: () => Promise<Record<string, string>>): Promise<Refusal | undefined> {
+async function askWhyRefused(
+  url: string,
+  fetchImpl: typeof globalThis.fetch,
+  headers: () => Promise<Record<string, string>>,
+): Promise<Refusal | undefined> {
   let response: Response;
   try {
     response = await fetchImpl(url, { headers: await headers() });
@@ -122,9 +127,17 @@ async function askWhyRefused(url: string, fetchImpl: typeof globalThis.fetch, he
   }
   if (response.status !== 403) return undefined;
   const body = (await response.json().catch(() => undefined)) as { error?: Parameters<typeof superjson.deserialize>[0] } | undefined;
-  const error = body?.error ? superjson.deserialize<{ message?: string; code?: number; data?: Record<string, unknown> }>(body.error) : undefined;
+  const error = body?.error
+    ? superjson.deserialize<{ message?: string; code?: number; data?: Record<string, unknown> }>(body.error)
+    : undefined;
   const message = error?.message ?? 'the server refused the WebSocket (403)';
-  return TRPCClientError.from<AppRouter>({ error: { message, code: error?.code ?? -32003, data: { code: 'FORBIDDEN', httpStatus: 403, appCode: 'ORIGIN_REFUSED', ...error?.data } } });
+  return TRPCClientError.from<AppRouter>({
+    error: {
+      message,
+      code: error?.code ?? -32003,
+      data: { code: 'FORBIDDEN', httpStatus: 403, appCode: 'ORIGIN_REFUSED', ...error?.data },
+    },
+  });
 }
 
 /**

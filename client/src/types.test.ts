@@ -39,6 +39,8 @@ describe('client types', () => {
     type Data = NonNullable<TRPCClientError<AppRouter>['data']>;
     expectTypeOf<Data['appCode']>().toEqualTypeOf<import('./index.js').AppErrorCode>();
     expectTypeOf<Data['issues']>().toEqualTypeOf<import('./index.js').FieldIssue[] | undefined>();
-    expectTypeOf(getAgoraError).returns.toEqualTypeOf<{ code: number | undefined; reason: string | undefined; httpStatus: number } | undefined>();
+    expectTypeOf(getAgoraError).returns.toEqualTypeOf<
+      { code: number | undefined; reason: string | undefined; httpStatus: number } | undefined
+    >();
   });
 });

@@ -34,7 +34,11 @@ export function watchRecording(client: TRPCClient<AppRouter>, id: string, handle
 }
 
 /** Follows a transcription until it ends, the same way. */
-export function watchTranscription(client: TRPCClient<AppRouter>, id: string, handlers: WatchHandlers<TranscriptionStatusEvent>): WatchHandle {
+export function watchTranscription(
+  client: TRPCClient<AppRouter>,
+  id: string,
+  handlers: WatchHandlers<TranscriptionStatusEvent>,
+): WatchHandle {
   return follow<TranscriptionStatusEvent>((input, callbacks) => client.transcription.watch.subscribe(input, callbacks), id, handlers);
 }
 

@@ -3,20 +3,29 @@ type Child = Node | string | number | null | undefined | false;
 type Attributes = Record<string, string | number | boolean | undefined | ((event: Event) => void)>;
 
 /** `h('button', { type: 'submit', onclick: … }, 'Stop')`: an element with attributes, listeners and children. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Attributes = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Attributes = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
     if (typeof value === 'function') element.addEventListener(name.replace(/^on/, ''), value);
     else if (value === true) element.setAttribute(name, '');
     else if (value !== false && value !== undefined) element.setAttribute(name, String(value));
   }
-  for (const child of children) if (child !== null && child !== undefined && child !== false) element.append(typeof child === 'number' ? String(child) : child);
+  for (const child of children)
+    if (child !== null && child !== undefined && child !== false) element.append(typeof child === 'number' ? String(child) : child);
   return element;
 }
 
 /** Replaces what `parent` holds. */
 export function show(parent: Element, ...children: Child[]): void {
-  parent.replaceChildren(...children.filter((child): child is Node | string => child !== null && child !== undefined && child !== false).map((child) => (typeof child === 'number' ? String(child) : child)));
+  parent.replaceChildren(
+    ...children
+      .filter((child): child is Node | string => child !== null && child !== undefined && child !== false)
+      .map((child) => (typeof child === 'number' ? String(child) : child)),
+  );
 }
 
 let fields = 0;
@@ -32,7 +41,11 @@ export function field(label: string, control: HTMLInputElement | HTMLSelectEleme
 export const formatTime = (date: Date | null | undefined) => (date ? date.toLocaleString() : '–');
 
 /** `"123, 456"` → `['123', '456']`. */
-export const uidList = (text: string) => text.split(',').map((uid) => uid.trim()).filter(Boolean);
+export const uidList = (text: string) =>
+  text
+    .split(',')
+    .map((uid) => uid.trim())
+    .filter(Boolean);
 
 /** What a task's lastError shows of why it failed, or '' when it holds nothing. */
 export function failureText(error: { message: string; reason?: string | undefined; from?: string | undefined } | null): string {

@@ -27,7 +27,9 @@ export function showIssues(form: HTMLFormElement, issues: { path: string; messag
   for (const issue of issues) {
     // The whole path, else its last part (layout.maxResolutionUid), else its first (snapshots.intervalSeconds).
     const parts = issue.path.split('.');
-    const slot = [issue.path, parts.at(-1), parts[0]].map((name) => form.querySelector(`[data-error-for="${CSS.escape(name ?? '')}"]`)).find(Boolean);
+    const slot = [issue.path, parts.at(-1), parts[0]]
+      .map((name) => form.querySelector(`[data-error-for="${CSS.escape(name ?? '')}"]`))
+      .find(Boolean);
     if (slot && issue.path !== '') slot.textContent = issue.message;
     else unplaced.push(issue.path ? `${issue.path}: ${issue.message}` : issue.message);
   }

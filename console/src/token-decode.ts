@@ -19,7 +19,11 @@ export interface DecodedToken {
 }
 
 const SERVICES: Record<number, { name: string; fields: string[]; privileges: Record<number, string> }> = {
-  1: { name: 'RTC', fields: ['channel', 'uid'], privileges: { 1: 'join channel', 2: 'publish audio', 3: 'publish video', 4: 'publish data stream' } },
+  1: {
+    name: 'RTC',
+    fields: ['channel', 'uid'],
+    privileges: { 1: 'join channel', 2: 'publish audio', 3: 'publish video', 4: 'publish data stream' },
+  },
   2: { name: 'RTM', fields: ['user id'], privileges: { 1: 'login' } },
   5: { name: 'Chat', fields: ['user id'], privileges: { 1: 'user', 2: 'app' } },
 };
@@ -61,7 +65,10 @@ export async function decodeToken(token: string): Promise<DecodedToken> {
     for (let n = read.u16(); n > 0; n--) {
       const id = read.u16();
       const seconds = read.u32();
-      privileges.push({ name: known?.privileges[id] ?? `privilege ${id}`, expiresAt: seconds === 0 ? null : new Date((issueTs + seconds) * 1000) });
+      privileges.push({
+        name: known?.privileges[id] ?? `privilege ${id}`,
+        expiresAt: seconds === 0 ? null : new Date((issueTs + seconds) * 1000),
+      });
     }
     if (!known) throw new Error(`service ${type} is not one this console can read`);
     services.push({ name: known.name, fields: known.fields.map((label) => `${label}: ${read.text()}`), privileges });

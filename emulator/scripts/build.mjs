@@ -25,7 +25,11 @@ export function writeOutputs(outputFiles, outdir) {
   }
   const stale = (dir) =>
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-      entry.isDirectory() ? stale(join(dir, entry.name)) : /\.(js|map)$/.test(entry.name) && !written.has(join(dir, entry.name)) ? [join(dir, entry.name)] : [],
+      entry.isDirectory()
+        ? stale(join(dir, entry.name))
+        : /\.(js|map)$/.test(entry.name) && !written.has(join(dir, entry.name))
+          ? [join(dir, entry.name)]
+          : [],
     );
   for (const path of stale(outdir)) rmSync(path, { force: true });
 }
@@ -47,7 +51,10 @@ export async function buildEmulator({ types = true } = {}) {
     write: false,
     logLevel: 'warning',
   });
-  const shebang = (file) => (file.path.endsWith('/main.js') ? { path: file.path, contents: Buffer.concat([Buffer.from('#!/usr/bin/env node\n'), file.contents]) } : file);
+  const shebang = (file) =>
+    file.path.endsWith('/main.js')
+      ? { path: file.path, contents: Buffer.concat([Buffer.from('#!/usr/bin/env node\n'), file.contents]) }
+      : file;
   writeOutputs(result.outputFiles.map(shebang), here('dist'));
   if (types) {
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

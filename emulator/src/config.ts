@@ -35,7 +35,11 @@ const EmulatorEnv = z
       ctx.addIssue({ code: 'custom', path: ['AGORA_APP_CERTIFICATE'], message: 'AGORA_APP_ID and AGORA_APP_CERTIFICATE go together' });
     }
     if (env.EMULATOR_WEBHOOK_URL && !env.EMULATOR_WEBHOOK_SECRET && !env.AGORA_WEBHOOK_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['EMULATOR_WEBHOOK_SECRET'], message: 'is required with EMULATOR_WEBHOOK_URL (or set AGORA_WEBHOOK_SECRET)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EMULATOR_WEBHOOK_SECRET'],
+        message: 'is required with EMULATOR_WEBHOOK_URL (or set AGORA_WEBHOOK_SECRET)',
+      });
     }
   });
 
@@ -52,7 +56,9 @@ export interface EmulatorConfig {
   maxConcurrentRecordings: number;
 }
 
-export function parseEmulatorEnv(env: Record<string, string | undefined>): { ok: true; config: EmulatorConfig } | { ok: false; errors: string[] } {
+export function parseEmulatorEnv(
+  env: Record<string, string | undefined>,
+): { ok: true; config: EmulatorConfig } | { ok: false; errors: string[] } {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = EmulatorEnv.safeParse(present);
   if (!parsed.success) return { ok: false, errors: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) };
@@ -65,7 +71,10 @@ export function parseEmulatorEnv(env: Record<string, string | undefined>): { ok:
       port: value.EMULATOR_PORT,
       dataDir: value.DATA_DIR,
       storageDir: value.EMULATOR_STORAGE_DIR ?? `${value.DATA_DIR.replace(/\/$/, '')}/recordings`,
-      app: value.AGORA_APP_ID && value.AGORA_APP_CERTIFICATE ? { appId: value.AGORA_APP_ID, appCertificate: value.AGORA_APP_CERTIFICATE } : undefined,
+      app:
+        value.AGORA_APP_ID && value.AGORA_APP_CERTIFICATE
+          ? { appId: value.AGORA_APP_ID, appCertificate: value.AGORA_APP_CERTIFICATE }
+          : undefined,
       customerId: value.AGORA_CUSTOMER_ID,
       customerSecret: value.AGORA_CUSTOMER_SECRET,
       webhook: value.EMULATOR_WEBHOOK_URL && secret ? { url: value.EMULATOR_WEBHOOK_URL, secret } : undefined,

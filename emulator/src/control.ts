@@ -76,9 +76,21 @@ function routes(core: EmulatorCore, clock: Clock): { method: string; pattern: Re
   const publishers = (cname: string) => ok({ cname, publishers: core.publishersIn(cname) });
   return [
     { method: 'GET', pattern: /^\/channels\/([^/]+)\/publishers$/, handle: ({ params }) => publishers(params[0]!) },
-    { method: 'POST', pattern: /^\/channels\/([^/]+)\/publishers$/, handle: ({ json, params }) => parsed(Presence, json, ({ uid }) => (core.join(params[0]!, uid), publishers(params[0]!))) },
-    { method: 'DELETE', pattern: /^\/channels\/([^/]+)\/publishers\/([^/]+)$/, handle: ({ params }) => (core.leave(params[0]!, params[1]!), publishers(params[0]!)) },
-    { method: 'GET', pattern: /^\/state$/, handle: () => ok({ tasks: core.tasks(), agents: core.agents(), convoAgents: core.convoAgents(), now: clock.now() }) },
+    {
+      method: 'POST',
+      pattern: /^\/channels\/([^/]+)\/publishers$/,
+      handle: ({ json, params }) => parsed(Presence, json, ({ uid }) => (core.join(params[0]!, uid), publishers(params[0]!))),
+    },
+    {
+      method: 'DELETE',
+      pattern: /^\/channels\/([^/]+)\/publishers\/([^/]+)$/,
+      handle: ({ params }) => (core.leave(params[0]!, params[1]!), publishers(params[0]!)),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/state$/,
+      handle: () => ok({ tasks: core.tasks(), agents: core.agents(), convoAgents: core.convoAgents(), now: clock.now() }),
+    },
     {
       method: 'POST',
       pattern: /^\/channels\/([^/]+)\/speech$/,
@@ -94,15 +106,24 @@ function routes(core: EmulatorCore, clock: Clock): { method: string; pattern: Re
     { method: 'POST', pattern: /^\/faults$/, handle: ({ json }) => parsed(FaultInput, json, (fault) => (core.injectFault(fault), ok())) },
     { method: 'DELETE', pattern: /^\/faults$/, handle: () => (core.clearFaults(), ok()) },
     { method: 'POST', pattern: /^\/failover$/, handle: ({ json }) => parsed(Milliseconds, json, ({ ms }) => (core.failover(ms), ok())) },
-    { method: 'POST', pattern: /^\/chaos$/, handle: ({ json }) => parsed(Chaos, json, (input) => (core.setChaos(input.share, input.seed), ok())) },
+    {
+      method: 'POST',
+      pattern: /^\/chaos$/,
+      handle: ({ json }) => parsed(Chaos, json, (input) => (core.setChaos(input.share, input.seed), ok())),
+    },
     { method: 'POST', pattern: /^\/latency$/, handle: ({ json }) => parsed(Milliseconds, json, ({ ms }) => (core.setLatency(ms), ok())) },
     {
       method: 'POST',
       pattern: /^\/tasks\/([^/]+)\/fail$/,
-      handle: ({ json, params }) => parsed(TaskFailure, json, (error) => (core.failTask(params[0]!, error) ? ok() : refuse(404, `no active task ${params[0]}`))),
+      handle: ({ json, params }) =>
+        parsed(TaskFailure, json, (error) => (core.failTask(params[0]!, error) ? ok() : refuse(404, `no active task ${params[0]}`))),
     },
     { method: 'GET', pattern: /^\/notifications$/, handle: () => ok(notificationState(core)) },
-    { method: 'POST', pattern: /^\/notifications$/, handle: ({ json }) => parsed(NotificationSettings, json, (settings) => configureNotifications(core, settings)) },
+    {
+      method: 'POST',
+      pattern: /^\/notifications$/,
+      handle: ({ json }) => parsed(NotificationSettings, json, (settings) => configureNotifications(core, settings)),
+    },
     { method: 'DELETE', pattern: /^\/notifications$/, handle: () => (core.notifications.clearLog(), ok()) },
     {
       method: 'POST',
@@ -118,7 +139,9 @@ function routes(core: EmulatorCore, clock: Clock): { method: string; pattern: Re
 /** `/agents/{id}/fail` serves both kinds of agent: Speech-to-Text's and Conversational AI's. */
 function failAnyAgent(core: EmulatorCore, agentId: string, json: unknown): ControlAnswer | Promise<ControlAnswer> {
   if (core.convoAgent(agentId)) {
-    return parsed(ConvoFailure, json, ({ reason, message }) => (core.failConvoAgent(agentId, reason, message) ? ok() : refuse(404, `no active agent ${agentId}`)));
+    return parsed(ConvoFailure, json, ({ reason, message }) =>
+      core.failConvoAgent(agentId, reason, message) ? ok() : refuse(404, `no active agent ${agentId}`),
+    );
   }
   return parsed(AgentFailure, json, ({ reason }) => (core.failAgent(agentId, reason) ? ok() : refuse(404, `no active agent ${agentId}`)));
 }

@@ -6,7 +6,18 @@ import { createNotifier } from './notifications.js';
 import { isRecord } from './replies.js';
 import { dispatch } from './routes.js';
 import { viewOf } from './task-model.js';
-import { DEFAULT_LIMITS, DEFAULT_TIMING, type EmulatorLimits, type EmulatorTiming, type Fault, type IncomingCall, type Reply, type RequestLogEntry, type Task, type TaskView } from './types.js';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_TIMING,
+  type EmulatorLimits,
+  type EmulatorTiming,
+  type Fault,
+  type IncomingCall,
+  type Reply,
+  type RequestLogEntry,
+  type Task,
+  type TaskView,
+} from './types.js';
 import { isActive, type World } from './world.js';
 import { agentView } from './stt/endpoints.js';
 import { agentActive, endAgent, onAgentPresenceChange, refreshAgents, speak } from './stt/lifecycle.js';
@@ -79,7 +90,16 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
       const { reply, endpoint } = await dispatch({ world, faults, expectedAuthorization }, call);
       if (faults.latency() > 0) await options.clock.sleep(faults.latency());
       const code = isRecord(reply.body) && typeof reply.body.code === 'number' ? reply.body.code : undefined;
-      requestLog.push({ at: receivedAt, answeredAt: options.clock.now(), method: call.method, path: call.path, endpoint, status: reply.status, code, client: call.userAgent });
+      requestLog.push({
+        at: receivedAt,
+        answeredAt: options.clock.now(),
+        method: call.method,
+        path: call.path,
+        endpoint,
+        status: reply.status,
+        code,
+        client: call.userAgent,
+      });
       return reply;
     },
     ...presence(world),
@@ -116,7 +136,10 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
      * Someone says `text` in `cname`: every running Speech-to-Text agent that hears `uid` writes it
      * into its captions, and every Conversational AI agent listening to `uid` answers it.
      */
-    speak: (cname: string, speech: { uid: string; text: string; durationMs: number; language?: string | undefined }) => [...speak(world, cname, speech), ...convoHear(world, cname, speech)],
+    speak: (cname: string, speech: { uid: string; text: string; durationMs: number; language?: string | undefined }) => [
+      ...speak(world, cname, speech),
+      ...convoHear(world, cname, speech),
+    ],
     /** Where notifications go; undefined turns them off. */
     setNotificationTarget(target: { url: string; secret: string } | undefined) {
       world.notifier.configure(target);

@@ -52,7 +52,12 @@ async function readDevCredentials(file: string): Promise<{ appId: string; appCer
     throw new Error(`${file} is not valid JSON; delete it to create new development credentials`);
   }
   const value = json as { appId?: unknown; appCertificate?: unknown } | null;
-  if (typeof value?.appId !== 'string' || !HEX32.test(value.appId) || typeof value.appCertificate !== 'string' || !HEX32.test(value.appCertificate)) {
+  if (
+    typeof value?.appId !== 'string' ||
+    !HEX32.test(value.appId) ||
+    typeof value.appCertificate !== 'string' ||
+    !HEX32.test(value.appCertificate)
+  ) {
     throw new Error(`${file} does not hold a development App ID and certificate; delete it to create new ones`);
   }
   return { appId: value.appId, appCertificate: value.appCertificate };

@@ -39,7 +39,14 @@ async function call(method: string, path: string, body?: unknown, authorization:
 }
 
 function recorderToken(cname: string, uid: string | number, options: { expireSeconds?: number; at?: number; cert?: string } = {}) {
-  return recorderTokenAt({ appId: APP_ID, appCertificate: options.cert ?? CERT, channel: cname, uid, atMs: options.at ?? clock.now(), expireSeconds: options.expireSeconds ?? 3600 });
+  return recorderTokenAt({
+    appId: APP_ID,
+    appCertificate: options.cert ?? CERT,
+    channel: cname,
+    uid,
+    atMs: options.at ?? clock.now(),
+    expireSeconds: options.expireSeconds ?? 3600,
+  });
 }
 
 const acquire = async (cname = 'room1', uid = '527841', clientRequest: object = {}) => {
@@ -74,7 +81,14 @@ function webRequest(extra: Record<string, unknown> = {}) {
       extensionServices: [
         {
           serviceName: 'web_recorder_service',
-          serviceParam: { url: 'https://example.com/page', audioProfile: 0, videoWidth: 1280, videoHeight: 720, maxRecordingHour: 1, ...extra },
+          serviceParam: {
+            url: 'https://example.com/page',
+            audioProfile: 0,
+            videoWidth: 1280,
+            videoHeight: 720,
+            maxRecordingHour: 1,
+            ...extra,
+          },
         },
       ],
     },
@@ -88,7 +102,8 @@ async function startRecording(mode: 'mix' | 'individual' | 'web', clientRequest:
   return { resourceId, reply, sid: String(reply.body.sid) };
 }
 
-const session = (resourceId: string, sid: string, mode: string, action: string) => `${P}/resourceid/${resourceId}/sid/${sid}/mode/${mode}/${action}`;
+const session = (resourceId: string, sid: string, mode: string, action: string) =>
+  `${P}/resourceid/${resourceId}/sid/${sid}/mode/${mode}/${action}`;
 
 describe('gateway', () => {
   it('asks for Basic credentials and refuses wrong ones', async () => {
@@ -104,7 +119,11 @@ describe('gateway', () => {
   });
 
   it('refuses another App ID with 400', async () => {
-    const reply = await call('POST', `/v1/apps/ffffffffffffffffffffffffffffffff/cloud_recording/acquire`, { cname: 'c', uid: '1', clientRequest: {} });
+    const reply = await call('POST', `/v1/apps/ffffffffffffffffffffffffffffffff/cloud_recording/acquire`, {
+      cname: 'c',
+      uid: '1',
+      clientRequest: {},
+    });
     expect(reply).toEqual({ status: 400, body: { message: 'appid is invalid' } });
   });
 
@@ -112,7 +131,8 @@ describe('gateway', () => {
     await emulator.close();
     await start({ limits: { requestsPerSecond: 10 } });
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await call('POST', `${P}/acquire`, { cname: 'c', uid: String(i + 1), clientRequest: {} })).status);
+    for (let i = 0; i < 11; i++)
+      statuses.push((await call('POST', `${P}/acquire`, { cname: 'c', uid: String(i + 1), clientRequest: {} })).status);
     expect(statuses).toEqual([...Array<number>(10).fill(200), 429]);
     expect((await call('POST', `${P}/acquire`, {})).body).toEqual({ message: 'API rate limit exceeded' });
     await clock.advance(1_000);
@@ -140,7 +160,10 @@ describe('acquire', () => {
   });
 
   it('refuses a bad channel name with code 401, but takes any label for web', async () => {
-    expect((await call('POST', `${P}/acquire`, { cname: 'a/b', uid: '1', clientRequest: {} })).body).toEqual({ code: 401, reason: 'invalid_channel_name' });
+    expect((await call('POST', `${P}/acquire`, { cname: 'a/b', uid: '1', clientRequest: {} })).body).toEqual({
+      code: 401,
+      reason: 'invalid_channel_name',
+    });
     expect((await call('POST', `${P}/acquire`, { cname: 'a'.repeat(64), uid: '1', clientRequest: {} })).body.code).toBe(401);
     expect((await call('POST', `${P}/acquire`, { cname: 'my page/label', uid: '1', clientRequest: { scene: 1 } })).status).toBe(200);
   });
@@ -153,20 +176,87 @@ describe('acquire', () => {
 
 describe('start validation', () => {
   const cases: [string, 'mix' | 'individual' | 'web', () => object, RegExp][] = [
-    ['mp4 without hls', 'mix', () => mixRequest('room1', '527841', { recordingFileConfig: { avFileType: ['mp4'] } }), /avFileType mp4 is only allowed together with hls/],
-    ['individual without subscribeUidGroup', 'individual', () => ({ ...individualRequest(), recordingConfig: { channelType: 0 } }), /recordingConfig.subscribeUidGroup is required/],
-    ['maxIdleTime below 5', 'mix', () => mixRequest('room1', '527841', { recordingConfig: { maxIdleTime: 4 } }), /recordingConfig.maxIdleTime must be from 5 to 2592000/],
-    ['transcoding above 1920×1080', 'mix', () => mixRequest('room1', '527841', { recordingConfig: { transcodingConfig: { width: 1920, height: 1920, fps: 15, bitrate: 500 } } }), /must not exceed 1920 × 1080/],
-    ['layoutConfig without layout 3', 'mix', () => mixRequest('room1', '527841', { recordingConfig: { transcodingConfig: { width: 640, height: 360, fps: 15, bitrate: 500, mixedVideoLayout: 1, layoutConfig: [{ x_axis: 0, y_axis: 0, width: 1, height: 1 }] } } }), /layoutConfig is only allowed with mixedVideoLayout 3/],
-    ['subscribe and unsubscribe lists together', 'mix', () => mixRequest('room1', '527841', { recordingConfig: { subscribeAudioUids: ['1'], unSubscribeAudioUids: ['2'] } }), /unsubscribeAudioUids cannot be set together with subscribeAudioUids/],
+    [
+      'mp4 without hls',
+      'mix',
+      () => mixRequest('room1', '527841', { recordingFileConfig: { avFileType: ['mp4'] } }),
+      /avFileType mp4 is only allowed together with hls/,
+    ],
+    [
+      'individual without subscribeUidGroup',
+      'individual',
+      () => ({ ...individualRequest(), recordingConfig: { channelType: 0 } }),
+      /recordingConfig.subscribeUidGroup is required/,
+    ],
+    [
+      'maxIdleTime below 5',
+      'mix',
+      () => mixRequest('room1', '527841', { recordingConfig: { maxIdleTime: 4 } }),
+      /recordingConfig.maxIdleTime must be from 5 to 2592000/,
+    ],
+    [
+      'transcoding above 1920×1080',
+      'mix',
+      () => mixRequest('room1', '527841', { recordingConfig: { transcodingConfig: { width: 1920, height: 1920, fps: 15, bitrate: 500 } } }),
+      /must not exceed 1920 × 1080/,
+    ],
+    [
+      'layoutConfig without layout 3',
+      'mix',
+      () =>
+        mixRequest('room1', '527841', {
+          recordingConfig: {
+            transcodingConfig: {
+              width: 640,
+              height: 360,
+              fps: 15,
+              bitrate: 500,
+              mixedVideoLayout: 1,
+              layoutConfig: [{ x_axis: 0, y_axis: 0, width: 1, height: 1 }],
+            },
+          },
+        }),
+      /layoutConfig is only allowed with mixedVideoLayout 3/,
+    ],
+    [
+      'subscribe and unsubscribe lists together',
+      'mix',
+      () => mixRequest('room1', '527841', { recordingConfig: { subscribeAudioUids: ['1'], unSubscribeAudioUids: ['2'] } }),
+      /unsubscribeAudioUids cannot be set together with subscribeAudioUids/,
+    ],
     ['web without extensionServiceConfig', 'web', () => ({ storageConfig: STORAGE }), /extensionServiceConfig is required in web mode/],
     ['web without url', 'web', () => webRequest({ url: undefined }), /serviceParam.url/],
     ['web without maxRecordingHour', 'web', () => webRequest({ maxRecordingHour: undefined }), /maxRecordingHour/],
-    ['unknown storage vendor', 'mix', () => mixRequest('room1', '527841', { storageConfig: { ...STORAGE, vendor: 99 } }), /vendor 99 is not supported/],
-    ['region out of range', 'mix', () => mixRequest('room1', '527841', { storageConfig: { ...STORAGE, vendor: 8, region: 0 } }), /region must be from 1 to 7 for vendor 8/],
-    ['prefix with underscores', 'mix', () => mixRequest('room1', '527841', { storageConfig: { ...STORAGE, fileNamePrefix: ['a_b'] } }), /fileNamePrefix.0 segments may contain only letters and digits/],
-    ['prefix over 128 characters', 'mix', () => mixRequest('room1', '527841', { storageConfig: { ...STORAGE, fileNamePrefix: ['a'.repeat(100), 'b'.repeat(28)] } }), /at most 128 characters/],
-    ['S3-compatible without endpoint', 'mix', () => mixRequest('room1', '527841', { storageConfig: { ...STORAGE, vendor: 11, region: 0 } }), /extensionParams.endpoint is required for vendor 11/],
+    [
+      'unknown storage vendor',
+      'mix',
+      () => mixRequest('room1', '527841', { storageConfig: { ...STORAGE, vendor: 99 } }),
+      /vendor 99 is not supported/,
+    ],
+    [
+      'region out of range',
+      'mix',
+      () => mixRequest('room1', '527841', { storageConfig: { ...STORAGE, vendor: 8, region: 0 } }),
+      /region must be from 1 to 7 for vendor 8/,
+    ],
+    [
+      'prefix with underscores',
+      'mix',
+      () => mixRequest('room1', '527841', { storageConfig: { ...STORAGE, fileNamePrefix: ['a_b'] } }),
+      /fileNamePrefix.0 segments may contain only letters and digits/,
+    ],
+    [
+      'prefix over 128 characters',
+      'mix',
+      () => mixRequest('room1', '527841', { storageConfig: { ...STORAGE, fileNamePrefix: ['a'.repeat(100), 'b'.repeat(28)] } }),
+      /at most 128 characters/,
+    ],
+    [
+      'S3-compatible without endpoint',
+      'mix',
+      () => mixRequest('room1', '527841', { storageConfig: { ...STORAGE, vendor: 11, region: 0 } }),
+      /extensionParams.endpoint is required for vendor 11/,
+    ],
   ];
 
   it.each(cases)('refuses %s with code 2 naming the field', async (_label, mode, request, reason) => {
@@ -178,18 +268,23 @@ describe('start validation', () => {
 
   it('needs a scene-1 resource for web mode', async () => {
     const resourceId = await acquire('room1', '527841');
-    const reply = await call('POST', `${P}/resourceid/${resourceId}/mode/web/start`, { cname: 'room1', uid: '527841', clientRequest: webRequest() });
+    const reply = await call('POST', `${P}/resourceid/${resourceId}/mode/web/start`, {
+      cname: 'room1',
+      uid: '527841',
+      clientRequest: webRequest(),
+    });
     expect(reply.body).toMatchObject({ code: 2 });
   });
 });
 
 describe('recorder token', () => {
-  const startWith = async (token: string | undefined) =>
-    (await startRecording('mix', { ...mixRequest(), token })).reply;
+  const startWith = async (token: string | undefined) => (await startRecording('mix', { ...mixRequest(), token })).reply;
 
   it('accepts a token for the recorder uid, and a uid-0 token', async () => {
     expect((await startWith(recorderToken('room1', '527841'))).status).toBe(200);
-    expect((await startRecording('mix', { ...mixRequest('room2', '7'), token: recorderToken('room2', 0) }, 'room2', '7')).reply.status).toBe(200);
+    expect(
+      (await startRecording('mix', { ...mixRequest('room2', '7'), token: recorderToken('room2', 0) }, 'room2', '7')).reply.status,
+    ).toBe(200);
   });
 
   it.each([
@@ -212,20 +307,32 @@ describe('resources', () => {
   it('expire five minutes after acquire (433)', async () => {
     const resourceId = await acquire();
     await clock.advance(5 * 60_000 + 1);
-    const reply = await call('POST', `${P}/resourceid/${resourceId}/mode/mix/start`, { cname: 'room1', uid: '527841', clientRequest: mixRequest() });
+    const reply = await call('POST', `${P}/resourceid/${resourceId}/mode/mix/start`, {
+      cname: 'room1',
+      uid: '527841',
+      clientRequest: mixRequest(),
+    });
     expect(reply.body).toEqual({ code: 433, reason: 'resource expired' });
   });
 
   it('serve one start: a repeat answers 201 with code 7', async () => {
     const { resourceId, reply } = await startRecording('mix', mixRequest());
     expect(reply.status).toBe(200);
-    const again = await call('POST', `${P}/resourceid/${resourceId}/mode/mix/start`, { cname: 'room1', uid: '527841', clientRequest: mixRequest() });
+    const again = await call('POST', `${P}/resourceid/${resourceId}/mode/mix/start`, {
+      cname: 'room1',
+      uid: '527841',
+      clientRequest: mixRequest(),
+    });
     expect(again).toEqual({ status: 201, body: { code: 7, reason: 'already started' } });
   });
 
   it('are bound to their cname and uid (432)', async () => {
     const resourceId = await acquire('room1', '527841');
-    const reply = await call('POST', `${P}/resourceid/${resourceId}/mode/mix/start`, { cname: 'room1', uid: '999', clientRequest: mixRequest('room1', '999') });
+    const reply = await call('POST', `${P}/resourceid/${resourceId}/mode/mix/start`, {
+      cname: 'room1',
+      uid: '999',
+      clientRequest: mixRequest('room1', '999'),
+    });
     expect(reply.body).toMatchObject({ code: 432 });
   });
 
@@ -274,9 +381,15 @@ describe('a recording', () => {
 
   it('lists mix HLS+MP4 files with fileListMode "json"', async () => {
     emulator.control.join('room1', '100');
-    const { resourceId, sid } = await startRecording('mix', mixRequest('room1', '527841', { recordingFileConfig: { avFileType: ['hls', 'mp4'] } }));
+    const { resourceId, sid } = await startRecording(
+      'mix',
+      mixRequest('room1', '527841', { recordingFileConfig: { avFileType: ['hls', 'mp4'] } }),
+    );
     await clock.advance(5_000);
-    const response = (await call('GET', session(resourceId, sid, 'mix', 'query'))).body.serverResponse as { fileListMode: string; fileList: { fileName: string; uid: string; mixedAllUser: boolean; trackType: string }[] };
+    const response = (await call('GET', session(resourceId, sid, 'mix', 'query'))).body.serverResponse as {
+      fileListMode: string;
+      fileList: { fileName: string; uid: string; mixedAllUser: boolean; trackType: string }[];
+    };
     expect(response.fileListMode).toBe('json');
     expect(response.fileList.map((file) => file.fileName)).toEqual([`${sid}_room1.m3u8`, `${sid}_room1_0.mp4`]);
     expect(response.fileList[0]).toMatchObject({ uid: '0', mixedAllUser: true, trackType: 'audio_and_video', isPlayable: true });
@@ -287,7 +400,10 @@ describe('a recording', () => {
     emulator.control.join('room1', '200');
     const { resourceId, sid } = await startRecording('individual', individualRequest());
     await clock.advance(5_000);
-    const response = (await call('GET', session(resourceId, sid, 'individual', 'query'))).body.serverResponse as { fileListMode: string; fileList: { fileName: string; uid: string; trackType: string; mixedAllUser: boolean }[] };
+    const response = (await call('GET', session(resourceId, sid, 'individual', 'query'))).body.serverResponse as {
+      fileListMode: string;
+      fileList: { fileName: string; uid: string; trackType: string; mixedAllUser: boolean }[];
+    };
     expect(response.fileListMode).toBe('json');
     expect(response.fileList.map((file) => file.fileName).sort()).toEqual(
       [
@@ -327,7 +443,10 @@ describe('a recording', () => {
     await clock.advance(4_999);
     expect((await call('GET', session(resourceId, sid, 'mix', 'query'))).status).toBe(200);
     await clock.advance(1);
-    expect(await call('GET', session(resourceId, sid, 'mix', 'query'))).toEqual({ status: 404, body: { code: 404, reason: 'failed to find worker' } });
+    expect(await call('GET', session(resourceId, sid, 'mix', 'query'))).toEqual({
+      status: 404,
+      body: { code: 404, reason: 'failed to find worker' },
+    });
     const stopBody = { cname: 'room1', uid: '527841', clientRequest: {} };
     expect((await call('POST', session(resourceId, sid, 'mix', 'stop'), stopBody)).body).toEqual({ code: 49, reason: 'invalid operation' });
     await clock.advance(3_000);
@@ -354,7 +473,13 @@ describe('a recording', () => {
     const reply = await call('POST', session(resourceId, sid, 'mix', 'stop'), stopBody);
     expect(reply).toEqual({
       status: 200,
-      body: { cname: 'room1', uid: '527841', resourceId, sid, serverResponse: { fileListMode: 'string', fileList: `${sid}_room1.m3u8`, uploadingStatus: 'uploaded' } },
+      body: {
+        cname: 'room1',
+        uid: '527841',
+        resourceId,
+        sid,
+        serverResponse: { fileListMode: 'string', fileList: `${sid}_room1.m3u8`, uploadingStatus: 'uploaded' },
+      },
     });
     const folder = join(storageDir, 'bucket1', 'rec', 'abc123');
     const names = await readdir(folder);
@@ -370,7 +495,9 @@ describe('a recording', () => {
   it('answers 206 + 435 when nobody ever published, and writes no file (Agora: no recorded data)', async () => {
     const { resourceId, sid } = await startRecording('mix', mixRequest());
     await clock.advance(25_000);
-    expect((await call('GET', session(resourceId, sid, 'mix', 'query'))).body).toMatchObject({ serverResponse: { status: 4, fileList: '' } });
+    expect((await call('GET', session(resourceId, sid, 'mix', 'query'))).body).toMatchObject({
+      serverResponse: { status: 4, fileList: '' },
+    });
     const reply = await call('POST', session(resourceId, sid, 'mix', 'stop'), { cname: 'room1', uid: '527841', clientRequest: {} });
     expect(reply).toEqual({ status: 206, body: { code: 435, reason: 'no recorded data' } });
     await emulator.control.flushStorage();
@@ -382,7 +509,8 @@ describe('a recording', () => {
     const { resourceId, sid } = await startRecording('web', webRequest());
     await clock.advance(5_000);
     const reply = await call('POST', session(resourceId, sid, 'web', 'stop'), { cname: 'room1', uid: '527841', clientRequest: {} });
-    const state = (reply.body.serverResponse as { extensionServiceState: { serviceName: string; payload: Record<string, unknown> }[] }).extensionServiceState;
+    const state = (reply.body.serverResponse as { extensionServiceState: { serviceName: string; payload: Record<string, unknown> }[] })
+      .extensionServiceState;
     expect(state[0]).toEqual({ serviceName: 'upload_service', payload: { uploadingStatus: 'uploaded' } });
     expect(state[1]).toMatchObject({ serviceName: 'web_recorder_service', payload: { state: 'exit', onhold: false } });
   });
@@ -398,7 +526,9 @@ describe('a recording', () => {
     const first = await startRecording('mix', mixRequest());
     const second = await startRecording('mix', mixRequest('room2', '1'), 'room2', '1');
     expect((await call('GET', session(first.resourceId, second.sid, 'mix', 'query'))).body).toMatchObject({ code: 1003 });
-    expect((await call('POST', session(first.resourceId, first.sid, 'mix', 'stop'), { cname: 'room1', uid: '1', clientRequest: {} })).body).toMatchObject({ code: 432 });
+    expect(
+      (await call('POST', session(first.resourceId, first.sid, 'mix', 'stop'), { cname: 'room1', uid: '1', clientRequest: {} })).body,
+    ).toMatchObject({ code: 432 });
   });
 });
 
@@ -410,16 +540,25 @@ describe('update and updateLayout', () => {
     const update = await call('POST', session(resourceId, sid, 'individual', 'update'), {
       cname: 'room1',
       uid: '527841',
-      clientRequest: { streamSubscribe: { audioUidList: { unSubscribeAudioUids: ['200'] }, videoUidList: { subscribeVideoUids: ['100'] } } },
+      clientRequest: {
+        streamSubscribe: { audioUidList: { unSubscribeAudioUids: ['200'] }, videoUidList: { subscribeVideoUids: ['100'] } },
+      },
     });
     expect(update).toEqual({ status: 200, body: { cname: 'room1', uid: '527841', resourceId, sid } });
     await clock.advance(5_000);
-    expect(emulator.control.task(sid)?.files.sort()).toEqual([`${sid}_room1__uid_s_100__uid_e_audio.m3u8`, `${sid}_room1__uid_s_100__uid_e_video.m3u8`]);
+    expect(emulator.control.task(sid)?.files.sort()).toEqual([
+      `${sid}_room1__uid_s_100__uid_e_audio.m3u8`,
+      `${sid}_room1__uid_s_100__uid_e_video.m3u8`,
+    ]);
   });
 
   it('pauses and resumes a web recording', async () => {
     const { resourceId, sid } = await startRecording('web', webRequest());
-    await call('POST', session(resourceId, sid, 'web', 'update'), { cname: 'room1', uid: '527841', clientRequest: { webRecordingConfig: { onhold: true } } });
+    await call('POST', session(resourceId, sid, 'web', 'update'), {
+      cname: 'room1',
+      uid: '527841',
+      clientRequest: { webRecordingConfig: { onhold: true } },
+    });
     expect(emulator.control.task(sid)?.onhold).toBe(true);
   });
 
@@ -429,7 +568,9 @@ describe('update and updateLayout', () => {
     await call('POST', path, { cname: 'room1', uid: '527841', clientRequest: { mixedVideoLayout: 1, backgroundColor: '#FF0000' } });
     await call('POST', path, { cname: 'room1', uid: '527841', clientRequest: { mixedVideoLayout: 2, maxResolutionUid: '100' } });
     expect(emulator.control.task(sid)?.layout).toEqual({ mixedVideoLayout: 2, maxResolutionUid: '100', backgroundColor: '#000000' });
-    expect((await call('POST', path, { cname: 'room1', uid: '527841', clientRequest: { mixedVideoLayout: 2 } })).body).toMatchObject({ code: 2 });
+    expect((await call('POST', path, { cname: 'room1', uid: '527841', clientRequest: { mixedVideoLayout: 2 } })).body).toMatchObject({
+      code: 2,
+    });
   });
 });
 

@@ -18,8 +18,10 @@ export function createFaults(clock: Clock, requestsPerSecond: () => number) {
   function transientFailure(endpoint: Endpoint): Reply {
     if (endpoint === 'acquire') return service(500, 500, 'internal_error');
     if (endpoint === 'start') return service(500, 502, 'Failed to allocate worker');
-    if (endpoint.startsWith('stt')) return { status: 503, body: { reason: 'service unavailable', detail: 'temporarily unavailable, try again' } };
-    if (endpoint.startsWith('convo')) return { status: 503, body: { detail: 'temporarily unavailable, try again', reason: 'ServiceUnavailable' } };
+    if (endpoint.startsWith('stt'))
+      return { status: 503, body: { reason: 'service unavailable', detail: 'temporarily unavailable, try again' } };
+    if (endpoint.startsWith('convo'))
+      return { status: 503, body: { detail: 'temporarily unavailable, try again', reason: 'ServiceUnavailable' } };
     return service(504, 62, 'request timeout');
   }
 

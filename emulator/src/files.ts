@@ -51,9 +51,7 @@ export interface RecordingShape {
 
 /** The files a recording has produced so far. */
 export function planFiles(shape: RecordingShape): PlannedFile[] {
-  const segmentStamps = Array.from({ length: shape.segmentCount }, (_, index) =>
-    utcStamp(shape.sliceStartTime + index * shape.segmentMs),
-  );
+  const segmentStamps = Array.from({ length: shape.segmentCount }, (_, index) => utcStamp(shape.sliceStartTime + index * shape.segmentMs));
   if (shape.mode === 'individual') {
     return shape.tracks.map(({ uid, track }) => {
       const base = `${shape.sid}_${shape.cname}__uid_s_${uid}__uid_e_${track}`;
@@ -83,7 +81,15 @@ export function planFiles(shape: RecordingShape): PlannedFile[] {
     const count = Math.max(1, Math.ceil(shape.recordedMs / slice));
     for (let index = 0; index < count; index++) {
       const durationMs = Math.max(0, Math.min(slice, shape.recordedMs - index * slice));
-      files.push({ fileName: `${base}_${index}.mp4`, trackType: 'audio_and_video', uid: '0', mixedAllUser: true, sliceStartTime: shape.sliceStartTime + index * slice, segments: [], durationMs });
+      files.push({
+        fileName: `${base}_${index}.mp4`,
+        trackType: 'audio_and_video',
+        uid: '0',
+        mixedAllUser: true,
+        sliceStartTime: shape.sliceStartTime + index * slice,
+        segments: [],
+        durationMs,
+      });
     }
   }
   return files;

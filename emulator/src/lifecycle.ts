@@ -10,7 +10,14 @@ import { isActive, type World } from './world.js';
  * notifier's tick, so a fake clock drives it deterministically.
  */
 
-export function notify(world: World, task: Task, eventType: number, serviceType: number, details: Record<string, unknown> & { msgName: string }, at = world.clock.now()) {
+export function notify(
+  world: World,
+  task: Task,
+  eventType: number,
+  serviceType: number,
+  details: Record<string, unknown> & { msgName: string },
+  at = world.clock.now(),
+) {
   world.notifier.emit({ eventType, serviceType, cname: task.cname, uid: task.uid, sid: task.sid, sequence: task.sequence++, at, details });
 }
 
@@ -21,7 +28,9 @@ export function persist(world: World, task: Task, now: number): Promise<unknown>
   if (files.length === 0 && snapshots.length === 0) return Promise.resolve();
   task.segmentsUploaded = files[0]?.segments.length ?? 0;
   const upload = { files, snapshots, segmentMs: world.timing.segmentMs, ended: !isActive(task), uploaded: task.uploaded };
-  const write = task.uploading.then(() => writeObjects(world.storageDir, task.storage.bucket, task.storage.prefix, upload)).catch(() => undefined);
+  const write = task.uploading
+    .then(() => writeObjects(world.storageDir, task.storage.bucket, task.storage.prefix, upload))
+    .catch(() => undefined);
   task.uploading = write;
   world.pendingWrites.add(write);
   void write.finally(() => world.pendingWrites.delete(write));
@@ -36,7 +45,8 @@ function uploadNewSegments(world: World, task: Task, now: number) {
 
 /** The notices of a start: the recorder (or page recorder) and the uploader are up. */
 export function announceStart(world: World, task: Task) {
-  if (task.mode === 'web') notify(world, task, 70, SERVICE_TYPE.webRecorder, { msgName: 'web_recorder_started', recorderStartTime: task.startedAt });
+  if (task.mode === 'web')
+    notify(world, task, 70, SERVICE_TYPE.webRecorder, { msgName: 'web_recorder_started', recorderStartTime: task.startedAt });
   else notify(world, task, 40, SERVICE_TYPE.recorder, { msgName: 'recorder_started', status: 0 });
   notify(world, task, 30, SERVICE_TYPE.uploader, { msgName: 'uploader_started', status: 0 });
 }
@@ -55,7 +65,8 @@ export function refresh(world: World, task: Task, now = world.clock.now()) {
   if (!task.wroteFirstFiles && statusOf(world, task, now) === 5 && filesOf(world, task, now).length > 0) {
     task.wroteFirstFiles = true;
     void persist(world, task, now);
-    if (task.mode !== 'web') notify(world, task, 4, SERVICE_TYPE.service, { msgName: 'cloud_recording_file_infos', fileList: fileEntries(world, task, now) });
+    if (task.mode !== 'web')
+      notify(world, task, 4, SERVICE_TYPE.service, { msgName: 'cloud_recording_file_infos', fileList: fileEntries(world, task, now) });
   } else if (task.wroteFirstFiles) {
     uploadNewSegments(world, task, now);
   }
@@ -70,7 +81,8 @@ function announceSnapshots(world: World, task: Task, now: number) {
   task.snapshotsSent = taken.length;
   // Announced once uploaded, as Agora does: whoever reads the notice finds the file.
   void persist(world, task, now).then(() => {
-    for (const name of fresh) notify(world, task, 45, SERVICE_TYPE.recorder, { msgName: 'recorder_snapshot_file', fileName: `${prefix}${name}` }, now);
+    for (const name of fresh)
+      notify(world, task, 45, SERVICE_TYPE.recorder, { msgName: 'recorder_snapshot_file', fileName: `${prefix}${name}` }, now);
   });
 }
 
@@ -85,7 +97,12 @@ export const uploadsBackedUp = (task: Task) =>
 /** recorder_leave's leaveCode bits: 2 stopped by signal, 4 nobody left, 16 asked to leave. */
 const LEAVE_CODE: Record<EndReason, number> = { stopped: 16, idle: 4, max_recording_hour: 16, failed: 2 };
 /** web_recorder_stopped's code: 0 asked, 1 max_recording_hour, 6 recorder error. */
-const WEB_STOP: Record<EndReason, [number, string]> = { stopped: [0, 'ok'], idle: [0, 'ok'], max_recording_hour: [1, 'max_recording_hour'], failed: [6, 'recorder_error'] };
+const WEB_STOP: Record<EndReason, [number, string]> = {
+  stopped: [0, 'ok'],
+  idle: [0, 'ok'],
+  max_recording_hour: [1, 'max_recording_hour'],
+  failed: [6, 'recorder_error'],
+};
 
 export function end(world: World, task: Task, at: number, reason: EndReason) {
   task.endedAt = at;
@@ -94,7 +111,14 @@ export function end(world: World, task: Task, at: number, reason: EndReason) {
   announceSnapshots(world, task, at);
   if (task.mode === 'web') {
     const [code, message] = WEB_STOP[reason];
-    notify(world, task, 71, SERVICE_TYPE.webRecorder, { msgName: 'web_recorder_stopped', code, message, details: '', fileList: webFileEntries(world, task, at) }, at);
+    notify(
+      world,
+      task,
+      71,
+      SERVICE_TYPE.webRecorder,
+      { msgName: 'web_recorder_stopped', code, message, details: '', fileList: webFileEntries(world, task, at) },
+      at,
+    );
   } else {
     notify(world, task, 41, SERVICE_TYPE.recorder, { msgName: 'recorder_leave', leaveCode: LEAVE_CODE[reason] }, at);
   }
@@ -107,7 +131,21 @@ export function end(world: World, task: Task, at: number, reason: EndReason) {
 /** A fatal error on Agora's side (control API): an error notice, then the task exits abnormally. */
 export function fail(world: World, task: Task, error: { module: number; errorCode: number; errorMsg: string }) {
   const now = world.clock.now();
-  notify(world, task, 1, SERVICE_TYPE.service, { msgName: 'cloud_recording_error', module: error.module, errorLevel: 5, errorCode: error.errorCode, stat: 0, errorMsg: error.errorMsg }, now);
+  notify(
+    world,
+    task,
+    1,
+    SERVICE_TYPE.service,
+    {
+      msgName: 'cloud_recording_error',
+      module: error.module,
+      errorLevel: 5,
+      errorCode: error.errorCode,
+      stat: 0,
+      errorMsg: error.errorMsg,
+    },
+    now,
+  );
   end(world, task, now, 'failed');
 }
 

@@ -32,7 +32,14 @@ async function main() {
   });
   const url = await emulator.listen();
   logger.info(
-    { url, appId: app.appId, customerId: config.customerId, storageDir: config.storageDir, notifications: config.webhook?.url ?? null, control: `${url}/_emulator/state` },
+    {
+      url,
+      appId: app.appId,
+      customerId: config.customerId,
+      storageDir: config.storageDir,
+      notifications: config.webhook?.url ?? null,
+      control: `${url}/_emulator/state`,
+    },
     `Agora emulator listening on ${url} (Cloud Recording, Speech-to-Text and Conversational AI REST APIs, with test-pattern media)`,
   );
   const stop = () => {

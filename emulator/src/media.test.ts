@@ -41,47 +41,65 @@ describe('recordings are real media', () => {
   const folderOf = () => join(h.storageDir, 'bucket1');
 
   // ffprobe is a process of its own: on a loaded machine it can take seconds.
-  it('mix with hls+mp4: a live playlist that grows, then ends; MPEG-TS segments and an MP4 that ffprobe reads', { timeout: 60_000 }, async () => {
-    h.publish('room1', '100');
-    const { sid, session } = await h.start('mix', h.requests.mix('room1', '527841', { recordingFileConfig: { avFileType: ['hls', 'mp4'] } }));
-    await h.clock.advance(15_000);
-    await h.emulator.control.flushStorage();
-    const live = await readFile(join(folderOf(), `${sid}_room1.m3u8`), 'utf8');
-    expect(live).not.toContain('#EXT-X-ENDLIST');
-    const early = segmentsOf(live);
-    expect(early.length).toBeGreaterThan(0);
+  it(
+    'mix with hls+mp4: a live playlist that grows, then ends; MPEG-TS segments and an MP4 that ffprobe reads',
+    { timeout: 60_000 },
+    async () => {
+      h.publish('room1', '100');
+      const { sid, session } = await h.start(
+        'mix',
+        h.requests.mix('room1', '527841', { recordingFileConfig: { avFileType: ['hls', 'mp4'] } }),
+      );
+      await h.clock.advance(15_000);
+      await h.emulator.control.flushStorage();
+      const live = await readFile(join(folderOf(), `${sid}_room1.m3u8`), 'utf8');
+      expect(live).not.toContain('#EXT-X-ENDLIST');
+      const early = segmentsOf(live);
+      expect(early.length).toBeGreaterThan(0);
 
-    await h.clock.advance(20_000);
-    await h.call('POST', session('stop'), { cname: 'room1', uid: '527841', clientRequest: {} });
-    const playlist = await readFile(join(folderOf(), `${sid}_room1.m3u8`), 'utf8');
-    expect(playlist.split('\n').slice(0, 2)).toEqual(['#EXTM3U', '#EXT-X-VERSION:3']);
-    expect(playlist.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
-    const segments = segmentsOf(playlist);
-    expect(segments.length).toBeGreaterThan(early.length);
-    expect(segments.slice(0, early.length)).toEqual(early);
-    // A discontinuity before every segment but the first: each is the same clip again.
-    expect(playlist.match(/#EXT-X-DISCONTINUITY/g)).toHaveLength(segments.length - 1);
+      await h.clock.advance(20_000);
+      await h.call('POST', session('stop'), { cname: 'room1', uid: '527841', clientRequest: {} });
+      const playlist = await readFile(join(folderOf(), `${sid}_room1.m3u8`), 'utf8');
+      expect(playlist.split('\n').slice(0, 2)).toEqual(['#EXTM3U', '#EXT-X-VERSION:3']);
+      expect(playlist.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
+      const segments = segmentsOf(playlist);
+      expect(segments.length).toBeGreaterThan(early.length);
+      expect(segments.slice(0, early.length)).toEqual(early);
+      // A discontinuity before every segment but the first: each is the same clip again.
+      expect(playlist.match(/#EXT-X-DISCONTINUITY/g)).toHaveLength(segments.length - 1);
 
-    const names = await readdir(folderOf());
-    expect(names.filter((name) => name.endsWith('.ts')).sort()).toEqual([...segments].sort());
-    for (const segment of segments) expect(isMpegTs(await readFile(join(folderOf(), segment))), segment).toBe(true);
-    expect(probe(join(folderOf(), segments[0]!))?.map((stream) => stream.codec_name).sort() ?? ['aac', 'h264']).toEqual(['aac', 'h264']);
-    // 35 s recorded: the 16-second clip three times, one fragment each with its own sequence number.
-    const mp4 = join(folderOf(), `${sid}_room1_0.mp4`);
-    const bytes = await readFile(mp4);
-    expect(isMp4(bytes)).toBe(true);
-    expect(bytes.toString('latin1').split('moof')).toHaveLength(4);
-    expect([1, 2, 3].map((sequence) => bytes.indexOf(Buffer.from([0x6d, 0x66, 0x68, 0x64, 0, 0, 0, 0, 0, 0, 0, sequence])) > 0)).toEqual([true, true, true]);
-    const streams = probe(mp4);
-    if (streams) {
-      expect(streams.map((stream) => stream.codec_type).sort()).toEqual(['audio', 'video']);
-      expect(Math.round(duration(mp4))).toBe(48);
-    }
-  });
+      const names = await readdir(folderOf());
+      expect(names.filter((name) => name.endsWith('.ts')).sort()).toEqual([...segments].sort());
+      for (const segment of segments) expect(isMpegTs(await readFile(join(folderOf(), segment))), segment).toBe(true);
+      expect(
+        probe(join(folderOf(), segments[0]!))
+          ?.map((stream) => stream.codec_name)
+          .sort() ?? ['aac', 'h264'],
+      ).toEqual(['aac', 'h264']);
+      // 35 s recorded: the 16-second clip three times, one fragment each with its own sequence number.
+      const mp4 = join(folderOf(), `${sid}_room1_0.mp4`);
+      const bytes = await readFile(mp4);
+      expect(isMp4(bytes)).toBe(true);
+      expect(bytes.toString('latin1').split('moof')).toHaveLength(4);
+      expect([1, 2, 3].map((sequence) => bytes.indexOf(Buffer.from([0x6d, 0x66, 0x68, 0x64, 0, 0, 0, 0, 0, 0, 0, sequence])) > 0)).toEqual([
+        true,
+        true,
+        true,
+      ]);
+      const streams = probe(mp4);
+      if (streams) {
+        expect(streams.map((stream) => stream.codec_type).sort()).toEqual(['audio', 'video']);
+        expect(Math.round(duration(mp4))).toBe(48);
+      }
+    },
+  );
 
   it('individual: audio and video segments per publisher, and JPEG snapshots', { timeout: 60_000 }, async () => {
     h.publish('room1', '100');
-    const { sid, session } = await h.start('individual', h.requests.individual('room1', '527841', {}, { snapshotConfig: { captureInterval: 5, fileType: ['jpg'] } }));
+    const { sid, session } = await h.start(
+      'individual',
+      h.requests.individual('room1', '527841', {}, { snapshotConfig: { captureInterval: 5, fileType: ['jpg'] } }),
+    );
     await h.clock.advance(12_000);
     await h.call('POST', session('stop'), { cname: 'room1', uid: '527841', clientRequest: {} });
     const names = await readdir(folderOf());

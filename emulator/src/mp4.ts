@@ -15,7 +15,7 @@ interface Box {
 
 function boxesIn(bytes: Buffer, start: number, end: number): Box[] {
   const boxes: Box[] = [];
-  for (let offset = start; offset + 8 <= end; ) {
+  for (let offset = start; offset + 8 <= end;) {
     let size = bytes.readUInt32BE(offset);
     let body = offset + 8;
     if (size === 1) {
@@ -30,7 +30,8 @@ function boxesIn(bytes: Buffer, start: number, end: number): Box[] {
 }
 
 const child = (bytes: Buffer, box: Box, type: string) => boxesIn(bytes, box.body, box.end).find((candidate) => candidate.type === type);
-const children = (bytes: Buffer, box: Box, type: string) => boxesIn(bytes, box.body, box.end).filter((candidate) => candidate.type === type);
+const children = (bytes: Buffer, box: Box, type: string) =>
+  boxesIn(bytes, box.body, box.end).filter((candidate) => candidate.type === type);
 const need = <T>(value: T | undefined, what: string): T => {
   if (value === undefined) throw new Error(`the MP4 clip has no ${what}`);
   return value;
@@ -50,9 +51,18 @@ export interface Mp4Clip {
 /** Reads a fragmented clip of `seconds` seconds (one fragment) for repeating. */
 export function readClip(bytes: Buffer, seconds: number): Mp4Clip {
   const top = boxesIn(bytes, 0, bytes.length);
-  const moov = need(top.find((box) => box.type === 'moov'), 'moov');
-  const moof = need(top.find((box) => box.type === 'moof'), 'moof');
-  const mdat = need(top.find((box) => box.type === 'mdat' && box.start > moof.start), 'mdat after its moof');
+  const moov = need(
+    top.find((box) => box.type === 'moov'),
+    'moov',
+  );
+  const moof = need(
+    top.find((box) => box.type === 'moof'),
+    'moof',
+  );
+  const mdat = need(
+    top.find((box) => box.type === 'mdat' && box.start > moof.start),
+    'mdat after its moof',
+  );
   if (top.filter((box) => box.type === 'moof').length !== 1) throw new Error('the MP4 clip must be one fragment');
   const timescales = new Map<number, number>();
   for (const trak of children(bytes, moov, 'trak')) {
@@ -68,7 +78,9 @@ export function readClip(bytes: Buffer, seconds: number): Mp4Clip {
     const timescale = need(timescales.get(trackId), `timescale of track ${trackId}`);
     return { at: tfdt.body + 4 - moof.start, wide: bytes[tfdt.body] === 1, step: BigInt(Math.round(seconds * timescale)) };
   });
-  const init = Buffer.concat(top.filter((box) => box.type === 'ftyp' || box.type === 'moov').map((box) => bytes.subarray(box.start, box.end)));
+  const init = Buffer.concat(
+    top.filter((box) => box.type === 'ftyp' || box.type === 'moov').map((box) => bytes.subarray(box.start, box.end)),
+  );
   return { init, fragment: bytes.subarray(moof.start, mdat.end), sequenceAt: mfhd.body + 4 - moof.start, decodeTimes };
 }
 

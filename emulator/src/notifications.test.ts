@@ -15,7 +15,13 @@ const SECRET = 'whsec-test';
 interface Received {
   raw: string;
   headers: Record<string, string | string[] | undefined>;
-  notice: { noticeId: string; productId: number; eventType: number; notifyMs: number; payload: { sid: string; sequence: number; sendts: number; serviceType: number; details: Record<string, unknown> } };
+  notice: {
+    noticeId: string;
+    productId: number;
+    eventType: number;
+    notifyMs: number;
+    payload: { sid: string; sequence: number; sendts: number; serviceType: number; details: Record<string, unknown> };
+  };
 }
 
 let receiver: Server | undefined;
@@ -50,7 +56,8 @@ async function withNotifications(statusFor?: (notice: Received['notice']) => num
   return { h, received: target.received };
 }
 
-const names = (received: Received[], sid: string) => received.filter((r) => r.notice.payload.sid === sid).map((r) => r.notice.payload.details.msgName);
+const names = (received: Received[], sid: string) =>
+  received.filter((r) => r.notice.payload.sid === sid).map((r) => r.notice.payload.details.msgName);
 
 describe('notifications', () => {
   it('sign the raw body as Agora does (the reference vector)', () => {
@@ -70,14 +77,23 @@ describe('notifications', () => {
     await h.call('GET', rec.session('query'));
     await h.call('POST', rec.session('stop'), rec.body());
     await h.emulator.control.notifications.settle();
-    expect(names(received, rec.sid)).toEqual(['recorder_started', 'uploader_started', 'cloud_recording_file_infos', 'recorder_leave', 'uploaded', 'session_exit']);
+    expect(names(received, rec.sid)).toEqual([
+      'recorder_started',
+      'uploader_started',
+      'cloud_recording_file_infos',
+      'recorder_leave',
+      'uploaded',
+      'session_exit',
+    ]);
     const notices = received.map((r) => r.notice);
     expect(notices.map((n) => n.payload.sequence)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(notices.map((n) => n.eventType)).toEqual([40, 30, 4, 41, 31, 11]);
     expect(new Set(notices.map((n) => n.noticeId)).size).toBe(6);
     expect(notices.every((n) => n.productId === 3)).toBe(true);
     expect(notices[3]!.payload.details.leaveCode).toBe(16);
-    expect(notices[4]!.payload.details.fileList).toEqual([expect.objectContaining({ fileName: `${rec.sid}_room1.m3u8`, uid: '0', mixedAllUser: true })]);
+    expect(notices[4]!.payload.details.fileList).toEqual([
+      expect.objectContaining({ fileName: `${rec.sid}_room1.m3u8`, uid: '0', mixedAllUser: true }),
+    ]);
     for (const { raw, headers } of received) {
       expect(headers['agora-signature']).toBe(createHmac('sha1', SECRET).update(raw).digest('hex'));
       expect(headers['agora-signature-v2']).toBe(createHmac('sha256', SECRET).update(raw).digest('hex'));
@@ -96,16 +112,23 @@ describe('notifications', () => {
     const { h, received } = await withNotifications();
     const rec = await h.start('web', h.requests.web());
     await h.clock.advance(3_600_000);
-    await expect.poll(() => names(received, rec.sid), { timeout: 3_000 }).toEqual(['web_recorder_started', 'uploader_started', 'web_recorder_stopped', 'uploaded', 'session_exit']);
+    await expect
+      .poll(() => names(received, rec.sid), { timeout: 3_000 })
+      .toEqual(['web_recorder_started', 'uploader_started', 'web_recorder_stopped', 'uploaded', 'session_exit']);
     const stopped = received[2]!.notice.payload.details;
     expect(stopped).toMatchObject({ code: 1, message: 'max_recording_hour' });
-    expect(stopped.fileList).toEqual([`${rec.sid}_room1.m3u8`, `${rec.sid}_room1_0.mp4`].map((filename) => ({ filename, sliceStartTime: rec.startedAt })));
+    expect(stopped.fileList).toEqual(
+      [`${rec.sid}_room1.m3u8`, `${rec.sid}_room1_0.mp4`].map((filename) => ({ filename, sliceStartTime: rec.startedAt })),
+    );
   });
 
   it('report a fatal error from the control API, then an abnormal exit (status 20)', async () => {
     const { h, received } = await withNotifications();
     const rec = await h.start('mix', h.requests.mix());
-    const failed = await fetch(`${h.emulator.url}/_emulator/tasks/${rec.sid}/fail`, { method: 'POST', body: JSON.stringify({ errorCode: 50, errorMsg: 'upload timeout' }) });
+    const failed = await fetch(`${h.emulator.url}/_emulator/tasks/${rec.sid}/fail`, {
+      method: 'POST',
+      body: JSON.stringify({ errorCode: 50, errorMsg: 'upload timeout' }),
+    });
     expect(failed.status).toBe(200);
     await h.emulator.control.notifications.settle();
     expect(names(received, rec.sid).slice(2)).toEqual(['cloud_recording_error', 'recorder_leave', 'uploaded', 'session_exit']);
@@ -139,7 +162,11 @@ describe('notifications', () => {
     const first = received.filter((r) => r.notice.eventType === 40);
     expect(first).toHaveLength(3);
     expect(new Set(first.map((r) => r.notice.noticeId)).size).toBe(1);
-    expect(h.emulator.control.notifications.log().find((entry) => entry.eventType === 40)).toMatchObject({ attempts: 3, delivered: true, status: 200 });
+    expect(h.emulator.control.notifications.log().find((entry) => entry.eventType === 40)).toMatchObject({
+      attempts: 3,
+      delivered: true,
+      status: 200,
+    });
   });
 
   it('give up after three resends', async () => {
@@ -147,7 +174,11 @@ describe('notifications', () => {
     await h.start('mix', h.requests.mix());
     await h.emulator.control.notifications.settle();
     expect(received.filter((r) => r.notice.eventType === 40)).toHaveLength(4);
-    expect(h.emulator.control.notifications.log().find((entry) => entry.eventType === 40)).toMatchObject({ attempts: 4, delivered: false, status: 503 });
+    expect(h.emulator.control.notifications.log().find((entry) => entry.eventType === 40)).toMatchObject({
+      attempts: 4,
+      delivered: false,
+      status: 503,
+    });
   });
 
   it('misbehave on request: dropped, duplicated (same noticeId), late and reordered', async () => {
@@ -180,7 +211,9 @@ describe('notifications', () => {
     expect([...arrival].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
     // A late notice arrives after every punctual one sent after it.
     for (const sequence of lateOnes) {
-      const overtakers = log.filter((entry) => entry.sid === late.sid && entry.fate === 'sent' && entry.sequence > sequence).map((entry) => entry.sequence);
+      const overtakers = log
+        .filter((entry) => entry.sid === late.sid && entry.fate === 'sent' && entry.sequence > sequence)
+        .map((entry) => entry.sequence);
       for (const overtaker of overtakers) expect(arrival.indexOf(overtaker)).toBeLessThan(arrival.indexOf(sequence));
     }
     const state = (await (await fetch(`${h.emulator.url}/_emulator/notifications`)).json()) as { url: string; log: unknown[] };
@@ -193,7 +226,10 @@ describe('notifications', () => {
     const rec = await h.start('mix', h.requests.mix());
     expect(rec.reply.status).toBe(200);
     expect(h.emulator.control.notifications.log()).toEqual([]);
-    const refused = await fetch(`${h.emulator.url}/_emulator/notifications`, { method: 'POST', body: JSON.stringify({ url: 'http://127.0.0.1:9/hook' }) });
+    const refused = await fetch(`${h.emulator.url}/_emulator/notifications`, {
+      method: 'POST',
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/hook' }),
+    });
     expect(refused.status).toBe(400);
     expect(await refused.json()).toEqual({ error: 'secret: required with a new url' });
   });
@@ -206,15 +242,21 @@ describe('the control API', () => {
     const { request } = await import('node:http');
     const send = (headers: Record<string, string>) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: '/_emulator/chaos', method: 'POST', headers: { 'content-type': 'text/plain', ...headers } }, (res) => {
-          let body = '';
-          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        });
+        const req = request(
+          { host: '127.0.0.1', port, path: '/_emulator/chaos', method: 'POST', headers: { 'content-type': 'text/plain', ...headers } },
+          (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
         req.on('error', reject);
         req.end(JSON.stringify({ share: 1 }));
       });
-    expect(await send({ origin: 'https://evil.example' })).toEqual({ status: 403, body: JSON.stringify({ error: 'requests from https://evil.example may not drive the emulator' }) });
+    expect(await send({ origin: 'https://evil.example' })).toEqual({
+      status: 403,
+      body: JSON.stringify({ error: 'requests from https://evil.example may not drive the emulator' }),
+    });
     expect((await send({ host: `rebind.example:${port}` })).status).toBe(403);
     // Nothing was switched on: a start still works.
     expect((await h.start('mix', h.requests.mix())).reply.status).toBe(200);

@@ -33,7 +33,14 @@ export interface DeliveryBehaviour {
   seed: number | undefined;
 }
 
-export const PUNCTUAL: DeliveryBehaviour = { duplicateShare: 0, dropShare: 0, lateShare: 0, lateMs: 2_000, reorderShare: 0, seed: undefined };
+export const PUNCTUAL: DeliveryBehaviour = {
+  duplicateShare: 0,
+  dropShare: 0,
+  lateShare: 0,
+  lateMs: 2_000,
+  reorderShare: 0,
+  seed: undefined,
+};
 
 export interface NoticeEvent {
   eventType: number;
@@ -138,7 +145,10 @@ function createCourier(options: NotifierOptions, timers: Timers) {
       return;
     }
     if (retry >= 3) {
-      options.logger.warn({ noticeId: entry.noticeId, eventType: event.eventType, status: entry.status }, 'notification not accepted after 3 resends');
+      options.logger.warn(
+        { noticeId: entry.noticeId, eventType: event.eventType, status: entry.status },
+        'notification not accepted after 3 resends',
+      );
       return;
     }
     await new Promise<void>((resolve) => timers.later(retryBaseMs * 2 ** retry, resolve));
@@ -215,7 +225,17 @@ export function createNotifier(options: NotifierOptions) {
       const to = target;
       if (!to) return;
       const fate = fateOf();
-      const entry: NoticeLogEntry = { noticeId: randomUUID(), eventType: event.eventType, msgName: event.details.msgName, sid: event.sid, sequence: event.sequence, fate, attempts: 0, status: undefined, delivered: false };
+      const entry: NoticeLogEntry = {
+        noticeId: randomUUID(),
+        eventType: event.eventType,
+        msgName: event.details.msgName,
+        sid: event.sid,
+        sequence: event.sequence,
+        fate,
+        attempts: 0,
+        status: undefined,
+        delivered: false,
+      };
       log.push(entry);
       dispatch(fate, () => courier.send(to, event, entry));
     },
@@ -248,5 +268,13 @@ function envelopeOf(event: NoticeEvent, noticeId: string, notifyMs: number) {
 }
 
 function payloadOf(event: NoticeEvent) {
-  return { cname: event.cname, uid: event.uid, sid: event.sid, sequence: event.sequence, sendts: event.at, serviceType: event.serviceType, details: event.details };
+  return {
+    cname: event.cname,
+    uid: event.uid,
+    sid: event.sid,
+    sequence: event.sequence,
+    sendts: event.at,
+    serviceType: event.serviceType,
+    details: event.details,
+  };
 }

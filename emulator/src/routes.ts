@@ -54,7 +54,13 @@ export interface Dispatcher {
 }
 
 /** The Speech-to-Text calls; `agentId` is the path's agent, when it names one. */
-function speechToText(d: Dispatcher, endpoint: Endpoint, agentId: string | undefined, call: IncomingCall, body: Record<string, unknown>): Reply {
+function speechToText(
+  d: Dispatcher,
+  endpoint: Endpoint,
+  agentId: string | undefined,
+  call: IncomingCall,
+  body: Record<string, unknown>,
+): Reply {
   const search = new URLSearchParams(call.search ?? '');
   const inFailover = d.faults.inFailover(d.world.clock.now());
   if (endpoint === 'sttJoin') return join(d.world, body);
@@ -83,7 +89,10 @@ export async function dispatch(d: Dispatcher, call: IncomingCall): Promise<{ rep
 
   const reads = endpoint === 'query' || endpoint === 'sttQuery' || endpoint === 'sttList' || endpoint === 'sttLeave';
   const body = reads ? {} : parseBody(call.body);
-  if (!body) return answer(isStt(endpoint) ? sttError(400, 'invalid parameter', 'the body must be a JSON object') : service(400, 8, 'invalid JSON body'));
+  if (!body)
+    return answer(
+      isStt(endpoint) ? sttError(400, 'invalid parameter', 'the body must be a JSON object') : service(400, 8, 'invalid JSON body'),
+    );
   refreshAll(d.world, now);
   refreshAgents(d.world, now);
   if (isStt(endpoint)) return answer(speechToText(d, endpoint, resourceId, call, body));

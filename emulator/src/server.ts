@@ -89,7 +89,14 @@ export function createEmulator(options: EmulatorOptions): Emulator {
               ? { status: 403, body: { error: refusal } }
               : isControl
                 ? await control(method, path.slice(CONTROL_PREFIX.length), body)
-                : await core.handle({ method, path, search, authorization: req.headers.authorization, userAgent: req.headers['user-agent'], body });
+                : await core.handle({
+                    method,
+                    path,
+                    search,
+                    authorization: req.headers.authorization,
+                    userAgent: req.headers['user-agent'],
+                    body,
+                  });
         send(res, reply.status, reply.body);
       })
       .catch((error: unknown) => {

@@ -37,7 +37,8 @@ export function findSession(world: World, call: SessionCall): Task | Reply {
   if (now >= task.callableUntil) return notFound();
   if (call.inFailover && (call.endpoint === 'query' || call.endpoint === 'stop')) return notFound();
   if (task.mode !== call.mode) return invalid(`invalid parameter: the recording runs in ${task.mode} mode`);
-  if (call.body && (call.body.cname !== task.cname || call.body.uid !== task.uid)) return service(400, 432, 'cname or uid does not match the recording');
+  if (call.body && (call.body.cname !== task.cname || call.body.uid !== task.uid))
+    return service(400, 432, 'cname or uid does not match the recording');
   return task;
 }
 
@@ -91,12 +92,18 @@ export function update(task: Task, clientRequest: unknown): Reply {
   const parsed = UpdateRequest.safeParse(clientRequest ?? {});
   if (!parsed.success) return invalid(reasonFor(parsed.error));
   const request = parsed.data;
-  if (request.streamSubscribe && task.mode === 'web') return invalid('invalid parameter: clientRequest.streamSubscribe is not for web mode');
+  if (request.streamSubscribe && task.mode === 'web')
+    return invalid('invalid parameter: clientRequest.streamSubscribe is not for web mode');
   if ((request.webRecordingConfig || request.rtmpPublishConfig) && task.mode !== 'web') {
-    return invalid(`invalid parameter: clientRequest.${request.webRecordingConfig ? 'webRecordingConfig' : 'rtmpPublishConfig'} is only for web mode`);
+    return invalid(
+      `invalid parameter: clientRequest.${request.webRecordingConfig ? 'webRecordingConfig' : 'rtmpPublishConfig'} is only for web mode`,
+    );
   }
   const storage = request.storageConfig;
-  if (storage && (storage.vendor !== task.storage.vendor || storage.region !== task.storage.region || storage.bucket !== task.storage.bucket)) {
+  if (
+    storage &&
+    (storage.vendor !== task.storage.vendor || storage.region !== task.storage.region || storage.bucket !== task.storage.bucket)
+  ) {
     return invalid('invalid parameter: clientRequest.storageConfig may refresh credentials, not change vendor, region or bucket');
   }
   const audio = request.streamSubscribe?.audioUidList;
@@ -119,4 +126,3 @@ export function updateLayout(task: Task, clientRequest: unknown): Reply {
   task.layout = { mixedVideoLayout: 0, backgroundColor: '#000000', ...parsed.data };
   return { status: 200, body: identity(task) };
 }
-

@@ -27,22 +27,140 @@ interface Rule {
 }
 
 const rules: Rule[] = [
-  { rule: 'block lists in one spelling only', mode: 'mix', request: () => h.requests.mix('room1', '527841', { recordingConfig: { unsubscribeAudioUids: ['1'], unSubscribeAudioUids: ['2'] } }), status: 400, code: 2, reason: /unSubscribeAudioUids cannot be set together with unsubscribeAudioUids/ },
-  { rule: 'subscribe and unsubscribe lists exclude each other (spec spelling)', mode: 'mix', request: () => h.requests.mix('room1', '527841', { recordingConfig: { subscribeVideoUids: ['1'], unsubscribeVideoUids: ['2'] } }), status: 400, code: 2, reason: /unsubscribeVideoUids cannot be set together with subscribeVideoUids/ },
-  { rule: 'at most 32 uids in a list', mode: 'mix', request: () => h.requests.mix('room1', '527841', { recordingConfig: { unsubscribeAudioUids: Array.from({ length: 33 }, (_, i) => String(i + 1)) } }), status: 400, code: 2, reason: /unsubscribeAudioUids holds at most 32 uids/ },
-  { rule: 'sse is for Amazon S3 only', mode: 'mix', request: () => h.requests.mix('room1', '527841', { storageConfig: { ...STORAGE, vendor: 2, extensionParams: { sse: 'kms' } } }), status: 400, code: 2, reason: /extensionParams.sse is only for Amazon S3/ },
-  { rule: 'sse is kms or aes256', mode: 'mix', request: () => h.requests.mix('room1', '527841', { storageConfig: { ...STORAGE, extensionParams: { sse: 'rsa' } } }), status: 400, code: 2, reason: /extensionParams.sse must be 'kms' or 'aes256'/ },
-  { rule: 'tag is for S3 and Alibaba Cloud only', mode: 'mix', request: () => h.requests.mix('room1', '527841', { storageConfig: { ...STORAGE, vendor: 3, extensionParams: { tag: 'x' } } }), status: 400, code: 2, reason: /extensionParams.tag is only for Amazon S3 \(1\) and Alibaba Cloud \(2\)/ },
-  { rule: 'endpoint is a host name', mode: 'mix', request: () => h.requests.mix('room1', '527841', { storageConfig: { ...STORAGE, vendor: 11, extensionParams: { endpoint: 'not a host/with/path' } } }), status: 400, code: 2, reason: /extensionParams.endpoint must be a host name/ },
-  { rule: 'stsToken only for vendors 1–3', mode: 'mix', request: () => h.requests.mix('room1', '527841', { storageConfig: { ...STORAGE, vendor: 5, stsToken: 't' } }), status: 400, code: 2, reason: /stsToken is only for vendors 1, 2 and 3/ },
-  { rule: 'stsExpiration needs stsToken', mode: 'mix', request: () => h.requests.mix('room1', '527841', { storageConfig: { ...STORAGE, stsExpiration: 1_900_000_000 } }), status: 400, code: 2, reason: /stsExpiration needs stsToken/ },
-  { rule: 'web readyTimeout 0–60', mode: 'web', request: () => h.requests.web({ readyTimeout: 61 }), status: 400, code: 2, reason: /readyTimeout must be from 0 to 60/ },
-  { rule: 'web maxVideoDuration 30–240', mode: 'web', request: () => h.requests.web({ maxVideoDuration: 29 }), status: 400, code: 2, reason: /maxVideoDuration must be from 30 to 240/ },
-  { rule: 'web onhold is a boolean', mode: 'web', request: () => h.requests.web({ onhold: 'yes' }), status: 400, code: 2, reason: /onhold/ },
-  { rule: 'snapshotConfig needs video', mode: 'individual', request: () => ({ ...h.requests.individual('room1', '527841', { streamTypes: 0 }), snapshotConfig: { fileType: ['jpg'] } }), status: 400, code: 2, reason: /snapshotConfig needs streamTypes 1 or 2/ },
-  { rule: 'captureInterval 5–3600', mode: 'individual', request: () => ({ ...h.requests.individual(), snapshotConfig: { captureInterval: 4, fileType: ['jpg'] } }), status: 400, code: 2, reason: /captureInterval must be from 5 to 3600/ },
-  { rule: 'startParameter must itself be valid', mode: 'mix', acquire: { startParameter: { storageConfig: { vendor: 1 } } }, request: () => h.requests.mix(), status: 400, code: 2, reason: /startParameter\.storageConfig/ },
-  { rule: 'start agrees with startParameter', mode: 'mix', acquire: { startParameter: { storageConfig: { ...STORAGE, bucket: 'other' }, recordingFileConfig: { avFileType: ['hls'] } } }, request: () => h.requests.mix(), status: 400, code: 2, reason: /clientRequest.storageConfig does not match the startParameter of acquire/ },
+  {
+    rule: 'block lists in one spelling only',
+    mode: 'mix',
+    request: () => h.requests.mix('room1', '527841', { recordingConfig: { unsubscribeAudioUids: ['1'], unSubscribeAudioUids: ['2'] } }),
+    status: 400,
+    code: 2,
+    reason: /unSubscribeAudioUids cannot be set together with unsubscribeAudioUids/,
+  },
+  {
+    rule: 'subscribe and unsubscribe lists exclude each other (spec spelling)',
+    mode: 'mix',
+    request: () => h.requests.mix('room1', '527841', { recordingConfig: { subscribeVideoUids: ['1'], unsubscribeVideoUids: ['2'] } }),
+    status: 400,
+    code: 2,
+    reason: /unsubscribeVideoUids cannot be set together with subscribeVideoUids/,
+  },
+  {
+    rule: 'at most 32 uids in a list',
+    mode: 'mix',
+    request: () =>
+      h.requests.mix('room1', '527841', { recordingConfig: { unsubscribeAudioUids: Array.from({ length: 33 }, (_, i) => String(i + 1)) } }),
+    status: 400,
+    code: 2,
+    reason: /unsubscribeAudioUids holds at most 32 uids/,
+  },
+  {
+    rule: 'sse is for Amazon S3 only',
+    mode: 'mix',
+    request: () => h.requests.mix('room1', '527841', { storageConfig: { ...STORAGE, vendor: 2, extensionParams: { sse: 'kms' } } }),
+    status: 400,
+    code: 2,
+    reason: /extensionParams.sse is only for Amazon S3/,
+  },
+  {
+    rule: 'sse is kms or aes256',
+    mode: 'mix',
+    request: () => h.requests.mix('room1', '527841', { storageConfig: { ...STORAGE, extensionParams: { sse: 'rsa' } } }),
+    status: 400,
+    code: 2,
+    reason: /extensionParams.sse must be 'kms' or 'aes256'/,
+  },
+  {
+    rule: 'tag is for S3 and Alibaba Cloud only',
+    mode: 'mix',
+    request: () => h.requests.mix('room1', '527841', { storageConfig: { ...STORAGE, vendor: 3, extensionParams: { tag: 'x' } } }),
+    status: 400,
+    code: 2,
+    reason: /extensionParams.tag is only for Amazon S3 \(1\) and Alibaba Cloud \(2\)/,
+  },
+  {
+    rule: 'endpoint is a host name',
+    mode: 'mix',
+    request: () =>
+      h.requests.mix('room1', '527841', {
+        storageConfig: { ...STORAGE, vendor: 11, extensionParams: { endpoint: 'not a host/with/path' } },
+      }),
+    status: 400,
+    code: 2,
+    reason: /extensionParams.endpoint must be a host name/,
+  },
+  {
+    rule: 'stsToken only for vendors 1–3',
+    mode: 'mix',
+    request: () => h.requests.mix('room1', '527841', { storageConfig: { ...STORAGE, vendor: 5, stsToken: 't' } }),
+    status: 400,
+    code: 2,
+    reason: /stsToken is only for vendors 1, 2 and 3/,
+  },
+  {
+    rule: 'stsExpiration needs stsToken',
+    mode: 'mix',
+    request: () => h.requests.mix('room1', '527841', { storageConfig: { ...STORAGE, stsExpiration: 1_900_000_000 } }),
+    status: 400,
+    code: 2,
+    reason: /stsExpiration needs stsToken/,
+  },
+  {
+    rule: 'web readyTimeout 0–60',
+    mode: 'web',
+    request: () => h.requests.web({ readyTimeout: 61 }),
+    status: 400,
+    code: 2,
+    reason: /readyTimeout must be from 0 to 60/,
+  },
+  {
+    rule: 'web maxVideoDuration 30–240',
+    mode: 'web',
+    request: () => h.requests.web({ maxVideoDuration: 29 }),
+    status: 400,
+    code: 2,
+    reason: /maxVideoDuration must be from 30 to 240/,
+  },
+  {
+    rule: 'web onhold is a boolean',
+    mode: 'web',
+    request: () => h.requests.web({ onhold: 'yes' }),
+    status: 400,
+    code: 2,
+    reason: /onhold/,
+  },
+  {
+    rule: 'snapshotConfig needs video',
+    mode: 'individual',
+    request: () => ({ ...h.requests.individual('room1', '527841', { streamTypes: 0 }), snapshotConfig: { fileType: ['jpg'] } }),
+    status: 400,
+    code: 2,
+    reason: /snapshotConfig needs streamTypes 1 or 2/,
+  },
+  {
+    rule: 'captureInterval 5–3600',
+    mode: 'individual',
+    request: () => ({ ...h.requests.individual(), snapshotConfig: { captureInterval: 4, fileType: ['jpg'] } }),
+    status: 400,
+    code: 2,
+    reason: /captureInterval must be from 5 to 3600/,
+  },
+  {
+    rule: 'startParameter must itself be valid',
+    mode: 'mix',
+    acquire: { startParameter: { storageConfig: { vendor: 1 } } },
+    request: () => h.requests.mix(),
+    status: 400,
+    code: 2,
+    reason: /startParameter\.storageConfig/,
+  },
+  {
+    rule: 'start agrees with startParameter',
+    mode: 'mix',
+    acquire: { startParameter: { storageConfig: { ...STORAGE, bucket: 'other' }, recordingFileConfig: { avFileType: ['hls'] } } },
+    request: () => h.requests.mix(),
+    status: 400,
+    code: 2,
+    reason: /clientRequest.storageConfig does not match the startParameter of acquire/,
+  },
 ];
 
 describe('start rules', () => {
@@ -57,9 +175,17 @@ describe('start rules', () => {
 });
 
 const acquireRules: { rule: string; clientRequest: object; reason: RegExp }[] = [
-  { rule: 'resourceExpiredHour 1–720 (Agora’s wording)', clientRequest: { resourceExpiredHour: 721 }, reason: /^Acquire: invalid resourceExpiredHour value!$/ },
+  {
+    rule: 'resourceExpiredHour 1–720 (Agora’s wording)',
+    clientRequest: { resourceExpiredHour: 721 },
+    reason: /^Acquire: invalid resourceExpiredHour value!$/,
+  },
   { rule: 'region is CN, AP, EU or NA', clientRequest: { region: 'US' }, reason: /clientRequest.region must be 'CN', 'AP', 'EU' or 'NA'/ },
-  { rule: 'excludeResourceIds is a list of ids', clientRequest: { excludeResourceIds: 'abc' }, reason: /excludeResourceIds must be an array of resourceIds/ },
+  {
+    rule: 'excludeResourceIds is a list of ids',
+    clientRequest: { excludeResourceIds: 'abc' },
+    reason: /excludeResourceIds must be an array of resourceIds/,
+  },
   { rule: 'scene is 0, 1 or 2', clientRequest: { scene: 3 }, reason: /scene must be 0, 1 or 2/ },
   { rule: 'startParameter is an object', clientRequest: { startParameter: [1] }, reason: /startParameter must be an object/ },
 ];
@@ -86,7 +212,10 @@ describe('session rules', () => {
     const moved = await h.call('POST', rec.session('update'), rec.body({ storageConfig: { ...sts, bucket: 'elsewhere' } }));
     expectRefusal(moved, /not change vendor, region or bucket/);
     const later = sts.stsExpiration + 3600;
-    expect((await h.call('POST', rec.session('update'), rec.body({ storageConfig: { ...sts, stsToken: 'second', stsExpiration: later } }))).status).toBe(200);
+    expect(
+      (await h.call('POST', rec.session('update'), rec.body({ storageConfig: { ...sts, stsToken: 'second', stsExpiration: later } })))
+        .status,
+    ).toBe(200);
     expect(h.emulator.control.task(rec.sid)?.stsExpiration).toBe(later);
   });
 
@@ -97,14 +226,20 @@ describe('session rules', () => {
       h.publish('room1', '7');
       await h.clock.advance(5_000);
       expect(h.emulator.control.task(rec.sid)?.files.some((name) => name.includes('__uid_s_7__uid_e_audio'))).toBe(true);
-      expect((await h.call('POST', rec.session('update'), rec.body({ streamSubscribe: { audioUidList: { [key]: ['7'] } } }))).status).toBe(200);
+      expect((await h.call('POST', rec.session('update'), rec.body({ streamSubscribe: { audioUidList: { [key]: ['7'] } } }))).status).toBe(
+        200,
+      );
       expect(h.emulator.control.task(rec.sid)?.files.some((name) => name.includes('__uid_s_7__uid_e_audio'))).toBe(false);
     }
   });
 
   it('update: webRecordingConfig and rtmpPublishConfig are web mode’s', async () => {
     const rec = await h.start('mix', h.requests.mix());
-    const reply = await h.call('POST', rec.session('update'), rec.body({ rtmpPublishConfig: { outputs: [{ rtmpUrl: 'rtmp://cdn/live' }] } }));
+    const reply = await h.call(
+      'POST',
+      rec.session('update'),
+      rec.body({ rtmpPublishConfig: { outputs: [{ rtmpUrl: 'rtmp://cdn/live' }] } }),
+    );
     expectRefusal(reply, /rtmpPublishConfig is only for web mode/);
   });
 
@@ -116,7 +251,9 @@ describe('session rules', () => {
   });
 
   it('resourceExpiredHour: past it, the running task can no longer be reached (404), though it records on', async () => {
-    const rec = await h.start('mix', h.requests.mix('room1', '527841', { recordingConfig: { maxIdleTime: 2_592_000 } }), { acquire: { resourceExpiredHour: 1 } });
+    const rec = await h.start('mix', h.requests.mix('room1', '527841', { recordingConfig: { maxIdleTime: 2_592_000 } }), {
+      acquire: { resourceExpiredHour: 1 },
+    });
     h.publish('room1', '7');
     await h.clock.advance(3_599_000);
     expect((await h.call('GET', rec.session('query'))).status).toBe(200);
@@ -157,11 +294,16 @@ describe('answers the spec describes', () => {
   it('web onhold at start: the page is recorded paused', async () => {
     const rec = await h.start('web', h.requests.web({ onhold: true }));
     const reply = await h.call('GET', rec.session('query'));
-    expect(reply.body.serverResponse).toMatchObject({ extensionServiceState: [{ serviceName: 'web_recorder_service', payload: { onhold: true } }] });
+    expect(reply.body.serverResponse).toMatchObject({
+      extensionServiceState: [{ serviceName: 'web_recorder_service', payload: { onhold: true } }],
+    });
   });
 
   it('snapshots: a JPEG per publisher every captureInterval, written under the prefix', async () => {
-    const request = { ...h.requests.individual('room1', '527841', {}, { storageConfig: { ...STORAGE, fileNamePrefix: ['snaps'] } }), snapshotConfig: { captureInterval: 5, fileType: ['jpg'] } };
+    const request = {
+      ...h.requests.individual('room1', '527841', {}, { storageConfig: { ...STORAGE, fileNamePrefix: ['snaps'] } }),
+      snapshotConfig: { captureInterval: 5, fileType: ['jpg'] },
+    };
     delete (request as { recordingFileConfig?: unknown }).recordingFileConfig;
     const rec = await h.start('individual', request);
     h.publish('room1', '7');
@@ -184,7 +326,10 @@ describe('answers the spec describes', () => {
   });
 
   it('GET /v1/ncs/ip lists the notification servers’ addresses, behind Basic auth', async () => {
-    expect(await h.call('GET', '/v1/ncs/ip')).toEqual({ status: 200, body: { data: { service: { hosts: [{ primaryIP: '127.0.0.1' }] } } } });
+    expect(await h.call('GET', '/v1/ncs/ip')).toEqual({
+      status: 200,
+      body: { data: { service: { hosts: [{ primaryIP: '127.0.0.1' }] } } },
+    });
     const anonymous = await fetch(`${h.emulator.url}/v1/ncs/ip`);
     expect(anonymous.status).toBe(401);
     expect(AUTH).toMatch(/^Basic /);

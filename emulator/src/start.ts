@@ -91,8 +91,20 @@ function baseTask(world: World, resource: Resource, mode: Mode) {
   };
 }
 
-function storageOf(storage: { vendor: number; region: number; bucket: string; fileNamePrefix?: string[] | undefined; stsExpiration?: number | undefined }): TaskStorage {
-  return { vendor: storage.vendor, region: storage.region, bucket: storage.bucket, prefix: storage.fileNamePrefix ?? [], stsExpiration: storage.stsExpiration };
+function storageOf(storage: {
+  vendor: number;
+  region: number;
+  bucket: string;
+  fileNamePrefix?: string[] | undefined;
+  stsExpiration?: number | undefined;
+}): TaskStorage {
+  return {
+    vendor: storage.vendor,
+    region: storage.region,
+    bucket: storage.bucket,
+    prefix: storage.fileNamePrefix ?? [],
+    stsExpiration: storage.stsExpiration,
+  };
 }
 
 const asSet = (list: string[] | undefined) => list && new Set(list);
@@ -128,10 +140,18 @@ function webTask(world: World, resource: Resource, clientRequest: Record<string,
 }
 
 function mediaTask(world: World, resource: Resource, mode: 'individual' | 'mix', clientRequest: Record<string, unknown>): Task | Reply {
-  const parsed: z.ZodSafeParseResult<IndividualStart | MixStart> = mode === 'individual' ? IndividualStart.safeParse(clientRequest) : MixStart.safeParse(clientRequest);
+  const parsed: z.ZodSafeParseResult<IndividualStart | MixStart> =
+    mode === 'individual' ? IndividualStart.safeParse(clientRequest) : MixStart.safeParse(clientRequest);
   if (!parsed.success) return invalid(reasonFor(parsed.error));
   const request = parsed.data;
-  const verdict = checkRecorderToken({ token: request.token, appId: world.appId, appCertificate: world.appCertificate, cname: resource.cname, uid: resource.uid, nowMs: world.clock.now() });
+  const verdict = checkRecorderToken({
+    token: request.token,
+    appId: world.appId,
+    appCertificate: world.appCertificate,
+    cname: resource.cname,
+    uid: resource.uid,
+    nowMs: world.clock.now(),
+  });
   if (!verdict.ok) return service(400, verdict.code, verdict.reason);
   const snapshot = 'snapshotConfig' in request ? request.snapshotConfig : undefined;
   return {

@@ -15,7 +15,14 @@ import agoraTokenInternals from 'agora-token/src/AccessToken2.js';
  */
 const { AccessToken2, ServiceRtc, ServiceRtm } = agoraTokenInternals;
 
-export function recorderTokenAt(options: { appId: string; appCertificate: string; channel: string; uid: string | number; atMs: number; expireSeconds: number }): string {
+export function recorderTokenAt(options: {
+  appId: string;
+  appCertificate: string;
+  channel: string;
+  uid: string | number;
+  atMs: number;
+  expireSeconds: number;
+}): string {
   const token = new AccessToken2(options.appId, options.appCertificate, Math.floor(options.atMs / 1000), options.expireSeconds);
   const uid = options.uid === 0 || options.uid === '0' ? '' : String(options.uid);
   const rtc = new ServiceRtc(options.channel, uid);
@@ -28,12 +35,26 @@ export function recorderTokenAt(options: { appId: string; appCertificate: string
  * A Conversational AI agent's token: RTC join (and, unless `subscriber`, publish) for the channel
  * and uid, plus RTM login for the same user unless `rtm` is false.
  */
-export function agentTokenAt(options: { appId: string; appCertificate: string; channel: string; uid: string; atMs: number; expireSeconds: number; rtm?: boolean; subscriber?: boolean }): string {
+export function agentTokenAt(options: {
+  appId: string;
+  appCertificate: string;
+  channel: string;
+  uid: string;
+  atMs: number;
+  expireSeconds: number;
+  rtm?: boolean;
+  subscriber?: boolean;
+}): string {
   const token = new AccessToken2(options.appId, options.appCertificate, Math.floor(options.atMs / 1000), options.expireSeconds);
   const rtc = new ServiceRtc(options.channel, options.uid === '0' ? '' : options.uid);
   rtc.add_privilege(ServiceRtc.kPrivilegeJoinChannel, options.expireSeconds);
   if (options.subscriber !== true) {
-    for (const privilege of [ServiceRtc.kPrivilegePublishAudioStream, ServiceRtc.kPrivilegePublishVideoStream, ServiceRtc.kPrivilegePublishDataStream]) rtc.add_privilege(privilege, options.expireSeconds);
+    for (const privilege of [
+      ServiceRtc.kPrivilegePublishAudioStream,
+      ServiceRtc.kPrivilegePublishVideoStream,
+      ServiceRtc.kPrivilegePublishDataStream,
+    ])
+      rtc.add_privilege(privilege, options.expireSeconds);
   }
   token.add_service(rtc);
   if (options.rtm !== false) {
@@ -110,7 +131,8 @@ export async function startHarness(overrides: Partial<EmulatorOptions> = {}) {
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
-  const token = (cname: string, uid: string) => recorderTokenAt({ appId: APP_ID, appCertificate: CERT, channel: cname, uid, atMs: clock.now(), expireSeconds: 3600 });
+  const token = (cname: string, uid: string) =>
+    recorderTokenAt({ appId: APP_ID, appCertificate: CERT, channel: cname, uid, atMs: clock.now(), expireSeconds: 3600 });
   const requests = {
     mix: (cname = 'room1', uid = '527841', extra: Record<string, unknown> = {}) => ({
       token: token(cname, uid),
@@ -129,7 +151,19 @@ export async function startHarness(overrides: Partial<EmulatorOptions> = {}) {
     web: (serviceParam: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
       storageConfig: STORAGE,
       extensionServiceConfig: {
-        extensionServices: [{ serviceName: 'web_recorder_service', serviceParam: { url: 'https://example.com/page', audioProfile: 0, videoWidth: 1280, videoHeight: 720, maxRecordingHour: 1, ...serviceParam } }],
+        extensionServices: [
+          {
+            serviceName: 'web_recorder_service',
+            serviceParam: {
+              url: 'https://example.com/page',
+              audioProfile: 0,
+              videoWidth: 1280,
+              videoHeight: 720,
+              maxRecordingHour: 1,
+              ...serviceParam,
+            },
+          },
+        ],
       },
       recordingFileConfig: { avFileType: ['hls', 'mp4'] },
       ...extra,
@@ -138,7 +172,11 @@ export async function startHarness(overrides: Partial<EmulatorOptions> = {}) {
   async function acquire(cname = 'room1', uid = '527841', clientRequest: object = {}): Promise<Answer> {
     return call('POST', `${P}/acquire`, { cname, uid, clientRequest });
   }
-  async function start(mode: 'mix' | 'individual' | 'web', clientRequest: object, options: { cname?: string; uid?: string; acquire?: object } = {}) {
+  async function start(
+    mode: 'mix' | 'individual' | 'web',
+    clientRequest: object,
+    options: { cname?: string; uid?: string; acquire?: object } = {},
+  ) {
     const cname = options.cname ?? 'room1';
     const uid = options.uid ?? '527841';
     const acquired = await acquire(cname, uid, options.acquire ?? (mode === 'web' ? { scene: 1 } : {}));

@@ -6,8 +6,30 @@
 export type Mode = 'individual' | 'mix' | 'web';
 
 /** The REST endpoints, named as Agora's reference names them. */
-export const ENDPOINTS = ['acquire', 'start', 'query', 'update', 'updateLayout', 'stop', 'ncsIp', 'sttJoin', 'sttQuery', 'sttUpdate', 'sttLeave', 'sttList',
-  'convoJoin', 'convoLeave', 'convoUpdate', 'convoQuery', 'convoList', 'convoSpeak', 'convoInterrupt', 'convoThink', 'convoHistory', 'convoTurns'] as const;
+export const ENDPOINTS = [
+  'acquire',
+  'start',
+  'query',
+  'update',
+  'updateLayout',
+  'stop',
+  'ncsIp',
+  'sttJoin',
+  'sttQuery',
+  'sttUpdate',
+  'sttLeave',
+  'sttList',
+  'convoJoin',
+  'convoLeave',
+  'convoUpdate',
+  'convoQuery',
+  'convoList',
+  'convoSpeak',
+  'convoInterrupt',
+  'convoThink',
+  'convoHistory',
+  'convoTurns',
+] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 /** Agora's service regions (acquire's `clientRequest.region`). */
@@ -140,7 +162,10 @@ export interface Task extends Subscriptions {
 }
 
 /** A task as the control API shows it: its identity and settings, and what they add up to now. */
-export interface TaskView extends Pick<Task, 'sid' | 'resourceId' | 'cname' | 'uid' | 'mode' | 'region' | 'endReason' | 'startedAt' | 'endedAt' | 'onhold' | 'layout'> {
+export interface TaskView extends Pick<
+  Task,
+  'sid' | 'resourceId' | 'cname' | 'uid' | 'mode' | 'region' | 'endReason' | 'startedAt' | 'endedAt' | 'onhold' | 'layout'
+> {
   status: number;
   active: boolean;
   files: string[];

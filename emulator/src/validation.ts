@@ -22,9 +22,18 @@ export function isValidChannelName(cname: string): boolean {
 }
 
 const int = (min: number, max: number) =>
-  z.number({ error: `must be a number from ${min} to ${max}` }).int({ error: `must be a whole number` }).min(min, { error: `must be from ${min} to ${max}` }).max(max, { error: `must be from ${min} to ${max}` });
-const unit = z.number({ error: 'must be a number from 0 to 1' }).min(0, { error: 'must be from 0 to 1' }).max(1, { error: 'must be from 0 to 1' });
-const uidList = z.array(z.string({ error: 'must be strings' }), { error: 'must be an array of uid strings' }).max(32, { error: 'holds at most 32 uids' });
+  z
+    .number({ error: `must be a number from ${min} to ${max}` })
+    .int({ error: `must be a whole number` })
+    .min(min, { error: `must be from ${min} to ${max}` })
+    .max(max, { error: `must be from ${min} to ${max}` });
+const unit = z
+  .number({ error: 'must be a number from 0 to 1' })
+  .min(0, { error: 'must be from 0 to 1' })
+  .max(1, { error: 'must be from 0 to 1' });
+const uidList = z
+  .array(z.string({ error: 'must be strings' }), { error: 'must be an array of uid strings' })
+  .max(32, { error: 'holds at most 32 uids' });
 
 /** Storage vendors and their region ranges (docs/agora.md, "Storage"); legacy vendors 0 and 4 are not accepted. */
 const VENDOR_REGIONS: Record<number, [number, number]> = {
@@ -47,17 +56,29 @@ export const StorageConfigRule = z
       accessKey: z.string().min(1, { error: 'must not be empty' }),
       secretKey: z.string().min(1, { error: 'must not be empty' }),
       stsToken: z.string().optional(),
-      stsExpiration: z.number({ error: 'must be a number' }).int({ error: 'must be Unix seconds' }).positive({ error: 'must be Unix seconds' }).optional(),
+      stsExpiration: z
+        .number({ error: 'must be a number' })
+        .int({ error: 'must be Unix seconds' })
+        .positive({ error: 'must be Unix seconds' })
+        .optional(),
       fileNamePrefix: z
-        .array(z.string().regex(/^[a-zA-Z0-9]+$/, { error: 'segments may contain only letters and digits' }), { error: 'must be an array of strings' })
+        .array(z.string().regex(/^[a-zA-Z0-9]+$/, { error: 'segments may contain only letters and digits' }), {
+          error: 'must be an array of strings',
+        })
         .refine((segments) => segments.join('/').length <= 128, { error: 'must be at most 128 characters including slashes' })
         .optional(),
       extensionParams: z
-        .object({
-          sse: z.enum(['kms', 'aes256'], { error: "must be 'kms' or 'aes256'" }).optional(),
-          tag: z.string({ error: 'must be a string' }).optional(),
-          endpoint: z.string().regex(/^(https?:\/\/)?[a-zA-Z0-9.-]+(:\d+)?\/?$/, { error: 'must be a host name, optionally with scheme and port' }).optional(),
-        }, { error: 'must be an object' })
+        .object(
+          {
+            sse: z.enum(['kms', 'aes256'], { error: "must be 'kms' or 'aes256'" }).optional(),
+            tag: z.string({ error: 'must be a string' }).optional(),
+            endpoint: z
+              .string()
+              .regex(/^(https?:\/\/)?[a-zA-Z0-9.-]+(:\d+)?\/?$/, { error: 'must be a host name, optionally with scheme and port' })
+              .optional(),
+          },
+          { error: 'must be an object' },
+        )
         .optional(),
     },
     { error: 'storageConfig is required' },
@@ -156,10 +177,18 @@ export const blockedVideo = (lists: SubscriptionLists) => lists.unsubscribeVideo
 
 function checkSpellings(lists: SubscriptionLists, ctx: z.core.$RefinementCtx) {
   if (lists.unsubscribeAudioUids && lists.unSubscribeAudioUids) {
-    ctx.addIssue({ code: 'custom', path: ['unSubscribeAudioUids'], message: 'cannot be set together with unsubscribeAudioUids (one spelling)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['unSubscribeAudioUids'],
+      message: 'cannot be set together with unsubscribeAudioUids (one spelling)',
+    });
   }
   if (lists.unsubscribeVideoUids && lists.unSubscribeVideoUids) {
-    ctx.addIssue({ code: 'custom', path: ['unSubscribeVideoUids'], message: 'cannot be set together with unsubscribeVideoUids (one spelling)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['unSubscribeVideoUids'],
+      message: 'cannot be set together with unsubscribeVideoUids (one spelling)',
+    });
   }
 }
 
@@ -249,21 +278,30 @@ const WebRecorderParam = z
   .refine((p) => p.videoWidth * p.videoHeight <= 1920 * 1080, { error: 'videoWidth × videoHeight must not exceed 1920 × 1080' });
 
 const ExtensionServiceConfig = z
-  .object({
-    errorHandlePolicy: z.string().optional(),
-    extensionServices: z.array(
-      z.discriminatedUnion('serviceName', [
-        z.object({ serviceName: z.literal('web_recorder_service'), errorHandlePolicy: z.string().optional(), serviceParam: WebRecorderParam }),
-        z.object({
-          serviceName: z.literal('rtmp_publish_service'),
-          errorHandlePolicy: z.string().optional(),
-          serviceParam: z.object({
-            outputs: z.array(z.object({ rtmpUrl: z.string().regex(/^rtmps?:\/\//, { error: 'must be an rtmp:// or rtmps:// URL' }) })).length(1, { error: 'takes exactly one output' }),
+  .object(
+    {
+      errorHandlePolicy: z.string().optional(),
+      extensionServices: z.array(
+        z.discriminatedUnion('serviceName', [
+          z.object({
+            serviceName: z.literal('web_recorder_service'),
+            errorHandlePolicy: z.string().optional(),
+            serviceParam: WebRecorderParam,
           }),
-        }),
-      ]),
-    ),
-  }, { error: 'extensionServiceConfig is required in web mode' })
+          z.object({
+            serviceName: z.literal('rtmp_publish_service'),
+            errorHandlePolicy: z.string().optional(),
+            serviceParam: z.object({
+              outputs: z
+                .array(z.object({ rtmpUrl: z.string().regex(/^rtmps?:\/\//, { error: 'must be an rtmp:// or rtmps:// URL' }) }))
+                .length(1, { error: 'takes exactly one output' }),
+            }),
+          }),
+        ]),
+      ),
+    },
+    { error: 'extensionServiceConfig is required in web mode' },
+  )
   .refine((config) => config.extensionServices.some((service) => service.serviceName === 'web_recorder_service'), {
     error: 'needs a web_recorder_service',
   });
@@ -301,16 +339,35 @@ export const WebStart = z.object({
   recordingFileConfig: RecordingFileConfig.optional(),
 });
 
-const AudioUidList = z.object({ subscribeAudioUids: uidList.optional(), unsubscribeAudioUids: uidList.optional(), unSubscribeAudioUids: uidList.optional() }, { error: 'must be an object' }).superRefine(checkAllowOrBlock);
-const VideoUidList = z.object({ subscribeVideoUids: uidList.optional(), unsubscribeVideoUids: uidList.optional(), unSubscribeVideoUids: uidList.optional() }, { error: 'must be an object' }).superRefine(checkAllowOrBlock);
+const AudioUidList = z
+  .object(
+    { subscribeAudioUids: uidList.optional(), unsubscribeAudioUids: uidList.optional(), unSubscribeAudioUids: uidList.optional() },
+    { error: 'must be an object' },
+  )
+  .superRefine(checkAllowOrBlock);
+const VideoUidList = z
+  .object(
+    { subscribeVideoUids: uidList.optional(), unsubscribeVideoUids: uidList.optional(), unSubscribeVideoUids: uidList.optional() },
+    { error: 'must be an object' },
+  )
+  .superRefine(checkAllowOrBlock);
 
 /** update's clientRequest: new subscriptions (individual/mix), onhold (web), CDN outputs (web), fresh storage credentials. */
 export const UpdateRequest = z.object(
   {
-    streamSubscribe: z.object({ audioUidList: AudioUidList.optional(), videoUidList: VideoUidList.optional() }, { error: 'must be an object' }).optional(),
+    streamSubscribe: z
+      .object({ audioUidList: AudioUidList.optional(), videoUidList: VideoUidList.optional() }, { error: 'must be an object' })
+      .optional(),
     webRecordingConfig: z.object({ onhold: z.boolean({ error: 'must be a boolean' }) }, { error: 'must be an object' }).optional(),
     rtmpPublishConfig: z
-      .object({ outputs: z.array(z.object({ rtmpUrl: z.string().regex(/^rtmps?:\/\//, { error: 'must be an rtmp:// or rtmps:// URL' }) })).max(1, { error: 'takes at most one output' }) }, { error: 'must be an object' })
+      .object(
+        {
+          outputs: z
+            .array(z.object({ rtmpUrl: z.string().regex(/^rtmps?:\/\//, { error: 'must be an rtmp:// or rtmps:// URL' }) }))
+            .max(1, { error: 'takes at most one output' }),
+        },
+        { error: 'must be an object' },
+      )
       .optional(),
     storageConfig: StorageConfigRule.optional(),
   },
@@ -319,7 +376,10 @@ export const UpdateRequest = z.object(
 export type UpdateRequest = z.infer<typeof UpdateRequest>;
 
 /** stop's clientRequest: only async_stop. */
-export const StopRequest = z.object({ async_stop: z.boolean({ error: 'must be a boolean' }).optional() }, { error: 'clientRequest must be an object' });
+export const StopRequest = z.object(
+  { async_stop: z.boolean({ error: 'must be a boolean' }).optional() },
+  { error: 'clientRequest must be an object' },
+);
 
 /** acquire's clientRequest. startParameter is kept as sent: a bad one fails the start, not the acquire. */
 export const AcquireRequest = z.object(

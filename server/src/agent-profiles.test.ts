@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildAgentJoinBody, chooseProfile, parseAgentProfiles, profileSecrets, redactProfile, type AgentProfiles } from './agent-profiles.js';
+import {
+  buildAgentJoinBody,
+  chooseProfile,
+  parseAgentProfiles,
+  profileSecrets,
+  redactProfile,
+  type AgentProfiles,
+} from './agent-profiles.js';
 import { AgentJoinBody } from './agora/conversational-ai-types.js';
 import { AppError } from './errors.js';
 import { captureLogs } from './testing/agora-client.js';
@@ -41,11 +48,22 @@ const FILE = {
     },
     studio: { pipelineId: 'pipe_7f3a', allow: { remoteUids: true } },
     realtime: {
-      settings: { mllm: { enable: true, vendor: 'openai', api_key: MLLM_KEY, params: { model: 'gpt-4o-realtime-preview', voice: 'alloy' }, greeting_message: 'Hey!' } },
+      settings: {
+        mllm: {
+          enable: true,
+          vendor: 'openai',
+          api_key: MLLM_KEY,
+          params: { model: 'gpt-4o-realtime-preview', voice: 'alloy' },
+          greeting_message: 'Hey!',
+        },
+      },
       allow: { greeting: true, remoteUids: true },
     },
     managed: {
-      settings: { llm: { credential_mode: 'managed', params: { model: 'gpt-5-mini' } }, tts: { vendor: 'minimax', credential_mode: 'managed' } },
+      settings: {
+        llm: { credential_mode: 'managed', params: { model: 'gpt-5-mini' } },
+        tts: { vendor: 'minimax', credential_mode: 'managed' },
+      },
       allow: { remoteUids: true },
     },
   },
@@ -103,8 +121,13 @@ describe('reading profiles', () => {
             typo: { pipelineID: LLM_KEY, settings: { tts: { vendor: 'murf', params: { key: TTS_KEY } } } },
             nomodels: { settings: { asr: { vendor: 'ares' } } },
             serverkeys: { pipelineId: 'p', preset: 'x', settings: { token: LLM_KEY, channel: 'c' }, remoteUids: ['alice'] },
-            badallow: { pipelineId: 'p', allow: { greeting: 'yes', variables: ['ok', 'not ok'], idleTimeoutSeconds: { min: 60, max: 30 } } },
-            badvendor: { settings: { llm: { url: 'https://x', api_key: LLM_KEY }, tts: { vendor: 'openai', params: {} }, idle_timeout: -1 } },
+            badallow: {
+              pipelineId: 'p',
+              allow: { greeting: 'yes', variables: ['ok', 'not ok'], idleTimeoutSeconds: { min: 60, max: 30 } },
+            },
+            badvendor: {
+              settings: { llm: { url: 'https://x', api_key: LLM_KEY }, tts: { vendor: 'openai', params: {} }, idle_timeout: -1 },
+            },
           },
         }),
       },
@@ -127,14 +150,20 @@ describe('reading profiles', () => {
       /^AGENT_PROFILES: profiles\.badallow\.allow\.idleTimeoutSeconds/,
       /^AGENT_PROFILES: profiles\.badvendor\.settings\.idle_timeout: must be a whole number from 0 to 259200/,
     ]) {
-      expect(errors.some((error) => expected.test(error)), `${String(expected)} in\n${errors.join('\n')}`).toBe(true);
+      expect(
+        errors.some((error) => expected.test(error)),
+        `${String(expected)} in\n${errors.join('\n')}`,
+      ).toBe(true);
     }
     const all = errors.join('\n');
     for (const secret of SECRETS) expect(all).not.toContain(secret);
   });
 
   it('says where JSON is broken without quoting the text around it', () => {
-    const result = parseAgentProfiles({ inline: `{"profiles": {"a": {"settings": {"llm": {"api_key": ${LLM_KEY}}}}}}` }, { embedded: false });
+    const result = parseAgentProfiles(
+      { inline: `{"profiles": {"a": {"settings": {"llm": {"api_key": ${LLM_KEY}}}}}}` },
+      { embedded: false },
+    );
     expect(result.ok).toBe(false);
     const errors = result.ok ? [] : result.errors;
     expect(errors).toHaveLength(1);
@@ -143,9 +172,15 @@ describe('reading profiles', () => {
   });
 
   it('refuses both sources at once, and names a file it cannot read', () => {
-    expect(parseAgentProfiles({ file: 'a.json', inline: '{}' }, { embedded: true })).toEqual({ ok: false, errors: ['AGENT_PROFILES_FILE and AGENT_PROFILES: set one of them, not both'] });
+    expect(parseAgentProfiles({ file: 'a.json', inline: '{}' }, { embedded: true })).toEqual({
+      ok: false,
+      errors: ['AGENT_PROFILES_FILE and AGENT_PROFILES: set one of them, not both'],
+    });
     const missing = join(temp, 'missing.json');
-    expect(parseAgentProfiles({ file: missing }, { embedded: true })).toEqual({ ok: false, errors: [`AGENT_PROFILES_FILE (${missing}): cannot read the file (ENOENT)`] });
+    expect(parseAgentProfiles({ file: missing }, { embedded: true })).toEqual({
+      ok: false,
+      errors: [`AGENT_PROFILES_FILE (${missing}): cannot read the file (ENOENT)`],
+    });
   });
 });
 
@@ -154,7 +189,13 @@ describe('the join body', () => {
     const profile = chooseProfile(load(), 'support');
     const body = buildAgentJoinBody(
       profile,
-      { greeting: 'Hello Ana', variables: { customer: 'Ana' }, remoteUids: ['2002'], idleTimeoutSeconds: 60, labels: { ticket: 'T-9', team: 'sales' } },
+      {
+        greeting: 'Hello Ana',
+        variables: { customer: 'Ana' },
+        remoteUids: ['2002'],
+        idleTimeoutSeconds: 60,
+        labels: { ticket: 'T-9', team: 'sales' },
+      },
       { ...target, labels: { agentId: 'agt_01J0', team: 'ours' } },
     );
     expect(body.name).toBe('agt_01J0');
@@ -166,7 +207,12 @@ describe('the join body', () => {
       idle_timeout: 60,
       labels: { team: 'ours', ticket: 'T-9', agentId: 'agt_01J0' },
       asr: { vendor: 'deepgram', params: { key: ASR_KEY, model: 'nova-3' } },
-      llm: { api_key: LLM_KEY, greeting_message: 'Hello Ana', template_variables: { customer: 'Ana', topic: 'billing' }, headers: { Authorization: HEADER_KEY } },
+      llm: {
+        api_key: LLM_KEY,
+        greeting_message: 'Hello Ana',
+        template_variables: { customer: 'Ana', topic: 'billing' },
+        headers: { Authorization: HEADER_KEY },
+      },
       tts: { vendor: 'elevenlabs', params: { key: TTS_KEY, voice_id: 'v1', model_id: 'eleven_flash_v2_5' } },
     });
     expect(AgentJoinBody.safeParse(body).success).toBe(true);
@@ -231,7 +277,12 @@ describe('keys stay on the server', () => {
       idleTimeoutSeconds: 120,
       allow: { greeting: true, variables: ['customer'], remoteUids: true, idleTimeoutSeconds: { min: 30, max: 600 }, labels: true },
     });
-    expect(redactProfile(chooseProfile(profiles, 'realtime'))).toMatchObject({ kind: 'multimodal', vendors: { mllm: 'openai' }, model: 'gpt-4o-realtime-preview', greeting: 'Hey!' });
+    expect(redactProfile(chooseProfile(profiles, 'realtime'))).toMatchObject({
+      kind: 'multimodal',
+      vendors: { mllm: 'openai' },
+      model: 'gpt-4o-realtime-preview',
+      greeting: 'Hey!',
+    });
     expect(redactProfile(chooseProfile(profiles, 'studio'))).toMatchObject({ kind: 'pipeline', pipelineId: 'pipe_7f3a', vendors: {} });
     const views = [...profiles.values()].map((profile) => JSON.stringify(redactProfile(profile))).join('\n');
     for (const secret of [...SECRETS, 'api.openai.com', 'crm.example']) expect(views).not.toContain(secret);

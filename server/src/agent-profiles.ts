@@ -19,9 +19,14 @@ import { AppError } from './errors.js';
 /** The built-in profile's name: used when a caller names none. */
 export const DEFAULT_PROFILE = 'default';
 
-const ProfileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: 'must be 1 to 64 letters, digits, _ or -, starting with a letter or digit' });
+const ProfileName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: 'must be 1 to 64 letters, digits, _ or -, starting with a letter or digit' });
 const VariableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: 'must be a template variable name (letters, digits, _)' });
-const Uid = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(255, { error: 'must be at most 255 characters' });
+const Uid = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(255, { error: 'must be at most 255 characters' });
 
 /** The most of Agora's idle timeout: 72 hours. */
 const MAX_IDLE_SECONDS = 259_200;
@@ -71,7 +76,8 @@ const Profile = z
     for (const missing of missingModels(profile, profile.settings)) problem(['settings', ...missing.path], missing.message);
     const stringUids = profile.settings.enable_string_uid === true;
     profile.remoteUids?.forEach((uid, index) => {
-      if (!stringUids && !/^\d+$/.test(uid)) problem(['remoteUids', index], 'must be a number in a string unless settings.enable_string_uid is true');
+      if (!stringUids && !/^\d+$/.test(uid))
+        problem(['remoteUids', index], 'must be a number in a string unless settings.enable_string_uid is true');
     });
   });
 
@@ -144,7 +150,8 @@ export function parseAgentProfiles(
   options: { embedded: boolean; readFile?: (path: string) => string },
 ): AgentProfilesResult {
   const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
-  if (source.file !== undefined && source.inline !== undefined) return { ok: false, errors: ['AGENT_PROFILES_FILE and AGENT_PROFILES: set one of them, not both'] };
+  if (source.file !== undefined && source.inline !== undefined)
+    return { ok: false, errors: ['AGENT_PROFILES_FILE and AGENT_PROFILES: set one of them, not both'] };
   let where = 'AGENT_PROFILES';
   let text: string | undefined = source.inline;
   if (source.file !== undefined) {
@@ -152,7 +159,8 @@ export function parseAgentProfiles(
     try {
       text = readFile(source.file);
     } catch (error) {
-      const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : 'unreadable';
+      const code =
+        typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : 'unreadable';
       return { ok: false, errors: [`${where}: cannot read the file (${code})`] };
     }
   }
@@ -164,7 +172,10 @@ export function parseAgentProfiles(
   const parsed = ProfilesFile.safeParse(json.value);
   if (!parsed.success) {
     // Every rule carries its own message (zod's defaults name types, never values).
-    return { ok: false, errors: parsed.error.issues.map((issue) => `${where}: ${issue.path.map(String).join('.') || '(top level)'}: ${issueMessage(issue)}`) };
+    return {
+      ok: false,
+      errors: parsed.error.issues.map((issue) => `${where}: ${issue.path.map(String).join('.') || '(top level)'}: ${issueMessage(issue)}`),
+    };
   }
   for (const [name, profile] of Object.entries(parsed.data.profiles)) profiles.set(name, sealed(name, profile));
   return { ok: true, profiles };
@@ -175,7 +186,10 @@ export function chooseProfile(profiles: AgentProfiles, name: string | undefined)
   const chosen = profiles.get(name ?? DEFAULT_PROFILE);
   if (chosen) return chosen;
   const names = [...profiles.keys()].sort().join(', ') || 'none are configured (AGENT_PROFILES_FILE)';
-  throw new AppError('VALIDATION', name === undefined ? `no default agent profile: name one of: ${names}` : `no agent profile named '${name}': profiles: ${names}`);
+  throw new AppError(
+    'VALIDATION',
+    name === undefined ? `no default agent profile: name one of: ${names}` : `no agent profile named '${name}': profiles: ${names}`,
+  );
 }
 
 /** What a caller may ask for when starting an agent; each only where the profile allows it. */
@@ -208,13 +222,20 @@ function refusedOverrides(profile: AgentProfile, overrides: AgentOverrides): str
   if (overrides.remoteUids !== undefined && !allow.remoteUids) refused.push('remoteUids');
   if (overrides.labels !== undefined && !allow.labels) refused.push('labels');
   for (const variable of Object.keys(overrides.variables ?? {})) {
-    if (allow.variables !== true && !(Array.isArray(allow.variables) && allow.variables.includes(variable))) refused.push(`variables.${variable}`);
+    if (allow.variables !== true && !(Array.isArray(allow.variables) && allow.variables.includes(variable)))
+      refused.push(`variables.${variable}`);
   }
   const idle = overrides.idleTimeoutSeconds;
   if (idle !== undefined) {
-    const bounds = allow.idleTimeoutSeconds === true ? { min: 0, max: MAX_IDLE_SECONDS } : allow.idleTimeoutSeconds === false ? undefined : allow.idleTimeoutSeconds;
+    const bounds =
+      allow.idleTimeoutSeconds === true
+        ? { min: 0, max: MAX_IDLE_SECONDS }
+        : allow.idleTimeoutSeconds === false
+          ? undefined
+          : allow.idleTimeoutSeconds;
     if (!bounds) refused.push('idleTimeoutSeconds');
-    else if (!Number.isInteger(idle) || idle < bounds.min || idle > bounds.max) refused.push(`idleTimeoutSeconds (from ${bounds.min} to ${bounds.max} here)`);
+    else if (!Number.isInteger(idle) || idle < bounds.min || idle > bounds.max)
+      refused.push(`idleTimeoutSeconds (from ${bounds.min} to ${bounds.max} here)`);
   }
   return refused;
 }
@@ -226,10 +247,13 @@ function refusedOverrides(profile: AgentProfile, overrides: AgentOverrides): str
  */
 export function buildAgentJoinBody(profile: AgentProfile, overrides: AgentOverrides, target: AgentJoinTarget): AgentJoinRequest {
   const refused = refusedOverrides(profile, overrides);
-  if (refused.length > 0) throw new AppError('VALIDATION', `agent profile '${profile.name}' does not let callers set: ${refused.join(', ')}`);
+  if (refused.length > 0)
+    throw new AppError('VALIDATION', `agent profile '${profile.name}' does not let callers set: ${refused.join(', ')}`);
   const remoteUids = overrides.remoteUids ?? profile.remoteUids;
-  if (!remoteUids || remoteUids.length === 0) throw new AppError('VALIDATION', `agent profile '${profile.name}' names no remote uid: give remoteUids`);
-  if (overrides.remoteUids && overrides.remoteUids.length > 1) throw new AppError('VALIDATION', 'remoteUids: Agora subscribes an agent to one user at present');
+  if (!remoteUids || remoteUids.length === 0)
+    throw new AppError('VALIDATION', `agent profile '${profile.name}' names no remote uid: give remoteUids`);
+  if (overrides.remoteUids && overrides.remoteUids.length > 1)
+    throw new AppError('VALIDATION', 'remoteUids: Agora subscribes an agent to one user at present');
   // A copy: the profile is shared by every agent, and the body is the agent's own.
   const settings = structuredClone(profile.settings);
   const multimodal = settings.mllm?.enable === true || settings.advanced_features?.enable_mllm === true;
@@ -271,7 +295,13 @@ export interface SafeAgentProfile {
   language: string | undefined;
   greeting: string | undefined;
   idleTimeoutSeconds: number | undefined;
-  allow: { greeting: boolean; variables: boolean | string[]; remoteUids: boolean; idleTimeoutSeconds: boolean | { min: number; max: number }; labels: boolean };
+  allow: {
+    greeting: boolean;
+    variables: boolean | string[];
+    remoteUids: boolean;
+    idleTimeoutSeconds: boolean | { min: number; max: number };
+    labels: boolean;
+  };
 }
 
 const vendorOf = (settings: { vendor?: unknown; credential_mode?: unknown } | undefined, fallback?: string) =>

@@ -23,4 +23,6 @@ if (!entry.success) {
   );
   process.exit(1);
 }
-process.stdout.write(`API key (give it to the caller; it is not stored anywhere):\n  ${key}\n\nAdd this entry to the API_KEYS JSON list:\n  ${JSON.stringify(entry.data)}\n`);
+process.stdout.write(
+  `API key (give it to the caller; it is not stored anywhere):\n  ${key}\n\nAdd this entry to the API_KEYS JSON list:\n  ${JSON.stringify(entry.data)}\n`,
+);

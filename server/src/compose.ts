@@ -75,17 +75,27 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     onPolled: (gapMs: number) => metrics.polled(kind, gapMs),
     onFailed: (reason: string) => metrics.failure(kind, reason),
   });
-  const recording = base && createRecordingRuntime(base.settings, { ...taskDeps('recording', base), bus: deps.bus, onWatchdogAction: (action) => metrics.watchdog(action) });
-  const transcription = base && createTranscriptionRuntime(base.settings, { ...taskDeps('transcription', base), bus: deps.transcriptionBus });
+  const recording =
+    base &&
+    createRecordingRuntime(base.settings, {
+      ...taskDeps('recording', base),
+      bus: deps.bus,
+      onWatchdogAction: (action) => metrics.watchdog(action),
+    });
+  const transcription =
+    base && createTranscriptionRuntime(base.settings, { ...taskDeps('transcription', base), bus: deps.transcriptionBus });
   if (store) {
     const intervalSeconds = (config.recording?.pollIntervalMs ?? 30_000) / 1000;
     const pollsPerSecond = backgroundLimit(config.agoraRequestsPerSecond ?? APP_DEFAULTS.agoraRequestsPerSecond);
-    const active = (counts: Partial<Record<string, number>>, states: string[]) => states.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+    const active = (counts: Partial<Record<string, number>>, states: string[]) =>
+      states.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
     metrics.setSources({
       recordingsByState: () => store.recordings.countByState(),
       transcriptionsByState: () => store.transcriptions.countByState(),
       pollCadenceSeconds: async () => {
-        const polled = active(await store.recordings.countByState(), ['recording', 'stopping']) + active(await store.transcriptions.countByState(), ['running', 'stopping']);
+        const polled =
+          active(await store.recordings.countByState(), ['recording', 'stopping']) +
+          active(await store.transcriptions.countByState(), ['running', 'stopping']);
         return Math.max(intervalSeconds, polled / pollsPerSecond);
       },
       polledHere: () => ({ recording: recording?.pollers.count() ?? 0, transcription: transcription?.pollers.count() ?? 0 }),

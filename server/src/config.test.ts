@@ -15,7 +15,14 @@ describe('parseConfig', () => {
       const result = parseConfig(env);
       return result.ok ? result.config.emulator.port : result.errors;
     };
-    expect([port({}), port({ PORT: '5000' }), port({ PORT: '0' }), port({ PORT: '65500' }), port({ EMULATOR_PORT: '4242' }), port({ PORT: '0', EMULATOR_PORT: '0' })]).toEqual([4100, 5100, 0, 0, 4242, 0]);
+    expect([
+      port({}),
+      port({ PORT: '5000' }),
+      port({ PORT: '0' }),
+      port({ PORT: '65500' }),
+      port({ EMULATOR_PORT: '4242' }),
+      port({ PORT: '0', EMULATOR_PORT: '0' }),
+    ]).toEqual([4100, 5100, 0, 0, 4242, 0]);
   });
 
   it('applies the documented defaults to an empty environment', () => {
@@ -29,10 +36,25 @@ describe('parseConfig', () => {
         logLevel: 'info',
         logFormat: undefined,
         shutdownTimeoutMs: 10_000,
-        agora: { appId: undefined, appCertificate: undefined, customerId: undefined, customerSecret: undefined, apiUrl: undefined, requestsPerSecond: 8 },
+        agora: {
+          appId: undefined,
+          appCertificate: undefined,
+          customerId: undefined,
+          customerSecret: undefined,
+          apiUrl: undefined,
+          requestsPerSecond: 8,
+        },
         emulator: { port: 4100, storageDir: 'data/recordings' },
         storage: undefined,
-        recording: { uidMin: 4_000_000_000, uidMax: 4_294_967_295, defaultMaxDurationSeconds: 10_800, watchdogIntervalSeconds: 30, pollIntervalSeconds: 30, failoverWindowSeconds: 90, startSettleSeconds: 60 },
+        recording: {
+          uidMin: 4_000_000_000,
+          uidMax: 4_294_967_295,
+          defaultMaxDurationSeconds: 10_800,
+          watchdogIntervalSeconds: 30,
+          pollIntervalSeconds: 30,
+          failoverWindowSeconds: 90,
+          startSettleSeconds: 60,
+        },
         subscriptionsPerConnection: 100,
         webhookSecret: undefined,
         auth: { mode: 'none' },
@@ -91,7 +113,14 @@ describe('parseConfig', () => {
       ACCESS_KEY: 'ak',
       SECRET_KEY: 'sk',
     });
-    expect(result.ok && result.config.storage).toEqual({ vendor: 1, region: 0, bucket: 'bucket', accessKey: 'ak', secretKey: 'sk', endpoint: undefined });
+    expect(result.ok && result.config.storage).toEqual({
+      vendor: 1,
+      region: 0,
+      bucket: 'bucket',
+      accessKey: 'ak',
+      secretKey: 'sk',
+      endpoint: undefined,
+    });
     expect(result.ok && result.config.agora).toEqual({
       appId: APP_ID,
       appCertificate: CERT,
@@ -135,7 +164,13 @@ describe('parseConfig', () => {
   });
 
   it('reads PUBLIC_URL as a bare origin and STORAGE_SIGNING_REGION, and names what is wrong with them', () => {
-    const good = parseConfig({ PUBLIC_URL: 'https://api.example.com/', ...STORAGE_ENV, STORAGE_VENDOR: '11', STORAGE_ENDPOINT: 'https://r2.example.com', STORAGE_SIGNING_REGION: 'auto' });
+    const good = parseConfig({
+      PUBLIC_URL: 'https://api.example.com/',
+      ...STORAGE_ENV,
+      STORAGE_VENDOR: '11',
+      STORAGE_ENDPOINT: 'https://r2.example.com',
+      STORAGE_SIGNING_REGION: 'auto',
+    });
     expect(good.ok && good.config.publicUrl).toBe('https://api.example.com');
     expect(good.ok && good.config.storage?.signingRegion).toBe('auto');
     const bad = parseConfig({ PUBLIC_URL: 'https://api.example.com/base', STORAGE_SIGNING_REGION: 'US East' });
@@ -143,7 +178,10 @@ describe('parseConfig', () => {
       'PUBLIC_URL: must be an origin without a path, like https://api.example.com',
       'STORAGE_SIGNING_REGION: must be a region name like us-east-1 or auto',
     ]);
-    expect(parseConfig({ PUBLIC_URL: 'ftp://x.example.com' })).toEqual({ ok: false, errors: ['PUBLIC_URL: must be an http(s) origin like https://api.example.com'] });
+    expect(parseConfig({ PUBLIC_URL: 'ftp://x.example.com' })).toEqual({
+      ok: false,
+      errors: ['PUBLIC_URL: must be an http(s) origin like https://api.example.com'],
+    });
   });
 
   it('requires the certificate with the App ID, and both REST credentials together', () => {
@@ -157,7 +195,13 @@ describe('parseConfig', () => {
   });
 
   it('requires storage with real REST credentials, naming each missing variable', () => {
-    const result = parseConfig({ AGORA_APP_ID: APP_ID, AGORA_APP_CERTIFICATE: CERT, AGORA_CUSTOMER_ID: 'c', AGORA_CUSTOMER_SECRET: 's', STORAGE_BUCKET: 'b' });
+    const result = parseConfig({
+      AGORA_APP_ID: APP_ID,
+      AGORA_APP_CERTIFICATE: CERT,
+      AGORA_CUSTOMER_ID: 'c',
+      AGORA_CUSTOMER_SECRET: 's',
+      STORAGE_BUCKET: 'b',
+    });
     expect(!result.ok && result.errors).toEqual([
       'STORAGE_VENDOR: is required (storage is configured in full or not at all)',
       'STORAGE_REGION: is required (storage is configured in full or not at all)',
@@ -175,14 +219,12 @@ describe('parseConfig', () => {
 
   it('refuses a variable set under both names with different values', () => {
     const result = parseConfig({ AGORA_APP_ID: APP_ID, APP_ID: 'ffffffffffffffffffffffffffffffff', AGORA_APP_CERTIFICATE: CERT });
-    expect(!result.ok && result.errors).toEqual([
-      'AGORA_APP_ID: set twice with different values (also as APP_ID); keep one',
-    ]);
+    expect(!result.ok && result.errors).toEqual(['AGORA_APP_ID: set twice with different values (also as APP_ID); keep one']);
   });
 });
 
 describe('authentication settings', () => {
-  it("refuses AUTH_MODE=none on an address others can reach", () => {
+  it('refuses AUTH_MODE=none on an address others can reach', () => {
     const result = parseConfig({ HOST: '0.0.0.0' });
     expect(!result.ok && result.errors).toEqual([
       "AUTH_MODE: 'none' lets anyone mint tokens and start paid recordings, so it is only allowed when HOST is a loopback address; set AUTH_MODE=apikey or jwt",
@@ -203,8 +245,16 @@ describe('authentication settings', () => {
 
   it('reads the edge limits and refuses a request timeout shorter than the headers timeout', () => {
     const read = parseConfig({ MAX_BATCH_SIZE: '20', HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '8000', CONNECTIONS_PER_IP: '64' });
-    expect(read.ok && { ...read.config }).toMatchObject({ maxBatchSize: 20, headersTimeoutMs: 5_000, requestTimeoutMs: 8_000, connectionsPerIp: 64 });
-    expect(parseConfig({ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' })).toEqual({ ok: false, errors: ['REQUEST_TIMEOUT_MS: must not be below HEADERS_TIMEOUT_MS (the whole request includes its headers)'] });
+    expect(read.ok && { ...read.config }).toMatchObject({
+      maxBatchSize: 20,
+      headersTimeoutMs: 5_000,
+      requestTimeoutMs: 8_000,
+      connectionsPerIp: 64,
+    });
+    expect(parseConfig({ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' })).toEqual({
+      ok: false,
+      errors: ['REQUEST_TIMEOUT_MS: must not be below HEADERS_TIMEOUT_MS (the whole request includes its headers)'],
+    });
     expect(parseConfig({ MAX_BATCH_SIZE: '0' })).toEqual({ ok: false, errors: ['MAX_BATCH_SIZE: must be a whole number from 1 to 10000'] });
   });
 
@@ -248,7 +298,7 @@ describe('resolveCredentials', () => {
 });
 
 describe('toAppConfig', () => {
-  it('converts the environment once: seconds to milliseconds, the storage to Agora\'s shape, every edge setting carried', () => {
+  it("converts the environment once: seconds to milliseconds, the storage to Agora's shape, every edge setting carried", () => {
     const parsed = parseConfig({
       ...STORAGE_ENV,
       STORAGE_ENDPOINT: 'https://s3.example.com',
@@ -264,7 +314,14 @@ describe('toAppConfig', () => {
     if (!parsed.ok) throw new Error(parsed.errors.join('; '));
     const config = toAppConfig(parsed.config, { appId: APP_ID, appCertificate: CERT, webhookSecret: 'a-webhook-secret' });
     expect(config.recording).toEqual({
-      storage: { vendor: 1, region: 0, bucket: 'b', accessKey: 'ak', secretKey: 'sk', extensionParams: { endpoint: 'https://s3.example.com' } },
+      storage: {
+        vendor: 1,
+        region: 0,
+        bucket: 'b',
+        accessKey: 'ak',
+        secretKey: 'sk',
+        extensionParams: { endpoint: 'https://s3.example.com' },
+      },
       uidRange: { min: 10, max: 20 },
       defaultMaxDurationSeconds: 3 * 3600,
       watchdogIntervalMs: 7_000,
@@ -290,7 +347,11 @@ describe('toAppConfig', () => {
     const parsed = parseConfig({});
     if (!parsed.ok) throw new Error(parsed.errors.join('; '));
     const config = toAppConfig(parsed.config, { appId: APP_ID, appCertificate: CERT, webhookSecret: undefined });
-    expect(config.recording).toMatchObject({ pollIntervalMs: 30_000, confirmDelayMs: 5_000, storage: { vendor: 1, region: 0, bucket: 'local' } });
+    expect(config.recording).toMatchObject({
+      pollIntervalMs: 30_000,
+      confirmDelayMs: 5_000,
+      storage: { vendor: 1, region: 0, bucket: 'local' },
+    });
     expect(config).not.toHaveProperty('webhookSecret');
   });
 });

@@ -102,103 +102,120 @@ function isAddressOrCidr(entry: string): boolean {
 
 const hex32 = z.string().regex(/^[0-9a-fA-F]{32}$/, { error: 'must be 32 hexadecimal characters' });
 
-const EnvSchema = z
-  .object({
-    PORT: z.coerce
-      .number({ error: 'must be a whole number from 0 to 65535' })
-      .int({ error: 'must be a whole number from 0 to 65535' })
-      .min(0, { error: 'must be a whole number from 0 to 65535' })
-      .max(65535, { error: 'must be a whole number from 0 to 65535' })
-      .default(4000),
-    HOST: z.string().min(1).default('127.0.0.1'),
-    DATA_DIR: z.string().min(1).default('./data'),
-    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-    LOG_FORMAT: z.enum(['json', 'pretty'], { error: "must be 'json' or 'pretty'" }).optional(),
-    SHUTDOWN_TIMEOUT_MS: z.coerce
-      .number({ error: 'must be a number of milliseconds' })
-      .int({ error: 'must be a whole number of milliseconds' })
-      .min(0, { error: 'must not be negative' })
-      .default(APP_DEFAULTS.shutdownTimeoutMs),
-    AGORA_APP_ID: hex32.optional(),
-    AGORA_APP_CERTIFICATE: hex32.optional(),
-    AGORA_CUSTOMER_ID: z.string().min(1).optional(),
-    AGORA_CUSTOMER_SECRET: z.string().min(1).optional(),
-    AGORA_REQUESTS_PER_SECOND: wholeNumber(1, 1_000).default(APP_DEFAULTS.agoraRequestsPerSecond),
-    AGORA_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-    EMULATOR_PORT: z.coerce
-      .number({ error: 'must be a whole number from 0 to 65535' })
-      .int({ error: 'must be a whole number from 0 to 65535' })
-      .min(0, { error: 'must be a whole number from 0 to 65535' })
-      .max(65535, { error: 'must be a whole number from 0 to 65535' })
-      .optional(),
-    EMULATOR_STORAGE_DIR: z.string().min(1).optional(),
-    STORAGE_VENDOR: wholeNumber(0, 11).optional(),
-    STORAGE_REGION: wholeNumber(0, 100).optional(),
-    STORAGE_BUCKET: z.string().min(1).optional(),
-    STORAGE_ACCESS_KEY: z.string().min(1).optional(),
-    STORAGE_SECRET_KEY: z.string().min(1).optional(),
-    STORAGE_ENDPOINT: z.url({ error: 'must be a URL' }).optional(),
-    STORAGE_SIGNING_REGION: z.string().regex(/^[a-z0-9-]{1,40}$/, { error: 'must be a region name like us-east-1 or auto' }).optional(),
-    PUBLIC_URL: z
-      .url({ protocol: /^https?$/, error: 'must be an http(s) origin like https://api.example.com' })
-      .refine((text) => new URL(text).pathname === '/' && !text.includes('?'), { error: 'must be an origin without a path, like https://api.example.com' })
-      .transform((text) => new URL(text).origin)
-      .optional(),
-    RECORDER_UID_MIN: wholeNumber(1, 4_294_967_295).default(DEFAULT_RECORDER_UID_RANGE.min),
-    RECORDER_UID_MAX: wholeNumber(1, 4_294_967_295).default(DEFAULT_RECORDER_UID_RANGE.max),
-    RECORDING_MAX_SECONDS: wholeNumber(60, MAX_RECORDING_SECONDS).default(3 * 3600),
-    WATCHDOG_INTERVAL_SECONDS: wholeNumber(1, 3600).default(30),
-    // Default set below: 30 s, or 120 s when Agora's notifications are configured (they wake the poller).
-    POLL_INTERVAL_SECONDS: wholeNumber(1, 3600).optional(),
-    AGORA_FAILOVER_WINDOW_SECONDS: wholeNumber(10, 3600).default(90),
-    START_SETTLE_SECONDS: wholeNumber(1, 300).default(60),
-    SUBSCRIPTIONS_PER_CONNECTION: wholeNumber(1, 10_000).default(APP_DEFAULTS.subscriptionsPerConnection),
-    AGORA_WEBHOOK_SECRET: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
-    AUTH_MODE: z.enum(['none', 'apikey', 'jwt'], { error: "must be 'none', 'apikey' or 'jwt'" }).default('none'),
-    API_KEYS: z
-      .string()
-      .transform((text, ctx) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          ctx.addIssue({ code: 'custom', message: 'must be a JSON list of keys (see README: Authentication)' });
-          return z.NEVER;
-        }
-      })
-      .pipe(ApiKeyList)
-      .optional(),
-    JWT_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
-    JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-    JWT_AUDIENCE: z.string().min(1).optional(),
-    JWT_ISSUER: z.string().min(1).optional(),
-    JWT_CLOCK_SKEW_SECONDS: wholeNumber(0, 600).default(30),
-    JWT_SUBJECT_CLAIM: z.string().min(1).default('sub'),
-    JWT_CHANNELS_CLAIM: z.string().min(1).default('channels'),
-    JWT_SCOPE_CLAIM: z.string().min(1).default('scope'),
-    CORS_ORIGINS: z
-      .string()
-      .transform((text) => text.split(',').map((origin) => origin.trim()).filter(Boolean))
-      .pipe(z.array(z.union([z.literal('*'), z.url({ error: 'entries must be origins like https://app.example.com' })])))
-      .optional(),
-    WS_CONNECTIONS_PER_IP: wholeNumber(1, 100_000).default(APP_DEFAULTS.wsConnectionsPerIp),
-    TRUST_PROXY: z
-      .string()
-      .transform((text) => text.split(',').map((entry) => entry.trim()).filter(Boolean))
-      .pipe(z.array(z.string().refine(isAddressOrCidr, { error: 'entries must be IP addresses or CIDRs like 10.0.0.0/8' })))
-      .optional(),
-    RATE_LIMIT_TOKENS_PER_MINUTE: wholeNumber(1, 1_000_000).default(APP_DEFAULTS.rateLimits.tokensPerMinute),
-    RATE_LIMIT_STARTS_PER_MINUTE: wholeNumber(1, 1_000_000).default(APP_DEFAULTS.rateLimits.startsPerMinute),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// URL (leave it unset for the embedded SQLite registry)' })
-      .optional(),
-    DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'must be a lowercase SQL identifier' }).default('public'),
-    BODY_LIMIT_BYTES: wholeNumber(1_024, 100 * 1024 * 1024).default(APP_DEFAULTS.maxBodyBytes),
-    MAX_BATCH_SIZE: wholeNumber(1, 10_000).default(APP_DEFAULTS.maxBatchSize),
-    HEADERS_TIMEOUT_MS: wholeNumber(100, 600_000).default(APP_DEFAULTS.headersTimeoutMs),
-    REQUEST_TIMEOUT_MS: wholeNumber(100, 3_600_000).default(APP_DEFAULTS.requestTimeoutMs),
-    CONNECTIONS_PER_IP: wholeNumber(1, 1_000_000).default(APP_DEFAULTS.connectionsPerIp),
-  });
+const EnvSchema = z.object({
+  PORT: z.coerce
+    .number({ error: 'must be a whole number from 0 to 65535' })
+    .int({ error: 'must be a whole number from 0 to 65535' })
+    .min(0, { error: 'must be a whole number from 0 to 65535' })
+    .max(65535, { error: 'must be a whole number from 0 to 65535' })
+    .default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { error: "must be 'json' or 'pretty'" }).optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int({ error: 'must be a whole number of milliseconds' })
+    .min(0, { error: 'must not be negative' })
+    .default(APP_DEFAULTS.shutdownTimeoutMs),
+  AGORA_APP_ID: hex32.optional(),
+  AGORA_APP_CERTIFICATE: hex32.optional(),
+  AGORA_CUSTOMER_ID: z.string().min(1).optional(),
+  AGORA_CUSTOMER_SECRET: z.string().min(1).optional(),
+  AGORA_REQUESTS_PER_SECOND: wholeNumber(1, 1_000).default(APP_DEFAULTS.agoraRequestsPerSecond),
+  AGORA_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  EMULATOR_PORT: z.coerce
+    .number({ error: 'must be a whole number from 0 to 65535' })
+    .int({ error: 'must be a whole number from 0 to 65535' })
+    .min(0, { error: 'must be a whole number from 0 to 65535' })
+    .max(65535, { error: 'must be a whole number from 0 to 65535' })
+    .optional(),
+  EMULATOR_STORAGE_DIR: z.string().min(1).optional(),
+  STORAGE_VENDOR: wholeNumber(0, 11).optional(),
+  STORAGE_REGION: wholeNumber(0, 100).optional(),
+  STORAGE_BUCKET: z.string().min(1).optional(),
+  STORAGE_ACCESS_KEY: z.string().min(1).optional(),
+  STORAGE_SECRET_KEY: z.string().min(1).optional(),
+  STORAGE_ENDPOINT: z.url({ error: 'must be a URL' }).optional(),
+  STORAGE_SIGNING_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/, { error: 'must be a region name like us-east-1 or auto' })
+    .optional(),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) origin like https://api.example.com' })
+    .refine((text) => new URL(text).pathname === '/' && !text.includes('?'), {
+      error: 'must be an origin without a path, like https://api.example.com',
+    })
+    .transform((text) => new URL(text).origin)
+    .optional(),
+  RECORDER_UID_MIN: wholeNumber(1, 4_294_967_295).default(DEFAULT_RECORDER_UID_RANGE.min),
+  RECORDER_UID_MAX: wholeNumber(1, 4_294_967_295).default(DEFAULT_RECORDER_UID_RANGE.max),
+  RECORDING_MAX_SECONDS: wholeNumber(60, MAX_RECORDING_SECONDS).default(3 * 3600),
+  WATCHDOG_INTERVAL_SECONDS: wholeNumber(1, 3600).default(30),
+  // Default set below: 30 s, or 120 s when Agora's notifications are configured (they wake the poller).
+  POLL_INTERVAL_SECONDS: wholeNumber(1, 3600).optional(),
+  AGORA_FAILOVER_WINDOW_SECONDS: wholeNumber(10, 3600).default(90),
+  START_SETTLE_SECONDS: wholeNumber(1, 300).default(60),
+  SUBSCRIPTIONS_PER_CONNECTION: wholeNumber(1, 10_000).default(APP_DEFAULTS.subscriptionsPerConnection),
+  AGORA_WEBHOOK_SECRET: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
+  AUTH_MODE: z.enum(['none', 'apikey', 'jwt'], { error: "must be 'none', 'apikey' or 'jwt'" }).default('none'),
+  API_KEYS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON list of keys (see README: Authentication)' });
+        return z.NEVER;
+      }
+    })
+    .pipe(ApiKeyList)
+    .optional(),
+  JWT_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_CLOCK_SKEW_SECONDS: wholeNumber(0, 600).default(30),
+  JWT_SUBJECT_CLAIM: z.string().min(1).default('sub'),
+  JWT_CHANNELS_CLAIM: z.string().min(1).default('channels'),
+  JWT_SCOPE_CLAIM: z.string().min(1).default('scope'),
+  CORS_ORIGINS: z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.union([z.literal('*'), z.url({ error: 'entries must be origins like https://app.example.com' })])))
+    .optional(),
+  WS_CONNECTIONS_PER_IP: wholeNumber(1, 100_000).default(APP_DEFAULTS.wsConnectionsPerIp),
+  TRUST_PROXY: z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().refine(isAddressOrCidr, { error: 'entries must be IP addresses or CIDRs like 10.0.0.0/8' })))
+    .optional(),
+  RATE_LIMIT_TOKENS_PER_MINUTE: wholeNumber(1, 1_000_000).default(APP_DEFAULTS.rateLimits.tokensPerMinute),
+  RATE_LIMIT_STARTS_PER_MINUTE: wholeNumber(1, 1_000_000).default(APP_DEFAULTS.rateLimits.startsPerMinute),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// URL (leave it unset for the embedded SQLite registry)' })
+    .optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'must be a lowercase SQL identifier' })
+    .default('public'),
+  BODY_LIMIT_BYTES: wholeNumber(1_024, 100 * 1024 * 1024).default(APP_DEFAULTS.maxBodyBytes),
+  MAX_BATCH_SIZE: wholeNumber(1, 10_000).default(APP_DEFAULTS.maxBatchSize),
+  HEADERS_TIMEOUT_MS: wholeNumber(100, 600_000).default(APP_DEFAULTS.headersTimeoutMs),
+  REQUEST_TIMEOUT_MS: wholeNumber(100, 3_600_000).default(APP_DEFAULTS.requestTimeoutMs),
+  CONNECTIONS_PER_IP: wholeNumber(1, 1_000_000).default(APP_DEFAULTS.connectionsPerIp),
+});
 
 /** Configuration as read from the environment, before development credentials are filled in. */
 export interface EnvConfig {
@@ -321,13 +338,18 @@ function checkCombinations(env: Record<string, string>, purpose: ConfigPurpose):
   const storageVariables = ['STORAGE_VENDOR', 'STORAGE_REGION', 'STORAGE_BUCKET', 'STORAGE_ACCESS_KEY', 'STORAGE_SECRET_KEY'];
   const storageGiven = storageVariables.filter((name) => env[name] !== undefined);
   if (storageGiven.length > 0 || env.AGORA_CUSTOMER_ID !== undefined) {
-    const why = storageGiven.length > 0 ? 'storage is configured in full or not at all' : 'recordings with real Agora credentials need a bucket';
+    const why =
+      storageGiven.length > 0 ? 'storage is configured in full or not at all' : 'recordings with real Agora credentials need a bucket';
     for (const name of storageVariables) if (env[name] === undefined) errors.push(`${name}: is required (${why})`);
   }
   if (env.STORAGE_VENDOR === '11' && env.STORAGE_ENDPOINT === undefined) {
     errors.push('STORAGE_ENDPOINT: is required for STORAGE_VENDOR 11 (S3-compatible storage)');
   }
-  if (env.RECORDER_UID_MIN !== undefined && env.RECORDER_UID_MAX !== undefined && Number(env.RECORDER_UID_MIN) > Number(env.RECORDER_UID_MAX)) {
+  if (
+    env.RECORDER_UID_MIN !== undefined &&
+    env.RECORDER_UID_MAX !== undefined &&
+    Number(env.RECORDER_UID_MIN) > Number(env.RECORDER_UID_MAX)
+  ) {
     errors.push('RECORDER_UID_MAX: must not be below RECORDER_UID_MIN');
   }
   const headersTimeout = Number(env.HEADERS_TIMEOUT_MS ?? APP_DEFAULTS.headersTimeoutMs);

@@ -6,7 +6,15 @@ import { createAgoraClient, createSlidingWindowBudget, type AgoraClient, type Ag
 import { createEmulator, type Emulator } from '@agora-backend/emulator';
 import type { Logger } from './logger.js';
 import { join } from 'node:path';
-import { createBucketStorage, createEmbeddedStorage, createLinkSigner, createUnlinkedStorage, loadLinkSecret, type LinkSigner, type RecordingStorage } from './storage/index.js';
+import {
+  createBucketStorage,
+  createEmbeddedStorage,
+  createLinkSigner,
+  createUnlinkedStorage,
+  loadLinkSecret,
+  type LinkSigner,
+  type RecordingStorage,
+} from './storage/index.js';
 
 export interface Upstream {
   agora: AgoraClient;
@@ -30,7 +38,8 @@ export async function createUpstream(
       customerId: credentials.customerId,
       customerSecret: credentials.customerSecret,
       ...(config.agora.apiUrl ? { baseUrls: [config.agora.apiUrl] } : {}),
-      rateBudget: deps.rateBudget ?? createSlidingWindowBudget({ limit: config.agora.requestsPerSecond, windowMs: 1_000, clock: deps.clock }),
+      rateBudget:
+        deps.rateBudget ?? createSlidingWindowBudget({ limit: config.agora.requestsPerSecond, windowMs: 1_000, clock: deps.clock }),
       clock: deps.clock,
       logger: deps.logger.child({ component: 'agora' }),
       ...(deps.onCall ? { onCall: deps.onCall } : {}),

@@ -8,8 +8,7 @@ import { z } from 'zod';
 const AGORA_NAME_PATTERN = /^[a-zA-Z0-9 !#$%&()+\-:;<=.>?@[\]^_{}|~,]*$/;
 
 /** The allowed characters, spelled out for error messages. */
-export const AGORA_NAME_CHARACTERS =
-  'letters, digits, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,';
+export const AGORA_NAME_CHARACTERS = 'letters, digits, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,';
 
 const encoder = new TextEncoder();
 
@@ -33,7 +32,12 @@ function agoraName(label: string, maxBytes: number) {
     .refine((value) => AGORA_NAME_PATTERN.test(value), {
       error: `may contain only ${AGORA_NAME_CHARACTERS}`,
     })
-    .meta({ minLength: 1, maxLength: maxBytes, pattern: AGORA_NAME_JSON_PATTERN, description: `1–${maxBytes} bytes of ${AGORA_NAME_CHARACTERS}` });
+    .meta({
+      minLength: 1,
+      maxLength: maxBytes,
+      pattern: AGORA_NAME_JSON_PATTERN,
+      description: `1–${maxBytes} bytes of ${AGORA_NAME_CHARACTERS}`,
+    });
 }
 
 /** An RTC channel name: 1..63 bytes of Agora's allowed characters (docs/agora.md, "Names"). */

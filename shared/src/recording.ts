@@ -30,7 +30,13 @@ export const RecorderUid = z
       return text;
     }),
   )
-  .meta({ description: uidMessage, anyOf: [{ type: 'integer', minimum: 1, maximum: MAX_UID }, { type: 'string', pattern: '^[1-9]\\d{0,9}$' }] });
+  .meta({
+    description: uidMessage,
+    anyOf: [
+      { type: 'integer', minimum: 1, maximum: MAX_UID },
+      { type: 'string', pattern: '^[1-9]\\d{0,9}$' },
+    ],
+  });
 
 /** A whole number in [min, max], its messages naming the range. */
 export const boundedInt = (min: number, max: number, unit = '') =>
@@ -43,10 +49,16 @@ export const boundedInt = (min: number, max: number, unit = '') =>
 const int = boundedInt;
 
 /** A uid in a subscription list: a digit string, or "#allstream#" for everyone. */
-const ListedUid = z.union([z.number().int().min(1).max(MAX_UID).transform(String), z.string().regex(/^([1-9]\d*|#allstream#)$/, { error: 'uids are digit strings or "#allstream#"' })]);
+const ListedUid = z.union([
+  z.number().int().min(1).max(MAX_UID).transform(String),
+  z.string().regex(/^([1-9]\d*|#allstream#)$/, { error: 'uids are digit strings or "#allstream#"' }),
+]);
 const UidList = z.array(ListedUid, { error: 'must be a list of uids' }).max(32, { error: 'holds at most 32 uids' });
 
-const unit = z.number({ error: 'must be a number from 0 to 1' }).min(0, { error: 'must be from 0 to 1' }).max(1, { error: 'must be from 0 to 1' });
+const unit = z
+  .number({ error: 'must be a number from 0 to 1' })
+  .min(0, { error: 'must be from 0 to 1' })
+  .max(1, { error: 'must be from 0 to 1' });
 const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'must be a colour like #RRGGBB' });
 const httpsUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -63,7 +75,9 @@ export const LayoutRegion = z.object({
 /** The mix layout (Agora's transcodingConfig at start, and updateLayout; docs/agora.md). */
 export const MixLayout = z
   .object({
-    layout: z.enum(['floating', 'adaptive', 'vertical', 'custom'], { error: "must be 'floating', 'adaptive', 'vertical' or 'custom'" }).default('floating'),
+    layout: z
+      .enum(['floating', 'adaptive', 'vertical', 'custom'], { error: "must be 'floating', 'adaptive', 'vertical' or 'custom'" })
+      .default('floating'),
     maxResolutionUid: ListedUid.optional(),
     backgroundColor: colour.optional(),
     backgroundImage: httpsUrl.optional(),
@@ -81,7 +95,9 @@ export const MixLayout = z
       ctx.addIssue({ code: 'custom', path: ['maxResolutionUid'], message: "is required with layout 'vertical'" });
     }
   })
-  .meta({ description: "regions are required with layout 'custom' and only used with it; maxResolutionUid is required with layout 'vertical'" });
+  .meta({
+    description: "regions are required with layout 'custom' and only used with it; maxResolutionUid is required with layout 'vertical'",
+  });
 export type MixLayout = z.input<typeof MixLayout>;
 
 export const Transcoding = z
@@ -98,7 +114,11 @@ const FileTypes = z
   .array(z.enum(['hls', 'mp4'], { error: "entries must be 'hls' or 'mp4'" }))
   .refine((types) => types.includes('hls'), { error: "must include 'hls': Agora records MP4 only together with HLS" })
   .refine((types) => new Set(types).size === types.length, { error: 'must not repeat a type' })
-  .meta({ uniqueItems: true, contains: { const: 'hls' }, description: "['hls'] or ['hls', 'mp4']: Agora records MP4 only together with HLS" });
+  .meta({
+    uniqueItems: true,
+    contains: { const: 'hls' },
+    description: "['hls'] or ['hls', 'mp4']: Agora records MP4 only together with HLS",
+  });
 
 /** Input of `recording.start`. The tutorial's body `{ uid, channel }` parses unchanged. */
 export const RecordingStartInput = z
@@ -150,10 +170,14 @@ export const RecordingStartInput = z
   })
   .superRefine((input, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (input.subscribeAudioUids && input.unsubscribeAudioUids) issue('unsubscribeAudioUids', 'cannot be used together with subscribeAudioUids');
-    if (input.subscribeVideoUids && input.unsubscribeVideoUids) issue('unsubscribeVideoUids', 'cannot be used together with subscribeVideoUids');
-    if (input.streamTypes === 'audio' && (input.subscribeVideoUids || input.unsubscribeVideoUids)) issue('subscribeVideoUids', "video lists need streamTypes 'video' or 'audio_and_video'");
-    if (input.streamTypes === 'video' && (input.subscribeAudioUids || input.unsubscribeAudioUids)) issue('subscribeAudioUids', "audio lists need streamTypes 'audio' or 'audio_and_video'");
+    if (input.subscribeAudioUids && input.unsubscribeAudioUids)
+      issue('unsubscribeAudioUids', 'cannot be used together with subscribeAudioUids');
+    if (input.subscribeVideoUids && input.unsubscribeVideoUids)
+      issue('unsubscribeVideoUids', 'cannot be used together with subscribeVideoUids');
+    if (input.streamTypes === 'audio' && (input.subscribeVideoUids || input.unsubscribeVideoUids))
+      issue('subscribeVideoUids', "video lists need streamTypes 'video' or 'audio_and_video'");
+    if (input.streamTypes === 'video' && (input.subscribeAudioUids || input.unsubscribeAudioUids))
+      issue('subscribeAudioUids', "audio lists need streamTypes 'audio' or 'audio_and_video'");
     if (input.mode !== 'mix' && input.transcoding) issue('transcoding', 'is only for mix mode');
     if (input.mode !== 'mix' && input.layout) issue('layout', 'is only for mix mode');
     if (input.mode !== 'individual' && input.subscribeUidGroup !== undefined) issue('subscribeUidGroup', 'is only for individual mode');
@@ -196,7 +220,10 @@ export const RecordingStartOutput = z.object({
 });
 export type RecordingStartOutput = z.infer<typeof RecordingStartOutput>;
 
-export const RecordingId = z.string({ error: 'must be a recording id' }).min(1, { error: 'must not be empty' }).max(64, { error: 'is not a recording id' });
+export const RecordingId = z
+  .string({ error: 'must be a recording id' })
+  .min(1, { error: 'must not be empty' })
+  .max(64, { error: 'is not a recording id' });
 
 /** How long a file link lasts by default, and at most (S3's presigned URLs stop at 7 days). */
 export const DEFAULT_LINK_SECONDS = 3600;
@@ -385,17 +412,25 @@ export type RecordingListInput = z.input<typeof RecordingListInput>;
 export const RecordingListOutput = z.object({ items: z.array(Recording), nextCursor: z.string().nullable() });
 
 /** The changes `recording.update` takes (the body of PATCH /api/v1/recordings/{id}). */
-export const RecordingUpdateChanges = z.object({
-  subscribeAudioUids: UidList.optional(),
-  unsubscribeAudioUids: UidList.optional(),
-  subscribeVideoUids: UidList.optional(),
-  unsubscribeVideoUids: UidList.optional(),
-  /** web: true pauses the page recording, false resumes it. */
-  paused: z.boolean().optional(),
-}).meta({ minProperties: 1, description: 'at least one change: a subscription list or paused' });
+export const RecordingUpdateChanges = z
+  .object({
+    subscribeAudioUids: UidList.optional(),
+    unsubscribeAudioUids: UidList.optional(),
+    subscribeVideoUids: UidList.optional(),
+    unsubscribeVideoUids: UidList.optional(),
+    /** web: true pauses the page recording, false resumes it. */
+    paused: z.boolean().optional(),
+  })
+  .meta({ minProperties: 1, description: 'at least one change: a subscription list or paused' });
 
 export const RecordingUpdateInput = RecordingUpdateChanges.extend({ id: RecordingId }).superRefine((input, ctx) => {
-  const changes = [input.subscribeAudioUids, input.unsubscribeAudioUids, input.subscribeVideoUids, input.unsubscribeVideoUids, input.paused];
+  const changes = [
+    input.subscribeAudioUids,
+    input.unsubscribeAudioUids,
+    input.subscribeVideoUids,
+    input.unsubscribeVideoUids,
+    input.paused,
+  ];
   if (changes.every((value) => value === undefined)) {
     ctx.addIssue({ code: 'custom', path: [], message: 'give at least one change: a subscription list or paused' });
   }

@@ -68,11 +68,7 @@ function checkLifetimeAlias(
   value: { expireSeconds?: number | undefined; expireTime?: number | undefined },
   ctx: z.core.$RefinementCtx,
 ): void {
-  if (
-    value.expireSeconds !== undefined &&
-    value.expireTime !== undefined &&
-    value.expireSeconds !== value.expireTime
-  ) {
+  if (value.expireSeconds !== undefined && value.expireTime !== undefined && value.expireSeconds !== value.expireTime) {
     ctx.addIssue({
       code: 'custom',
       path: ['expireTime'],

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { ChannelName } from './agora-names.js';
-import { boundedInt, bucketObject, DEFAULT_LINK_SECONDS, LastError, ListCursor, MAX_LINK_SECONDS, RecorderUid, TaskLifeFields } from './recording.js';
+import {
+  boundedInt,
+  bucketObject,
+  DEFAULT_LINK_SECONDS,
+  LastError,
+  ListCursor,
+  MAX_LINK_SECONDS,
+  RecorderUid,
+  TaskLifeFields,
+} from './recording.js';
 import { STT_LOCALES } from './stt-locales.js';
 
 const SUPPORTED_LOCALES = new Set(STT_LOCALES);
@@ -18,7 +27,9 @@ export const LanguageCode = z
   .string({ error: 'must be a locale code such as en-US' })
   .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { error: 'must be a locale code such as en-US', abort: true })
   .max(20, { error: 'must be a locale code such as en-US', abort: true })
-  .refine((code) => SUPPORTED_LOCALES.has(code), { error: 'must be a language Agora Speech-to-Text supports, such as en-US, zh-CN or es-ES (docs/agora.md lists them)' });
+  .refine((code) => SUPPORTED_LOCALES.has(code), {
+    error: 'must be a language Agora Speech-to-Text supports, such as en-US, zh-CN or es-ES (docs/agora.md lists them)',
+  });
 
 const Languages = z
   .array(LanguageCode, { error: 'must be a list of locale codes' })
@@ -30,17 +41,28 @@ const Languages = z
 export const TranslationPair = z
   .object({
     source: LanguageCode,
-    targets: z.array(LanguageCode, { error: 'must be a list of locale codes' }).min(1, { error: 'must name at least one language' }).max(10, { error: 'holds at most 10 languages' }),
+    targets: z
+      .array(LanguageCode, { error: 'must be a list of locale codes' })
+      .min(1, { error: 'must name at least one language' })
+      .max(10, { error: 'holds at most 10 languages' }),
   })
   .refine((pair) => !pair.targets.includes(pair.source), { error: 'must not include the source language', path: ['targets'] });
 export type TranslationPair = z.infer<typeof TranslationPair>;
 
-const Translate = z.array(TranslationPair, { error: 'must be a list of { source, targets }' }).max(4, { error: 'holds at most 4 source languages' });
+const Translate = z
+  .array(TranslationPair, { error: 'must be a list of { source, targets }' })
+  .max(4, { error: 'holds at most 4 source languages' });
 
 /** Speaker uids whose audio is transcribed (Agora: at most 32). */
-const SpeakerUids = z.array(RecorderUid, { error: 'must be a list of uids' }).min(1, { error: 'must name at least one uid' }).max(32, { error: 'holds at most 32 uids' });
+const SpeakerUids = z
+  .array(RecorderUid, { error: 'must be a list of uids' })
+  .min(1, { error: 'must name at least one uid' })
+  .max(32, { error: 'holds at most 32 uids' });
 
-export const TranscriptionId = z.string({ error: 'must be a transcription id' }).min(1, { error: 'must not be empty' }).max(64, { error: 'is not a transcription id' });
+export const TranscriptionId = z
+  .string({ error: 'must be a transcription id' })
+  .min(1, { error: 'must not be empty' })
+  .max(64, { error: 'is not a transcription id' });
 
 /** Input of `transcription.start`. */
 export const TranscriptionStartInput = z
@@ -54,13 +76,16 @@ export const TranscriptionStartInput = z
     /** The bot's uid, which publishes the text stream. Leave it out: the server picks one nobody in the channel uses. */
     uid: RecorderUid.optional(),
     /** Caption files (WebVTT + playlist) in the server's bucket: on unless `false`; sliceSeconds per file. */
-    captions: z.union([z.literal(false), z.object({ sliceSeconds: boundedInt(5, 28_800, ' seconds').default(60) })]).default({ sliceSeconds: 60 }),
+    captions: z
+      .union([z.literal(false), z.object({ sliceSeconds: boundedInt(5, 28_800, ' seconds').default(60) })])
+      .default({ sliceSeconds: 60 }),
     /** Seconds with nobody in the channel before Agora ends the transcription; 0 never (it still ends after 72 h). */
     maxIdleSeconds: boundedInt(0, 259_200, ' seconds').default(30),
   })
   .superRefine((input, ctx) => {
     for (const [index, pair] of (input.translate ?? []).entries()) {
-      if (!input.languages.includes(pair.source)) ctx.addIssue({ code: 'custom', path: ['translate', index, 'source'], message: 'must be one of languages' });
+      if (!input.languages.includes(pair.source))
+        ctx.addIssue({ code: 'custom', path: ['translate', index, 'source'], message: 'must be one of languages' });
     }
   });
 export type TranscriptionStartInput = z.input<typeof TranscriptionStartInput>;
@@ -140,7 +165,8 @@ export const TranscriptionUpdateInput = TranscriptionUpdateChanges.extend({ id: 
   if ([input.languages, input.translate, input.subscribeUids, input.subscribeAll].every((value) => value === undefined)) {
     ctx.addIssue({ code: 'custom', path: [], message: 'give at least one change: languages, translate, subscribeUids or subscribeAll' });
   }
-  if (input.subscribeUids && input.subscribeAll) ctx.addIssue({ code: 'custom', path: ['subscribeAll'], message: 'cannot be used together with subscribeUids' });
+  if (input.subscribeUids && input.subscribeAll)
+    ctx.addIssue({ code: 'custom', path: ['subscribeAll'], message: 'cannot be used together with subscribeUids' });
 });
 export type TranscriptionUpdateInput = z.input<typeof TranscriptionUpdateInput>;
 
@@ -168,7 +194,10 @@ export const TranscriptionStatusEvent = z.object({
 export type TranscriptionStatusEvent = z.infer<typeof TranscriptionStatusEvent>;
 
 /** A transcription's whole event log from the registry, oldest first, each event with its id (transcription.history). */
-export const TranscriptionHistoryOutput = z.object({ id: z.string(), events: z.array(TranscriptionStatusEvent.extend({ eventId: z.string() })) });
+export const TranscriptionHistoryOutput = z.object({
+  id: z.string(),
+  events: z.array(TranscriptionStatusEvent.extend({ eventId: z.string() })),
+});
 export type TranscriptionHistoryOutput = z.infer<typeof TranscriptionHistoryOutput>;
 
 export const TranscriptionWatchInput = z.object({

@@ -96,9 +96,21 @@ describe.each([
   if (mode === 'jwt') {
     it('refuses expired, wrong-audience and wrongly signed tokens', async () => {
       stack = await startRecordingStack({ authenticator });
-      await expectUnauthorizedEverywhere(stack, await jwt({ sub: '42', scope: 'token' }, { expiresIn: Math.floor(Date.now() / 1000) - 60 }), /token expired/);
-      await expectUnauthorizedEverywhere(stack, await jwt({ sub: '42', scope: 'token' }, { audience: 'someone-else' }), /aud claim check failed/);
-      await expectUnauthorizedEverywhere(stack, await jwt({ sub: '42', scope: 'token' }, { secret: 'another-secret-that-is-long-enough-000' }), /invalid token/);
+      await expectUnauthorizedEverywhere(
+        stack,
+        await jwt({ sub: '42', scope: 'token' }, { expiresIn: Math.floor(Date.now() / 1000) - 60 }),
+        /token expired/,
+      );
+      await expectUnauthorizedEverywhere(
+        stack,
+        await jwt({ sub: '42', scope: 'token' }, { audience: 'someone-else' }),
+        /aud claim check failed/,
+      );
+      await expectUnauthorizedEverywhere(
+        stack,
+        await jwt({ sub: '42', scope: 'token' }, { secret: 'another-secret-that-is-long-enough-000' }),
+        /invalid token/,
+      );
     });
   }
 
@@ -177,7 +189,10 @@ describe('authorization', () => {
 
 describe('limits', () => {
   it('rate-limits recording.start per caller with a retry-after hint', async () => {
-    stack = await startRecordingStack({ authenticator: apiKeyAuth, rateLimits: { tokensPerMinute: 100, startsPerMinute: 2, ipMultiplier: 10 } });
+    stack = await startRecordingStack({
+      authenticator: apiKeyAuth,
+      rateLimits: { tokensPerMinute: 100, startsPerMinute: 2, ipMultiplier: 10 },
+    });
     const { ws: bob } = clientsFor(stack, KEYS.bob);
     await bob.recording.start.mutate({ channel: 'a' });
     await bob.recording.start.mutate({ channel: 'b' });
@@ -190,7 +205,10 @@ describe('limits', () => {
   });
 
   it('rate-limits token.generate per address across callers', async () => {
-    stack = await startRecordingStack({ authenticator: apiKeyAuth, rateLimits: { tokensPerMinute: 3, startsPerMinute: 100, ipMultiplier: 1 } });
+    stack = await startRecordingStack({
+      authenticator: apiKeyAuth,
+      rateLimits: { tokensPerMinute: 3, startsPerMinute: 100, ipMultiplier: 1 },
+    });
     const { ws: admin } = clientsFor(stack, KEYS.admin);
     const { ws: bob } = clientsFor(stack, KEYS.bob);
     for (let i = 0; i < 3; i++) await admin.token.generate.mutate({ channel: 'c', uid: i + 1 });
@@ -205,7 +223,11 @@ describe('limits', () => {
     expect((await preflight('https://app.example.com')).headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     // Another origin's preflight is answered (so its page can read why), its request refused.
     expect((await preflight('https://evil.example.com')).headers.get('access-control-max-age')).toBeNull();
-    const refused = await fetch(`${stack.app.url}/token.generate`, { method: 'POST', headers: { origin: 'https://evil.example.com', 'content-type': 'application/json' }, body: '{}' });
+    const refused = await fetch(`${stack.app.url}/token.generate`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example.com', 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(refused.status).toBe(403);
     expect(await refused.text()).toContain('ORIGIN_REFUSED');
     const { default: WebSocket } = await import('ws');
@@ -245,7 +267,16 @@ describe('secrets stay out of the logs', () => {
     await catchServerError(createClient({ url: stack.app.url, auth: KEYS.alice }).recording.list.query({}));
     const logs = stack.logs.join('\n');
     expect(stack.logs.length).toBeGreaterThan(3);
-    for (const secret of [credential, issued.token, KEYS.alice, CUSTOMER_SECRET, STORAGE.accessKey, STORAGE.secretKey, TEST_APP_CERTIFICATE, 'whsec-test-secret']) {
+    for (const secret of [
+      credential,
+      issued.token,
+      KEYS.alice,
+      CUSTOMER_SECRET,
+      STORAGE.accessKey,
+      STORAGE.secretKey,
+      TEST_APP_CERTIFICATE,
+      'whsec-test-secret',
+    ]) {
       expect(logs).not.toContain(secret);
     }
   });

@@ -28,10 +28,16 @@ describe('agoractl', () => {
 
   it('transcribes: start with languages and translation, query, files, watch, stop; refuses a bad --translate', async () => {
     stack.emulator.control.join('cli-talk', '100');
-    const started = await runCli(['transcribe', 'start', '--channel', 'cli-talk', '--languages', 'en-US,es-ES', '--translate', 'en-US:fr-FR,de-DE', '--json'], env);
+    const started = await runCli(
+      ['transcribe', 'start', '--channel', 'cli-talk', '--languages', 'en-US,es-ES', '--translate', 'en-US:fr-FR,de-DE', '--json'],
+      env,
+    );
     expect(started.code, started.stderr).toBe(0);
     const { id, agentId } = JSON.parse(started.stdout) as { id: string; agentId: string };
-    expect(stack.emulator.control.agent(agentId)).toMatchObject({ languages: ['en-US', 'es-ES'], translations: [{ source: 'en-US', target: ['fr-FR', 'de-DE'] }] });
+    expect(stack.emulator.control.agent(agentId)).toMatchObject({
+      languages: ['en-US', 'es-ES'],
+      translations: [{ source: 'en-US', target: ['fr-FR', 'de-DE'] }],
+    });
 
     const query = await runCli(['transcribe', 'query', id], env);
     expect(query.stdout).toBe(`${id}\trunning\tagoraStatus=RUNNING\n`);
@@ -47,7 +53,12 @@ describe('agoractl', () => {
     expect(stop.stdout).toBe(`${id}\tstopped\n`);
     const watched = await watching;
     expect(watched.code).toBe(0);
-    expect(watched.stdout.trim().split('\n').map((line) => line.split('\t')[1])).toEqual(['running', 'stopping', 'stopped']);
+    expect(
+      watched.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split('\t')[1]),
+    ).toEqual(['running', 'stopping', 'stopped']);
 
     const bad = await runCli(['transcribe', 'start', '--channel', 'x', '--languages', 'en-US', '--translate', 'fr-FR'], env);
     expect(bad.code).toBe(1);
@@ -79,7 +90,10 @@ describe('agoractl', () => {
     expect(stop.stdout).toMatch(new RegExp(`^${id}\\tstopped\\tupload=uploaded`));
     const watched = await watching;
     expect(watched.code).toBe(0);
-    const states = watched.stdout.trim().split('\n').map((line) => line.split('\t')[1]);
+    const states = watched.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t')[1]);
     expect(states.at(-1)).toBe('stopped');
     expect(states).toContain('stopping');
   });
@@ -108,7 +122,9 @@ describe('agoractl', () => {
     const url = `http://127.0.0.1:${port}/trpc`;
     const result = await runCli(['list', '--url', url]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`agoractl: cannot reach the server at ${url}: connect ECONNREFUSED 127.0.0.1:${port} (is it running? --url or AGORACTL_URL names another)\n`);
+    expect(result.stderr).toBe(
+      `agoractl: cannot reach the server at ${url}: connect ECONNREFUSED 127.0.0.1:${port} (is it running? --url or AGORACTL_URL names another)\n`,
+    );
   });
 
   it('shows Agora errors with exit 2', async () => {

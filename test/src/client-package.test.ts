@@ -88,7 +88,16 @@ void api.recording.start.mutate({ channel: 'a', mode: 'mixed' });
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, noEmit: true, module: 'ESNext', moduleResolution: 'bundler', target: 'ES2022', lib: ['ES2022', 'DOM', 'DOM.Iterable'], skipLibCheck: false, types: [] },
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          module: 'ESNext',
+          moduleResolution: 'bundler',
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+          skipLibCheck: false,
+          types: [],
+        },
         files: ['consumer.ts'],
       }),
     );
@@ -104,7 +113,11 @@ void api.recording.start.mutate({ channel: 'a', mode: 'mixed' });
 
   it('createClient + watchRecording from the built package stay within 30 KB gzipped in a browser bundle, without zod', async () => {
     const result = await build({
-      stdin: { contents: "export { createClient, watchRecording } from '@agora-backend/client';", resolveDir: join(work, 'consumer'), loader: 'js' },
+      stdin: {
+        contents: "export { createClient, watchRecording } from '@agora-backend/client';",
+        resolveDir: join(work, 'consumer'),
+        loader: 'js',
+      },
       bundle: true,
       platform: 'browser',
       format: 'esm',
@@ -131,7 +144,12 @@ void api.recording.start.mutate({ channel: 'a', mode: 'mixed' });
   });
 
   it('calls a real server from the built Node entry', async () => {
-    const app = composeApp({ host: '127.0.0.1', port: 0, appId: '970ca35de60c44645bbae8a215061b33', appCertificate: '5cfd2fd1755d40ecb72977518be15d3b' });
+    const app = composeApp({
+      host: '127.0.0.1',
+      port: 0,
+      appId: '970ca35de60c44645bbae8a215061b33',
+      appCertificate: '5cfd2fd1755d40ecb72977518be15d3b',
+    });
     const { url } = await app.listen();
     try {
       const built = (await import(join(installed, 'dist/node.js'))) as typeof import('@agora-backend/client/node');
@@ -253,7 +271,10 @@ async function serveFolder(dir: string): Promise<{ origin: string; close(): Prom
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/$/, '/index.html');
     readFile(join(dir, path.replaceAll('..', ''))).then(
-      (body) => res.writeHead(200, { 'content-type': `${types[path.split('.').pop() ?? ''] ?? 'application/octet-stream'}; charset=utf-8` }).end(body),
+      (body) =>
+        res
+          .writeHead(200, { 'content-type': `${types[path.split('.').pop() ?? ''] ?? 'application/octet-stream'}; charset=utf-8` })
+          .end(body),
       () => res.writeHead(404).end(),
     );
   });
@@ -269,13 +290,25 @@ describe('a new Vite app using the npm-packed client', { timeout: 300_000 }, () 
     mkdirSync(join(app, 'src'), { recursive: true });
     writeFileSync(
       join(app, 'package.json'),
-      JSON.stringify({ name: 'vite-app', private: true, type: 'module', dependencies: { '@agora-backend/client': `file:${npmTarball}`, ...REACT_DEPENDENCIES }, devDependencies: VITE_APP_DEPENDENCIES }),
+      JSON.stringify({
+        name: 'vite-app',
+        private: true,
+        type: 'module',
+        dependencies: { '@agora-backend/client': `file:${npmTarball}`, ...REACT_DEPENDENCIES },
+        devDependencies: VITE_APP_DEPENDENCIES,
+      }),
     );
     writeFileSync(join(app, 'vite.config.ts'), VITE_APP_CONFIG);
-    writeFileSync(join(app, 'react.html'), '<!doctype html>\n<html><head><meta charset="utf-8"><title>react app</title></head><body><div id="root"></div><script type="module" src="/src/react-main.ts"></script></body></html>\n');
+    writeFileSync(
+      join(app, 'react.html'),
+      '<!doctype html>\n<html><head><meta charset="utf-8"><title>react app</title></head><body><div id="root"></div><script type="module" src="/src/react-main.ts"></script></body></html>\n',
+    );
     writeFileSync(join(app, 'src/react-main.ts'), REACT_APP_MAIN);
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(VITE_APP_TSCONFIG));
-    writeFileSync(join(app, 'index.html'), '<!doctype html>\n<html><head><meta charset="utf-8"><title>vite app</title></head><body><script type="module" src="/src/main.ts"></script></body></html>\n');
+    writeFileSync(
+      join(app, 'index.html'),
+      '<!doctype html>\n<html><head><meta charset="utf-8"><title>vite app</title></head><body><script type="module" src="/src/main.ts"></script></body></html>\n',
+    );
     writeFileSync(join(app, 'src/main.ts'), VITE_APP_MAIN);
     // From the npm registry, like any app (bounded: a cold cache takes ~30 s here).
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, stdio: 'pipe', timeout: 240_000 });
@@ -314,37 +347,49 @@ describe('a new Vite app using the npm-packed client', { timeout: 300_000 }, () 
     expect(readFileSync(join(app, 'dist/react.html'), 'utf8')).toContain('/assets/');
   });
 
-  it.skipIf(!runBrowserTests)('runs token → start → watch → stop in Chromium against a server on another origin (CORS_ORIGINS)', async () => {
-    await openBuiltPage('', 'vite-room', async (page, stack) => {
-      await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 30_000 });
-      const result = JSON.parse((await page.getAttribute('body', 'data-result')) ?? '{}') as { token?: string; expiresAtIsDate?: boolean; id?: string; states?: string[]; error?: string };
-      expect(result.error).toBeUndefined();
-      expect(result.expiresAtIsDate).toBe(true);
-      const decoded = readToken(result.token!, TEST_APP_CERTIFICATE);
-      expect(decoded.signatureValid).toBe(true);
-      expect(decoded.services[0]!.fields).toEqual(['vite-room', '7']);
-      expect(result.states).toContain('recording');
-      expect(result.states!.at(-1)).toBe('stopped');
-      expect((await stack.client.recording.get.query({ id: result.id! })).state).toBe('stopped');
-    });
-  });
+  it.skipIf(!runBrowserTests)(
+    'runs token → start → watch → stop in Chromium against a server on another origin (CORS_ORIGINS)',
+    async () => {
+      await openBuiltPage('', 'vite-room', async (page, stack) => {
+        await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 30_000 });
+        const result = JSON.parse((await page.getAttribute('body', 'data-result')) ?? '{}') as {
+          token?: string;
+          expiresAtIsDate?: boolean;
+          id?: string;
+          states?: string[];
+          error?: string;
+        };
+        expect(result.error).toBeUndefined();
+        expect(result.expiresAtIsDate).toBe(true);
+        const decoded = readToken(result.token!, TEST_APP_CERTIFICATE);
+        expect(decoded.signatureValid).toBe(true);
+        expect(decoded.services[0]!.fields).toEqual(['vite-room', '7']);
+        expect(result.states).toContain('recording');
+        expect(result.states!.at(-1)).toBe('stopped');
+        expect((await stack.client.recording.get.query({ id: result.id! })).state).toBe('stopped');
+      });
+    },
+  );
 
-  it.skipIf(!runBrowserTests)('shows a recording and a transcription live in a React page through useRecording and useTranscription', async () => {
-    await openBuiltPage('react.html', 'react-room', async (page, stack) => {
-      await page.waitForSelector('main[data-ids]', { timeout: 30_000 });
-      const ids = JSON.parse((await page.getAttribute('main', 'data-ids'))!) as { recording: string; transcription: string };
-      const text = (selector: string) => page.textContent(selector);
-      await expect.poll(() => text('#recording'), { timeout: 15_000 }).toBe('recording');
-      await expect.poll(() => text('#transcription'), { timeout: 15_000 }).toBe('running');
-      await stack.client.recording.stop.mutate({ id: ids.recording });
-      await stack.client.transcription.stop.mutate({ id: ids.transcription });
-      await page.waitForSelector('#recording[data-ended="true"]', { timeout: 15_000 });
-      await page.waitForSelector('#transcription[data-ended="true"]', { timeout: 15_000 });
-      expect(await text('#recording')).toBe('stopped');
-      expect(await text('#transcription')).toBe('stopped');
-      const states = async (id: string) => ((await page.getAttribute(id, 'data-states')) ?? '').split(',');
-      expect(await states('#recording')).toEqual(expect.arrayContaining(['recording', 'stopped']));
-      expect(await states('#transcription')).toEqual(expect.arrayContaining(['running', 'stopped']));
-    });
-  });
+  it.skipIf(!runBrowserTests)(
+    'shows a recording and a transcription live in a React page through useRecording and useTranscription',
+    async () => {
+      await openBuiltPage('react.html', 'react-room', async (page, stack) => {
+        await page.waitForSelector('main[data-ids]', { timeout: 30_000 });
+        const ids = JSON.parse((await page.getAttribute('main', 'data-ids'))!) as { recording: string; transcription: string };
+        const text = (selector: string) => page.textContent(selector);
+        await expect.poll(() => text('#recording'), { timeout: 15_000 }).toBe('recording');
+        await expect.poll(() => text('#transcription'), { timeout: 15_000 }).toBe('running');
+        await stack.client.recording.stop.mutate({ id: ids.recording });
+        await stack.client.transcription.stop.mutate({ id: ids.transcription });
+        await page.waitForSelector('#recording[data-ended="true"]', { timeout: 15_000 });
+        await page.waitForSelector('#transcription[data-ended="true"]', { timeout: 15_000 });
+        expect(await text('#recording')).toBe('stopped');
+        expect(await text('#transcription')).toBe('stopped');
+        const states = async (id: string) => ((await page.getAttribute(id, 'data-states')) ?? '').split(',');
+        expect(await states('#recording')).toEqual(expect.arrayContaining(['recording', 'stopped']));
+        expect(await states('#transcription')).toEqual(expect.arrayContaining(['running', 'stopped']));
+      });
+    },
+  );
 });

@@ -47,7 +47,9 @@ async function terminate(ports: number[], applicationName: string | undefined): 
 
 /** Each watcher saw every event the registry logged after its first one, once and in order. */
 async function expectExactlyTheLog(watcher: Collected, recordingId: string) {
-  const logged = (await admin<{ id: string }>(`select id from ${schema}.recording_events where recording_id = $1 order by id`, [recordingId])).map((row) => row.id);
+  const logged = (
+    await admin<{ id: string }>(`select id from ${schema}.recording_events where recording_id = $1 order by id`, [recordingId])
+  ).map((row) => row.id);
   const seen = watcher.events.map((event) => event.id);
   expect(seen).toEqual(logged.slice(logged.indexOf(seen[0]!)));
   expect(watcher.events.filter((event) => event.data.state === 'stopped')).toHaveLength(1);
@@ -103,7 +105,14 @@ describe('several instances when PostgreSQL misbehaves', () => {
       const started = await clientA.recording.start.mutate({ channel: 'fault-room' });
       const watchA = collect(sseClient(urlA), started.id);
       const watchB = collect(clientB, started.id);
-      await expect.poll(() => watchA.events.some((event) => event.data.state === 'recording') && watchB.events.some((event) => event.data.state === 'recording'), { timeout: 10_000 }).toBe(true);
+      await expect
+        .poll(
+          () =>
+            watchA.events.some((event) => event.data.state === 'recording') &&
+            watchB.events.some((event) => event.data.state === 'recording'),
+          { timeout: 10_000 },
+        )
+        .toBe(true);
 
       // One kind of session at a time: the process stays up and comes back ready.
       for (const name of ['listen', 'lease', 'registry', 'budget', undefined]) {

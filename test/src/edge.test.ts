@@ -19,7 +19,8 @@ async function start(options: StackOptions = {}) {
 
 const EVIL = 'http://evil.example';
 const trpcBody = (input: unknown) => superjson.serialize(input);
-const errorData = (response: RawResponse) => (response.json as { error: { json: { message: string; data: { code: string; appCode: string } } } }).error.json;
+const errorData = (response: RawResponse) =>
+  (response.json as { error: { json: { message: string; data: { code: string; appCode: string } } } }).error.json;
 
 /** Opens a WebSocket with the given headers; resolves with the HTTP status it was refused with, or 101. */
 function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
@@ -42,10 +43,23 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
 describe('no request ends the process or answers 500', () => {
   it('answers malformed percent-escapes in REST paths with 400 and keeps serving', async () => {
     const s = await start();
-    for (const [method, path] of [['GET', '/api/v1/recordings/%E0%A4%A'], ['POST', '/api/v1/recordings/%E0%A4%A/stop'], ['PATCH', '/api/v1/recordings/%ZZ']] as const) {
-      const response = await rawRequest(s.app.baseUrl, { method, path, headers: { 'content-type': 'application/json' }, ...(method === 'GET' ? {} : { body: '{}' }) });
+    for (const [method, path] of [
+      ['GET', '/api/v1/recordings/%E0%A4%A'],
+      ['POST', '/api/v1/recordings/%E0%A4%A/stop'],
+      ['PATCH', '/api/v1/recordings/%ZZ'],
+    ] as const) {
+      const response = await rawRequest(s.app.baseUrl, {
+        method,
+        path,
+        headers: { 'content-type': 'application/json' },
+        ...(method === 'GET' ? {} : { body: '{}' }),
+      });
       expect(response.status, `${method} ${path}`).toBe(400);
-      expect(response.json).toMatchObject({ code: 'BAD_REQUEST', appCode: 'MALFORMED_REQUEST', message: 'id: the URL path has a malformed percent-escape' });
+      expect(response.json).toMatchObject({
+        code: 'BAD_REQUEST',
+        appCode: 'MALFORMED_REQUEST',
+        message: 'id: the URL path has a malformed percent-escape',
+      });
     }
     expect((await rawRequest(s.app.baseUrl, { path: '/healthz' })).status).toBe(200);
   });
@@ -57,19 +71,45 @@ describe('no request ends the process or answers 500', () => {
       { name: 'bad JSON', body: '{"channel":', expect: [400, 'MALFORMED_REQUEST'] },
       { name: 'JSON nested 10k deep', body: deep, expect: [400, 'MALFORMED_REQUEST'] },
       { name: 'text/plain', body: '{"channel":"c","uid":1}', contentType: 'text/plain', expect: [415, 'UNSUPPORTED_MEDIA_TYPE'] },
-      { name: 'a form', body: 'channel=c&uid=1', contentType: 'application/x-www-form-urlencoded', expect: [415, 'UNSUPPORTED_MEDIA_TYPE'] },
+      {
+        name: 'a form',
+        body: 'channel=c&uid=1',
+        contentType: 'application/x-www-form-urlencoded',
+        expect: [415, 'UNSUPPORTED_MEDIA_TYPE'],
+      },
       { name: 'over the body limit', body: `{"channel":"${'x'.repeat(1024 * 1024)}"}`, expect: [413, 'PAYLOAD_TOO_LARGE'] },
     ];
-    const surfaces = ['/trpc/token.generate', '/trpc/token.generate?batch=1', '/trpc/recording.start', '/api/v1/tokens', '/api/v1/recordings'];
-    for (const { name, body, contentType, expect: [status, appCode] } of bodies) {
+    const surfaces = [
+      '/trpc/token.generate',
+      '/trpc/token.generate?batch=1',
+      '/trpc/recording.start',
+      '/api/v1/tokens',
+      '/api/v1/recordings',
+    ];
+    for (const {
+      name,
+      body,
+      contentType,
+      expect: [status, appCode],
+    } of bodies) {
       for (const path of surfaces) {
-        const response = await rawRequest(s.app.baseUrl, { method: 'POST', path, headers: { 'content-type': contentType ?? 'application/json' }, body });
+        const response = await rawRequest(s.app.baseUrl, {
+          method: 'POST',
+          path,
+          headers: { 'content-type': contentType ?? 'application/json' },
+          body,
+        });
         expect(response.status, `${name} → ${path}`).toBe(status);
         const data = path.startsWith('/trpc') ? errorData(response).data : (response.json as { appCode: string });
         expect(data.appCode, `${name} → ${path}`).toBe(appCode);
       }
       for (const path of ['/api/token.json', '/api/recording/start.json']) {
-        const response = await rawRequest(s.app.baseUrl, { method: 'POST', path, headers: { 'content-type': contentType ?? 'application/json' }, body });
+        const response = await rawRequest(s.app.baseUrl, {
+          method: 'POST',
+          path,
+          headers: { 'content-type': contentType ?? 'application/json' },
+          body,
+        });
         expect(response.status, `${name} → ${path}`).toBe(status);
         expect(response.headers['content-type']).toMatch(/^text\/plain/);
       }
@@ -114,7 +154,12 @@ describe('no request ends the process or answers 500', () => {
     const rest = await rawRequest(s.app.baseUrl, { method: 'DELETE', path: '/api/v1/tokens' });
     expect(rest.status).toBe(405);
     expect(rest.headers.allow).toBe('POST');
-    const readOnly = await rawRequest(s.app.baseUrl, { method: 'POST', path: '/api/v1/recordings/some-id/files', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const readOnly = await rawRequest(s.app.baseUrl, {
+      method: 'POST',
+      path: '/api/v1/recordings/some-id/files',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect([readOnly.status, readOnly.headers.allow]).toEqual([405, 'GET, HEAD']);
   });
 
@@ -138,7 +183,11 @@ describe('no request ends the process or answers 500', () => {
     ];
     for (const path of paths) {
       const [get, head] = [await rawRequest(s.app.baseUrl, { path }), await rawRequest(s.app.baseUrl, { method: 'HEAD', path })];
-      expect({ status: head.status, type: head.headers['content-type'], body: head.text }, path).toEqual({ status: get.status, type: get.headers['content-type'], body: '' });
+      expect({ status: head.status, type: head.headers['content-type'], body: head.text }, path).toEqual({
+        status: get.status,
+        type: get.headers['content-type'],
+        body: '',
+      });
       expect(head.headers['content-length'], path).toBeDefined();
     }
   });
@@ -158,7 +207,10 @@ describe('no request ends the process or answers 500', () => {
       const response = await postJson(s.app.baseUrl, path, { json: { id: 'x' } });
       const subscription = path.includes('transcription') ? 'transcription.watch' : 'recording.watch';
       expect([response.status, response.headers.allow, response.headers['content-type']], path).toEqual([405, 'GET', 'application/json']);
-      expect(errorData(response), path).toMatchObject({ message: `Unsupported POST-request to subscription procedure at path "${subscription}"`, data: { code: 'METHOD_NOT_SUPPORTED', appCode: 'METHOD_NOT_ALLOWED' } });
+      expect(errorData(response), path).toMatchObject({
+        message: `Unsupported POST-request to subscription procedure at path "${subscription}"`,
+        data: { code: 'METHOD_NOT_SUPPORTED', appCode: 'METHOD_NOT_ALLOWED' },
+      });
     }
   });
 
@@ -170,7 +222,9 @@ describe('no request ends the process or answers 500', () => {
         const rest = await rawRequest(s.app.baseUrl, { path: `/api/v1/${list}?cursor=${encodeURIComponent(cursor)}` });
         expect([rest.status, (rest.json as { message: string }).message], `${list} ${cursor}`).toEqual([400, message]);
       }
-      const trpc = await rawRequest(s.app.baseUrl, { path: `/trpc/recording.list?input=${encodeURIComponent(JSON.stringify(trpcBody({ cursor })))}` });
+      const trpc = await rawRequest(s.app.baseUrl, {
+        path: `/trpc/recording.list?input=${encodeURIComponent(JSON.stringify(trpcBody({ cursor })))}`,
+      });
       expect([trpc.status, errorData(trpc).message], cursor).toEqual([400, message]);
     }
     // The cursor a page gives still leads to the next page.
@@ -189,11 +243,17 @@ describe('slow and numerous connections', () => {
     s.emulator.control.join('room', '100');
     const recording = await s.client.recording.start.mutate({ channel: 'room' });
     // A long answer is not a slow request: an SSE stream opened now outlives both timeouts.
-    const sse = await openConnection(s.app.baseUrl, `GET /trpc/recording.watch?input=${encodeURIComponent(JSON.stringify(trpcBody({ id: recording.id })))} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    const sse = await openConnection(
+      s.app.baseUrl,
+      `GET /trpc/recording.watch?input=${encodeURIComponent(JSON.stringify(trpcBody({ id: recording.id })))} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+    );
     let sseClosed = false;
     void sse.closed.then(() => (sseClosed = true));
     // Headers announce 100 000 bytes, 8 arrive (issue 29: such connections stayed open for minutes).
-    const slowBody = await openConnection(s.app.baseUrl, 'POST /api/v1/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"channe');
+    const slowBody = await openConnection(
+      s.app.baseUrl,
+      'POST /api/v1/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"channe',
+    );
     const slowHeaders = await openConnection(s.app.baseUrl, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     expect((await slowBody.closed).split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
     expect((await slowHeaders.closed).split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
@@ -228,7 +288,10 @@ describe('browser requests from other origins', () => {
       await postJson(s.app.baseUrl, '/trpc/token.generate', trpcBody({ channel: 'room', uid: 1 }), origin),
       await postJson(s.app.baseUrl, '/trpc/recording.start?batch=1', { 0: trpcBody({ channel: 'room' }) }, origin),
       await rawRequest(s.app.baseUrl, { path: '/trpc/recording.list', headers: origin }),
-      await rawRequest(s.app.baseUrl, { path: `/trpc/recording.watch?input=${encodeURIComponent(JSON.stringify(trpcBody({ id: 'x' })))}`, headers: { ...origin, accept: 'text/event-stream' } }),
+      await rawRequest(s.app.baseUrl, {
+        path: `/trpc/recording.watch?input=${encodeURIComponent(JSON.stringify(trpcBody({ id: 'x' })))}`,
+        headers: { ...origin, accept: 'text/event-stream' },
+      }),
       await postJson(s.app.baseUrl, '/api/v1/recordings', { channel: 'room' }, origin),
       await postJson(s.app.baseUrl, '/api/recording/start.json', { channel: 'room' }, origin),
     ];
@@ -243,7 +306,11 @@ describe('browser requests from other origins', () => {
     expect(errorData(refused[0]!).data.appCode).toBe('ORIGIN_REFUSED');
     // Its preflight is answered, so the browser goes on to the request and reads the refusal;
     // nothing is cached, so adding the origin to CORS_ORIGINS takes effect at once.
-    const preflight = await rawRequest(s.app.baseUrl, { method: 'OPTIONS', path: '/trpc/token.generate', headers: { ...origin, 'access-control-request-method': 'POST' } });
+    const preflight = await rawRequest(s.app.baseUrl, {
+      method: 'OPTIONS',
+      path: '/trpc/token.generate',
+      headers: { ...origin, 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe(EVIL);
     expect(preflight.headers['access-control-max-age']).toBeUndefined();
@@ -251,7 +318,9 @@ describe('browser requests from other origins', () => {
     expect(s.emulator.control.requestCounts()).toEqual({});
     expect((await s.store.recordings.list({ limit: 10 })).items).toEqual([]);
     // The operator is told once (rate-limited), with what was expected and the setting to change.
-    const warnings = s.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 40 && String(entry.msg).startsWith('refused a browser request'));
+    const warnings = s.logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.level === 40 && String(entry.msg).startsWith('refused a browser request'));
     expect(warnings).toEqual([
       expect.objectContaining({
         origin: EVIL,
@@ -272,7 +341,10 @@ describe('browser requests from other origins', () => {
     const allowed = { origin: 'https://app.example' };
     const responses = [
       await postJson(s.app.baseUrl, '/trpc/token.generate', trpcBody({ channel: 'room', uid: 1 }), allowed),
-      await rawRequest(s.app.baseUrl, { path: `/trpc/recording.list?input=${encodeURIComponent(JSON.stringify(trpcBody({})))}`, headers: allowed }),
+      await rawRequest(s.app.baseUrl, {
+        path: `/trpc/recording.list?input=${encodeURIComponent(JSON.stringify(trpcBody({})))}`,
+        headers: allowed,
+      }),
       await postJson(s.app.baseUrl, '/api/v1/tokens', { channel: 'room', uid: 1 }, allowed),
       await postJson(s.app.baseUrl, '/api/token.json', { channel: 'room', uid: 1, role: 'publisher', expireTime: 60 }, allowed),
     ];
@@ -291,9 +363,20 @@ describe('browser requests from other origins', () => {
     expect(token.status).toBe(403);
     expect(errorData(token).data.appCode).toBe('ORIGIN_REFUSED');
     // The page's own origin is the attacker's name too: same-origin does not make it ours.
-    expect((await postJson(s.app.baseUrl, '/api/v1/tokens', { channel: 'room', uid: 1 }, { ...rebinding, origin: `http://evil.example:${port}` })).status).toBe(403);
+    expect(
+      (
+        await postJson(
+          s.app.baseUrl,
+          '/api/v1/tokens',
+          { channel: 'room', uid: 1 },
+          { ...rebinding, origin: `http://evil.example:${port}` },
+        )
+      ).status,
+    ).toBe(403);
     expect(await upgradeStatus(s.app.wsUrl, rebinding)).toBe(403);
-    const warnings = s.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 40 && String(entry.msg).startsWith('refused a request for Host'));
+    const warnings = s.logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.level === 40 && String(entry.msg).startsWith('refused a request for Host'));
     expect(warnings.map((entry) => [entry.host, entry.setting])).toEqual([[`evil.example:${port}`, 'AUTH_MODE']]);
     expect(String(warnings[0]!.msg)).toContain('set AUTH_MODE=apikey or jwt to answer other names');
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`]) {
@@ -304,7 +387,12 @@ describe('browser requests from other origins', () => {
   it('answers any Host when callers must authenticate (a proxy in front)', async () => {
     const key = 'agk_edge_test_key_000000000000000000';
     const s = await start({ authenticator: createApiKeyAuth([{ id: 'edge', hash: hashApiKey(key), scopes: ['admin'], channels: ['*'] }]) });
-    const response = await postJson(s.app.baseUrl, '/api/v1/tokens', { channel: 'room', uid: 1 }, { host: 'api.example.com', authorization: `Bearer ${key}` });
+    const response = await postJson(
+      s.app.baseUrl,
+      '/api/v1/tokens',
+      { channel: 'room', uid: 1 },
+      { host: 'api.example.com', authorization: `Bearer ${key}` },
+    );
     expect(response.status).toBe(200);
   });
 });
@@ -322,7 +410,10 @@ describe('credentials never travel in URLs', () => {
 
     const seen: { url: string; authorization: string | null }[] = [];
     const spy: typeof fetch = (input, init) => {
-      seen.push({ url: String(input instanceof Request ? input.url : input), authorization: new Headers(init?.headers).get('authorization') });
+      seen.push({
+        url: String(input instanceof Request ? input.url : input),
+        authorization: new Headers(init?.headers).get('authorization'),
+      });
       return fetch(input, init);
     };
     const client = createClient({ url: s.app.url, auth: key, transport: 'sse', fetch: spy });

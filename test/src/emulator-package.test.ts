@@ -31,7 +31,17 @@ describe('the packed emulator (npm pack, pnpm pack)', () => {
   it('npm and pnpm pack the same files, the media and the declarations included', () => {
     const files = filesUnder(packed.pnpm.dir).sort();
     expect(filesUnder(packed.npm.dir).sort()).toEqual(files);
-    expect(files).toEqual(expect.arrayContaining(['dist/main.js', 'dist/index.js', 'dist/index.d.ts', 'media/recording.mp4', 'media/snapshot.jpg', 'README.md', 'LICENSE']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/main.js',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'media/recording.mp4',
+        'media/snapshot.jpg',
+        'README.md',
+        'LICENSE',
+      ]),
+    );
   });
 
   it('installs from the tarball and answers as Agora does under `npx agora-emulator`', async () => {
@@ -39,7 +49,11 @@ describe('the packed emulator (npm pack, pnpm pack)', () => {
     const dataDir = join(work, 'data');
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'a-test-suite', private: true }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', packed.pnpm.tarball], { cwd: app, stdio: 'pipe', timeout: 120_000 });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', packed.pnpm.tarball], {
+      cwd: app,
+      stdio: 'pipe',
+      timeout: 120_000,
+    });
     expect(existsSync(join(app, 'node_modules/tsx'))).toBe(false);
 
     const child = spawn('npx', ['agora-emulator'], {
@@ -57,7 +71,10 @@ describe('the packed emulator (npm pack, pnpm pack)', () => {
       const { appId } = JSON.parse(readFileSync(join(dataDir, 'dev-credentials.json'), 'utf8')) as { appId: string };
       const response = await fetch(`${url}/v1/apps/${appId}/cloud_recording/acquire`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('emulator:emulator-secret').toString('base64')}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from('emulator:emulator-secret').toString('base64')}`,
+        },
         body: JSON.stringify({ cname: 'room1', uid: '527841', clientRequest: {} }),
       });
       expect(response.status).toBe(200);

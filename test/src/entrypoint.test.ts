@@ -10,15 +10,33 @@ import { readToken } from './helpers/token-verifier.js';
 
 const MAIN = 'server/src/main.ts';
 
-interface FileEntry { fileName: string; key: string; kind: string; url: string }
+interface FileEntry {
+  fileName: string;
+  key: string;
+  kind: string;
+  url: string;
+}
 
 /** README, "Where are my recordings": the files endpoint and `agoractl download` on the embedded default. */
 async function expectPlayableFiles(base: string, emulatorUrl: string, dataDir: string) {
-  const published = await fetch(`${emulatorUrl}/_emulator/channels/files-room/publishers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uid: '100' }) });
+  const published = await fetch(`${emulatorUrl}/_emulator/channels/files-room/publishers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ uid: '100' }),
+  });
   expect(published.status).toBe(200);
-  const started = (await (await fetch(`${base}/api/v1/recordings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'files-room', fileTypes: ['hls', 'mp4'] }) })).json()) as { id: string };
-  const listFiles = async () => ((await (await fetch(`${base}/api/v1/recordings/${started.id}/files`)).json()) as { files: FileEntry[] }).files;
-  await expect.poll(async () => (await listFiles()).map((file) => file.kind).sort(), { timeout: 10_000 }).toEqual(['mp4', 'playlist', 'segment']);
+  const started = (await (
+    await fetch(`${base}/api/v1/recordings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'files-room', fileTypes: ['hls', 'mp4'] }),
+    })
+  ).json()) as { id: string };
+  const listFiles = async () =>
+    ((await (await fetch(`${base}/api/v1/recordings/${started.id}/files`)).json()) as { files: FileEntry[] }).files;
+  await expect
+    .poll(async () => (await listFiles()).map((file) => file.kind).sort(), { timeout: 10_000 })
+    .toEqual(['mp4', 'playlist', 'segment']);
   expect((await fetch(`${base}/api/v1/recordings/${started.id}/stop`, { method: 'POST' })).status).toBe(200);
   const folder = join(dataDir, 'recordings', 'local');
   for (const file of await listFiles()) {
@@ -112,7 +130,10 @@ describe('the real entry point (pnpm start)', () => {
     const taken = (holder.address() as AddressInfo).port;
     const dataDir = await mkdtemp(join(tmpdir(), 'agora-port-'));
     try {
-      for (const [env, setting] of [[{ PORT: String(taken) }, 'PORT'], [{ PORT: '0', EMULATOR_PORT: String(taken) }, 'EMULATOR_PORT']] as const) {
+      for (const [env, setting] of [
+        [{ PORT: String(taken) }, 'PORT'],
+        [{ PORT: '0', EMULATOR_PORT: String(taken) }, 'EMULATOR_PORT'],
+      ] as const) {
         const server = runEntryPoint(MAIN, { ...env, DATA_DIR: dataDir, LOG_FORMAT: 'json' });
         expect(await server.exited).toBe(1);
         expect(server.stderr.join('')).toBe(

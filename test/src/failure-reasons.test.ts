@@ -38,7 +38,9 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 
 /** The warn lines (pino level 40) whose message starts with `prefix`, parsed. */
 const warnings = (s: RecordingStack, prefix: string) =>
-  s.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 40 && String(entry.msg).startsWith(prefix));
+  s.logs
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => entry.level === 40 && String(entry.msg).startsWith(prefix));
 
 async function failedRecording(s: RecordingStack, channel: string) {
   const started = await s.client.recording.start.mutate({ channel });
@@ -74,7 +76,9 @@ describe('a recording that fails on Agora’s side', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ recordingId: id, channel: 'broken' });
     const metrics = (await rawRequest(s.app.baseUrl, { path: '/metrics' })).text;
-    const counted = ['error_52', 'exited_abnormally'].map((reason) => sample(metrics, 'agora_backend_task_failures_total', { kind: 'recording', reason }) ?? 0);
+    const counted = ['error_52', 'exited_abnormally'].map(
+      (reason) => sample(metrics, 'agora_backend_task_failures_total', { kind: 'recording', reason }) ?? 0,
+    );
     expect(counted[0]! + counted[1]!).toBe(1);
   });
 
@@ -89,7 +93,9 @@ describe('a recording that fails on Agora’s side', () => {
     const again = s.client.recording.watch.subscribe({ id }, { onData: (event) => replayed.push(event.data) });
     await expect.poll(() => replayed.at(-1)).toMatchObject({ state: 'failed', lastError: expected });
     again.unsubscribe();
-    expect(warnings(s, 'recording failed')).toEqual([expect.objectContaining({ recordingId: id, reason: 'exited_abnormally', from: 'query' })]);
+    expect(warnings(s, 'recording failed')).toEqual([
+      expect.objectContaining({ recordingId: id, reason: 'exited_abnormally', from: 'query' }),
+    ]);
     const metrics = (await rawRequest(s.app.baseUrl, { path: '/metrics' })).text;
     expect(sample(metrics, 'agora_backend_task_failures_total', { kind: 'recording', reason: 'exited_abnormally' })).toBe(1);
     // A stop after the failure says it failed, and why (it used to answer "stopped").
@@ -123,7 +129,9 @@ describe('a transcription that fails on Agora’s side', () => {
     expect((JSON.parse(rest.text) as { lastError: unknown }).lastError).toEqual(expected);
     // The notice asks for the query that ends the row, so the failed event already knows why.
     expect(events.at(-1)).toMatchObject({ state: 'failed', lastError: expected });
-    expect(warnings(s, 'transcription failed')).toEqual([expect.objectContaining({ transcriptionId: id, reason: 'asr', from: 'notice', msg: 'transcription failed: Agora: Fatal ASR error' })]);
+    expect(warnings(s, 'transcription failed')).toEqual([
+      expect.objectContaining({ transcriptionId: id, reason: 'asr', from: 'notice', msg: 'transcription failed: Agora: Fatal ASR error' }),
+    ]);
     const metrics = (await rawRequest(s.app.baseUrl, { path: '/metrics' })).text;
     expect(sample(metrics, 'agora_backend_task_failures_total', { kind: 'transcription', reason: 'asr' })).toBe(1);
     expect(await s.client.transcription.stop.mutate({ id })).toEqual({ id, state: 'failed', alreadyStopped: true, lastError: expected });

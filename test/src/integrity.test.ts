@@ -52,7 +52,13 @@ describe('state never moves backwards', () => {
     const { s, clock } = await start();
     s.emulator.control.join('room', '100');
     const started = await s.client.recording.start.mutate({ channel: 'room' });
-    const running = { cname: 'room', uid: started.uid, resourceId: started.resourceId, sid: started.sid, serverResponse: { status: 5, fileListMode: 'json', fileList: [] } };
+    const running = {
+      cname: 'room',
+      uid: started.uid,
+      resourceId: started.resourceId,
+      sid: started.sid,
+      serverResponse: { status: 5, fileListMode: 'json', fileList: [] },
+    };
     s.emulator.control.injectFault({ endpoint: 'query', times: 1, status: 200, body: running, delayMs: 10_000 });
     const slowQuery = s.client.recording.query.query({ id: started.id });
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -69,9 +75,19 @@ describe('webhooks are not trusted too far', () => {
   const SECRET = 'whsec-integrity';
   const sign = (body: string) => createHmac('sha256', SECRET).update(body).digest('hex');
   const notice = (sid: string, noticeId: string, eventType: number, notifyMs: number, details: Record<string, unknown>) =>
-    JSON.stringify({ noticeId, productId: 3, eventType, notifyMs, payload: { cname: 'room', uid: '1', sid, sequence: 0, sendts: notifyMs, serviceType: 0, details } });
+    JSON.stringify({
+      noticeId,
+      productId: 3,
+      eventType,
+      notifyMs,
+      payload: { cname: 'room', uid: '1', sid, sequence: 0, sendts: notifyMs, serviceType: 0, details },
+    });
   const post = (s: RecordingStack, body: string) =>
-    fetch(`${s.app.baseUrl}/webhooks/agora`, { method: 'POST', headers: { 'content-type': 'application/json', 'agora-signature-v2': sign(body) }, body });
+    fetch(`${s.app.baseUrl}/webhooks/agora`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'agora-signature-v2': sign(body) },
+      body,
+    });
 
   it('a "session exit" notice for a live recording is checked with Agora and does not end it', async () => {
     const { s, clock } = await start({ webhookSecret: SECRET });
@@ -94,7 +110,10 @@ describe('webhooks are not trusted too far', () => {
     stack = restarted;
     await s.close();
     expect(await (await post(restarted, body)).json()).toEqual({ ok: true, duplicate: true });
-    const old = await post(restarted, notice(started.sid, 'old-1', 11, clock.now() - 60 * 60_000, { msgName: 'session_exit', exitStatus: 0 }));
+    const old = await post(
+      restarted,
+      notice(started.sid, 'old-1', 11, clock.now() - 60 * 60_000, { msgName: 'session_exit', exitStatus: 0 }),
+    );
     expect(old.status).toBe(400);
     expect(await old.json()).toEqual({ error: 'stale notice: notifyMs is outside the freshness window' });
     expect((await restarted.store.recordings.get(started.id))!.state).not.toMatch(/stopped|failed/);
@@ -132,7 +151,9 @@ describe('restarts', () => {
     await first.s.close();
     stack = restarted;
     await expect.poll(async () => (await restarted.store.recordings.get('interrupted0000000000000000000001'))!.state).toBe('failed');
-    expect((await restarted.store.recordings.get('interrupted0000000000000000000001'))!.lastError!.message).toMatch(/interrupted before Agora returned a sid/);
+    expect((await restarted.store.recordings.get('interrupted0000000000000000000001'))!.lastError!.message).toMatch(
+      /interrupted before Agora returned a sid/,
+    );
   });
 });
 

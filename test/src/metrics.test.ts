@@ -30,26 +30,36 @@ describe('GET /metrics', () => {
     const live = await s.client.recording.start.mutate({ channel: 'room' });
     const connection = wsConnection(s.app.url);
     connection.client.recording.watch.subscribe({ id: live.id }, {});
-    await expect.poll(async () => sample((await rawRequest(s.app.baseUrl, { path: '/metrics' })).text, 'agora_backend_watchers', { transport: 'ws' })).toBe(1);
+    await expect
+      .poll(async () => sample((await rawRequest(s.app.baseUrl, { path: '/metrics' })).text, 'agora_backend_watchers', { transport: 'ws' }))
+      .toBe(1);
 
     const response = await rawRequest(s.app.baseUrl, { path: '/metrics' });
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/plain/);
     const text = response.text;
     expect(sample(text, 'agora_backend_recordings', { state: 'stopped' })).toBe(1);
-    expect((sample(text, 'agora_backend_recordings', { state: 'starting' }) ?? 0) + (sample(text, 'agora_backend_recordings', { state: 'recording' }) ?? 0)).toBe(1);
+    expect(
+      (sample(text, 'agora_backend_recordings', { state: 'starting' }) ?? 0) +
+        (sample(text, 'agora_backend_recordings', { state: 'recording' }) ?? 0),
+    ).toBe(1);
     expect(sample(text, 'agora_backend_upstream_requests_total', { endpoint: 'acquire', outcome: '200' })).toBe(2);
     expect(sample(text, 'agora_backend_upstream_requests_total', { endpoint: 'stop', outcome: '200' })).toBe(1);
     expect(sample(text, 'agora_backend_upstream_request_seconds_count', { endpoint: 'start' })).toBe(2);
     expect(sample(text, 'agora_backend_transcriptions', { state: 'running' })).toBe(0);
     await connection.close();
-    await expect.poll(async () => sample((await rawRequest(s.app.baseUrl, { path: '/metrics' })).text, 'agora_backend_watchers', { transport: 'ws' })).toBe(0);
+    await expect
+      .poll(async () => sample((await rawRequest(s.app.baseUrl, { path: '/metrics' })).text, 'agora_backend_watchers', { transport: 'ws' }))
+      .toBe(0);
     // Transcriptions count apart, with Speech-to-Text's calls by their own endpoint names.
     const transcription = await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
     await s.client.transcription.stop.mutate({ id: transcription.id });
     await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
     const after = (await rawRequest(s.app.baseUrl, { path: '/metrics' })).text;
-    expect([sample(after, 'agora_backend_transcriptions', { state: 'running' }), sample(after, 'agora_backend_transcriptions', { state: 'stopped' })]).toEqual([1, 1]);
+    expect([
+      sample(after, 'agora_backend_transcriptions', { state: 'running' }),
+      sample(after, 'agora_backend_transcriptions', { state: 'stopped' }),
+    ]).toEqual([1, 1]);
     expect(sample(after, 'agora_backend_upstream_requests_total', { endpoint: 'sttJoin', outcome: '200' })).toBe(2);
     expect(sample(after, 'agora_backend_upstream_requests_total', { endpoint: 'sttLeave', outcome: '200' })).toBe(1);
   });

@@ -10,7 +10,10 @@ afterEach(async () => {
 });
 
 type Schema = Record<string, unknown>;
-type Operation = { requestBody?: { content: { 'application/json': { schema: Schema } } }; parameters?: { name: string; in: string; schema: Schema }[] };
+type Operation = {
+  requestBody?: { content: { 'application/json': { schema: Schema } } };
+  parameters?: { name: string; in: string; schema: Schema }[];
+};
 
 async function document(s: RecordingStack) {
   return (await rawRequest(s.app.baseUrl, { path: '/openapi.json' })).json as { paths: Record<string, Record<string, Operation>> };
@@ -63,7 +66,10 @@ describe('the OpenAPI document', () => {
 
   it('carries the recorder uid, list and mode rules of POST /api/v1/recordings', async () => {
     const s = (stack = await startRecordingStack());
-    const schema = (await document(s)).paths['/recordings']!.post!.requestBody!.content['application/json'].schema as { properties: Record<string, Schema>; description: string };
+    const schema = (await document(s)).paths['/recordings']!.post!.requestBody!.content['application/json'].schema as {
+      properties: Record<string, Schema>;
+      description: string;
+    };
     const valid = new Ajv2020({ strict: false }).compile(schema);
     // Field-level rules the document can express: it and the server agree.
     for (const uid of [1, '1', 4_294_967_295, 0, '0', '01', 4_294_967_296, 'abc']) {
@@ -73,7 +79,10 @@ describe('the OpenAPI document', () => {
       expect({ uid, accepted: response.status === 201 }).toEqual({ uid, accepted: valid(input) });
     }
     for (const fileTypes of [['hls'], ['hls', 'mp4'], ['mp4'], ['hls', 'hls'], []]) {
-      expect({ fileTypes, valid: valid({ channel: 'c', fileTypes }) }).toEqual({ fileTypes, valid: fileTypes.includes('hls') && new Set(fileTypes).size === fileTypes.length });
+      expect({ fileTypes, valid: valid({ channel: 'c', fileTypes }) }).toEqual({
+        fileTypes,
+        valid: fileTypes.includes('hls') && new Set(fileTypes).size === fileTypes.length,
+      });
     }
     // Rules between fields are stated in words.
     expect(schema.description).toContain('web mode requires pageUrl');

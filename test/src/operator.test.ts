@@ -47,14 +47,19 @@ describe('history', () => {
       ['failed', 'poll'],
     ]);
     expect(history.events.map((event) => event.lastError)).toEqual([null, null, EXITED]);
-    expect(history.events.map((event) => Number(event.eventId))).toEqual([...history.events.map((event) => Number(event.eventId))].sort((a, b) => a - b));
+    expect(history.events.map((event) => Number(event.eventId))).toEqual(
+      [...history.events.map((event) => Number(event.eventId))].sort((a, b) => a - b),
+    );
     expect(history.events[0]!.at).toBeInstanceOf(Date);
 
     const transcription = await failTranscription(s, 'history-talk');
     const told = await s.client.transcription.history.query({ id: transcription });
     expect(told.events.map((event) => event.state)).toEqual(['starting', 'running', 'failed']);
     expect(told.events.at(-1)!.lastError).toEqual(AGENT_FAILED);
-    expect((await catchServerError(s.client.recording.history.query({ id: '0123456789abcdef0123456789abcdef' }))).data).toMatchObject({ code: 'NOT_FOUND', appCode: 'RECORDING_NOT_FOUND' });
+    expect((await catchServerError(s.client.recording.history.query({ id: '0123456789abcdef0123456789abcdef' }))).data).toMatchObject({
+      code: 'NOT_FOUND',
+      appCode: 'RECORDING_NOT_FOUND',
+    });
   });
 });
 

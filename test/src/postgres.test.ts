@@ -37,13 +37,18 @@ describe('the server on PostgreSQL (DATABASE_URL)', () => {
     try {
       const started = await stack.client.transcription.start.mutate({ channel: 'pg-talk', languages: ['en-US'], uid: 321 });
       // The same bot uid in the same channel is refused by the registry's unique index.
-      await expect(stack.client.transcription.start.mutate({ channel: 'pg-talk', languages: ['en-US'], uid: 321 })).rejects.toMatchObject({ data: { appCode: 'UID_CONFLICT' } });
+      await expect(stack.client.transcription.start.mutate({ channel: 'pg-talk', languages: ['en-US'], uid: 321 })).rejects.toMatchObject({
+        data: { appCode: 'UID_CONFLICT' },
+      });
       await stack.client.transcription.stop.mutate({ id: started.id });
       const events = await store.transcriptions.eventsAfter(started.id, 0);
       expect(events.map((event) => event.state)).toEqual(['starting', 'running', 'stopping', 'stopped']);
       const check = new pg.Client({ connectionString: DATABASE_URL });
       await check.connect();
-      const rows = await check.query<{ state: string; agent_id: string; active: number }>(`select state, agent_id, active from ${schema}.transcriptions where id = $1`, [started.id]);
+      const rows = await check.query<{ state: string; agent_id: string; active: number }>(
+        `select state, agent_id, active from ${schema}.transcriptions where id = $1`,
+        [started.id],
+      );
       await check.end();
       expect(rows.rows).toEqual([{ state: 'stopped', agent_id: started.agentId, active: 0 }]);
     } finally {
@@ -55,9 +60,17 @@ describe('the server on PostgreSQL (DATABASE_URL)', () => {
 describe('several instances in one process on PostgreSQL', () => {
   it('spreads the polling across live instances: a fair share each, and again when one leaves', async () => {
     const namespace = `spread-${schema}`;
-    const leases = await Promise.all([0, 1, 2].map(() => createPostgresLeases({ url: DATABASE_URL, namespace, logger: createSilentLogger(), clock: systemClock })));
+    const leases = await Promise.all(
+      [0, 1, 2].map(() => createPostgresLeases({ url: DATABASE_URL, namespace, logger: createSilentLogger(), clock: systemClock })),
+    );
     // Each instance has its own pool and leases session on the one database (an app closes its store).
-    const instance = async (index: number) => ({ store: await createPostgresStore({ url: DATABASE_URL, schema }), leases: leases[index]!, pollIntervalMs: 1_000, confirmDelayMs: 200, watchdogIntervalMs: 300 });
+    const instance = async (index: number) => ({
+      store: await createPostgresStore({ url: DATABASE_URL, schema }),
+      leases: leases[index]!,
+      pollIntervalMs: 1_000,
+      confirmDelayMs: 200,
+      watchdogIntervalMs: 300,
+    });
     const a = await startRecordingStack(await instance(0));
     const b = await startRecordingStack({ ...(await instance(1)), existingEmulator: a.emulator });
     const c = await startRecordingStack({ ...(await instance(2)), existingEmulator: a.emulator });

@@ -20,7 +20,12 @@ async function freePort(): Promise<number> {
 
 /** `pnpm <script>` from the repository root, as the README writes it, in its own process group. */
 function pnpm(script: string, env: Record<string, string>) {
-  const child = spawn('pnpm', [script], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('pnpm', [script], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -93,7 +98,9 @@ describe("the README's commands, as written", () => {
 
     const api = createClient({ url: url! });
     const recording = await api.recording.start.mutate({ channel: 'readme' });
-    const state = (await (await fetch(`http://127.0.0.1:${emulatorPort}/_emulator/state`)).json()) as { tasks: { cname: string; sid: string }[] };
+    const state = (await (await fetch(`http://127.0.0.1:${emulatorPort}/_emulator/state`)).json()) as {
+      tasks: { cname: string; sid: string }[];
+    };
     expect(state.tasks.map((task) => [task.cname, task.sid])).toEqual([['readme', recording.sid]]);
     expect(await api.recording.stop.mutate({ id: recording.id })).toMatchObject({ state: 'stopped' });
     // The emulator's notifications reached the server's webhook, signed with the shared secret.

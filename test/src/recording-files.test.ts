@@ -27,7 +27,8 @@ afterEach(async () => {
 });
 
 const TS_PACKET = 188;
-const isMpegTs = (bytes: Buffer) => bytes.length > 0 && bytes.length % TS_PACKET === 0 && bytes.every((byte, index) => index % TS_PACKET !== 0 || byte === 0x47);
+const isMpegTs = (bytes: Buffer) =>
+  bytes.length > 0 && bytes.length % TS_PACKET === 0 && bytes.every((byte, index) => index % TS_PACKET !== 0 || byte === 0x47);
 
 async function fetchBytes(url: string, init?: RequestInit) {
   const response = await fetch(url, init);
@@ -35,7 +36,12 @@ async function fetchBytes(url: string, init?: RequestInit) {
 }
 
 /** A recording with a publisher, run for `seconds` of Agora's time, its uploads on disk. */
-async function recordFor(s: RecordingStack, clock: FakeClock, seconds: number, input: Parameters<RecordingStack['client']['recording']['start']['mutate']>[0]) {
+async function recordFor(
+  s: RecordingStack,
+  clock: FakeClock,
+  seconds: number,
+  input: Parameters<RecordingStack['client']['recording']['start']['mutate']>[0],
+) {
   s.emulator.control.join(input.channel, '100');
   const started = await s.client.recording.start.mutate(input);
   await clock.advance(seconds * 1000);
@@ -63,7 +69,14 @@ describe('recording.files on the embedded default', () => {
     // Every object under the recording's prefix, and nothing else.
     const folder = join(stack.storageDir, STORAGE.bucket, 'recordings', started.id);
     expect(files.map((file) => file.fileName).sort()).toEqual((await readdir(folder)).sort());
-    expect(byKind(files, 'playlist').map((file) => [file.uid, file.trackType]).sort()).toEqual([['100', 'audio'], ['100', 'video']]);
+    expect(
+      byKind(files, 'playlist')
+        .map((file) => [file.uid, file.trackType])
+        .sort(),
+    ).toEqual([
+      ['100', 'audio'],
+      ['100', 'video'],
+    ]);
     for (const file of files) {
       expect(file.key).toBe(`recordings/${started.id}/${file.fileName}`);
       expect(file.urlExpiresAt?.getTime()).toBe(Math.floor(clock.now() / 1000) * 1000 + 120_000);
@@ -96,7 +109,11 @@ describe('recording.files on the embedded default', () => {
     expect(beyond.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(((await beyond.json()) as { appCode: string }).appCode).toBe('RANGE_NOT_SATISFIABLE');
     const head = await fetch(url, { method: 'HEAD' });
-    expect([head.status, head.headers.get('content-length'), head.headers.get('accept-ranges')]).toEqual([200, String(whole.length), 'bytes']);
+    expect([head.status, head.headers.get('content-length'), head.headers.get('accept-ranges')]).toEqual([
+      200,
+      String(whole.length),
+      'bytes',
+    ]);
     expect((await fetch(url, { headers: { 'if-none-match': head.headers.get('etag')! } })).status).toBe(304);
     // If-None-Match: * matches any file that exists; a list matches by any of its tags, weak or not.
     expect((await fetch(url, { headers: { 'if-none-match': '*' } })).status).toBe(304);
@@ -106,7 +123,11 @@ describe('recording.files on the embedded default', () => {
     const ranged = (ifRange: string) => fetch(url, { headers: { range: 'bytes=0-99', 'if-range': ifRange } });
     for (const validator of ['"junk"', 'not a validator', 'Thu, 01 Jan 1970 00:00:00 GMT']) {
       const full = await ranged(validator);
-      expect([full.status, full.headers.get('content-length'), full.headers.get('content-range')], validator).toEqual([200, String(whole.length), null]);
+      expect([full.status, full.headers.get('content-length'), full.headers.get('content-range')], validator).toEqual([
+        200,
+        String(whole.length),
+        null,
+      ]);
     }
     for (const validator of [head.headers.get('etag')!, head.headers.get('last-modified')!]) {
       const partial = await ranged(validator);
@@ -123,7 +144,10 @@ describe('recording.files on the embedded default', () => {
     const token = pathname.split('/')[2]!;
     const base = stack.app.baseUrl;
     expect(await refused(url.replace(`recordings/${started.id}/`, 'recordings/another/'))).toEqual([403, 'LINK_REFUSED']);
-    expect(await refused(url.replace(/-([A-Za-z0-9_-])/, (_match, first: string) => `-${first === 'A' ? 'B' : 'A'}`))).toEqual([403, 'LINK_REFUSED']);
+    expect(await refused(url.replace(/-([A-Za-z0-9_-])/, (_match, first: string) => `-${first === 'A' ? 'B' : 'A'}`))).toEqual([
+      403,
+      'LINK_REFUSED',
+    ]);
     expect(await refused(`${base}/files/${token}/recordings/${started.id}/..%2F..%2F..%2Fregistry.sqlite`)).toEqual([404, 'NOT_FOUND']);
     expect(await refused(`${base}/files/${token}/recordings/${started.id}/%E0%A4%A`)).toEqual([400, 'MALFORMED_REQUEST']);
     expect(await refused(`${base}/files/${token}/recordings/${started.id}/missing.ts`)).toEqual([404, 'NOT_FOUND']);
@@ -134,31 +158,49 @@ describe('recording.files on the embedded default', () => {
     expect((await fetch(renewed.files.find((file) => file.fileName === segment.fileName)!.url!)).status).toBe(200);
   });
 
-  it('a playlist link plays: its segments resolve beside it, MPEG-TS that ffprobe reads; the MP4 and the list in get/watch', { timeout: 60_000 }, async () => {
-    const clock = createFakeClock(Date.now());
-    stack = await startRecordingStack({ clock, agora: { rateBudget: unlimitedBudget } });
-    const started = await recordFor(stack, clock, 25, { channel: 'play-room', fileTypes: ['hls', 'mp4'] });
-    await stack.client.recording.stop.mutate({ id: started.id });
-    const { files } = await stack.client.recording.files.query({ id: started.id });
-    const playlist = byKind(files, 'playlist')[0]!;
-    // Embedded, the playlist's own link plays as is; nothing but playlists has a playback link.
-    expect(playlist.playbackUrl).toBe(playlist.url);
-    expect(files.filter((file) => file.playbackUrl !== null)).toEqual([playlist]);
-    const text = await (await fetch(playlist.url!)).text();
-    expect(text.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
-    const segments = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
-    expect(segments.sort()).toEqual(byKind(files, 'segment').map((file) => file.fileName).sort());
-    for (const name of segments) expect(isMpegTs((await fetchBytes(new URL(name, playlist.url!).href)).bytes), name).toBe(true);
-    // ffprobe (where installed) plays the playlist from its link; it must not block this process, which serves it.
-    const probe = await promisify(execFile)('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', playlist.url!]).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    });
-    if (probe) expect(Number(probe.stdout.trim())).toBe(segments.length * 10);
-    const mp4 = byKind(files, 'mp4')[0]!;
-    expect((await fetchBytes(mp4.url!)).bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
-    expect((await stack.client.recording.get.query({ id: started.id })).files.map((file) => file.fileName).sort()).toEqual([playlist.fileName, mp4.fileName].sort());
-  });
+  it(
+    'a playlist link plays: its segments resolve beside it, MPEG-TS that ffprobe reads; the MP4 and the list in get/watch',
+    { timeout: 60_000 },
+    async () => {
+      const clock = createFakeClock(Date.now());
+      stack = await startRecordingStack({ clock, agora: { rateBudget: unlimitedBudget } });
+      const started = await recordFor(stack, clock, 25, { channel: 'play-room', fileTypes: ['hls', 'mp4'] });
+      await stack.client.recording.stop.mutate({ id: started.id });
+      const { files } = await stack.client.recording.files.query({ id: started.id });
+      const playlist = byKind(files, 'playlist')[0]!;
+      // Embedded, the playlist's own link plays as is; nothing but playlists has a playback link.
+      expect(playlist.playbackUrl).toBe(playlist.url);
+      expect(files.filter((file) => file.playbackUrl !== null)).toEqual([playlist]);
+      const text = await (await fetch(playlist.url!)).text();
+      expect(text.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
+      const segments = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+      expect(segments.sort()).toEqual(
+        byKind(files, 'segment')
+          .map((file) => file.fileName)
+          .sort(),
+      );
+      for (const name of segments) expect(isMpegTs((await fetchBytes(new URL(name, playlist.url!).href)).bytes), name).toBe(true);
+      // ffprobe (where installed) plays the playlist from its link; it must not block this process, which serves it.
+      const probe = await promisify(execFile)('ffprobe', [
+        '-v',
+        'error',
+        '-show_entries',
+        'format=duration',
+        '-of',
+        'csv=p=0',
+        playlist.url!,
+      ]).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if (probe) expect(Number(probe.stdout.trim())).toBe(segments.length * 10);
+      const mp4 = byKind(files, 'mp4')[0]!;
+      expect((await fetchBytes(mp4.url!)).bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
+      expect((await stack.client.recording.get.query({ id: started.id })).files.map((file) => file.fileName).sort()).toEqual(
+        [playlist.fileName, mp4.fileName].sort(),
+      );
+    },
+  );
 
   it("is the owner's: another caller gets NOT_FOUND, as for a recording that does not exist; bad input names the field", async () => {
     const clock = createFakeClock(Date.now());
@@ -174,12 +216,19 @@ describe('recording.files on the embedded default', () => {
     expect(tooLong.data?.issues).toEqual([{ path: 'expiresInSeconds', message: 'must be from 1 to 604800 seconds' }]);
 
     const rest = async (query: string, key: string) => {
-      const response = await fetch(`${stack!.app.baseUrl}/api/v1/recordings/${started.id}/files${query}`, { headers: { authorization: `Bearer ${key}` } });
-      return { status: response.status, body: (await response.json()) as { files?: RecordingObject[]; error?: { appCode: string; issues?: unknown } } };
+      const response = await fetch(`${stack!.app.baseUrl}/api/v1/recordings/${started.id}/files${query}`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      return {
+        status: response.status,
+        body: (await response.json()) as { files?: RecordingObject[]; error?: { appCode: string; issues?: unknown } },
+      };
     };
     const listed = await rest('?expiresInSeconds=30', KEYS.alice);
     expect(listed.status).toBe(200);
-    expect(listed.body.files?.map((file) => file.fileName).sort()).toEqual((await stack.client.recording.files.query({ id: started.id })).files.map((file) => file.fileName).sort());
+    expect(listed.body.files?.map((file) => file.fileName).sort()).toEqual(
+      (await stack.client.recording.files.query({ id: started.id })).files.map((file) => file.fileName).sort(),
+    );
     expect((await rest('', KEYS.bob)).status).toBe(404);
     const zero = await rest('?expiresInSeconds=0', KEYS.alice);
     expect(zero.status).toBe(400);
@@ -212,7 +261,16 @@ describe('the file list in recording.get and recording.watch', () => {
     expect(counts()).toEqual([...counts()].sort((a, b) => a - b));
     expect(counts()).toContain(2);
     const listed = await stack.client.recording.files.query({ id: started.id });
-    expect(byKind(listed.files, 'snapshot').map((file) => file.fileName).sort()).toEqual(queried.files.filter((file) => file.fileName.endsWith('.jpg')).map((file) => file.fileName).sort());
+    expect(
+      byKind(listed.files, 'snapshot')
+        .map((file) => file.fileName)
+        .sort(),
+    ).toEqual(
+      queried.files
+        .filter((file) => file.fileName.endsWith('.jpg'))
+        .map((file) => file.fileName)
+        .sort(),
+    );
   });
 });
 
@@ -235,7 +293,8 @@ describe('agoractl files and download', () => {
     expect(downloaded.out).toContain(`${files.length} of ${files.length} files downloaded to ${dir}`);
     const folder = join(stack.storageDir, STORAGE.bucket, 'recordings', started.id);
     expect((await readdir(dir)).sort()).toEqual(files.map((file) => file.fileName).sort());
-    for (const file of files) expect((await readFile(join(dir, file.fileName))).equals(await readFile(join(folder, file.fileName))), file.fileName).toBe(true);
+    for (const file of files)
+      expect((await readFile(join(dir, file.fileName))).equals(await readFile(join(folder, file.fileName))), file.fileName).toBe(true);
     expect((await run('files', 'nope')).code).toBe(1);
   });
 });

@@ -50,7 +50,12 @@ describe('recording.start / query / stop, end to end', () => {
     expect(started).toMatchObject({ uid: '1234', mode: 'mix' });
     const queried = await stack.client.recording.query.query({ resourceId: started.resourceId, sid: started.sid });
     expect(queried.id).toBe(started.id);
-    const stopped = await stack.client.recording.stop.mutate({ uid: '1234', channel: 'tutorial', resourceId: started.resourceId, sid: started.sid });
+    const stopped = await stack.client.recording.stop.mutate({
+      uid: '1234',
+      channel: 'tutorial',
+      resourceId: started.resourceId,
+      sid: started.sid,
+    });
     expect(stopped).toMatchObject({ id: started.id, state: 'stopped' });
   });
 
@@ -134,7 +139,11 @@ describe('validation before any upstream call', () => {
     ['transcoding too large', { channel: 'c', transcoding: { width: 1920, height: 1920 } }, 'transcoding.width'],
     ['custom layout without regions', { channel: 'c', layout: { layout: 'custom' } }, 'layout.regions'],
     ['33 subscribed uids', { channel: 'c', subscribeAudioUids: Array.from({ length: 33 }, (_, i) => String(i + 1)) }, 'subscribeAudioUids'],
-    ['subscribe and unsubscribe together', { channel: 'c', subscribeVideoUids: ['1'], unsubscribeVideoUids: ['2'] }, 'unsubscribeVideoUids'],
+    [
+      'subscribe and unsubscribe together',
+      { channel: 'c', subscribeVideoUids: ['1'], unsubscribeVideoUids: ['2'] },
+      'unsubscribeVideoUids',
+    ],
   ];
 
   it.each(cases)('refuses %s with BAD_REQUEST naming %s', async (_name, input, path) => {
@@ -197,7 +206,12 @@ describe('upstream faults', () => {
     stack.emulator.control.injectFault({ endpoint: 'start', times: 2, status: 500, body: { code: 500, reason: 'internal_error' } });
     const started = await stack.client.recording.start.mutate({ channel: 'room1' });
     expect(counts(stack)).toMatchObject({ acquire: 1, start: 3 });
-    expect(stack.emulator.control.tasks().filter((task) => task.active).map((task) => task.sid)).toEqual([started.sid]);
+    expect(
+      stack.emulator.control
+        .tasks()
+        .filter((task) => task.active)
+        .map((task) => task.sid),
+    ).toEqual([started.sid]);
   });
 
   it('429 from Agora: backs off and succeeds', async () => {
@@ -209,9 +223,18 @@ describe('upstream faults', () => {
 
   it('surfaces Agora errors with their code and reason, and marks the recording failed', async () => {
     stack = await startRecordingStack();
-    stack.emulator.control.injectFault({ endpoint: 'start', times: 1, status: 400, body: { code: 2, reason: 'invalid parameter: storageConfig' } });
+    stack.emulator.control.injectFault({
+      endpoint: 'start',
+      times: 1,
+      status: 400,
+      body: { code: 2, reason: 'invalid parameter: storageConfig' },
+    });
     const error = await catchServerError(stack.client.recording.start.mutate({ channel: 'room1', uid: 42 }));
-    expect(error.data).toMatchObject({ code: 'BAD_GATEWAY', appCode: 'AGORA_API', agora: { httpStatus: 400, code: 2, reason: 'invalid parameter: storageConfig' } });
+    expect(error.data).toMatchObject({
+      code: 'BAD_GATEWAY',
+      appCode: 'AGORA_API',
+      agora: { httpStatus: 400, code: 2, reason: 'invalid parameter: storageConfig' },
+    });
     const { items } = await stack.client.recording.list.query({ channel: 'room1' });
     expect(items[0]).toMatchObject({ state: 'failed', lastError: { agora: { code: 2 } }, sid: null });
     // The resource it acquired stays on the failed row (Agora's support asks for it).
@@ -235,8 +258,15 @@ describe('update, updateLayout, get, list', () => {
     stack = await startRecordingStack();
     stack.emulator.control.join('room1', '100');
     const mix = await stack.client.recording.start.mutate({ channel: 'room1' });
-    await stack.client.recording.updateLayout.mutate({ id: mix.id, layout: { layout: 'vertical', maxResolutionUid: '100', backgroundColor: '#112233' } });
-    expect(stack.emulator.control.task(mix.sid)?.layout).toEqual({ mixedVideoLayout: 2, maxResolutionUid: '100', backgroundColor: '#112233' });
+    await stack.client.recording.updateLayout.mutate({
+      id: mix.id,
+      layout: { layout: 'vertical', maxResolutionUid: '100', backgroundColor: '#112233' },
+    });
+    expect(stack.emulator.control.task(mix.sid)?.layout).toEqual({
+      mixedVideoLayout: 2,
+      maxResolutionUid: '100',
+      backgroundColor: '#112233',
+    });
     await stack.client.recording.update.mutate({ id: mix.id, unsubscribeAudioUids: ['100'] });
     const wrongMode = await catchServerError(stack.client.recording.update.mutate({ id: mix.id, paused: true }));
     expect(wrongMode.data).toMatchObject({ code: 'BAD_REQUEST', appCode: 'RECORDING_MODE_MISMATCH' });
@@ -280,7 +310,12 @@ describe('secrets', () => {
 describe('restart and watchdog', () => {
   it('resumes tracking after a restart on the same SQLite file and stops at max duration', async () => {
     const clock = createFakeClock(Date.now());
-    stack = await startRecordingStack({ clock, maxDurationSeconds: 120, watchdogIntervalMs: 10_000, agora: { rateBudget: unlimitedBudget } });
+    stack = await startRecordingStack({
+      clock,
+      maxDurationSeconds: 120,
+      watchdogIntervalMs: 10_000,
+      agora: { rateBudget: unlimitedBudget },
+    });
     stack.emulator.control.join('room1', '100');
     const started = await stack.client.recording.start.mutate({ channel: 'room1', maxDurationSeconds: 120 });
     await stack.close();

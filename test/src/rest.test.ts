@@ -17,7 +17,19 @@ afterEach(async () => {
 
 /** `curl -s -X POST <url> -H 'Content-Type: application/json' -d <json>`, as the tutorial shows. */
 async function curl(url: string, body: unknown, headers: string[] = []) {
-  const { stdout } = await run('curl', ['-s', '-w', '\n%{http_code}', '-X', 'POST', url, '-H', 'Content-Type: application/json', ...headers.flatMap((h) => ['-H', h]), '-d', JSON.stringify(body)]);
+  const { stdout } = await run('curl', [
+    '-s',
+    '-w',
+    '\n%{http_code}',
+    '-X',
+    'POST',
+    url,
+    '-H',
+    'Content-Type: application/json',
+    ...headers.flatMap((h) => ['-H', h]),
+    '-d',
+    JSON.stringify(body),
+  ]);
   const lines = stdout.split('\n');
   const status = Number(lines.pop());
   return { status, text: lines.join('\n') };
@@ -60,7 +72,10 @@ describe("the tutorial's endpoints, drop-in", () => {
     expect(await curl(`${base}/api/token.json`, { channel: 'c' })).toEqual({ status: 400, text: 'uid is required' });
     expect(await curl(`${base}/api/recording/start.json`, {})).toEqual({ status: 400, text: 'channel is required' });
     expect(await curl(`${base}/api/recording/query.json`, { resourceId: 'r' })).toEqual({ status: 400, text: 'sid is required' });
-    expect(await curl(`${base}/api/recording/stop.json`, { channel: 'c', sid: 's' })).toEqual({ status: 400, text: 'resourceId is required' });
+    expect(await curl(`${base}/api/recording/stop.json`, { channel: 'c', sid: 's' })).toEqual({
+      status: 400,
+      text: 'resourceId is required',
+    });
     // Beyond the tutorial: its missing validation is ours.
     expect(await curl(`${base}/api/token.json`, { channel: 'a/b', uid: 1, role: 'publisher', expireTime: 3600 })).toEqual({
       status: 400,
@@ -107,7 +122,11 @@ describe('/api/v1 and /openapi.json', () => {
     stack.emulator.control.join('rest', '100');
     const api = `${stack.app.baseUrl}/api/v1`;
     const post = (path: string, body?: unknown) =>
-      fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      fetch(`${api}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     const created = await post('/recordings', { channel: 'rest', fileTypes: ['hls', 'mp4'] });
     expect(created.status).toBe(201);
     const recording = (await created.json()) as { id: string; startedAt: string };
@@ -127,7 +146,11 @@ describe('/api/v1 and /openapi.json', () => {
     stack = await startRecordingStack();
     const api = `${stack.app.baseUrl}/api/v1`;
     const send = (method: string, path: string, body?: unknown) =>
-      fetch(`${api}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      fetch(`${api}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     const bad = { channel: 'rest', languages: ['en-US'], translate: [{ source: 'en-US', targets: [] }] };
     const refused = await send('POST', '/transcriptions', bad);
     expect(refused.status).toBe(400);
@@ -145,7 +168,9 @@ describe('/api/v1 and /openapi.json', () => {
     expect(patched.status).toBe(200);
     expect(stack.emulator.control.agent(transcription.agentId)).toMatchObject({ languages: ['en-US', 'hi-IN'] });
     expect(((await (await send('POST', `/transcriptions/${transcription.id}/stop`)).json()) as { state: string }).state).toBe('stopped');
-    const list = (await (await fetch(`${api}/transcriptions?channel=rest`)).json()) as { items: { id: string; state: string; languages: string[] }[] };
+    const list = (await (await fetch(`${api}/transcriptions?channel=rest`)).json()) as {
+      items: { id: string; state: string; languages: string[] }[];
+    };
     expect(list.items.map((item) => [item.id, item.state, item.languages])).toEqual([[transcription.id, 'stopped', ['en-US', 'hi-IN']]]);
     expect((await fetch(`${api}/transcriptions/unknown`)).status).toBe(404);
     expect((await send('DELETE', `/transcriptions/${transcription.id}`)).status).toBe(405);
@@ -154,7 +179,11 @@ describe('/api/v1 and /openapi.json', () => {
   it('gives the same result and the same error as tRPC for the same input', async () => {
     stack = await startRecordingStack();
     const rest = (body: unknown) =>
-      fetch(`${stack!.app.baseUrl}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${stack!.app.baseUrl}/api/v1/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
 
     const input = { channel: 'same', uid: 'alice', role: 'subscriber', expireSeconds: 900 } as const;
     const viaRest = (await (await rest(input)).json()) as { token: string; uid: string; role: string; expiresAt: string; issuedAt: string };
@@ -177,12 +206,21 @@ describe('/api/v1 and /openapi.json', () => {
 
   it('applies the same authentication', async () => {
     const key = 'agk_rest_test_key_0000000000000000000';
-    stack = await startRecordingStack({ authenticator: createApiKeyAuth([{ id: 'rest', hash: hashApiKey(key), scopes: ['token'], channels: ['*'] }]) });
+    stack = await startRecordingStack({
+      authenticator: createApiKeyAuth([{ id: 'rest', hash: hashApiKey(key), scopes: ['token'], channels: ['*'] }]),
+    });
     const call = (headers: Record<string, string>) =>
-      fetch(`${stack!.app.baseUrl}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ channel: 'c', uid: 'rest' }) });
+      fetch(`${stack!.app.baseUrl}/api/v1/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ channel: 'c', uid: 'rest' }),
+      });
     const anonymous = await call({});
     expect(anonymous.status).toBe(401);
-    expect(await anonymous.json()).toMatchObject({ code: 'UNAUTHORIZED', message: 'missing credentials: send Authorization: Bearer <api key>' });
+    expect(await anonymous.json()).toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: 'missing credentials: send Authorization: Bearer <api key>',
+    });
     expect((await call({ authorization: `Bearer ${key}` })).status).toBe(200);
     const tutorial = await curl(`${stack.app.baseUrl}/api/token.json`, { channel: 'c', uid: 'rest', role: 'publisher', expireTime: 600 });
     expect(tutorial.status).toBe(401);

@@ -23,7 +23,14 @@ afterEach(async () => {
   s3 = undefined;
 });
 
-const bucketSettings = (endpoint: string) => ({ vendor: 11, region: 0, bucket: BUCKET, accessKey: S3_CREDENTIALS.accessKeyId, secretKey: S3_CREDENTIALS.secretAccessKey, endpoint });
+const bucketSettings = (endpoint: string) => ({
+  vendor: 11,
+  region: 0,
+  bucket: BUCKET,
+  accessKey: S3_CREDENTIALS.accessKeyId,
+  secretKey: S3_CREDENTIALS.secretAccessKey,
+  endpoint,
+});
 
 describe('recording.files on S3-compatible storage', () => {
   it('presigned links read the uploaded objects byte-exact; a changed or expired link is refused; no secret in the URL', async () => {
@@ -79,7 +86,9 @@ describe('recording.files on S3-compatible storage', () => {
       expect(answer.status, segment).toBe(200);
       expect(Buffer.from(await answer.arrayBuffer()).equals(await readFile(join(local, `recordings/${started.id}/${segment}`)))).toBe(true);
     }
-    const elsewhere = await fetch(playlistEntry.playbackUrl!.replace(`recordings/${started.id}/`, 'recordings/someone-else/'), { redirect: 'manual' });
+    const elsewhere = await fetch(playlistEntry.playbackUrl!.replace(`recordings/${started.id}/`, 'recordings/someone-else/'), {
+      redirect: 'manual',
+    });
     expect(elsewhere.status).toBe(403);
     expect(listed.files.filter((file) => file.playbackUrl !== null)).toHaveLength(1);
 
@@ -87,7 +96,9 @@ describe('recording.files on S3-compatible storage', () => {
     const otherKey = listed.files[1]!.key;
     expect((await fetch(link.replace(listed.files[0]!.key, otherKey))).status).toBe(403);
     expect((await fetch(link.replace(/X-Amz-Expires=\d+/, 'X-Amz-Expires=604800'))).status).toBe(403);
-    expect((await fetch(link.replace(/X-Amz-Signature=[0-9a-f]/, (match) => `${match.slice(0, -1)}${match.endsWith('0') ? '1' : '0'}`))).status).toBe(403);
+    expect(
+      (await fetch(link.replace(/X-Amz-Signature=[0-9a-f]/, (match) => `${match.slice(0, -1)}${match.endsWith('0') ? '1' : '0'}`))).status,
+    ).toBe(403);
 
     // A link signed two hours ago for one hour has expired: S3 says so.
     const past = createBucketStorage(bucketSettings(s3.endpoint), createFakeClock(Date.now() - 2 * 3600_000));
@@ -107,7 +118,9 @@ describe('recording.files on S3-compatible storage', () => {
     await stack.client.recording.stop.mutate({ id: started.id });
     const listed = await stack.client.recording.files.query({ id: started.id });
     expect(listed.source).toBe('agora');
-    expect(listed.files.map((file) => [file.fileName, file.kind, file.size])).toEqual([[`${started.sid}_s3-fallback.m3u8`, 'playlist', null]]);
+    expect(listed.files.map((file) => [file.fileName, file.kind, file.size])).toEqual([
+      [`${started.sid}_s3-fallback.m3u8`, 'playlist', null],
+    ]);
     expect(new URL(listed.files[0]!.url!).pathname).toBe(`/no-such-bucket/recordings/${started.id}/${started.sid}_s3-fallback.m3u8`);
   });
 });

@@ -39,8 +39,16 @@ async function everySurface(s: RecordingStack, input: Record<string, unknown>, a
   };
   const http = await viaClient(client('sse'));
   const ws = await viaClient(client('ws'));
-  const batch = await postJson(s.app.baseUrl, '/trpc/token.generate,token.generate?batch=1', { 0: superjson.serialize(input), 1: superjson.serialize(input) }, headers);
-  const batched = (batch.json as { error: { json: { message: string; data: { code: string } } } }[]).map((item) => ({ code: item.error.json.data.code, message: item.error.json.message }));
+  const batch = await postJson(
+    s.app.baseUrl,
+    '/trpc/token.generate,token.generate?batch=1',
+    { 0: superjson.serialize(input), 1: superjson.serialize(input) },
+    headers,
+  );
+  const batched = (batch.json as { error: { json: { message: string; data: { code: string } } } }[]).map((item) => ({
+    code: item.error.json.data.code,
+    message: item.error.json.message,
+  }));
   const rest = await postJson(s.app.baseUrl, '/api/v1/tokens', input, headers);
   const restBody = rest.json as Answer;
   return { http, ws, batch0: batched[0]!, batch1: batched[1]!, rest: { code: restBody.code, message: restBody.message } };
@@ -114,12 +122,24 @@ describe('one input, one answer, every surface', () => {
     const s = (stack = await startRecordingStack());
     // superjson walked a string meta.values character by character until the stack overflowed.
     const frame = '{"json":{"channel":"room1","uid":1},"meta":{"values":"Date"}}';
-    const expected = { code: 'BAD_REQUEST', appCode: 'MALFORMED_REQUEST', message: "input.meta.values: must be superjson's annotation tree (an object of paths, or a [type, children?] pair)" };
+    const expected = {
+      code: 'BAD_REQUEST',
+      appCode: 'MALFORMED_REQUEST',
+      message: "input.meta.values: must be superjson's annotation tree (an object of paths, or a [type, children?] pair)",
+    };
     const json = { 'content-type': 'application/json' };
     const one = await rawRequest(s.app.baseUrl, { method: 'POST', path: '/trpc/token.generate', headers: json, body: frame });
-    const batch = await rawRequest(s.app.baseUrl, { method: 'POST', path: '/trpc/token.generate,token.generate?batch=1', headers: json, body: `{"0":${frame},"1":${frame}}` });
+    const batch = await rawRequest(s.app.baseUrl, {
+      method: 'POST',
+      path: '/trpc/token.generate,token.generate?batch=1',
+      headers: json,
+      body: `{"0":${frame},"1":${frame}}`,
+    });
     const query = await rawRequest(s.app.baseUrl, { path: `/trpc/recording.list?input=${encodeURIComponent(frame)}` });
-    const sse = await rawRequest(s.app.baseUrl, { path: `/trpc/recording.watch?input=${encodeURIComponent(frame)}`, headers: { accept: 'text/event-stream' } });
+    const sse = await rawRequest(s.app.baseUrl, {
+      path: `/trpc/recording.watch?input=${encodeURIComponent(frame)}`,
+      headers: { accept: 'text/event-stream' },
+    });
     const ws = await wsAnswer(s.app.wsUrl, `{"id":1,"method":"mutation","params":{"path":"token.generate","input":${frame}}}`);
     expect([one.status, batch.status, query.status]).toEqual([400, 400, 400]);
     expect(errorOf(one.json)).toEqual(expected);
@@ -136,8 +156,16 @@ describe('one input, one answer, every surface', () => {
 
   it('refuses a batch over MAX_BATCH_SIZE alike over HTTP and WebSocket', async () => {
     const s = (stack = await startRecordingStack({ edge: { maxBatchSize: 3 } }));
-    const expected = { code: 'BAD_REQUEST', appCode: 'MALFORMED_REQUEST', message: "batch: more calls than one batch may carry (the server's MAX_BATCH_SIZE)" };
-    const call = (id: number) => ({ id, method: 'mutation', params: { path: 'token.generate', input: superjson.serialize({ channel: 'room', uid: 1 }) } });
+    const expected = {
+      code: 'BAD_REQUEST',
+      appCode: 'MALFORMED_REQUEST',
+      message: "batch: more calls than one batch may carry (the server's MAX_BATCH_SIZE)",
+    };
+    const call = (id: number) => ({
+      id,
+      method: 'mutation',
+      params: { path: 'token.generate', input: superjson.serialize({ channel: 'room', uid: 1 }) },
+    });
     const post = await postJson(s.app.baseUrl, `/trpc/${Array(4).fill('token.generate').join(',')}?batch=1`, {});
     const get = await rawRequest(s.app.baseUrl, { path: `/trpc/${Array(4).fill('recording.list').join(',')}?batch=1&input={}` });
     const ws = await wsAnswer(s.app.wsUrl, JSON.stringify([1, 2, 3, 4].map(call)), 4);
@@ -146,25 +174,37 @@ describe('one input, one answer, every surface', () => {
     expect(errorOf(get.json)).toEqual(expected);
     expect(ws.map((item) => [item.id, errorOf(item)])).toEqual([1, 2, 3, 4].map((id) => [id, expected]));
     // At the limit, a batch is served.
-    const three = await postJson(s.app.baseUrl, `/trpc/${Array(3).fill('token.generate').join(',')}?batch=1`, { 0: superjson.serialize({ channel: 'room', uid: 1 }), 1: superjson.serialize({ channel: 'room', uid: 2 }), 2: superjson.serialize({ channel: 'room', uid: 3 }) });
+    const three = await postJson(s.app.baseUrl, `/trpc/${Array(3).fill('token.generate').join(',')}?batch=1`, {
+      0: superjson.serialize({ channel: 'room', uid: 1 }),
+      1: superjson.serialize({ channel: 'room', uid: 2 }),
+      2: superjson.serialize({ channel: 'room', uid: 3 }),
+    });
     expect(three.status).toBe(200);
   });
 
   it('refuses missing and wrong credentials alike everywhere, subscriptions included', async () => {
     const key = 'agk_surfaces_key_00000000000000000000';
-    const s = (stack = await startRecordingStack({ authenticator: createApiKeyAuth([{ id: 'k', hash: hashApiKey(key), scopes: ['record'], channels: ['*'] }]) }));
+    const s = (stack = await startRecordingStack({
+      authenticator: createApiKeyAuth([{ id: 'k', hash: hashApiKey(key), scopes: ['record'], channels: ['*'] }]),
+    }));
     const refusals = new Map<string | undefined, string>();
     for (const auth of [undefined, 'agk_not_a_key']) {
       const answers = await everySurface(s, { channel: 'room', uid: 1 }, auth);
       refusals.set(auth, answers.http!.message);
       for (const [surface, answer] of Object.entries(answers)) expect(answer.code, `${surface} ${auth}`).toBe('UNAUTHORIZED');
       expect(new Set(Object.values(answers).map((answer) => answer.message)).size).toBe(1);
-      const tutorial = await postJson(s.app.baseUrl, '/api/token.json', { channel: 'room', uid: 1, role: 'publisher', expireTime: 60 }, auth ? { authorization: `Bearer ${auth}` } : {});
+      const tutorial = await postJson(
+        s.app.baseUrl,
+        '/api/token.json',
+        { channel: 'room', uid: 1, role: 'publisher', expireTime: 60 },
+        auth ? { authorization: `Bearer ${auth}` } : {},
+      );
       expect({ status: tutorial.status, text: tutorial.text }).toEqual({ status: 401, text: answers.http!.message });
     }
     // A key without the token scope: FORBIDDEN, with the same words on each surface.
     const scoped = await everySurface(s, { channel: 'room', uid: 1 }, key);
-    for (const answer of Object.values(scoped)) expect(answer).toEqual({ code: 'FORBIDDEN', message: 'this credential lacks the "token" scope' });
+    for (const answer of Object.values(scoped))
+      expect(answer).toEqual({ code: 'FORBIDDEN', message: 'this credential lacks the "token" scope' });
     // recording.watch over WebSocket and SSE: the same refusal.
     for (const transport of ['ws', 'sse'] as const) {
       const client = createClient({ url: s.app.url, transport, auth: 'agk_not_a_key' });

@@ -137,12 +137,27 @@ describe('token.generate: validation over HTTP', () => {
     { name: 'lifetime over 24 h', input: { channel: 'c', uid: 1, expireSeconds: 86_401 }, path: 'expireSeconds', rule: /from 1 to 86400/ },
     { name: 'fractional lifetime', input: { channel: 'c', uid: 1, expireSeconds: 1.5 }, path: 'expireSeconds', rule: /whole number/ },
     { name: 'bad expireTime alias', input: { channel: 'c', uid: 1, expireTime: 0 }, path: 'expireTime', rule: /from 1 to 86400/ },
-    { name: 'alias conflict', input: { channel: 'c', uid: 1, expireSeconds: 100, expireTime: 200 }, path: 'expireTime', rule: /alias of expireSeconds/ },
-    { name: 'privileges outlive token', input: { channel: 'c', uid: 1, privilegeExpireSeconds: 7200 }, path: 'privilegeExpireSeconds', rule: /must not exceed the token lifetime \(3600/ },
+    {
+      name: 'alias conflict',
+      input: { channel: 'c', uid: 1, expireSeconds: 100, expireTime: 200 },
+      path: 'expireTime',
+      rule: /alias of expireSeconds/,
+    },
+    {
+      name: 'privileges outlive token',
+      input: { channel: 'c', uid: 1, privilegeExpireSeconds: 7200 },
+      path: 'privilegeExpireSeconds',
+      rule: /must not exceed the token lifetime \(3600/,
+    },
     { name: 'unknown kind', input: { kind: 'voice', channel: 'c', uid: 1 }, path: 'kind', rule: /'rtc', 'rtm' or 'chat'/ },
     { name: 'rtm without userId', input: { kind: 'rtm' }, path: 'userId', rule: /string/ },
     { name: 'rtm userId of 65 bytes', input: { kind: 'rtm', userId: 'u'.repeat(65) }, path: 'userId', rule: /at most 64 bytes/ },
-    { name: 'rtm userId of 40 characters but 80 bytes', input: { kind: 'rtm', userId: 'é'.repeat(40) }, path: 'userId', rule: /at most 64 bytes/ },
+    {
+      name: 'rtm userId of 40 characters but 80 bytes',
+      input: { kind: 'rtm', userId: 'é'.repeat(40) },
+      path: 'userId',
+      rule: /at most 64 bytes/,
+    },
     { name: 'chat with empty userId', input: { kind: 'chat', userId: '' }, path: 'userId', rule: /must not be empty/ },
   ];
 
@@ -234,7 +249,9 @@ describe('single, unbatched calls (the fast road)', () => {
   it('answer httpLink clients exactly as the batched road does, results and errors alike', async () => {
     const { createTRPCClient, httpLink } = await import('@trpc/client');
     const superjson = (await import('superjson')).default;
-    const single = createTRPCClient<import('@agora-backend/client').AppRouter>({ links: [httpLink({ url: server.app.url, transformer: superjson })] });
+    const single = createTRPCClient<import('@agora-backend/client').AppRouter>({
+      links: [httpLink({ url: server.app.url, transformer: superjson })],
+    });
     const viaSingle = await single.token.generate.mutate({ channel: 'room1', uid: 99, expireSeconds: 600 });
     const viaBatch = await server.client.token.generate.mutate({ channel: 'room1', uid: 99, expireSeconds: 600 });
     expect(viaSingle.expiresAt).toBeInstanceOf(Date);
@@ -247,7 +264,11 @@ describe('single, unbatched calls (the fast road)', () => {
     expect(singleError.message).toBe(batchError.message);
     expect(singleError.data).toEqual({ ...batchError.data, path: 'token.generate' });
 
-    const notJson = await fetch(`${server.app.url}/token.generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
+    const notJson = await fetch(`${server.app.url}/token.generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{oops',
+    });
     expect(notJson.status).toBe(400);
     const tooBig = await fetch(`${server.app.url}/token.generate`, {
       method: 'POST',

@@ -36,7 +36,12 @@ describe('stop during Agora failover', () => {
     s.emulator.control.join('room', '100');
     const started = await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
     s.emulator.control.failover(20_000);
-    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({ id: started.id, state: 'stopping', alreadyStopped: false, lastError: null });
+    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({
+      id: started.id,
+      state: 'stopping',
+      alreadyStopped: false,
+      lastError: null,
+    });
     expect(s.emulator.control.agent(started.agentId)).toMatchObject({ status: 'RUNNING' });
     expect(await s.client.transcription.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopping', alreadyStopped: false });
 
@@ -50,7 +55,12 @@ describe('stop during Agora failover', () => {
   it('keeps "stopping" through 5xx answers to leave, and sends it again until Agora takes it', async () => {
     const { s, clock } = await start();
     const started = await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'], maxIdleSeconds: 0 });
-    s.emulator.control.injectFault({ endpoint: 'sttLeave', times: 4, status: 503, body: { reason: 'service unavailable', detail: 'try again' } });
+    s.emulator.control.injectFault({
+      endpoint: 'sttLeave',
+      times: 4,
+      status: 503,
+      body: { reason: 'service unavailable', detail: 'try again' },
+    });
     // The client retries each 5xx after a short back-off on the server's (fake) clock.
     let answer: unknown;
     const stopping = s.client.transcription.stop.mutate({ id: started.id }).then((value) => (answer = value));
@@ -76,7 +86,12 @@ describe('Agora ends a transcription on its own', () => {
     expect((await s.store.transcriptions.get(started.id))!).toMatchObject({ state: 'stopped', agoraStatus: 'STOPPED' });
     await expect.poll(() => events).toEqual(['running', 'stopped']);
     subscription.unsubscribe();
-    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({ id: started.id, state: 'stopped', alreadyStopped: true, lastError: null });
+    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({
+      id: started.id,
+      state: 'stopped',
+      alreadyStopped: true,
+      lastError: null,
+    });
     expect(leaves(s)).toBe(0);
   });
 
@@ -97,9 +112,20 @@ describe('Agora ends a transcription on its own', () => {
     s.emulator.control.join('room', '100');
     const started = await s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
     const post = (body: string) =>
-      fetch(`${s.app.baseUrl}/webhooks/agora`, { method: 'POST', headers: { 'content-type': 'application/json', 'agora-signature-v2': createHmac('sha256', secret).update(body).digest('hex') }, body });
+      fetch(`${s.app.baseUrl}/webhooks/agora`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'agora-signature-v2': createHmac('sha256', secret).update(body).digest('hex') },
+        body,
+      });
     const notice = (noticeId: string) =>
-      JSON.stringify({ noticeId, productId: 20, eventType: 102, notifyMs: Date.now(), sid: started.agentId, payload: { agent_id: started.agentId, channel: 'room', status: 'STOPPED', message: 'Idle for too long' } });
+      JSON.stringify({
+        noticeId,
+        productId: 20,
+        eventType: 102,
+        notifyMs: Date.now(),
+        sid: started.agentId,
+        payload: { agent_id: started.agentId, channel: 'room', status: 'STOPPED', message: 'Idle for too long' },
+      });
     // A notice that says "left" while Agora still runs the agent: asked, and still running.
     expect((await post(notice('n-1'))).status).toBe(200);
     await expect.poll(() => s.emulator.control.requestCounts().sttQuery ?? 0).toBeGreaterThan(0);
@@ -117,8 +143,19 @@ describe('an agent still starting', () => {
     const { s, clock } = await start({ webhookSecret: secret, emulator: { timing: { statusStepMs: 2_000, exitLingerMs: 3_000 } } });
     const started = await s.client.transcription.start.mutate({ channel: 'slow', languages: ['en-US'], maxIdleSeconds: 0 });
     expect(started.state).toBe('starting');
-    const body = JSON.stringify({ noticeId: 'early-101', productId: 20, eventType: 101, notifyMs: Date.now(), sid: started.agentId, payload: { agent_id: started.agentId, channel: 'slow', start_ts: 1 } });
-    await fetch(`${s.app.baseUrl}/webhooks/agora`, { method: 'POST', headers: { 'content-type': 'application/json', 'agora-signature-v2': createHmac('sha256', secret).update(body).digest('hex') }, body });
+    const body = JSON.stringify({
+      noticeId: 'early-101',
+      productId: 20,
+      eventType: 101,
+      notifyMs: Date.now(),
+      sid: started.agentId,
+      payload: { agent_id: started.agentId, channel: 'slow', start_ts: 1 },
+    });
+    await fetch(`${s.app.baseUrl}/webhooks/agora`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'agora-signature-v2': createHmac('sha256', secret).update(body).digest('hex') },
+      body,
+    });
     // The woken poller asked while Agora still said STARTING.
     await expect.poll(() => s.emulator.control.requestCounts().sttQuery ?? 0).toBe(1);
     expect(await stateOf(s, started.id)).toBe('starting');
@@ -136,7 +173,12 @@ describe('a stop while join is in flight', () => {
     const starting = s.client.transcription.start.mutate({ channel: 'race', languages: ['en-US'] });
     await expect.poll(async () => (await s.store.transcriptions.listActive()).length).toBe(1);
     const [row] = await s.store.transcriptions.listActive();
-    expect(await s.client.transcription.stop.mutate({ id: row!.id })).toEqual({ id: row!.id, state: 'stopping', alreadyStopped: false, lastError: null });
+    expect(await s.client.transcription.stop.mutate({ id: row!.id })).toEqual({
+      id: row!.id,
+      state: 'stopping',
+      alreadyStopped: false,
+      lastError: null,
+    });
     s.emulator.control.setLatency(0);
     // The emulator's answer waits on Agora's (fake) clock.
     await s.agoraClock.advance(800);
@@ -147,7 +189,7 @@ describe('a stop while join is in flight', () => {
   });
 });
 
-describe("a join whose answer is lost", () => {
+describe('a join whose answer is lost', () => {
   it('adopts the agent it started: the retry meets "task conflict" for our own name, and Agora\'s list names the agent', async () => {
     stack = await startRecordingStack({ agora: { timeouts: { sttJoin: 300 } } });
     const s = stack;
@@ -161,7 +203,12 @@ describe("a join whose answer is lost", () => {
     expect(started).toMatchObject({ agentId: agent!.agentId, state: 'running' });
     // The client's retry of the timed-out join was answered 409 (the first answer still waits);
     // then one list per state Agora may report.
-    expect(s.emulator.control.requests().filter((entry) => entry.endpoint === 'sttJoin').map((entry) => entry.status)).toEqual([409]);
+    expect(
+      s.emulator.control
+        .requests()
+        .filter((entry) => entry.endpoint === 'sttJoin')
+        .map((entry) => entry.status),
+    ).toEqual([409]);
     expect(s.emulator.control.requestCounts().sttList).toBe(3);
     expect((await s.store.transcriptions.get(started.id))!).toMatchObject({ state: 'running', agentId: agent!.agentId });
     expect(await s.client.transcription.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopped' });
@@ -192,7 +239,7 @@ describe('a crash between join and the registry write', () => {
     await catchServerError(s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] }));
     const [agent] = s.emulator.control.agents();
     expect(agent).toMatchObject({ status: 'RUNNING', channel: 'room' });
-    const [row] = (await s.store.transcriptions.listActive());
+    const [row] = await s.store.transcriptions.listActive();
     expect(row).toMatchObject({ state: 'starting', agentId: null });
 
     await s.app.transcription!.sweep();
@@ -204,7 +251,13 @@ describe('a crash between join and the registry write', () => {
 
   it('settles the row as failed when Agora runs no agent for it', async () => {
     const { s } = await start();
-    s.emulator.control.injectFault({ endpoint: 'sttJoin', times: 1, status: 200, body: { agent_id: 'GHOST', create_ts: 1, status: 'RUNNING' }, delayMs: 60_000 });
+    s.emulator.control.injectFault({
+      endpoint: 'sttJoin',
+      times: 1,
+      status: 200,
+      body: { agent_id: 'GHOST', create_ts: 1, status: 'RUNNING' },
+      delayMs: 60_000,
+    });
     const pending = s.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] });
     await expect.poll(async () => (await s.store.transcriptions.listActive()).length).toBe(1);
     const [row] = await s.store.transcriptions.listActive();
@@ -217,7 +270,10 @@ describe('a crash between join and the registry write', () => {
     const restarted = await s.restart();
     stack = restarted;
     await restarted.app.transcription!.sweep();
-    expect((await restarted.store.transcriptions.get(row!.id))!).toMatchObject({ state: 'failed', lastError: { message: expect.stringContaining('Agora runs no agent') as unknown } });
+    expect((await restarted.store.transcriptions.get(row!.id))!).toMatchObject({
+      state: 'failed',
+      lastError: { message: expect.stringContaining('Agora runs no agent') as unknown },
+    });
   });
 });
 
@@ -230,7 +286,12 @@ describe('one leave in flight per transcription', () => {
     const first = s.client.transcription.stop.mutate({ id: started.id });
     await expect.poll(() => stateOf(s, started.id)).toBe('stopping');
     s.app.transcription!.pollers.kick(started.id);
-    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({ id: started.id, state: 'stopping', alreadyStopped: false, lastError: null });
+    expect(await s.client.transcription.stop.mutate({ id: started.id })).toEqual({
+      id: started.id,
+      state: 'stopping',
+      alreadyStopped: false,
+      lastError: null,
+    });
     await new Promise((resolve) => setTimeout(resolve, 200));
     s.emulator.control.setLatency(0);
     await clock.advance(10_000);

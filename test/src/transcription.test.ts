@@ -13,14 +13,25 @@ afterEach(async () => {
 
 const sttCalls = (s: RecordingStack) => {
   const counts = s.emulator.control.requestCounts();
-  return { join: counts.sttJoin ?? 0, query: counts.sttQuery ?? 0, leave: counts.sttLeave ?? 0, update: counts.sttUpdate ?? 0, list: counts.sttList ?? 0 };
+  return {
+    join: counts.sttJoin ?? 0,
+    query: counts.sttQuery ?? 0,
+    leave: counts.sttLeave ?? 0,
+    update: counts.sttUpdate ?? 0,
+    list: counts.sttList ?? 0,
+  };
 };
 
 describe('transcription.start / watch / files / stop, end to end', () => {
   it('transcribes a channel: the bot gets a token of its own, captions land in the bucket, stop is confirmed and idempotent', async () => {
     stack = await startRecordingStack();
     stack.emulator.control.join('talk', '100');
-    const started = await stack.client.transcription.start.mutate({ channel: 'talk', languages: ['en-US'], translate: [{ source: 'en-US', targets: ['fr-FR'] }], captions: { sliceSeconds: 5 } });
+    const started = await stack.client.transcription.start.mutate({
+      channel: 'talk',
+      languages: ['en-US'],
+      translate: [{ source: 'en-US', targets: ['fr-FR'] }],
+      captions: { sliceSeconds: 5 },
+    });
     expect(started).toMatchObject({ channel: 'talk', state: 'running', languages: ['en-US'] });
     expect(Number(started.uid)).toBeGreaterThanOrEqual(4_000_000_000);
 
@@ -32,7 +43,9 @@ describe('transcription.start / watch / files / stop, end to end', () => {
     const events: { state: string }[] = [];
     const subscription = watch({ id: started.id }, { onData: (event) => events.push(event.data) });
 
-    expect(stack.emulator.control.speak('talk', { uid: '100', text: 'hello from the emulator', durationMs: 1500 })).toEqual([started.agentId]);
+    expect(stack.emulator.control.speak('talk', { uid: '100', text: 'hello from the emulator', durationMs: 1500 })).toEqual([
+      started.agentId,
+    ]);
     await stack.emulator.control.flushStorage();
     const listed = await stack.client.transcription.files.query({ id: started.id });
     expect(listed.unavailableReason).toBeNull();
@@ -48,7 +61,10 @@ describe('transcription.start / watch / files / stop, end to end', () => {
     expect(await (await fetch(translated.url!)).text()).toContain('[fr-FR] hello from the emulator');
     // The caption keys stay under the transcription's own folder.
     expect(listed.files.every((file) => file.key.startsWith(`transcriptions/${started.id}/`))).toBe(true);
-    const onDisk = await readFile(`${stack.storageDir}/${STORAGE.bucket}/transcriptions/${started.id}/${started.agentId}_talk.m3u8`, 'utf8');
+    const onDisk = await readFile(
+      `${stack.storageDir}/${STORAGE.bucket}/transcriptions/${started.id}/${started.agentId}_talk.m3u8`,
+      'utf8',
+    );
     expect(onDisk).toContain('#EXTM3U');
 
     const stopped = await stack.client.transcription.stop.mutate({ id: started.id });
@@ -61,7 +77,12 @@ describe('transcription.start / watch / files / stop, end to end', () => {
     await expect.poll(() => events.map((event) => event.state)).toEqual(['running', 'stopping', 'stopped']);
     subscription.unsubscribe();
     const stored = await stack.client.transcription.get.query({ id: started.id });
-    expect(stored).toMatchObject({ state: 'stopped', agentId: started.agentId, captionsPrefix: `transcriptions/${started.id}`, translate: [{ source: 'en-US', targets: ['fr-FR'] }] });
+    expect(stored).toMatchObject({
+      state: 'stopped',
+      agentId: started.agentId,
+      captionsPrefix: `transcriptions/${started.id}`,
+      translate: [{ source: 'en-US', targets: ['fr-FR'] }],
+    });
   });
 
   it('starts a watch over with the current state when lastEventId is newer than any event, instead of silence', async () => {
@@ -70,7 +91,10 @@ describe('transcription.start / watch / files / stop, end to end', () => {
     const started = await stack.client.transcription.start.mutate({ channel: 'talk', languages: ['en-US'] });
     const events: { state: string }[] = [];
     let completed = false;
-    const subscription = stack.client.transcription.watch.subscribe({ id: started.id, lastEventId: '99999999' }, { onData: (event) => events.push(event.data), onComplete: () => (completed = true) });
+    const subscription = stack.client.transcription.watch.subscribe(
+      { id: started.id, lastEventId: '99999999' },
+      { onData: (event) => events.push(event.data), onComplete: () => (completed = true) },
+    );
     await expect.poll(() => events.map((event) => event.state)).toEqual(['running']);
     await stack.client.transcription.stop.mutate({ id: started.id });
     await expect.poll(() => completed).toBe(true);
@@ -84,16 +108,26 @@ describe('transcription.start / watch / files / stop, end to end', () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ channel: 'talk', languages: ['xx-XX'] }, `languages.0: ${rule}`],
       [{ channel: 'talk', languages: ['en-US', 'en-XX'] }, `languages.1: ${rule}`],
-      [{ channel: 'talk', languages: ['en-US'], translate: [{ source: 'en-US', targets: ['fr-FR', 'xx-XX'] }] }, `translate.0.targets.1: ${rule}`],
+      [
+        { channel: 'talk', languages: ['en-US'], translate: [{ source: 'en-US', targets: ['fr-FR', 'xx-XX'] }] },
+        `translate.0.targets.1: ${rule}`,
+      ],
     ];
     for (const [input, message] of cases) {
       const refused = await catchServerError(stack.client.transcription.start.mutate(input as never));
       expect([refused.data?.code, refused.message], message).toEqual(['BAD_REQUEST', message]);
-      const rest = await fetch(`${stack.app.baseUrl}/api/v1/transcriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
+      const rest = await fetch(`${stack.app.baseUrl}/api/v1/transcriptions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(input),
+      });
       expect([rest.status, ((await rest.json()) as { message: string }).message], message).toEqual([400, message]);
     }
     // Locales from across Agora's list are accepted as they are written there.
-    const started = await stack.client.transcription.start.mutate({ channel: 'talk', languages: ['zh-CN-sichuan', 'fil-PH', 'yue-CN', 'es-US'] });
+    const started = await stack.client.transcription.start.mutate({
+      channel: 'talk',
+      languages: ['zh-CN-sichuan', 'fil-PH', 'yue-CN', 'es-US'],
+    });
     expect(started.languages).toEqual(['zh-CN-sichuan', 'fil-PH', 'yue-CN', 'es-US']);
     expect(sttCalls(stack).join).toBe(1);
   });
@@ -111,25 +145,47 @@ describe('transcription.start / watch / files / stop, end to end', () => {
     expect(token.services[0]!.fields).toEqual(['tok', started.uid]);
     // Agora cannot renew the bot's token: it lasts as long as a token may.
     expect(token.expire).toBe(86_400);
-    expect(stack.sttJoins[0]!.captionConfig?.storage).toMatchObject({ bucket: STORAGE.bucket, fileNamePrefix: ['transcriptions', started.id] });
+    expect(stack.sttJoins[0]!.captionConfig?.storage).toMatchObject({
+      bucket: STORAGE.bucket,
+      fileNamePrefix: ['transcriptions', started.id],
+    });
     // Without captions, Agora gets no storage and files says why there are none.
     const silent = await stack.client.transcription.start.mutate({ channel: 'tok', languages: ['en-US'], captions: false });
     expect(stack.sttJoins[1]!.captionConfig).toBeUndefined();
-    expect(await stack.client.transcription.files.query({ id: silent.id })).toEqual({ id: silent.id, files: [], unavailableReason: 'captions were turned off for this transcription' });
+    expect(await stack.client.transcription.files.query({ id: silent.id })).toEqual({
+      id: silent.id,
+      files: [],
+      unavailableReason: 'captions were turned off for this transcription',
+    });
   });
 });
 
 describe('transcription.update', () => {
   it('changes languages, speakers and translation on Agora, keeps them on the row, and refuses a source outside the languages', async () => {
     stack = await startRecordingStack();
-    const started = await stack.client.transcription.start.mutate({ channel: 'upd', languages: ['en-US'], translate: [{ source: 'en-US', targets: ['de-DE'] }], subscribeUids: ['7'] });
+    const started = await stack.client.transcription.start.mutate({
+      channel: 'upd',
+      languages: ['en-US'],
+      translate: [{ source: 'en-US', targets: ['de-DE'] }],
+      subscribeUids: ['7'],
+    });
     await stack.client.transcription.update.mutate({ id: started.id, languages: ['en-US', 'ja-JP'], subscribeAll: true });
-    expect(stack.emulator.control.agent(started.agentId)).toMatchObject({ languages: ['en-US', 'ja-JP'], subscribeAudioUids: undefined, translations: [{ source: 'en-US', target: ['de-DE'] }] });
+    expect(stack.emulator.control.agent(started.agentId)).toMatchObject({
+      languages: ['en-US', 'ja-JP'],
+      subscribeAudioUids: undefined,
+      translations: [{ source: 'en-US', target: ['de-DE'] }],
+    });
     await stack.client.transcription.update.mutate({ id: started.id, translate: [] });
     expect(stack.emulator.control.agent(started.agentId)!.translations).toEqual([]);
     expect(await stack.client.transcription.get.query({ id: started.id })).toMatchObject({ languages: ['en-US', 'ja-JP'], translate: [] });
 
-    const refused = await catchServerError(stack.client.transcription.update.mutate({ id: started.id, languages: ['fr-FR'], translate: [{ source: 'en-US', targets: ['de-DE'] }] }));
+    const refused = await catchServerError(
+      stack.client.transcription.update.mutate({
+        id: started.id,
+        languages: ['fr-FR'],
+        translate: [{ source: 'en-US', targets: ['de-DE'] }],
+      }),
+    );
     expect(refused.data).toMatchObject({ code: 'BAD_REQUEST', appCode: 'VALIDATION' });
     expect(refused.message).toContain('source en-US must be one of languages (fr-FR)');
     const nothing = await catchServerError(stack.client.transcription.update.mutate({ id: started.id }));
@@ -176,7 +232,12 @@ describe('transcription input and errors', () => {
 
   it("passes Agora's refusal on with its reason, and the row ends failed", async () => {
     stack = await startRecordingStack();
-    stack.emulator.control.injectFault({ endpoint: 'sttJoin', times: 1, status: 400, body: { reason: 'invalid appid', detail: 'speech-to-text is not enabled for this project' } });
+    stack.emulator.control.injectFault({
+      endpoint: 'sttJoin',
+      times: 1,
+      status: 400,
+      body: { reason: 'invalid appid', detail: 'speech-to-text is not enabled for this project' },
+    });
     const error = await catchServerError(stack.client.transcription.start.mutate({ channel: 'room', languages: ['en-US'] }));
     expect(error.data).toMatchObject({ code: 'BAD_GATEWAY', appCode: 'AGORA_API', agora: { httpStatus: 400, reason: 'invalid appid' } });
     expect(error.message).toContain('speech-to-text is not enabled');

@@ -52,9 +52,16 @@ describe("the tutorial's token endpoint, as its own tests call it", () => {
 
   it('keeps our bounds where the tutorial had none, naming the field', async () => {
     stack = await startRecordingStack();
-    expect(await call('/api/token.json', { channel: 'c', uid: 1, role: 'publisher', expireTime: 90_000 })).toEqual(refusal('expireTime: must be from 1 to 86400 seconds'));
-    expect(await call('/api/token.json', { channel: 'c', uid: 1, role: 'publisher', expireTime: 'soon' })).toEqual(refusal('expireTime: must be a number of seconds'));
-    expect(await call('/api/token.json', { channel: 'c'.repeat(64), uid: 1, role: 'publisher', expireTime: 60 })).toMatchObject({ status: 400, text: expect.stringMatching(/^channel: /) as unknown });
+    expect(await call('/api/token.json', { channel: 'c', uid: 1, role: 'publisher', expireTime: 90_000 })).toEqual(
+      refusal('expireTime: must be from 1 to 86400 seconds'),
+    );
+    expect(await call('/api/token.json', { channel: 'c', uid: 1, role: 'publisher', expireTime: 'soon' })).toEqual(
+      refusal('expireTime: must be a number of seconds'),
+    );
+    expect(await call('/api/token.json', { channel: 'c'.repeat(64), uid: 1, role: 'publisher', expireTime: 60 })).toMatchObject({
+      status: 400,
+      text: expect.stringMatching(/^channel: /) as unknown,
+    });
   });
 });
 
@@ -83,7 +90,12 @@ describe("the tutorial's recording endpoints", () => {
 
   it('starts nothing for a body a browser could send cross-site without asking (text/plain)', async () => {
     stack = await startRecordingStack();
-    const response = await rawRequest(stack.app.baseUrl, { method: 'POST', path: '/api/recording/start.json', headers: { 'content-type': 'text/plain' }, body: '{"channel":"csrf"}' });
+    const response = await rawRequest(stack.app.baseUrl, {
+      method: 'POST',
+      path: '/api/recording/start.json',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"channel":"csrf"}',
+    });
     expect(response.status).toBe(415);
     expect(stack.emulator.control.requestCounts()).toEqual({});
     expect((await stack.store.recordings.list({ limit: 5 })).items).toEqual([]);

@@ -36,7 +36,9 @@ describe('recording.watch fan-out', () => {
     const otherWatchers = recordings.slice(1).map((recording, i) => collect(connections[i % 4]!.client, recording.id));
     cleanups.push(() => [...mainWatchers, ...otherWatchers].forEach((watcher) => watcher.unsubscribe()));
 
-    await expect.poll(() => [...mainWatchers, ...otherWatchers].every((watcher) => watcher.events.length === 1), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(() => [...mainWatchers, ...otherWatchers].every((watcher) => watcher.events.length === 1), { timeout: 10_000 })
+      .toBe(true);
     expect(mainWatchers[0]!.events[0]!.data).toMatchObject({ id: main.id, state: 'starting', source: 'api' });
     expect(s.app.recording!.bus.listenerCount(main.id)).toBe(200);
 
@@ -101,23 +103,26 @@ describe('recording.watch resume', () => {
     expect(after.events).toEqual([]);
   });
 
-  it.each(['ws', 'sse'] as const)('starts over with the current state when lastEventId is newer than any event (a reset registry) over %s, never silent', async (transport) => {
-    const { s, started, client } = await recordingAndWatcher(transport);
-    const latest = await s.client.recording.get.query({ id: started.id });
+  it.each(['ws', 'sse'] as const)(
+    'starts over with the current state when lastEventId is newer than any event (a reset registry) over %s, never silent',
+    async (transport) => {
+      const { s, started, client } = await recordingAndWatcher(transport);
+      const latest = await s.client.recording.get.query({ id: started.id });
 
-    const resumed = collect(client, started.id, '99999999');
-    await expect.poll(() => resumed.events.length).toBe(1);
-    expect(resumed.events[0]!.data).toMatchObject({ id: started.id, state: latest.state });
-    await s.client.recording.stop.mutate({ id: started.id });
-    await expect.poll(() => resumed.completed, { timeout: 10_000 }).toBe(true);
-    expect(states(resumed).slice(-2)).toEqual(['stopping', 'stopped']);
-    expect(resumed.error).toBeUndefined();
+      const resumed = collect(client, started.id, '99999999');
+      await expect.poll(() => resumed.events.length).toBe(1);
+      expect(resumed.events[0]!.data).toMatchObject({ id: started.id, state: latest.state });
+      await s.client.recording.stop.mutate({ id: started.id });
+      await expect.poll(() => resumed.completed, { timeout: 10_000 }).toBe(true);
+      expect(states(resumed).slice(-2)).toEqual(['stopping', 'stopped']);
+      expect(resumed.error).toBeUndefined();
 
-    // The same after the end: the final state, then the stream ends.
-    const ended = collect(client, started.id, '99999999');
-    await expect.poll(() => ended.completed).toBe(true);
-    expect(states(ended)).toEqual(['stopped']);
-  });
+      // The same after the end: the final state, then the stream ends.
+      const ended = collect(client, started.id, '99999999');
+      await expect.poll(() => ended.completed).toBe(true);
+      expect(states(ended)).toEqual(['stopped']);
+    },
+  );
 
   it("resumes a plain EventSource's stream from its Last-Event-ID header, with the wire format tRPC's link reads", async () => {
     stack = await startRecordingStack();
@@ -209,7 +214,15 @@ describe('Agora webhooks', () => {
       productId: 3,
       eventType: 40,
       notifyMs: Date.now(),
-      payload: { cname: 'room1', uid: started.uid, sid: started.sid, sequence: 0, sendts: Date.now(), serviceType: 1, details: { msgName: 'recorder_started', status: 0 } },
+      payload: {
+        cname: 'room1',
+        uid: started.uid,
+        sid: started.sid,
+        sequence: 0,
+        sendts: Date.now(),
+        serviceType: 1,
+        details: { msgName: 'recorder_started', status: 0 },
+      },
     });
     expect((await post(s, body, sign(body))).status).toBe(200);
     expect((await post(s, body, sign(body))).status).toBe(200);

@@ -94,7 +94,12 @@ describe('notification delivery as Agora really does it', () => {
     const s = await stackWithDelivery({ dropShare: 1 });
     const started = await recordAndStop(s, 'silent-room');
     await settle(s);
-    expect(s.emulator.control.notifications.log().filter((entry) => entry.sid === started.sid).every((entry) => entry.fate === 'dropped')).toBe(true);
+    expect(
+      s.emulator.control.notifications
+        .log()
+        .filter((entry) => entry.sid === started.sid)
+        .every((entry) => entry.fate === 'dropped'),
+    ).toBe(true);
     const events = await expectForwardOnly(s, started.id);
     expect(events.map((event) => event.source)).not.toContain('webhook');
     expect(events.map((event) => event.state)).toEqual(['starting', 'recording', 'stopping', 'stopped']);

@@ -32,7 +32,7 @@ describe('WebSocket transport on the same port and path', () => {
     }
   });
 
-  it('closes a frame over the limit with 1009 and logs it as the client\'s mistake: info, no stack, no error line', async () => {
+  it("closes a frame over the limit with 1009 and logs it as the client's mistake: info, no stack, no error line", async () => {
     const server = await startTestServer();
     try {
       const socket = new WebSocket(server.app.wsUrl);
@@ -42,7 +42,12 @@ describe('WebSocket transport on the same port and path', () => {
       expect(await closed).toBe(1009);
       await expect.poll(() => server.logs.filter((line) => line.includes('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'))).toHaveLength(1);
       const line = JSON.parse(server.logs.find((entry) => entry.includes('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'))!) as Record<string, unknown>;
-      expect({ level: line.level, msg: line.msg, code: line.code, closeCode: line.closeCode }).toEqual({ level: 30, msg: 'WebSocket closed: the client broke the protocol', code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', closeCode: 1009 });
+      expect({ level: line.level, msg: line.msg, code: line.code, closeCode: line.closeCode }).toEqual({
+        level: 30,
+        msg: 'WebSocket closed: the client broke the protocol',
+        code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+        closeCode: 1009,
+      });
       expect(server.logs.join('\n')).not.toMatch(/"stack"/);
       expect(server.logs.filter((entry) => (JSON.parse(entry) as { level: number }).level >= 50)).toEqual([]);
     } finally {

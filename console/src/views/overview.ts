@@ -11,7 +11,17 @@ function countsTable(caption: string, list: 'recordings' | 'transcriptions', cou
     { class: 'counts', 'data-kind': list },
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, ...states.map((state) => h('th', { scope: 'col' }, state)))),
-    h('tbody', {}, h('tr', {}, ...states.map((state) => h('td', { class: `state state-${state}`, 'data-state': state }, h('a', { href: `#/${list}?state=${state}` }, counts[state] ?? 0))))),
+    h(
+      'tbody',
+      {},
+      h(
+        'tr',
+        {},
+        ...states.map((state) =>
+          h('td', { class: `state state-${state}`, 'data-state': state }, h('a', { href: `#/${list}?state=${state}` }, counts[state] ?? 0)),
+        ),
+      ),
+    ),
   );
 }
 
@@ -21,7 +31,13 @@ function failures(overview: AdminOverviewOutput): HTMLElement {
     'ul',
     { class: 'failures', 'aria-label': 'Recent failures' },
     ...overview.recentFailures.map((failure) =>
-      h('li', { 'data-failure': failure.id }, h('a', { href: `#/${failure.kind}s/${failure.id}` }, `${failure.kind} ${failure.id.slice(0, 12)}`), ` · ${failure.channel} · ${formatTime(failure.stoppedAt)} · `, h('span', { class: 'reason' }, failureText(failure.lastError))),
+      h(
+        'li',
+        { 'data-failure': failure.id },
+        h('a', { href: `#/${failure.kind}s/${failure.id}` }, `${failure.kind} ${failure.id.slice(0, 12)}`),
+        ` · ${failure.channel} · ${formatTime(failure.stoppedAt)} · `,
+        h('span', { class: 'reason' }, failureText(failure.lastError)),
+      ),
     ),
   );
 }
@@ -39,12 +55,33 @@ function upstream(health: AdminOverviewOutput['upstream']): HTMLElement[] {
             'table',
             { class: 'upstream' },
             h('caption', {}, 'Calls to Agora since start-up, by answer'),
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'endpoint'), ...outcomes.map((outcome) => h('th', { scope: 'col' }, outcome)))),
-            h('tbody', {}, ...health.endpoints.map((entry) => h('tr', { 'data-endpoint': entry.endpoint }, h('th', { scope: 'row' }, entry.endpoint), ...outcomes.map((outcome) => h('td', {}, entry.outcomes[outcome] ?? 0))))),
+            h(
+              'thead',
+              {},
+              h('tr', {}, h('th', { scope: 'col' }, 'endpoint'), ...outcomes.map((outcome) => h('th', { scope: 'col' }, outcome))),
+            ),
+            h(
+              'tbody',
+              {},
+              ...health.endpoints.map((entry) =>
+                h(
+                  'tr',
+                  { 'data-endpoint': entry.endpoint },
+                  h('th', { scope: 'row' }, entry.endpoint),
+                  ...outcomes.map((outcome) => h('td', {}, entry.outcomes[outcome] ?? 0)),
+                ),
+              ),
+            ),
           ),
         ),
     h('p', {}, `Waited for Agora's rate budget: ${health.budgetWaits.count} calls, ${health.budgetWaits.seconds.toFixed(2)} s in all.`),
-    h('p', {}, notices.length === 0 ? 'No notices from Agora yet.' : `Agora's notices: ${notices.map(([outcome, count]) => `${outcome} ${count}`).join(', ')}.`),
+    h(
+      'p',
+      {},
+      notices.length === 0
+        ? 'No notices from Agora yet.'
+        : `Agora's notices: ${notices.map(([outcome, count]) => `${outcome} ${count}`).join(', ')}.`,
+    ),
   ];
 }
 

@@ -26,7 +26,11 @@ function pauseControls(id: string): HTMLElement {
   const status = h('p', { role: 'status' });
   const form = h('form', { 'aria-label': 'Pause or resume' });
   const change = (paused: boolean) => () => submit(form, status, () => api().recording.update.mutate({ id, paused }));
-  form.append(h('button', { type: 'button', onclick: change(true) }, 'Pause'), h('button', { type: 'button', class: 'secondary', onclick: change(false) }, 'Resume'), status);
+  form.append(
+    h('button', { type: 'button', onclick: change(true) }, 'Pause'),
+    h('button', { type: 'button', class: 'secondary', onclick: change(false) }, 'Resume'),
+    status,
+  );
   return form;
 }
 
@@ -34,10 +38,20 @@ function subscriptionForm(id: string): HTMLFormElement {
   const audio = h('input', { name: 'unsubscribeAudioUids', autocomplete: 'off', placeholder: '123, 456' });
   const video = h('input', { name: 'unsubscribeVideoUids', autocomplete: 'off', placeholder: '123, 456' });
   const status = h('p', { role: 'status' });
-  const form = h('form', { 'aria-label': 'Subscriptions' }, field('Stop recording the audio of uids', audio), field('Stop recording the video of uids', video), h('button', { type: 'submit' }, 'Update subscriptions'), status);
+  const form = h(
+    'form',
+    { 'aria-label': 'Subscriptions' },
+    field('Stop recording the audio of uids', audio),
+    field('Stop recording the video of uids', video),
+    h('button', { type: 'submit' }, 'Update subscriptions'),
+    status,
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const changes = { ...(audio.value ? { unsubscribeAudioUids: uidList(audio.value) } : {}), ...(video.value ? { unsubscribeVideoUids: uidList(video.value) } : {}) };
+    const changes = {
+      ...(audio.value ? { unsubscribeAudioUids: uidList(audio.value) } : {}),
+      ...(video.value ? { unsubscribeVideoUids: uidList(video.value) } : {}),
+    };
     submit(form, status, () => api().recording.update.mutate({ id, ...changes }));
   });
   return form;
@@ -47,7 +61,14 @@ function layoutForm(id: string): HTMLFormElement {
   const layout = h('select', { name: 'layout' }, ...['floating', 'adaptive', 'vertical'].map((value) => h('option', { value }, value)));
   const big = h('input', { name: 'maxResolutionUid', autocomplete: 'off' });
   const status = h('p', { role: 'status' });
-  const form = h('form', { 'aria-label': 'Layout' }, field('Layout', layout), field('Big window uid (vertical)', big), h('button', { type: 'submit' }, 'Change layout'), status);
+  const form = h(
+    'form',
+    { 'aria-label': 'Layout' },
+    field('Layout', layout),
+    field('Big window uid (vertical)', big),
+    h('button', { type: 'submit' }, 'Change layout'),
+    status,
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const chosen = { layout: layout.value as 'floating', ...(big.value ? { maxResolutionUid: big.value } : {}) };

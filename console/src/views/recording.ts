@@ -57,7 +57,16 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
       show(files, ...listed.files.filter((file) => file.kind !== 'snapshot').map(fileItem));
       showPlayers(listed.files.filter((file) => file.playbackUrl !== null));
       const snapshots = listed.files.filter((file) => file.kind === 'snapshot' && file.url);
-      show(gallery, ...snapshots.map((file) => h('a', { href: file.url!, download: file.fileName }, h('img', { class: 'snapshot', src: file.url!, alt: `Snapshot ${file.fileName}`, loading: 'lazy', width: 160, height: 90 }))));
+      show(
+        gallery,
+        ...snapshots.map((file) =>
+          h(
+            'a',
+            { href: file.url!, download: file.fileName },
+            h('img', { class: 'snapshot', src: file.url!, alt: `Snapshot ${file.fileName}`, loading: 'lazy', width: 160, height: 90 }),
+          ),
+        ),
+      );
     } catch (error) {
       message.textContent = describe(error);
     }
@@ -69,7 +78,15 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     shownEvents.add(eventId);
     state.textContent = event.state;
     state.className = `state state-${event.state}`;
-    timeline.append(h('li', { 'data-state': event.state, 'data-event': eventId }, h('strong', {}, event.state), ` · ${event.source} · Agora status ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`, event.state === 'failed' && event.lastError ? ` · ${failureText(event.lastError)}` : ''));
+    timeline.append(
+      h(
+        'li',
+        { 'data-state': event.state, 'data-event': eventId },
+        h('strong', {}, event.state),
+        ` · ${event.source} · Agora status ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`,
+        event.state === 'failed' && event.lastError ? ` · ${failureText(event.lastError)}` : '',
+      ),
+    );
     showWhy(event.state === 'failed', event.lastError);
     stop.hidden = event.state === 'stopped' || event.state === 'failed';
     if (stop.hidden) controls.replaceChildren();
@@ -80,17 +97,48 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     void refreshFiles();
   }
   const confirmStop = wireStop(stop, message, () => api().recording.stop.mutate({ id }), 'recording');
-  api().recording.get.query({ id }).then(
-    (recording) => {
-      show(details, h('dt', {}, 'Channel'), h('dd', {}, recording.channel), h('dt', {}, 'Mode'), h('dd', {}, recording.mode), h('dt', {}, 'Recorder uid'), h('dd', {}, recording.uid), h('dt', {}, 'Started'), h('dd', {}, formatTime(recording.startedAt)));
-      if (recording.state !== 'stopped' && recording.state !== 'failed') show(controls, recordingControls(recording));
-      showWhy(recording.state === 'failed', recording.lastError);
-    },
-    (error: unknown) => (message.textContent = describe(error)),
+  api()
+    .recording.get.query({ id })
+    .then(
+      (recording) => {
+        show(
+          details,
+          h('dt', {}, 'Channel'),
+          h('dd', {}, recording.channel),
+          h('dt', {}, 'Mode'),
+          h('dd', {}, recording.mode),
+          h('dt', {}, 'Recorder uid'),
+          h('dd', {}, recording.uid),
+          h('dt', {}, 'Started'),
+          h('dd', {}, formatTime(recording.startedAt)),
+        );
+        if (recording.state !== 'stopped' && recording.state !== 'failed') show(controls, recordingControls(recording));
+        showWhy(recording.state === 'failed', recording.lastError);
+      },
+      (error: unknown) => (message.textContent = describe(error)),
+    );
+  show(
+    root,
+    h('h1', {}, 'Recording ', h('code', {}, id)),
+    h('p', {}, 'State: ', state, ' ', stop, confirmStop),
+    why,
+    details,
+    message,
+    controls,
+    h('h2', {}, 'Timeline'),
+    timeline,
+    h('h2', {}, 'Files'),
+    player,
+    gallery,
+    files,
   );
-  show(root, h('h1', {}, 'Recording ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop, confirmStop), why, details, message, controls, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Files'), player, gallery, files);
   // The whole history from the registry first (a finished recording's too), then live events.
-  const stopFollowing = followTask(() => api().recording.history.query({ id }), (handlers) => watchRecording(api(), id, handlers), onEvent, (error) => (message.textContent = describe(error)));
+  const stopFollowing = followTask(
+    () => api().recording.history.query({ id }),
+    (handlers) => watchRecording(api(), id, handlers),
+    onEvent,
+    (error) => (message.textContent = describe(error)),
+  );
   // Segments and snapshots land in the bucket between status changes: look again every 3 s.
   const timer = setInterval(() => void refreshFiles(), 3_000);
   return () => {
@@ -106,6 +154,8 @@ function fileItem(file: RecordingObject): HTMLLIElement {
     'li',
     { 'data-kind': file.kind },
     h('a', { href: file.url, download: file.fileName }, label),
-    file.kind === 'mp4' ? h('div', {}, h('video', { src: file.url, controls: true, preload: 'metadata', width: 320, 'aria-label': `MP4 ${file.fileName}` })) : null,
+    file.kind === 'mp4'
+      ? h('div', {}, h('video', { src: file.url, controls: true, preload: 'metadata', width: 320, 'aria-label': `MP4 ${file.fileName}` }))
+      : null,
   );
 }

@@ -10,7 +10,12 @@ const STATES: RecordingState[] = ['starting', 'recording', 'stopping', 'stopped'
 /** The registry's recordings, filtered and paged, refreshed every few seconds; and the start form. */
 export function recordingsPage(root: HTMLElement, params = new URLSearchParams()): () => void {
   const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off', value: params.get('channel') ?? '' });
-  const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)));
+  const state = h(
+    'select',
+    { name: 'state' },
+    h('option', { value: '' }, 'any'),
+    ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)),
+  );
   const body = h('tbody');
   const status = h('p', { role: 'status', 'aria-live': 'polite' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Next page');
@@ -18,7 +23,12 @@ export function recordingsPage(root: HTMLElement, params = new URLSearchParams()
 
   async function load(append = false) {
     try {
-      const page = await api().recording.list.query({ ...(channel.value ? { channel: channel.value } : {}), ...(state.value ? { state: state.value as RecordingState } : {}), ...(append && cursor ? { cursor } : {}), limit: 20 });
+      const page = await api().recording.list.query({
+        ...(channel.value ? { channel: channel.value } : {}),
+        ...(state.value ? { state: state.value as RecordingState } : {}),
+        ...(append && cursor ? { cursor } : {}),
+        limit: 20,
+      });
       cursor = page.nextCursor ?? undefined;
       more.hidden = cursor === undefined;
       const rows = page.items.map(row);
@@ -35,7 +45,26 @@ export function recordingsPage(root: HTMLElement, params = new URLSearchParams()
     root,
     h('h1', {}, 'Recordings'),
     filters,
-    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ...['Recording', 'Channel', 'Mode', 'State', 'Created', 'Duration', 'Ended', 'Files', 'Why it failed'].map((title) => h('th', { scope: 'col' }, title)))), body)),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        {},
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Recording', 'Channel', 'Mode', 'State', 'Created', 'Duration', 'Ended', 'Files', 'Why it failed'].map((title) =>
+              h('th', { scope: 'col' }, title),
+            ),
+          ),
+        ),
+        body,
+      ),
+    ),
     status,
     more,
     // The list first (what an operator looks for); the form below it.

@@ -10,8 +10,18 @@ export function signInPage(root: HTMLElement): () => void {
     setCredential(key.value.trim());
     location.hash = '#/recordings';
   });
-  const signOut = h('button', { type: 'button', class: 'secondary', onclick: () => (setCredential(undefined), signInPage(root)) }, 'Sign out');
-  show(root, h('h1', {}, 'Sign in'), h('p', {}, 'The server asked for credentials. They are kept in this tab only and sent with each call.'), form, credential() ? signOut : null);
+  const signOut = h(
+    'button',
+    { type: 'button', class: 'secondary', onclick: () => (setCredential(undefined), signInPage(root)) },
+    'Sign out',
+  );
+  show(
+    root,
+    h('h1', {}, 'Sign in'),
+    h('p', {}, 'The server asked for credentials. They are kept in this tab only and sent with each call.'),
+    form,
+    credential() ? signOut : null,
+  );
   key.focus();
   return () => undefined;
 }

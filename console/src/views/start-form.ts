@@ -4,20 +4,37 @@ import { onCheckedSubmit } from '../forms.js';
 import { api } from '../session.js';
 
 const input = (name: string, extra: Record<string, string> = {}) => h('input', { name, autocomplete: 'off', ...extra });
-const select = (name: string, options: [string, string][]) => h('select', { name }, ...options.map(([value, label]) => h('option', { value }, label)));
+const select = (name: string, options: [string, string][]) =>
+  h('select', { name }, ...options.map(([value, label]) => h('option', { value }, label)));
 
 /** Every control of the start form, by the input field it fills. */
 function controls() {
   return {
     channel: input('channel', { required: 'required' }),
     uid: input('uid', { inputmode: 'numeric' }),
-    mode: select('mode', [['mix', 'mix'], ['individual', 'individual'], ['web', 'web']]),
-    channelType: select('channelType', [['communication', 'communication'], ['live', 'live broadcast']]),
-    streamTypes: select('streamTypes', [['audio_and_video', 'audio and video'], ['audio', 'audio'], ['video', 'video']]),
+    mode: select('mode', [
+      ['mix', 'mix'],
+      ['individual', 'individual'],
+      ['web', 'web'],
+    ]),
+    channelType: select('channelType', [
+      ['communication', 'communication'],
+      ['live', 'live broadcast'],
+    ]),
+    streamTypes: select('streamTypes', [
+      ['audio_and_video', 'audio and video'],
+      ['audio', 'audio'],
+      ['video', 'video'],
+    ]),
     mp4: h('input', { name: 'fileTypes', type: 'checkbox' }),
     audioUids: input('subscribeAudioUids', { placeholder: '123, 456' }),
     videoUids: input('subscribeVideoUids', { placeholder: '123, 456' }),
-    layout: select('layout', [['', 'default (floating)'], ['floating', 'floating'], ['adaptive', 'adaptive'], ['vertical', 'vertical']]),
+    layout: select('layout', [
+      ['', 'default (floating)'],
+      ['floating', 'floating'],
+      ['adaptive', 'adaptive'],
+      ['vertical', 'vertical'],
+    ]),
     bigUid: input('maxResolutionUid'),
     pageUrl: input('pageUrl', { type: 'url' }),
     width: input('videoWidth', { inputmode: 'numeric', placeholder: '1280' }),
@@ -83,20 +100,47 @@ export function startForm(): HTMLFormElement {
     return label;
   };
   const mp4 = h('label', {}, h('span', {}, c.mp4, ' also MP4'), h('span', { class: 'field-error', 'data-error-for': 'fileTypes' }));
-  const form = h('form', { 'aria-label': 'Start a recording' }, h('h2', {}, 'Start a recording'),
-    field('Channel', c.channel), field('Mode', c.mode), labelled('pageUrl', field('Page URL', c.pageUrl)),
-    labelled('mp4', mp4), labelled('layout', field('Layout', c.layout)), labelled('bigUid', field('Big window uid (vertical layout)', c.bigUid)),
+  const form = h(
+    'form',
+    { 'aria-label': 'Start a recording' },
+    h('h2', {}, 'Start a recording'),
+    field('Channel', c.channel),
+    field('Mode', c.mode),
+    labelled('pageUrl', field('Page URL', c.pageUrl)),
+    labelled('mp4', mp4),
+    labelled('layout', field('Layout', c.layout)),
+    labelled('bigUid', field('Big window uid (vertical layout)', c.bigUid)),
     labelled('snapshots', field('Snapshot every … seconds', c.snapshots)),
-    h('details', { class: 'more' }, h('summary', {}, 'More options'),
+    h(
+      'details',
+      { class: 'more' },
+      h('summary', {}, 'More options'),
       field('Recorder uid (optional)', c.uid),
-      labelled('channelType', field('Channel profile', c.channelType)), labelled('streamTypes', field('Streams', c.streamTypes)),
-      labelled('audioUids', field('Record only the audio of uids', c.audioUids)), labelled('videoUids', field('Record only the video of uids', c.videoUids)),
-      labelled('width', field('Page width', c.width)), labelled('height', field('Page height', c.height)),
-      field('Longest recording in seconds (optional)', c.maxDuration), labelled('maxIdle', field('End after … seconds with nobody publishing', c.maxIdle))),
-    h('button', { type: 'submit' }, 'Start'), formError);
-  const showMode = () => form.querySelectorAll<HTMLLabelElement>('label[data-control]').forEach((label) => (label.hidden = !inMode(c, label.dataset.control as keyof Controls)));
+      labelled('channelType', field('Channel profile', c.channelType)),
+      labelled('streamTypes', field('Streams', c.streamTypes)),
+      labelled('audioUids', field('Record only the audio of uids', c.audioUids)),
+      labelled('videoUids', field('Record only the video of uids', c.videoUids)),
+      labelled('width', field('Page width', c.width)),
+      labelled('height', field('Page height', c.height)),
+      field('Longest recording in seconds (optional)', c.maxDuration),
+      labelled('maxIdle', field('End after … seconds with nobody publishing', c.maxIdle)),
+    ),
+    h('button', { type: 'submit' }, 'Start'),
+    formError,
+  );
+  const showMode = () =>
+    form
+      .querySelectorAll<HTMLLabelElement>('label[data-control]')
+      .forEach((label) => (label.hidden = !inMode(c, label.dataset.control as keyof Controls)));
   c.mode.addEventListener('change', showMode);
   showMode();
-  onCheckedSubmit(form, formError, RecordingStartInput, () => readInput(c), (input) => api().recording.start.mutate(input), (started) => (location.hash = `#/recordings/${started.id}`));
+  onCheckedSubmit(
+    form,
+    formError,
+    RecordingStartInput,
+    () => readInput(c),
+    (input) => api().recording.start.mutate(input),
+    (started) => (location.hash = `#/recordings/${started.id}`),
+  );
   return form;
 }

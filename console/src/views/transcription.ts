@@ -10,7 +10,12 @@ export function cueLines(vtt: string): string[] {
     .split(/\r?\n\r?\n/)
     .map((block) => block.split(/\r?\n/))
     .filter((lines) => lines.some((line) => line.includes('-->')))
-    .map((lines) => lines.slice(lines.findIndex((line) => line.includes('-->')) + 1).filter(Boolean).join(' '))
+    .map((lines) =>
+      lines
+        .slice(lines.findIndex((line) => line.includes('-->')) + 1)
+        .filter(Boolean)
+        .join(' '),
+    )
     .map((text) => text.replace(/^<v ([^>]+)>/, '$1: '));
 }
 
@@ -54,22 +59,62 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
     shownEvents.add(eventId);
     state.textContent = event.state;
     state.className = `state state-${event.state}`;
-    timeline.append(h('li', { 'data-state': event.state, 'data-event': eventId }, h('strong', {}, event.state), ` · ${event.source} · Agora ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`, event.state === 'failed' && event.lastError ? ` · ${failureText(event.lastError)}` : ''));
+    timeline.append(
+      h(
+        'li',
+        { 'data-state': event.state, 'data-event': eventId },
+        h('strong', {}, event.state),
+        ` · ${event.source} · Agora ${event.agoraStatus ?? '–'} · ${formatTime(event.at)}`,
+        event.state === 'failed' && event.lastError ? ` · ${failureText(event.lastError)}` : '',
+      ),
+    );
     showWhy(event.state === 'failed', event.lastError);
     stop.hidden = event.state === 'stopped' || event.state === 'failed';
     void refreshFiles();
   }
   const confirmStop = wireStop(stop, message, () => api().transcription.stop.mutate({ id }), 'transcription');
-  api().transcription.get.query({ id }).then(
-    (t) => {
-      show(details, h('dt', {}, 'Channel'), h('dd', {}, t.channel), h('dt', {}, 'Languages'), h('dd', {}, t.languages.join(', ')), h('dt', {}, 'Bot uid'), h('dd', {}, t.uid), h('dt', {}, 'Agent'), h('dd', {}, t.agentId ?? '–'), h('dt', {}, 'Started'), h('dd', {}, formatTime(t.startedAt)));
-      showWhy(t.state === 'failed', t.lastError);
-    },
-    (error: unknown) => (message.textContent = describe(error)),
+  api()
+    .transcription.get.query({ id })
+    .then(
+      (t) => {
+        show(
+          details,
+          h('dt', {}, 'Channel'),
+          h('dd', {}, t.channel),
+          h('dt', {}, 'Languages'),
+          h('dd', {}, t.languages.join(', ')),
+          h('dt', {}, 'Bot uid'),
+          h('dd', {}, t.uid),
+          h('dt', {}, 'Agent'),
+          h('dd', {}, t.agentId ?? '–'),
+          h('dt', {}, 'Started'),
+          h('dd', {}, formatTime(t.startedAt)),
+        );
+        showWhy(t.state === 'failed', t.lastError);
+      },
+      (error: unknown) => (message.textContent = describe(error)),
+    );
+  show(
+    root,
+    h('h1', {}, 'Transcription ', h('code', {}, id)),
+    h('p', {}, 'State: ', state, ' ', stop, confirmStop),
+    why,
+    details,
+    message,
+    h('h2', {}, 'Timeline'),
+    timeline,
+    h('h2', {}, 'Captions'),
+    captions,
+    h('h2', {}, 'Files'),
+    files,
   );
-  show(root, h('h1', {}, 'Transcription ', h('code', {}, id)), h('p', {}, 'State: ', state, ' ', stop, confirmStop), why, details, message, h('h2', {}, 'Timeline'), timeline, h('h2', {}, 'Captions'), captions, h('h2', {}, 'Files'), files);
   // The whole history from the registry first (a finished transcription's too), then live events.
-  const stopFollowing = followTask(() => api().transcription.history.query({ id }), (handlers) => watchTranscription(api(), id, handlers), onEvent, (error) => (message.textContent = describe(error)));
+  const stopFollowing = followTask(
+    () => api().transcription.history.query({ id }),
+    (handlers) => watchTranscription(api(), id, handlers),
+    onEvent,
+    (error) => (message.textContent = describe(error)),
+  );
   // Captions land in the bucket between status changes: look again every 3 s.
   const timer = setInterval(() => void refreshFiles(), 3_000);
   return () => {

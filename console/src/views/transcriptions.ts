@@ -8,7 +8,14 @@ const STATES: TranscriptionState[] = ['starting', 'running', 'stopping', 'stoppe
 const input = (name: string, extra: Record<string, string> = {}) => h('input', { name, autocomplete: 'off', ...extra });
 
 /** What the start form says, as transcription.start's input (only what was filled in). */
-function readStart(form: { channel: HTMLInputElement; languages: HTMLInputElement; targets: HTMLInputElement; speakers: HTMLInputElement; captions: HTMLInputElement; maxIdle: HTMLInputElement }) {
+function readStart(form: {
+  channel: HTMLInputElement;
+  languages: HTMLInputElement;
+  targets: HTMLInputElement;
+  speakers: HTMLInputElement;
+  captions: HTMLInputElement;
+  maxIdle: HTMLInputElement;
+}) {
   const languages = uidList(form.languages.value);
   const targets = uidList(form.targets.value);
   return {
@@ -32,12 +39,32 @@ function startForm(): HTMLFormElement {
     maxIdle: input('maxIdleSeconds', { inputmode: 'numeric' }),
   };
   const formError = h('p', { class: 'error', role: 'alert' });
-  const form = h('form', { 'aria-label': 'Start a transcription' }, h('h2', {}, 'Start a transcription'),
-    field('Channel', controls.channel), field('Spoken languages (up to 4)', controls.languages),
-    field('Translate the first one into', controls.targets), field('Only these speakers (uids, optional)', controls.speakers),
-    h('label', {}, h('span', {}, controls.captions, ' caption files in the bucket'), h('span', { class: 'field-error', 'data-error-for': 'captions' })),
-    field('End after … seconds with nobody in the channel (0: never)', controls.maxIdle), h('button', { type: 'submit' }, 'Start'), formError);
-  onCheckedSubmit(form, formError, TranscriptionStartInput, () => readStart(controls), (input) => api().transcription.start.mutate(input), (started) => (location.hash = `#/transcriptions/${started.id}`));
+  const form = h(
+    'form',
+    { 'aria-label': 'Start a transcription' },
+    h('h2', {}, 'Start a transcription'),
+    field('Channel', controls.channel),
+    field('Spoken languages (up to 4)', controls.languages),
+    field('Translate the first one into', controls.targets),
+    field('Only these speakers (uids, optional)', controls.speakers),
+    h(
+      'label',
+      {},
+      h('span', {}, controls.captions, ' caption files in the bucket'),
+      h('span', { class: 'field-error', 'data-error-for': 'captions' }),
+    ),
+    field('End after … seconds with nobody in the channel (0: never)', controls.maxIdle),
+    h('button', { type: 'submit' }, 'Start'),
+    formError,
+  );
+  onCheckedSubmit(
+    form,
+    formError,
+    TranscriptionStartInput,
+    () => readStart(controls),
+    (input) => api().transcription.start.mutate(input),
+    (started) => (location.hash = `#/transcriptions/${started.id}`),
+  );
   return form;
 }
 
@@ -58,13 +85,22 @@ function row(transcription: Transcription): HTMLTableRowElement {
 
 /** The registry's transcriptions, refreshed every few seconds; and the start form. */
 export function transcriptionsPage(root: HTMLElement, params = new URLSearchParams()): () => void {
-  const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any'), ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)));
+  const state = h(
+    'select',
+    { name: 'state' },
+    h('option', { value: '' }, 'any'),
+    ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)),
+  );
   const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off', value: params.get('channel') ?? '' });
   const body = h('tbody');
   const status = h('p', { role: 'status', 'aria-live': 'polite' });
   async function load() {
     try {
-      const page = await api().transcription.list.query({ ...(channel.value ? { channel: channel.value } : {}), ...(state.value ? { state: state.value as TranscriptionState } : {}), limit: 20 });
+      const page = await api().transcription.list.query({
+        ...(channel.value ? { channel: channel.value } : {}),
+        ...(state.value ? { state: state.value as TranscriptionState } : {}),
+        limit: 20,
+      });
       show(body, ...page.items.map(row));
       status.textContent = page.items.length === 0 ? 'No transcriptions yet.' : '';
     } catch (error) {
@@ -76,7 +112,26 @@ export function transcriptionsPage(root: HTMLElement, params = new URLSearchPara
     root,
     h('h1', {}, 'Transcriptions'),
     filters,
-    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ...['Transcription', 'Channel', 'Languages', 'State', 'Created', 'Duration', 'Ended', 'Why it failed'].map((title) => h('th', { scope: 'col' }, title)))), body)),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        {},
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Transcription', 'Channel', 'Languages', 'State', 'Created', 'Duration', 'Ended', 'Why it failed'].map((title) =>
+              h('th', { scope: 'col' }, title),
+            ),
+          ),
+        ),
+        body,
+      ),
+    ),
     status,
     startForm(),
   );

@@ -25,7 +25,8 @@ export function latencies(profile: ConvoProfile, text: string, input: Input): Tu
   const segments: { name: string; latency: number }[] = [{ name: 'algorithm_processing', latency: 10 + spread(0, 10) }];
   if (input === 'voice') segments.push({ name: 'asr_ttlw', latency: 150 + spread(3, 60) });
   if (input !== 'say' && profile.multimodal) segments.push({ name: 'llm_ttfa', latency: 320 + spread(6, 120) });
-  if (input !== 'say' && !profile.multimodal) segments.push({ name: 'llm_ttft', latency: 240 + spread(9, 120) }, { name: 'llm_ftfs', latency: 90 + spread(12, 60) });
+  if (input !== 'say' && !profile.multimodal)
+    segments.push({ name: 'llm_ttft', latency: 240 + spread(9, 120) }, { name: 'llm_ftfs', latency: 90 + spread(12, 60) });
   if (input === 'say' || !profile.multimodal) segments.push({ name: 'tts_ttfb', latency: 110 + spread(15, 50) });
   segments.push({ name: 'transport', latency: 30 + spread(20, 20) });
   return { e2e_latency_ms: segments.reduce((sum, segment) => sum + segment.latency, 0), segmented_latency_ms: segments };
@@ -83,19 +84,37 @@ function addTurn(agent: ConvoAgent, plan: TurnPlan): Turn {
     plan.says === undefined
       ? { end_at: plan.startAt + plan.leadMs, type: 'ignored', metadata: { caused_by: 'disable' } }
       : { end_at: playbackAt + playbackMs(plan.says), type: 'ok', metadata: { playback_duration_ms: playbackMs(plan.says) } };
-  const turn: Turn = { turnId: agent.turns.length + 1, start: { start_at: plan.startAt, type: plan.type, metadata: plan.metadata }, playbackAt, end, interruptable: plan.interruptable, metrics };
+  const turn: Turn = {
+    turnId: agent.turns.length + 1,
+    start: { start_at: plan.startAt, type: plan.type, metadata: plan.metadata },
+    playbackAt,
+    end,
+    interruptable: plan.interruptable,
+    metrics,
+  };
   agent.turns.push(turn);
   return turn;
 }
 
 /** The assistant's entry; with llm.vendor custom, when it is heard. */
 function said(agent: ConvoAgent, content: string, turn: Turn): HistoryEntry {
-  return agent.profile.customVendor ? { role: 'assistant', content, speech_start_ms: turn.playbackAt, speech_end_ms: turn.end.end_at } : { role: 'assistant', content };
+  return agent.profile.customVendor
+    ? { role: 'assistant', content, speech_start_ms: turn.playbackAt, speech_end_ms: turn.end.end_at }
+    : { role: 'assistant', content };
 }
 
 /** The greeting, once, when the agent starts running. */
 export function greet(agent: ConvoAgent, at: number, greeting: string, interruptable: boolean) {
-  const turn = addTurn(agent, { startAt: at, type: 'greeting', metadata: { greeting_nth: 1 }, says: greeting, input: 'say', seed: greeting, leadMs: 0, interruptable });
+  const turn = addTurn(agent, {
+    startAt: at,
+    type: 'greeting',
+    metadata: { greeting_nth: 1 },
+    says: greeting,
+    input: 'say',
+    seed: greeting,
+    leadMs: 0,
+    interruptable,
+  });
   agent.history.push(said(agent, greeting, turn));
 }
 
@@ -111,19 +130,45 @@ export function hearUser(agent: ConvoAgent, at: number, text: string, durationMs
   const startAt = busy.length > 0 && !mayInterrupt && !ignored ? afterPending(agent, at) : at;
   const reply = replyTo(agent.profile, text);
   const metadata = { speech_duration_ms: durationMs, interrupt_duration_ms: 160 };
-  const turn = addTurn(agent, { startAt, type: 'voice_input', metadata, says: ignored ? undefined : reply, input: 'voice', seed: text, leadMs: durationMs, interruptable: true });
+  const turn = addTurn(agent, {
+    startAt,
+    type: 'voice_input',
+    metadata,
+    says: ignored ? undefined : reply,
+    input: 'voice',
+    seed: text,
+    leadMs: durationMs,
+    interruptable: true,
+  });
   const delay = turn.metrics.segmented_latency_ms[0]!.latency;
-  agent.history.push(agent.profile.customVendor ? { role: 'user', content: text, speech_start_ms: at, speech_end_ms: at + durationMs, speech_algorithmic_delay: delay } : { role: 'user', content: text });
+  agent.history.push(
+    agent.profile.customVendor
+      ? { role: 'user', content: text, speech_start_ms: at, speech_end_ms: at + durationMs, speech_algorithmic_delay: delay }
+      : { role: 'user', content: text },
+  );
   if (!ignored) agent.history.push(said(agent, reply, turn));
 }
 
 /** `speak`: false when the text was dropped (IGNORE while the agent is busy). */
-export function sayText(agent: ConvoAgent, at: number, request: { text: string; priority: 'INTERRUPT' | 'APPEND' | 'IGNORE'; interruptable: boolean }): boolean {
+export function sayText(
+  agent: ConvoAgent,
+  at: number,
+  request: { text: string; priority: 'INTERRUPT' | 'APPEND' | 'IGNORE'; interruptable: boolean },
+): boolean {
   const busy = pendingTurns(agent, at).length > 0;
   if (busy && request.priority === 'IGNORE') return false;
   if (busy && request.priority === 'INTERRUPT') cutTurns(agent, at, interrupted('api_speak'));
   const startAt = request.priority === 'APPEND' ? afterPending(agent, at) : at;
-  const turn = addTurn(agent, { startAt, type: 'api_speak', metadata: { transport: 'http' }, says: request.text, input: 'say', seed: request.text, leadMs: 0, interruptable: request.interruptable });
+  const turn = addTurn(agent, {
+    startAt,
+    type: 'api_speak',
+    metadata: { transport: 'http' },
+    says: request.text,
+    input: 'say',
+    seed: request.text,
+    leadMs: 0,
+    interruptable: request.interruptable,
+  });
   agent.history.push(said(agent, request.text, turn));
   return true;
 }
@@ -135,16 +180,32 @@ export function sayText(agent: ConvoAgent, at: number, request: { text: string; 
 export function think(
   agent: ConvoAgent,
   at: number,
-  request: { text: string; on_listening_action: 'inject' | 'interrupt' | 'ignore'; on_thinking_action: 'interrupt' | 'ignore'; on_speaking_action: 'interrupt' | 'ignore'; interruptable: boolean },
+  request: {
+    text: string;
+    on_listening_action: 'inject' | 'interrupt' | 'ignore';
+    on_thinking_action: 'interrupt' | 'ignore';
+    on_speaking_action: 'interrupt' | 'ignore';
+    interruptable: boolean;
+  },
 ): 'answered' | 'injected' | 'ignored' {
   const phase = phaseOf(agent, at);
-  const action = phase === 'listening' ? request.on_listening_action : phase === 'thinking' ? request.on_thinking_action : request.on_speaking_action;
+  const action =
+    phase === 'listening' ? request.on_listening_action : phase === 'thinking' ? request.on_thinking_action : request.on_speaking_action;
   if (action === 'ignore') return 'ignored';
   agent.history.push({ role: 'user', content: request.text });
   if (action === 'inject') return 'injected';
   cutTurns(agent, at, interrupted('api_interrupt'));
   const reply = replyTo(agent.profile, request.text);
-  const turn = addTurn(agent, { startAt: at, type: 'api_speak', metadata: { transport: 'http', action: 'think' }, says: reply, input: 'think', seed: request.text, leadMs: 0, interruptable: request.interruptable });
+  const turn = addTurn(agent, {
+    startAt: at,
+    type: 'api_speak',
+    metadata: { transport: 'http', action: 'think' },
+    says: reply,
+    input: 'think',
+    seed: request.text,
+    leadMs: 0,
+    interruptable: request.interruptable,
+  });
   agent.history.push(said(agent, reply, turn));
   return 'answered';
 }
@@ -163,5 +224,12 @@ export const memoryOf = (agent: ConvoAgent) => agent.history.slice(-agent.profil
 export function finishedTurns(agent: ConvoAgent, at: number) {
   return agent.turns
     .filter((turn) => turn.end.end_at <= at)
-    .map((turn) => ({ agent_id: agent.agentId, channel: agent.channel, turn_id: turn.turnId, start: turn.start, end: turn.end, metrics: turn.metrics }));
+    .map((turn) => ({
+      agent_id: agent.agentId,
+      channel: agent.channel,
+      turn_id: turn.turnId,
+      start: turn.start,
+      end: turn.end,
+      metrics: turn.metrics,
+    }));
 }

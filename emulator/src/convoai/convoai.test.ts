@@ -15,8 +15,20 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-const token = (channel = 'room1', uid = '1001', options: { expireSeconds?: number; rtm?: boolean; subscriber?: boolean; atMs?: number } = {}) =>
-  agentTokenAt({ appId: APP_ID, appCertificate: CERT, channel, uid, atMs: options.atMs ?? h.clock.now(), expireSeconds: options.expireSeconds ?? 3600, ...options });
+const token = (
+  channel = 'room1',
+  uid = '1001',
+  options: { expireSeconds?: number; rtm?: boolean; subscriber?: boolean; atMs?: number } = {},
+) =>
+  agentTokenAt({
+    appId: APP_ID,
+    appCertificate: CERT,
+    channel,
+    uid,
+    atMs: options.atMs ?? h.clock.now(),
+    expireSeconds: options.expireSeconds ?? 3600,
+    ...options,
+  });
 
 function joinBody(properties: Record<string, unknown> = {}, top: Record<string, unknown> = {}) {
   const channel = (properties.channel as string | undefined) ?? 'room1';
@@ -52,7 +64,11 @@ async function runningAgent(properties: Record<string, unknown> = {}): Promise<s
 }
 
 async function callWith(authorization: string | undefined, method: string, path: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${h.emulator.url}${path}`, { method, headers: authorization === undefined ? {} : { authorization }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const response = await fetch(`${h.emulator.url}${path}`, {
+    method,
+    headers: authorization === undefined ? {} : { authorization },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -66,7 +82,14 @@ describe('join', () => {
     await h.clock.advance(1_000);
     expect(await h.call('GET', `${C}/agents/${agentId}`)).toEqual({
       status: 200,
-      body: { message: 'OK', start_ts: Math.floor((h.clock.now() - 1_000) / 1000), stop_ts: 0, name: 'agent-1', status: 'RUNNING', agent_id: agentId },
+      body: {
+        message: 'OK',
+        start_ts: Math.floor((h.clock.now() - 1_000) / 1000),
+        stop_ts: 0,
+        name: 'agent-1',
+        status: 'RUNNING',
+        agent_id: agentId,
+      },
     });
   });
 
@@ -88,31 +111,61 @@ describe('join', () => {
     [{ remote_rtc_uids: undefined }, 'properties.remote_rtc_uids is required'],
     [{ remote_rtc_uids: [] }, 'properties.remote_rtc_uids must name the user the agent listens to'],
     [{ remote_rtc_uids: ['1', '2'] }, 'properties.remote_rtc_uids holds one uid (Agora supports one at present)'],
-    [{ remote_rtc_uids: ['0'] }, 'properties.remote_rtc_uids.0 must be a string of an integer from 1 to 4294967295 (enable_string_uid is false)'],
+    [
+      { remote_rtc_uids: ['0'] },
+      'properties.remote_rtc_uids.0 must be a string of an integer from 1 to 4294967295 (enable_string_uid is false)',
+    ],
     [{ idle_timeout: 259_201 }, 'properties.idle_timeout must be from 0 to 259200'],
     [{ idle_timeout: 1.5 }, 'properties.idle_timeout must be a whole number from 0 to 259200'],
     [{ tts: undefined }, 'properties.tts is required (unless pipeline_id, preset or mllm is used)'],
     [{ llm: undefined }, 'properties.llm is required (unless pipeline_id, preset or mllm is used)'],
     [{ llm: { api_key: 'k' } }, 'properties.llm.url is required (unless credential_mode is managed, or pipeline_id or preset is used)'],
-    [{ tts: { vendor: 'murf', params: {} } }, 'properties.tts.vendor must be one of amazon, cartesia, deepgram, elevenlabs, fishaudio, generic_http, google, gradium, humeai, microsoft, minimax, mistral, openai, rime, sarvam, xai'],
+    [
+      { tts: { vendor: 'murf', params: {} } },
+      'properties.tts.vendor must be one of amazon, cartesia, deepgram, elevenlabs, fishaudio, generic_http, google, gradium, humeai, microsoft, minimax, mistral, openai, rime, sarvam, xai',
+    ],
     [{ tts: { vendor: 'openai' } }, 'properties.tts.params is required'],
     [{ tts: { vendor: 'generic_http', params: {} } }, 'properties.tts.url is required when vendor is generic_http'],
     [{ tts: { vendor: 'openai', params: {}, skip_patterns: [6] } }, 'properties.tts.skip_patterns.0 must be from 1 to 5'],
-    [{ asr: { vendor: 'speechmatics' } }, 'properties.asr.vendor must be one of ares, microsoft, deepgram, openai, google, gemini, amazon, assemblyai, sarvam, xai'],
+    [
+      { asr: { vendor: 'speechmatics' } },
+      'properties.asr.vendor must be one of ares, microsoft, deepgram, openai, google, gemini, amazon, assemblyai, sarvam, xai',
+    ],
     [{ asr: { params: 'x' } }, 'properties.asr.params must be an object'],
-    [{ llm: { url: 'u', greeting_audio_url: 'ftp://x/a.mp3', greeting_message: 'hi' } }, 'properties.llm.greeting_audio_url must be an http(s) URL'],
+    [
+      { llm: { url: 'u', greeting_audio_url: 'ftp://x/a.mp3', greeting_message: 'hi' } },
+      'properties.llm.greeting_audio_url must be an http(s) URL',
+    ],
     [{ llm: { url: 'u', greeting_audio_url: '' } }, 'properties.llm.greeting_audio_url must not be empty'],
-    [{ llm: { url: 'u', greeting_audio_url: `https://a.test/${'x'.repeat(2040)}.mp3`, greeting_message: 'hi' } }, 'properties.llm.greeting_audio_url must be at most 2048 bytes'],
-    [{ llm: { url: 'u', greeting_audio_url: 'https://a.test/hi.mp3' } }, 'properties.llm.greeting_message is required with greeting_audio_url (it is the fallback)'],
-    [{ llm: { url: 'u', greeting_configs: { audio_download_timeout_ms: 100 } } }, 'properties.llm.greeting_configs.audio_download_timeout_ms must be from 200 to 10000'],
-    [{ llm: { url: 'u', greeting_configs: { mode: 'always' } } }, 'properties.llm.greeting_configs.mode must be one of single_every, single_first'],
+    [
+      { llm: { url: 'u', greeting_audio_url: `https://a.test/${'x'.repeat(2040)}.mp3`, greeting_message: 'hi' } },
+      'properties.llm.greeting_audio_url must be at most 2048 bytes',
+    ],
+    [
+      { llm: { url: 'u', greeting_audio_url: 'https://a.test/hi.mp3' } },
+      'properties.llm.greeting_message is required with greeting_audio_url (it is the fallback)',
+    ],
+    [
+      { llm: { url: 'u', greeting_configs: { audio_download_timeout_ms: 100 } } },
+      'properties.llm.greeting_configs.audio_download_timeout_ms must be from 200 to 10000',
+    ],
+    [
+      { llm: { url: 'u', greeting_configs: { mode: 'always' } } },
+      'properties.llm.greeting_configs.mode must be one of single_every, single_first',
+    ],
     [{ llm: { url: 'u', max_history: 0 } }, 'properties.llm.max_history must be from 1 to 1024'],
-    [{ llm: { url: 'u', output_modalities: ['video'] } }, 'properties.llm.output_modalities must be one of ["text"], ["audio"], ["text","audio"]'],
+    [
+      { llm: { url: 'u', output_modalities: ['video'] } },
+      'properties.llm.output_modalities must be one of ["text"], ["audio"], ["text","audio"]',
+    ],
     [{ llm: { url: 'u', vendor: 'anthropic' } }, 'properties.llm.vendor must be one of openai, azure, xai, custom'],
     [{ llm: { url: 'u', style: 'claude' } }, 'properties.llm.style must be one of openai, gemini, anthropic, dify'],
     [{ llm: { url: 'u', system_messages: 'be nice' } }, 'properties.llm.system_messages must be an array of {role, content} objects'],
     [{ llm: { url: 'u', template_variables: { n: 1 } } }, 'properties.llm.template_variables.n values must be strings'],
-    [{ llm: { url: 'u', mcp_servers: [{ name: 'bad-name', endpoint: 'https://mcp.test' }] } }, 'properties.llm.mcp_servers.0.name must be 1 to 48 letters and digits'],
+    [
+      { llm: { url: 'u', mcp_servers: [{ name: 'bad-name', endpoint: 'https://mcp.test' }] } },
+      'properties.llm.mcp_servers.0.name must be 1 to 48 letters and digits',
+    ],
     [{ llm: { url: 'u', mcp_servers: [{ name: 'tools' }] } }, 'properties.llm.mcp_servers.0.endpoint is required'],
     [{ mllm: { enable: true } }, 'properties.mllm.api_key is required'],
     [{ mllm: { enable: true, api_key: 'k', vendor: 'claude' } }, 'properties.mllm.vendor must be one of openai, gemini, vertexai, xai'],
@@ -120,24 +173,63 @@ describe('join', () => {
     [{ advanced_features: { enable_rtm: 'yes' } }, 'properties.advanced_features.enable_rtm must be true or false'],
     [{ geofence: {} }, 'properties.geofence.area is required'],
     [{ geofence: { area: 'EUROPE', exclude_area: 'ASIA' } }, 'properties.geofence.exclude_area is allowed only when area is GLOBAL'],
-    [{ turn_detection: { config: { speech_threshold: 1 } } }, 'properties.turn_detection.config.speech_threshold must be between 0 and 1 (exclusive)'],
-    [{ turn_detection: { config: { start_of_speech: { vad_config: {} } } } }, 'properties.turn_detection.config.start_of_speech.mode is required'],
-    [{ turn_detection: { config: { start_of_speech: { mode: 'vad', vad_config: {}, keywords_config: {} } } } }, 'properties.turn_detection.config.start_of_speech.keywords_config is not allowed with mode vad (only vad_config)'],
-    [{ turn_detection: { config: { end_of_speech: { mode: 'manual' } } } }, 'properties.turn_detection.config.end_of_speech.mode manual needs advanced_features.enable_rtm and parameters.data_channel rtm'],
-    [{ turn_detection: { interrupt_keywords: Array.from({ length: 129 }, (_, i) => `k${i}`) } }, 'properties.turn_detection.interrupt_keywords holds at most 128 keywords'],
+    [
+      { turn_detection: { config: { speech_threshold: 1 } } },
+      'properties.turn_detection.config.speech_threshold must be between 0 and 1 (exclusive)',
+    ],
+    [
+      { turn_detection: { config: { start_of_speech: { vad_config: {} } } } },
+      'properties.turn_detection.config.start_of_speech.mode is required',
+    ],
+    [
+      { turn_detection: { config: { start_of_speech: { mode: 'vad', vad_config: {}, keywords_config: {} } } } },
+      'properties.turn_detection.config.start_of_speech.keywords_config is not allowed with mode vad (only vad_config)',
+    ],
+    [
+      { turn_detection: { config: { end_of_speech: { mode: 'manual' } } } },
+      'properties.turn_detection.config.end_of_speech.mode manual needs advanced_features.enable_rtm and parameters.data_channel rtm',
+    ],
+    [
+      { turn_detection: { interrupt_keywords: Array.from({ length: 129 }, (_, i) => `k${i}`) } },
+      'properties.turn_detection.interrupt_keywords holds at most 128 keywords',
+    ],
     [{ interruption: { mode: 'always' } }, 'properties.interruption.mode must be one of start_of_speech, keywords'],
-    [{ interruption: { keywords_config: { trigger_keywords: Array.from({ length: 129 }, (_, i) => `k${i}`) } } }, 'properties.interruption.keywords_config.trigger_keywords holds at most 128 keywords'],
-    [{ sal: { sample_urls: { a: 'https://a.test/a.pcm', b: 'https://a.test/b.pcm' } } }, 'properties.sal.sample_urls holds at most one entry'],
+    [
+      { interruption: { keywords_config: { trigger_keywords: Array.from({ length: 129 }, (_, i) => `k${i}`) } } },
+      'properties.interruption.keywords_config.trigger_keywords holds at most 128 keywords',
+    ],
+    [
+      { sal: { sample_urls: { a: 'https://a.test/a.pcm', b: 'https://a.test/b.pcm' } } },
+      'properties.sal.sample_urls holds at most one entry',
+    ],
     [{ sal: { sample_urls: { unknown: 'https://a.test/a.pcm' } } }, 'properties.sal.sample_urls may not use the reserved name unknown'],
     [{ labels: { team: 7 } }, 'properties.labels.team values must be strings'],
     [{ rtc: { encryption_mode: 9 } }, 'properties.rtc.encryption_mode must be from 1 to 8'],
     [{ rtc: { encryption_mode: 7, encryption_key: 'k' } }, 'properties.rtc.encryption_salt is required when encryption_mode is 7 or 8'],
-    [{ rtc: { encryption_mode: 8, encryption_key: 'k', encryption_salt: 'c2hvcnQ=' } }, 'properties.rtc.encryption_salt must be base64 of 32 bytes'],
-    [{ filler_words: { content: { static_config: { phrases: [] } } } }, 'properties.filler_words.content.static_config.phrases must hold at least one phrase'],
-    [{ filler_words: { content: { static_config: { phrases: Array.from({ length: 101 }, () => 'hmm') } } } }, 'properties.filler_words.content.static_config.phrases holds at most 100 phrases'],
-    [{ filler_words: { content: { static_config: { phrases: ['word '.repeat(51)] } } } }, 'properties.filler_words.content.static_config.phrases.0 must be at most 50 words'],
-    [{ parameters: { silence_config: { timeout_ms: 60_001, content: 'hello?' } } }, 'properties.parameters.silence_config.timeout_ms must be from 0 to 60000'],
-    [{ parameters: { silence_config: { timeout_ms: 5_000 } } }, 'properties.parameters.silence_config.content is required when timeout_ms is not 0'],
+    [
+      { rtc: { encryption_mode: 8, encryption_key: 'k', encryption_salt: 'c2hvcnQ=' } },
+      'properties.rtc.encryption_salt must be base64 of 32 bytes',
+    ],
+    [
+      { filler_words: { content: { static_config: { phrases: [] } } } },
+      'properties.filler_words.content.static_config.phrases must hold at least one phrase',
+    ],
+    [
+      { filler_words: { content: { static_config: { phrases: Array.from({ length: 101 }, () => 'hmm') } } } },
+      'properties.filler_words.content.static_config.phrases holds at most 100 phrases',
+    ],
+    [
+      { filler_words: { content: { static_config: { phrases: ['word '.repeat(51)] } } } },
+      'properties.filler_words.content.static_config.phrases.0 must be at most 50 words',
+    ],
+    [
+      { parameters: { silence_config: { timeout_ms: 60_001, content: 'hello?' } } },
+      'properties.parameters.silence_config.timeout_ms must be from 0 to 60000',
+    ],
+    [
+      { parameters: { silence_config: { timeout_ms: 5_000 } } },
+      'properties.parameters.silence_config.content is required when timeout_ms is not 0',
+    ],
     [{ parameters: { data_channel: 'rtm' } }, 'properties.parameters.data_channel rtm needs advanced_features.enable_rtm'],
     [{ parameters: { audio_scenario: 'music' } }, 'properties.parameters.audio_scenario must be one of default, chorus, aiserver'],
     [{ avatar: { enable: true, vendor: 'heygen' } }, 'properties.avatar.vendor must be one of akool, liveavatar, anam, generic'],
@@ -147,18 +239,53 @@ describe('join', () => {
 
   it('takes what the spec leaves to a pipeline, presets or a multimodal model, and passes vendor params through untouched', async () => {
     await joinAgent({ tts: undefined, llm: undefined }, { pipeline_id: 'studio-pipeline-1' });
-    await joinAgent({ agent_rtc_uid: '1002', token: token('room1', '1002'), llm: { credential_mode: 'managed' }, tts: { vendor: 'minimax', credential_mode: 'managed', params: {} } }, { name: 'managed' });
-    await joinAgent({ agent_rtc_uid: '1003', token: token('room1', '1003'), llm: undefined, tts: undefined, mllm: { enable: true, api_key: 'k', vendor: 'openai', params: { model: 'rt-1' } } }, { name: 'mllm' });
+    await joinAgent(
+      {
+        agent_rtc_uid: '1002',
+        token: token('room1', '1002'),
+        llm: { credential_mode: 'managed' },
+        tts: { vendor: 'minimax', credential_mode: 'managed', params: {} },
+      },
+      { name: 'managed' },
+    );
+    await joinAgent(
+      {
+        agent_rtc_uid: '1003',
+        token: token('room1', '1003'),
+        llm: undefined,
+        tts: undefined,
+        mllm: { enable: true, api_key: 'k', vendor: 'openai', params: { model: 'rt-1' } },
+      },
+      { name: 'mllm' },
+    );
     const params = { key: 'tts-key', voice_name: 'v', nested: { anything: [1, 'two'] } };
-    const agentId = await joinAgent({ agent_rtc_uid: '1004', token: token('room1', '1004'), tts: { vendor: 'elevenlabs', params, future_field: true }, unknown_block: { x: 1 } }, { name: 'vendor' });
-    expect(h.emulator.control.convoAgent(agentId)?.properties).toMatchObject({ tts: { vendor: 'elevenlabs', params, future_field: true }, unknown_block: { x: 1 } });
+    const agentId = await joinAgent(
+      {
+        agent_rtc_uid: '1004',
+        token: token('room1', '1004'),
+        tts: { vendor: 'elevenlabs', params, future_field: true },
+        unknown_block: { x: 1 },
+      },
+      { name: 'vendor' },
+    );
+    expect(h.emulator.control.convoAgent(agentId)?.properties).toMatchObject({
+      tts: { vendor: 'elevenlabs', params, future_field: true },
+      unknown_block: { x: 1 },
+    });
   });
 
   it('takes a body sent without content-type, and answers a body that is not JSON', async () => {
-    const raw = await fetch(`${h.emulator.url}${C}/join`, { method: 'POST', headers: { authorization: AUTH }, body: JSON.stringify(joinBody()) });
+    const raw = await fetch(`${h.emulator.url}${C}/join`, {
+      method: 'POST',
+      headers: { authorization: AUTH },
+      body: JSON.stringify(joinBody()),
+    });
     expect(raw.status).toBe(200);
     const broken = await fetch(`${h.emulator.url}${C}/join`, { method: 'POST', headers: { authorization: AUTH }, body: '{"name":' });
-    expect({ status: broken.status, body: (await broken.json()) as unknown }).toEqual({ status: 400, body: { detail: 'the body must be a JSON object', reason: 'InvalidRequest' } });
+    expect({ status: broken.status, body: (await broken.json()) as unknown }).toEqual({
+      status: 400,
+      body: { detail: 'the body must be a JSON object', reason: 'InvalidRequest' },
+    });
   });
 });
 
@@ -166,12 +293,25 @@ describe("the agent's token", () => {
   it.each([
     ['another channel', () => token('room2', '1001'), {}, 'properties.token is invalid: issued for another channel'],
     ['another uid', () => token('room1', '7'), {}, 'properties.token is invalid: issued for another uid'],
-    ['no publish privilege', () => token('room1', '1001', { subscriber: true }), {}, 'properties.token is invalid: no publish-audio privilege (the agent speaks)'],
-    ['no RTM with RTM on', () => token('room1', '1001', { rtm: false }), { advanced_features: { enable_rtm: true } }, 'properties.token is invalid: no RTM service (advanced_features.enable_rtm is on)'],
+    [
+      'no publish privilege',
+      () => token('room1', '1001', { subscriber: true }),
+      {},
+      'properties.token is invalid: no publish-audio privilege (the agent speaks)',
+    ],
+    [
+      'no RTM with RTM on',
+      () => token('room1', '1001', { rtm: false }),
+      { advanced_features: { enable_rtm: true } },
+      'properties.token is invalid: no RTM service (advanced_features.enable_rtm is on)',
+    ],
     ['expired', () => token('room1', '1001', { atMs: h.clock.now() - 7_200_000 }), {}, 'properties.token has expired'],
     ['not a token', () => 'abc', {}, 'properties.token is invalid: not an AccessToken2'],
   ])('refuses a token for %s', async (_, make, properties, detail) => {
-    expect(await h.call('POST', `${C}/join`, joinBody({ token: make(), ...properties }))).toEqual({ status: 400, body: { detail, reason: 'InvalidRequest' } });
+    expect(await h.call('POST', `${C}/join`, joinBody({ token: make(), ...properties }))).toEqual({
+      status: 400,
+      body: { detail, reason: 'InvalidRequest' },
+    });
   });
 
   it('takes an RTC-only token when RTM is off, and a uid-less one for agent uid "0" (which gets a free uid)', async () => {
@@ -188,8 +328,14 @@ describe("the agent's token", () => {
     expect((await h.call('GET', `${C}/agents/${agentId}`)).body).toMatchObject({ status: 'RUNNING' });
     await h.emulator.control.notifications.settle();
     expect(notices.map((notice) => notice.eventType)).toEqual([101, 104]);
-    expect(notices[1]!.payload).toMatchObject({ agent_id: agentId, channel: 'room1', expire_ts: Math.floor((h.clock.now() - 91_000 + 120_000) / 1000) });
-    expect(await h.call('POST', `${C}/agents/${agentId}/update`, { properties: { token: token('room1', '1001', { expireSeconds: 600 }) } })).toMatchObject({ status: 200, body: { status: 'RUNNING' } });
+    expect(notices[1]!.payload).toMatchObject({
+      agent_id: agentId,
+      channel: 'room1',
+      expire_ts: Math.floor((h.clock.now() - 91_000 + 120_000) / 1000),
+    });
+    expect(
+      await h.call('POST', `${C}/agents/${agentId}/update`, { properties: { token: token('room1', '1001', { expireSeconds: 600 }) } }),
+    ).toMatchObject({ status: 200, body: { status: 'RUNNING' } });
     await h.clock.advance(120_000);
     expect((await h.call('GET', `${C}/agents/${agentId}`)).body).toMatchObject({ status: 'RUNNING' });
     await h.clock.advance(480_000);
@@ -201,18 +347,36 @@ describe("the agent's token", () => {
 
   it('refuses an update with a token for another uid', async () => {
     const agentId = await runningAgent();
-    expect(await h.call('POST', `${C}/agents/${agentId}/update`, { properties: { token: token('room1', '5') } })).toEqual({ status: 400, body: { detail: 'properties.token is invalid: issued for another uid', reason: 'InvalidRequest' } });
+    expect(await h.call('POST', `${C}/agents/${agentId}/update`, { properties: { token: token('room1', '5') } })).toEqual({
+      status: 400,
+      body: { detail: 'properties.token is invalid: issued for another uid', reason: 'InvalidRequest' },
+    });
   });
 });
 
 describe('credentials', () => {
   it('refuses calls without or with wrong credentials as {detail, reason}', async () => {
-    expect(await callWith(undefined, 'GET', `${C}/agents`)).toEqual({ status: 401, body: { detail: 'the Authorization header is missing', reason: 'Unauthorized' } });
-    expect(await callWith(`Basic ${Buffer.from('cust:nope').toString('base64')}`, 'GET', `${C}/agents`)).toMatchObject({ status: 401, body: { reason: 'Unauthorized' } });
-    expect(await callWith('agora token=garbage', 'GET', `${C}/agents`)).toEqual({ status: 401, body: { detail: 'agora token: not an AccessToken2', reason: 'Unauthorized' } });
+    expect(await callWith(undefined, 'GET', `${C}/agents`)).toEqual({
+      status: 401,
+      body: { detail: 'the Authorization header is missing', reason: 'Unauthorized' },
+    });
+    expect(await callWith(`Basic ${Buffer.from('cust:nope').toString('base64')}`, 'GET', `${C}/agents`)).toMatchObject({
+      status: 401,
+      body: { reason: 'Unauthorized' },
+    });
+    expect(await callWith('agora token=garbage', 'GET', `${C}/agents`)).toEqual({
+      status: 401,
+      body: { detail: 'agora token: not an AccessToken2', reason: 'Unauthorized' },
+    });
     const expired = token('room1', '1001', { atMs: h.clock.now() - 7_200_000 });
-    expect(await callWith(`agora token=${expired}`, 'GET', `${C}/agents`)).toEqual({ status: 401, body: { detail: 'agora token: token expired', reason: 'Unauthorized' } });
-    expect(await h.call('GET', `/api/conversational-ai-agent/v2/projects/nope/agents`)).toEqual({ status: 400, body: { detail: 'appid is invalid', reason: 'InvalidRequest' } });
+    expect(await callWith(`agora token=${expired}`, 'GET', `${C}/agents`)).toEqual({
+      status: 401,
+      body: { detail: 'agora token: token expired', reason: 'Unauthorized' },
+    });
+    expect(await h.call('GET', `/api/conversational-ai-agent/v2/projects/nope/agents`)).toEqual({
+      status: 400,
+      body: { detail: 'appid is invalid', reason: 'InvalidRequest' },
+    });
   });
 
   it('takes `agora token=` for its own channel only', async () => {
@@ -223,7 +387,10 @@ describe('credentials', () => {
     expect((await callWith(auth, 'GET', `${C}/agents/${agentId}`)).body).toMatchObject({ agent_id: agentId });
     expect((await callWith(auth, 'GET', `${C}/agents?state=1,2`)).body).toMatchObject({ data: { count: 1 } });
     const other = `agora token=${token('room2', '1001')}`;
-    expect(await callWith(other, 'GET', `${C}/agents/${agentId}`)).toEqual({ status: 401, body: { detail: 'the Authorization token is not for channel "room1"', reason: 'Unauthorized' } });
+    expect(await callWith(other, 'GET', `${C}/agents/${agentId}`)).toEqual({
+      status: 401,
+      body: { detail: 'the Authorization token is not for channel "room1"', reason: 'Unauthorized' },
+    });
     expect((await callWith(other, 'POST', `${C}/join`, joinBody({}, { name: 'x' }))).status).toBe(401);
   });
 });
@@ -237,12 +404,22 @@ describe('names and uids', () => {
     await joinAgent();
   });
 
-  it('refuses a uid someone in the channel holds, and a Speech-to-Text bot may not take the agent\'s', async () => {
+  it("refuses a uid someone in the channel holds, and a Speech-to-Text bot may not take the agent's", async () => {
     h.publish('room1', '1001');
-    expect(await h.call('POST', `${C}/join`, joinBody())).toMatchObject({ status: 409, body: { reason: 'TaskConflict', detail: 'properties.agent_rtc_uid 1001 is used by a user in channel "room1"' } });
+    expect(await h.call('POST', `${C}/join`, joinBody())).toMatchObject({
+      status: 409,
+      body: { reason: 'TaskConflict', detail: 'properties.agent_rtc_uid 1001 is used by a user in channel "room1"' },
+    });
     const agentId = await joinAgent({ agent_rtc_uid: '1002', token: token('room1', '1002') });
-    const bot = { name: 'stt', languages: ['en-US'], rtcConfig: { channelName: 'room1', pubBotUid: '1002', pubBotToken: h.token('room1', '1002') } };
-    expect(await h.call('POST', `/api/speech-to-text/v1/projects/${APP_ID}/join`, bot)).toMatchObject({ status: 409, body: { reason: 'uid conflict', detail: `rtcConfig.pubBotUid 1002 is used by Conversational AI agent ${agentId} in channel "room1"` } });
+    const bot = {
+      name: 'stt',
+      languages: ['en-US'],
+      rtcConfig: { channelName: 'room1', pubBotUid: '1002', pubBotToken: h.token('room1', '1002') },
+    };
+    expect(await h.call('POST', `/api/speech-to-text/v1/projects/${APP_ID}/join`, bot)).toMatchObject({
+      status: 409,
+      body: { reason: 'uid conflict', detail: `rtcConfig.pubBotUid 1002 is used by Conversational AI agent ${agentId} in channel "room1"` },
+    });
   });
 });
 
@@ -250,12 +427,18 @@ describe('the agent over time', () => {
   it('stops idle_timeout seconds after its user left; 0 never idles, but 72 hours is the cap', async () => {
     h.publish('room1', '100');
     const idle = await joinAgent({ idle_timeout: 10 });
-    const forever = await joinAgent({ idle_timeout: 0, agent_rtc_uid: '1002', token: token('room1', '1002', { expireSeconds: 80 * 3600 }) }, { name: 'forever' });
+    const forever = await joinAgent(
+      { idle_timeout: 0, agent_rtc_uid: '1002', token: token('room1', '1002', { expireSeconds: 80 * 3600 }) },
+      { name: 'forever' },
+    );
     await h.clock.advance(60_000);
     expect(h.emulator.control.convoAgent(idle)?.status).toBe('RUNNING');
     h.emulator.control.leave('room1', '100');
     await h.clock.advance(10_000);
-    expect((await h.call('GET', `${C}/agents/${idle}`)).body).toMatchObject({ status: 'STOPPED', message: 'idle timeout: no subscribed user in the channel' });
+    expect((await h.call('GET', `${C}/agents/${idle}`)).body).toMatchObject({
+      status: 'STOPPED',
+      message: 'idle timeout: no subscribed user in the channel',
+    });
     await h.clock.advance(72 * 3_600_000 - 70_000 - 1);
     expect(h.emulator.control.convoAgent(forever)?.status).toBe('RUNNING');
     await h.clock.advance(1);
@@ -265,9 +448,15 @@ describe('the agent over time', () => {
   it('leave stops it, again changes nothing; ended agents answer for a while, then 404 TaskNotFound', async () => {
     const agentId = await runningAgent();
     expect(await h.call('POST', `${C}/agents/${agentId}/leave`)).toEqual({ status: 200, body: {} });
-    expect((await h.call('GET', `${C}/agents/${agentId}`)).body).toMatchObject({ status: 'STOPPED', stop_ts: Math.floor(h.clock.now() / 1000) });
+    expect((await h.call('GET', `${C}/agents/${agentId}`)).body).toMatchObject({
+      status: 'STOPPED',
+      stop_ts: Math.floor(h.clock.now() / 1000),
+    });
     expect(await h.call('POST', `${C}/agents/${agentId}/leave`)).toEqual({ status: 200, body: {} });
-    expect(await h.call('GET', `${C}/agents/NOPE`)).toEqual({ status: 404, body: { detail: 'agent NOPE not found', reason: 'TaskNotFound' } });
+    expect(await h.call('GET', `${C}/agents/NOPE`)).toEqual({
+      status: 404,
+      body: { detail: 'agent NOPE not found', reason: 'TaskNotFound' },
+    });
     await h.clock.advance(10 * 60_000);
     expect(await h.call('GET', `${C}/agents/${agentId}`)).toMatchObject({ status: 404, body: { reason: 'TaskNotFound' } });
   });
@@ -289,26 +478,37 @@ describe('the agent over time', () => {
     await h.clock.advance(5_000);
     expect((await h.call('GET', `${C}/agents/${agentId}`)).body).toMatchObject({ status: 'RUNNING' });
     h.emulator.control.setChaos(1, 1);
-    expect(await h.call('POST', `${C}/agents/${agentId}/leave`)).toEqual({ status: 503, body: { detail: 'temporarily unavailable, try again', reason: 'ServiceUnavailable' } });
+    expect(await h.call('POST', `${C}/agents/${agentId}/leave`)).toEqual({
+      status: 503,
+      body: { detail: 'temporarily unavailable, try again', reason: 'ServiceUnavailable' },
+    });
     h.emulator.control.setChaos(0);
     expect(h.emulator.control.convoAgent(agentId)?.status).toBe('RUNNING');
     h.emulator.control.injectFault({ endpoint: 'convoLeave', times: 1, status: 500, body: { detail: 'boom', reason: 'InternalError' } });
-    expect(await h.call('POST', `${C}/agents/${agentId}/leave`)).toEqual({ status: 500, body: { detail: 'boom', reason: 'InternalError' } });
+    expect(await h.call('POST', `${C}/agents/${agentId}/leave`)).toEqual({
+      status: 500,
+      body: { detail: 'boom', reason: 'InternalError' },
+    });
     expect(h.emulator.control.requestCounts()).toMatchObject({ convoLeave: 3, convoQuery: 2 });
   });
 
   it('fails through the control API with the module and message; query tells it', async () => {
     const agentId = await runningAgent();
-    const failed = await fetch(`${h.emulator.url}/_emulator/agents/${agentId}/fail`, { method: 'POST', body: JSON.stringify({ reason: 'llm', message: 'upstream 500' }) });
+    const failed = await fetch(`${h.emulator.url}/_emulator/agents/${agentId}/fail`, {
+      method: 'POST',
+      body: JSON.stringify({ reason: 'llm', message: 'upstream 500' }),
+    });
     expect(failed.status).toBe(200);
     expect((await h.call('GET', `${C}/agents/${agentId}`)).body).toMatchObject({ status: 'FAILED', message: 'llm: upstream 500' });
-    const state = (await (await fetch(`${h.emulator.url}/_emulator/state`)).json()) as { convoAgents: { agentId: string; status: string }[] };
+    const state = (await (await fetch(`${h.emulator.url}/_emulator/state`)).json()) as {
+      convoAgents: { agentId: string; status: string }[];
+    };
     expect(state.convoAgents).toEqual([expect.objectContaining({ agentId, status: 'FAILED' })]);
   });
 });
 
 describe('list', () => {
-  it('filters by state numbers and channel, pages with a cursor that names the next page\'s first agent', async () => {
+  it("filters by state numbers and channel, pages with a cursor that names the next page's first agent", async () => {
     const ids: string[] = [];
     for (let n = 0; n < 3; n++) {
       ids.push(await joinAgent({ agent_rtc_uid: `20${n}`, token: token('room1', `20${n}`) }, { name: `a${n}` }));
@@ -317,11 +517,25 @@ describe('list', () => {
     const elsewhere = await joinAgent({ channel: 'room2', agent_rtc_uid: '300', token: token('room2', '300') }, { name: 'b' });
     await h.call('POST', `${C}/agents/${ids[0]}/leave`);
     const first = await h.call('GET', `${C}/agents?channel=room1&limit=1`);
-    expect(first.body).toEqual({ data: { count: 1, list: [{ start_ts: expect.any(Number) as number, status: 'RUNNING', agent_id: ids[1] }] }, meta: { cursor: ids[2], total: 2 }, status: 'ok' });
+    expect(first.body).toEqual({
+      data: { count: 1, list: [{ start_ts: expect.any(Number) as number, status: 'RUNNING', agent_id: ids[1] }] },
+      meta: { cursor: ids[2], total: 2 },
+      status: 'ok',
+    });
     const second = await h.call('GET', `${C}/agents?channel=room1&limit=1&cursor=${ids[2]}`);
     expect(second.body).toMatchObject({ data: { list: [{ agent_id: ids[2] }] }, meta: { cursor: '', total: 2 } });
-    expect((await h.call('GET', `${C}/agents?state=1,4`)).body).toMatchObject({ data: { count: 2, list: [{ agent_id: ids[0], status: 'STOPPED' }, { agent_id: elsewhere, status: 'STARTING' }] } });
-    expect((await h.call('GET', `${C}/agents?from_time=${Math.floor(h.clock.now() / 1000)}&state=1`)).body).toMatchObject({ data: { count: 1 } });
+    expect((await h.call('GET', `${C}/agents?state=1,4`)).body).toMatchObject({
+      data: {
+        count: 2,
+        list: [
+          { agent_id: ids[0], status: 'STOPPED' },
+          { agent_id: elsewhere, status: 'STARTING' },
+        ],
+      },
+    });
+    expect((await h.call('GET', `${C}/agents?from_time=${Math.floor(h.clock.now() / 1000)}&state=1`)).body).toMatchObject({
+      data: { count: 1 },
+    });
   });
 
   it.each([
@@ -337,7 +551,7 @@ describe('list', () => {
 });
 
 describe('the conversation', () => {
-  it('turns a user\'s speech into history (user, then the answer) and, once spoken, a turn with latency metrics', async () => {
+  it("turns a user's speech into history (user, then the answer) and, once spoken, a turn with latency metrics", async () => {
     const agentId = await runningAgent();
     expect(say('what is the weather like')).toEqual([agentId]);
     expect(say('not heard', '555')).toEqual([]);
@@ -354,21 +568,53 @@ describe('the conversation', () => {
     expect((await h.call('GET', `${C}/agents/${agentId}/turns`)).body).toMatchObject({ total_turn_count: 0, turns: [] });
     await h.clock.advance(10_000);
     const turns = await h.call('GET', `${C}/agents/${agentId}/turns`);
-    expect(turns.body).toMatchObject({ agent_id: agentId, name: 'agent-1', channel: 'room1', total_turn_count: 1, pagination: { page_index: 1, total_pages: 1, is_last_page: true } });
-    const [turn] = turns.body.turns as { turn_id: number; start: { type: string; metadata: object }; end: { type: string; metadata: { playback_duration_ms: number } }; metrics: { e2e_latency_ms: number; segmented_latency_ms: { name: string; latency: number }[] } }[];
-    expect(turn).toMatchObject({ turn_id: 1, start: { type: 'voice_input', metadata: { speech_duration_ms: 1_000 } }, end: { type: 'ok' } });
-    expect(turn!.metrics.segmented_latency_ms.map((segment) => segment.name)).toEqual(['algorithm_processing', 'asr_ttlw', 'llm_ttft', 'llm_ftfs', 'tts_ttfb', 'transport']);
+    expect(turns.body).toMatchObject({
+      agent_id: agentId,
+      name: 'agent-1',
+      channel: 'room1',
+      total_turn_count: 1,
+      pagination: { page_index: 1, total_pages: 1, is_last_page: true },
+    });
+    const [turn] = turns.body.turns as {
+      turn_id: number;
+      start: { type: string; metadata: object };
+      end: { type: string; metadata: { playback_duration_ms: number } };
+      metrics: { e2e_latency_ms: number; segmented_latency_ms: { name: string; latency: number }[] };
+    }[];
+    expect(turn).toMatchObject({
+      turn_id: 1,
+      start: { type: 'voice_input', metadata: { speech_duration_ms: 1_000 } },
+      end: { type: 'ok' },
+    });
+    expect(turn!.metrics.segmented_latency_ms.map((segment) => segment.name)).toEqual([
+      'algorithm_processing',
+      'asr_ttlw',
+      'llm_ttft',
+      'llm_ftfs',
+      'tts_ttfb',
+      'transport',
+    ]);
     expect(turn!.metrics.e2e_latency_ms).toBe(turn!.metrics.segmented_latency_ms.reduce((sum, segment) => sum + segment.latency, 0));
     expect(turn!.metrics.e2e_latency_ms).toBeGreaterThan(400);
     expect(turn!.metrics.e2e_latency_ms).toBeLessThan(1_500);
   });
 
   it('is the same for the same words, and greets first when a greeting is set', async () => {
-    const agentId = await runningAgent({ llm: { url: 'https://llm.test', greeting_message: 'Hello {{user}}!', template_variables: { user: 'Ada' }, vendor: 'custom' } });
+    const agentId = await runningAgent({
+      llm: { url: 'https://llm.test', greeting_message: 'Hello {{user}}!', template_variables: { user: 'Ada' }, vendor: 'custom' },
+    });
     say('hi');
     const contents = (await h.call('GET', `${C}/agents/${agentId}/history`)).body.contents as Record<string, unknown>[];
-    expect(contents.map((entry) => [entry.role, entry.content])).toEqual([['assistant', 'Hello Ada!'], ['user', 'hi'], ['assistant', 'You said: hi']]);
-    expect(contents[1]).toMatchObject({ speech_start_ms: h.clock.now(), speech_end_ms: h.clock.now() + 1_000, speech_algorithmic_delay: expect.any(Number) as number });
+    expect(contents.map((entry) => [entry.role, entry.content])).toEqual([
+      ['assistant', 'Hello Ada!'],
+      ['user', 'hi'],
+      ['assistant', 'You said: hi'],
+    ]);
+    expect(contents[1]).toMatchObject({
+      speech_start_ms: h.clock.now(),
+      speech_end_ms: h.clock.now() + 1_000,
+      speech_algorithmic_delay: expect.any(Number) as number,
+    });
     await h.clock.advance(10_000);
     const turns = (await h.call('GET', `${C}/agents/${agentId}/turns`)).body.turns as { start: { type: string; metadata: object } }[];
     expect(turns.map((turn) => turn.start)).toMatchObject([{ type: 'greeting', metadata: { greeting_nth: 1 } }, { type: 'voice_input' }]);
@@ -379,13 +625,19 @@ describe('the conversation', () => {
     const speak = (body: object) => h.call('POST', `${C}/agents/${agentId}/speak`, body);
     say('tell me a long story');
     await h.clock.advance(2_000);
-    expect(await speak({ text: 'Sorry, an announcement.' })).toEqual({ status: 200, body: { agent_id: agentId, channel: 'room1', start_ts: expect.any(Number) as number } });
+    expect(await speak({ text: 'Sorry, an announcement.' })).toEqual({
+      status: 200,
+      body: { agent_id: agentId, channel: 'room1', start_ts: expect.any(Number) as number },
+    });
     await speak({ text: 'And then this.', priority: 'APPEND' });
     await speak({ text: 'Never said.', priority: 'IGNORE' });
     await h.clock.advance(500);
     await h.call('POST', `${C}/agents/${agentId}/interrupt`, {});
     await h.clock.advance(10_000);
-    const turns = (await h.call('GET', `${C}/agents/${agentId}/turns`)).body.turns as { start: { type: string }; end: { type: string; metadata: Record<string, unknown> } }[];
+    const turns = (await h.call('GET', `${C}/agents/${agentId}/turns`)).body.turns as {
+      start: { type: string };
+      end: { type: string; metadata: Record<string, unknown> };
+    }[];
     expect(turns.map((turn) => [turn.start.type, turn.end.type, turn.end.metadata.caused_by])).toEqual([
       ['voice_input', 'interrupted', 'api_speak'],
       ['api_speak', 'interrupted', 'api_interrupt'],
@@ -401,8 +653,13 @@ describe('the conversation', () => {
     await h.clock.advance(2_500);
     say('wait');
     await h.clock.advance(10_000);
-    const turns = (await h.call('GET', `${C}/agents/${agentId}/turns`)).body.turns as { end: { type: string; metadata: Record<string, unknown> } }[];
-    expect(turns.map((turn) => [turn.end.type, turn.end.metadata.caused_by])).toEqual([['interrupted', 'start_of_speech'], ['ok', undefined]]);
+    const turns = (await h.call('GET', `${C}/agents/${agentId}/turns`)).body.turns as {
+      end: { type: string; metadata: Record<string, unknown> };
+    }[];
+    expect(turns.map((turn) => [turn.end.type, turn.end.metadata.caused_by])).toEqual([
+      ['interrupted', 'start_of_speech'],
+      ['ok', undefined],
+    ]);
   });
 
   it('think answers a text as if the user said it, or injects it, or ignores it while the agent talks', async () => {
@@ -419,9 +676,16 @@ describe('the conversation', () => {
       { role: 'assistant', content: '[gpt-x] You said: summarise our chat' },
       { role: 'user', content: 'remember: the user is Ada' },
     ]);
-    const turns = (await h.call('GET', `${C}/agents/${agentId}/turns`)).body.turns as { start: { type: string; metadata: object }; metrics: { segmented_latency_ms: { name: string }[] } }[];
+    const turns = (await h.call('GET', `${C}/agents/${agentId}/turns`)).body.turns as {
+      start: { type: string; metadata: object };
+      metrics: { segmented_latency_ms: { name: string }[] };
+    }[];
     expect(turns).toHaveLength(1);
-    expect(turns[0]!.start).toEqual({ start_at: expect.any(Number) as number, type: 'api_speak', metadata: { transport: 'http', action: 'think' } });
+    expect(turns[0]!.start).toEqual({
+      start_at: expect.any(Number) as number,
+      type: 'api_speak',
+      metadata: { transport: 'http', action: 'think' },
+    });
     expect(turns[0]!.metrics.segmented_latency_ms.map((segment) => segment.name)).not.toContain('asr_ttlw');
   });
 
@@ -430,9 +694,15 @@ describe('the conversation', () => {
     say('hello there');
     await h.clock.advance(10_000);
     await h.call('POST', `${C}/agents/${agentId}/leave`);
-    expect(await h.call('GET', `${C}/agents/${agentId}/history`)).toEqual({ status: 404, body: { detail: `agent ${agentId} has exited (STOPPED)`, reason: 'TaskNotFound' } });
+    expect(await h.call('GET', `${C}/agents/${agentId}/history`)).toEqual({
+      status: 404,
+      body: { detail: `agent ${agentId} has exited (STOPPED)`, reason: 'TaskNotFound' },
+    });
     await h.clock.advance(6 * 86_400_000);
-    expect((await h.call('GET', `${C}/agents/${agentId}/turns?page_size=1`)).body).toMatchObject({ total_turn_count: 1, turns: [{ turn_id: 1 }] });
+    expect((await h.call('GET', `${C}/agents/${agentId}/turns?page_size=1`)).body).toMatchObject({
+      total_turn_count: 1,
+      turns: [{ turn_id: 1 }],
+    });
     await h.clock.advance(86_400_000);
     expect((await h.call('GET', `${C}/agents/${agentId}/turns`)).status).toBe(404);
   });
@@ -443,8 +713,15 @@ describe('the conversation', () => {
       say(text);
       await h.clock.advance(10_000);
     }
-    expect((await h.call('GET', `${C}/agents/${agentId}/turns?page_size=2&page_index=2`)).body).toMatchObject({ total_turn_count: 3, pagination: { page_index: 2, total_pages: 2, is_last_page: true }, turns: [{ turn_id: 3 }] });
-    expect(await h.call('GET', `${C}/agents/${agentId}/turns?page_index=0`)).toEqual({ status: 400, body: { detail: 'page_index must be a whole number from 1', reason: 'InvalidRequest' } });
+    expect((await h.call('GET', `${C}/agents/${agentId}/turns?page_size=2&page_index=2`)).body).toMatchObject({
+      total_turn_count: 3,
+      pagination: { page_index: 2, total_pages: 2, is_last_page: true },
+      turns: [{ turn_id: 3 }],
+    });
+    expect(await h.call('GET', `${C}/agents/${agentId}/turns?page_index=0`)).toEqual({
+      status: 400,
+      body: { detail: 'page_index must be a whole number from 1', reason: 'InvalidRequest' },
+    });
   });
 });
 
@@ -465,22 +742,40 @@ describe('speak, think and update validation', () => {
     ['update', { properties: { llm: { system_messages: [{ content: 'x' }] } } }, 'properties.llm.system_messages.0.role is required'],
   ] as [string, object, string][])('%s answers 400 naming the field: $2', async (action, body, detail) => {
     const agentId = await runningAgent();
-    expect(await h.call('POST', `${C}/agents/${agentId}/${action}`, body)).toEqual({ status: 400, body: { detail, reason: 'InvalidRequest' } });
+    expect(await h.call('POST', `${C}/agents/${agentId}/${action}`, body)).toEqual({
+      status: 400,
+      body: { detail, reason: 'InvalidRequest' },
+    });
   });
 
   it('update replaces llm.params whole (the reply names the new model); speak waits for RUNNING and is refused with mllm', async () => {
     const starting = await joinAgent();
-    expect(await h.call('POST', `${C}/agents/${starting}/speak`, { text: 'hi' })).toEqual({ status: 400, body: { detail: `agent ${starting} is STARTING; it must be RUNNING`, reason: 'InvalidRequest' } });
+    expect(await h.call('POST', `${C}/agents/${starting}/speak`, { text: 'hi' })).toEqual({
+      status: 400,
+      body: { detail: `agent ${starting} is STARTING; it must be RUNNING`, reason: 'InvalidRequest' },
+    });
     await h.clock.advance(1_000);
     h.publish('room1', '100');
-    expect(await h.call('POST', `${C}/agents/${starting}/update`, { properties: { llm: { params: { model: 'gpt-y' } }, token: token('room1', '1001') } })).toMatchObject({ status: 200, body: { agent_id: starting, status: 'RUNNING' } });
-    expect(h.emulator.control.convoAgent(starting)?.properties).toMatchObject({ llm: { params: { model: 'gpt-y' }, url: 'https://llm.example.test/v1/chat/completions' } });
+    expect(
+      await h.call('POST', `${C}/agents/${starting}/update`, {
+        properties: { llm: { params: { model: 'gpt-y' } }, token: token('room1', '1001') },
+      }),
+    ).toMatchObject({ status: 200, body: { agent_id: starting, status: 'RUNNING' } });
+    expect(h.emulator.control.convoAgent(starting)?.properties).toMatchObject({
+      llm: { params: { model: 'gpt-y' }, url: 'https://llm.example.test/v1/chat/completions' },
+    });
     say('ping');
     const contents = (await h.call('GET', `${C}/agents/${starting}/history`)).body.contents as { content: string }[];
     expect(contents.at(-1)?.content).toBe('[gpt-y] You said: ping');
-    const mllm = await joinAgent({ agent_rtc_uid: '1003', token: token('room1', '1003'), llm: undefined, tts: undefined, mllm: { enable: true, api_key: 'k' } }, { name: 'mllm' });
+    const mllm = await joinAgent(
+      { agent_rtc_uid: '1003', token: token('room1', '1003'), llm: undefined, tts: undefined, mllm: { enable: true, api_key: 'k' } },
+      { name: 'mllm' },
+    );
     await h.clock.advance(1_000);
-    expect(await h.call('POST', `${C}/agents/${mllm}/speak`, { text: 'hi' })).toEqual({ status: 400, body: { detail: 'speak is not supported for an agent using mllm', reason: 'InvalidRequest' } });
+    expect(await h.call('POST', `${C}/agents/${mllm}/speak`, { text: 'hi' })).toEqual({
+      status: 400,
+      body: { detail: 'speak is not supported for an agent using mllm', reason: 'InvalidRequest' },
+    });
   });
 });
 
@@ -495,11 +790,21 @@ describe('notifications (productId 17)', () => {
     expect(notices.map((notice) => notice.eventType)).toEqual([101, 102, 103]);
     expect(notices.every((notice) => notice.signed && notice.productId === 17 && !('sid' in notice))).toBe(true);
     expect(notices[0]!.payload).toMatchObject({ agent_id: agentId, channel: 'room1', labels: { team: 'support' }, status: 'RUNNING' });
-    expect(notices[1]!.payload).toMatchObject({ agent_id: agentId, status: 'STOPPED', message: 'agent left by request', labels: { team: 'support' } });
-    expect(notices[2]!.payload).toMatchObject({ contents: [{ role: 'user', content: 'hello' }, { role: 'assistant', content: '[gpt-x] You said: hello' }] });
+    expect(notices[1]!.payload).toMatchObject({
+      agent_id: agentId,
+      status: 'STOPPED',
+      message: 'agent left by request',
+      labels: { team: 'support' },
+    });
+    expect(notices[2]!.payload).toMatchObject({
+      contents: [
+        { role: 'user', content: 'hello' },
+        { role: 'assistant', content: '[gpt-x] You said: hello' },
+      ],
+    });
   });
 
-  it('with parameters.enable_metrics, sends 111 with each turn\'s metrics once it is over', async () => {
+  it("with parameters.enable_metrics, sends 111 with each turn's metrics once it is over", async () => {
     const notices = await h.receiveNotices();
     const agentId = await runningAgent({ parameters: { enable_metrics: true } });
     say('how are you');

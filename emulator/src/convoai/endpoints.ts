@@ -26,12 +26,18 @@ export interface Access {
 }
 const forbidden = (channel: string) => convoError(401, 'Unauthorized', `the Authorization token is not for channel "${channel}"`);
 
-const answer = (world: World, agent: ConvoAgent) => ({ agent_id: agent.agentId, create_ts: seconds(agent.createdAt), status: convoStatusOf(world, agent, world.clock.now()) });
+const answer = (world: World, agent: ConvoAgent) => ({
+  agent_id: agent.agentId,
+  create_ts: seconds(agent.createdAt),
+  status: convoStatusOf(world, agent, world.clock.now()),
+});
 
 /** `{{name}}` placeholders filled from template_variables (one level: values are not expanded). */
-const fill = (text: string, variables: Record<string, string> | undefined) => text.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (whole, name: string) => variables?.[name] ?? whole);
+const fill = (text: string, variables: Record<string, string> | undefined) =>
+  text.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (whole, name: string) => variables?.[name] ?? whole);
 
-const stringParam = (params: Record<string, unknown> | undefined, key: string) => (typeof params?.[key] === 'string' ? params[key] : undefined);
+const stringParam = (params: Record<string, unknown> | undefined, key: string) =>
+  typeof params?.[key] === 'string' ? params[key] : undefined;
 
 function profileOf(request: Join): ConvoProfile {
   const p = request.properties;
@@ -56,8 +62,10 @@ function profileOf(request: Join): ConvoProfile {
 
 /** Who holds `uid` in `channel` now: another agent, a bot or recorder, or a user. */
 function uidHolder(world: World, channel: string, uid: string): string | undefined {
-  for (const agent of world.convoAgents.values()) if (convoActive(agent) && agent.channel === channel && agent.uid === uid) return `agent ${agent.agentId}`;
-  for (const agent of world.agents.values()) if (agentActive(agent) && agent.channel === channel && agent.pubBotUid === uid) return 'a Speech-to-Text bot';
+  for (const agent of world.convoAgents.values())
+    if (convoActive(agent) && agent.channel === channel && agent.uid === uid) return `agent ${agent.agentId}`;
+  for (const agent of world.agents.values())
+    if (agentActive(agent) && agent.channel === channel && agent.pubBotUid === uid) return 'a Speech-to-Text bot';
   for (const task of world.tasks.values()) if (isActive(task) && task.cname === channel && task.uid === uid) return 'a recording';
   if (world.publishers.get(channel)?.has(uid)) return 'a user';
   return undefined;
@@ -79,14 +87,27 @@ export function join(world: World, body: Record<string, unknown>, access: Access
   if (access.channel !== undefined && access.channel !== p.channel) return forbidden(p.channel);
   const now = world.clock.now();
   const rtm = p.advanced_features?.enable_rtm === true;
-  const token = checkAgentToken({ token: p.token, appId: world.appId, appCertificate: world.appCertificate, channel: p.channel, uid: p.agent_rtc_uid, rtm, nowMs: now });
+  const token = checkAgentToken({
+    token: p.token,
+    appId: world.appId,
+    appCertificate: world.appCertificate,
+    channel: p.channel,
+    uid: p.agent_rtc_uid,
+    rtm,
+    nowMs: now,
+  });
   if (!token.ok) return invalid(`properties.token ${token.reason}`);
   refreshConvoAgents(world, now);
   // Names are unique per App among agents that have not ended (README, "Conversational AI").
   const namesake = [...world.convoAgents.values()].find((agent) => convoActive(agent) && agent.name === request.name);
-  if (namesake) return { status: 409, body: { detail: `an agent named "${request.name}" is already running`, reason: 'TaskConflict', ...answer(world, namesake) } };
+  if (namesake)
+    return {
+      status: 409,
+      body: { detail: `an agent named "${request.name}" is already running`, reason: 'TaskConflict', ...answer(world, namesake) },
+    };
   const holder = p.agent_rtc_uid === '0' ? undefined : uidHolder(world, p.channel, p.agent_rtc_uid);
-  if (holder) return convoError(409, 'TaskConflict', `properties.agent_rtc_uid ${p.agent_rtc_uid} is used by ${holder} in channel "${p.channel}"`);
+  if (holder)
+    return convoError(409, 'TaskConflict', `properties.agent_rtc_uid ${p.agent_rtc_uid} is used by ${holder} in channel "${p.channel}"`);
   const agent: ConvoAgent = {
     agentId: newAgentId(),
     name: request.name,
@@ -118,7 +139,13 @@ export function join(world: World, body: Record<string, unknown>, access: Access
 }
 
 /** An agent this caller may see: known (an ended one for a while), in a channel it may reach. */
-function findAgent(world: World, agentId: string, access: Access, inFailover: boolean, keepMs = world.timing.agentRetentionMs): ConvoAgent | Reply {
+function findAgent(
+  world: World,
+  agentId: string,
+  access: Access,
+  inFailover: boolean,
+  keepMs = world.timing.agentRetentionMs,
+): ConvoAgent | Reply {
   const agent = inFailover ? undefined : world.convoAgents.get(agentId);
   if (!agent) return notFound(agentId);
   refreshConvoAgent(world, agent);
@@ -141,7 +168,17 @@ export function query(world: World, agentId: string, access: Access, inFailover:
   const agent = findAgent(world, agentId, access, inFailover);
   if (!('agentId' in agent)) return agent;
   const status = convoStatusOf(world, agent, world.clock.now());
-  return { status: 200, body: { message: messageOf(agent), start_ts: seconds(agent.createdAt), stop_ts: agent.endedAt === undefined ? 0 : seconds(agent.endedAt), name: agent.name, status, agent_id: agent.agentId } };
+  return {
+    status: 200,
+    body: {
+      message: messageOf(agent),
+      start_ts: seconds(agent.createdAt),
+      stop_ts: agent.endedAt === undefined ? 0 : seconds(agent.endedAt),
+      name: agent.name,
+      status,
+      agent_id: agent.agentId,
+    },
+  };
 }
 
 export function leave(world: World, agentId: string, access: Access, inFailover: boolean): Reply {
@@ -160,7 +197,15 @@ export function update(world: World, agentId: string, body: Record<string, unkno
   const changes = parsed.data.properties;
   const now = world.clock.now();
   if (changes?.token !== undefined) {
-    const token = checkAgentToken({ token: changes.token, appId: world.appId, appCertificate: world.appCertificate, channel: agent.channel, uid: agent.uid, rtm: agent.profile.rtm, nowMs: now });
+    const token = checkAgentToken({
+      token: changes.token,
+      appId: world.appId,
+      appCertificate: world.appCertificate,
+      channel: agent.channel,
+      uid: agent.uid,
+      rtm: agent.profile.rtm,
+      nowMs: now,
+    });
     if (!token.ok) return invalid(`properties.token ${token.reason}`);
     agent.tokenExpiresAt = token.expiresAt;
   }
@@ -181,7 +226,10 @@ export function update(world: World, agentId: string, body: Record<string, unkno
 }
 
 /** `{agent_id, channel, start_ts}`: what speak, think and interrupt answer. */
-const acknowledged = (agent: ConvoAgent): Reply => ({ status: 200, body: { agent_id: agent.agentId, channel: agent.channel, start_ts: seconds(agent.createdAt) } });
+const acknowledged = (agent: ConvoAgent): Reply => ({
+  status: 200,
+  body: { agent_id: agent.agentId, channel: agent.channel, start_ts: seconds(agent.createdAt) },
+});
 
 export function speak(world: World, agentId: string, body: Record<string, unknown>, access: Access, inFailover: boolean): Reply {
   const agent = liveAgent(world, agentId, access, inFailover, true);
@@ -212,7 +260,15 @@ export function interrupt(world: World, agentId: string, access: Access, inFailo
 export function history(world: World, agentId: string, access: Access, inFailover: boolean): Reply {
   const agent = liveAgent(world, agentId, access, inFailover, false);
   if (!('agentId' in agent)) return agent;
-  return { status: 200, body: { agent_id: agent.agentId, start_ts: seconds(agent.createdAt), status: convoStatusOf(world, agent, world.clock.now()), contents: memoryOf(agent) } };
+  return {
+    status: 200,
+    body: {
+      agent_id: agent.agentId,
+      start_ts: seconds(agent.createdAt),
+      status: convoStatusOf(world, agent, world.clock.now()),
+      contents: memoryOf(agent),
+    },
+  };
 }
 
 /** A whole number query parameter from `min`, or its default; NaN when malformed. */
@@ -244,7 +300,9 @@ export function turns(world: World, agentId: string, search: URLSearchParams, ac
   };
 }
 
-const STATE_NUMBERS = new Map<string, ConvoStatus>(Object.entries(CONVO_STATES).map(([status, number]) => [String(number), status as ConvoStatus]));
+const STATE_NUMBERS = new Map<string, ConvoStatus>(
+  Object.entries(CONVO_STATES).map(([status, number]) => [String(number), status as ConvoStatus]),
+);
 
 function readListQuery(search: URLSearchParams, now: number, access: Access) {
   const states = (search.get('state') ?? '2').split(',').map((item) => item.trim());
@@ -276,7 +334,12 @@ export function list(world: World, search: URLSearchParams, access: Access): Rep
   refreshConvoAgents(world, now);
   const matching = [...world.convoAgents.values()]
     .filter((agent) => agent.endedAt === undefined || now - agent.endedAt < world.timing.agentRetentionMs)
-    .filter((agent) => seconds(agent.createdAt) >= read.from && seconds(agent.createdAt) <= read.to && (read.channel === undefined || agent.channel === read.channel))
+    .filter(
+      (agent) =>
+        seconds(agent.createdAt) >= read.from &&
+        seconds(agent.createdAt) <= read.to &&
+        (read.channel === undefined || agent.channel === read.channel),
+    )
     .filter((agent) => read.wanted.has(convoStatusOf(world, agent, now)))
     .sort((a, b) => a.createdAt - b.createdAt || a.agentId.localeCompare(b.agentId));
   // The cursor is the agent the page starts with.
@@ -284,7 +347,11 @@ export function list(world: World, search: URLSearchParams, access: Access): Rep
   if (start < 0) return invalid(`cursor ${read.cursor} is not an agent of this listing`);
   const page = matching.slice(start, start + read.limit);
   const next = matching[start + read.limit];
-  const items = page.map((agent) => ({ start_ts: seconds(agent.createdAt), status: convoStatusOf(world, agent, now), agent_id: agent.agentId }));
+  const items = page.map((agent) => ({
+    start_ts: seconds(agent.createdAt),
+    status: convoStatusOf(world, agent, now),
+    agent_id: agent.agentId,
+  }));
   return agentListReply(items, next?.agentId ?? '', matching.length);
 }
 

@@ -1,6 +1,14 @@
 import type { World } from '../world.js';
 import { cutTurns, greet, hearUser, interrupted, memoryOf, pendingTurns } from './conversation.js';
-import { CONVO_END_MESSAGES, CONVO_LIFETIME_MS, EXPIRE_WARNING_MS, type ConvoAgent, type ConvoEndReason, type ConvoStatus, type FailureModule } from './types.js';
+import {
+  CONVO_END_MESSAGES,
+  CONVO_LIFETIME_MS,
+  EXPIRE_WARNING_MS,
+  type ConvoAgent,
+  type ConvoEndReason,
+  type ConvoStatus,
+  type FailureModule,
+} from './types.js';
 
 /**
  * How a Conversational AI agent moves with time — starting, running (and its greeting), the
@@ -36,7 +44,16 @@ export function notifyConvo(world: World, agent: ConvoAgent, eventType: number, 
     sequence: 0,
     at,
     details: { msgName: `convoai_${eventType}` },
-    product: { productId: CONVO_PRODUCT_ID, envelopeSid: false, payload: { agent_id: agent.agentId, channel: agent.channel, ...(Object.keys(agent.labels).length > 0 ? { labels: agent.labels } : {}), ...payload } },
+    product: {
+      productId: CONVO_PRODUCT_ID,
+      envelopeSid: false,
+      payload: {
+        agent_id: agent.agentId,
+        channel: agent.channel,
+        ...(Object.keys(agent.labels).length > 0 ? { labels: agent.labels } : {}),
+        ...payload,
+      },
+    },
   });
 }
 
@@ -45,7 +62,13 @@ function announceTurns(world: World, agent: ConvoAgent, upTo: number) {
   if (!agent.profile.metrics) return;
   for (let turn = agent.turns[agent.turnsAnnounced]; turn && turn.end.end_at <= upTo; turn = agent.turns[agent.turnsAnnounced]) {
     agent.turnsAnnounced++;
-    notifyConvo(world, agent, 111, { turn_id: turn.turnId, start_at: turn.start.start_at, end_at: turn.end.end_at, metrics: turn.metrics }, turn.end.end_at);
+    notifyConvo(
+      world,
+      agent,
+      111,
+      { turn_id: turn.turnId, start_at: turn.start.start_at, end_at: turn.end.end_at, metrics: turn.metrics },
+      turn.end.end_at,
+    );
   }
 }
 
@@ -53,13 +76,34 @@ function announceTurns(world: World, agent: ConvoAgent, upTo: number) {
 export function endConvoAgent(world: World, agent: ConvoAgent, at: number, reason: ConvoEndReason) {
   const failed = reason === 'failed' || reason === 'token';
   const llm = agent.failure?.module === 'llm';
-  cutTurns(agent, at, failed ? { type: 'error', metadata: { reason: llm ? 'LLM_REQUEST_ERR' : 'INTERNAL_ERR', details: messageOf({ ...agent, endReason: reason }) } } : interrupted('api_leave'));
+  cutTurns(
+    agent,
+    at,
+    failed
+      ? {
+          type: 'error',
+          metadata: { reason: llm ? 'LLM_REQUEST_ERR' : 'INTERNAL_ERR', details: messageOf({ ...agent, endReason: reason }) },
+        }
+      : interrupted('api_leave'),
+  );
   announceTurns(world, agent, at);
   agent.endedAt = at;
   agent.endReason = reason;
   agent.stoppingUntil = undefined;
   const status = convoStatusOf(world, agent, at);
-  if (failed) notifyConvo(world, agent, 110, { module: agent.failure?.module ?? 'rtc', code: reason === 'token' ? 'TOKEN_EXPIRED' : 'FATAL_ERROR', message: messageOf(agent), timestamp: at }, at);
+  if (failed)
+    notifyConvo(
+      world,
+      agent,
+      110,
+      {
+        module: agent.failure?.module ?? 'rtc',
+        code: reason === 'token' ? 'TOKEN_EXPIRED' : 'FATAL_ERROR',
+        message: messageOf(agent),
+        timestamp: at,
+      },
+      at,
+    );
   const span = { start_ts: seconds(agent.createdAt), stop_ts: seconds(at) };
   notifyConvo(world, agent, 102, { ...span, status, message: messageOf(agent) }, at);
   notifyConvo(world, agent, 103, { ...span, contents: memoryOf(agent) }, at);
@@ -92,7 +136,13 @@ export function refreshConvoAgent(world: World, agent: ConvoAgent, now = world.c
   const warnAt = agent.tokenExpiresAt - EXPIRE_WARNING_MS;
   if (agent.expiryWarned !== agent.tokenExpiresAt && warnAt <= now && warnAt < end.at) {
     agent.expiryWarned = agent.tokenExpiresAt;
-    notifyConvo(world, agent, 104, { expire_ts: seconds(agent.tokenExpiresAt), message: 'token privilege will expire' }, Math.max(warnAt, agent.createdAt));
+    notifyConvo(
+      world,
+      agent,
+      104,
+      { expire_ts: seconds(agent.tokenExpiresAt), message: 'token privilege will expire' },
+      Math.max(warnAt, agent.createdAt),
+    );
   }
   announceTurns(world, agent, Math.min(now, end.at));
   if (end.at <= now) endConvoAgent(world, agent, end.at, end.reason);
@@ -103,7 +153,8 @@ export function refreshConvoAgents(world: World, now = world.clock.now()) {
 }
 
 /** Whether the agent listens to `uid` (remote_rtc_uids; "*" is everyone). */
-export const listensTo = (agent: ConvoAgent, uid: string) => agent.profile.remoteUids.includes('*') || agent.profile.remoteUids.includes(uid);
+export const listensTo = (agent: ConvoAgent, uid: string) =>
+  agent.profile.remoteUids.includes('*') || agent.profile.remoteUids.includes(uid);
 
 /** Someone started or stopped publishing in `channel`: start or clear its agents' idle countdown. */
 export function onConvoPresenceChange(world: World, channel: string) {

@@ -42,7 +42,12 @@ function authenticate(d: Dispatcher, authorization: string | undefined): Access 
 }
 
 /** One Conversational AI call: the gateway's checks in order, then its endpoint. */
-export async function conversationalAi(d: Dispatcher, endpoint: Endpoint, params: (string | undefined)[], call: IncomingCall): Promise<Reply> {
+export async function conversationalAi(
+  d: Dispatcher,
+  endpoint: Endpoint,
+  params: (string | undefined)[],
+  call: IncomingCall,
+): Promise<Reply> {
   const [appId, agentParam] = params;
   const access = authenticate(d, call.authorization);
   if ('status' in access) return access;

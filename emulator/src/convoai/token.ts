@@ -9,21 +9,41 @@ import { checkRecorderToken } from '../token-check.js';
 export type AgentTokenVerdict = { ok: true; expiresAt: number } | { ok: false; reason: string };
 
 /** Unix ms when a privilege granted for `seconds` from issue runs out (0: never). */
-const privilegeEnd = (issueTs: number, seconds: number | undefined) => (seconds === undefined || seconds === 0 ? Number.POSITIVE_INFINITY : (issueTs + seconds) * 1000);
+const privilegeEnd = (issueTs: number, seconds: number | undefined) =>
+  seconds === undefined || seconds === 0 ? Number.POSITIVE_INFINITY : (issueTs + seconds) * 1000;
 
 /**
  * The agent's token: for this App, channel and uid (a "0" agent uid takes only a uid-less token),
  * with the join and publish-audio privileges, and with RTM login for the same user when RTM is on;
  * not expired. Answers when the first privilege it needs runs out.
  */
-export function checkAgentToken(options: { token: string; appId: string; appCertificate: string; channel: string; uid: string; rtm: boolean; nowMs: number }): AgentTokenVerdict {
-  const rtc = checkRecorderToken({ token: options.token, appId: options.appId, appCertificate: options.appCertificate, cname: options.channel, uid: options.uid, nowMs: options.nowMs });
+export function checkAgentToken(options: {
+  token: string;
+  appId: string;
+  appCertificate: string;
+  channel: string;
+  uid: string;
+  rtm: boolean;
+  nowMs: number;
+}): AgentTokenVerdict {
+  const rtc = checkRecorderToken({
+    token: options.token,
+    appId: options.appId,
+    appCertificate: options.appCertificate,
+    cname: options.channel,
+    uid: options.uid,
+    nowMs: options.nowMs,
+  });
   if (!rtc.ok) return { ok: false, reason: rtc.code === 109 ? 'has expired' : rtc.reason.replace(/^invalid token: /, 'is invalid: ') };
   const token = parseAccessToken(options.token)!;
   const privileges = token.rtc!.privileges;
   const publish = privileges.get(RTC_PUBLISH_AUDIO_PRIVILEGE);
   if (publish === undefined) return { ok: false, reason: 'is invalid: no publish-audio privilege (the agent speaks)' };
-  let expiresAt = Math.min(token.issueTs * 1000 + token.expire * 1000, privilegeEnd(token.issueTs, privileges.get(1)), privilegeEnd(token.issueTs, publish));
+  let expiresAt = Math.min(
+    token.issueTs * 1000 + token.expire * 1000,
+    privilegeEnd(token.issueTs, privileges.get(1)),
+    privilegeEnd(token.issueTs, publish),
+  );
   if (options.rtm) {
     const rtm = token.services.find((service) => service.type === RTM_SERVICE);
     if (!rtm) return { ok: false, reason: 'is invalid: no RTM service (advanced_features.enable_rtm is on)' };
@@ -37,7 +57,12 @@ export function checkAgentToken(options: { token: string; appId: string; appCert
 }
 
 /** `agora token=<token>` on a REST call: signed for this App, unexpired, and for `channel` when one is named. */
-export function checkAuthToken(options: { token: string; appId: string; appCertificate: string; nowMs: number }): { ok: true; channel: string } | { ok: false; reason: string } {
+export function checkAuthToken(options: {
+  token: string;
+  appId: string;
+  appCertificate: string;
+  nowMs: number;
+}): { ok: true; channel: string } | { ok: false; reason: string } {
   const token = parseAccessToken(options.token);
   if (!token) return { ok: false, reason: 'not an AccessToken2' };
   if (!signedWith(token, options.appCertificate)) return { ok: false, reason: 'signature does not match the App Certificate' };

@@ -23,7 +23,11 @@ export function newAgentId(): string {
   return [...randomBytes(26)].map((byte) => alphabet[byte % alphabet.length]).join('');
 }
 
-const answer = (world: World, agent: Agent) => ({ agent_id: agent.agentId, create_ts: seconds(agent.createdAt), status: statusOf(world, agent, world.clock.now()) });
+const answer = (world: World, agent: Agent) => ({
+  agent_id: agent.agentId,
+  create_ts: seconds(agent.createdAt),
+  status: statusOf(world, agent, world.clock.now()),
+});
 
 /** An agent answers for a while after it ended (its final state), then it is gone. */
 function findAgent(world: World, agentId: string): Agent | undefined {
@@ -35,8 +39,10 @@ function findAgent(world: World, agentId: string): Agent | undefined {
 }
 
 function uidTaken(world: World, channel: string, uid: string): string | undefined {
-  for (const agent of world.agents.values()) if (agentActive(agent) && agent.channel === channel && agent.pubBotUid === uid) return `agent ${agent.agentId}`;
-  for (const agent of world.convoAgents.values()) if (agent.endedAt === undefined && agent.channel === channel && agent.uid === uid) return `Conversational AI agent ${agent.agentId}`;
+  for (const agent of world.agents.values())
+    if (agentActive(agent) && agent.channel === channel && agent.pubBotUid === uid) return `agent ${agent.agentId}`;
+  for (const agent of world.convoAgents.values())
+    if (agent.endedAt === undefined && agent.channel === channel && agent.uid === uid) return `Conversational AI agent ${agent.agentId}`;
   for (const task of world.tasks.values()) if (isActive(task) && task.cname === channel && task.uid === uid) return 'a recording';
   if (world.publishers.get(channel)?.has(uid)) return 'a user';
   return undefined;
@@ -61,7 +67,13 @@ function newAgent(world: World, request: Join): Agent {
     endedAt: undefined,
     endReason: undefined,
     sequenceId: -1,
-    captions: storage && { vendor: storage.vendor, region: storage.region, bucket: storage.bucket, prefix: storage.fileNamePrefix ?? [], sliceMs: request.captionConfig!.sliceDuration * 1000 },
+    captions: storage && {
+      vendor: storage.vendor,
+      region: storage.region,
+      bucket: storage.bucket,
+      prefix: storage.fileNamePrefix ?? [],
+      sliceMs: request.captionConfig!.sliceDuration * 1000,
+    },
     cues: [],
     announced: new Set(),
     uploading: Promise.resolve(),
@@ -76,7 +88,14 @@ export function join(world: World, body: Record<string, unknown>): Reply {
   const rtc = request.rtcConfig;
   const now = world.clock.now();
   // The App Certificate is always on here: the bot needs a token for its channel and uid.
-  const verdict = checkRecorderToken({ token: rtc.pubBotToken, appId: world.appId, appCertificate: world.appCertificate, cname: rtc.channelName, uid: rtc.pubBotUid, nowMs: now });
+  const verdict = checkRecorderToken({
+    token: rtc.pubBotToken,
+    appId: world.appId,
+    appCertificate: world.appCertificate,
+    cname: rtc.channelName,
+    uid: rtc.pubBotUid,
+    nowMs: now,
+  });
   if (!verdict.ok) return sttError(400, 'invalid token', `rtcConfig.pubBotToken: ${verdict.reason}`);
   refreshAgents(world, now);
   for (const other of world.agents.values()) {
@@ -85,7 +104,8 @@ export function join(world: World, body: Record<string, unknown>): Reply {
     }
   }
   const holder = uidTaken(world, rtc.channelName, rtc.pubBotUid);
-  if (holder) return sttError(409, 'uid conflict', `rtcConfig.pubBotUid ${rtc.pubBotUid} is used by ${holder} in channel "${rtc.channelName}"`);
+  if (holder)
+    return sttError(409, 'uid conflict', `rtcConfig.pubBotUid ${rtc.pubBotUid} is used by ${holder} in channel "${rtc.channelName}"`);
   const agent = newAgent(world, request);
   world.agents.set(agent.agentId, agent);
   notifyAgent(world, agent, 101, { start_ts: seconds(now) }, now);
@@ -137,7 +157,8 @@ export function update(world: World, agentId: string, search: URLSearchParams, b
     agent.subscribeAudioUids = uids.includes('all') ? undefined : new Set(uids);
   }
   if (mask.has('translateConfig.enable') && request.translateConfig?.enable === false) agent.translations = [];
-  if (mask.has('translateConfig.languages') && request.translateConfig?.languages && request.translateConfig.enable !== false) agent.translations = request.translateConfig.languages;
+  if (mask.has('translateConfig.languages') && request.translateConfig?.languages && request.translateConfig.enable !== false)
+    agent.translations = request.translateConfig.languages;
   agent.sequenceId = read.sequenceId;
   return { status: 200, body: answer(world, agent) };
 }
@@ -153,12 +174,15 @@ export function list(world: World, search: URLSearchParams): Reply {
   const from = number('from_time', seconds(now) - 86_400);
   const to = number('to_time', seconds(now));
   const limit = number('limit', 20);
-  if ([from, to, limit].some(Number.isNaN) || limit < 1) return invalid('from_time, to_time and limit must be whole numbers (limit at least 1)');
+  if ([from, to, limit].some(Number.isNaN) || limit < 1)
+    return invalid('from_time, to_time and limit must be whole numbers (limit at least 1)');
   const channel = search.get('channel');
   const cursor = search.get('cursor') ?? '';
   refreshAgents(world, now);
   const matching = [...world.agents.values()]
-    .filter((agent) => seconds(agent.createdAt) >= from && seconds(agent.createdAt) <= to && (channel === null || agent.channel === channel))
+    .filter(
+      (agent) => seconds(agent.createdAt) >= from && seconds(agent.createdAt) <= to && (channel === null || agent.channel === channel),
+    )
     .filter((agent) => statusOf(world, agent, now) === AGENT_STATUSES[Number(state)])
     .sort((a, b) => a.createdAt - b.createdAt || a.agentId.localeCompare(b.agentId));
   const start = cursor === '' ? 0 : matching.findIndex((agent) => agent.agentId === cursor) + 1;

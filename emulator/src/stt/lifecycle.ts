@@ -15,7 +15,8 @@ export const agentActive = (agent: Agent) => agent.endedAt === undefined;
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export function statusOf(world: World, agent: Agent, now: number): AgentStatus {
-  if (!agentActive(agent)) return agent.endReason === 'rtc' || agent.endReason === 'asr' || agent.endReason === 'translation' ? 'FAILED' : 'STOPPED';
+  if (!agentActive(agent))
+    return agent.endReason === 'rtc' || agent.endReason === 'asr' || agent.endReason === 'translation' ? 'FAILED' : 'STOPPED';
   return now - agent.createdAt < world.timing.statusStepMs ? 'STARTING' : 'RUNNING';
 }
 
@@ -63,7 +64,18 @@ export function endAgent(world: World, agent: Agent, at: number, reason: AgentEn
   if (!agent.captions) return;
   const main = `${agent.captions.prefix.length > 0 ? `${agent.captions.prefix.join('/')}/` : ''}${agent.agentId}_${agent.channel}.m3u8`;
   void persistCaptions(world, agent, at).then(() => {
-    if (agent.uploadFailed) notifyAgent(world, agent, 202, { succeed_file_list: [], failed_file_list: [{ file_name: main, file_creation_ts: at, message: 'upload failed' }], message: 'upload finished with failures' }, at);
+    if (agent.uploadFailed)
+      notifyAgent(
+        world,
+        agent,
+        202,
+        {
+          succeed_file_list: [],
+          failed_file_list: [{ file_name: main, file_creation_ts: at, message: 'upload failed' }],
+          message: 'upload finished with failures',
+        },
+        at,
+      );
     else notifyAgent(world, agent, 201, { file_name: main, file_creation_ts: at, message: 'all files uploaded' }, at);
   });
 }
@@ -107,7 +119,11 @@ function hears(agent: Agent, uid: string): boolean {
  * the text as given, translations as `[target] text` — and uploads its captions. No audio is
  * processed. Returns the agents that heard it.
  */
-export function speak(world: World, channel: string, speech: { uid: string; text: string; durationMs: number; language?: string | undefined }): string[] {
+export function speak(
+  world: World,
+  channel: string,
+  speech: { uid: string; text: string; durationMs: number; language?: string | undefined },
+): string[] {
   const now = world.clock.now();
   const heard: string[] = [];
   for (const agent of world.agents.values()) {
@@ -115,7 +131,8 @@ export function speak(world: World, channel: string, speech: { uid: string; text
     if (agent.channel !== channel || statusOf(world, agent, now) !== 'RUNNING' || !hears(agent, speech.uid)) continue;
     const language = speech.language ?? agent.languages[0]!;
     const translations = new Map<string, string>();
-    for (const pair of agent.translations) if (pair.source === language) for (const target of pair.target) translations.set(target, `[${target}] ${speech.text}`);
+    for (const pair of agent.translations)
+      if (pair.source === language) for (const target of pair.target) translations.set(target, `[${target}] ${speech.text}`);
     agent.cues.push({ at: now, durationMs: speech.durationMs, uid: speech.uid, language, text: speech.text, translations });
     void persistCaptions(world, agent, now);
     heard.push(agent.agentId);

@@ -40,7 +40,10 @@ describe('join', () => {
     const agentId = String(reply.body.agent_id);
     expect(agentId).toMatch(/^[A-Z0-9]{26}$/);
     await h.clock.advance(1_000);
-    expect(await h.call('GET', `${S}/agents/${agentId}`)).toMatchObject({ status: 200, body: { agent_id: agentId, status: 'RUNNING', message: 'OK' } });
+    expect(await h.call('GET', `${S}/agents/${agentId}`)).toMatchObject({
+      status: 200,
+      body: { agent_id: agentId, status: 'RUNNING', message: 'OK' },
+    });
   });
 
   it.each([
@@ -48,13 +51,22 @@ describe('join', () => {
     [{ languages: ['en-US', 'fr-FR', 'de-DE', 'es-ES', 'ja-JP'] }, 'languages holds at most 4 languages'],
     [{ name: 'x'.repeat(65) }, 'name must be at most 64 characters'],
     [{ maxIdleTime: 259_201 }, 'maxIdleTime must be from 0 to 259200'],
-    [{ translateConfig: { languages: [{ source: 'en-US', target: ['en-US'] }] } }, 'translateConfig.languages.0.target target must differ from a single source language'],
+    [
+      { translateConfig: { languages: [{ source: 'en-US', target: ['en-US'] }] } },
+      'translateConfig.languages.0.target target must differ from a single source language',
+    ],
     [{ captionConfig: { sliceDuration: 4, storage: { ...STORAGE } } }, 'captionConfig.sliceDuration must be from 5 to 28800'],
     [{ captionConfig: { storage: { bucket: 'b', vendor: 1, region: 0, secretKey: 'sk' } } }, 'captionConfig.storage.accesskey is required'],
     [{ captionConfig: { storage: { ...STORAGE, vendor: 4 } } }, 'captionConfig.storage.vendor must be one of 1, 2, 3, 5, 6, 7, 8, 11'],
-    [{ captionConfig: { storage: { ...STORAGE, vendor: 11 } } }, 'extensionParams.endpoint is required when captionConfig.storage.vendor is 11'],
+    [
+      { captionConfig: { storage: { ...STORAGE, vendor: 11 } } },
+      'extensionParams.endpoint is required when captionConfig.storage.vendor is 11',
+    ],
     [{ extensionParams: { sse: 'des' } }, 'extensionParams.sse must be aes256 or kms'],
-    [{ captionConfig: { storage: { ...STORAGE }, extensionParams: { sse: 'AES256' } } }, 'captionConfig.extensionParams.sse must be aes256 or kms'],
+    [
+      { captionConfig: { storage: { ...STORAGE }, extensionParams: { sse: 'AES256' } } },
+      'captionConfig.extensionParams.sse must be aes256 or kms',
+    ],
   ])('refuses %j naming the field', async (overrides, detail) => {
     const reply = await h.call('POST', `${S}/join`, joinBody(overrides));
     expect(reply).toEqual({ status: 400, body: { reason: 'invalid parameter', detail } });
@@ -62,27 +74,54 @@ describe('join', () => {
 
   it.each([7, 8])('refuses cryptionMode %i without a salt, and takes it with one', async (cryptionMode) => {
     const refused = await h.call('POST', `${S}/join`, joinBody({}, { cryptionMode, secret: 'shared-secret' }));
-    expect(refused).toEqual({ status: 400, body: { reason: 'invalid parameter', detail: 'rtcConfig.salt is required when cryptionMode is 7 or 8' } });
+    expect(refused).toEqual({
+      status: 400,
+      body: { reason: 'invalid parameter', detail: 'rtcConfig.salt is required when cryptionMode is 7 or 8' },
+    });
     const salt = Buffer.alloc(32, 7).toString('base64');
     expect(await h.call('POST', `${S}/join`, joinBody({}, { cryptionMode, secret: 'shared-secret', salt }))).toMatchObject({ status: 200 });
   });
 
   it('takes S3-compatible storage with its endpoint, at the top level or inside captionConfig', async () => {
     const endpoint = 'https://s3.example.test';
-    expect(await h.call('POST', `${S}/join`, joinBody({ captionConfig: { storage: { ...STORAGE, vendor: 11 } }, extensionParams: { endpoint, sse: 'kms' } }))).toMatchObject({ status: 200 });
-    expect(await h.call('POST', `${S}/join`, joinBody({ name: 'nested', captionConfig: { storage: { ...STORAGE, vendor: 11 }, extensionParams: { endpoint } } }, { pubBotUid: '6' }))).toMatchObject({ status: 200 });
+    expect(
+      await h.call(
+        'POST',
+        `${S}/join`,
+        joinBody({ captionConfig: { storage: { ...STORAGE, vendor: 11 } }, extensionParams: { endpoint, sse: 'kms' } }),
+      ),
+    ).toMatchObject({ status: 200 });
+    expect(
+      await h.call(
+        'POST',
+        `${S}/join`,
+        joinBody(
+          { name: 'nested', captionConfig: { storage: { ...STORAGE, vendor: 11 }, extensionParams: { endpoint } } },
+          { pubBotUid: '6' },
+        ),
+      ),
+    ).toMatchObject({ status: 200 });
   });
 
   it('needs a bot token signed for the channel and the bot uid', async () => {
     const reply = await h.call('POST', `${S}/join`, joinBody({}, { pubBotToken: h.token('room1', '1') }));
-    expect(reply).toEqual({ status: 400, body: { reason: 'invalid token', detail: 'rtcConfig.pubBotToken: invalid token: issued for another uid' } });
+    expect(reply).toEqual({
+      status: 400,
+      body: { reason: 'invalid token', detail: 'rtcConfig.pubBotToken: invalid token: issued for another uid' },
+    });
   });
 
   it('runs one task per channel per name, and one user per uid', async () => {
     await joinAgent();
-    expect(await h.call('POST', `${S}/join`, joinBody({}, { pubBotUid: '5' }))).toMatchObject({ status: 409, body: { reason: 'task conflict' } });
+    expect(await h.call('POST', `${S}/join`, joinBody({}, { pubBotUid: '5' }))).toMatchObject({
+      status: 409,
+      body: { reason: 'task conflict' },
+    });
     h.publish('room1', '77');
-    expect(await h.call('POST', `${S}/join`, joinBody({ name: 'other' }, { pubBotUid: '77' }))).toMatchObject({ status: 409, body: { reason: 'uid conflict' } });
+    expect(await h.call('POST', `${S}/join`, joinBody({ name: 'other' }, { pubBotUid: '77' }))).toMatchObject({
+      status: 409,
+      body: { reason: 'uid conflict' },
+    });
     // Another channel may use the same name.
     await joinAgent({}, { channelName: 'room2' });
   });
@@ -127,7 +166,10 @@ describe('the agent over time', () => {
     expect(await h.call('POST', `${S}/agents/${agentId}/leave`)).toEqual({ status: 200, body: {} });
     expect((await h.call('GET', `${S}/agents/${agentId}`)).body).toMatchObject({ status: 'STOPPED' });
     expect(await h.call('POST', `${S}/agents/${agentId}/leave`)).toEqual({ status: 200, body: {} });
-    expect(await h.call('GET', `${S}/agents/NOPE`)).toEqual({ status: 404, body: { message: 'agent not found', agent_id: 'NOPE', create_ts: null, status: 'FAILED' } });
+    expect(await h.call('GET', `${S}/agents/NOPE`)).toEqual({
+      status: 404,
+      body: { message: 'agent not found', agent_id: 'NOPE', create_ts: null, status: 'FAILED' },
+    });
     await h.clock.advance(10 * 60_000);
     expect((await h.call('GET', `${S}/agents/${agentId}`)).status).toBe(404);
     expect(await h.call('POST', `${S}/agents/${agentId}/leave`)).toMatchObject({ status: 404, body: { reason: 'not found' } });
@@ -144,7 +186,10 @@ describe('the agent over time', () => {
 
   it('fails through the control API with the reason Agora would give', async () => {
     const agentId = await joinAgent();
-    const failed = await fetch(`${h.emulator.url}/_emulator/agents/${agentId}/fail`, { method: 'POST', body: JSON.stringify({ reason: 'translation' }) });
+    const failed = await fetch(`${h.emulator.url}/_emulator/agents/${agentId}/fail`, {
+      method: 'POST',
+      body: JSON.stringify({ reason: 'translation' }),
+    });
     expect(failed.status).toBe(200);
     expect((await h.call('GET', `${S}/agents/${agentId}`)).body).toMatchObject({ status: 'FAILED' });
     expect(h.emulator.control.agent(agentId)).toMatchObject({ endReason: 'translation' });
@@ -155,12 +200,29 @@ describe('update', () => {
   it('needs a growing sequenceId and an updateMask naming what changes', async () => {
     const agentId = await joinAgent();
     const path = (query: string) => `${S}/agents/${agentId}/update${query}`;
-    expect(await h.call('POST', path(''), { languages: ['fr-FR'] })).toMatchObject({ status: 400, body: { detail: 'sequenceId is required: a whole number from 0' } });
-    expect(await h.call('POST', path('?sequenceId=1'), { languages: ['fr-FR'] })).toMatchObject({ status: 400, body: { detail: expect.stringContaining('updateMask is required') as unknown } });
-    expect(await h.call('POST', path('?sequenceId=1&updateMask=name'), {})).toMatchObject({ status: 400, body: { detail: 'updateMask names name, which cannot be updated' } });
-    expect(await h.call('POST', path('?sequenceId=5&updateMask=languages,rtcConfig.subscribeAudioUids'), { languages: ['fr-FR'], rtcConfig: { subscribeAudioUids: ['7'] } })).toMatchObject({ status: 200, body: { agent_id: agentId } });
+    expect(await h.call('POST', path(''), { languages: ['fr-FR'] })).toMatchObject({
+      status: 400,
+      body: { detail: 'sequenceId is required: a whole number from 0' },
+    });
+    expect(await h.call('POST', path('?sequenceId=1'), { languages: ['fr-FR'] })).toMatchObject({
+      status: 400,
+      body: { detail: expect.stringContaining('updateMask is required') as unknown },
+    });
+    expect(await h.call('POST', path('?sequenceId=1&updateMask=name'), {})).toMatchObject({
+      status: 400,
+      body: { detail: 'updateMask names name, which cannot be updated' },
+    });
+    expect(
+      await h.call('POST', path('?sequenceId=5&updateMask=languages,rtcConfig.subscribeAudioUids'), {
+        languages: ['fr-FR'],
+        rtcConfig: { subscribeAudioUids: ['7'] },
+      }),
+    ).toMatchObject({ status: 200, body: { agent_id: agentId } });
     expect(h.emulator.control.agent(agentId)).toMatchObject({ languages: ['fr-FR'], subscribeAudioUids: ['7'] });
-    expect(await h.call('POST', path('?sequenceId=5&updateMask=languages'), { languages: ['de-DE'] })).toMatchObject({ status: 400, body: { detail: "sequenceId must be greater than the previous update's (5)" } });
+    expect(await h.call('POST', path('?sequenceId=5&updateMask=languages'), { languages: ['de-DE'] })).toMatchObject({
+      status: 400,
+      body: { detail: "sequenceId must be greater than the previous update's (5)" },
+    });
     await h.call('POST', path('?sequenceId=6&updateMask=rtcConfig.subscribeAudioUids'), { rtcConfig: { subscribeAudioUids: ['all'] } });
     expect(h.emulator.control.agent(agentId)!.subscribeAudioUids).toBeUndefined();
   });
@@ -169,18 +231,31 @@ describe('update', () => {
 describe('list', () => {
   it('filters by channel and state (one digit, RUNNING by default) and pages with the last agent id as cursor', async () => {
     const ids: string[] = [];
-    for (const [name, uid] of [['a', '1'], ['b', '2'], ['c', '3']] as const) {
+    for (const [name, uid] of [
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+    ] as const) {
       ids.push(await joinAgent({ name }, { pubBotUid: uid }));
       await h.clock.advance(1_000); // one creation time each: the list is ordered by it
     }
     await joinAgent({ name: 'x' }, { channelName: 'elsewhere' });
     await h.call('POST', `${S}/agents/${ids[2]}/leave`);
     const first = await h.call('GET', `${S}/agents?channel=room1&limit=1`);
-    expect(first.body).toMatchObject({ data: { count: 1, list: [{ agent_id: ids[0], status: 'RUNNING' }] }, meta: { cursor: ids[0], total: 2 }, status: 'ok' });
+    expect(first.body).toMatchObject({
+      data: { count: 1, list: [{ agent_id: ids[0], status: 'RUNNING' }] },
+      meta: { cursor: ids[0], total: 2 },
+      status: 'ok',
+    });
     const second = await h.call('GET', `${S}/agents?channel=room1&limit=1&cursor=${ids[0]}`);
     expect(second.body).toMatchObject({ data: { list: [{ agent_id: ids[1] }] }, meta: { cursor: '', total: 2 } });
-    expect((await h.call('GET', `${S}/agents?channel=room1&state=4`)).body).toMatchObject({ data: { list: [{ agent_id: ids[2], status: 'STOPPED' }] } });
-    expect(await h.call('GET', `${S}/agents?state=RUNNING`)).toMatchObject({ status: 400, body: { detail: 'state must be one digit from 0 to 6' } });
+    expect((await h.call('GET', `${S}/agents?channel=room1&state=4`)).body).toMatchObject({
+      data: { list: [{ agent_id: ids[2], status: 'STOPPED' }] },
+    });
+    expect(await h.call('GET', `${S}/agents?state=RUNNING`)).toMatchObject({
+      status: 400,
+      body: { detail: 'state must be one digit from 0 to 6' },
+    });
   });
 });
 
@@ -193,7 +268,10 @@ describe('captions', () => {
       maxIdleTime: 30,
     });
     await h.clock.advance(1_000);
-    const spoken = await fetch(`${h.emulator.url}/_emulator/channels/room1/speech`, { method: 'POST', body: JSON.stringify({ uid: 100, text: 'good morning', durationMs: 1500 }) });
+    const spoken = await fetch(`${h.emulator.url}/_emulator/channels/room1/speech`, {
+      method: 'POST',
+      body: JSON.stringify({ uid: 100, text: 'good morning', durationMs: 1500 }),
+    });
     expect(await spoken.json()).toEqual({ heardBy: [agentId] });
     await h.clock.advance(11_000);
     h.emulator.control.speak('room1', { uid: '100', text: 'second slice', durationMs: 1000 });

@@ -226,7 +226,10 @@ describe('retries', () => {
 
   it('concludes the task ended after the failover window', async () => {
     const { client, run } = setup();
-    const scope = nock(HOST).get(`${P}/resourceid/RID/sid/SID/mode/mix/query`).times(4).reply(404, { code: 404, reason: 'failed to find worker' });
+    const scope = nock(HOST)
+      .get(`${P}/resourceid/RID/sid/SID/mode/mix/query`)
+      .times(4)
+      .reply(404, { code: 404, reason: 'failed to find worker' });
     await expect(run(client.query({ ...SESSION, mode: 'mix' }))).rejects.toMatchObject({ httpStatus: 404, code: 404 });
     expect(scope.isDone()).toBe(true);
   });
@@ -241,7 +244,9 @@ describe('retries', () => {
   it("does not mistake the gateway's wrong-route 404 for a failover", async () => {
     const { client, run, sleeps } = setup();
     nock(HOST).get(`${P}/resourceid/RID/sid/SID/mode/mix/query`).reply(404, { message: 'no Route matched with those values' });
-    await expect(run(client.query({ ...SESSION, mode: 'mix' }))).rejects.toMatchObject({ gatewayMessage: 'no Route matched with those values' });
+    await expect(run(client.query({ ...SESSION, mode: 'mix' }))).rejects.toMatchObject({
+      gatewayMessage: 'no Route matched with those values',
+    });
     expect(sleeps).toEqual([]);
   });
 
@@ -278,7 +283,16 @@ describe('stop results', () => {
         ...SESSION,
         serverResponse: {
           fileListMode: 'json',
-          fileList: [{ fileName: 'SID_room1.m3u8', trackType: 'audio_and_video', uid: '0', mixedAllUser: true, isPlayable: true, sliceStartTime: 1700000000123 }],
+          fileList: [
+            {
+              fileName: 'SID_room1.m3u8',
+              trackType: 'audio_and_video',
+              uid: '0',
+              mixedAllUser: true,
+              isPlayable: true,
+              sliceStartTime: 1700000000123,
+            },
+          ],
           uploadingStatus: 'uploaded',
         },
       });
@@ -293,7 +307,12 @@ describe('stop results', () => {
   it('treats 404 (task gone) as already stopped', async () => {
     const { client, run, sleeps } = setup();
     const scope = nock(HOST).post(stopPath).reply(404, { code: 404, reason: 'failed to find worker' });
-    expect(await run(client.stop({ ...SESSION, mode: 'mix' }))).toEqual({ alreadyStopped: true, httpStatus: 404, code: 404, reason: 'failed to find worker' });
+    expect(await run(client.stop({ ...SESSION, mode: 'mix' }))).toEqual({
+      alreadyStopped: true,
+      httpStatus: 404,
+      code: 404,
+      reason: 'failed to find worker',
+    });
     expect(scope.isDone()).toBe(true);
     expect(sleeps).toEqual([]);
   });
@@ -330,7 +349,10 @@ describe('stop results', () => {
         serverResponse: {
           extensionServiceState: [
             { serviceName: 'upload_service', payload: { uploadingStatus: 'uploaded' } },
-            { serviceName: 'web_recorder_service', payload: { fileList: [{ filename: 'SID_room1_0.mp4', sliceStartTime: 1700000000 }], onhold: false, state: 'exit' } },
+            {
+              serviceName: 'web_recorder_service',
+              payload: { fileList: [{ filename: 'SID_room1_0.mp4', sliceStartTime: 1700000000 }], onhold: false, state: 'exit' },
+            },
           ],
         },
       });
@@ -349,10 +371,24 @@ describe('query parsing', () => {
     nock(HOST)
       .get(queryPath('mix'))
       .reply(200, {
-        cname: 'room1', uid: '527841', resourceId: 'RID', sid: 'SID',
+        cname: 'room1',
+        uid: '527841',
+        resourceId: 'RID',
+        sid: 'SID',
         serverResponse: {
-          status: 5, fileListMode: 'json', sliceStartTime: 1700000000123,
-          fileList: [{ fileName: 'SID_room1.m3u8', trackType: 'audio_and_video', uid: '0', mixedAllUser: true, isPlayable: true, sliceStartTime: 1700000000123 }],
+          status: 5,
+          fileListMode: 'json',
+          sliceStartTime: 1700000000123,
+          fileList: [
+            {
+              fileName: 'SID_room1.m3u8',
+              trackType: 'audio_and_video',
+              uid: '0',
+              mixedAllUser: true,
+              isPlayable: true,
+              sliceStartTime: 1700000000123,
+            },
+          ],
         },
       });
     const result = await run(client.query({ ...SESSION, mode: 'mix' }));
@@ -360,15 +396,29 @@ describe('query parsing', () => {
       status: 5,
       fileListMode: 'json',
       sliceStartTime: 1700000000123,
-      files: [{ fileName: 'SID_room1.m3u8', trackType: 'audio_and_video', uid: '0', mixedAllUser: true, isPlayable: true, sliceStartTime: 1700000000123 }],
+      files: [
+        {
+          fileName: 'SID_room1.m3u8',
+          trackType: 'audio_and_video',
+          uid: '0',
+          mixedAllUser: true,
+          isPlayable: true,
+          sliceStartTime: 1700000000123,
+        },
+      ],
     });
     expect(result.raw).toMatchObject({ serverResponse: { status: 5 } });
   });
 
   it('parses fileListMode "string" (mix, HLS only) into one playlist', async () => {
     const { client, run } = setup();
-    nock(HOST).get(queryPath('mix')).reply(200, { ...SESSION, serverResponse: { status: 4, fileListMode: 'string', fileList: 'SID_room1.m3u8' } });
-    expect(await run(client.query({ ...SESSION, mode: 'mix' }))).toMatchObject({ fileListMode: 'string', files: [{ fileName: 'SID_room1.m3u8' }] });
+    nock(HOST)
+      .get(queryPath('mix'))
+      .reply(200, { ...SESSION, serverResponse: { status: 4, fileListMode: 'string', fileList: 'SID_room1.m3u8' } });
+    expect(await run(client.query({ ...SESSION, mode: 'mix' }))).toMatchObject({
+      fileListMode: 'string',
+      files: [{ fileName: 'SID_room1.m3u8' }],
+    });
   });
 
   it('accepts numbers sent as strings, uids sent as numbers, and seconds for slice times', async () => {
@@ -376,10 +426,24 @@ describe('query parsing', () => {
     nock(HOST)
       .get(queryPath('individual'))
       .reply(200, {
-        resourceId: 'RID', sid: 'SID', cname: 'room1', uid: 527841,
+        resourceId: 'RID',
+        sid: 'SID',
+        cname: 'room1',
+        uid: 527841,
         serverResponse: {
-          status: '5', fileListMode: 'json', sliceStartTime: '1700000000',
-          fileList: [{ fileName: 'SID_room1__uid_s_42__uid_e_audio.m3u8', trackType: 'audio', uid: 42, mixedAllUser: 'false', isPlayable: 'true', sliceStartTime: 1700000001 }],
+          status: '5',
+          fileListMode: 'json',
+          sliceStartTime: '1700000000',
+          fileList: [
+            {
+              fileName: 'SID_room1__uid_s_42__uid_e_audio.m3u8',
+              trackType: 'audio',
+              uid: 42,
+              mixedAllUser: 'false',
+              isPlayable: 'true',
+              sliceStartTime: 1700000001,
+            },
+          ],
         },
       });
     expect(await run(client.query({ ...SESSION, mode: 'individual' }))).toMatchObject({
@@ -392,7 +456,9 @@ describe('query parsing', () => {
 
   it('parses the screenshot-only shape (status and sliceStartTime only)', async () => {
     const { client, run } = setup();
-    nock(HOST).get(queryPath('individual')).reply(200, { ...SESSION, serverResponse: { status: 5, sliceStartTime: 1700000000123 } });
+    nock(HOST)
+      .get(queryPath('individual'))
+      .reply(200, { ...SESSION, serverResponse: { status: 5, sliceStartTime: 1700000000123 } });
     expect(await run(client.query({ ...SESSION, mode: 'individual' }))).toMatchObject({ status: 5, files: [], fileListMode: undefined });
   });
 
@@ -405,7 +471,10 @@ describe('query parsing', () => {
         serverResponse: {
           status: 5,
           extensionServiceState: [
-            { serviceName: 'web_recorder_service', payload: { fileList: [{ filename: 'SID_room1.m3u8', sliceStartTime: 1700000000123 }], onhold: false, state: 'inProgress' } },
+            {
+              serviceName: 'web_recorder_service',
+              payload: { fileList: [{ filename: 'SID_room1.m3u8', sliceStartTime: 1700000000123 }], onhold: false, state: 'inProgress' },
+            },
             { serviceName: 'rtmp_publish_service', payload: { outputs: [{ rtmpUrl: 'rtmp://live/x', status: 'publishing' }] } },
           ],
         },
@@ -436,9 +505,16 @@ describe('domain fallback', () => {
   it('skips the other primary after a non-DNS failure and goes regional', async () => {
     const { client, run } = setup({ baseUrls: undefined });
     const order: string[] = [];
-    nock('https://api.agora.io').post(`${P}/acquire`).times(2).replyWithError(netError('ECONNREFUSED')).on('request', () => order.push('agora.io'));
+    nock('https://api.agora.io')
+      .post(`${P}/acquire`)
+      .times(2)
+      .replyWithError(netError('ECONNREFUSED'))
+      .on('request', () => order.push('agora.io'));
     const other = nock('https://api.sd-rtn.com').post(`${P}/acquire`).reply(200, acquireBody);
-    nock('https://api-us-west-1.agora.io').post(`${P}/acquire`).reply(200, acquireBody).on('request', () => order.push('us-west-1'));
+    nock('https://api-us-west-1.agora.io')
+      .post(`${P}/acquire`)
+      .reply(200, acquireBody)
+      .on('request', () => order.push('us-west-1'));
     await run(client.acquire({ cname: 'c', uid: '1' }));
     expect(order).toEqual(['agora.io', 'agora.io', 'us-west-1']);
     expect(other.isDone()).toBe(false);
@@ -533,7 +609,7 @@ describe('rate budget', () => {
 });
 
 describe('rate budget priorities', () => {
-  it("keeps a quarter of the window for callers, and serves them before queued polls", async () => {
+  it('keeps a quarter of the window for callers, and serves them before queued polls', async () => {
     const clock = createFakeClock(0);
     const budget = createSlidingWindowBudget({ limit: 4, windowMs: 1_000, clock });
     const order: string[] = [];

@@ -2,24 +2,10 @@ import { got, type Got } from 'got';
 import type { z } from 'zod';
 import { systemClock, type Clock } from '../clock.js';
 import { createSilentLogger, type Logger } from '../logger.js';
-import {
-  AgoraApiError,
-  AgoraNetworkError,
-  AgoraResponseError,
-  AgoraTimeoutError,
-  type AgoraEndpoint,
-} from './errors.js';
+import { AgoraApiError, AgoraNetworkError, AgoraResponseError, AgoraTimeoutError, type AgoraEndpoint } from './errors.js';
 import { nextHostStep, planHosts, type AgoraArea } from './hosts.js';
 import { createSlidingWindowBudget, type RateBudget, type RequestPriority } from './rate-budget.js';
-import {
-  AcquireBody,
-  ErrorBody,
-  normaliseQuery,
-  normaliseStop,
-  SessionBody,
-  StartBody,
-  UpdateBody,
-} from './responses.js';
+import { AcquireBody, ErrorBody, normaliseQuery, normaliseStop, SessionBody, StartBody, UpdateBody } from './responses.js';
 import { isRepeatable, isTransient, mergeRetryOptions, neverSent, type RetryOverrides } from './retry-policy.js';
 import { createConversationalAiCalls } from './conversational-ai.js';
 import type { ConversationalAiClient } from './conversational-ai-types.js';
@@ -113,7 +99,13 @@ export interface AgoraClientOptions {
   /** Agora allows 10 per App ID; default 8, a margin for jitter between our count and Agora's. */
   requestsPerSecond?: number;
   /** Told about every call sent (for metrics): its outcome, time, and wait for the rate budget. */
-  onCall?: (call: { endpoint: AgoraEndpoint; outcome: string; seconds: number; budgetWaitSeconds: number; priority: RequestPriority }) => void;
+  onCall?: (call: {
+    endpoint: AgoraEndpoint;
+    outcome: string;
+    seconds: number;
+    budgetWaitSeconds: number;
+    priority: RequestPriority;
+  }) => void;
   clock?: Clock;
   logger?: Logger;
   /** Sent as User-Agent: names this instance, so Agora's (or the emulator's) request log can tell instances apart. */
@@ -193,10 +185,7 @@ function parseJson(text: string): unknown {
 
 /** Network failure kinds, from the system error codes got passes on. */
 function classifyNetworkFailure(error: unknown): { code: string; timeout: boolean; dns: boolean } {
-  const code =
-    typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-      ? error.code
-      : 'UNKNOWN';
+  const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : 'UNKNOWN';
   const name = error instanceof Error ? error.name : '';
   return { code, timeout: name === 'TimeoutError' || code === 'ETIMEDOUT', dns: code === 'ENOTFOUND' || code === 'EAI_AGAIN' };
 }
@@ -258,7 +247,13 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
         logger.warn({ endpoint: spec.endpoint, waitedMs: started - queued }, "a caller's request waited for Agora's rate budget");
       }
       const report = (outcome: string) =>
-        options.onCall?.({ endpoint: spec.endpoint, outcome, seconds: (clock.now() - started) / 1000, budgetWaitSeconds: (started - queued) / 1000, priority: spec.priority ?? 'user' });
+        options.onCall?.({
+          endpoint: spec.endpoint,
+          outcome,
+          seconds: (clock.now() - started) / 1000,
+          budgetWaitSeconds: (started - queued) / 1000,
+          priority: spec.priority ?? 'user',
+        });
       let response;
       try {
         response = await http(`${host}${basePaths[spec.api ?? 'recording']}${spec.path}`, {
@@ -305,10 +300,7 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
         error: errorBody.success ? errorFields(errorBody.data) : {},
       };
       const { code } = answer.error;
-      logger.debug(
-        { endpoint: spec.endpoint, host, httpStatus: answer.httpStatus, code, ms: clock.now() - started },
-        'Agora answered',
-      );
+      logger.debug({ endpoint: spec.endpoint, host, httpStatus: answer.httpStatus, code, ms: clock.now() - started }, 'Agora answered');
 
       let delay: number | undefined;
       if (answer.httpStatus === 429) {

@@ -17,7 +17,10 @@ export const AGORA_CODE_MEANINGS: Record<number, { meaning: string; hint: string
   401: { meaning: 'invalid channel name', hint: 'channel names are 1..63 bytes of letters, digits and a set of symbols' },
   404: { meaning: 'recording not found', hint: 'the recording ended, never started, or Agora is failing over' },
   405: { meaning: 'account abnormal', hint: 'the Agora project is suspended or restricted' },
-  406: { meaning: 'concurrency quota exceeded', hint: 'too many recordings at once for this App ID; stop leaked ones or ask Agora for a higher quota' },
+  406: {
+    meaning: 'concurrency quota exceeded',
+    hint: 'too many recordings at once for this App ID; stop leaked ones or ask Agora for a higher quota',
+  },
   432: { meaning: 'parameter mismatch', hint: "the App ID, channel or uid differs from the resourceId's; acquire again" },
   433: { meaning: 'resource expired', hint: 'a resourceId is valid for 5 minutes; acquire again' },
   435: { meaning: 'no recorded data', hint: 'nobody published in the channel, so no file was made' },
@@ -26,7 +29,7 @@ export const AGORA_CODE_MEANINGS: Record<number, { meaning: string; hint: string
   502: { meaning: 'failed to allocate worker', hint: 'acquire and start again' },
   504: { meaning: 'allocate timeout', hint: 'retry later' },
   1001: { meaning: 'resourceId unparsable', hint: 'acquire again' },
-  1003: { meaning: 'appid or sid mismatch', hint: "the sid does not belong to this resourceId or App ID" },
+  1003: { meaning: 'appid or sid mismatch', hint: 'the sid does not belong to this resourceId or App ID' },
   1013: { meaning: 'invalid channel name', hint: 'channel names are 1..63 bytes of letters, digits and a set of symbols' },
   1028: { meaning: 'invalid updateLayout body', hint: 'check the layout parameters' },
 };

@@ -13,12 +13,44 @@ import type { RequestOptions } from './transport.js';
 /** Agora's agent states. Answers carry the names; the list filter takes the numbers (5 is unused). */
 export const CONVERSATIONAL_AGENT_STATES = ['IDLE', 'STARTING', 'RUNNING', 'STOPPING', 'STOPPED', 'FAILED'] as const;
 export type ConversationalAgentState = (typeof CONVERSATIONAL_AGENT_STATES)[number];
-export const AGENT_STATE_NUMBERS: Record<ConversationalAgentState, number> = { IDLE: 0, STARTING: 1, RUNNING: 2, STOPPING: 3, STOPPED: 4, FAILED: 6 };
+export const AGENT_STATE_NUMBERS: Record<ConversationalAgentState, number> = {
+  IDLE: 0,
+  STARTING: 1,
+  RUNNING: 2,
+  STOPPING: 3,
+  STOPPED: 4,
+  FAILED: 6,
+};
 
-export const ASR_VENDORS = ['ares', 'microsoft', 'deepgram', 'openai', 'google', 'gemini', 'amazon', 'assemblyai', 'sarvam', 'xai'] as const;
+export const ASR_VENDORS = [
+  'ares',
+  'microsoft',
+  'deepgram',
+  'openai',
+  'google',
+  'gemini',
+  'amazon',
+  'assemblyai',
+  'sarvam',
+  'xai',
+] as const;
 export const TTS_VENDORS = [
-  'amazon', 'cartesia', 'deepgram', 'elevenlabs', 'fishaudio', 'generic_http', 'google', 'gradium',
-  'humeai', 'microsoft', 'minimax', 'mistral', 'openai', 'rime', 'sarvam', 'xai',
+  'amazon',
+  'cartesia',
+  'deepgram',
+  'elevenlabs',
+  'fishaudio',
+  'generic_http',
+  'google',
+  'gradium',
+  'humeai',
+  'microsoft',
+  'minimax',
+  'mistral',
+  'openai',
+  'rime',
+  'sarvam',
+  'xai',
 ] as const;
 export const LLM_VENDORS = ['openai', 'azure', 'xai', 'custom'] as const;
 export const LLM_STYLES = ['openai', 'gemini', 'anthropic', 'dify'] as const;
@@ -30,9 +62,14 @@ export const AGENT_MAX_SECONDS = 72 * 3600;
 /** `speak` texts are at most this many bytes of UTF-8. */
 export const SPEAK_TEXT_MAX_BYTES = 512;
 
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be one of ${values.join(', ')}` });
 const int = (min: number, max: number) =>
-  z.number({ error: `must be a whole number from ${min} to ${max}` }).int({ error: `must be a whole number from ${min} to ${max}` }).min(min, { error: `must be a whole number from ${min} to ${max}` }).max(max, { error: `must be a whole number from ${min} to ${max}` });
+  z
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be a whole number from ${min} to ${max}` })
+    .max(max, { error: `must be a whole number from ${min} to ${max}` });
 const nonEmpty = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
@@ -142,7 +179,10 @@ const Geofence = z
     area: oneOf(['GLOBAL', 'NORTH_AMERICA', 'EUROPE', 'ASIA', 'INDIA', 'JAPAN']),
     exclude_area: oneOf(['NORTH_AMERICA', 'EUROPE', 'ASIA', 'INDIA', 'JAPAN']).optional(),
   })
-  .refine((geofence) => geofence.exclude_area === undefined || geofence.area === 'GLOBAL', { error: "exclude_area is allowed only with area 'GLOBAL'", path: ['exclude_area'] });
+  .refine((geofence) => geofence.exclude_area === undefined || geofence.area === 'GLOBAL', {
+    error: "exclude_area is allowed only with area 'GLOBAL'",
+    path: ['exclude_area'],
+  });
 
 const AdvancedFeatures = z.looseObject({
   enable_mllm: z.boolean().optional(),
@@ -154,7 +194,9 @@ const AdvancedFeatures = z.looseObject({
 const Interruption = z.looseObject({
   enable: z.boolean().optional(),
   mode: oneOf(['start_of_speech', 'keywords']).optional(),
-  keywords_config: z.looseObject({ trigger_keywords: z.array(z.string()).max(128, { error: 'must hold at most 128 keywords' }).optional() }).optional(),
+  keywords_config: z
+    .looseObject({ trigger_keywords: z.array(z.string()).max(128, { error: 'must hold at most 128 keywords' }).optional() })
+    .optional(),
   disabled_config: z.looseObject({ strategy: oneOf(['append', 'ignore']).optional() }).optional(),
 });
 
@@ -188,9 +230,14 @@ const FillerWords = z.looseObject({
 const Parameters = z.looseObject({
   silence_config: z
     .looseObject({ timeout_ms: int(0, 60_000).optional(), action: oneOf(['speak', 'think']).optional(), content: z.string().optional() })
-    .refine((silence) => (silence.timeout_ms ?? 0) === 0 || silence.content !== undefined, { error: 'content is required when timeout_ms is set', path: ['content'] })
+    .refine((silence) => (silence.timeout_ms ?? 0) === 0 || silence.content !== undefined, {
+      error: 'content is required when timeout_ms is set',
+      path: ['content'],
+    })
     .optional(),
-  farewell_config: z.looseObject({ graceful_enabled: z.boolean().optional(), graceful_timeout_seconds: int(0, 3600).optional() }).optional(),
+  farewell_config: z
+    .looseObject({ graceful_enabled: z.boolean().optional(), graceful_timeout_seconds: int(0, 3600).optional() })
+    .optional(),
   data_channel: oneOf(['rtm', 'datastream']).optional(),
   enable_metrics: z.boolean().optional(),
   enable_error_message: z.boolean().optional(),
@@ -233,20 +280,28 @@ export const AgentProperties = AgentSettings.extend({
  * preset or an enabled multimodal model stands in for them (Agora's schema requires llm and tts
  * regardless; docs/agents.md). Paths are relative to `properties`.
  */
-export function missingModels(base: { pipelineId?: string | undefined; preset?: string | undefined }, properties: z.infer<typeof AgentSettings>): { path: string[]; message: string }[] {
+export function missingModels(
+  base: { pipelineId?: string | undefined; preset?: string | undefined },
+  properties: z.infer<typeof AgentSettings>,
+): { path: string[]; message: string }[] {
   const problems: { path: string[]; message: string }[] = [];
   const multimodal = properties.mllm?.enable === true || properties.advanced_features?.enable_mllm === true;
   if (multimodal && properties.mllm === undefined) problems.push({ path: ['mllm'], message: 'is required when multimodal is enabled' });
   if (base.pipelineId !== undefined || base.preset !== undefined || multimodal) return problems;
-  if (properties.llm === undefined) problems.push({ path: ['llm'], message: 'is required without a pipeline, a preset or an enabled mllm' });
+  if (properties.llm === undefined)
+    problems.push({ path: ['llm'], message: 'is required without a pipeline, a preset or an enabled mllm' });
   else if (properties.llm.url === undefined && properties.llm.credential_mode !== 'managed') {
     problems.push({ path: ['llm', 'url'], message: "is required unless credential_mode is 'managed'" });
   }
-  if (properties.tts === undefined) problems.push({ path: ['tts'], message: 'is required without a pipeline, a preset or an enabled mllm' });
+  if (properties.tts === undefined)
+    problems.push({ path: ['tts'], message: 'is required without a pipeline, a preset or an enabled mllm' });
   return problems;
 }
 
-function checkModels(body: { pipeline_id?: string | undefined; preset?: string | undefined; properties: z.infer<typeof AgentSettings> }, context: z.RefinementCtx) {
+function checkModels(
+  body: { pipeline_id?: string | undefined; preset?: string | undefined; properties: z.infer<typeof AgentSettings> },
+  context: z.RefinementCtx,
+) {
   for (const problem of missingModels({ pipelineId: body.pipeline_id, preset: body.preset }, body.properties)) {
     context.addIssue({ code: 'custom', path: ['properties', ...problem.path], message: problem.message });
   }

@@ -25,13 +25,24 @@ afterAll(() => nock.enableNetConnect());
 afterEach(() => nock.cleanAll());
 
 function setup(options: Partial<AgoraClientOptions> = {}) {
-  const { client, ...rest } = setupAgoraClient({ appId: APP_ID, customerId: CUSTOMER_ID, customerSecret: CUSTOMER_SECRET, baseUrls: [HOST], ...options });
+  const { client, ...rest } = setupAgoraClient({
+    appId: APP_ID,
+    customerId: CUSTOMER_ID,
+    customerSecret: CUSTOMER_SECRET,
+    baseUrls: [HOST],
+    ...options,
+  });
   return { agents: client.convoai, ...rest };
 }
 
 const netError = (code: string) => Object.assign(new Error(`${code} (simulated)`), { code });
-const everythingIn = (error: unknown) => `${inspect(error, { depth: 20, showHidden: true })}\n${JSON.stringify(error, Object.getOwnPropertyNames(error))}`;
-const caught = <T>(promise: Promise<T>) => promise.then(() => undefined, (error: unknown) => error);
+const everythingIn = (error: unknown) =>
+  `${inspect(error, { depth: 20, showHidden: true })}\n${JSON.stringify(error, Object.getOwnPropertyNames(error))}`;
+const caught = <T>(promise: Promise<T>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 /** A join with every vendor's own params, nested and unknown to us: they must reach Agora as they are. */
 const join: AgentJoinRequest = {
@@ -44,7 +55,11 @@ const join: AgentJoinRequest = {
     idle_timeout: 120,
     labels: { team: 'support' },
     advanced_features: { enable_rtm: true },
-    asr: { vendor: 'deepgram', language: 'en-US', params: { key: ASR_KEY, model: 'nova-3', keyterms: ['Agora'], nested: { deep: [1, { x: null }] } } },
+    asr: {
+      vendor: 'deepgram',
+      language: 'en-US',
+      params: { key: ASR_KEY, model: 'nova-3', keyterms: ['Agora'], nested: { deep: [1, { x: null }] } },
+    },
     llm: {
       url: 'https://api.openai.com/v1/chat/completions',
       api_key: LLM_KEY,
@@ -84,8 +99,15 @@ describe('requests', () => {
 
   it('updates the token, system messages and params', async () => {
     const { agents, run } = setup();
-    const body = { properties: { token: 'new-token-xyz', llm: { system_messages: [{ role: 'system', content: 'Be brief.' }], params: { model: 'gpt-4o' } } } };
-    const scope = nock(HOST).post(`${P}/agents/A42/update`, body).reply(200, { agent_id: 'A42', create_ts: 1_737_111_452, status: 'RUNNING' });
+    const body = {
+      properties: {
+        token: 'new-token-xyz',
+        llm: { system_messages: [{ role: 'system', content: 'Be brief.' }], params: { model: 'gpt-4o' } },
+      },
+    };
+    const scope = nock(HOST)
+      .post(`${P}/agents/A42/update`, body)
+      .reply(200, { agent_id: 'A42', create_ts: 1_737_111_452, status: 'RUNNING' });
     expect(await run(agents.update('A42', body))).toMatchObject({ agentId: 'A42', status: 'RUNNING' });
     expect(scope.isDone()).toBe(true);
   });
@@ -94,7 +116,14 @@ describe('requests', () => {
     const { agents, run } = setup();
     nock(HOST)
       .get(`${P}/agents/A42`)
-      .reply(200, { message: 'llm unreachable', start_ts: 1_735_035_893, stop_ts: 1_735_035_900, name: 'agt_01HZX', status: 'FAILED', agent_id: 'A42' })
+      .reply(200, {
+        message: 'llm unreachable',
+        start_ts: 1_735_035_893,
+        stop_ts: 1_735_035_900,
+        name: 'agt_01HZX',
+        status: 'FAILED',
+        agent_id: 'A42',
+      })
       .get(`${P}/agents/A43`)
       .reply(200, { message: '', start_ts: 1_735_035_893, stop_ts: 0, name: 'agt_2', status: 'RUNNING', agent_id: 'A43' });
     expect(await run(agents.query('A42'))).toMatchObject({
@@ -114,13 +143,28 @@ describe('requests', () => {
       .get(`${P}/agents`)
       .query({ channel: 'room1', state: '0,1,2,6', from_time: '1700000000', to_time: '1700007200', limit: '2', cursor: 'A41' })
       .reply(200, {
-        data: { count: 2, list: [{ start_ts: 1_700_000_100, status: 'RUNNING', agent_id: 'A42' }, { start_ts: 1_700_000_200, status: 'FAILED', agent_id: 'A43' }] },
+        data: {
+          count: 2,
+          list: [
+            { start_ts: 1_700_000_100, status: 'RUNNING', agent_id: 'A42' },
+            { start_ts: 1_700_000_200, status: 'FAILED', agent_id: 'A43' },
+          ],
+        },
         meta: { cursor: 'A43', total: 5 },
         status: 'ok',
       })
       .get(`${P}/agents`)
       .reply(200, { data: { count: 0, list: [] }, meta: { cursor: '', total: 0 }, status: 'ok' });
-    const page = await run(agents.list({ channel: 'room1', states: ['IDLE', 'STARTING', 'RUNNING', 'FAILED'], fromTime: 1_700_000_000, toTime: 1_700_007_200, limit: 2, cursor: 'A41' }));
+    const page = await run(
+      agents.list({
+        channel: 'room1',
+        states: ['IDLE', 'STARTING', 'RUNNING', 'FAILED'],
+        fromTime: 1_700_000_000,
+        toTime: 1_700_007_200,
+        limit: 2,
+        cursor: 'A41',
+      }),
+    );
     expect(page).toEqual({
       agents: [
         { agentId: 'A42', status: 'RUNNING', startedAt: 1_700_000_100_000 },
@@ -142,8 +186,13 @@ describe('requests', () => {
       .reply(200, { agent_id: 'A42', channel: 12345, start_ts: 1_735_035_893 })
       .post(`${P}/agents/A42/think`, { text: 'The user looks away', on_listening_action: 'inject', metadata: { source: 'vision' } })
       .reply(200, { agent_id: 'A42', channel: 'room1', start_ts: 1_735_035_894 });
-    expect(await run(agents.speak('A42', { text: 'Hello there', priority: 'APPEND', interruptable: false }))).toMatchObject({ channel: '12345', startedAt: 1_735_035_893_000 });
-    expect(await run(agents.think('A42', { text: 'The user looks away', on_listening_action: 'inject', metadata: { source: 'vision' } }))).toMatchObject({ channel: 'room1' });
+    expect(await run(agents.speak('A42', { text: 'Hello there', priority: 'APPEND', interruptable: false }))).toMatchObject({
+      channel: '12345',
+      startedAt: 1_735_035_893_000,
+    });
+    expect(
+      await run(agents.think('A42', { text: 'The user looks away', on_listening_action: 'inject', metadata: { source: 'vision' } })),
+    ).toMatchObject({ channel: 'room1' });
     expect(scope.isDone()).toBe(true);
   });
 
@@ -157,7 +206,13 @@ describe('requests', () => {
         status: 'RUNNING',
         contents: [
           { role: 'assistant', content: 'Hello!' },
-          { role: 'user', content: 'Hi', speech_start_ms: 1_735_035_900_100, speech_end_ms: 1_735_035_900_900, speech_algorithmic_delay: 120 },
+          {
+            role: 'user',
+            content: 'Hi',
+            speech_start_ms: 1_735_035_900_100,
+            speech_end_ms: 1_735_035_900_900,
+            speech_algorithmic_delay: 120,
+          },
         ],
       });
     const history = await run(agents.history('A42'));
@@ -214,7 +269,11 @@ describe('requests', () => {
   it("queues a poller's reads behind callers in the rate budget", async () => {
     const priorities: (RequestPriority | undefined)[] = [];
     const { agents, run } = setup({ rateBudget: { take: (_signal, priority) => (priorities.push(priority), Promise.resolve(undefined)) } });
-    nock(HOST).get(`${P}/agents/A42`).reply(200, { agent_id: 'A42', status: 'RUNNING' }).get(`${P}/agents/A42/history`).reply(200, { agent_id: 'A42', contents: [] });
+    nock(HOST)
+      .get(`${P}/agents/A42`)
+      .reply(200, { agent_id: 'A42', status: 'RUNNING' })
+      .get(`${P}/agents/A42/history`)
+      .reply(200, { agent_id: 'A42', contents: [] });
     nock(HOST).post(`${P}/agents/A42/speak`).reply(200, { agent_id: 'A42' });
     await run(agents.query('A42', { priority: 'background' }));
     await run(agents.history('A42', { priority: 'background' }));
@@ -226,10 +285,19 @@ describe('requests', () => {
 describe('errors', () => {
   it("turns Agora's {detail, reason} into an AgoraApiError carrying both", async () => {
     const { agents, run } = setup();
-    nock(HOST).post(`${P}/join`).reply(400, { detail: 'properties.tts.vendor is not supported', reason: 'InvalidRequest' }, { 'x-request-id': 'req-9' });
+    nock(HOST)
+      .post(`${P}/join`)
+      .reply(400, { detail: 'properties.tts.vendor is not supported', reason: 'InvalidRequest' }, { 'x-request-id': 'req-9' });
     const error = await run(caught(agents.join(join)));
     expect(error).toBeInstanceOf(AgoraApiError);
-    expect(error).toMatchObject({ endpoint: 'agentJoin', httpStatus: 400, reason: 'InvalidRequest', detail: 'properties.tts.vendor is not supported', code: undefined, requestId: 'req-9' });
+    expect(error).toMatchObject({
+      endpoint: 'agentJoin',
+      httpStatus: 400,
+      reason: 'InvalidRequest',
+      detail: 'properties.tts.vendor is not supported',
+      code: undefined,
+      requestId: 'req-9',
+    });
     expect((error as Error).message).toBe('agentJoin failed: HTTP 400 "InvalidRequest": properties.tts.vendor is not supported');
     expect(isConversationalAgentNotFound(error)).toBe(false);
   });
@@ -313,7 +381,9 @@ describe('retries', () => {
   it("explains the gateway's 401 with the settings to check", async () => {
     const { agents, run } = setup();
     nock(HOST).get(`${P}/agents`).reply(401, { message: 'Invalid authentication credentials' });
-    await expect(run(agents.list())).rejects.toThrow('agentList failed: HTTP 401 "Invalid authentication credentials": check AGORA_CUSTOMER_ID and AGORA_CUSTOMER_SECRET');
+    await expect(run(agents.list())).rejects.toThrow(
+      'agentList failed: HTTP 401 "Invalid authentication credentials": check AGORA_CUSTOMER_ID and AGORA_CUSTOMER_SECRET',
+    );
   });
 
   it('never repeats a 4xx', async () => {
@@ -361,7 +431,10 @@ describe('secrets', () => {
     // Agora's detail may quote what it was sent.
     nock(HOST)
       .post(`${P}/join`)
-      .reply(400, { detail: `invalid llm.api_key ${LLM_KEY}; tts key ${TTS_KEY}; asr ${ASR_KEY}; header ${HEADER_SECRET}; token ${AGENT_TOKEN}`, reason: `InvalidRequest ${LLM_KEY}` });
+      .reply(400, {
+        detail: `invalid llm.api_key ${LLM_KEY}; tts key ${TTS_KEY}; asr ${ASR_KEY}; header ${HEADER_SECRET}; token ${AGENT_TOKEN}`,
+        reason: `InvalidRequest ${LLM_KEY}`,
+      });
     const apiError = await run(caught(agents.join(join)));
     expect(apiError).toBeInstanceOf(AgoraApiError);
     expect((apiError as AgoraApiError).detail).toContain('[redacted]');
@@ -439,10 +512,20 @@ describe('request schemas', () => {
     expect(AgentJoinBody.safeParse(base).success).toBe(false);
     expect(AgentJoinBody.safeParse({ ...base, pipeline_id: 'pipe_1' }).success).toBe(true);
     expect(AgentJoinBody.safeParse({ ...base, preset: 'deepgram_nova_3,openai_gpt_5_mini' }).success).toBe(true);
-    expect(AgentJoinBody.safeParse({ ...base, properties: { ...base.properties, mllm: { enable: true, vendor: 'openai', api_key: 'k' } } }).success).toBe(true);
-    expect(AgentJoinBody.safeParse({ ...base, properties: { ...base.properties, advanced_features: { enable_mllm: true } } }).success).toBe(false);
+    expect(
+      AgentJoinBody.safeParse({ ...base, properties: { ...base.properties, mllm: { enable: true, vendor: 'openai', api_key: 'k' } } })
+        .success,
+    ).toBe(true);
+    expect(AgentJoinBody.safeParse({ ...base, properties: { ...base.properties, advanced_features: { enable_mllm: true } } }).success).toBe(
+      false,
+    );
     // Without a pipeline, an llm needs its url (checked once the fields themselves are valid).
-    expect(AgentJoinBody.safeParse({ ...base, properties: { ...base.properties, llm: { api_key: 'k' }, tts: { vendor: 'openai', params: {} } } }).error?.issues.map((issue) => issue.path.join('.'))).toEqual(['properties.llm.url']);
+    expect(
+      AgentJoinBody.safeParse({
+        ...base,
+        properties: { ...base.properties, llm: { api_key: 'k' }, tts: { vendor: 'openai', params: {} } },
+      }).error?.issues.map((issue) => issue.path.join('.')),
+    ).toEqual(['properties.llm.url']);
     const managed = { ...base.properties, llm: { credential_mode: 'managed' }, tts: { vendor: 'minimax', credential_mode: 'managed' } };
     expect(AgentJoinBody.safeParse({ ...base, properties: managed }).success).toBe(true);
   });

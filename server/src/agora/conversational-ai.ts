@@ -22,7 +22,13 @@ import { withQuery, type ApiAnswer, type ApiTransport } from './transport.js';
  * Agora's errors here are `{detail, reason}`: the AgoraApiError carries both.
  */
 
-const looseNumber = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+const looseNumber = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number),
+]);
 const looseString = z.union([z.string(), z.number().transform(String)]);
 const State = z.enum(CONVERSATIONAL_AGENT_STATES);
 const AgentId = z.string().min(1);
@@ -137,7 +143,15 @@ export function redactorFor(body: unknown): (text: string) => string {
 function info(body: z.infer<typeof QueryBody>, raw: unknown): AgentInfo {
   // Agora may send a stop time of 0 and an empty message for an agent that has not stopped.
   const { agent_id: agentId, name, status, message } = body;
-  return { agentId, name, status, startedAt: ms(body.start_ts), stoppedAt: body.stop_ts ? ms(body.stop_ts) : undefined, message: message === '' ? undefined : message, raw };
+  return {
+    agentId,
+    name,
+    status,
+    startedAt: ms(body.start_ts),
+    stoppedAt: body.stop_ts ? ms(body.stop_ts) : undefined,
+    message: message === '' ? undefined : message,
+    raw,
+  };
 }
 
 function turnsPage(body: z.infer<typeof TurnsBody>, raw: unknown): AgentTurnsPage {
@@ -152,8 +166,16 @@ export function createConversationalAiCalls<A extends ApiAnswer>(transport: ApiT
   const agentPath = (agentId: string, action = '') => `/agents/${encodeURIComponent(agentId)}${action ? `/${action}` : ''}`;
   /** Sends one call; any answer but 200 is Agora's error (its texts cleaned of `body`'s secrets). */
   async function call(endpoint: ConversationalAiEndpoint, path: string, options: AgentCallOptions, body?: object): Promise<A> {
-    const method = endpoint === 'agentQuery' || endpoint === 'agentList' || endpoint === 'agentHistory' || endpoint === 'agentTurns' ? 'GET' : 'POST';
-    const answer = await send({ endpoint, method, path, ...(body === undefined ? {} : { body }), signal: options.signal, priority: options.priority });
+    const method =
+      endpoint === 'agentQuery' || endpoint === 'agentList' || endpoint === 'agentHistory' || endpoint === 'agentTurns' ? 'GET' : 'POST';
+    const answer = await send({
+      endpoint,
+      method,
+      path,
+      ...(body === undefined ? {} : { body }),
+      signal: options.signal,
+      priority: options.priority,
+    });
     if (answer.httpStatus !== 200) throw fail(endpoint, answer, body === undefined ? undefined : redactorFor(body));
     return answer;
   }
@@ -183,8 +205,17 @@ export function createConversationalAiCalls<A extends ApiAnswer>(transport: ApiT
         cursor: filter.cursor,
       });
       const body = read('agentList', await call('agentList', path, options), ListBody);
-      const agents = body.data.list.map((item) => ({ agentId: item.agent_id, status: item.status, startedAt: toMilliseconds(item.start_ts) }));
-      return { agents, count: body.data.count ?? agents.length, total: body.meta?.total ?? agents.length, cursor: body.meta?.cursor ? body.meta.cursor : undefined };
+      const agents = body.data.list.map((item) => ({
+        agentId: item.agent_id,
+        status: item.status,
+        startedAt: toMilliseconds(item.start_ts),
+      }));
+      return {
+        agents,
+        count: body.data.count ?? agents.length,
+        total: body.meta?.total ?? agents.length,
+        cursor: body.meta?.cursor ? body.meta.cursor : undefined,
+      };
     },
     async speak(agentId, body, options = {}) {
       const answer = await call('agentSpeak', agentPath(agentId, 'speak'), options, body);
@@ -201,10 +232,20 @@ export function createConversationalAiCalls<A extends ApiAnswer>(transport: ApiT
     async history(agentId, options = {}) {
       const answer = await call('agentHistory', agentPath(agentId, 'history'), options);
       const body = read('agentHistory', answer, HistoryBody);
-      return { agentId: body.agent_id, status: body.status, startedAt: ms(body.start_ts), contents: body.contents.map(historyEntry), raw: answer.json };
+      return {
+        agentId: body.agent_id,
+        status: body.status,
+        startedAt: ms(body.start_ts),
+        contents: body.contents.map(historyEntry),
+        raw: answer.json,
+      };
     },
     async turns(agentId, page = {}, options = {}) {
-      const answer = await call('agentTurns', withQuery(agentPath(agentId, 'turns'), { page_index: page.pageIndex, page_size: page.pageSize }), options);
+      const answer = await call(
+        'agentTurns',
+        withQuery(agentPath(agentId, 'turns'), { page_index: page.pageIndex, page_size: page.pageSize }),
+        options,
+      );
       return turnsPage(read('agentTurns', answer, TurnsBody), answer.json);
     },
   };
@@ -215,7 +256,9 @@ const isConvoError = (error: unknown): error is AgoraApiError => error instanceo
 const fromService = (error: AgoraApiError) => error.reason !== undefined || error.detail !== undefined;
 
 /** Agora's Conversational AI service does not know the agent (a 404 of its own, not the gateway's wrong route). */
-export const isConversationalAgentNotFound = (error: unknown): error is AgoraApiError => isConvoError(error) && error.httpStatus === 404 && fromService(error);
+export const isConversationalAgentNotFound = (error: unknown): error is AgoraApiError =>
+  isConvoError(error) && error.httpStatus === 404 && fromService(error);
 
 /** Agora refused a join because an agent of that `name` exists (or existed): a repeated join of ours, or a clash. */
-export const isAgentNameConflict = (error: unknown): error is AgoraApiError => isConvoError(error) && error.endpoint === 'agentJoin' && error.httpStatus === 409;
+export const isAgentNameConflict = (error: unknown): error is AgoraApiError =>
+  isConvoError(error) && error.endpoint === 'agentJoin' && error.httpStatus === 409;

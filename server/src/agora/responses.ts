@@ -6,7 +6,13 @@ import type { QueryResult, RecordingFile, RtmpOutputState, UploadingStatus, WebR
  * numbers, `sliceStartTime` in seconds or milliseconds, and unknown fields are kept in `raw`.
  */
 
-const looseNumber = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+const looseNumber = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number),
+]);
 const looseString = z.union([z.string(), z.number().transform(String)]);
 const looseBoolean = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
 
@@ -136,11 +142,7 @@ function readExtensions(services: z.infer<typeof ExtensionService>[] | undefined
 }
 
 /** Shapes a parsed query body the same way whatever the mode. */
-export function normaliseQuery(
-  body: z.infer<typeof SessionBody>,
-  fallback: { cname: string; uid: string },
-  raw: unknown,
-): QueryResult {
+export function normaliseQuery(body: z.infer<typeof SessionBody>, fallback: { cname: string; uid: string }, raw: unknown): QueryResult {
   const response = body.serverResponse ?? {};
   const extensions = readExtensions(response.extensionServiceState);
   const files = response.extensionServiceState ? extensions.files : toFiles(response.fileList);

@@ -66,7 +66,9 @@ export function isTransient(endpoint: AgoraEndpoint, httpStatus: number, code: n
 }
 
 /** What a caller may change: any field, and the delays of only the endpoints it names. */
-export type RetryOverrides = Partial<Omit<RetryOptions, 'transientDelaysMs'>> & { transientDelaysMs?: Partial<RetryOptions['transientDelaysMs']> };
+export type RetryOverrides = Partial<Omit<RetryOptions, 'transientDelaysMs'>> & {
+  transientDelaysMs?: Partial<RetryOptions['transientDelaysMs']>;
+};
 
 export function mergeRetryOptions(overrides: RetryOverrides | undefined): RetryOptions {
   return {

@@ -25,7 +25,12 @@ function captionConfig(config: NonNullable<JoinParams['captionConfig']>) {
 }
 
 function toResult(body: z.infer<typeof AgentBody>, raw: unknown): AgentResult {
-  return { agentId: body.agent_id, createdAt: typeof body.create_ts === 'number' ? body.create_ts * 1000 : undefined, status: body.status, raw };
+  return {
+    agentId: body.agent_id,
+    createdAt: typeof body.create_ts === 'number' ? body.create_ts * 1000 : undefined,
+    status: body.status,
+    raw,
+  };
 }
 
 export function createSpeechToTextCalls<A extends SttAnswer>(transport: SttTransport<A>): SpeechToTextClient {
@@ -39,7 +44,13 @@ export function createSpeechToTextCalls<A extends SttAnswer>(transport: SttTrans
       return toResult(read('sttJoin', answer, AgentBody), answer.json);
     },
     async query(agentId, options = {}) {
-      const answer = await send({ endpoint: 'sttQuery', method: 'GET', path: agentPath(agentId), signal: options.signal, priority: options.priority });
+      const answer = await send({
+        endpoint: 'sttQuery',
+        method: 'GET',
+        path: agentPath(agentId),
+        signal: options.signal,
+        priority: options.priority,
+      });
       if (answer.httpStatus !== 200) throw fail('sttQuery', answer);
       return toResult(read('sttQuery', answer, AgentBody), answer.json);
     },
@@ -60,7 +71,13 @@ export function createSpeechToTextCalls<A extends SttAnswer>(transport: SttTrans
         body.translateConfig = params.translate ? { enable: true, languages: params.translate } : { enable: false };
       }
       const query = new URLSearchParams({ sequenceId: String(params.sequenceId), updateMask: mask.join(',') });
-      const answer = await send({ endpoint: 'sttUpdate', method: 'POST', path: `${agentPath(params.agentId)}/update?${query}`, body, signal: options.signal });
+      const answer = await send({
+        endpoint: 'sttUpdate',
+        method: 'POST',
+        path: `${agentPath(params.agentId)}/update?${query}`,
+        body,
+        signal: options.signal,
+      });
       if (answer.httpStatus !== 200) throw fail('sttUpdate', answer);
       return toResult(read('sttUpdate', answer, AgentBody), answer.json);
     },
@@ -89,4 +106,5 @@ export function createSpeechToTextCalls<A extends SttAnswer>(transport: SttTrans
 }
 
 /** Agora answered that it does not know the agent (query's `{message, agent_id}`, or a `{reason}` 404) — not the gateway's 404. */
-export const isAgentNotFound = (error: unknown): error is AgoraApiError => error instanceof AgoraApiError && error.httpStatus === 404 && error.reason !== undefined;
+export const isAgentNotFound = (error: unknown): error is AgoraApiError =>
+  error instanceof AgoraApiError && error.httpStatus === 404 && error.reason !== undefined;

@@ -15,7 +15,14 @@ export interface ApiAnswer {
 
 /** The client's transport; `A` is its answer type, handed back to read and fail as it came. */
 export interface ApiTransport<A extends ApiAnswer> {
-  send: (spec: { endpoint: AgoraEndpoint; method: 'GET' | 'POST'; path: string; body?: unknown; signal?: AbortSignal | undefined; priority?: RequestPriority | undefined }) => Promise<A>;
+  send: (spec: {
+    endpoint: AgoraEndpoint;
+    method: 'GET' | 'POST';
+    path: string;
+    body?: unknown;
+    signal?: AbortSignal | undefined;
+    priority?: RequestPriority | undefined;
+  }) => Promise<A>;
   /** Reads a success body, or throws AgoraResponseError explaining what was wrong with it. */
   read: <T>(endpoint: AgoraEndpoint, answer: A, schema: z.ZodType<T>) => T;
   /** Agora's error answer as an AgoraApiError, its texts passed through `redact` (default: as they are). */

@@ -89,16 +89,20 @@ export function createJwtAuth(options: JwtAuthOptions): Authenticator {
         ({ payload } = await verify(credential));
       } catch (error) {
         if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError('token expired');
-        if (error instanceof joseErrors.JWTClaimValidationFailed) throw new AuthenticationError(`token rejected: ${error.claim} claim check failed`);
+        if (error instanceof joseErrors.JWTClaimValidationFailed)
+          throw new AuthenticationError(`token rejected: ${error.claim} claim check failed`);
         throw new AuthenticationError('invalid token');
       }
       const subject = payload[options.claims.subject];
-      if (typeof subject !== 'string' && typeof subject !== 'number') throw new AuthenticationError(`token has no "${options.claims.subject}" claim`);
+      if (typeof subject !== 'string' && typeof subject !== 'number')
+        throw new AuthenticationError(`token has no "${options.claims.subject}" claim`);
       const channelsClaim = payload[options.claims.channels];
       const channels = Array.isArray(channelsClaim) ? channelsClaim.filter((value): value is string => typeof value === 'string') : [];
       const scopeClaim = payload[options.claims.scope];
       const scopes = new Set<Scope>(
-        (typeof scopeClaim === 'string' ? scopeClaim.split(' ') : []).filter((scope): scope is Scope => (SCOPES as readonly string[]).includes(scope)),
+        (typeof scopeClaim === 'string' ? scopeClaim.split(' ') : []).filter((scope): scope is Scope =>
+          (SCOPES as readonly string[]).includes(scope),
+        ),
       );
       return { id: String(subject), scopes, channels };
     },

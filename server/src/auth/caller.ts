@@ -16,7 +16,12 @@ export const isAdmin = (caller: Caller) => caller.scopes.has('admin');
 /** `room-*` matches `room-1`; `*` matches every channel. Other characters match themselves. */
 export function channelMatches(pattern: string, channel: string): boolean {
   if (pattern === '*') return true;
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return regex.test(channel);
 }
 

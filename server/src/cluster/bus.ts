@@ -27,7 +27,9 @@ export interface PostgresBusOptions<E extends BusEvent> {
  * listens again and reads every watched topic's events it has not delivered yet (no watcher misses
  * what was written meanwhile).
  */
-export async function createPostgresBus<E extends BusEvent>(options: PostgresBusOptions<E>): Promise<EventBus<E> & { close(): Promise<void>; healthy(): boolean }> {
+export async function createPostgresBus<E extends BusEvent>(
+  options: PostgresBusOptions<E>,
+): Promise<EventBus<E> & { close(): Promise<void>; healthy(): boolean }> {
   const { logger } = options;
   const local = createInMemoryBus<E>(options.topicOf);
   const channel = options.channel.replace(/[^a-z0-9_]/gi, '_');

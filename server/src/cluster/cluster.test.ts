@@ -36,9 +36,14 @@ describe('cluster coordination on PostgreSQL', () => {
     await client.end();
     const logger = createSilentLogger();
     // Each budget counts its slots while its instance's membership (a lease session) lives.
-    const members = [await createPostgresLeases({ url: DATABASE_URL, namespace: schema, logger, clock: systemClock }), await createPostgresLeases({ url: DATABASE_URL, namespace: schema, logger, clock: systemClock })];
+    const members = [
+      await createPostgresLeases({ url: DATABASE_URL, namespace: schema, logger, clock: systemClock }),
+      await createPostgresLeases({ url: DATABASE_URL, namespace: schema, logger, clock: systemClock }),
+    ];
     const options = { url: DATABASE_URL, schema, appId: `app-${schema}`, limit: 10, windowMs: 1_000, clock: systemClock, logger };
-    const [one, two] = await Promise.all(members.map((member) => createPostgresRateBudget({ ...options, member: { id: member.memberId, class: member.memberClass } })));
+    const [one, two] = await Promise.all(
+      members.map((member) => createPostgresRateBudget({ ...options, member: { id: member.memberId, class: member.memberClass } })),
+    );
     const sent: number[] = [];
     await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
@@ -72,7 +77,8 @@ async function terminate(where: string, params: unknown[] = []): Promise<number>
     await admin.end();
   }
 }
-const leaseSessionOf = (memberId: number) => terminate(`select pid from pg_locks where locktype = 'advisory' and objsubid = 2 and objid = $1::bigint::oid`, [memberId]);
+const leaseSessionOf = (memberId: number) =>
+  terminate(`select pid from pg_locks where locktype = 'advisory' and objsubid = 2 and objid = $1::bigint::oid`, [memberId]);
 
 describe('when PostgreSQL ends a session', () => {
   it('a lost lease session aborts its signal at once, its leases are gone, and it comes back on a new session', async () => {
@@ -114,7 +120,9 @@ describe('when PostgreSQL ends a session', () => {
     const listenPids = async () => {
       const admin = new pg.Client({ connectionString: DATABASE_URL });
       await admin.connect();
-      const result = await admin.query<{ pid: number }>(`select pid from pg_stat_activity where query like $1`, [`listen ${options.channel}%`]);
+      const result = await admin.query<{ pid: number }>(`select pid from pg_stat_activity where query like $1`, [
+        `listen ${options.channel}%`,
+      ]);
       await admin.end();
       return result.rows.map((row) => row.pid);
     };
@@ -154,7 +162,10 @@ describe('when PostgreSQL ends a session', () => {
 
   it("frees a dead instance's in-flight slots at once instead of a minute later", async () => {
     const logger = createSilentLogger();
-    const [dying, living] = [await createPostgresLeases({ url: DATABASE_URL, namespace: `${schema}-slots`, logger, clock: systemClock }), await createPostgresLeases({ url: DATABASE_URL, namespace: `${schema}-slots`, logger, clock: systemClock })];
+    const [dying, living] = [
+      await createPostgresLeases({ url: DATABASE_URL, namespace: `${schema}-slots`, logger, clock: systemClock }),
+      await createPostgresLeases({ url: DATABASE_URL, namespace: `${schema}-slots`, logger, clock: systemClock }),
+    ];
     const options = { url: DATABASE_URL, schema, appId: `slots-${schema}`, limit: 2, windowMs: 1_000, clock: systemClock, logger };
     const one = await createPostgresRateBudget({ ...options, member: { id: dying.memberId, class: dying.memberClass } });
     const two = await createPostgresRateBudget({ ...options, member: { id: living.memberId, class: living.memberClass } });

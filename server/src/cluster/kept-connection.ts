@@ -47,7 +47,12 @@ export async function createKeptConnection(options: KeptConnectionOptions) {
 
   async function open(): Promise<void> {
     // Named, so that an operator (or a soak) can tell the sessions apart in pg_stat_activity.
-    const next = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 5_000, application_name: `agora-backend ${options.name}`, ...options.clientOptions });
+    const next = new pg.Client({
+      connectionString: options.url,
+      connectionTimeoutMillis: 5_000,
+      application_name: `agora-backend ${options.name}`,
+      ...options.clientOptions,
+    });
     // Until it is ours, a failing client only needs its error swallowed (connect() rejects).
     next.on('error', () => undefined);
     await next.connect();

@@ -59,31 +59,38 @@ export async function createPostgresRateBudget(options: PostgresRateBudgetOption
     options: `-c search_path=${options.schema}`,
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
   });
-  keepPoolSessions(pool, (error) => options.logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (rate budget) was lost'));
+  keepPoolSessions(pool, (error) =>
+    options.logger.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (rate budget) was lost'),
+  );
   await createTable(pool);
   const limits: Record<RequestPriority, number> = { user: options.limit, background: backgroundLimit(options.limit) };
   const answered = (id: string) => () =>
-    void pool.query('update agora_request_log set at_ms = (extract(epoch from clock_timestamp()) * 1000)::bigint where id = $1', [id]).catch(() => undefined);
+    void pool
+      .query('update agora_request_log set at_ms = (extract(epoch from clock_timestamp()) * 1000)::bigint where id = $1', [id])
+      .catch(() => undefined);
 
   const tryTake = async (priority: RequestPriority): Promise<number | (() => void)> => {
     const client = await pool.connect();
     try {
       await client.query('begin');
       await client.query('select pg_advisory_xact_lock(hashtext($1))', [`agora-budget:${options.appId}`]);
-      const now = Number((await client.query<{ now: string }>('select (extract(epoch from clock_timestamp()) * 1000)::bigint as now')).rows[0]!.now);
+      const now = Number(
+        (await client.query<{ now: string }>('select (extract(epoch from clock_timestamp()) * 1000)::bigint as now')).rows[0]!.now,
+      );
       await client.query(
         `delete from agora_request_log where app_id = $1 and (at_ms <= $2
            or (at_ms > $3 and holder is not null and holder not in (${LIVE_MEMBERS_SQL.replace('$1', '$4')})))`,
         [options.appId, now - options.windowMs, now, options.member.class],
       );
-      const recent = await client.query<{ at_ms: string }>('select at_ms from agora_request_log where app_id = $1 order by at_ms', [options.appId]);
+      const recent = await client.query<{ at_ms: string }>('select at_ms from agora_request_log where app_id = $1 order by at_ms', [
+        options.appId,
+      ]);
       const limit = limits[priority];
       if (recent.rows.length < limit) {
-        const inserted = await client.query<{ id: string }>('insert into agora_request_log (app_id, at_ms, holder) values ($1, $2, $3) returning id', [
-          options.appId,
-          now + IN_FLIGHT_MS,
-          options.member.id,
-        ]);
+        const inserted = await client.query<{ id: string }>(
+          'insert into agora_request_log (app_id, at_ms, holder) values ($1, $2, $3) returning id',
+          [options.appId, now + IN_FLIGHT_MS, options.member.id],
+        );
         await client.query('commit');
         return answered(inserted.rows[0]!.id);
       }

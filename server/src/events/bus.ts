@@ -30,7 +30,9 @@ export interface EventBus<E extends BusEvent = RecordingEvent> {
 /** Recording events are published under their recording's id. */
 export const recordingTopic = (event: RecordingEvent) => event.recordingId;
 
-export function createInMemoryBus<E extends BusEvent = RecordingEvent>(topicOf: (event: E) => string): EventBus<E> & { topics(): string[] } {
+export function createInMemoryBus<E extends BusEvent = RecordingEvent>(
+  topicOf: (event: E) => string,
+): EventBus<E> & { topics(): string[] } {
   const listeners = new Map<string, Set<EventListener<E>>>();
   return {
     publish(event) {

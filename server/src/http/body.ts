@@ -38,7 +38,8 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   for (let index = 0; index < text.length; index++) {
     const char = text.charCodeAt(index);
     if (inString) {
-      if (char === 0x5c) index++; // backslash: skip the escaped character
+      if (char === 0x5c)
+        index++; // backslash: skip the escaped character
       else if (char === 0x22) inString = false;
     } else if (char === 0x22) inString = true;
     else if (char === 0x7b || char === 0x5b) {
@@ -68,7 +69,9 @@ function requireJsonContentType(req: IncomingMessage): void {
   if (mediaType !== 'application/json') {
     throw new AppError(
       AppErrorCode.UNSUPPORTED_MEDIA_TYPE,
-      type === undefined ? 'a request body needs Content-Type: application/json' : `Content-Type ${JSON.stringify(type.slice(0, 100))} is not accepted: send application/json`,
+      type === undefined
+        ? 'a request body needs Content-Type: application/json'
+        : `Content-Type ${JSON.stringify(type.slice(0, 100))} is not accepted: send application/json`,
     );
   }
 }

@@ -20,7 +20,8 @@ export function parseTrustedProxies(entries: readonly string[]): { list: BlockLi
       continue;
     }
     const prefix = Number(prefixText);
-    if (!/^\d+$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) return { error: `${JSON.stringify(entry)} has a bad prefix length` };
+    if (!/^\d+$/.test(prefixText) || prefix > (family === 4 ? 32 : 128))
+      return { error: `${JSON.stringify(entry)} has a bad prefix length` };
     list.addSubnet(address, prefix, type);
   }
   return { list };

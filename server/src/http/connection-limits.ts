@@ -33,7 +33,10 @@ function refusal(limit: number): string {
  * proxies (TRUST_PROXY) carry everyone's connections and are not counted. Returns whether a
  * socket was refused, so a request that still slips through on it is ignored.
  */
-export function limitConnectionsPerAddress(server: Server, options: { limit: number; exempt: (address: string) => boolean; logger: Logger }): (socket: Socket) => boolean {
+export function limitConnectionsPerAddress(
+  server: Server,
+  options: { limit: number; exempt: (address: string) => boolean; logger: Logger },
+): (socket: Socket) => boolean {
   const open = new Map<string, number>();
   const refused = new WeakSet<Socket>();
   server.on('connection', (socket: Socket) => {

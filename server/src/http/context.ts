@@ -34,8 +34,17 @@ export function createContextFactory(options: ContextFactoryOptions) {
       auth = { error: error instanceof AuthenticationError ? error.message : 'authentication failed' };
       if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
     }
-    return { logger, services, auth, ip: addressOf(request.req), origin: originOf(request.req),
-      transport: request.req.headers.upgrade?.toLowerCase() === 'websocket' ? 'ws' : 'http', connection: { subscriptions: 0 }, limits, rateLimits };
+    return {
+      logger,
+      services,
+      auth,
+      ip: addressOf(request.req),
+      origin: originOf(request.req),
+      transport: request.req.headers.upgrade?.toLowerCase() === 'websocket' ? 'ws' : 'http',
+      connection: { subscriptions: 0 },
+      limits,
+      rateLimits,
+    };
   };
 }
 

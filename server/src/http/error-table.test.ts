@@ -35,12 +35,23 @@ describe('the error table', () => {
   });
 
   it('answers an unreachable Agora as AGORA_UNAVAILABLE, not as the registry (both refuse connections)', () => {
-    const answer = answerToError(new AgoraNetworkError('acquire', 'api.agora.io', 'ECONNREFUSED', new Error('connect ECONNREFUSED')), logger);
+    const answer = answerToError(
+      new AgoraNetworkError('acquire', 'api.agora.io', 'ECONNREFUSED', new Error('connect ECONNREFUSED')),
+      logger,
+    );
     expect(answer).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', data: { appCode: 'AGORA_UNAVAILABLE' } });
   });
 
   it("shows an AppError's own message, even an internal one, but not an escaped uid race's", () => {
-    expect(answerToError(new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server'), logger)).toMatchObject({ status: 500, message: 'Cloud Recording is not configured on this server', data: { appCode: 'INTERNAL' } });
-    expect(answerToError(new UidTakenError('c', '42'), logger)).toMatchObject({ status: 500, message: 'Internal server error', data: { appCode: 'INTERNAL' } });
+    expect(answerToError(new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server'), logger)).toMatchObject({
+      status: 500,
+      message: 'Cloud Recording is not configured on this server',
+      data: { appCode: 'INTERNAL' },
+    });
+    expect(answerToError(new UidTakenError('c', '42'), logger)).toMatchObject({
+      status: 500,
+      message: 'Internal server error',
+      data: { appCode: 'INTERNAL' },
+    });
   });
 });

@@ -6,7 +6,11 @@ const TOKEN = `1800000000-${'a'.repeat(43)}`;
 
 describe('file paths', () => {
   it('reads the token and the key, percent-decoded per segment', () => {
-    expect(parseFilePath(`/files/${TOKEN}/recordings/abc/a%20b.ts`)).toEqual({ expires: '1800000000', signature: 'a'.repeat(43), key: 'recordings/abc/a b.ts' });
+    expect(parseFilePath(`/files/${TOKEN}/recordings/abc/a%20b.ts`)).toEqual({
+      expires: '1800000000',
+      signature: 'a'.repeat(43),
+      key: 'recordings/abc/a b.ts',
+    });
   });
 
   it.each([

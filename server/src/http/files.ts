@@ -136,7 +136,9 @@ export function createFileHandler(options: FileHandlerOptions) {
       etag,
       'last-modified': info.mtime.toUTCString(),
       // A live playlist changes; media objects never do, but the link's expiry bounds any cache.
-      'cache-control': playlist ? 'private, no-cache' : `private, max-age=${Math.max(0, Math.floor((expiresAt - options.clock.now()) / 1000))}`,
+      'cache-control': playlist
+        ? 'private, no-cache'
+        : `private, max-age=${Math.max(0, Math.floor((expiresAt - options.clock.now()) / 1000))}`,
       vary: VARY,
     };
     if (noneMatch(req.headers['if-none-match'], etag)) {
@@ -144,23 +146,35 @@ export function createFileHandler(options: FileHandlerOptions) {
       return;
     }
     const ifRange = req.headers['if-range'];
-    const range = rangeStillApplies(Array.isArray(ifRange) ? ifRange.join(', ') : ifRange, etag, headers['last-modified']!) ? parseRange(req.headers.range, info.size) : undefined;
+    const range = rangeStillApplies(Array.isArray(ifRange) ? ifRange.join(', ') : ifRange, etag, headers['last-modified']!)
+      ? parseRange(req.headers.range, info.size)
+      : undefined;
     if (range === 'unsatisfiable') {
       // The REST error shape, with the table's status (HTTP's own: tRPC has no code for it) and the app code as its code.
       const code = AppErrorCode.RANGE_NOT_SATISFIABLE;
       const { 'content-type': _media, ...rest } = headers;
-      sendJson(res, ERROR_TABLE[code].status, { code, message: `the range starts past the end of the file (${info.size} bytes)`, appCode: code }, { ...rest, 'content-range': `bytes */${info.size}` });
+      sendJson(
+        res,
+        ERROR_TABLE[code].status,
+        { code, message: `the range starts past the end of the file (${info.size} bytes)`, appCode: code },
+        { ...rest, 'content-range': `bytes */${info.size}` },
+      );
       return;
     }
     const { start, end } = range ?? { start: 0, end: info.size - 1 };
-    res.writeHead(range ? 206 : 200, { ...headers, 'content-length': String(Math.max(0, end - start + 1)), ...(range ? { 'content-range': `bytes ${start}-${end}/${info.size}` } : {}) });
+    res.writeHead(range ? 206 : 200, {
+      ...headers,
+      'content-length': String(Math.max(0, end - start + 1)),
+      ...(range ? { 'content-range': `bytes ${start}-${end}/${info.size}` } : {}),
+    });
     if (req.method === 'HEAD' || info.size === 0) {
       res.end();
       return;
     }
     await pipeline(createReadStream(path, { start, end }), res).catch((error: unknown) => {
       // The client went away mid-file (a player seeking): nothing to answer.
-      if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') options.logger.warn({ err: error, key }, 'file read failed');
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')
+        options.logger.warn({ err: error, key }, 'file read failed');
     });
   };
 }

@@ -83,10 +83,17 @@ export function createOriginPolicy(options: OriginPolicyOptions) {
       const shown = origin.slice(0, 200);
       log(
         `origin ${shown}`,
-        { origin: shown, expected: { own: host === undefined ? null : `http://${host}`, corsOrigins: options.allowedOrigins }, setting: 'CORS_ORIGINS' },
+        {
+          origin: shown,
+          expected: { own: host === undefined ? null : `http://${host}`, corsOrigins: options.allowedOrigins },
+          setting: 'CORS_ORIGINS',
+        },
         `refused a browser request from origin ${JSON.stringify(shown)}: it is neither this server's own nor in CORS_ORIGINS (${listed}); to allow it, add it to CORS_ORIGINS`,
       );
-      throw new AppError(AppErrorCode.ORIGIN_REFUSED, `origin ${JSON.stringify(origin.slice(0, 200))} is not allowed: add it to CORS_ORIGINS`);
+      throw new AppError(
+        AppErrorCode.ORIGIN_REFUSED,
+        `origin ${JSON.stringify(origin.slice(0, 200))} is not allowed: add it to CORS_ORIGINS`,
+      );
     },
   };
 }

@@ -24,7 +24,12 @@ export function sendBody(res: ServerResponse, status: number, headers: Record<st
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  sendBody(res, status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: VARY, ...headers }, JSON.stringify(body));
+  sendBody(
+    res,
+    status,
+    { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: VARY, ...headers },
+    JSON.stringify(body),
+  );
 }
 
 export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -72,17 +77,35 @@ export function answerToError(cause: unknown, logger: Logger): ErrorAnswer {
   return answer(status, trpc, publicFormOf(coded), coded instanceof MethodNotAllowedError ? { allow: coded.allow } : {}, coded, logger);
 }
 
-function answer(status: number, code: TRPCError['code'], shown: { message: string; data: AppErrorData }, headers: Record<string, string>, err: Error, logger: Logger): ErrorAnswer {
+function answer(
+  status: number,
+  code: TRPCError['code'],
+  shown: { message: string; data: AppErrorData },
+  headers: Record<string, string>,
+  err: Error,
+  logger: Logger,
+): ErrorAnswer {
   if (code === 'INTERNAL_SERVER_ERROR') logger.error({ err }, 'request failed');
   const { message, data } = shown;
-  return { status, code, message, data, headers: { ...(data.retryAfterSeconds !== undefined ? { 'retry-after': String(data.retryAfterSeconds) } : {}), ...headers } };
+  return {
+    status,
+    code,
+    message,
+    data,
+    headers: { ...(data.retryAfterSeconds !== undefined ? { 'retry-after': String(data.retryAfterSeconds) } : {}), ...headers },
+  };
 }
 
 /** A request-level error in tRPC's own envelope, as its adapter writes one (what the client parses). */
 function sendTrpcError(res: ServerResponse, router: AppRouter, cause: unknown, logger: Logger, path?: string): void {
   const answer = answerToError(cause, logger);
   const wire = wireFormat(router);
-  sendBody(res, answer.status, { 'content-type': 'application/json', vary: VARY, ...answer.headers }, wire.responseText({ error: wire.errorShape(toError(cause), 'unknown', path, undefined) }));
+  sendBody(
+    res,
+    answer.status,
+    { 'content-type': 'application/json', vary: VARY, ...answer.headers },
+    wire.responseText({ error: wire.errorShape(toError(cause), 'unknown', path, undefined) }),
+  );
 }
 
 /** Writes an error the way `surface` writes them. */

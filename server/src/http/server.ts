@@ -55,7 +55,8 @@ function admit(options: EdgeOptions, req: IncomingMessage, res: ServerResponse, 
   }
   if (!route) throw new AppError(AppErrorCode.NOT_FOUND, `no route ${url.pathname}`);
   if (route.cors && applyCors(options.policy, req, res)) return false;
-  if (!route.methods.includes(req.method ?? '')) throw new MethodNotAllowedError([...route.methods, ...(route.cors ? ['OPTIONS'] : [])].join(', '));
+  if (!route.methods.includes(req.method ?? ''))
+    throw new MethodNotAllowedError([...route.methods, ...(route.cors ? ['OPTIONS'] : [])].join(', '));
   if (route.refuseUrlCredentials && url.searchParams.has('connectionParams')) {
     throw new AppError(AppErrorCode.MALFORMED_REQUEST, 'credentials must not travel in the URL: send them in the Authorization header');
   }
@@ -92,7 +93,9 @@ export function createEdgeServer(options: EdgeOptions): Server {
     if (refused(req.socket)) req.socket.destroy();
     else void handle(req, res);
   });
-  const refused = limits ? limitConnectionsPerAddress(server, { limit: limits.connectionsPerAddress, exempt: limits.exempt, logger }) : () => false;
+  const refused = limits
+    ? limitConnectionsPerAddress(server, { limit: limits.connectionsPerAddress, exempt: limits.exempt, logger })
+    : () => false;
   // A client that sends garbage, too slowly or too much of it gets its status from here; none of
   // it may reach 'error' handlers as a crash.
   // CONNECT (a proxy tunnel) gets an answer instead of a silently dropped connection: we are no proxy.
@@ -118,8 +121,20 @@ const CLIENT_ERROR_STATUS: Record<string, string> = {
 /** Refuses an upgrade (before any WebSocket exists) or a CONNECT on the raw socket: a status line, the error's headers and a one-line reason. */
 export function refuseUpgrade(socket: Duplex, cause: unknown, logger: Logger): void {
   const { status, message, headers } = answerToError(cause, logger);
-  const reason = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const reason =
+    {
+      400: 'Bad Request',
+      403: 'Forbidden',
+      404: 'Not Found',
+      405: 'Method Not Allowed',
+      429: 'Too Many Requests',
+      503: 'Service Unavailable',
+    }[status] ?? 'Error';
   const body = `${message}\n`;
-  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`);
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`,
+  );
 }

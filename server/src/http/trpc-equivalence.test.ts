@@ -43,11 +43,21 @@ async function startEdge(fastPath: boolean) {
     authenticator: composed.authenticator,
     limits: { subscriptionsPerConnection: 10 },
     rateLimits: composed.rateLimits,
-    addressOf: () => '127.0.0.1', originOf: () => 'http://127.0.0.1',
+    addressOf: () => '127.0.0.1',
+    originOf: () => 'http://127.0.0.1',
   });
   const surface = createTrpcSurface({ router: appRouter, createContext, logger, maxBodyBytes: LIMIT, maxBatchSize: BATCH_LIMIT, fastPath });
   const server = createEdgeServer({
-    routes: [{ name: 'trpc', matches: (path) => path.startsWith(TRPC_PATH), methods: ['GET', 'POST'], surface: 'trpc', cors: true, handle: surface }],
+    routes: [
+      {
+        name: 'trpc',
+        matches: (path) => path.startsWith(TRPC_PATH),
+        methods: ['GET', 'POST'],
+        surface: 'trpc',
+        cors: true,
+        handle: surface,
+      },
+    ],
     policy: createOriginPolicy({ allowedOrigins: [], loopbackHostsOnly: false }),
     router: appRouter,
     logger,
@@ -72,49 +82,102 @@ const good = { channel: 'room', uid: 7 };
 /** Requests of every kind the fast path takes, or must decline in the same words as the adapter. */
 const CASES: Case[] = [
   { name: 'one call', path: '/token.generate', body: input(good), headers: token(KEYS.token) },
-  { name: 'a batch', path: '/token.generate,token.generate?batch=1', body: `{"0":${input(good)},"1":${input({ ...good, role: 'subscriber' })}}`, headers: token(KEYS.token) },
-  { name: 'a batch, one call failing (207)', path: '/token.generate,token.generate?batch=1', body: `{"0":${input(good)},"1":${input({ channel: '', uid: 7 })}}`, headers: token(KEYS.token) },
+  {
+    name: 'a batch',
+    path: '/token.generate,token.generate?batch=1',
+    body: `{"0":${input(good)},"1":${input({ ...good, role: 'subscriber' })}}`,
+    headers: token(KEYS.token),
+  },
+  {
+    name: 'a batch, one call failing (207)',
+    path: '/token.generate,token.generate?batch=1',
+    body: `{"0":${input(good)},"1":${input({ channel: '', uid: 7 })}}`,
+    headers: token(KEYS.token),
+  },
   { name: 'invalid input', path: '/token.generate', body: input({ channel: 'x'.repeat(70), uid: -1 }), headers: token(KEYS.token) },
   { name: 'no input', path: '/token.generate', headers: token(KEYS.token) },
   { name: 'no credentials', path: '/token.generate', body: input(good), headers: json },
   { name: 'a bad credential', path: '/token.generate', body: input(good), headers: token('agk_wrong') },
   { name: 'a missing scope', path: '/token.generate', body: input(good), headers: token(KEYS.record) },
   { name: "another caller's uid", path: '/token.generate', body: input({ channel: 'room', uid: 8 }), headers: token(KEYS.token) },
-  { name: 'an internal error (recording not configured)', path: '/recording.start', body: input({ channel: 'room' }), headers: token(KEYS.record) },
+  {
+    name: 'an internal error (recording not configured)',
+    path: '/recording.start',
+    body: input({ channel: 'room' }),
+    headers: token(KEYS.record),
+  },
   { name: 'bad JSON', path: '/token.generate', body: '{"json":', headers: token(KEYS.token) },
   { name: 'a null body', path: '/token.generate', body: 'null', headers: token(KEYS.token) },
-  { name: 'bad superjson framing', path: '/token.generate', body: `{"json":${JSON.stringify(good)},"meta":{"values":"Date"}}`, headers: token(KEYS.token) },
-  { name: 'a batch over the batch limit', path: '/token.generate,token.generate,token.generate,token.generate?batch=1', body: `{"0":${input(good)}}`, headers: token(KEYS.token) },
-  { name: 'a meta.values nested past the depth limit', path: '/token.generate', body: `{"json":${JSON.stringify(good)},"meta":{"values":${'{"a":'.repeat(20)}["Date"]${'}'.repeat(20)}}}`, headers: token(KEYS.token) },
+  {
+    name: 'bad superjson framing',
+    path: '/token.generate',
+    body: `{"json":${JSON.stringify(good)},"meta":{"values":"Date"}}`,
+    headers: token(KEYS.token),
+  },
+  {
+    name: 'a batch over the batch limit',
+    path: '/token.generate,token.generate,token.generate,token.generate?batch=1',
+    body: `{"0":${input(good)}}`,
+    headers: token(KEYS.token),
+  },
+  {
+    name: 'a meta.values nested past the depth limit',
+    path: '/token.generate',
+    body: `{"json":${JSON.stringify(good)},"meta":{"values":${'{"a":'.repeat(20)}["Date"]${'}'.repeat(20)}}}`,
+    headers: token(KEYS.token),
+  },
   { name: 'a batch body that is not an object', path: '/token.generate?batch=1', body: '[1]', headers: token(KEYS.token) },
-  { name: 'the wrong content type', path: '/token.generate', body: input(good), headers: { ...token(KEYS.token), 'content-type': 'text/plain' } },
+  {
+    name: 'the wrong content type',
+    path: '/token.generate',
+    body: input(good),
+    headers: { ...token(KEYS.token), 'content-type': 'text/plain' },
+  },
   { name: 'over the body limit', path: '/token.generate', body: input({ channel: 'x'.repeat(LIMIT) }), headers: token(KEYS.token) },
   // The order of the checks: the caller before the input, the input before the resolver.
   { name: 'no credentials and an invalid input', path: '/token.generate', body: input({ channel: '' }), headers: json },
-  { name: 'a missing scope and bad superjson framing', path: '/token.generate', body: `{"json":${JSON.stringify(good)},"meta":{"values":"Date"}}`, headers: token(KEYS.record) },
+  {
+    name: 'a missing scope and bad superjson framing',
+    path: '/token.generate',
+    body: `{"json":${JSON.stringify(good)},"meta":{"values":"Date"}}`,
+    headers: token(KEYS.record),
+  },
   { name: 'an RTM token', path: '/token.generate', body: input({ kind: 'rtm', userId: '7' }), headers: token(KEYS.token) },
   { name: 'an unknown procedure', path: '/token.nothing', body: input(good), headers: token(KEYS.token) },
   { name: 'a query POSTed', path: '/recording.list', body: input({}), headers: token(KEYS.record) },
   { name: 'a subscription POSTed', path: '/recording.watch', body: input({ id: 'r1' }), headers: token(KEYS.record) },
   // The limit is 4 per minute: with the calls above, these run into it.
   { name: 'rate limited', path: '/token.generate', body: input(good), headers: token(KEYS.token) },
-  { name: 'rate limited in a batch', path: '/token.generate,token.generate?batch=1', body: `{"0":${input(good)},"1":${input(good)}}`, headers: token(KEYS.token) },
+  {
+    name: 'rate limited in a batch',
+    path: '/token.generate,token.generate?batch=1',
+    body: `{"0":${input(good)},"1":${input(good)}}`,
+    headers: token(KEYS.token),
+  },
 ];
 
 function send(port: number, testCase: Case): Promise<{ status: number; headers: Record<string, string | undefined>; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: `${TRPC_PATH}${testCase.path}`, headers: testCase.headers ?? {}, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: { 'content-type': res.headers['content-type'], vary: res.headers.vary, allow: res.headers.allow, 'retry-after': res.headers['retry-after'] },
-          body: JSON.parse(text) as unknown,
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: `${TRPC_PATH}${testCase.path}`, headers: testCase.headers ?? {}, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: {
+              'content-type': res.headers['content-type'],
+              vary: res.headers.vary,
+              allow: res.headers.allow,
+              'retry-after': res.headers['retry-after'],
+            },
+            body: JSON.parse(text) as unknown,
+          });
         });
-      });
-    });
+      },
+    );
     req.on('error', reject);
     if (testCase.body !== undefined) req.write(testCase.body);
     req.end();
@@ -146,7 +209,11 @@ describe("the tRPC fast path and tRPC's own adapter", () => {
     const statuses: number[] = [];
     for (const testCase of CASES) {
       const [a, b] = [await send(fast.port, testCase), await send(adapter.port, testCase)];
-      expect({ status: a.status, headers: a.headers, body: comparable(a.body) }, testCase.name).toEqual({ status: b.status, headers: b.headers, body: comparable(b.body) });
+      expect({ status: a.status, headers: a.headers, body: comparable(a.body) }, testCase.name).toEqual({
+        status: b.status,
+        headers: b.headers,
+        body: comparable(b.body),
+      });
       statuses.push(a.status);
     }
     // The table really covers what it claims: successes, a partial batch, and each error class.
@@ -159,24 +226,43 @@ const SSE_CASES: Case[] = [
   { name: 'no credentials', path: `/recording.watch?input=${encodeURIComponent(input({ id: 'r1' }))}` },
   { name: 'invalid input', path: `/recording.watch?input=${encodeURIComponent(input({ id: '' }))}`, headers: token(KEYS.record) },
   { name: 'a missing scope', path: `/transcription.watch?input=${encodeURIComponent(input({ id: 't1' }))}`, headers: token(KEYS.token) },
-  { name: 'an internal error (not configured)', path: `/transcription.watch?input=${encodeURIComponent(input({ id: 't1' }))}`, headers: token(KEYS.record) },
-  { name: 'a Last-Event-ID merged into the input (and refused)', path: `/recording.watch?input=${encodeURIComponent(input({ id: 'r1' }))}`, headers: { ...token(KEYS.record), 'last-event-id': 'not-a-number' } },
-  { name: 'lastEventId as a query parameter', path: `/recording.watch?lastEventId=x&input=${encodeURIComponent(input({ id: 'r1' }))}`, headers: token(KEYS.record) },
-  { name: 'bad superjson framing', path: `/recording.watch?input=${encodeURIComponent('{"json":{"id":"r1"},"meta":{"values":"Date"}}')}`, headers: token(KEYS.record) },
+  {
+    name: 'an internal error (not configured)',
+    path: `/transcription.watch?input=${encodeURIComponent(input({ id: 't1' }))}`,
+    headers: token(KEYS.record),
+  },
+  {
+    name: 'a Last-Event-ID merged into the input (and refused)',
+    path: `/recording.watch?input=${encodeURIComponent(input({ id: 'r1' }))}`,
+    headers: { ...token(KEYS.record), 'last-event-id': 'not-a-number' },
+  },
+  {
+    name: 'lastEventId as a query parameter',
+    path: `/recording.watch?lastEventId=x&input=${encodeURIComponent(input({ id: 'r1' }))}`,
+    headers: token(KEYS.record),
+  },
+  {
+    name: 'bad superjson framing',
+    path: `/recording.watch?input=${encodeURIComponent('{"json":{"id":"r1"},"meta":{"values":"Date"}}')}`,
+    headers: token(KEYS.record),
+  },
   { name: 'no input', path: '/recording.watch', headers: token(KEYS.record) },
 ];
 
 function stream(port: number, testCase: Case): Promise<{ status: number; headers: Record<string, string | undefined>; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'GET', path: `${TRPC_PATH}${testCase.path}`, headers: testCase.headers ?? {}, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const names = ['content-type', 'vary', 'cache-control', 'x-accel-buffering', 'connection'];
-        const headers = Object.fromEntries(names.map((name) => [name, res.headers[name]?.toString()]));
-        resolve({ status: res.statusCode ?? 0, headers, text: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method: 'GET', path: `${TRPC_PATH}${testCase.path}`, headers: testCase.headers ?? {}, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const names = ['content-type', 'vary', 'cache-control', 'x-accel-buffering', 'connection'];
+          const headers = Object.fromEntries(names.map((name) => [name, res.headers[name]?.toString()]));
+          resolve({ status: res.statusCode ?? 0, headers, text: Buffer.concat(chunks).toString('utf8') });
+        });
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -29,14 +29,28 @@ export function createTrpcFastPath(options: {
     return { item: { error: wire.errorShape(error, 'mutation', path, ctx) }, error };
   };
 
-  const callOne = async (path: string, raw: unknown, ctx: Context, batchIndex: number, signal: AbortSignal | undefined): Promise<Outcome> => {
+  const callOne = async (
+    path: string,
+    raw: unknown,
+    ctx: Context,
+    batchIndex: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Outcome> => {
     try {
       // Decoded inside the procedure, as the adapter does: bad superjson framing is the input's fault (400).
       const readInput = (): unknown => (raw === undefined ? undefined : wire.deserializeInput(raw));
       const direct = directProcedures.get(path);
       const data: unknown = direct
         ? await direct(ctx, readInput)
-        : await callProcedure({ router: options.router, path, getRawInput: () => Promise.resolve(readInput()), ctx, type: 'mutation', signal, batchIndex });
+        : await callProcedure({
+            router: options.router,
+            path,
+            getRawInput: () => Promise.resolve(readInput()),
+            ctx,
+            type: 'mutation',
+            signal,
+            batchIndex,
+          });
       return { item: { result: { data } }, error: undefined };
     } catch (cause) {
       return failure(getTRPCErrorFromUnknown(cause), path, ctx);
@@ -45,7 +59,10 @@ export function createTrpcFastPath(options: {
 
   /** Whether this request is one the fast path serves (otherwise tRPC's adapter does). */
   const accepts = (req: IncomingMessage, paths: string[]) =>
-    req.method === 'POST' && req.headers['trpc-accept'] === undefined && !req.headers.accept?.includes('application/jsonl') && paths.every((path) => mutations.has(path));
+    req.method === 'POST' &&
+    req.headers['trpc-accept'] === undefined &&
+    !req.headers.accept?.includes('application/jsonl') &&
+    paths.every((path) => mutations.has(path));
 
   /** Inputs by batch index; a batch whose body is not an object is refused as tRPC refuses it. */
   const inputsOf = (body: unknown, batch: boolean, count: number): unknown[] => {
@@ -80,7 +97,10 @@ export function createTrpcFastPath(options: {
     const items = outcomes.map((outcome) => outcome.item);
     // tRPC's statuses: the error's for one call; for a batch, the shared one, else 207.
     const status = batch
-      ? statusOfBatch(items, outcomes.map((outcome) => outcome.error))
+      ? statusOfBatch(
+          items,
+          outcomes.map((outcome) => outcome.error),
+        )
       : outcomes[0]!.error
         ? statusOfError(outcomes[0]!.error)
         : 200;

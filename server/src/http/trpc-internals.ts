@@ -16,7 +16,11 @@ import type { Context } from '../trpc/context.js';
 export type ProcedureType = 'query' | 'mutation' | 'subscription';
 
 /** A procedure's definition, as far as we read it; parsed, never cast. */
-const ProcedureDef = z.object({ type: z.enum(['query', 'mutation', 'subscription']), inputs: z.array(z.unknown()), output: z.unknown().optional() });
+const ProcedureDef = z.object({
+  type: z.enum(['query', 'mutation', 'subscription']),
+  inputs: z.array(z.unknown()),
+  output: z.unknown().optional(),
+});
 
 function definitionOf(router: AppRouter, path: string): z.infer<typeof ProcedureDef> | undefined {
   const procedures: Record<string, unknown> = router._def.procedures;
@@ -34,7 +38,10 @@ export function proceduresOfType(router: AppRouter, type: ProcedureType): Set<st
 const asZod = (schema: unknown): z.ZodType | undefined => (schema instanceof z.ZodType ? schema : undefined);
 
 /** A procedure's type and its own input and output schemas (one `.input()` each here), or undefined. */
-export function procedureSchemas(router: AppRouter, path: string): { type: ProcedureType; input: z.ZodType | undefined; output: z.ZodType | undefined } | undefined {
+export function procedureSchemas(
+  router: AppRouter,
+  path: string,
+): { type: ProcedureType; input: z.ZodType | undefined; output: z.ZodType | undefined } | undefined {
   const def = definitionOf(router, path);
   if (!def) return undefined;
   return { type: def.type, input: def.inputs.length === 1 ? asZod(def.inputs[0]) : undefined, output: asZod(def.output) };
@@ -45,7 +52,15 @@ export function procedureSchemas(router: AppRouter, path: string): { type: Proce
  * or throws tRPC's NOT_FOUND for a path that is no procedure of `type`. A server-side caller does
  * the same (`getRawInput` giving the input as is), without its proxy.
  */
-export function callProcedure(options: { router: AppRouter; path: string; type: ProcedureType; ctx: Context; getRawInput: () => Promise<unknown>; signal?: AbortSignal | undefined; batchIndex?: number }): Promise<unknown> {
+export function callProcedure(options: {
+  router: AppRouter;
+  path: string;
+  type: ProcedureType;
+  ctx: Context;
+  getRawInput: () => Promise<unknown>;
+  signal?: AbortSignal | undefined;
+  batchIndex?: number;
+}): Promise<unknown> {
   const { router, path, type, ctx, getRawInput, signal, batchIndex = 0 } = options;
   return callTRPCProcedure({ router, path, type, ctx, getRawInput, signal, batchIndex });
 }
@@ -53,10 +68,17 @@ export function callProcedure(options: { router: AppRouter; path: string; type: 
 type Outputs = inferRouterOutputs<AppRouter>;
 
 /** Every procedure's dotted path, e.g. "recording.start". */
-export type ProcedurePath = { [N in Extract<keyof Outputs, string>]: `${N}.${Extract<keyof Outputs[N], string>}` }[Extract<keyof Outputs, string>];
+export type ProcedurePath = { [N in Extract<keyof Outputs, string>]: `${N}.${Extract<keyof Outputs[N], string>}` }[Extract<
+  keyof Outputs,
+  string
+>];
 
 /** What the procedure at a path answers. */
-export type ProcedureOutput<P extends ProcedurePath> = P extends `${infer N extends Extract<keyof Outputs, string>}.${infer K}` ? (K extends keyof Outputs[N] ? Outputs[N][K] : never) : never;
+export type ProcedureOutput<P extends ProcedurePath> = P extends `${infer N extends Extract<keyof Outputs, string>}.${infer K}`
+  ? K extends keyof Outputs[N]
+    ? Outputs[N][K]
+    : never
+  : never;
 
 /**
  * Calls procedures by path, as a server-side caller does, with inputs they validate themselves:
@@ -65,7 +87,8 @@ export type ProcedureOutput<P extends ProcedurePath> = P extends `${infer N exte
  */
 export function createPathCaller(router: AppRouter) {
   const types = new Map<string, ProcedureType>();
-  for (const type of ['query', 'mutation', 'subscription'] as const) for (const path of proceduresOfType(router, type)) types.set(path, type);
+  for (const type of ['query', 'mutation', 'subscription'] as const)
+    for (const path of proceduresOfType(router, type)) types.set(path, type);
   return async <P extends ProcedurePath>(ctx: Context, path: P, input: unknown): Promise<ProcedureOutput<P>> => {
     const output = await callProcedure({ router, path, type: types.get(path) ?? 'query', ctx, getRawInput: () => Promise.resolve(input) });
     // The procedure's output parser has checked it: it is of the output schema's type.

@@ -16,7 +16,13 @@ import { callProcedure, proceduresOfType, wireFormat } from './trpc-internals.js
  * `Last-Event-ID` as tRPC does. test/src/watch.test.ts and the equivalence test hold it to tRPC's.
  */
 
-const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', connection: 'keep-alive', vary: VARY };
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+  connection: 'keep-alive',
+  vary: VARY,
+};
 
 /** One event as tRPC's producer writes it: its lines, then a blank line (tRPC adds two). */
 function frame(fields: { event?: string; data: string; id?: string }): string {
@@ -31,7 +37,11 @@ function lastEventIdOf(req: IncomingMessage, url: URL): string | null {
   return (typeof header === 'string' ? header : null) ?? url.searchParams.get('lastEventId') ?? url.searchParams.get('Last-Event-Id');
 }
 
-export function createTrpcSse(options: { router: AppRouter; createContext: (opts: { req: IncomingMessage }) => Promise<Context>; logger: Logger }) {
+export function createTrpcSse(options: {
+  router: AppRouter;
+  createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
+  logger: Logger;
+}) {
   const wire = wireFormat(options.router);
   const subscriptions = proceduresOfType(options.router, 'subscription');
   const serialize = (value: unknown) => JSON.stringify(wire.serializeOutput(value));
@@ -42,10 +52,14 @@ export function createTrpcSse(options: { router: AppRouter; createContext: (opts
       try {
         const text = url.searchParams.get('input');
         let input: unknown = text ? wire.deserializeInput(JSON.parse(text)) : undefined;
-        if (lastEventId) input = typeof input === 'object' && input !== null && !Array.isArray(input) ? { ...input, lastEventId } : (input ?? { lastEventId });
+        if (lastEventId)
+          input =
+            typeof input === 'object' && input !== null && !Array.isArray(input) ? { ...input, lastEventId } : (input ?? { lastEventId });
         return Promise.resolve(input);
       } catch (cause) {
-        return Promise.reject(new TRPCError({ code: 'BAD_REQUEST', message: cause instanceof Error ? cause.message : 'Invalid input', cause }));
+        return Promise.reject(
+          new TRPCError({ code: 'BAD_REQUEST', message: cause instanceof Error ? cause.message : 'Invalid input', cause }),
+        );
       }
     };
   }
@@ -57,7 +71,8 @@ export function createTrpcSse(options: { router: AppRouter; createContext: (opts
 
   return {
     /** A GET of one subscription (not a batch): the rest stays with tRPC's adapter. */
-    accepts: (req: IncomingMessage, path: string, url: URL) => req.method === 'GET' && subscriptions.has(path) && url.searchParams.get('batch') !== '1',
+    accepts: (req: IncomingMessage, path: string, url: URL) =>
+      req.method === 'GET' && subscriptions.has(path) && url.searchParams.get('batch') !== '1',
 
     async serve(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
       const closed = new AbortController();
@@ -68,8 +83,16 @@ export function createTrpcSse(options: { router: AppRouter; createContext: (opts
       await write(res, frame({ event: 'connected', data: '{}' }));
       try {
         ctx = await options.createContext({ req });
-        const result: unknown = await callProcedure({ router: options.router, path, getRawInput: rawInput(url, lastEventId), ctx, type: 'subscription', signal: closed.signal });
-        if (typeof result !== 'object' || result === null || !(Symbol.asyncIterator in result)) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `Subscription ${path} did not return an AsyncGenerator` });
+        const result: unknown = await callProcedure({
+          router: options.router,
+          path,
+          getRawInput: rawInput(url, lastEventId),
+          ctx,
+          type: 'subscription',
+          signal: closed.signal,
+        });
+        if (typeof result !== 'object' || result === null || !(Symbol.asyncIterator in result))
+          throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `Subscription ${path} did not return an AsyncGenerator` });
         let resumeId = lastEventId && !/[\0\n\r]/.test(lastEventId) ? lastEventId : null;
         for await (const value of result as AsyncIterable<unknown>) {
           if (isTrackedEnvelope(value)) {

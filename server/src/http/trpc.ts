@@ -63,7 +63,8 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
       // A subscription is a GET (SSE) or a WebSocket message; tRPC's adapter would answer a POST
       // with a 200 stream holding only the error. Refused before the body is read, with tRPC's words.
       const subscription = (batch ? procedurePath.split(',') : [procedurePath]).find((path) => subscriptions.has(path));
-      if (subscription !== undefined) throw new MethodNotAllowedError('GET', `Unsupported POST-request to subscription procedure at path "${subscription}"`);
+      if (subscription !== undefined)
+        throw new MethodNotAllowedError('GET', `Unsupported POST-request to subscription procedure at path "${subscription}"`);
       const body = await readJsonBody(req, options.maxBodyBytes);
       const paths = batch ? procedurePath.split(',') : [procedurePath];
       if (options.fastPath !== false && fastPath.accepts(req, paths)) {

@@ -33,7 +33,13 @@ const TUTORIAL_LANGUAGES = ['en-US', 'es-ES'];
  * The tutorial spoke Speech-to-Text 6.x, whose status words 7.x replaced (docs/agora.md,
  * "Speech-to-Text"); its pages read these. Agora gives no mapping: this one is ours.
  */
-const V6_STATUS: Record<TranscriptionState, string> = { starting: 'STARTING', running: 'IN_PROGRESS', stopping: 'STOPPING', stopped: 'STOPPED', failed: 'FAILURE_STOP' };
+const V6_STATUS: Record<TranscriptionState, string> = {
+  starting: 'STARTING',
+  running: 'IN_PROGRESS',
+  stopping: 'STOPPING',
+  stopped: 'STOPPED',
+  failed: 'FAILURE_STOP',
+};
 
 /**
  * The tutorial's `{ taskId, builderToken }`: Agora's 6.x task id and builder token. Here the task
@@ -42,7 +48,8 @@ const V6_STATUS: Record<TranscriptionState, string> = { starting: 'STARTING', ru
  */
 async function tutorialTranscription(call: Call, body: Body) {
   const transcription = await call('transcription.get', { id: body.builderToken });
-  if (transcription.agentId !== body.taskId) throw new AppError(AppErrorCode.TRANSCRIPTION_NOT_FOUND, 'No such transcription: taskId and builderToken do not belong together');
+  if (transcription.agentId !== body.taskId)
+    throw new AppError(AppErrorCode.TRANSCRIPTION_NOT_FOUND, 'No such transcription: taskId and builderToken do not belong together');
   return transcription;
 }
 
@@ -95,7 +102,12 @@ const ENDPOINTS: Record<string, Endpoint> = {
   '/api/recording/stop.json': {
     required: ['channel', 'sid', 'resourceId'],
     async run(_ctx, body, res, call) {
-      const stopped = await call('recording.stop', { channel: body.channel, resourceId: body.resourceId, sid: body.sid, ...(body.uid ? { uid: body.uid } : {}) });
+      const stopped = await call('recording.stop', {
+        channel: body.channel,
+        resourceId: body.resourceId,
+        sid: body.sid,
+        ...(body.uid ? { uid: body.uid } : {}),
+      });
       // Agora's stop answer, as the tutorial relayed it.
       sendJson(res, 200, {
         resourceId: body.resourceId,
@@ -121,7 +133,11 @@ const ENDPOINTS: Record<string, Endpoint> = {
       const transcription = await tutorialTranscription(call, body);
       const queried = await call('transcription.query', { id: transcription.id });
       // Agora 6.x's query answer: the task id, its creation time (Unix seconds) and its status.
-      sendJson(res, 200, { taskId: transcription.agentId, createTs: Math.floor((transcription.startedAt ?? transcription.createdAt).getTime() / 1000), status: V6_STATUS[queried.state] });
+      sendJson(res, 200, {
+        taskId: transcription.agentId,
+        createTs: Math.floor((transcription.startedAt ?? transcription.createdAt).getTime() / 1000),
+        status: V6_STATUS[queried.state],
+      });
     },
   },
   '/api/transcription/stop.json': {
@@ -134,7 +150,10 @@ const ENDPOINTS: Record<string, Endpoint> = {
   },
 };
 
-export function createTutorialHandler(options: { createContext(options: { req: IncomingMessage }): Promise<Context>; maxBodyBytes: number }) {
+export function createTutorialHandler(options: {
+  createContext(options: { req: IncomingMessage }): Promise<Context>;
+  maxBodyBytes: number;
+}) {
   const callProcedure = createPathCaller(appRouter);
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     const endpoint = ENDPOINTS[path]!;

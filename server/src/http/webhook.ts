@@ -88,7 +88,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
       const agentId = agentOfNotice(notice);
       if (agentId && STT_STATE_EVENTS.has(notice.eventType)) {
         options.applyTranscription?.(agentId, failureOfNotice(notice)).catch((error: unknown) => {
-          options.logger.warn({ noticeId: notice.noticeId, err: error instanceof Error ? error.message : String(error) }, 'webhook not applied');
+          options.logger.warn(
+            { noticeId: notice.noticeId, err: error instanceof Error ? error.message : String(error) },
+            'webhook not applied',
+          );
         });
       }
       return;
@@ -97,7 +100,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     const sid = notice.payload.sid;
     if (!change || !sid) return;
     options.apply(sid, change).catch((error: unknown) => {
-      options.logger.warn({ noticeId: notice.noticeId, err: error instanceof Error ? error.message : String(error) }, 'webhook not applied');
+      options.logger.warn(
+        { noticeId: notice.noticeId, err: error instanceof Error ? error.message : String(error) },
+        'webhook not applied',
+      );
     });
   };
 }

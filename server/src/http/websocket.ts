@@ -30,7 +30,8 @@ export interface WebSocketEdgeOptions {
  * e.g. 1009 for a frame over maxPayload): what to log about it, without a stack.
  */
 function clientProtocolError(cause: unknown): { code: string; closeCode: number | undefined; reason: string } | undefined {
-  if (!(cause instanceof Error) || !('code' in cause) || typeof cause.code !== 'string' || !cause.code.startsWith('WS_ERR_')) return undefined;
+  if (!(cause instanceof Error) || !('code' in cause) || typeof cause.code !== 'string' || !cause.code.startsWith('WS_ERR_'))
+    return undefined;
   const statusKey = Object.getOwnPropertySymbols(cause).find((symbol) => symbol.description === 'status-code');
   const closeCode = statusKey === undefined ? undefined : (cause as unknown as Record<symbol, unknown>)[statusKey];
   return { code: cause.code, closeCode: typeof closeCode === 'number' ? closeCode : undefined, reason: cause.message };

@@ -54,7 +54,12 @@ export function createMetrics() {
       for (const state of ['starting', 'running', 'stopping', 'stopped', 'failed'] as const) this.set({ state }, counts[state] ?? 0);
     },
   });
-  const upstreamCalls = new Counter({ name: 'agora_backend_upstream_requests_total', help: 'Calls to Agora by endpoint and outcome', labelNames: ['endpoint', 'outcome'], registers: [registry] });
+  const upstreamCalls = new Counter({
+    name: 'agora_backend_upstream_requests_total',
+    help: 'Calls to Agora by endpoint and outcome',
+    labelNames: ['endpoint', 'outcome'],
+    registers: [registry],
+  });
   const upstreamSeconds = new Histogram({
     name: 'agora_backend_upstream_request_seconds',
     help: "Agora's answer time by endpoint",
@@ -108,11 +113,16 @@ export function createMetrics() {
   });
   const failures = new Counter({
     name: 'agora_backend_task_failures_total',
-    help: 'Recordings and transcriptions that failed, by kind and reason (error_<code> from Agora\'s notice, exited_abnormally, asr, rtc, start_failed…)',
+    help: "Recordings and transcriptions that failed, by kind and reason (error_<code> from Agora's notice, exited_abnormally, asr, rtc, start_failed…)",
     labelNames: ['kind', 'reason'],
     registers: [registry],
   });
-  const watchers = new Gauge({ name: 'agora_backend_watchers', help: 'Open recording.watch streams by transport', labelNames: ['transport'], registers: [registry] });
+  const watchers = new Gauge({
+    name: 'agora_backend_watchers',
+    help: 'Open recording.watch streams by transport',
+    labelNames: ['transport'],
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -144,10 +154,16 @@ export function createMetrics() {
       const noWait = sum((entry) => entry.metricName?.endsWith('_bucket') === true && (entry.labels as Record<string, unknown>).le === 0);
       const seconds = sum((entry) => entry.metricName?.endsWith('_sum') === true);
       return {
-        endpoints: [...endpoints].map(([endpoint, outcomes]) => ({ endpoint, outcomes })).sort((a, b) => a.endpoint.localeCompare(b.endpoint)),
+        endpoints: [...endpoints]
+          .map(([endpoint, outcomes]) => ({ endpoint, outcomes }))
+          .sort((a, b) => a.endpoint.localeCompare(b.endpoint)),
         budgetWaits: { count: total - noWait, seconds },
         notices: Object.fromEntries((await notices.get()).values.map(({ labels, value }) => [String(labels.outcome), value])),
-        failures: (await failures.get()).values.map(({ labels, value }) => ({ kind: String(labels.kind), reason: String(labels.reason), count: value })),
+        failures: (await failures.get()).values.map(({ labels, value }) => ({
+          kind: String(labels.kind),
+          reason: String(labels.reason),
+          count: value,
+        })),
       };
     },
     watcherOpened: (transport: 'ws' | 'sse') => watchers.inc({ transport }),

@@ -73,7 +73,9 @@ export function buildStartParams(options: {
           recordingConfig: { ...common, subscribeUidGroup: (input.subscribeUidGroup ?? 2) as 0 | 1 | 2 | 3 | 4 | 5 },
           // Screenshot-only recordings leave recordingFileConfig out (Agora's rule).
           ...(input.snapshots?.only ? {} : { recordingFileConfig: { avFileType: ['hls'] as ['hls'] } }),
-          ...(input.snapshots ? { snapshotConfig: { captureInterval: input.snapshots.intervalSeconds, fileType: ['jpg'] as ['jpg'] } } : {}),
+          ...(input.snapshots
+            ? { snapshotConfig: { captureInterval: input.snapshots.intervalSeconds, fileType: ['jpg'] as ['jpg'] } }
+            : {}),
         },
       };
     case 'mix':

@@ -5,10 +5,28 @@ const SID = '38f8e3cfdc474cd56fc1ceba380d7e1a';
 
 describe("what a recording's objects are, from Agora's names", () => {
   it.each([
-    [`${SID}_room_1__uid_s_42__uid_e_audio.m3u8`, { kind: 'playlist', uid: '42', trackType: 'audio', startedAt: null, contentType: 'application/vnd.apple.mpegurl' }],
-    [`${SID}_room_1__uid_s_42__uid_e_video_20261202120005123.ts`, { kind: 'segment', uid: '42', trackType: 'video', startedAt: new Date('2026-12-02T12:00:05.123Z'), contentType: 'video/mp2t' }],
-    [`${SID}_room_1__uid_s_42__uid_e_video_20261202120010000.jpg`, { kind: 'snapshot', uid: '42', trackType: 'video', startedAt: new Date('2026-12-02T12:00:10.000Z'), contentType: 'image/jpeg' }],
-    [`${SID}_room_1_20261202120000000.ts`, { kind: 'segment', uid: null, trackType: 'audio_and_video', startedAt: new Date('2026-12-02T12:00:00.000Z'), contentType: 'video/mp2t' }],
+    [
+      `${SID}_room_1__uid_s_42__uid_e_audio.m3u8`,
+      { kind: 'playlist', uid: '42', trackType: 'audio', startedAt: null, contentType: 'application/vnd.apple.mpegurl' },
+    ],
+    [
+      `${SID}_room_1__uid_s_42__uid_e_video_20261202120005123.ts`,
+      { kind: 'segment', uid: '42', trackType: 'video', startedAt: new Date('2026-12-02T12:00:05.123Z'), contentType: 'video/mp2t' },
+    ],
+    [
+      `${SID}_room_1__uid_s_42__uid_e_video_20261202120010000.jpg`,
+      { kind: 'snapshot', uid: '42', trackType: 'video', startedAt: new Date('2026-12-02T12:00:10.000Z'), contentType: 'image/jpeg' },
+    ],
+    [
+      `${SID}_room_1_20261202120000000.ts`,
+      {
+        kind: 'segment',
+        uid: null,
+        trackType: 'audio_and_video',
+        startedAt: new Date('2026-12-02T12:00:00.000Z'),
+        contentType: 'video/mp2t',
+      },
+    ],
     [`${SID}_room_1_0.mp4`, { kind: 'mp4', uid: null, trackType: 'audio_and_video', startedAt: null, contentType: 'video/mp4' }],
     [`${SID}_room_1.aac`, { kind: 'other', uid: null, trackType: null, startedAt: null, contentType: 'application/octet-stream' }],
   ] as const)('%s', (fileName, expected) => {
@@ -26,7 +44,12 @@ describe('the file list only grows', () => {
   const snapshot = snapshotFile(`recordings/abc/${SID}_room__uid_s_42__uid_e_video_20261202120010000.jpg`);
 
   it('reads a snapshot notice into a file of its publisher, without the prefix', () => {
-    expect(snapshot).toEqual({ fileName: `${SID}_room__uid_s_42__uid_e_video_20261202120010000.jpg`, trackType: 'video', uid: '42', mixedAllUser: false });
+    expect(snapshot).toEqual({
+      fileName: `${SID}_room__uid_s_42__uid_e_video_20261202120010000.jpg`,
+      trackType: 'video',
+      uid: '42',
+      mixedAllUser: false,
+    });
   });
 
   it("keeps snapshots when Agora's list (which never has them) replaces the media files", () => {

@@ -24,12 +24,21 @@ function stampOf(fileName: string): Date | null {
 }
 
 /** What an object is, from its name and (for playlists and MP4s) what Agora reported of it. */
-export function describeObject(key: string, reported: StoredFile | undefined): Omit<RecordingObject, 'url' | 'urlExpiresAt' | 'unavailableReason' | 'size' | 'playbackUrl'> {
+export function describeObject(
+  key: string,
+  reported: StoredFile | undefined,
+): Omit<RecordingObject, 'url' | 'urlExpiresAt' | 'unavailableReason' | 'size' | 'playbackUrl'> {
   const fileName = key.slice(key.lastIndexOf('/') + 1);
   const kind = KINDS[extensionOf(fileName)] ?? 'other';
   const contentType = contentTypeOf(fileName);
   const publisher = PUBLISHER.exec(fileName);
-  const trackType = publisher ? (publisher[2] as 'audio' | 'video') : kind === 'snapshot' ? 'video' : kind === 'other' ? null : 'audio_and_video';
+  const trackType = publisher
+    ? (publisher[2] as 'audio' | 'video')
+    : kind === 'snapshot'
+      ? 'video'
+      : kind === 'other'
+        ? null
+        : 'audio_and_video';
   const sliceStart = reported?.sliceStartTime === undefined ? null : new Date(reported.sliceStartTime);
   return {
     key,
@@ -70,13 +79,23 @@ const keyOf = (prefix: string, fileName: string) => (fileName.startsWith(`${pref
  * Every object of a recording with a link: the bucket's listing under the recording's prefix, or,
  * where the bucket cannot be listed, the files Agora reported.
  */
-export async function listRecordingObjects(record: RecordingRecord, storage: RecordingStorage, link: LinkRequest): Promise<RecordingFilesOutput> {
+export async function listRecordingObjects(
+  record: RecordingRecord,
+  storage: RecordingStorage,
+  link: LinkRequest,
+): Promise<RecordingFilesOutput> {
   const reported = new Map(record.files.map((file) => [keyOf(record.fileNamePrefix, file.fileName), file]));
   const listed = await storage.list(record.fileNamePrefix);
   const objects: { key: string; size: number | null }[] =
-    'unavailable' in listed ? [...reported.keys()].map((key) => ({ key, size: null })) : listed.map((object) => ({ key: object.key, size: object.size }));
+    'unavailable' in listed
+      ? [...reported.keys()].map((key) => ({ key, size: null }))
+      : listed.map((object) => ({ key: object.key, size: object.size }));
   const files = await Promise.all(
-    objects.map(async ({ key, size }): Promise<RecordingObject> => ({ ...describeObject(key, reported.get(key)), size, ...(await linkObject(storage, link, key)) })),
+    objects.map(async ({ key, size }): Promise<RecordingObject> => ({
+      ...describeObject(key, reported.get(key)),
+      size,
+      ...(await linkObject(storage, link, key)),
+    })),
   );
   return { id: record.id, source: 'unavailable' in listed ? 'agora' : 'bucket', files };
 }

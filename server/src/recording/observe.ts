@@ -13,7 +13,6 @@ import type { ChangeSource, Transitions } from './transitions.js';
 export const isSessionNotFound = (error: unknown): error is AgoraApiError =>
   error instanceof AgoraApiError && error.httpStatus === 404 && error.code !== undefined;
 
-
 /** Status 20 with no error notice before it: all Agora's query says of a failure. */
 const EXITED_ABNORMALLY = failure('Agora reported status 20: the recording exited abnormally', 'exited_abnormally', 'query');
 
@@ -40,14 +39,24 @@ export function queryPatch(current: RecordingRecord, result: QueryResult, now: n
  */
 export function createObserver(options: { agora: AgoraClient; clock: Clock; transitions: Transitions; notFound: NotFoundRule }) {
   const { agora, clock, transitions } = options;
-  return async function observe(record: RecordingRecord, source: ChangeSource, call: CallOptions = {}): Promise<{ record: RecordingRecord; raw: unknown }> {
+  return async function observe(
+    record: RecordingRecord,
+    source: ChangeSource,
+    call: CallOptions = {},
+  ): Promise<{ record: RecordingRecord; raw: unknown }> {
     if (!record.sid || !record.resourceId) return { record, raw: null };
     try {
-      const result = await agora.query({ resourceId: record.resourceId, sid: record.sid, mode: record.mode, cname: record.channel, uid: record.uid }, { ...call, failoverBackoff: false });
+      const result = await agora.query(
+        { resourceId: record.resourceId, sid: record.sid, mode: record.mode, cname: record.channel, uid: record.uid },
+        { ...call, failoverBackoff: false },
+      );
       return { record: await transitions.move(record, (current) => queryPatch(current, result, clock.now()), source), raw: result.raw };
     } catch (error) {
       if (!isSessionNotFound(error)) throw error;
-      return { record: await transitions.move(record, (current) => notFoundPatch(current, clock.now(), options.notFound), source), raw: null };
+      return {
+        record: await transitions.move(record, (current) => notFoundPatch(current, clock.now(), options.notFound), source),
+        raw: null,
+      };
     }
   };
 }

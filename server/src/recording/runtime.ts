@@ -43,7 +43,10 @@ function toStatusEvent(event: RecordingEvent): RecordingStatusEvent {
 }
 
 /** Cloud Recording as a kind of task: its table, its states, its events as clients see them, and its service. */
-export function recordingKind(settings: RecordingSettings, deps: RecordingRuntimeDeps): TaskKind<RecordingRecord, RecordingEvent, RecordingService, RecordingStatusEvent> {
+export function recordingKind(
+  settings: RecordingSettings,
+  deps: RecordingRuntimeDeps,
+): TaskKind<RecordingRecord, RecordingEvent, RecordingService, RecordingStatusEvent> {
   const store = deps.registry.recordings;
   return {
     ...recordingWatch,

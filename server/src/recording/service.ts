@@ -69,11 +69,22 @@ const STATE_RANK: Record<RecordingState, number> = { starting: 0, recording: 1, 
  */
 export function createRecordingService(options: RecordingServiceOptions) {
   const { store, agora, clock, logger } = options;
-  const notFound = { failoverWindowMs: options.failoverWindowMs ?? DEFAULT_FAILOVER_WINDOW_MS, maxGapMs: options.notFoundMaxGapMs ?? 75_000 };
+  const notFound = {
+    failoverWindowMs: options.failoverWindowMs ?? DEFAULT_FAILOVER_WINDOW_MS,
+    maxGapMs: options.notFoundMaxGapMs ?? 75_000,
+  };
   const transitions = createRecordingTransitions({ store, clock, bus: options.bus, onEnded: options.onEnded });
   const startsInFlight = new Set<string>();
   const starter = createRecordingStarter({ ...options, transitions, startsInFlight, bus: options.bus, onStarted: options.onStarted });
-  const stopper = createRecordingStopper({ agora, clock, logger, transitions, notFound, startsInFlight, claims: createClaims('stop', options.leases) });
+  const stopper = createRecordingStopper({
+    agora,
+    clock,
+    logger,
+    transitions,
+    notFound,
+    startsInFlight,
+    claims: createClaims('stop', options.leases),
+  });
   const observe = createObserver({ agora, clock, transitions, notFound });
   const files = options.files ?? createUnlinkedStorage('no storage is configured for reading recordings back');
 
@@ -93,13 +104,22 @@ export function createRecordingService(options: RecordingServiceOptions) {
       let record = await find(input, viewer);
       let raw: unknown = null;
       if (ACTIVE_STATES.includes(record.state)) ({ record, raw } = await observe(record, 'api'));
-      return { id: record.id, state: record.state, agoraStatus: record.agoraStatus, files: toFiles(record.files), updatedAt: new Date(record.updatedAt), lastError: record.lastError, raw };
+      return {
+        id: record.id,
+        state: record.state,
+        agoraStatus: record.agoraStatus,
+        files: toFiles(record.files),
+        updatedAt: new Date(record.updatedAt),
+        lastError: record.lastError,
+        raw,
+      };
     },
 
     /** Stops a recording: `stopped` once Agora confirms it, else `stopping` (and the server keeps at it). */
     async stop(input: Parsed<typeof RecordingStopInput>, viewer: Viewer): Promise<RecordingStopOutput> {
       const record = await find(input, viewer);
-      if ('channel' in input && (input.channel !== record.channel || (input.uid !== undefined && input.uid !== record.uid))) throw recordingNotFound();
+      if ('channel' in input && (input.channel !== record.channel || (input.uid !== undefined && input.uid !== record.uid)))
+        throw recordingNotFound();
       const outcome = await stopper.stop(record, 'api');
       return toStopOutput(outcome.record, outcome.alreadyStopped);
     },
@@ -129,7 +149,10 @@ export function createRecordingService(options: RecordingServiceOptions) {
         (list) => list !== undefined,
       );
       if (record.mode === 'web' ? hasLists : paused !== undefined) {
-        throw new AppError(AppErrorCode.RECORDING_MODE_MISMATCH, record.mode === 'web' ? 'web recordings take paused, not subscription lists' : 'paused is only for web recordings');
+        throw new AppError(
+          AppErrorCode.RECORDING_MODE_MISMATCH,
+          record.mode === 'web' ? 'web recordings take paused, not subscription lists' : 'paused is only for web recordings',
+        );
       }
       await agora.update({
         resourceId: record.resourceId!,
@@ -143,10 +166,20 @@ export function createRecordingService(options: RecordingServiceOptions) {
             : {
                 streamSubscribe: {
                   ...(lists.subscribeAudioUids || lists.unsubscribeAudioUids
-                    ? { audioUidList: { ...(lists.subscribeAudioUids ? { subscribeAudioUids: lists.subscribeAudioUids } : {}), ...(lists.unsubscribeAudioUids ? { unSubscribeAudioUids: lists.unsubscribeAudioUids } : {}) } }
+                    ? {
+                        audioUidList: {
+                          ...(lists.subscribeAudioUids ? { subscribeAudioUids: lists.subscribeAudioUids } : {}),
+                          ...(lists.unsubscribeAudioUids ? { unSubscribeAudioUids: lists.unsubscribeAudioUids } : {}),
+                        },
+                      }
                     : {}),
                   ...(lists.subscribeVideoUids || lists.unsubscribeVideoUids
-                    ? { videoUidList: { ...(lists.subscribeVideoUids ? { subscribeVideoUids: lists.subscribeVideoUids } : {}), ...(lists.unsubscribeVideoUids ? { unSubscribeVideoUids: lists.unsubscribeVideoUids } : {}) } }
+                    ? {
+                        videoUidList: {
+                          ...(lists.subscribeVideoUids ? { subscribeVideoUids: lists.subscribeVideoUids } : {}),
+                          ...(lists.unsubscribeVideoUids ? { unSubscribeVideoUids: lists.unsubscribeVideoUids } : {}),
+                        },
+                      }
                     : {}),
                 },
               },
@@ -157,7 +190,13 @@ export function createRecordingService(options: RecordingServiceOptions) {
     async updateLayout(input: Parsed<typeof RecordingUpdateLayoutInput>, viewer: Viewer) {
       const record = await requireRunning(await find(input, viewer));
       if (record.mode !== 'mix') throw new AppError(AppErrorCode.RECORDING_MODE_MISMATCH, 'updateLayout is only for mix recordings');
-      await agora.updateLayout({ resourceId: record.resourceId!, sid: record.sid!, cname: record.channel, uid: record.uid, clientRequest: toAgoraLayout(input.layout) });
+      await agora.updateLayout({
+        resourceId: record.resourceId!,
+        sid: record.sid!,
+        cname: record.channel,
+        uid: record.uid,
+        clientRequest: toAgoraLayout(input.layout),
+      });
       return { id: record.id, updatedAt: new Date(clock.now()) };
     },
 
@@ -179,7 +218,10 @@ export function createRecordingService(options: RecordingServiceOptions) {
      * A non-final change an Agora webhook reported (docs/agora.md, "Webhooks"): it only moves a
      * recording forward. Ends are never taken from a notice: the runtime confirms them with a query.
      */
-    async applyWebhook(sid: string, patch: { state?: RecordingState; agoraStatus?: number; files?: StoredFile[]; lastError?: StoredError }): Promise<RecordingRecord | undefined> {
+    async applyWebhook(
+      sid: string,
+      patch: { state?: RecordingState; agoraStatus?: number; files?: StoredFile[]; lastError?: StoredError },
+    ): Promise<RecordingRecord | undefined> {
       let record = await store.findBySid(sid);
       // Why it is failing is kept whenever it comes, even after the end (notices arrive in any order).
       if (record && patch.lastError) record = await transitions.move(record, () => ({ lastError: patch.lastError }), 'webhook');
@@ -187,7 +229,9 @@ export function createRecordingService(options: RecordingServiceOptions) {
       return transitions.move(
         record,
         (current) => ({
-          ...(patch.state !== undefined && !isTerminal(patch.state) && STATE_RANK[patch.state] > STATE_RANK[current.state] ? { state: patch.state } : {}),
+          ...(patch.state !== undefined && !isTerminal(patch.state) && STATE_RANK[patch.state] > STATE_RANK[current.state]
+            ? { state: patch.state }
+            : {}),
           ...(patch.agoraStatus !== undefined && !isTerminal(current.state) ? { agoraStatus: patch.agoraStatus } : {}),
           ...(patch.files !== undefined && patch.files.length > 0 ? { files: mergeFiles(current.files, patch.files) } : {}),
         }),
@@ -197,8 +241,13 @@ export function createRecordingService(options: RecordingServiceOptions) {
 
     /** For the watchdog: a start that never got a sid and is not running anywhere any more. */
     async settleStart(record: RecordingRecord): Promise<RecordingRecord> {
-      const reason = 'the start was interrupted before Agora returned a sid; if Agora did start it, it ends by itself after maxIdleSeconds with nobody publishing';
-      return transitions.move(record, () => ({ state: 'failed', stoppedAt: clock.now(), lastError: failure(reason, 'start_interrupted', 'rule') }), 'poll');
+      const reason =
+        'the start was interrupted before Agora returned a sid; if Agora did start it, it ends by itself after maxIdleSeconds with nobody publishing';
+      return transitions.move(
+        record,
+        () => ({ state: 'failed', stoppedAt: clock.now(), lastError: failure(reason, 'start_interrupted', 'rule') }),
+        'poll',
+      );
     },
 
     /** Whether this process is starting the recording right now. */

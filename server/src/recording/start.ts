@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { MAX_RECORDING_SECONDS, MAX_TOKEN_SECONDS, TokenGenerateInput, type ParsedRecordingStartInput, type RecordingStartOutput } from '@agora-backend/shared';
+import {
+  MAX_RECORDING_SECONDS,
+  MAX_TOKEN_SECONDS,
+  TokenGenerateInput,
+  type ParsedRecordingStartInput,
+  type RecordingStartOutput,
+} from '@agora-backend/shared';
 import { AgoraApiError, type StorageConfig } from '../agora/index.js';
 import { freshTaskLife, type RecordingRecord, type RecordingTable } from '../store/index.js';
 import type { EventBus } from '../events/index.js';
@@ -57,10 +63,16 @@ export function createRecordingStarter(options: StarterOptions) {
     if (input.mode === 'web') return '';
     // Agora cannot renew the recorder's token: it must outlive the longest recording.
     const expireSeconds = Math.min(MAX_TOKEN_SECONDS, maxDurationSeconds + TOKEN_MARGIN_SECONDS);
-    return options.tokens.issue(TokenGenerateInput.parse({ kind: 'rtc', channel: input.channel, uid, role: 'publisher', expireSeconds })).token;
+    return options.tokens.issue(TokenGenerateInput.parse({ kind: 'rtc', channel: input.channel, uid, role: 'publisher', expireSeconds }))
+      .token;
   }
 
-  async function startOnce(input: ParsedRecordingStartInput, owner: string, uid: string, allocated: boolean): Promise<RecordingStartOutput> {
+  async function startOnce(
+    input: ParsedRecordingStartInput,
+    owner: string,
+    uid: string,
+    allocated: boolean,
+  ): Promise<RecordingStartOutput> {
     const maxDurationSeconds = Math.min(input.maxDurationSeconds ?? options.defaultMaxDurationSeconds, MAX_RECORDING_SECONDS);
     const row = intentRow(input, owner, uid, maxDurationSeconds, clock.now());
     options.startsInFlight.add(row.id);
@@ -78,7 +90,11 @@ export function createRecordingStarter(options: StarterOptions) {
         return await recordStarted(row, input, resourceId, started.sid, maxDurationSeconds);
       } catch (error) {
         // The resourceId stays on the failed row: Agora's support asks for it.
-        await transitions.move(row, () => ({ state: 'failed', lastError: startFailure(error), stoppedAt: clock.now(), ...(resourceId ? { resourceId } : {}) }), 'api');
+        await transitions.move(
+          row,
+          () => ({ state: 'failed', lastError: startFailure(error), stoppedAt: clock.now(), ...(resourceId ? { resourceId } : {}) }),
+          'api',
+        );
         throw error;
       }
     } finally {
@@ -87,14 +103,30 @@ export function createRecordingStarter(options: StarterOptions) {
   }
 
   /** resourceId and sid in one write (Agora can be asked about a recording only with both). */
-  async function recordStarted(row: RecordingRecord, input: ParsedRecordingStartInput, resourceId: string, sid: string, maxDurationSeconds: number): Promise<RecordingStartOutput> {
+  async function recordStarted(
+    row: RecordingRecord,
+    input: ParsedRecordingStartInput,
+    resourceId: string,
+    sid: string,
+    maxDurationSeconds: number,
+  ): Promise<RecordingStartOutput> {
     const startedAt = clock.now();
     const updated = await transitions.move(row, () => ({ resourceId, sid, startedAt }), 'api');
     // onStarted hands the recording to its poller, which also sends the stop a caller asked for
     // while the start was in flight (the row is "stopping" then).
     options.onStarted?.(updated);
     logger.info({ recordingId: row.id, channel: input.channel, uid: row.uid, mode: input.mode }, 'recording started');
-    return { id: row.id, channel: input.channel, uid: row.uid, mode: input.mode, resourceId, sid, state: updated.state, startedAt: new Date(startedAt), maxDurationSeconds };
+    return {
+      id: row.id,
+      channel: input.channel,
+      uid: row.uid,
+      mode: input.mode,
+      resourceId,
+      sid,
+      state: updated.state,
+      startedAt: new Date(startedAt),
+      maxDurationSeconds,
+    };
   }
 
   return {

@@ -35,7 +35,16 @@ describe('one stop in flight per recording', () => {
       startsInFlight: new Set(),
       claims: createClaims('stop'),
     });
-    const record = { id: 'r1', sid: 'sid1', resourceId: 'res1', mode: 'mix', channel: 'room', uid: '1', state: 'recording', files: [] } as unknown as RecordingRecord;
+    const record = {
+      id: 'r1',
+      sid: 'sid1',
+      resourceId: 'res1',
+      mode: 'mix',
+      channel: 'room',
+      uid: '1',
+      state: 'recording',
+      files: [],
+    } as unknown as RecordingRecord;
 
     const first = stopper.stop(record, 'api');
     first.catch(() => undefined);
@@ -44,7 +53,8 @@ describe('one stop in flight per recording', () => {
     const second = stopper.stop(record, 'api');
     await tick();
     expect(answers).toHaveLength(1);
-    for (const answer of answers) answer({ alreadyStopped: false, resourceId: 'res1', sid: 'sid1', files: [], noRecordedData: false, uploadTimedOut: false, raw: {} });
+    for (const answer of answers)
+      answer({ alreadyStopped: false, resourceId: 'res1', sid: 'sid1', files: [], noRecordedData: false, uploadTimedOut: false, raw: {} });
     await expect(first).rejects.toThrow('Connection terminated');
     expect((await second).record.state).toBe('stopping');
   });

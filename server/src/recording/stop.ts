@@ -37,7 +37,14 @@ interface AttemptOptions {
 
 /** A stop Agora answered with files (or "nothing recorded"): the task is gone. */
 function stoppedPatch(result: Extract<StopResult, { alreadyStopped: false }>, current: RecordingRecord, now: number): RecordingPatch {
-  return { state: 'stopped', stoppedAt: now, files: mergeFiles(current.files, result.files), uploadingStatus: result.uploadingStatus ?? null, notFoundSince: null, notFoundLastAt: null };
+  return {
+    state: 'stopped',
+    stoppedAt: now,
+    files: mergeFiles(current.files, result.files),
+    uploadingStatus: result.uploadingStatus ?? null,
+    notFoundSince: null,
+    notFoundLastAt: null,
+  };
 }
 
 /**
@@ -47,7 +54,13 @@ function stoppedPatch(result: Extract<StopResult, { alreadyStopped: false }>, cu
  */
 export function createRecordingStopper(options: StopperOptions) {
   const { agora, clock, logger, transitions } = options;
-  const session = (row: RecordingRecord) => ({ resourceId: row.resourceId!, sid: row.sid!, mode: row.mode, cname: row.channel, uid: row.uid });
+  const session = (row: RecordingRecord) => ({
+    resourceId: row.resourceId!,
+    sid: row.sid!,
+    mode: row.mode,
+    cname: row.channel,
+    uid: row.uid,
+  });
 
   /** A 404 from stop is not proof: ask with a query whether the task lives, and stop it again if it does. */
   async function confirmGone(row: RecordingRecord, source: ChangeSource, mayStopAgain: boolean, call: CallOptions): Promise<StopOutcome> {
@@ -60,18 +73,29 @@ export function createRecordingStopper(options: StopperOptions) {
     } catch (error) {
       if (!isSessionNotFound(error)) return keepStopping(row, error, source);
       const record = await transitions.move(row, (current) => notFoundPatch(current, clock.now(), options.notFound), source);
-      if (!isTerminal(record.state)) logger.info({ recordingId: row.id }, 'Agora answers 404 (failover or gone); the stop stays pending until that outlasts the failover window');
+      if (!isTerminal(record.state))
+        logger.info(
+          { recordingId: row.id },
+          'Agora answers 404 (failover or gone); the stop stays pending until that outlasts the failover window',
+        );
       return { record, alreadyStopped: isTerminal(record.state) };
     }
   }
 
   async function keepStopping(row: RecordingRecord, error: unknown, source: ChangeSource): Promise<StopOutcome> {
-    logger.warn({ recordingId: row.id, err: error instanceof Error ? error.message : String(error) }, 'stop not confirmed yet; it will be sent again');
+    logger.warn(
+      { recordingId: row.id, err: error instanceof Error ? error.message : String(error) },
+      'stop not confirmed yet; it will be sent again',
+    );
     return { record: await transitions.move(row, () => ({ lastError: storedErrorOf(error) }), source), alreadyStopped: false };
   }
 
   /** Sends the stop once and records what it proves (the caller holds the recording's stop claim). */
-  async function attempt(row: RecordingRecord, source: ChangeSource, { mayStopAgain = true, sent, call = {} }: AttemptOptions = {}): Promise<StopOutcome> {
+  async function attempt(
+    row: RecordingRecord,
+    source: ChangeSource,
+    { mayStopAgain = true, sent, call = {} }: AttemptOptions = {},
+  ): Promise<StopOutcome> {
     let result: StopResult;
     try {
       result = await (sent ?? agora.stop(session(row), { signal: call.signal }));
@@ -85,7 +109,14 @@ export function createRecordingStopper(options: StopperOptions) {
     }
     // Code 49: Agora is already ending it (an earlier stop, idle exit). That is Agora's word.
     if (result.code === 49) {
-      return { record: await transitions.move(row, () => ({ state: 'stopped', stoppedAt: clock.now(), notFoundSince: null, notFoundLastAt: null }), source), alreadyStopped: true };
+      return {
+        record: await transitions.move(
+          row,
+          () => ({ state: 'stopped', stoppedAt: clock.now(), notFoundSince: null, notFoundLastAt: null }),
+          source,
+        ),
+        alreadyStopped: true,
+      };
     }
     return confirmGone(row, source, mayStopAgain, call);
   }
@@ -100,16 +131,27 @@ export function createRecordingStopper(options: StopperOptions) {
       if (isTerminal(record.state)) return { record, alreadyStopped: true };
       if (!record.sid || !record.resourceId) {
         // Its start runs in this process: it stops the recording as soon as it has the sid.
-        if (options.startsInFlight.has(record.id)) return { record: await transitions.move(record, () => ({ state: 'stopping' }), source), alreadyStopped: false };
+        if (options.startsInFlight.has(record.id))
+          return { record: await transitions.move(record, () => ({ state: 'stopping' }), source), alreadyStopped: false };
         const reason = 'the start was interrupted before Agora returned a sid; nothing can be stopped';
-        return { record: await transitions.move(record, () => ({ state: 'failed', stoppedAt: clock.now(), lastError: { message: reason, reason: 'start_interrupted', from: 'rule' } }), source), alreadyStopped: true };
+        return {
+          record: await transitions.move(
+            record,
+            () => ({ state: 'failed', stoppedAt: clock.now(), lastError: { message: reason, reason: 'start_interrupted', from: 'rule' } }),
+            source,
+          ),
+          alreadyStopped: true,
+        };
       }
       const outcome = await options.claims.run(record.id, async () => {
         // The stop request goes out before "stopping" is written (a crash in between leaves the row
         // active, and the poller's next look finds it stopped); the write happens while it is in flight.
         const sent = agora.stop(session(record));
         sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
-        const stopping = await untilSettled(sent, transitions.move(record, () => ({ state: 'stopping' }), source));
+        const stopping = await untilSettled(
+          sent,
+          transitions.move(record, () => ({ state: 'stopping' }), source),
+        );
         if (isTerminal(stopping.state)) return { record: stopping, alreadyStopped: true };
         return attempt(stopping, source, { sent });
       });

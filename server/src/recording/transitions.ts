@@ -18,7 +18,12 @@ const AFTER_THE_END = new Set(['uploadingStatus', 'lastError', 'resourceId', 'si
  * are final: on a stopped or failed row only the upload outcome, errors, and files from Agora's
  * upload notices may still change, so a late poll answer cannot touch a recording that has ended.
  */
-export function createRecordingTransitions(options: { store: RecordingTable; clock: Clock; bus?: EventBus | undefined; onEnded?: ((record: RecordingRecord) => void) | undefined }) {
+export function createRecordingTransitions(options: {
+  store: RecordingTable;
+  clock: Clock;
+  bus?: EventBus | undefined;
+  onEnded?: ((record: RecordingRecord) => void) | undefined;
+}) {
   return createTransitions<RecordingRecord, RecordingPatch, RecordingEvent>(
     {
       afterTheEnd: (key: string, source: ChangeSource) => AFTER_THE_END.has(key) || (key === 'files' && source === 'webhook'),

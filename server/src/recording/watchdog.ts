@@ -3,7 +3,9 @@ import { createWatchdog as createTaskWatchdog, type WatchdogOptions } from '../t
 
 /** Whether a recording has run past its max duration (the poller holding it stops it). */
 export function pastMaxDuration(record: RecordingRecord, now: number): boolean {
-  return record.sid !== null && record.state !== 'stopping' && now >= (record.startedAt ?? record.createdAt) + record.maxDurationSeconds * 1000;
+  return (
+    record.sid !== null && record.state !== 'stopping' && now >= (record.startedAt ?? record.createdAt) + record.maxDurationSeconds * 1000
+  );
 }
 
 /** What makes the watchdog a recordings' one: a sid means started, the max duration is the deadline, the "watchdog" lease settles starts. */

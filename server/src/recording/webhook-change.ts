@@ -13,7 +13,6 @@ import { stateFromAgoraStatus } from './state.js';
 
 export const CLOUD_RECORDING_PRODUCT = 3;
 
-
 export interface WebhookChange {
   state?: RecordingState;
   agoraStatus?: number;
@@ -32,7 +31,11 @@ function fatalError(details: Record<string, unknown>): StoredError {
   const code = typeof details.errorCode === 'number' ? details.errorCode : undefined;
   const module = typeof details.module === 'number' ? (MODULES[details.module] ?? `module ${details.module}`) : 'unknown module';
   const said = typeof details.errorMsg === 'string' && details.errorMsg !== '' ? details.errorMsg : 'fatal error';
-  return failure(`Agora: ${said} (${module}, error code ${code ?? 'unknown'})`, code === undefined ? 'agora_error' : `error_${code}`, 'notice');
+  return failure(
+    `Agora: ${said} (${module}, error code ${code ?? 'unknown'})`,
+    code === undefined ? 'agora_error' : `error_${code}`,
+    'notice',
+  );
 }
 
 /**

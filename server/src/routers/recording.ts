@@ -93,7 +93,11 @@ export const recordingRouter = router({
    * Live status of a recording: the current state, then each change, ending after a terminal
    * state. Each event is tracked by its log id, so a reconnect with lastEventId resumes exactly.
    */
-  watch: recordProcedure.input(RecordingWatchInput).subscription(({ ctx, input, signal }) =>
-    streamWatch(ctx, () => ctx.services.watch(input.id, input.lastEventId ?? undefined, signal ?? new AbortController().signal, viewerOf(ctx.caller))),
-  ),
+  watch: recordProcedure
+    .input(RecordingWatchInput)
+    .subscription(({ ctx, input, signal }) =>
+      streamWatch(ctx, () =>
+        ctx.services.watch(input.id, input.lastEventId ?? undefined, signal ?? new AbortController().signal, viewerOf(ctx.caller)),
+      ),
+    ),
 });

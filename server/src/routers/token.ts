@@ -18,7 +18,10 @@ function generate(ctx: Context, caller: Caller, input: ParsedTokenGenerateInput)
       throw new AppError(AppErrorCode.FORBIDDEN, `this credential may not use channel "${input.channel}"`);
     }
     if (subject !== caller.id) {
-      throw new AppError(AppErrorCode.FORBIDDEN, `tokens are issued for your own ${input.kind === 'rtc' ? 'uid' : 'user id'} (${caller.id}) only`);
+      throw new AppError(
+        AppErrorCode.FORBIDDEN,
+        `tokens are issued for your own ${input.kind === 'rtc' ? 'uid' : 'user id'} (${caller.id}) only`,
+      );
     }
   }
   enforceRateLimit(ctx.rateLimits.tokens, caller, ctx.ip, 'token requests');
@@ -27,7 +30,10 @@ function generate(ctx: Context, caller: Caller, input: ParsedTokenGenerateInput)
 
 export const tokenRouter = router({
   /** A mutation: tokens must not end up in URLs or caches. */
-  generate: scopedProcedure('token').input(TokenGenerateInput).output(TokenGenerateOutput).mutation(({ ctx, input }) => generate(ctx, ctx.caller, input)),
+  generate: scopedProcedure('token')
+    .input(TokenGenerateInput)
+    .output(TokenGenerateOutput)
+    .mutation(({ ctx, input }) => generate(ctx, ctx.caller, input)),
 });
 
 /** token.generate by the direct road (trpc/direct.ts): what every surface's hot path calls. */

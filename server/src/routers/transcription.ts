@@ -32,7 +32,8 @@ export const transcriptionRouter = router({
     .input(TranscriptionStartInput)
     .output(TranscriptionStartOutput)
     .mutation(({ ctx, input }) => {
-      if (!mayUseChannel(ctx.caller, input.channel)) throw new AppError(AppErrorCode.FORBIDDEN, `this credential may not transcribe channel "${input.channel}"`);
+      if (!mayUseChannel(ctx.caller, input.channel))
+        throw new AppError(AppErrorCode.FORBIDDEN, `this credential may not transcribe channel "${input.channel}"`);
       enforceRateLimit(ctx.rateLimits.starts, ctx.caller, ctx.ip, 'transcription starts');
       return ctx.services.transcriptions().start(input, ctx.caller.id);
     }),
@@ -80,7 +81,16 @@ export const transcriptionRouter = router({
     .query(({ ctx, input }) => ctx.services.transcriptionHistory(input.id, viewerOf(ctx.caller))),
 
   /** Live status, like recording.watch: the current state, then each change, ending after the end. */
-  watch: transcribeProcedure.input(TranscriptionWatchInput).subscription(({ ctx, input, signal }) =>
-    streamWatch(ctx, () => ctx.services.watchTranscription(input.id, input.lastEventId ?? undefined, signal ?? new AbortController().signal, viewerOf(ctx.caller))),
-  ),
+  watch: transcribeProcedure
+    .input(TranscriptionWatchInput)
+    .subscription(({ ctx, input, signal }) =>
+      streamWatch(ctx, () =>
+        ctx.services.watchTranscription(
+          input.id,
+          input.lastEventId ?? undefined,
+          signal ?? new AbortController().signal,
+          viewerOf(ctx.caller),
+        ),
+      ),
+    ),
 });

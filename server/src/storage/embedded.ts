@@ -20,7 +20,10 @@ export const scopeOf = (key: string) => key.slice(0, Math.max(0, key.lastIndexOf
 /** A path on this server that opens `key`'s folder until the expiry: `/files/<expires>-<signature>/<key>`. */
 export function signedPath(signer: LinkSigner, clock: Clock, key: string, expiresInSeconds: number): { url: string; expiresAt: number } {
   const expiresAtSeconds = Math.floor(clock.now() / 1000) + expiresInSeconds;
-  return { url: `${FILES_PATH}/${expiresAtSeconds}-${signer.sign(scopeOf(key), expiresAtSeconds)}/${encodeKey(key)}`, expiresAt: expiresAtSeconds * 1000 };
+  return {
+    url: `${FILES_PATH}/${expiresAtSeconds}-${signer.sign(scopeOf(key), expiresAtSeconds)}/${encodeKey(key)}`,
+    expiresAt: expiresAtSeconds * 1000,
+  };
 }
 
 /**

@@ -48,4 +48,3 @@ export function createBucketStorage(settings: BucketSettings, clock: Clock): Rec
   const vendor = VENDOR_NAMES[settings.vendor] ?? `vendor ${settings.vendor}`;
   return createUnlinkedStorage(`links are made for Amazon S3 and S3-compatible storage only; read ${vendor} files with its own tools`);
 }
-

@@ -10,7 +10,8 @@ export const LINK_SECRET_FILE = 'file-links.key';
  * link cannot be pointed at another recording or made to last longer.
  */
 export function createLinkSigner(secret: Buffer) {
-  const sign = (scope: string, expiresAtSeconds: number) => createHmac('sha256', secret).update(`${expiresAtSeconds}\n${scope}`).digest('base64url');
+  const sign = (scope: string, expiresAtSeconds: number) =>
+    createHmac('sha256', secret).update(`${expiresAtSeconds}\n${scope}`).digest('base64url');
   return {
     sign,
     /** True when `signature` is the one `sign` gives for this folder and expiry. */

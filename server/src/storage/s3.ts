@@ -3,7 +3,6 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Clock } from '../clock.js';
 import type { RecordingStorage, StoredObject } from './types.js';
 
-
 export interface S3StorageOptions {
   bucket: string;
   /** The AWS region name (vendor 1: from Agora's region number; vendor 11: STORAGE_SIGNING_REGION). */
@@ -34,7 +33,9 @@ export function createS3Storage(options: S3StorageOptions): RecordingStorage {
       let token: string | undefined;
       try {
         do {
-          const page: ListObjectsV2CommandOutput = await client.send(new ListObjectsV2Command({ Bucket: options.bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
+          const page: ListObjectsV2CommandOutput = await client.send(
+            new ListObjectsV2Command({ Bucket: options.bucket, Prefix: `${prefix}/`, ContinuationToken: token }),
+          );
           for (const item of page.Contents ?? []) {
             if (item.Key) objects.push({ key: item.Key, size: item.Size ?? 0, modifiedAt: item.LastModified?.getTime() });
           }
@@ -48,7 +49,10 @@ export function createS3Storage(options: S3StorageOptions): RecordingStorage {
     },
     async link(key, expiresInSeconds) {
       const signingDate = new Date(options.clock.now());
-      const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: options.bucket, Key: key }), { expiresIn: expiresInSeconds, signingDate });
+      const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: options.bucket, Key: key }), {
+        expiresIn: expiresInSeconds,
+        signingDate,
+      });
       return { url, expiresAt: signingDate.getTime() + expiresInSeconds * 1000 };
     },
   };

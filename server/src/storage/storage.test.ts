@@ -10,12 +10,19 @@ const BUCKET = { bucket: 'my-recordings', accessKey: 'AKIAEXAMPLEKEY', secretKey
 
 describe('bucket links', () => {
   it("Amazon S3: presigned for the AWS region Agora's number names, with the access key id and never the secret", async () => {
-    for (const [number, region] of [[0, 'us-east-1'], [7, 'eu-central-1'], [10, 'ap-northeast-1'], [25, 'eu-south-1']] as const) {
+    for (const [number, region] of [
+      [0, 'us-east-1'],
+      [7, 'eu-central-1'],
+      [10, 'ap-northeast-1'],
+      [25, 'eu-south-1'],
+    ] as const) {
       expect(AWS_REGIONS[number]).toBe(region);
       const link = await createBucketStorage({ vendor: 1, region: number, ...BUCKET }, clock).link('recordings/abc/x.m3u8', 600);
       if (link.url === null) throw new Error(link.reason);
       const url = new URL(link.url);
-      expect(url.hostname).toBe(region === 'us-east-1' ? 'my-recordings.s3.us-east-1.amazonaws.com' : `my-recordings.s3.${region}.amazonaws.com`);
+      expect(url.hostname).toBe(
+        region === 'us-east-1' ? 'my-recordings.s3.us-east-1.amazonaws.com' : `my-recordings.s3.${region}.amazonaws.com`,
+      );
       expect(url.pathname).toBe('/recordings/abc/x.m3u8');
       expect(url.searchParams.get('X-Amz-Credential')).toBe(`AKIAEXAMPLEKEY/20261202/${region}/s3/aws4_request`);
       expect(url.searchParams.get('X-Amz-Expires')).toBe('600');
@@ -27,7 +34,10 @@ describe('bucket links', () => {
   });
 
   it('S3-compatible storage: path-style under STORAGE_ENDPOINT, signed for the signing region', async () => {
-    const storage = createBucketStorage({ vendor: 11, region: 0, endpoint: 'https://minio.example.com:9000', signingRegion: 'auto', ...BUCKET }, clock);
+    const storage = createBucketStorage(
+      { vendor: 11, region: 0, endpoint: 'https://minio.example.com:9000', signingRegion: 'auto', ...BUCKET },
+      clock,
+    );
     const link = await storage.link('recordings/abc/x.ts', 60);
     if (link.url === null) throw new Error(link.reason);
     expect(link.url.startsWith('https://minio.example.com:9000/my-recordings/recordings/abc/x.ts?')).toBe(true);
@@ -36,9 +46,15 @@ describe('bucket links', () => {
 
   it('other vendors and unknown S3 regions: no link, and the reason', async () => {
     const alibaba = createBucketStorage({ vendor: 2, region: 1, ...BUCKET }, clock);
-    expect(await alibaba.link('a/b.ts', 60)).toEqual({ url: null, reason: 'links are made for Amazon S3 and S3-compatible storage only; read Alibaba Cloud files with its own tools' });
+    expect(await alibaba.link('a/b.ts', 60)).toEqual({
+      url: null,
+      reason: 'links are made for Amazon S3 and S3-compatible storage only; read Alibaba Cloud files with its own tools',
+    });
     expect(await alibaba.list('a')).toEqual({ unavailable: expect.stringContaining('Alibaba Cloud') as unknown });
-    expect(await createBucketStorage({ vendor: 1, region: 26, ...BUCKET }, clock).link('a/b.ts', 60)).toEqual({ url: null, reason: "Agora's region 26 is not in its Amazon S3 region table" });
+    expect(await createBucketStorage({ vendor: 1, region: 26, ...BUCKET }, clock).link('a/b.ts', 60)).toEqual({
+      url: null,
+      reason: "Agora's region 26 is not in its Amazon S3 region table",
+    });
   });
 });
 

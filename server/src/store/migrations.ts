@@ -60,7 +60,10 @@ export function migrations(dialect: 'sqlite' | 'postgres'): MigrationProvider {
     '0002_versions_and_notices': {
       async up(db: Kysely<unknown>) {
         // Compare-and-set on every write, and how long Agora has answered 404 (failover or gone).
-        await db.schema.alterTable('recordings').addColumn('version', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+        await db.schema
+          .alterTable('recordings')
+          .addColumn('version', 'integer', (col) => col.notNull().defaultTo(0))
+          .execute();
         await db.schema.alterTable('recordings').addColumn('not_found_since', 'bigint').execute();
         await db.schema.alterTable('recordings').addColumn('not_found_last_at', 'bigint').execute();
         // Webhook notice ids seen, for de-duplication across restarts and instances.
@@ -97,19 +100,31 @@ export function migrations(dialect: 'sqlite' | 'postgres'): MigrationProvider {
           .addColumn('not_found_last_at', 'bigint')
           .execute();
         // One bot per uid per channel among active transcriptions, whichever server starts them.
-        await db.schema.createIndex('transcriptions_active_channel_uid').on('transcriptions').columns(['channel', 'uid']).unique().where(sql.ref('active'), '=', 1).execute();
+        await db.schema
+          .createIndex('transcriptions_active_channel_uid')
+          .on('transcriptions')
+          .columns(['channel', 'uid'])
+          .unique()
+          .where(sql.ref('active'), '=', 1)
+          .execute();
         await db.schema.createIndex('transcriptions_agent').on('transcriptions').column('agent_id').execute();
         await db.schema.createIndex('transcriptions_listing').on('transcriptions').columns(['created_at', 'id']).execute();
         await db.schema
           .createTable('transcription_events')
-          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (col) => (dialect === 'postgres' ? col.primaryKey() : col.primaryKey().autoIncrement()))
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (col) =>
+            dialect === 'postgres' ? col.primaryKey() : col.primaryKey().autoIncrement(),
+          )
           .addColumn('transcription_id', 'text', (col) => col.notNull().references('transcriptions.id'))
           .addColumn('at', 'bigint', (col) => col.notNull())
           .addColumn('state', 'text', (col) => col.notNull())
           .addColumn('agora_status', 'text')
           .addColumn('source', 'text', (col) => col.notNull())
           .execute();
-        await db.schema.createIndex('transcription_events_by_transcription').on('transcription_events').columns(['transcription_id', 'id']).execute();
+        await db.schema
+          .createIndex('transcription_events_by_transcription')
+          .on('transcription_events')
+          .columns(['transcription_id', 'id'])
+          .execute();
       },
     },
     '0004_event_errors': {

@@ -17,7 +17,10 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Ends every session named `name` from the server's side, as a restart or an operator does. */
 async function terminate(name: string): Promise<number> {
-  const result = await admin.query<{ count: string }>('select count(pg_terminate_backend(pid)) as count from pg_stat_activity where application_name = $1', [name]);
+  const result = await admin.query<{ count: string }>(
+    'select count(pg_terminate_backend(pid)) as count from pg_stat_activity where application_name = $1',
+    [name],
+  );
   return Number(result.rows[0]!.count);
 }
 
@@ -64,7 +67,10 @@ describe('PostgreSQL sessions lost while in use', () => {
       const takes = Array.from({ length: 60 }, (_, index) =>
         sleep(index * 5)
           .then(() => budget.take())
-          .then((answered) => answered?.(), () => undefined),
+          .then(
+            (answered) => answered?.(),
+            () => undefined,
+          ),
       );
       for (let cut = 0; cut < 5; cut++) {
         await sleep(40);

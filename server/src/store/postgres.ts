@@ -37,7 +37,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   });
   // A session the server ends (a restart, pg_terminate_backend), idle or in use: unhandled, its
   // error would end the process. The pool drops it and opens another.
-  keepPoolSessions(pool, (error) => options.logger?.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (registry) was lost'));
+  keepPoolSessions(pool, (error) =>
+    options.logger?.warn({ err: errorMessage(error) }, 'an idle PostgreSQL connection (registry) was lost'),
+  );
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   // Instances starting together on a new schema race to create it: the loser finds it made.
   await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch(async (error: unknown) => {

@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { RecordingFile, RecordingMode, RecordingState, UploadingStatus } from '@agora-backend/shared';
 import type { Database } from './schema.js';
 import { json, parseError, lifeFromRow, toNumber } from './rows.js';
-import { ACTIVE_STATES, type RecordingEvent, type RecordingPatch, type RecordingRecord, type RecordingTable, type StoredFile } from './recording-types.js';
+import {
+  ACTIVE_STATES,
+  type RecordingEvent,
+  type RecordingPatch,
+  type RecordingRecord,
+  type RecordingTable,
+  type StoredFile,
+} from './recording-types.js';
 import { createTaskTable, EventSource } from './task-table.js';
 
 /** Files as stored: the shared RecordingFile, with Unix milliseconds for its start time. */
@@ -65,7 +72,15 @@ export function createRecordingTable(db: Kysely<Database>): RecordingTable {
       source: EventSource.parse(row.source),
       lastError: parseError(row.last_error),
     }),
-    eventOf: (record, at, source) => ({ recordingId: record.id, at, state: record.state, agoraStatus: record.agoraStatus, files: record.files, source, lastError: record.lastError }),
+    eventOf: (record, at, source) => ({
+      recordingId: record.id,
+      at,
+      state: record.state,
+      agoraStatus: record.agoraStatus,
+      files: record.files,
+      source,
+      lastError: record.lastError,
+    }),
     ownEventColumns: (event) => ({ agora_status: event.agoraStatus, files: json(event.files) }),
     taskIdOf: (event) => event.recordingId,
   });

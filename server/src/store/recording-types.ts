@@ -19,7 +19,8 @@ export interface RecordingRecord extends TaskRecord<RecordingState> {
   maxDurationSeconds: number;
 }
 
-export type RecordingPatch = Partial<Pick<RecordingRecord, 'state' | 'resourceId' | 'sid' | 'agoraStatus' | 'files' | 'uploadingStatus'>> & TaskLifePatch;
+export type RecordingPatch = Partial<Pick<RecordingRecord, 'state' | 'resourceId' | 'sid' | 'agoraStatus' | 'files' | 'uploadingStatus'>> &
+  TaskLifePatch;
 
 /** An entry of a recording's append-only event log (the watch stream replays it). */
 export interface RecordingEvent extends TaskEvent<RecordingState> {

@@ -21,7 +21,11 @@ export function createKyselyRegistry(db: Kysely<Database>, onClose: () => Promis
     transcriptions: createTranscriptionTable(db),
     async rememberNotice(noticeId, now, ttlMs) {
       // Forget notices past their time now and then, not on every call.
-      if (Math.random() < 0.01) await db.deleteFrom('webhook_notices').where('seen_at', '<', now - ttlMs).execute();
+      if (Math.random() < 0.01)
+        await db
+          .deleteFrom('webhook_notices')
+          .where('seen_at', '<', now - ttlMs)
+          .execute();
       const inserted = await db
         .insertInto('webhook_notices')
         .values({ notice_id: noticeId, seen_at: now })

@@ -25,7 +25,10 @@ export const toNumber = (value: number | string | null): number | null => (value
 export type Db = Kysely<Database> | Transaction<Database>;
 
 /** The columns of a task's life, the same in the recordings' and the transcriptions' tables. */
-type LifeRow = Pick<Selectable<Database['recordings']>, 'last_error' | 'created_at' | 'started_at' | 'updated_at' | 'stopped_at' | 'version' | 'not_found_since' | 'not_found_last_at'>;
+type LifeRow = Pick<
+  Selectable<Database['recordings']>,
+  'last_error' | 'created_at' | 'started_at' | 'updated_at' | 'stopped_at' | 'version' | 'not_found_since' | 'not_found_last_at'
+>;
 
 export function lifeFromRow(row: LifeRow): TaskLife {
   return {
@@ -71,7 +74,8 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /** A page's cursor: the last row's creation time and id (lists run newest first). */
-export const encodeCursor = (record: { createdAt: number; id: string }) => Buffer.from(`${record.createdAt}:${record.id}`).toString('base64url');
+export const encodeCursor = (record: { createdAt: number; id: string }) =>
+  Buffer.from(`${record.createdAt}:${record.id}`).toString('base64url');
 export function decodeCursor(cursor: string): { createdAt: number; id: string } | undefined {
   const match = /^(\d+):(.+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   return match ? { createdAt: Number(match[1]), id: match[2]! } : undefined;

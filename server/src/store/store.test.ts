@@ -75,7 +75,16 @@ describe.each(factories)('the %s registry', (_name, create) => {
           resourceId: 'RID',
           sid: 'SID',
           agoraStatus: 5,
-          files: [{ fileName: 'SID_room1.m3u8', trackType: 'audio_and_video', uid: '0', mixedAllUser: true, isPlayable: true, sliceStartTime: 1_700_000_000_123 }],
+          files: [
+            {
+              fileName: 'SID_room1.m3u8',
+              trackType: 'audio_and_video',
+              uid: '0',
+              mixedAllUser: true,
+              isPlayable: true,
+              sliceStartTime: 1_700_000_000_123,
+            },
+          ],
           lastError: { message: 'x', agora: { httpStatus: 404, code: 404, reason: 'failed to find worker' } },
           startedAt: clock,
         },
@@ -113,7 +122,11 @@ describe.each(factories)('the %s registry', (_name, create) => {
     try {
       const made = [];
       for (let i = 0; i < 5; i++) {
-        const r = record({ uid: String(4_000_000_100 + i), owner: i % 2 === 0 ? 'alice' : 'bob', state: i === 0 ? 'stopped' : 'recording' });
+        const r = record({
+          uid: String(4_000_000_100 + i),
+          owner: i % 2 === 0 ? 'alice' : 'bob',
+          state: i === 0 ? 'stopped' : 'recording',
+        });
         made.push(r);
         await store.recordings.insert(r);
       }
@@ -137,7 +150,15 @@ describe.each(factories)('the %s registry', (_name, create) => {
       // The intent row and its first event are written together.
       const a = await store.recordings.insert(r);
       expect(a).toMatchObject({ recordingId: r.id, at: r.createdAt, state: 'starting', agoraStatus: null, files: [], source: 'api' });
-      const b = await store.recordings.appendEvent({ recordingId: r.id, at: 2, state: 'recording', agoraStatus: 5, files: [{ fileName: 'f.m3u8' }], source: 'poll', lastError: null });
+      const b = await store.recordings.appendEvent({
+        recordingId: r.id,
+        at: 2,
+        state: 'recording',
+        agoraStatus: 5,
+        files: [{ fileName: 'f.m3u8' }],
+        source: 'poll',
+        lastError: null,
+      });
       expect(b.id).toBeGreaterThan(a.id);
       expect(await store.recordings.eventsAfter(r.id, undefined)).toEqual([a, b]);
       expect(await store.recordings.eventsAfter(r.id, a.id)).toEqual([b]);

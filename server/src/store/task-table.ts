@@ -17,7 +17,12 @@ type EventsOf<T extends KindTable> = KindTables[T]['events'];
  * else (id, channel, uid, owner, state, the active flag, the life columns, the event log's id,
  * time, state, source and error) is the same for every kind and written here.
  */
-export interface TaskTableSpec<T extends KindTable, R extends TaskRecord, P extends TaskLifePatch & { state?: R['state'] | undefined }, E extends TaskEvent<R['state']>> {
+export interface TaskTableSpec<
+  T extends KindTable,
+  R extends TaskRecord,
+  P extends TaskLifePatch & { state?: R['state'] | undefined },
+  E extends TaskEvent<R['state']>,
+> {
   table: T;
   events: EventsOf<T>;
   /** The event log's column naming the task. */
@@ -41,7 +46,23 @@ export interface TaskTableSpec<T extends KindTable, R extends TaskRecord, P exte
 }
 
 /** The columns every kind's table has, as the shared code below reads and writes them. */
-type SharedRow = Pick<Database['transcriptions'], 'id' | 'channel' | 'uid' | 'owner' | 'state' | 'active' | 'last_error' | 'created_at' | 'started_at' | 'updated_at' | 'stopped_at' | 'version' | 'not_found_since' | 'not_found_last_at'>;
+type SharedRow = Pick<
+  Database['transcriptions'],
+  | 'id'
+  | 'channel'
+  | 'uid'
+  | 'owner'
+  | 'state'
+  | 'active'
+  | 'last_error'
+  | 'created_at'
+  | 'started_at'
+  | 'updated_at'
+  | 'stopped_at'
+  | 'version'
+  | 'not_found_since'
+  | 'not_found_last_at'
+>;
 type SharedEventRow = Pick<Database['transcription_events'], 'id' | 'at' | 'state' | 'source' | 'last_error'> & { task_id: string };
 
 /**
@@ -61,10 +82,12 @@ export const EventSource = z.enum(['poll', 'webhook', 'api']);
  * intent row with its first event, compare-and-set transitions with their event in the same
  * transaction, and the reads every kind needs. `findBy` looks a row up by one of its own columns.
  */
-export function createTaskTable<T extends KindTable, R extends TaskRecord, P extends TaskLifePatch & { state?: R['state'] | undefined }, E extends TaskEvent<R['state']>>(
-  database: Kysely<Database>,
-  spec: TaskTableSpec<T, R, P, E>,
-) {
+export function createTaskTable<
+  T extends KindTable,
+  R extends TaskRecord,
+  P extends TaskLifePatch & { state?: R['state'] | undefined },
+  E extends TaskEvent<R['state']>,
+>(database: Kysely<Database>, spec: TaskTableSpec<T, R, P, E>) {
   const db = database as unknown as Kysely<SharedDb>;
   const table = spec.table as unknown as 'task';
   const events = spec.events as unknown as 'task_events';
@@ -87,7 +110,14 @@ export function createTaskTable<T extends KindTable, R extends TaskRecord, P ext
   async function insertEvent(into: Db, event: Omit<E, 'id'>): Promise<E> {
     const row = await (into as unknown as Kysely<SharedDb>)
       .insertInto(events)
-      .values({ [spec.taskColumn]: spec.taskIdOf(event), at: event.at, state: event.state, source: event.source, last_error: errorColumn(event.lastError), ...(spec.ownEventColumns(event) as object) } as Insertable<SharedEventRow>)
+      .values({
+        [spec.taskColumn]: spec.taskIdOf(event),
+        at: event.at,
+        state: event.state,
+        source: event.source,
+        last_error: errorColumn(event.lastError),
+        ...(spec.ownEventColumns(event) as object),
+      } as Insertable<SharedEventRow>)
       .returning('id')
       .executeTakeFirstOrThrow();
     return { ...event, id: Number(row.id) } as E;
@@ -158,8 +188,15 @@ export function createTaskTable<T extends KindTable, R extends TaskRecord, P ext
       if (owner !== undefined) query = query.where('owner', '=', owner);
       if (state !== undefined) query = query.where('state', '=', state);
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
-      if (after) query = query.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]));
-      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+      if (after)
+        query = query.where((eb) =>
+          eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
+        );
+      const rows = await query
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
+        .execute();
       const items = rows.slice(0, limit).map(fromRow);
       const last = items.at(-1);
       return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
@@ -170,7 +207,11 @@ export function createTaskTable<T extends KindTable, R extends TaskRecord, P ext
     },
 
     async countByState(): Promise<Partial<Record<R['state'], number>>> {
-      const rows = await db.selectFrom(table).select(['state', (eb) => eb.fn.countAll<number | string>().as('count')]).groupBy('state').execute();
+      const rows = await db
+        .selectFrom(table)
+        .select(['state', (eb) => eb.fn.countAll<number | string>().as('count')])
+        .groupBy('state')
+        .execute();
       return Object.fromEntries(rows.map((row) => [spec.State.parse(row.state), Number(row.count)])) as Partial<Record<R['state'], number>>;
     },
 
@@ -185,7 +226,13 @@ export function createTaskTable<T extends KindTable, R extends TaskRecord, P ext
     },
 
     async eventsAfter(taskId: string, afterId: number | undefined): Promise<E[]> {
-      const rows = await db.selectFrom(events).selectAll().where(taskColumn, '=', taskId).where('id', '>', afterId ?? 0).orderBy('id').execute();
+      const rows = await db
+        .selectFrom(events)
+        .selectAll()
+        .where(taskColumn, '=', taskId)
+        .where('id', '>', afterId ?? 0)
+        .orderBy('id')
+        .execute();
       return rows.map(toEvent);
     },
 

@@ -34,7 +34,16 @@ export interface TaskLife {
 
 /** A new task's life: created now, nothing else yet. */
 export function freshTaskLife(now: number): TaskLife {
-  return { lastError: null, createdAt: now, startedAt: null, updatedAt: now, stoppedAt: null, version: 0, notFoundSince: null, notFoundLastAt: null };
+  return {
+    lastError: null,
+    createdAt: now,
+    startedAt: null,
+    updatedAt: now,
+    stoppedAt: null,
+    version: 0,
+    notFoundSince: null,
+    notFoundLastAt: null,
+  };
 }
 
 /** The parts of a task's life a transition may change (createdAt never; updatedAt and version by every write). */
@@ -113,7 +122,13 @@ export interface TaskTable<R extends TaskRecord, P extends object, E extends Tas
    * the event (with the row's new state) in the same transaction. Undefined when another write
    * came first (or the row is gone): re-read and decide again.
    */
-  transition(id: string, expectedVersion: number, patch: P, now: number, event?: EventDraft): Promise<{ record: R; event: E | undefined } | undefined>;
+  transition(
+    id: string,
+    expectedVersion: number,
+    patch: P,
+    now: number,
+    event?: EventDraft,
+  ): Promise<{ record: R; event: E | undefined } | undefined>;
   get(id: string): Promise<R | undefined>;
   list(filter: TaskListFilter<R['state']>): Promise<{ items: R[]; nextCursor: string | null }>;
   /** Tasks in an active state (starting, running, stopping), oldest first. */

@@ -14,7 +14,8 @@ export function createClaims(prefix: string, leases: Leases = localLeases) {
     async take(id: string): Promise<boolean> {
       if (local.has(id)) return false;
       // Without the lease session nobody can tell whether another instance is at it: say so.
-      if (!leases.healthy()) throw new AppError(AppErrorCode.REGISTRY_UNAVAILABLE, 'the cluster coordination database is unreachable; try again shortly');
+      if (!leases.healthy())
+        throw new AppError(AppErrorCode.REGISTRY_UNAVAILABLE, 'the cluster coordination database is unreachable; try again shortly');
       local.add(id);
       if (await leases.tryAcquire(`${prefix}:${id}`)) return true;
       local.delete(id);

@@ -33,7 +33,8 @@ export async function insertIntent<R extends { uid: string }, E>(
   try {
     bus?.publish(await table.insert(row));
   } catch (error) {
-    if (error instanceof UidTakenError && chosen.byCaller) throw new AppError(AppErrorCode.UID_CONFLICT, `uid ${row.uid} ${chosen.taken}; choose another uid or leave it out`);
+    if (error instanceof UidTakenError && chosen.byCaller)
+      throw new AppError(AppErrorCode.UID_CONFLICT, `uid ${row.uid} ${chosen.taken}; choose another uid or leave it out`);
     throw error;
   }
 }

@@ -42,5 +42,10 @@ export async function linkObject(storage: RecordingStorage, link: LinkRequest, k
     if (storage.kind === 'embedded') playbackUrl = url;
     else if (link.signer) playbackUrl = absolute(signedPath(link.signer, link.clock, key, link.expiresInSeconds).url);
   }
-  return { url, urlExpiresAt: made.url === null ? null : new Date(made.expiresAt), unavailableReason: made.url === null ? made.reason : null, playbackUrl };
+  return {
+    url,
+    urlExpiresAt: made.url === null ? null : new Date(made.expiresAt),
+    unavailableReason: made.url === null ? made.reason : null,
+    playbackUrl,
+  };
 }

@@ -8,7 +8,8 @@ const RECORDING_STATES: readonly RecordingState[] = ['starting', 'recording', 's
 const TRANSCRIPTION_STATES: readonly TranscriptionState[] = ['starting', 'running', 'stopping', 'stopped', 'failed'];
 
 /** Every state with its count (0 where the registry has none). */
-const everyState = <S extends string>(states: readonly S[], counts: Partial<Record<S, number>>) => Object.fromEntries(states.map((state) => [state, counts[state] ?? 0])) as Record<S, number>;
+const everyState = <S extends string>(states: readonly S[], counts: Partial<Record<S, number>>) =>
+  Object.fromEntries(states.map((state) => [state, counts[state] ?? 0])) as Record<S, number>;
 
 /**
  * The operator's overview (admin.overview): counts by state and the newest failures with their
@@ -24,14 +25,16 @@ export function createOverview(options: { store: Registry; upstream: () => Promi
       store.transcriptions.list({ state: 'failed', limit: RECENT_FAILURES }),
       options.upstream(),
     ]);
-    const failure = (kind: RecentFailure['kind']) => (row: { id: string; channel: string; stoppedAt: number | null; createdAt: number; lastError: RecentFailure['lastError'] }) => ({
-      kind,
-      id: row.id,
-      channel: row.channel,
-      stoppedAt: row.stoppedAt === null ? null : new Date(row.stoppedAt),
-      lastError: row.lastError,
-      at: row.stoppedAt ?? row.createdAt,
-    });
+    const failure =
+      (kind: RecentFailure['kind']) =>
+      (row: { id: string; channel: string; stoppedAt: number | null; createdAt: number; lastError: RecentFailure['lastError'] }) => ({
+        kind,
+        id: row.id,
+        channel: row.channel,
+        stoppedAt: row.stoppedAt === null ? null : new Date(row.stoppedAt),
+        lastError: row.lastError,
+        at: row.stoppedAt ?? row.createdAt,
+      });
     const recent = [...failedRecordings.items.map(failure('recording')), ...failedTranscriptions.items.map(failure('transcription'))]
       .sort((a, b) => b.at - a.at)
       .slice(0, RECENT_FAILURES)

@@ -62,7 +62,14 @@ describe('adoption up to a fair share', () => {
   // A sweep spaced adoptions by a task's place in the list of every active task, those polled
   // elsewhere included: with 100 active, an adopted task near the end waited 20 s for its poll.
   it("the recordings' watchdog spaces out only the tasks it adopts", async () => {
-    const records = Array.from({ length: 12 }, (_, index) => ({ id: `t${index}`, sid: `sid${index}`, state: 'recording', createdAt: 0, startedAt: 0, maxDurationSeconds: 3_600 }));
+    const records = Array.from({ length: 12 }, (_, index) => ({
+      id: `t${index}`,
+      sid: `sid${index}`,
+      state: 'recording',
+      createdAt: 0,
+      startedAt: 0,
+      maxDurationSeconds: 3_600,
+    }));
     const theirs = new Set(records.slice(0, 9).map((record) => `poll:${record.id}`));
     const leases = { ...clusterLeases(theirs), members: () => Promise.resolve(1) };
     const { pollers, clock, polled } = pollersWith(leases);

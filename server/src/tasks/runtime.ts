@@ -93,7 +93,11 @@ export interface TaskKind<R extends TaskRecord, E extends TaskEvent<R['state']>,
  * One kind of task at run time: its service, one poller per active task (cluster-wide), the
  * watchdog sweep, the bus watchers listen on, watch and history streams.
  */
-export function createTaskRuntime<R extends TaskRecord, E extends TaskEvent<R['state']>, S extends TaskService<R>, O>(kind: TaskKind<R, E, S, O>, settings: TaskSettings, deps: TaskRuntimeDeps<E>) {
+export function createTaskRuntime<R extends TaskRecord, E extends TaskEvent<R['state']>, S extends TaskService<R>, O>(
+  kind: TaskKind<R, E, S, O>,
+  settings: TaskSettings,
+  deps: TaskRuntimeDeps<E>,
+) {
   const { clock, logger, leases } = deps;
   const { table, isTerminal } = kind;
   const bus = deps.bus ?? createInMemoryBus<E>(kind.topic);
@@ -166,7 +170,10 @@ export function createTaskRuntime<R extends TaskRecord, E extends TaskEvent<R['s
     async watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer) {
       await service.visible(id, viewer);
       const afterId = lastEventId === undefined ? undefined : Number(lastEventId);
-      return streamEvents({ log: registryLog(table, isTerminal), bus, taskId: id, isTerminal, afterId, signal: AbortSignal.any([signal, shutdown.signal]) }, kind.toStatusEvent);
+      return streamEvents(
+        { log: registryLog(table, isTerminal), bus, taskId: id, isTerminal, afterId, signal: AbortSignal.any([signal, shutdown.signal]) },
+        kind.toStatusEvent,
+      );
     },
     /** The task's whole event log, oldest first (`<kind>.history`): a finished one's too. */
     async history(id: string, viewer: Viewer) {
@@ -196,4 +203,6 @@ export function createTaskRuntime<R extends TaskRecord, E extends TaskEvent<R['s
   };
 }
 
-export type TaskRuntime<R extends TaskRecord, E extends TaskEvent<R['state']>, S extends TaskService<R>, O> = ReturnType<typeof createTaskRuntime<R, E, S, O>>;
+export type TaskRuntime<R extends TaskRecord, E extends TaskEvent<R['state']>, S extends TaskService<R>, O> = ReturnType<
+  typeof createTaskRuntime<R, E, S, O>
+>;

@@ -13,7 +13,13 @@ export interface VersionedRow<S extends string = string> {
 
 export interface CasOptions<R extends VersionedRow, P extends object, E> {
   /** Writes `patch` if the row is still at `expectedVersion`, with an event when `event` is given; undefined when another write came first. */
-  write(id: string, expectedVersion: number, patch: P, now: number, event?: { source: ChangeSource }): Promise<{ record: R; event: E | undefined } | undefined>;
+  write(
+    id: string,
+    expectedVersion: number,
+    patch: P,
+    now: number,
+    event?: { source: ChangeSource },
+  ): Promise<{ record: R; event: E | undefined } | undefined>;
   read(id: string): Promise<R | undefined>;
   /** The patch without what it would not change (and, on an ended row, without what may no longer change). */
   effective(current: R, patch: P, source: ChangeSource): P;
@@ -43,7 +49,13 @@ export function createCasMover<R extends VersionedRow, P extends object, E>(opti
       const wanted = decide(current);
       const patch = wanted ? options.effective(current, wanted, source) : undefined;
       if (!patch || Object.keys(patch).length === 0) return current;
-      const written = await options.write(current.id, current.version, patch, options.now(), options.visible(patch) ? { source } : undefined);
+      const written = await options.write(
+        current.id,
+        current.version,
+        patch,
+        options.now(),
+        options.visible(patch) ? { source } : undefined,
+      );
       if (written) {
         if (written.event) options.publish?.(written.event);
         if (options.isTerminal(written.record.state) && !options.isTerminal(current.state)) options.onEnded?.(written.record);
@@ -59,7 +71,9 @@ export function createCasMover<R extends VersionedRow, P extends object, E>(opti
 
 /** The fields of `patch` whose value differs from the row's (compared as JSON). */
 export function changedFields<P extends object>(current: object, patch: P, keep: (key: string) => boolean = () => true): P {
-  const kept = Object.entries(patch).filter(([key, value]) => keep(key) && JSON.stringify((current as Record<string, unknown>)[key]) !== JSON.stringify(value));
+  const kept = Object.entries(patch).filter(
+    ([key, value]) => keep(key) && JSON.stringify((current as Record<string, unknown>)[key]) !== JSON.stringify(value),
+  );
   return Object.fromEntries(kept) as P;
 }
 
@@ -82,7 +96,16 @@ export interface TransitionRules<R extends VersionedRow, P extends object> {
 export function createTransitions<R extends VersionedRow, P extends object, E extends BusEvent>(
   rules: TransitionRules<R, P>,
   options: {
-    store: { transition(id: string, expectedVersion: number, patch: P, now: number, event?: EventDraft): Promise<{ record: R; event: E | undefined } | undefined>; get(id: string): Promise<R | undefined> };
+    store: {
+      transition(
+        id: string,
+        expectedVersion: number,
+        patch: P,
+        now: number,
+        event?: EventDraft,
+      ): Promise<{ record: R; event: E | undefined } | undefined>;
+      get(id: string): Promise<R | undefined>;
+    };
     clock: Clock;
     bus?: EventBus<E> | undefined;
     onEnded?: ((record: R) => void) | undefined;

@@ -79,7 +79,11 @@ export async function* watchEvents<E extends BusEvent & { state: string }>(optio
  * The events to replay before going live, whether the task is gone or has ended, and the id to
  * resume after: the one asked for when the task's log reached it, else none (start over).
  */
-async function readBacklog<E extends BusEvent>(log: EventLog<E>, taskId: string, askedAfter: number | undefined): Promise<{ replay: E[]; ended: boolean; afterId: number | undefined }> {
+async function readBacklog<E extends BusEvent>(
+  log: EventLog<E>,
+  taskId: string,
+  askedAfter: number | undefined,
+): Promise<{ replay: E[]; ended: boolean; afterId: number | undefined }> {
   const latest = await log.latestEvent(taskId);
   const afterId = askedAfter !== undefined && latest !== undefined && askedAfter <= latest.id ? askedAfter : undefined;
   const replay = afterId === undefined ? (latest ? [latest] : []) : await log.eventsAfter(taskId, afterId);
@@ -88,7 +92,11 @@ async function readBacklog<E extends BusEvent>(log: EventLog<E>, taskId: string,
 
 /** A registry's event log, read through its store: the latest event, what came after, and whether the task has ended. */
 export function registryLog<E extends BusEvent, S extends string>(
-  store: { latestEvent: (id: string) => Promise<E | undefined>; eventsAfter: (id: string, afterId: number) => Promise<E[]>; get: (id: string) => Promise<{ state: S } | undefined> },
+  store: {
+    latestEvent: (id: string) => Promise<E | undefined>;
+    eventsAfter: (id: string, afterId: number) => Promise<E[]>;
+    get: (id: string) => Promise<{ state: S } | undefined>;
+  },
   isTerminal: (state: S) => boolean,
 ): EventLog<E> {
   return {
@@ -102,6 +110,9 @@ export function registryLog<E extends BusEvent, S extends string>(
 }
 
 /** A watch as the API streams it: each event as clients see it, with its log id. */
-export async function* streamEvents<E extends BusEvent & { state: string }, O>(options: WatchOptions<E>, toClient: (event: E) => O): AsyncGenerator<{ eventId: number; event: O }> {
+export async function* streamEvents<E extends BusEvent & { state: string }, O>(
+  options: WatchOptions<E>,
+  toClient: (event: E) => O,
+): AsyncGenerator<{ eventId: number; event: O }> {
   for await (const event of watchEvents(options)) yield { eventId: event.id, event: toClient(event) };
 }

@@ -83,7 +83,11 @@ export function createWatchdog<R extends TaskRecord>(options: WatchdogOptions<R>
     const started = active.filter(isStarted);
     const cap = Math.ceil(started.length / (await leases.members()));
     if (options.polled.count() > cap + 1) options.polled.shed(options.polled.count() - cap);
-    const settling = settles ? active.filter((record) => !isStarted(record)).map((record) => settleStart(record, now).catch((error: unknown) => warn(record, error))) : [];
+    const settling = settles
+      ? active
+          .filter((record) => !isStarted(record))
+          .map((record) => settleStart(record, now).catch((error: unknown) => warn(record, error)))
+      : [];
     if (options.pastDeadline) for (const record of started) if (options.pastDeadline(record, now)) options.wake(record.id);
     // One at a time, counting only what was taken: a recording another instance holds does not
     // use up this instance's share (they were all tried at once before, and the first few, held
@@ -101,7 +105,10 @@ export function createWatchdog<R extends TaskRecord>(options: WatchdogOptions<R>
   }
 
   function warn(record: R, error: unknown): void {
-    logger.warn({ [`${options.kind}Id`]: record.id, err: error instanceof Error ? error.message : String(error) }, `watchdog could not check a ${options.kind}`);
+    logger.warn(
+      { [`${options.kind}Id`]: record.id, err: error instanceof Error ? error.message : String(error) },
+      `watchdog could not check a ${options.kind}`,
+    );
   }
 
   return {
@@ -111,7 +118,9 @@ export function createWatchdog<R extends TaskRecord>(options: WatchdogOptions<R>
       loop ??= (async () => {
         while (!controller.signal.aborted) {
           // A sweep that fails (the registry is unreachable) is tried again next interval.
-          await sweep().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, `${options.kind} watchdog sweep failed`));
+          await sweep().catch((error: unknown) =>
+            logger.warn({ err: error instanceof Error ? error.message : String(error) }, `${options.kind} watchdog sweep failed`),
+          );
           await clock.sleep(options.intervalMs, controller.signal).catch(() => undefined);
         }
       })();

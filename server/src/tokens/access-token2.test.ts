@@ -46,24 +46,45 @@ function randomCase(g: ReturnType<typeof generator>): Case {
   const kind = g.pick(['rtc', 'rtm', 'chat'] as const);
   const expire = g.int(1, 86_400);
   const seconds = () => g.pick([0, expire, g.int(1, expire)]);
-  const base = { appId: g.hex32(), cert: g.hex32(), issueTs: g.int(1_500_000_000, 2_100_000_000), expire, salt: g.int(1, 99_999_999), kind };
+  const base = {
+    appId: g.hex32(),
+    cert: g.hex32(),
+    issueTs: g.int(1_500_000_000, 2_100_000_000),
+    expire,
+    salt: g.int(1, 99_999_999),
+    kind,
+  };
   if (kind === 'rtc') {
     const uid = g.pick(['', String(g.int(1, 4_294_967_295)), g.text(1, 255)]);
     const privileges: [number, number][] = g.int(0, 1) === 0 ? [[1, seconds()]] : [1, 2, 3, 4].map((id) => [id, seconds()]);
     return { ...base, fields: [g.text(1, 64), uid], privileges };
   }
   if (kind === 'rtm') return { ...base, fields: [g.text(1, 64)], privileges: [[1, seconds()]] };
-  return g.int(0, 1) === 0 ? { ...base, fields: [''], privileges: [[2, seconds()]] } : { ...base, fields: [g.text(1, 64)], privileges: [[1, seconds()]] };
+  return g.int(0, 1) === 0
+    ? { ...base, fields: [''], privileges: [[2, seconds()]] }
+    : { ...base, fields: [g.text(1, 64)], privileges: [[1, seconds()]] };
 }
 
 const TYPE = { rtc: 1, rtm: 2, chat: 5 } as const;
 const ours = (c: Case) =>
-  encodeAccessToken2({ appId: c.appId, appCertificate: c.cert, issueTs: c.issueTs, expire: c.expire, salt: c.salt, services: [{ type: TYPE[c.kind], privileges: c.privileges, fields: c.fields } satisfies TokenService] });
+  encodeAccessToken2({
+    appId: c.appId,
+    appCertificate: c.cert,
+    issueTs: c.issueTs,
+    expire: c.expire,
+    salt: c.salt,
+    services: [{ type: TYPE[c.kind], privileges: c.privileges, fields: c.fields } satisfies TokenService],
+  });
 
 function reference(c: Case): string {
   const token = new AccessToken2(c.appId, c.cert, c.issueTs, c.expire);
   token.salt = c.salt;
-  const service = c.kind === 'rtc' ? new ServiceRtc(c.fields[0], c.fields[1]) : c.kind === 'rtm' ? new ServiceRtm(c.fields[0]) : new ServiceChat(c.fields[0]);
+  const service =
+    c.kind === 'rtc'
+      ? new ServiceRtc(c.fields[0], c.fields[1])
+      : c.kind === 'rtm'
+        ? new ServiceRtm(c.fields[0])
+        : new ServiceChat(c.fields[0]);
   for (const [id, seconds] of c.privileges) service.add_privilege(id, seconds);
   token.add_service(service);
   return token.build();
@@ -101,7 +122,16 @@ describe('our AccessToken2 encoder', () => {
   });
 
   it('reproduces the reference vector’s signature and content', () => {
-    const c: Case = { appId: APP_ID, cert: CERT, issueTs: 1_700_000_000, expire: 600, salt: 12_345, kind: 'rtc', fields: ['room1', '527841'], privileges: [[1, 600]] };
+    const c: Case = {
+      appId: APP_ID,
+      cert: CERT,
+      issueTs: 1_700_000_000,
+      expire: 600,
+      salt: 12_345,
+      kind: 'rtc',
+      fields: ['room1', '527841'],
+      privileges: [[1, 600]],
+    };
     const vector =
       '007eJxTYPj/vvq+EWffxM1ZHFUW93J3CdxbXyV4RzWvboZGPJPCZ0UFBktzA2dHY9OUVDODZBMTMxPTpKTEVItEI0NTAzPDJGNjho/BqRFMDAyWBgwMjFAI4rMyFOXn5xqyMZgamVuYGAIAqZIdZg==';
     expect(signatureOf(ours(c)).slice(0, 16)).toBe('ffef7bdf32098e91');
@@ -112,7 +142,24 @@ describe('our AccessToken2 encoder', () => {
   it('builds what RtcTokenBuilder builds, read back by its own parser', () => {
     const now = Math.floor(Date.now() / 1000);
     const theirs = RtcTokenBuilder.buildTokenWithUid(APP_ID, CERT, 'room1', 527_841, RtcRole.PUBLISHER, 600, 600);
-    const mine = encodeAccessToken2({ appId: APP_ID, appCertificate: CERT, issueTs: now, expire: 600, services: [{ type: 1, privileges: [[1, 600], [2, 600], [3, 600], [4, 600]], fields: ['room1', '527841'] }] });
+    const mine = encodeAccessToken2({
+      appId: APP_ID,
+      appCertificate: CERT,
+      issueTs: now,
+      expire: 600,
+      services: [
+        {
+          type: 1,
+          privileges: [
+            [1, 600],
+            [2, 600],
+            [3, 600],
+            [4, 600],
+          ],
+          fields: ['room1', '527841'],
+        },
+      ],
+    });
     const { salt: _a, issueTs: _b, ...theirContent } = decodeToken(theirs)!;
     const { salt: _c, issueTs: _d, ...myContent } = decodeToken(mine)!;
     expect(myContent).toEqual(theirContent);
@@ -120,8 +167,12 @@ describe('our AccessToken2 encoder', () => {
 
   it('refuses a malformed App ID or certificate', () => {
     const service: TokenService = { type: 1, privileges: [[1, 60]], fields: ['c', ''] };
-    expect(() => encodeAccessToken2({ appId: 'nope', appCertificate: CERT, issueTs: 1, expire: 60, services: [service] })).toThrow(RangeError);
-    expect(() => encodeAccessToken2({ appId: APP_ID, appCertificate: `${CERT}0`, issueTs: 1, expire: 60, services: [service] })).toThrow(RangeError);
+    expect(() => encodeAccessToken2({ appId: 'nope', appCertificate: CERT, issueTs: 1, expire: 60, services: [service] })).toThrow(
+      RangeError,
+    );
+    expect(() => encodeAccessToken2({ appId: APP_ID, appCertificate: `${CERT}0`, issueTs: 1, expire: 60, services: [service] })).toThrow(
+      RangeError,
+    );
   });
 });
 

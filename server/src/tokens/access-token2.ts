@@ -59,7 +59,10 @@ class Writer {
 
 /** Privileges in ascending id order, as Agora's builders write them. */
 function entriesOf(privileges: TokenService['privileges']): (readonly [number, number])[] {
-  const entries: (readonly [number, number])[] = 'entries' in privileges && !Array.isArray(privileges) ? [...(privileges as ReadonlyMap<number, number>).entries()] : [...(privileges as readonly (readonly [number, number])[])];
+  const entries: (readonly [number, number])[] =
+    'entries' in privileges && !Array.isArray(privileges)
+      ? [...(privileges as ReadonlyMap<number, number>).entries()]
+      : [...(privileges as readonly (readonly [number, number])[])];
   return entries.sort((a, b) => a[0] - b[0]);
 }
 

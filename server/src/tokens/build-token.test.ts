@@ -33,9 +33,18 @@ describe('createTokenIssuer', () => {
   it("lays out RTC, RTM and Chat tokens exactly as agora-token's public builders do", () => {
     const issuer = issuerAt(Date.now());
     const cases: [unknown, string][] = [
-      [{ channel: 'room1', uid: 527841, expireSeconds: 600 }, RtcTokenBuilder.buildTokenWithUid(APP_ID, CERT, 'room1', 527841, RtcRole.PUBLISHER, 600, 600)],
-      [{ channel: 'room1', uid: 'alice', role: 'subscriber', expireSeconds: 600, privilegeExpireSeconds: 300 }, RtcTokenBuilder.buildTokenWithUserAccount(APP_ID, CERT, 'room1', 'alice', RtcRole.SUBSCRIBER, 600, 300)],
-      [{ channel: 'room1', uid: 0, expireSeconds: 60 }, RtcTokenBuilder.buildTokenWithUid(APP_ID, CERT, 'room1', 0, RtcRole.PUBLISHER, 60, 60)],
+      [
+        { channel: 'room1', uid: 527841, expireSeconds: 600 },
+        RtcTokenBuilder.buildTokenWithUid(APP_ID, CERT, 'room1', 527841, RtcRole.PUBLISHER, 600, 600),
+      ],
+      [
+        { channel: 'room1', uid: 'alice', role: 'subscriber', expireSeconds: 600, privilegeExpireSeconds: 300 },
+        RtcTokenBuilder.buildTokenWithUserAccount(APP_ID, CERT, 'room1', 'alice', RtcRole.SUBSCRIBER, 600, 300),
+      ],
+      [
+        { channel: 'room1', uid: 0, expireSeconds: 60 },
+        RtcTokenBuilder.buildTokenWithUid(APP_ID, CERT, 'room1', 0, RtcRole.PUBLISHER, 60, 60),
+      ],
       [{ kind: 'rtm', userId: 'bob', expireSeconds: 900 }, RtmTokenBuilder.buildToken(APP_ID, CERT, 'bob', 900)],
       [{ kind: 'chat', userId: 'bob', expireSeconds: 900 }, ChatTokenBuilder.buildUserToken(APP_ID, CERT, 'bob', 900)],
       [{ kind: 'chat', expireSeconds: 900 }, ChatTokenBuilder.buildAppToken(APP_ID, CERT, 900)],

@@ -31,13 +31,19 @@ const CHAT_USER = 1;
 const CHAT_APP = 2;
 
 /** The service a validated input asks for, and what the answer says about it. */
-function serviceFor(input: ParsedTokenGenerateInput, expireSeconds: number): { service: TokenService; about: Partial<TokenGenerateOutput> } {
+function serviceFor(
+  input: ParsedTokenGenerateInput,
+  expireSeconds: number,
+): { service: TokenService; about: Partial<TokenGenerateOutput> } {
   switch (input.kind) {
     case 'rtc': {
       const seconds = input.privilegeExpireSeconds ?? expireSeconds;
       // As Agora's RtcTokenBuilder: subscribers get join only; the difference matters only when
       // co-host authentication is enabled for the project.
-      const ids = input.role === 'publisher' ? [RTC_PRIVILEGE.join, RTC_PRIVILEGE.publishAudio, RTC_PRIVILEGE.publishVideo, RTC_PRIVILEGE.publishData] : [RTC_PRIVILEGE.join];
+      const ids =
+        input.role === 'publisher'
+          ? [RTC_PRIVILEGE.join, RTC_PRIVILEGE.publishAudio, RTC_PRIVILEGE.publishVideo, RTC_PRIVILEGE.publishData]
+          : [RTC_PRIVILEGE.join];
       // uid 0 is written as '' (a token any uid may use), as Agora's builders write it.
       const uid = input.uid === 0 ? '' : String(input.uid);
       return {
@@ -46,11 +52,17 @@ function serviceFor(input: ParsedTokenGenerateInput, expireSeconds: number): { s
       };
     }
     case 'rtm':
-      return { service: { type: SERVICE_TYPE.rtm, privileges: [[RTM_LOGIN, expireSeconds]], fields: [input.userId] }, about: { userId: input.userId } };
+      return {
+        service: { type: SERVICE_TYPE.rtm, privileges: [[RTM_LOGIN, expireSeconds]], fields: [input.userId] },
+        about: { userId: input.userId },
+      };
     case 'chat':
       return input.userId === undefined
         ? { service: { type: SERVICE_TYPE.chat, privileges: [[CHAT_APP, expireSeconds]], fields: [''] }, about: {} }
-        : { service: { type: SERVICE_TYPE.chat, privileges: [[CHAT_USER, expireSeconds]], fields: [input.userId] }, about: { userId: input.userId } };
+        : {
+            service: { type: SERVICE_TYPE.chat, privileges: [[CHAT_USER, expireSeconds]], fields: [input.userId] },
+            about: { userId: input.userId },
+          };
   }
 }
 

@@ -20,7 +20,11 @@ export function agentOfNotice(notice: Notice): string | undefined {
 }
 
 /** Agora's 102 messages for an agent that failed, and the reason each is reported as. */
-const FAILURE_REASONS: Record<string, string> = { 'RTC connection error': 'rtc', 'Fatal ASR error': 'asr', 'Fatal Translation error': 'translation' };
+const FAILURE_REASONS: Record<string, string> = {
+  'RTC connection error': 'rtc',
+  'Fatal ASR error': 'asr',
+  'Fatal Translation error': 'translation',
+};
 
 /** Why the agent failed, from a 102 notice whose status is FAILED (its `message`); undefined otherwise. */
 export function failureOfNotice(notice: Notice): StoredError | undefined {

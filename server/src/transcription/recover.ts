@@ -29,7 +29,11 @@ export function createRecovery(options: {
   async function unknownAgents(record: TranscriptionRecord) {
     const fromTime = Math.floor((record.createdAt - CLOCK_SLACK_MS) / 1000);
     const toTime = Math.ceil(clock.now() / 1000);
-    const pages = await Promise.all((['STARTING', 'RUNNING', 'RECOVERING'] as const).map((state) => agora.stt.list({ channel: record.channel, state, fromTime, toTime, limit: 100 })));
+    const pages = await Promise.all(
+      (['STARTING', 'RUNNING', 'RECOVERING'] as const).map((state) =>
+        agora.stt.list({ channel: record.channel, state, fromTime, toTime, limit: 100 }),
+      ),
+    );
     const agents = pages.flatMap((page) => page.agents);
     const known = await Promise.all(agents.map((agent) => store.findByAgentId(agent.agentId)));
     return agents.filter((_, index) => known[index] === undefined);
@@ -43,7 +47,11 @@ export function createRecovery(options: {
         const [agent] = candidates as [(typeof candidates)[number]];
         const adopted = await transitions.move(
           record,
-          (current) => ({ ...agentPatch(current, { agentId: agent.agentId, status: agent.status, createdAt: agent.startedAt, raw: null }, now), agentId: agent.agentId, startedAt: agent.startedAt }),
+          (current) => ({
+            ...agentPatch(current, { agentId: agent.agentId, status: agent.status, createdAt: agent.startedAt, raw: null }, now),
+            agentId: agent.agentId,
+            startedAt: agent.startedAt,
+          }),
           'poll',
         );
         logger.warn({ transcriptionId: record.id, agentId: agent.agentId }, 'adopted the agent of an interrupted start');
@@ -54,7 +62,15 @@ export function createRecovery(options: {
         candidates.length === 0
           ? 'the start was interrupted before Agora answered, and Agora runs no agent for it'
           : `the start was interrupted before Agora answered; Agora runs agents ${candidates.map((agent) => agent.agentId).join(', ')} in the channel that no transcription knows (one may be ours: stop them through Agora if so)`;
-      return transitions.move(record, () => ({ state: 'failed', stoppedAt: now, lastError: failure(message, candidates.length === 0 ? 'start_interrupted' : 'start_ambiguous', 'rule') }), 'poll');
+      return transitions.move(
+        record,
+        () => ({
+          state: 'failed',
+          stoppedAt: now,
+          lastError: failure(message, candidates.length === 0 ? 'start_interrupted' : 'start_ambiguous', 'rule'),
+        }),
+        'poll',
+      );
     },
   };
 }

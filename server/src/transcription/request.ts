@@ -26,16 +26,27 @@ export function buildJoinParams(options: {
       ...(options.token ? { pubBotToken: options.token } : {}),
       ...(input.subscribeUids ? { subscribeAudioUids: input.subscribeUids } : {}),
     },
-    ...(input.translate && input.translate.length > 0 ? { translateConfig: { languages: input.translate.map((pair) => ({ source: pair.source, target: pair.targets })) } } : {}),
+    ...(input.translate && input.translate.length > 0
+      ? { translateConfig: { languages: input.translate.map((pair) => ({ source: pair.source, target: pair.targets })) } }
+      : {}),
     ...(captions && options.captionsPrefix
       ? {
           captionConfig: {
             sliceDuration: captions.sliceSeconds,
-            storage: { vendor: storage.vendor, region: storage.region, bucket: storage.bucket, accessKey: storage.accessKey, secretKey: storage.secretKey, fileNamePrefix: options.captionsPrefix.split('/') },
+            storage: {
+              vendor: storage.vendor,
+              region: storage.region,
+              bucket: storage.bucket,
+              accessKey: storage.accessKey,
+              secretKey: storage.secretKey,
+              fileNamePrefix: options.captionsPrefix.split('/'),
+            },
           },
         }
       : {}),
     // S3-compatible storage (vendor 11) names its endpoint here.
-    ...(captions && storage.vendor === 11 && storage.extensionParams?.endpoint ? { extensionParams: { endpoint: storage.extensionParams.endpoint } } : {}),
+    ...(captions && storage.vendor === 11 && storage.extensionParams?.endpoint
+      ? { extensionParams: { endpoint: storage.extensionParams.endpoint } }
+      : {}),
   };
 }

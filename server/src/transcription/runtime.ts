@@ -26,17 +26,31 @@ const TOKEN_MARGIN_MS = 600_000;
 
 /** Whether the bot's token is about to run out (then it is stopped rather than dropped by Agora). */
 function tokenRunsOut(record: TranscriptionRecord, now: number): boolean {
-  return record.agentId !== null && record.state !== 'stopping' && now >= (record.startedAt ?? record.createdAt) + MAX_TOKEN_SECONDS * 1000 - TOKEN_MARGIN_MS;
+  return (
+    record.agentId !== null &&
+    record.state !== 'stopping' &&
+    now >= (record.startedAt ?? record.createdAt) + MAX_TOKEN_SECONDS * 1000 - TOKEN_MARGIN_MS
+  );
 }
 
 export const transcriptionTopic = (event: TranscriptionEvent) => event.transcriptionId;
 
 function toStatusEvent(event: TranscriptionEvent): TranscriptionStatusEvent {
-  return { id: event.transcriptionId, state: event.state, agoraStatus: event.agoraStatus, at: new Date(event.at), source: event.source, lastError: event.lastError };
+  return {
+    id: event.transcriptionId,
+    state: event.state,
+    agoraStatus: event.agoraStatus,
+    at: new Date(event.at),
+    source: event.source,
+    lastError: event.lastError,
+  };
 }
 
 /** Real-Time Transcription as a kind of task: its table, its states, its events as clients see them, and its service. */
-export function transcriptionKind(settings: TranscriptionSettings, deps: TranscriptionRuntimeDeps): TaskKind<TranscriptionRecord, TranscriptionEvent, TranscriptionService, TranscriptionStatusEvent> {
+export function transcriptionKind(
+  settings: TranscriptionSettings,
+  deps: TranscriptionRuntimeDeps,
+): TaskKind<TranscriptionRecord, TranscriptionEvent, TranscriptionService, TranscriptionStatusEvent> {
   const store = deps.registry.transcriptions;
   return {
     kind: 'transcription',

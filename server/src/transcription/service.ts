@@ -53,7 +53,14 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
   const startsInFlight = new Set<string>();
   const recovery = createRecovery({ store, agora, clock, logger, transitions, onAdopted: options.onStarted });
   const starter = createTranscriptionStarter({ ...options, transitions, startsInFlight, recovery });
-  const stopper = createTranscriptionStopper({ agora, clock, logger, transitions, notFound: options.notFound, claims: createClaims('leave', options.leases) });
+  const stopper = createTranscriptionStopper({
+    agora,
+    clock,
+    logger,
+    transitions,
+    notFound: options.notFound,
+    claims: createClaims('leave', options.leases),
+  });
   const files = options.files ?? createUnlinkedStorage('no storage is configured for reading captions back');
 
   async function find(id: string, viewer: Viewer): Promise<TranscriptionRecord> {
@@ -64,7 +71,8 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
   }
 
   /** Whether a start with no agent id may still get one: its join runs here, or may run on another instance. */
-  const mayStillJoin = (record: TranscriptionRecord) => startsInFlight.has(record.id) || clock.now() - record.createdAt < (options.startSettleMs ?? 0);
+  const mayStillJoin = (record: TranscriptionRecord) =>
+    startsInFlight.has(record.id) || clock.now() - record.createdAt < (options.startSettleMs ?? 0);
 
   async function stopRecord(record: TranscriptionRecord, source: 'api' | 'poll') {
     if (!record.agentId && mayStillJoin(record)) {
@@ -83,13 +91,25 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
       let record = await find(id, viewer);
       let raw: unknown = null;
       if (ACTIVE_TRANSCRIPTION_STATES.includes(record.state)) ({ record, raw } = await stopper.observe(record, 'api'));
-      return { id: record.id, state: record.state, agoraStatus: record.agoraStatus, updatedAt: new Date(record.updatedAt), lastError: record.lastError, raw };
+      return {
+        id: record.id,
+        state: record.state,
+        agoraStatus: record.agoraStatus,
+        updatedAt: new Date(record.updatedAt),
+        lastError: record.lastError,
+        raw,
+      };
     },
 
     async stop(id: string, viewer: Viewer): Promise<TranscriptionStopOutput> {
       const outcome = await stopRecord(await find(id, viewer), 'api');
       const { state, lastError } = outcome.record;
-      return { id, state: state === 'stopped' || state === 'failed' ? state : 'stopping', alreadyStopped: outcome.alreadyStopped, lastError: state === 'failed' ? lastError : null };
+      return {
+        id,
+        state: state === 'stopped' || state === 'failed' ? state : 'stopping',
+        alreadyStopped: outcome.alreadyStopped,
+        lastError: state === 'failed' ? lastError : null,
+      };
     },
 
     /** For the watchdog: a transcription whose bot token is about to run out. */
@@ -114,14 +134,22 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
       const languages = input.languages ?? current.languages;
       const translate = input.translate ?? current.translate ?? [];
       const badSource = translate.find((pair) => !languages.includes(pair.source));
-      if (badSource) throw new AppError(AppErrorCode.VALIDATION, `translate: source ${badSource.source} must be one of languages (${languages.join(', ')})`);
+      if (badSource)
+        throw new AppError(
+          AppErrorCode.VALIDATION,
+          `translate: source ${badSource.source} must be one of languages (${languages.join(', ')})`,
+        );
       await agora.stt.update({
         agentId: record.agentId,
         // Agora applies an update only if its sequenceId exceeds the last one: time in ms always does.
         sequenceId: clock.now(),
         ...(input.languages ? { languages: input.languages } : {}),
         ...(input.subscribeUids ? { subscribeAudioUids: input.subscribeUids } : input.subscribeAll ? { subscribeAudioUids: ['all'] } : {}),
-        ...(input.translate ? { translate: input.translate.length > 0 ? input.translate.map((pair) => ({ source: pair.source, target: pair.targets })) : null } : {}),
+        ...(input.translate
+          ? {
+              translate: input.translate.length > 0 ? input.translate.map((pair) => ({ source: pair.source, target: pair.targets })) : null,
+            }
+          : {}),
       });
       await transitions.move(record, (row) => ({ options: { ...(row.options as object), languages, translate } }), 'api');
       return { id: record.id, updatedAt: new Date(clock.now()) };
@@ -129,7 +157,12 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
 
     /** The caption files in the bucket, each with a link that expires. */
     async files(input: Parsed<typeof TranscriptionFilesInput>, viewer: Viewer, origin: string): Promise<TranscriptionFilesOutput> {
-      return listCaptionObjects(await find(input.id, viewer), files, { expiresInSeconds: input.expiresInSeconds, origin, clock, signer: options.linkSigner });
+      return listCaptionObjects(await find(input.id, viewer), files, {
+        expiresInSeconds: input.expiresInSeconds,
+        origin,
+        clock,
+        signer: options.linkSigner,
+      });
     },
 
     /** For the pollers: a stopping transcription gets its leave sent again; others are queried. */
@@ -141,7 +174,8 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
     visible: (id: string, viewer: Viewer) => find(id, viewer),
 
     /** Keeps why a transcription failed (a notice said), whatever its state. */
-    recordFailure: (record: TranscriptionRecord, failure: StoredError) => transitions.move(record, () => ({ lastError: failure }), 'webhook'),
+    recordFailure: (record: TranscriptionRecord, failure: StoredError) =>
+      transitions.move(record, () => ({ lastError: failure }), 'webhook'),
 
     /** For the watchdog: a start with no agent id that is not running anywhere any more (find its agent, or settle it). */
     settleStart: (record: TranscriptionRecord) => recovery.recover(record),

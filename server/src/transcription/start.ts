@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { AppErrorCode, MAX_TOKEN_SECONDS, TokenGenerateInput, type ParsedTranscriptionStartInput, type TranscriptionStartOutput } from '@agora-backend/shared';
+import {
+  AppErrorCode,
+  MAX_TOKEN_SECONDS,
+  TokenGenerateInput,
+  type ParsedTranscriptionStartInput,
+  type TranscriptionStartOutput,
+} from '@agora-backend/shared';
 import { AgoraApiError, type AgentResult } from '../agora/index.js';
 import { AppError } from '../errors.js';
 import { startFailure } from '../tasks/failure.js';
@@ -32,7 +38,8 @@ export type TranscriptionStarterOptions = TranscriptionStartSettings & {
  * A join that failed this way may still have started an agent: no answer (timeout, network), a
  * 5xx, or Agora's "task conflict" for our own name, which only an earlier attempt of ours can hold.
  */
-const mayHaveStarted = (error: unknown) => !(error instanceof AgoraApiError) || error.httpStatus >= 500 || (error.httpStatus === 409 && error.reason === 'task conflict');
+const mayHaveStarted = (error: unknown) =>
+  !(error instanceof AgoraApiError) || error.httpStatus >= 500 || (error.httpStatus === 409 && error.reason === 'task conflict');
 
 function intentRow(input: ParsedTranscriptionStartInput, owner: string, uid: string, now: number): TranscriptionRecord {
   const id = randomUUID().replaceAll('-', '');
@@ -53,7 +60,15 @@ function intentRow(input: ParsedTranscriptionStartInput, owner: string, uid: str
 }
 
 function output(record: TranscriptionRecord, input: ParsedTranscriptionStartInput): TranscriptionStartOutput {
-  return { id: record.id, channel: record.channel, uid: record.uid, agentId: record.agentId!, state: record.state, languages: input.languages, startedAt: new Date(record.startedAt ?? record.createdAt) };
+  return {
+    id: record.id,
+    channel: record.channel,
+    uid: record.uid,
+    agentId: record.agentId!,
+    state: record.state,
+    languages: input.languages,
+    startedAt: new Date(record.startedAt ?? record.createdAt),
+  };
 }
 
 /** join, with the intent recorded first and the outcome recorded through a transition. */
@@ -61,16 +76,32 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
   const { store, agora, clock, logger, transitions } = options;
 
   /** Agora cannot give the bot a new token: it lasts as long as a token may (24 h); the watchdog stops the bot before it runs out. */
-  const botToken = (channel: string, uid: string) => options.tokens.issue(TokenGenerateInput.parse({ kind: 'rtc', channel, uid, role: 'publisher', expireSeconds: MAX_TOKEN_SECONDS })).token;
+  const botToken = (channel: string, uid: string) =>
+    options.tokens.issue(TokenGenerateInput.parse({ kind: 'rtc', channel, uid, role: 'publisher', expireSeconds: MAX_TOKEN_SECONDS }))
+      .token;
 
-  async function startOnce(input: ParsedTranscriptionStartInput, owner: string, uid: string, allocated: boolean): Promise<TranscriptionStartOutput> {
+  async function startOnce(
+    input: ParsedTranscriptionStartInput,
+    owner: string,
+    uid: string,
+    allocated: boolean,
+  ): Promise<TranscriptionStartOutput> {
     const row = intentRow(input, owner, uid, clock.now());
     options.startsInFlight.add(row.id);
     try {
       await insertIntent(store, options.bus, row, { byCaller: !allocated, taken: `already transcribes channel "${row.channel}"` });
       let agent: AgentResult;
       try {
-        agent = await agora.stt.join(buildJoinParams({ id: row.id, input, uid, token: botToken(input.channel, uid), storage: options.storage, captionsPrefix: row.captionsPrefix }));
+        agent = await agora.stt.join(
+          buildJoinParams({
+            id: row.id,
+            input,
+            uid,
+            token: botToken(input.channel, uid),
+            storage: options.storage,
+            captionsPrefix: row.captionsPrefix,
+          }),
+        );
       } catch (error) {
         // The agent may run though the answer was lost: adopt it rather than leave it unseen.
         const settled = mayHaveStarted(error) ? await options.recovery.recover(row) : row;
@@ -79,7 +110,11 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
         throw error;
       }
       const startedAt = clock.now();
-      const updated = await transitions.move(row, (current) => ({ ...agentPatch(current, agent, startedAt), agentId: agent.agentId, startedAt }), 'api');
+      const updated = await transitions.move(
+        row,
+        (current) => ({ ...agentPatch(current, agent, startedAt), agentId: agent.agentId, startedAt }),
+        'api',
+      );
       // The poller takes over; it also sends the stop a caller asked for while join was in flight.
       options.onStarted?.(updated);
       logger.info({ transcriptionId: row.id, channel: input.channel, uid, agentId: agent.agentId }, 'transcription started');
@@ -98,7 +133,11 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
   return {
     async start(input: ParsedTranscriptionStartInput, owner: string): Promise<TranscriptionStartOutput> {
       if (input.uid !== undefined) {
-        if ((await options.recordings.activeUids(input.channel)).has(input.uid)) throw new AppError(AppErrorCode.UID_CONFLICT, `uid ${input.uid} is recording channel "${input.channel}"; choose another uid or leave it out`);
+        if ((await options.recordings.activeUids(input.channel)).has(input.uid))
+          throw new AppError(
+            AppErrorCode.UID_CONFLICT,
+            `uid ${input.uid} is recording channel "${input.channel}"; choose another uid or leave it out`,
+          );
         return startOnce(input, owner, input.uid, false);
       }
       // Someone in the channel (a user Agora sees, another backend's bot) has it: pick another.

@@ -34,24 +34,39 @@ export function createTranscriptionStopper(options: TranscriptionStopperOptions)
   const { agora, clock, logger, transitions } = options;
 
   /** One query; a 404 only ends the transcription once it has lasted past the failover window. */
-  async function observe(record: TranscriptionRecord, source: ChangeSource, call: CallOptions = {}): Promise<{ record: TranscriptionRecord; raw: unknown }> {
+  async function observe(
+    record: TranscriptionRecord,
+    source: ChangeSource,
+    call: CallOptions = {},
+  ): Promise<{ record: TranscriptionRecord; raw: unknown }> {
     if (!record.agentId) return { record, raw: null };
     try {
       const agent = await agora.stt.query(record.agentId, call);
       return { record: await transitions.move(record, (current) => agentPatch(current, agent, clock.now()), source), raw: agent.raw };
     } catch (error) {
       if (!isAgentNotFound(error)) throw error;
-      return { record: await transitions.move(record, (current) => notFoundPatch(current, clock.now(), options.notFound), source), raw: null };
+      return {
+        record: await transitions.move(record, (current) => notFoundPatch(current, clock.now(), options.notFound), source),
+        raw: null,
+      };
     }
   }
 
   async function keepStopping(record: TranscriptionRecord, error: unknown, source: ChangeSource): Promise<TranscriptionOutcome> {
-    logger.warn({ transcriptionId: record.id, err: error instanceof Error ? error.message : String(error) }, 'leave not confirmed yet; it will be sent again');
+    logger.warn(
+      { transcriptionId: record.id, err: error instanceof Error ? error.message : String(error) },
+      'leave not confirmed yet; it will be sent again',
+    );
     return { record: await transitions.move(record, () => ({ lastError: storedErrorOf(error) }), source), alreadyStopped: false };
   }
 
   /** Sends the leave once and records what it proves (the caller holds the leave claim). */
-  async function attempt(record: TranscriptionRecord, source: ChangeSource, sent?: Promise<void>, call: CallOptions = {}): Promise<TranscriptionOutcome> {
+  async function attempt(
+    record: TranscriptionRecord,
+    source: ChangeSource,
+    sent?: Promise<void>,
+    call: CallOptions = {},
+  ): Promise<TranscriptionOutcome> {
     try {
       await (sent ?? agora.stt.leave(record.agentId!, { signal: call.signal }));
     } catch (error) {
@@ -64,7 +79,11 @@ export function createTranscriptionStopper(options: TranscriptionStopperOptions)
         return keepStopping(record, queryError, source);
       }
     }
-    const stopped = await transitions.move(record, () => ({ state: 'stopped', agoraStatus: 'STOPPED', stoppedAt: clock.now(), notFoundSince: null, notFoundLastAt: null }), source);
+    const stopped = await transitions.move(
+      record,
+      () => ({ state: 'stopped', agoraStatus: 'STOPPED', stoppedAt: clock.now(), notFoundSince: null, notFoundLastAt: null }),
+      source,
+    );
     logger.info({ transcriptionId: record.id }, 'transcription stopped');
     return { record: stopped, alreadyStopped: false };
   }
@@ -84,7 +103,10 @@ export function createTranscriptionStopper(options: TranscriptionStopperOptions)
       const outcome = await options.claims.run(record.id, async () => {
         const sent = agora.stt.leave(agentId);
         sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
-        const stopping = await untilSettled(sent, transitions.move(record, () => ({ state: 'stopping' }), source));
+        const stopping = await untilSettled(
+          sent,
+          transitions.move(record, () => ({ state: 'stopping' }), source),
+        );
         if (isTerminal(stopping.state)) return { record: stopping, alreadyStopped: true };
         return attempt(stopping, source, sent);
       });

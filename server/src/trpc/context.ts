@@ -1,5 +1,11 @@
 import type { Logger } from '../logger.js';
-import type { AdminOverviewOutput, RecordingHistoryOutput, RecordingStatusEvent, TranscriptionHistoryOutput, TranscriptionStatusEvent } from '@agora-backend/shared';
+import type {
+  AdminOverviewOutput,
+  RecordingHistoryOutput,
+  RecordingStatusEvent,
+  TranscriptionHistoryOutput,
+  TranscriptionStatusEvent,
+} from '@agora-backend/shared';
 import type { TranscriptionService } from '../transcription/index.js';
 import type { Caller, RateLimiter } from '../auth/index.js';
 import type { RecordingService } from '../recording/index.js';
@@ -37,7 +43,12 @@ export interface Services {
   /** The recording service; throws when Cloud Recording is not configured for this app. */
   recordings(): RecordingService;
   /** A recording's events for one watcher; throws NOT_FOUND for an unknown recording. */
-  watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer): Promise<AsyncIterable<{ eventId: number; event: RecordingStatusEvent }>>;
+  watch(
+    id: string,
+    lastEventId: string | undefined,
+    signal: AbortSignal,
+    viewer: Viewer,
+  ): Promise<AsyncIterable<{ eventId: number; event: RecordingStatusEvent }>>;
   /** A recording's whole event log, oldest first; NOT_FOUND for an unknown recording. */
   recordingHistory(id: string, viewer: Viewer): Promise<RecordingHistoryOutput>;
   /** A transcription's whole event log, oldest first; NOT_FOUND for an unknown one. */
@@ -47,5 +58,10 @@ export interface Services {
   /** The transcription service; throws when it is not configured (it comes with Cloud Recording). */
   transcriptions(): TranscriptionService;
   /** A transcription's events for one watcher; throws NOT_FOUND for an unknown one. */
-  watchTranscription(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer): Promise<AsyncIterable<{ eventId: number; event: TranscriptionStatusEvent }>>;
+  watchTranscription(
+    id: string,
+    lastEventId: string | undefined,
+    signal: AbortSignal,
+    viewer: Viewer,
+  ): Promise<AsyncIterable<{ eventId: number; event: TranscriptionStatusEvent }>>;
 }

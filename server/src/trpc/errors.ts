@@ -25,9 +25,7 @@ function hasIssues(value: unknown): value is { issues: IssueLike[] } {
 
 function pathToString(path: IssueLike['path']): string {
   if (!path) return '';
-  return path
-    .map((segment) => (typeof segment === 'object' ? String(segment.key) : String(segment)))
-    .join('.');
+  return path.map((segment) => (typeof segment === 'object' ? String(segment.key) : String(segment))).join('.');
 }
 
 /** Turns schema issues into `field: rule` lines; the message names every field that failed. */
@@ -45,7 +43,8 @@ export function describeIssues(issues: FieldIssue[]): string {
  */
 export function codedErrorOf(cause: unknown): CodedError | undefined {
   if (cause instanceof CodedError) return cause;
-  if (isDatabaseUnavailable(cause)) return new AppError(AppErrorCode.REGISTRY_UNAVAILABLE, 'the registry database is unreachable; try again shortly', { cause });
+  if (isDatabaseUnavailable(cause))
+    return new AppError(AppErrorCode.REGISTRY_UNAVAILABLE, 'the registry database is unreachable; try again shortly', { cause });
   return undefined;
 }
 
@@ -66,7 +65,7 @@ export function publicFormOf(error: CodedError): { message: string; data: AppErr
 /** tRPC's words for a batch over its `maxBatchSize` (WebSocket and HTTP adapters alike). */
 export const BATCH_TOO_LARGE = 'Batch call exceeds maximum size';
 /** What callers are told instead: the rule, and the setting that sets it. */
-const BATCH_TOO_LARGE_MESSAGE = 'batch: more calls than one batch may carry (the server\'s MAX_BATCH_SIZE)';
+const BATCH_TOO_LARGE_MESSAGE = "batch: more calls than one batch may carry (the server's MAX_BATCH_SIZE)";
 
 /**
  * The client-visible shape of an error: input validation failures become one readable message
@@ -92,7 +91,12 @@ function formatTrpcOwnError(error: TRPCError): { message: string; data: AppError
     return { message: BATCH_TOO_LARGE_MESSAGE, data: { appCode: AppErrorCode.MALFORMED_REQUEST } };
   }
   // tRPC wraps what failed while reading an input (bad superjson framing, bad JSON in ?input=).
-  if (error.code === 'BAD_REQUEST' && error.cause instanceof Error && !(error.cause instanceof TRPCError) && error.message === error.cause.message) {
+  if (
+    error.code === 'BAD_REQUEST' &&
+    error.cause instanceof Error &&
+    !(error.cause instanceof TRPCError) &&
+    error.message === error.cause.message
+  ) {
     return { message: `the input could not be read: ${error.cause.message}`, data: { appCode: AppErrorCode.MALFORMED_REQUEST } };
   }
   return { message: error.message, data: { appCode: APP_CODE_OF_TRPCS_OWN[error.code] ?? AppErrorCode.INTERNAL } };

@@ -14,7 +14,8 @@ const INPUT_TYPES = new Set(['undefined', 'number', 'bigint', 'Date']);
 /** Segments superjson refuses itself, with its own words: refused here first, with ours. */
 const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'prototype', 'constructor']);
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Whether a parsed JSON value nests deeper than `max` levels (objects and arrays), walked without recursion. */
 export function valueDepthExceeds(root: unknown, max: number): boolean {
@@ -36,7 +37,8 @@ function pathSegments(path: string): number | undefined {
   let start = 0;
   for (let index = 0; index <= path.length; index++) {
     const char = path.charCodeAt(index);
-    if (char === 0x5c) index++; // an escaped dot or backslash
+    if (char === 0x5c)
+      index++; // an escaped dot or backslash
     else if (char === 0x2e || index === path.length) {
       if (FORBIDDEN_SEGMENTS.has(path.slice(start, index))) return undefined;
       if (index < path.length) segments++;
@@ -123,5 +125,8 @@ export function superjsonFrameProblem(frame: unknown): string | undefined {
   if (meta === undefined) return undefined;
   if (!isPlainObject(meta)) return 'input.meta: must be an object';
   if (meta.v !== undefined && meta.v !== 0 && meta.v !== 1) return 'input.meta.v: must be 0 or 1';
-  return (meta.values === undefined ? undefined : checkValues(meta.values)) ?? (meta.referentialEqualities === undefined ? undefined : checkEqualities(meta.referentialEqualities));
+  return (
+    (meta.values === undefined ? undefined : checkValues(meta.values)) ??
+    (meta.referentialEqualities === undefined ? undefined : checkEqualities(meta.referentialEqualities))
+  );
 }

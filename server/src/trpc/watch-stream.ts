@@ -7,10 +7,16 @@ import { toTRPCError } from './errors.js';
  * limit, metrics, each event tracked by its log id (so a reconnect with lastEventId resumes
  * exactly), and our errors mapped — errors thrown while streaming bypass the procedure middleware.
  */
-export async function* streamWatch<E>(ctx: Pick<Context, 'connection' | 'limits' | 'transport' | 'services'>, open: () => Promise<AsyncIterable<{ eventId: number; event: E }>>) {
+export async function* streamWatch<E>(
+  ctx: Pick<Context, 'connection' | 'limits' | 'transport' | 'services'>,
+  open: () => Promise<AsyncIterable<{ eventId: number; event: E }>>,
+) {
   const connection = ctx.connection;
   if (connection.subscriptions >= ctx.limits.subscriptionsPerConnection) {
-    throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `at most ${ctx.limits.subscriptionsPerConnection} subscriptions per connection` });
+    throw new TRPCError({
+      code: 'TOO_MANY_REQUESTS',
+      message: `at most ${ctx.limits.subscriptionsPerConnection} subscriptions per connection`,
+    });
   }
   connection.subscriptions++;
   const transport = ctx.transport === 'ws' ? 'ws' : 'sse';

@@ -65,7 +65,11 @@ describe.skipIf(!runBrowserTests)('the client in Chromium', { timeout: 60_000 },
         return { code: data?.code, appCode: data?.appCode, issues: data?.issues };
       }
     }, stack.app.url);
-    expect(error).toEqual({ code: 'BAD_REQUEST', appCode: 'VALIDATION', issues: [{ path: 'channel', message: expect.any(String) as unknown }] });
+    expect(error).toEqual({
+      code: 'BAD_REQUEST',
+      appCode: 'VALIDATION',
+      issues: [{ path: 'channel', message: expect.any(String) as unknown }],
+    });
   });
 
   for (const transport of ['ws', 'sse'] as const) {
@@ -90,7 +94,9 @@ describe.skipIf(!runBrowserTests)('the client in Chromium', { timeout: 60_000 },
           }),
         { url: stack.app.url, id: started.id, transport },
       );
-      await expect.poll(async () => (await stack.client.recording.get.query({ id: started.id })).state, { timeout: 10_000 }).toBe('recording');
+      await expect
+        .poll(async () => (await stack.client.recording.get.query({ id: started.id })).state, { timeout: 10_000 })
+        .toBe('recording');
       await stack.client.recording.stop.mutate({ id: started.id });
       const seen = await watching;
       expect(seen.dates).toBe(true);
@@ -111,13 +117,18 @@ describe.skipIf(!runBrowserTests)('the client in Chromium', { timeout: 60_000 },
             const seen: { id: string; state: string }[] = [];
             const client = window.agora.createClient({ url, transport });
             const done = new Promise((resolve) => {
-              window.agora.watchRecording(client, id, { onEvent: (event, eventId) => seen.push({ id: eventId, state: event.state }), onEnd: resolve, retryDelayMs: () => 100 });
+              window.agora.watchRecording(client, id, {
+                onEvent: (event, eventId) => seen.push({ id: eventId, state: event.state }),
+                onEnd: resolve,
+                retryDelayMs: () => 100,
+              });
             });
             Object.assign(window, { resumeTest: { seen, done } });
           },
           { url: `${proxy.url}/trpc`, id: started.id, transport },
         );
-        const seen = () => page.evaluate(() => (window as unknown as { resumeTest: { seen: { id: string; state: string }[] } }).resumeTest.seen);
+        const seen = () =>
+          page.evaluate(() => (window as unknown as { resumeTest: { seen: { id: string; state: string }[] } }).resumeTest.seen);
         await expect.poll(async () => (await seen()).map((event) => event.state), { timeout: 10_000 }).toContain('recording');
         const before = proxy.connections();
         proxy.cut();
@@ -151,13 +162,19 @@ describe.skipIf(!runBrowserTests)('the client in Chromium', { timeout: 60_000 },
         };
         const client = window.agora.createClient({ url, transport: 'ws', WebSocket: Counting });
         const error = await new Promise<{ message: string; data?: { appCode?: string } }>((resolve) => {
-          window.agora.watchRecording(client, '0123456789abcdef0123456789abcdef', { onEvent: () => undefined, onError: (cause) => resolve(cause as never) });
+          window.agora.watchRecording(client, '0123456789abcdef0123456789abcdef', {
+            onEvent: () => undefined,
+            onError: (cause) => resolve(cause as never),
+          });
         });
         const afterRefusal = sockets;
         await new Promise((resolve) => setTimeout(resolve, 2_500));
         return { message: error.message, appCode: error.data?.appCode, afterRefusal, later: sockets };
       }, stack.app.url);
-      expect(outcome).toMatchObject({ message: `origin "${foreign.origin}" is not allowed: add it to CORS_ORIGINS`, appCode: 'ORIGIN_REFUSED' });
+      expect(outcome).toMatchObject({
+        message: `origin "${foreign.origin}" is not allowed: add it to CORS_ORIGINS`,
+        appCode: 'ORIGIN_REFUSED',
+      });
       expect(outcome.later).toBe(outcome.afterRefusal);
       expect(outcome.afterRefusal).toBeLessThanOrEqual(2);
     } finally {
@@ -181,7 +198,11 @@ describe.skipIf(!runBrowserTests)('the client in Chromium', { timeout: 60_000 },
         }
       }, stack.app.url);
       // Not a bare "Failed to fetch": the page learns it was refused, and which setting allows it.
-      expect(outcome).toEqual({ message: `origin "${foreign.origin}" is not allowed: add it to CORS_ORIGINS`, appCode: 'ORIGIN_REFUSED', httpStatus: 403 });
+      expect(outcome).toEqual({
+        message: `origin "${foreign.origin}" is not allowed: add it to CORS_ORIGINS`,
+        appCode: 'ORIGIN_REFUSED',
+        httpStatus: 403,
+      });
       expect(stack.emulator.control.requestCounts().acquire ?? 0).toBe(before);
     } finally {
       await other.close();

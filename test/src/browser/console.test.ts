@@ -64,7 +64,9 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
       // Agora's time moves on: segments are uploaded and the playlist appears in the page.
       await stack.agoraClock.advance(25_000);
       await page.locator('li[data-kind="playlist"]').first().waitFor({ timeout: 10_000 });
-      await expect.poll(() => page.locator('#player').evaluate((video: HTMLVideoElement) => video.readyState), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+      await expect
+        .poll(() => page.locator('#player').evaluate((video: HTMLVideoElement) => video.readyState), { timeout: 15_000 })
+        .toBeGreaterThanOrEqual(1);
       expect(await page.locator('#player').evaluate((video: HTMLVideoElement) => video.duration)).toBeGreaterThan(0);
       if (transport === 'ws') await page.screenshot({ path: join(ARTIFACTS, 'console-recording.png'), fullPage: true });
       // Stop asks first; "No" keeps the recording running.
@@ -132,7 +134,9 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     // A finished recording's page, opened afresh, says it too, with its whole history from the registry.
     await page.reload();
     await expect.poll(() => page.locator('#failure-reason').textContent()).toBe(why);
-    await expect.poll(() => page.locator('.timeline li').evaluateAll((items) => items.map((item) => item.getAttribute('data-state')))).toEqual(['starting', 'recording', 'failed']);
+    await expect
+      .poll(() => page.locator('.timeline li').evaluateAll((items) => items.map((item) => item.getAttribute('data-state'))))
+      .toEqual(['starting', 'recording', 'failed']);
     await page.screenshot({ path: join(ARTIFACTS, 'console-failed-recording.png'), fullPage: true });
     await page.goto(`${stack.app.baseUrl}/console/#/recordings`);
     const row = page.locator(`tr[data-recording="${id}"]`);
@@ -144,7 +148,9 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     stack.emulator.control.failAgent(transcription.agentId, 'asr');
     await page.goto(`${stack.app.baseUrl}/console/#/transcriptions/${transcription.id}`);
     await expect.poll(() => page.locator('#transcription-state').textContent(), { timeout: 10_000 }).toBe('failed');
-    await expect.poll(() => page.locator('#failure-reason').textContent()).toBe("Why it failed: Agora reported the agent FAILED (agent_failed, from Agora's query)");
+    await expect
+      .poll(() => page.locator('#failure-reason').textContent())
+      .toBe("Why it failed: Agora reported the agent FAILED (agent_failed, from Agora's query)");
     await page.screenshot({ path: join(ARTIFACTS, 'console-failed-transcription.png'), fullPage: true });
   });
 
@@ -165,22 +171,37 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     cleanups.push(() => page.close());
     await page.goto(`${stack.app.baseUrl}/console/`);
-    const counts = (kind: string) => page.locator(`table.counts[data-kind="${kind}"] td`).evaluateAll((cells) => cells.map((cell) => `${cell.getAttribute('data-state')}=${cell.textContent}`));
-    await expect.poll(() => counts('recordings'), { timeout: 10_000 }).toEqual(['starting=0', 'recording=1', 'stopping=0', 'stopped=0', 'failed=1']);
+    const counts = (kind: string) =>
+      page
+        .locator(`table.counts[data-kind="${kind}"] td`)
+        .evaluateAll((cells) => cells.map((cell) => `${cell.getAttribute('data-state')}=${cell.textContent}`));
+    await expect
+      .poll(() => counts('recordings'), { timeout: 10_000 })
+      .toEqual(['starting=0', 'recording=1', 'stopping=0', 'stopped=0', 'failed=1']);
     expect(await counts('transcriptions')).toEqual(['starting=0', 'running=2', 'stopping=0', 'stopped=0', 'failed=0']);
-    expect(await page.locator(`li[data-failure="${broken.id}"] .reason`).textContent()).toBe('Agora reported status 20: the recording exited abnormally (exited_abnormally, from Agora\'s query)');
+    expect(await page.locator(`li[data-failure="${broken.id}"] .reason`).textContent()).toBe(
+      "Agora reported status 20: the recording exited abnormally (exited_abnormally, from Agora's query)",
+    );
     expect(await page.locator('tr[data-endpoint="acquire"] td').first().textContent()).toBe('2');
     await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true });
     // AUTH_MODE=none: nothing to sign in to, and no heavy outline around the page on load.
     expect(await page.getByRole('link', { name: 'Sign in' }).count()).toBe(0);
-    expect(await page.locator('main').evaluate((main) => [document.activeElement === main, getComputedStyle(main).outlineStyle])).toEqual([true, 'none']);
+    expect(await page.locator('main').evaluate((main) => [document.activeElement === main, getComputedStyle(main).outlineStyle])).toEqual([
+      true,
+      'none',
+    ]);
 
     // A count links to the list filtered by its state.
     await page.locator('table.counts[data-kind="recordings"] td[data-state="failed"] a').click();
     await page.locator(`tr[data-recording="${broken.id}"]`).waitFor();
     expect(await page.locator('tbody tr').count()).toBe(1);
     // The list is in view at 1280×900, above the start form.
-    expect(await page.locator('table').first().evaluate((table) => table.getBoundingClientRect().top)).toBeLessThan(900);
+    expect(
+      await page
+        .locator('table')
+        .first()
+        .evaluate((table) => table.getBoundingClientRect().top),
+    ).toBeLessThan(900);
     // An id goes straight to its page.
     await page.getByLabel('Recording id').fill(live.id);
     await page.getByRole('button', { name: 'Find' }).click();
@@ -190,21 +211,30 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     await page.getByRole('link', { name: 'Transcriptions' }).click();
     await page.getByRole('search', { name: 'Find transcriptions' }).getByLabel('Channel').fill('talk-room');
     await page.getByRole('button', { name: 'Find' }).click();
-    await expect.poll(() => page.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-transcription')))).toEqual([talk.id]);
+    await expect
+      .poll(() => page.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-transcription'))))
+      .toEqual([talk.id]);
   });
 
-  it("gives an individual recording a player per playlist and its snapshots as a gallery; after the end the players load the final playlists", async () => {
+  it('gives an individual recording a player per playlist and its snapshots as a gallery; after the end the players load the final playlists', async () => {
     const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
     cleanups.push(() => stack.close(true));
     stack.emulator.control.join('solo-room', '100');
-    const started = await stack.client.recording.start.mutate({ channel: 'solo-room', mode: 'individual', snapshots: { intervalSeconds: 5 } });
+    const started = await stack.client.recording.start.mutate({
+      channel: 'solo-room',
+      mode: 'individual',
+      snapshots: { intervalSeconds: 5 },
+    });
     await stack.agoraClock.advance(25_000);
     const page = await openConsole(stack);
     await page.goto(`${stack.app.baseUrl}/console/#/recordings/${started.id}`);
-    await expect.poll(() => page.locator('figure.playlist').evaluateAll((figures) => figures.map((figure) => figure.getAttribute('data-playlist')).sort()), { timeout: 10_000 }).toEqual([
-      `${started.sid}_solo-room__uid_s_100__uid_e_audio.m3u8`,
-      `${started.sid}_solo-room__uid_s_100__uid_e_video.m3u8`,
-    ]);
+    await expect
+      .poll(
+        () =>
+          page.locator('figure.playlist').evaluateAll((figures) => figures.map((figure) => figure.getAttribute('data-playlist')).sort()),
+        { timeout: 10_000 },
+      )
+      .toEqual([`${started.sid}_solo-room__uid_s_100__uid_e_audio.m3u8`, `${started.sid}_solo-room__uid_s_100__uid_e_video.m3u8`]);
     await expect.poll(() => page.locator('.gallery img').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await page.locator('.files img').count()).toBe(0);
     expect(await page.locator('video[data-final="true"]').count()).toBe(0);
@@ -213,25 +243,31 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     await expect.poll(() => page.locator('video[data-final="true"]').count(), { timeout: 10_000 }).toBe(2);
   });
 
-  it('shows a refused field next to it with the server\u2019s words, and a server-only refusal in the form', { timeout: 60_000 }, async () => {
-    const stack = await startRecordingStack({ consoleDir });
-    cleanups.push(() => stack.close(true));
-    const page = await openConsole(stack);
-    const form = page.getByRole('form', { name: 'Start a recording' });
-    await form.locator('input[name="channel"]').fill('bad/channel');
-    await form.getByRole('button', { name: 'Start' }).click();
-    const refused = await catchServerError(stack.client.recording.start.mutate({ channel: 'bad/channel' }));
-    expect(refused.data?.issues?.[0]?.path).toBe('channel');
-    expect(await form.locator('[data-error-for="channel"]').textContent()).toBe(refused.data?.issues?.[0]?.message);
-    // A uid already recording the channel: only the server can tell.
-    await stack.client.recording.start.mutate({ channel: 'dup-room', uid: '4000000123' });
-    await form.locator('input[name="channel"]').fill('dup-room');
-    await form.getByText('More options').click();
-    await form.getByLabel('Recorder uid').fill('4000000123');
-    await form.getByRole('button', { name: 'Start' }).click();
-    await expect.poll(() => form.getByRole('alert').last().textContent()).toContain('uid 4000000123 is already recording channel "dup-room"');
-    expect(await form.locator('[data-error-for="channel"]').textContent()).toBe('');
-  });
+  it(
+    'shows a refused field next to it with the server\u2019s words, and a server-only refusal in the form',
+    { timeout: 60_000 },
+    async () => {
+      const stack = await startRecordingStack({ consoleDir });
+      cleanups.push(() => stack.close(true));
+      const page = await openConsole(stack);
+      const form = page.getByRole('form', { name: 'Start a recording' });
+      await form.locator('input[name="channel"]').fill('bad/channel');
+      await form.getByRole('button', { name: 'Start' }).click();
+      const refused = await catchServerError(stack.client.recording.start.mutate({ channel: 'bad/channel' }));
+      expect(refused.data?.issues?.[0]?.path).toBe('channel');
+      expect(await form.locator('[data-error-for="channel"]').textContent()).toBe(refused.data?.issues?.[0]?.message);
+      // A uid already recording the channel: only the server can tell.
+      await stack.client.recording.start.mutate({ channel: 'dup-room', uid: '4000000123' });
+      await form.locator('input[name="channel"]').fill('dup-room');
+      await form.getByText('More options').click();
+      await form.getByLabel('Recorder uid').fill('4000000123');
+      await form.getByRole('button', { name: 'Start' }).click();
+      await expect
+        .poll(() => form.getByRole('alert').last().textContent())
+        .toContain('uid 4000000123 is already recording channel "dup-room"');
+      expect(await form.locator('[data-error-for="channel"]').textContent()).toBe('');
+    },
+  );
 
   it("changes a running mix recording's layout, with the server's field error first", async () => {
     const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
@@ -257,7 +293,10 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     const form = page.getByRole('form', { name: 'Start a recording' });
     await form.locator('input[name="channel"]').fill('options-room');
     // Only the chosen mode's fields show: web asks for a page, individual for snapshots, not MP4.
-    const shown = () => form.locator('label').evaluateAll((labels) => labels.filter((label) => label.checkVisibility()).map((label) => label.firstChild?.textContent?.trim()));
+    const shown = () =>
+      form
+        .locator('label')
+        .evaluateAll((labels) => labels.filter((label) => label.checkVisibility()).map((label) => label.firstChild?.textContent?.trim()));
     await form.getByLabel('Mode').selectOption('web');
     expect(await shown()).toEqual(['Channel', 'Mode', 'Page URL', 'also MP4']);
     await form.getByLabel('Page URL').fill('https://example.com/page');
@@ -273,7 +312,10 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     expect(sent.mode).toBe('individual');
     // The page URL typed in web mode is not sent with an individual recording.
     expect(JSON.stringify(sent.clientRequest)).not.toContain('example.com');
-    expect(sent.clientRequest).toMatchObject({ recordingConfig: { subscribeAudioUids: ['100', '200'] }, snapshotConfig: { captureInterval: 5, fileType: ['jpg'] } });
+    expect(sent.clientRequest).toMatchObject({
+      recordingConfig: { subscribeAudioUids: ['100', '200'] },
+      snapshotConfig: { captureInterval: 5, fileType: ['jpg'] },
+    });
     const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
     expect((await stack.client.recording.get.query({ id })).maxDurationSeconds).toBe(600);
   });

@@ -41,7 +41,9 @@ export async function servePage(script: string): Promise<{ origin: string; close
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><meta charset="utf-8"><title>client</title><script src="/client.js"></script>');
+    res
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end('<!doctype html><meta charset="utf-8"><title>client</title><script src="/client.js"></script>');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -52,7 +54,9 @@ export async function servePage(script: string): Promise<{ origin: string; close
  * A TCP proxy in front of a server whose connections a test can cut, as a flaky network or a
  * load balancer would: the browser's WebSocket and SSE streams then have to reconnect.
  */
-export async function startCuttableProxy(target: string): Promise<{ url: string; connections(): number; cut(): void; close(): Promise<void> }> {
+export async function startCuttableProxy(
+  target: string,
+): Promise<{ url: string; connections(): number; cut(): void; close(): Promise<void> }> {
   const { port: targetPort, hostname } = new URL(target);
   const open = new Set<Socket>();
   let accepted = 0;

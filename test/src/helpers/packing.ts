@@ -5,7 +5,9 @@ import { join, relative } from 'node:path';
 
 /** Every file below a folder, as paths relative to it. */
 export function filesUnder(dir: string, base = dir): string[] {
-  return readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? filesUnder(join(dir, name), base) : [relative(base, join(dir, name))]));
+  return readdirSync(dir).flatMap((name) =>
+    statSync(join(dir, name)).isDirectory() ? filesUnder(join(dir, name), base) : [relative(base, join(dir, name))],
+  );
 }
 
 /**
@@ -16,7 +18,8 @@ export function filesUnder(dir: string, base = dir): string[] {
 export function packAndUnpack(tool: 'pnpm' | 'npm', packageDir: string, work: string): { tarball: string; dir: string } {
   const destination = join(work, `${tool}-tarball`);
   mkdirSync(destination);
-  const args = tool === 'pnpm' ? ['pack', '--pack-destination', destination] : ['pack', '--ignore-scripts', '--pack-destination', destination];
+  const args =
+    tool === 'pnpm' ? ['pack', '--pack-destination', destination] : ['pack', '--ignore-scripts', '--pack-destination', destination];
   execFileSync(tool, args, { cwd: packageDir, stdio: 'pipe' });
   const tarball = join(destination, readdirSync(destination)[0]!);
   const into = join(work, tool);
@@ -25,7 +28,8 @@ export function packAndUnpack(tool: 'pnpm' | 'npm', packageDir: string, work: st
   return { tarball, dir: join(into, 'package') };
 }
 
-const leaves = (value: unknown): string[] => (typeof value === 'string' ? [value] : value && typeof value === 'object' ? Object.values(value).flatMap(leaves) : []);
+const leaves = (value: unknown): string[] =>
+  typeof value === 'string' ? [value] : value && typeof value === 'object' ? Object.values(value).flatMap(leaves) : [];
 
 /**
  * What would stop an unpacked package from being published and installed as it is: a `private`
@@ -47,12 +51,18 @@ export function publishProblems(dir: string): string[] {
   }
   const files = filesUnder(dir);
   // (`.ts` is MPEG-TS too: the emulator's media/ has segments.)
-  for (const file of files.filter((name) => name.startsWith('src/') || (name.startsWith('dist/') && /\.[mc]?ts$/.test(name) && !name.endsWith('.d.ts')))) problems.push(`source shipped: ${file}`);
-  const declared = new Set(Object.keys({ ...(manifest.dependencies as object | undefined), ...(manifest.peerDependencies as object | undefined) }));
+  for (const file of files.filter(
+    (name) => name.startsWith('src/') || (name.startsWith('dist/') && /\.[mc]?ts$/.test(name) && !name.endsWith('.d.ts')),
+  ))
+    problems.push(`source shipped: ${file}`);
+  const declared = new Set(
+    Object.keys({ ...(manifest.dependencies as object | undefined), ...(manifest.peerDependencies as object | undefined) }),
+  );
   for (const file of files.filter((name) => /\.(js|d\.ts)$/.test(name))) {
     for (const [, specifier] of readFileSync(join(dir, file), 'utf8').matchAll(/(?:from|import)\s*\(?\s*["']([^"'.][^"']*)["']/g)) {
       const name = specifier!.startsWith('@') ? specifier!.split('/').slice(0, 2).join('/') : specifier!.split('/')[0]!;
-      if (!specifier!.startsWith('node:') && !builtinModules.includes(name) && !declared.has(name)) problems.push(`${file} imports ${specifier!}, not a dependency`);
+      if (!specifier!.startsWith('node:') && !builtinModules.includes(name) && !declared.has(name))
+        problems.push(`${file} imports ${specifier!}, not a dependency`);
     }
   }
   return problems;

@@ -111,7 +111,8 @@ const FAST_RETRY = {
 /** Real server, real SQLite file, the emulator as Agora, and a real client over HTTP. */
 export async function startRecordingStack(options: StackOptions = {}): Promise<RecordingStack> {
   const clock = options.clock ?? systemClock;
-  const agoraClock = options.agoraClock ?? (clock !== systemClock && 'advance' in clock ? (clock as FakeClock) : createFakeClock(Date.now()));
+  const agoraClock =
+    options.agoraClock ?? (clock !== systemClock && 'advance' in clock ? (clock as FakeClock) : createFakeClock(Date.now()));
   // Temporary folders this stack made (not ones a restart inherits): removed by close(true).
   const madeDirs: string[] = [];
   const tempDir = async (prefix: string) => {
@@ -228,8 +229,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       await emulator.close();
       await Promise.all(madeDirs.map((dir) => rm(dir, { recursive: true, force: true })));
     },
-    restart: () =>
-      startRecordingStack({ ...options, clock, agoraClock, registryFile, existingEmulator: emulator, storageDir, linkSecret }),
+    restart: () => startRecordingStack({ ...options, clock, agoraClock, registryFile, existingEmulator: emulator, storageDir, linkSecret }),
   };
   return stack;
 }

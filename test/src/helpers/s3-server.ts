@@ -17,12 +17,19 @@ import S3rver from 's3rver';
 export const S3_CREDENTIALS = { accessKeyId: 'AKIDRECORDINGSTEST', secretAccessKey: 'recordings-secret-0123456789abcdef' };
 
 // s3rver knows one key pair (S3RVER/S3RVER, the same text twice); ours tells an id from a secret.
-const { DUMMY_ACCOUNT } = createRequire(import.meta.url)('s3rver/lib/models/account.js') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } };
+const { DUMMY_ACCOUNT } = createRequire(import.meta.url)('s3rver/lib/models/account.js') as {
+  DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void };
+};
 DUMMY_ACCOUNT.createKeyPair(S3_CREDENTIALS.accessKeyId, S3_CREDENTIALS.secretAccessKey);
 export const S3_REGION = 'us-east-1';
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytesOf = (data: SourceData) => (typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data));
+const bytesOf = (data: SourceData) =>
+  typeof data === 'string'
+    ? data
+    : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data);
 
 /** SHA-256 as AWS's signer asks for it, from Node's crypto. */
 class NodeSha256 {
@@ -38,7 +45,14 @@ class NodeSha256 {
   }
 }
 
-const signer = new SignatureV4({ credentials: S3_CREDENTIALS, region: S3_REGION, service: 's3', sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
+const signer = new SignatureV4({
+  credentials: S3_CREDENTIALS,
+  region: S3_REGION,
+  service: 's3',
+  sha256: NodeSha256,
+  uriEscapePath: false,
+  applyChecksum: false,
+});
 
 /** `20261202T001435Z` → a Date. */
 const amzDate = (text: string) => new Date(text.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
@@ -54,7 +68,15 @@ async function signatureHolds(req: IncomingMessage, url: URL): Promise<boolean> 
   for (const [name, value] of url.searchParams) if (name !== 'X-Amz-Signature' && name !== 'X-Amz-Content-Sha256') query[name] = value;
   const payload = url.searchParams.get('X-Amz-Content-Sha256');
   const presigned = await signer.presign(
-    { method: req.method ?? 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query, headers: { host: req.headers.host ?? '', ...(payload ? { 'X-Amz-Content-Sha256': payload } : {}) } },
+    {
+      method: req.method ?? 'GET',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query,
+      headers: { host: req.headers.host ?? '', ...(payload ? { 'X-Amz-Content-Sha256': payload } : {}) },
+    },
     { signingDate: amzDate(date), expiresIn: Number(expires) },
   );
   return presigned.query?.['X-Amz-Signature'] === given;
@@ -70,14 +92,23 @@ export interface S3Server {
 
 export async function startS3Server(buckets: string[]): Promise<S3Server> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
-  const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: buckets.map((name) => ({ name, configs: [] })) });
+  const s3rver = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory,
+    configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+  });
   const { port: backendPort } = await s3rver.run();
   const front = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-    const forward = () => req.pipe(request({ host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers: req.headers }, (upstream) => {
-      res.writeHead(upstream.statusCode ?? 502, upstream.headers);
-      upstream.pipe(res);
-    }));
+    const forward = () =>
+      req.pipe(
+        request({ host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers: req.headers }, (upstream) => {
+          res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+          upstream.pipe(res);
+        }),
+      );
     // Only presigned (query-signed) requests are checked here; header-signed ones go straight through.
     if (!url.searchParams.has('X-Amz-Signature')) return forward();
     void signatureHolds(req, url).then((holds) => {

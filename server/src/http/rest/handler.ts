@@ -21,7 +21,11 @@ function checkQuery(route: RestRoute, query: URLSearchParams): Record<string, st
   const known = new Set(Object.keys(route.querySchema?.shape ?? {}));
   const values: Record<string, string> = {};
   for (const [name, value] of query) {
-    if (!known.has(name)) throw new AppError(AppErrorCode.MALFORMED_REQUEST, `${name}: is not a query parameter of ${route.method} ${REST_PREFIX}${route.path}`);
+    if (!known.has(name))
+      throw new AppError(
+        AppErrorCode.MALFORMED_REQUEST,
+        `${name}: is not a query parameter of ${route.method} ${REST_PREFIX}${route.path}`,
+      );
     if (name in values) throw new AppError(AppErrorCode.MALFORMED_REQUEST, `${name}: given more than once`);
     values[name] = value;
   }
@@ -39,7 +43,8 @@ export function createRestHandler(options: RestHandlerOptions) {
     const read = req.method === 'GET' || req.method === 'HEAD';
     const match = matchRoute(req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'), url.pathname.slice(REST_PREFIX.length) || '/');
     if (!match) throw new AppError(AppErrorCode.NOT_FOUND, `no route ${req.method ?? ''} ${url.pathname}`);
-    if ('allowed' in match) throw new MethodNotAllowedError(match.allowed.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', '));
+    if ('allowed' in match)
+      throw new MethodNotAllowedError(match.allowed.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', '));
     const query = checkQuery(match.route, url.searchParams);
     const body = read ? undefined : (await readJsonBody(req, options.maxBodyBytes)).value;
     const ctx = await options.createContext({ req });

@@ -1,6 +1,7 @@
 /** Building a procedure's input from a REST request's parts. */
 
-export const asObject = (body: unknown): Record<string, unknown> => (typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...body } : {});
+export const asObject = (body: unknown): Record<string, unknown> =>
+  typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...body } : {};
 
 /** Query strings are text; the procedures take numbers where they mean numbers. */
 export const withNumbers = (query: Record<string, string>, keys: string[]) =>

@@ -29,7 +29,10 @@ const ErrorSchema: JsonSchema = {
     code: { type: 'string', description: 'tRPC error code, e.g. BAD_REQUEST, UNAUTHORIZED, NOT_FOUND' },
     message: { type: 'string', description: 'What went wrong, naming the field and rule for bad input' },
     appCode: { type: 'string' },
-    issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } }, required: ['path', 'message'] } },
+    issues: {
+      type: 'array',
+      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } }, required: ['path', 'message'] },
+    },
     agora: { type: 'object', properties: { httpStatus: { type: 'integer' }, code: { type: 'integer' }, reason: { type: 'string' } } },
     retryAfterSeconds: { type: 'integer' },
   },
@@ -60,7 +63,10 @@ export function createOpenApiDocument(baseUrl: string): JsonSchema {
         ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.bodySchema, 'input') } } } }
         : {}),
       responses: {
-        [String(route.successStatus)]: { description: 'Success', content: { 'application/json': { schema: jsonSchema(route.outputSchema, 'output') } } },
+        [String(route.successStatus)]: {
+          description: 'Success',
+          content: { 'application/json': { schema: jsonSchema(route.outputSchema, 'output') } },
+        },
         default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };

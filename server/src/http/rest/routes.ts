@@ -33,10 +33,12 @@ export interface RestRoute {
 /** The input's fields besides the path's parameters: the input itself when the path has none. */
 function fieldsBesides(row: RestRow, input: z.ZodType, params: string[]): z.ZodType {
   if (params.length === 0) return input;
-  if (!(input instanceof z.ZodObject)) throw new Error(`REST ${row.method} ${row.path}: ${row.procedure}'s input is not an object to take {${params.join(', ')}} from`);
+  if (!(input instanceof z.ZodObject))
+    throw new Error(`REST ${row.method} ${row.path}: ${row.procedure}'s input is not an object to take {${params.join(', ')}} from`);
   // zod's own omit (`.omit()` wants the keys as literal types; these are the row's path's).
   const fields: unknown = z.core.util.omit(input, Object.fromEntries(params.map((name) => [name, true])));
-  if (!(fields instanceof z.ZodObject)) throw new Error(`REST ${row.method} ${row.path}: omitting {${params.join(', ')}} from ${row.procedure}'s input gave no object`);
+  if (!(fields instanceof z.ZodObject))
+    throw new Error(`REST ${row.method} ${row.path}: omitting {${params.join(', ')}} from ${row.procedure}'s input gave no object`);
   return fields;
 }
 
@@ -50,9 +52,19 @@ function numberFields(schema: z.ZodObject): string[] {
 /** A row, completed from its procedure; a row naming no procedure with schemas fails at start-up. */
 function deriveRoute(row: RestRow): RestRoute {
   const schemas = procedureSchemas(appRouter, row.procedure);
-  if (!schemas?.input || !schemas.output) throw new Error(`REST ${row.method} ${row.path}: ${row.procedure} has no procedure with .input() and .output()`);
+  if (!schemas?.input || !schemas.output)
+    throw new Error(`REST ${row.method} ${row.path}: ${row.procedure} has no procedure with .input() and .output()`);
   const params = [...row.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
-  const route = { method: row.method, path: row.path, procedure: row.procedure, type: schemas.type, summary: row.summary, tags: [row.path.split('/')[1]!], outputSchema: schemas.output, successStatus: row.status };
+  const route = {
+    method: row.method,
+    path: row.path,
+    procedure: row.procedure,
+    type: schemas.type,
+    summary: row.summary,
+    tags: [row.path.split('/')[1]!],
+    outputSchema: schemas.output,
+    successStatus: row.status,
+  };
   const fields = row.input === 'path' ? undefined : (row.documentedBody ?? fieldsBesides(row, schemas.input, params));
   if (row.input === 'query') {
     if (!(fields instanceof z.ZodObject)) throw new Error(`REST ${row.method} ${row.path}: query parameters need an object input`);
@@ -60,7 +72,11 @@ function deriveRoute(row: RestRow): RestRoute {
     return { ...route, querySchema: fields, input: ({ params: values, query }) => ({ ...withNumbers(query, numbers), ...values }) };
   }
   if (row.input === 'body') {
-    return { ...route, bodySchema: fields, input: ({ params: values, body }) => (params.length === 0 ? body : { ...asObject(body), ...values }) };
+    return {
+      ...route,
+      bodySchema: fields,
+      input: ({ params: values, body }) => (params.length === 0 ? body : { ...asObject(body), ...values }),
+    };
   }
   return { ...route, input: ({ params: values }) => ({ ...values }) };
 }
@@ -74,15 +90,20 @@ export const REST_ROUTES: readonly RestRoute[] = REST_TABLE.map(deriveRoute);
 /** Each route's path as a pattern with its parameter names, compiled once. */
 const PATTERNS = REST_ROUTES.map((route) => {
   const names: string[] = [];
-  const pattern = new RegExp(`^${route.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  })}$`);
+  const pattern = new RegExp(
+    `^${route.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    })}$`,
+  );
   return { route, names, pattern };
 });
 
 /** Finds the route for a method and path under /api/v1, with its path parameters. */
-export function matchRoute(method: string, path: string): { route: RestRoute; params: Record<string, string> } | { allowed: string[] } | undefined {
+export function matchRoute(
+  method: string,
+  path: string,
+): { route: RestRoute; params: Record<string, string> } | { allowed: string[] } | undefined {
   const allowed: string[] = [];
   for (const { route, names, pattern } of PATTERNS) {
     const match = pattern.exec(path);
