@@ -1,5 +1,4 @@
 import { acquire } from './acquire.js';
-import type { Faults } from './faults.js';
 import { refreshAll } from './lifecycle.js';
 import { gateway, parseBody, service } from './replies.js';
 import { findSession, query, stop, update, updateLayout } from './session.js';
@@ -8,7 +7,7 @@ import { join, leave, list, query as queryAgent, sttError, update as updateAgent
 import { refreshAgents } from './stt/lifecycle.js';
 import type { Endpoint, IncomingCall, Mode, Reply } from './types.js';
 import { CONVO_ROUTES, conversationalAi, isConvo } from './convoai/routes.js';
-import type { World } from './world.js';
+import type { Dispatcher } from './dispatcher.js';
 
 /** Agora's REST paths, the gateway's checks in Agora's order, and the endpoint each path reaches. */
 
@@ -45,12 +44,6 @@ function matchRoute(call: IncomingCall): { endpoint: Endpoint; params: (string |
     if (match) return { endpoint: route.endpoint, params: match.slice(1) };
   }
   return undefined;
-}
-
-export interface Dispatcher {
-  world: World;
-  faults: Faults;
-  expectedAuthorization: string;
 }
 
 /** The Speech-to-Text calls; `agentId` is the path's agent, when it names one. */

@@ -1,4 +1,4 @@
-import type { Dispatcher } from '../routes.js';
+import type { Dispatcher } from '../dispatcher.js';
 import { parseBody } from '../replies.js';
 import type { Endpoint, IncomingCall, Reply } from '../types.js';
 import { refreshAll } from '../lifecycle.js';
