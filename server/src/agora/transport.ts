@@ -3,7 +3,7 @@ import type { AgoraApiError, AgoraEndpoint } from './errors.js';
 import type { RequestPriority } from './rate-budget.js';
 
 /**
- * What the Speech-to-Text and Conversational AI calls need of the client's transport (client.ts):
+ * What the Speech-to-Text, Conversational AI and channel management calls need of the client's transport (client.ts):
  * the same hosts, authentication, rate budget, retries and error classes as Cloud Recording.
  */
 
@@ -17,7 +17,7 @@ export interface ApiAnswer {
 export interface ApiTransport<A extends ApiAnswer> {
   send: (spec: {
     endpoint: AgoraEndpoint;
-    method: 'GET' | 'POST';
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE';
     path: string;
     body?: unknown;
     signal?: AbortSignal | undefined;
