@@ -83,6 +83,8 @@ const BanListBody = banEnvelope({ rules: z.array(RuleBody) });
 const BanUpdatedBody = banEnvelope({ result: z.object({ id: looseNumber, ts: optionalText }) });
 const BanDeletedBody = banEnvelope({ id: looseNumber.optional() });
 
+const DeleteRequest = z.object({ id: BanRuleId });
+
 const ROLES: Record<number, ChannelRole> = { 0: 'unknown', 1: 'communication', 2: 'host', 3: 'audience' };
 const PLATFORMS: Record<number, ChannelPlatform> = { 0: 'other', 1: 'android', 2: 'ios', 5: 'windows', 6: 'linux', 7: 'web', 8: 'macos' };
 
@@ -244,7 +246,7 @@ export function createChannelManagementCalls<A extends ApiAnswer>(
       return { id: result.id, expiresAt: isoMs(result.ts), raw: answer.json };
     },
     async deleteBan(id, options = {}) {
-      const ruleId = checked('banDelete', BanRuleId, id);
+      const { id: ruleId } = checked('banDelete', DeleteRequest, { id });
       read('banDelete', await call('banDelete', 'DELETE', '/kicking-rule', options, { appid: appId, id: ruleId }), BanDeletedBody);
     },
     async settleBanCreate(request, options) {
