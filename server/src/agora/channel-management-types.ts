@@ -208,7 +208,10 @@ export interface ChannelManagementClient {
   updateBan(request: BanUpdateRequest, options?: RequestOptions): Promise<BanUpdated>;
   /** Removes a rule. */
   deleteBan(id: number, options?: RequestOptions): Promise<void>;
-  /** The rule a create whose answer was lost made, found by listing and matching, or undefined when none shows. */
+  /**
+   * The rule a create whose answer was lost made, found by listing and matching, or undefined when
+   * none shows (always for 0 s: such a rule outlives nothing, and repeating it is harmless).
+   */
   settleBanCreate(request: BanCreateRequest, options: BanSettleOptions): Promise<BanRule | undefined>;
   /**
    * createBan, and when its answer is lost (timeout, 504, network) the rule found by settleBanCreate

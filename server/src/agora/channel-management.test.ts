@@ -461,6 +461,13 @@ describe('settling a ban create whose answer was lost', () => {
     expect(create.isDone() && list.isDone()).toBe(true);
   });
 
+  it('does not list for a kick of 0 s: it leaves no rule to find', async () => {
+    const { channels, run, priorities } = setup();
+    nock(HOST).post(RULES).reply(504, { message: 'gateway timeout' });
+    await expect(run(channels.createBanSettled({ ...ban, seconds: 0 }))).rejects.toMatchObject({ httpStatus: 504 });
+    expect(priorities).toHaveLength(1);
+  });
+
   it('answers a plain success as it came, and does not settle a 400', async () => {
     const { channels, run } = setup();
     nock(HOST).post(RULES).reply(200, { status: 'success', id: 77 }).post(RULES).reply(400, { message: 'bad' });
