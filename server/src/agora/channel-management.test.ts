@@ -1,7 +1,6 @@
-import { inspect } from 'node:util';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { setupAgoraClient } from '../testing/agora-client.js';
+import { caught, everythingIn, netError, setupAgoraClient } from '../testing/agora-client.js';
 import { isBanCreateUnsettled, ruleMatches, toBanRule } from './channel-management.js';
 import { AUDIENCE_LIST_CAP, BAN_TARGETING_RULE, type BanCreateRequest } from './channel-management-types.js';
 import type { AgoraClientOptions } from './client.js';
@@ -35,15 +34,6 @@ function setup(options: Partial<AgoraClientOptions> = {}) {
   });
   return { channels: client.channels, priorities, ...rest };
 }
-
-const netError = (code: string) => Object.assign(new Error(`${code} (simulated)`), { code });
-const everythingIn = (error: unknown) =>
-  `${inspect(error, { depth: 20, showHidden: true })}\n${JSON.stringify(error, Object.getOwnPropertyNames(error))}`;
-const caught = <T>(promise: Promise<T>) =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
 
 const ban: BanCreateRequest = { channel: 'room1', uid: 2_845_863_044, privileges: ['join_channel'], seconds: 600 };
 const listedRule = (overrides: Record<string, unknown> = {}) => ({

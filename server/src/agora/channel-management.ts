@@ -16,8 +16,8 @@ import {
   type ChannelUserStatus,
 } from './channel-management-types.js';
 import { AgoraApiError, AgoraNetworkError, AgoraRequestError, AgoraTimeoutError } from './errors.js';
-import { toMilliseconds } from './responses.js';
-import { withQuery, type ApiAnswer, type ApiTransport, type RequestOptions } from './transport.js';
+import { looseNumber, toMilliseconds } from './responses.js';
+import { sendExpectingOk, withQuery, type ApiAnswer, type ApiCallSpec, type ApiTransport, type RequestOptions } from './transport.js';
 
 /**
  * The RTC channel management calls (docs/agora.md, "Channel management"), on the transport the Cloud
@@ -26,13 +26,8 @@ import { withQuery, type ApiAnswer, type ApiTransport, type RequestOptions } fro
  * channel-management-types.ts); a ban create is never sent twice (retry-policy.ts).
  */
 
-const looseNumber = z.union([
-  z.number(),
-  z
-    .string()
-    .regex(/^-?\d+(\.\d+)?$/)
-    .transform(Number),
-]);
+type Method = ApiCallSpec<ApiAnswer>['method'];
+
 const uidList = z.array(looseNumber);
 /** Query answers: `{ success: true, data }`; `false` is "reserved", so it is not a success we can read. */
 const queryEnvelope = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });
@@ -187,28 +182,12 @@ export function createChannelManagementCalls<A extends ApiAnswer>(
   transport: ApiTransport<A>,
   context: { appId: string; clock: Clock },
 ): ChannelManagementClient {
-  const { send, read, fail } = transport;
+  const { read } = transport;
   const { appId, clock } = context;
   const app = encodeURIComponent(appId);
-  /** Sends one call; any answer but 200 is Agora's error. */
-  async function call(
-    endpoint: ChannelManagementEndpoint,
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-    path: string,
-    options: RequestOptions,
-    body?: object,
-  ): Promise<A> {
-    const answer = await send({
-      endpoint,
-      method,
-      path,
-      ...(body === undefined ? {} : { body }),
-      signal: options.signal,
-      priority: options.priority,
-    });
-    if (answer.httpStatus !== 200) throw fail(endpoint, answer);
-    return answer;
-  }
+  /** Sends one call; any answer but 200 is Agora's error (its `{message}`: these bodies hold no secret to cut out). */
+  const call = (endpoint: ChannelManagementEndpoint, method: Method, path: string, options: RequestOptions, body?: object) =>
+    sendExpectingOk(transport, { endpoint, method, path, body, signal: options.signal, priority: options.priority });
 
   const calls: ChannelManagementClient = {
     async list(request = {}, options = {}) {

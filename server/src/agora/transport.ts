@@ -29,6 +29,20 @@ export interface ApiTransport<A extends ApiAnswer> {
   fail: (endpoint: AgoraEndpoint, answer: A, redact?: (text: string) => string) => AgoraApiError;
 }
 
+/** What a call sends: the transport's `send` argument. */
+export type ApiCallSpec<A extends ApiAnswer> = Parameters<ApiTransport<A>['send']>[0];
+
+/** Sends one call and hands back its 200; any other answer is thrown as Agora's error, its texts passed through `redact`. */
+export async function sendExpectingOk<A extends ApiAnswer>(
+  transport: ApiTransport<A>,
+  spec: ApiCallSpec<A>,
+  redact?: (text: string) => string,
+): Promise<A> {
+  const answer = await transport.send(spec);
+  if (answer.httpStatus !== 200) throw transport.fail(spec.endpoint, answer, redact);
+  return answer;
+}
+
 /** A call's abort signal and its priority in the rate budget (background: a poller's read). */
 export interface RequestOptions {
   signal?: AbortSignal | undefined;
