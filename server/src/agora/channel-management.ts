@@ -177,6 +177,45 @@ function createBody(appId: string, request: BanCreateRequest) {
   };
 }
 
+type Settling = 'settleBanCreate' | 'createBanSettled';
+
+/** settleBanCreate and createBanSettled, on the create and list calls (docs/agora.md, "Channel management"). */
+function createSettling(
+  calls: Pick<ChannelManagementClient, 'createBan' | 'listBans'>,
+  clock: Clock,
+): Pick<ChannelManagementClient, Settling> {
+  const settleBanCreate: ChannelManagementClient['settleBanCreate'] = async (request, options) => {
+    const wanted = checked('banCreate', BanCreateRequest, request);
+    // A rule of 0 s removes whoever matches and lasts no longer: there is nothing to find, and sending it again does no harm.
+    if (wanted.seconds === 0) return undefined;
+    const since = options.sentAt - (options.skewMs ?? 60_000);
+    for (const delay of options.delaysMs ?? [0, 2_000, 5_000]) {
+      if (delay > 0) await clock.sleep(delay, options.signal);
+      const rules = await calls.listBans(options);
+      const matches = rules.filter((rule) => ruleMatches(rule, wanted, since, options.knownIds));
+      // Several alike made since (another caller banned the same): they do the same; the newest is taken.
+      const newest = matches.sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0) || b.id - a.id)[0];
+      if (newest) return newest;
+    }
+    return undefined;
+  };
+  return {
+    settleBanCreate,
+    async createBanSettled(request, options = {}) {
+      const sentAt = clock.now();
+      try {
+        const created = await calls.createBan(request, options);
+        return { id: created.id, settled: false, rule: undefined };
+      } catch (error) {
+        if (!isBanCreateUnsettled(error)) throw error;
+        const rule = await settleBanCreate(request, { ...options, sentAt });
+        if (rule === undefined) throw error;
+        return { id: rule.id, settled: true, rule };
+      }
+    },
+  };
+}
+
 /** The channel management calls on a transport; the client (client.ts) gives them its own, its App ID and clock. */
 export function createChannelManagementCalls<A extends ApiAnswer>(
   transport: ApiTransport<A>,
@@ -189,7 +228,7 @@ export function createChannelManagementCalls<A extends ApiAnswer>(
   const call = (endpoint: ChannelManagementEndpoint, method: Method, path: string, options: RequestOptions, body?: object) =>
     sendExpectingOk(transport, { endpoint, method, path, body, signal: options.signal, priority: options.priority });
 
-  const calls: ChannelManagementClient = {
+  const calls: Omit<ChannelManagementClient, Settling> = {
     async list(request = {}, options = {}) {
       const { page = 0, pageSize = 100 } = checked('channelList', ChannelListRequest, request);
       const answer = await call('channelList', 'GET', withQuery(`/channel/${app}`, { page_no: page, page_size: pageSize }), options);
@@ -228,33 +267,6 @@ export function createChannelManagementCalls<A extends ApiAnswer>(
       const { id: ruleId } = checked('banDelete', DeleteRequest, { id });
       read('banDelete', await call('banDelete', 'DELETE', '/kicking-rule', options, { appid: appId, id: ruleId }), BanDeletedBody);
     },
-    async settleBanCreate(request, options) {
-      const wanted = checked('banCreate', BanCreateRequest, request);
-      // A rule of 0 s removes whoever matches and lasts no longer: there is nothing to find, and sending it again does no harm.
-      if (wanted.seconds === 0) return undefined;
-      const since = options.sentAt - (options.skewMs ?? 60_000);
-      for (const delay of options.delaysMs ?? [0, 2_000, 5_000]) {
-        if (delay > 0) await clock.sleep(delay, options.signal);
-        const rules = await calls.listBans(options);
-        const matches = rules.filter((rule) => ruleMatches(rule, wanted, since, options.knownIds));
-        // Two identical rules made since: the newest is the one this create made (the other was made by someone else).
-        const newest = matches.sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0) || b.id - a.id)[0];
-        if (newest) return newest;
-      }
-      return undefined;
-    },
-    async createBanSettled(request, options = {}) {
-      const sentAt = clock.now();
-      try {
-        const created = await calls.createBan(request, options);
-        return { id: created.id, settled: false, rule: undefined };
-      } catch (error) {
-        if (!isBanCreateUnsettled(error)) throw error;
-        const rule = await calls.settleBanCreate(request, { ...options, sentAt });
-        if (rule === undefined) throw error;
-        return { id: rule.id, settled: true, rule };
-      }
-    },
   };
-  return calls;
+  return { ...calls, ...createSettling(calls, clock) };
 }
