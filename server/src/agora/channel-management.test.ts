@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { caught, everythingIn, netError, setupAgoraClient } from '../testing/agora-client.js';
 import { isBanCreateUnsettled, ruleMatches, toBanRule } from './channel-management.js';
 import { AUDIENCE_LIST_CAP, BAN_TARGETING_RULE, type BanCreateRequest } from './channel-management-types.js';
-import type { AgoraClientOptions } from './client.js';
+import { DEFAULT_TIMEOUTS, type AgoraClientOptions } from './client.js';
 import { AgoraApiError, AgoraNetworkError, AgoraRequestError, AgoraResponseError, AgoraTimeoutError } from './errors.js';
 import type { RequestPriority } from './rate-budget.js';
 
@@ -337,6 +337,24 @@ describe('errors and retries', () => {
     expect(sleeps).toEqual([2_000, 1_000]);
   });
 
+  it('shows a 400 or 404 as a bad gateway (502) and a lasting 429 as TOO_MANY_REQUESTS after 1, 2, 4 and 8 s', async () => {
+    const { channels, run, sleeps } = setup();
+    nock(HOST).put(RULES).reply(400, { message: 'invalid id' }).delete(RULES).reply(404, { message: 'not found' });
+    const scope = nock(HOST).get(RULES).query(true).times(5).reply(429, { message: 'API rate limit exceeded' });
+    const bad = await run(caught(channels.updateBan({ id: 1, seconds: 60 })));
+    const missing = await run(caught(channels.deleteBan(1)));
+    const limited = await run(caught(channels.listBans()));
+    expect(bad).toMatchObject({
+      appCode: 'AGORA_API',
+      shownAs: { trpc: 'BAD_GATEWAY', status: 502 },
+      details: { agora: { httpStatus: 400 } },
+    });
+    expect(missing).toMatchObject({ shownAs: { status: 502 }, details: { agora: { httpStatus: 404 } } });
+    expect(limited).toMatchObject({ endpoint: 'banList', shownAs: { trpc: 'TOO_MANY_REQUESTS', status: 429 } });
+    expect(scope.isDone()).toBe(true);
+    expect(sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
+  });
+
   it('repeats reads, updates and deletes on 5xx after 1, 3 and 6 s, then gives up', async () => {
     const { channels, run, sleeps } = setup();
     const scope = nock(HOST)
@@ -389,7 +407,6 @@ describe('errors and retries', () => {
     expect(error).toBeInstanceOf(AgoraTimeoutError);
     expect(isBanCreateUnsettled(error)).toBe(true);
     expect(scope.isDone()).toBe(true);
-    const { DEFAULT_TIMEOUTS } = await import('./client.js');
     expect(DEFAULT_TIMEOUTS.banCreate).toBe(20_000);
   });
 
