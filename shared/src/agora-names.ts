@@ -79,3 +79,18 @@ export const CONVERSATIONAL_AI_ENDPOINTS = [
   'agentTurns',
 ] as const;
 export type ConversationalAiEndpoint = (typeof CONVERSATIONAL_AI_ENDPOINTS)[number];
+
+/**
+ * The calls of Agora's RTC channel management REST API: the channel list, a channel's users, one
+ * user's status, and the ban ("kicking") rules' create, list, update and delete.
+ */
+export const CHANNEL_MANAGEMENT_ENDPOINTS = [
+  'channelList',
+  'channelUsers',
+  'channelUser',
+  'banCreate',
+  'banList',
+  'banUpdate',
+  'banDelete',
+] as const;
+export type ChannelManagementEndpoint = (typeof CHANNEL_MANAGEMENT_ENDPOINTS)[number];

@@ -9,6 +9,8 @@ import { AcquireBody, ErrorBody, normaliseQuery, normaliseStop, SessionBody, Sta
 import { isRepeatable, isTransient, mergeRetryOptions, neverSent, type RetryOverrides } from './retry-policy.js';
 import { createConversationalAiCalls } from './conversational-ai.js';
 import type { ConversationalAiClient } from './conversational-ai-types.js';
+import { createChannelManagementCalls } from './channel-management.js';
+import type { ChannelManagementClient } from './channel-management-types.js';
 import { createSpeechToTextCalls } from './speech-to-text.js';
 import type { SpeechToTextClient } from './speech-to-text-types.js';
 import type {
@@ -49,6 +51,14 @@ export interface AgoraTimeouts {
   agentThink: number;
   agentHistory: number;
   agentTurns: number;
+  channelList: number;
+  channelUsers: number;
+  channelUser: number;
+  /** Agora asks for at least 20 s (never under 5 s), so that the rule's id comes back on a poor network. */
+  banCreate: number;
+  banList: number;
+  banUpdate: number;
+  banDelete: number;
 }
 
 /** A caller's request that waits this long for the rate budget is logged (polls wait by design: not them). */
@@ -77,6 +87,13 @@ export const DEFAULT_TIMEOUTS: AgoraTimeouts = {
   agentThink: 10_000,
   agentHistory: 10_000,
   agentTurns: 10_000,
+  channelList: 10_000,
+  channelUsers: 10_000,
+  channelUser: 10_000,
+  banCreate: 20_000,
+  banList: 10_000,
+  banUpdate: 10_000,
+  banDelete: 10_000,
 };
 
 export interface AgoraClientOptions {
@@ -143,13 +160,15 @@ export interface AgoraClient {
   stt: SpeechToTextClient;
   /** Conversational AI v2 (voice agents), on the same hosts, credentials and rate budget. */
   convoai: ConversationalAiClient;
+  /** RTC channel management (who is in a channel, ban rules), on the same hosts, credentials and rate budget. */
+  channels: ChannelManagementClient;
 }
 
 interface CallSpec {
   endpoint: AgoraEndpoint;
-  /** Which API's paths: Cloud Recording's (default), Speech-to-Text's or Conversational AI's. */
-  api?: 'recording' | 'stt' | 'convoai';
-  method: 'GET' | 'POST';
+  /** Which API's paths: Cloud Recording's (default), Speech-to-Text's, Conversational AI's or channel management's. */
+  api?: 'recording' | 'stt' | 'convoai' | 'channels';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   body?: unknown;
   signal?: AbortSignal | undefined;
@@ -219,6 +238,8 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
     recording: `/v1/apps/${encodeURIComponent(options.appId)}/cloud_recording`,
     stt: `/api/speech-to-text/v1/projects/${encodeURIComponent(options.appId)}`,
     convoai: `/api/conversational-ai-agent/v2/projects/${encodeURIComponent(options.appId)}`,
+    // Channel management puts the App ID in the path, the body or the query, per call: its paths carry it.
+    channels: '/dev/v1',
   };
 
   // got's own retry is off: it would repeat POSTs blindly and consume test interceptors.
@@ -381,9 +402,15 @@ export function createAgoraClient(options: AgoraClientOptions): AgoraClient {
     fail: apiError,
   });
 
+  const channels = createChannelManagementCalls(
+    { send: (spec) => send({ ...spec, api: 'channels' }), read, fail: apiError },
+    { appId: options.appId, clock },
+  );
+
   return {
     stt,
     convoai,
+    channels,
     async acquire(params, callOptions = {}) {
       const answer = await send({
         endpoint: 'acquire',

@@ -1,7 +1,6 @@
-import { inspect } from 'node:util';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { setupAgoraClient } from '../testing/agora-client.js';
+import { caught, everythingIn, netError, setupAgoraClient } from '../testing/agora-client.js';
 import type { AgoraClientOptions } from './client.js';
 import { isAgentNameConflict, isConversationalAgentNotFound, redactorFor } from './conversational-ai.js';
 import { AgentJoinBody, type AgentJoinRequest } from './conversational-ai-types.js';
@@ -34,15 +33,6 @@ function setup(options: Partial<AgoraClientOptions> = {}) {
   });
   return { agents: client.convoai, ...rest };
 }
-
-const netError = (code: string) => Object.assign(new Error(`${code} (simulated)`), { code });
-const everythingIn = (error: unknown) =>
-  `${inspect(error, { depth: 20, showHidden: true })}\n${JSON.stringify(error, Object.getOwnPropertyNames(error))}`;
-const caught = <T>(promise: Promise<T>) =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
 
 /** A join with every vendor's own params, nested and unknown to us: they must reach Agora as they are. */
 const join: AgentJoinRequest = {

@@ -1,9 +1,15 @@
-import { AppErrorCode, type CloudRecordingEndpoint, type ConversationalAiEndpoint, type SpeechToTextEndpoint } from '@agora-backend/shared';
+import {
+  AppErrorCode,
+  type ChannelManagementEndpoint,
+  type CloudRecordingEndpoint,
+  type ConversationalAiEndpoint,
+  type SpeechToTextEndpoint,
+} from '@agora-backend/shared';
 import { CodedError, type ErrorDetails, type ErrorRow } from '../errors.js';
 import { AGORA_CODE_MEANINGS } from './codes.js';
 
-/** The Cloud Recording, Speech-to-Text and Conversational AI REST calls, as named in errors and logs. */
-export type AgoraEndpoint = CloudRecordingEndpoint | SpeechToTextEndpoint | ConversationalAiEndpoint;
+/** The Cloud Recording, Speech-to-Text, Conversational AI and channel management REST calls, as named in errors and logs. */
+export type AgoraEndpoint = CloudRecordingEndpoint | SpeechToTextEndpoint | ConversationalAiEndpoint | ChannelManagementEndpoint;
 
 /**
  * Base of every Agora client error. None of them carries the Authorization header, the customer
@@ -142,5 +148,23 @@ export class AgoraResponseError extends AgoraError {
   /** Agora answered, but not in its own format: a bad gateway, though the app code says unavailable. */
   override get shownAs(): ErrorRow {
     return { trpc: 'BAD_GATEWAY', status: 502 };
+  }
+}
+
+/**
+ * A request refused before it reached Agora, because Agora would change it silently (a duration it
+ * clamps) or its answer is not defined (a ban target outside Agora's table). `field` names what to
+ * fix; the message names the field and the allowed range or the rule. A VALIDATION error (400).
+ */
+export class AgoraRequestError extends CodedError {
+  override readonly name = 'AgoraRequestError';
+  readonly appCode = AppErrorCode.VALIDATION;
+  constructor(
+    readonly endpoint: AgoraEndpoint,
+    /** The field's path, e.g. `seconds` or `target`. */
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field}: ${problem}`);
   }
 }

@@ -25,3 +25,5 @@ export { isAgentNotFound } from './speech-to-text.js';
 export * from './speech-to-text-types.js';
 export { isAgentNameConflict, isConversationalAgentNotFound } from './conversational-ai.js';
 export * from './conversational-ai-types.js';
+export { isBanCreateUnsettled, ruleMatches } from './channel-management.js';
+export * from './channel-management-types.js';

@@ -6,7 +6,8 @@ import type { QueryResult, RecordingFile, RtmpOutputState, UploadingStatus, WebR
  * numbers, `sliceStartTime` in seconds or milliseconds, and unknown fields are kept in `raw`.
  */
 
-const looseNumber = z.union([
+/** A number, or a string of one: Agora's answers spell numbers either way. */
+export const looseNumber = z.union([
   z.number(),
   z
     .string()

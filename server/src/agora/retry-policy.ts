@@ -47,6 +47,17 @@ export const DEFAULT_RETRY: RetryOptions = {
     // speak and think are never repeated: a 5xx may come after the agent already said (or heard) the text.
     agentSpeak: [],
     agentThink: [],
+    // Channel management (docs/agora.md, "Channel management"): reads, and writes that do the same thing twice
+    // (an expiry set to a value; a rule deleted by id), go again.
+    channelList: [1_000, 3_000, 6_000],
+    channelUsers: [1_000, 3_000, 6_000],
+    channelUser: [1_000, 3_000, 6_000],
+    banList: [1_000, 3_000, 6_000],
+    banUpdate: [1_000, 3_000, 6_000],
+    banDelete: [1_000, 3_000, 6_000],
+    // A ban create is never repeated after a 5xx (504 included): a repeat could make a second rule.
+    // It is settled by listing the rules instead (settleBanCreate).
+    banCreate: [],
   },
   // docs/agora.md, "Identity, uids and resource lifetime" / "Errors and retries": a transient 404 lasts ≤ 30 s after a crash, ≤ 60 s after a disconnect.
   queryNotFoundDelaysMs: [5_000, 10_000, 15_000],
@@ -79,10 +90,11 @@ export function mergeRetryOptions(overrides: RetryOverrides | undefined): RetryO
 }
 
 /**
- * Calls that must not reach Agora twice: each one makes the agent say or hear a text again. They
- * are sent again only when the first try provably never left (`neverSent`), never after a 5xx.
+ * Calls that must not reach Agora twice: speak and think make the agent say or hear a text again, a
+ * ban create may make a second rule. They are sent again only when the first try provably never
+ * left (`neverSent`), never after a 5xx or a timeout.
  */
-const UNREPEATABLE: ReadonlySet<AgoraEndpoint> = new Set<AgoraEndpoint>(['agentSpeak', 'agentThink']);
+const UNREPEATABLE: ReadonlySet<AgoraEndpoint> = new Set<AgoraEndpoint>(['agentSpeak', 'agentThink', 'banCreate']);
 
 /** Whether a call may be sent again after a failure that Agora may have seen. */
 export const isRepeatable = (endpoint: AgoraEndpoint): boolean => !UNREPEATABLE.has(endpoint);

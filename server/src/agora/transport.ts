@@ -3,7 +3,7 @@ import type { AgoraApiError, AgoraEndpoint } from './errors.js';
 import type { RequestPriority } from './rate-budget.js';
 
 /**
- * What the Speech-to-Text and Conversational AI calls need of the client's transport (client.ts):
+ * What the Speech-to-Text, Conversational AI and channel management calls need of the client's transport (client.ts):
  * the same hosts, authentication, rate budget, retries and error classes as Cloud Recording.
  */
 
@@ -17,7 +17,7 @@ export interface ApiAnswer {
 export interface ApiTransport<A extends ApiAnswer> {
   send: (spec: {
     endpoint: AgoraEndpoint;
-    method: 'GET' | 'POST';
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE';
     path: string;
     body?: unknown;
     signal?: AbortSignal | undefined;
@@ -27,6 +27,20 @@ export interface ApiTransport<A extends ApiAnswer> {
   read: <T>(endpoint: AgoraEndpoint, answer: A, schema: z.ZodType<T>) => T;
   /** Agora's error answer as an AgoraApiError, its texts passed through `redact` (default: as they are). */
   fail: (endpoint: AgoraEndpoint, answer: A, redact?: (text: string) => string) => AgoraApiError;
+}
+
+/** What a call sends: the transport's `send` argument. */
+export type ApiCallSpec<A extends ApiAnswer> = Parameters<ApiTransport<A>['send']>[0];
+
+/** Sends one call and hands back its 200; any other answer is thrown as Agora's error, its texts passed through `redact`. */
+export async function sendExpectingOk<A extends ApiAnswer>(
+  transport: ApiTransport<A>,
+  spec: ApiCallSpec<A>,
+  redact?: (text: string) => string,
+): Promise<A> {
+  const answer = await transport.send(spec);
+  if (answer.httpStatus !== 200) throw transport.fail(spec.endpoint, answer, redact);
+  return answer;
 }
 
 /** A call's abort signal and its priority in the rate budget (background: a poller's read). */

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { inspect } from 'node:util';
 import { pino } from 'pino';
 import { createFakeClock } from '../clock.js';
 import { createAgoraClient, type AgoraClientOptions } from '../agora/client.js';
@@ -33,3 +34,17 @@ export function setupAgoraClient(options: AgoraClientOptions) {
   const run = <T>(promise: Promise<T>) => drive(base, promise);
   return { client, clock: base, sleeps, lines, run };
 }
+
+/** A network failure as the HTTP library reports it, with its system error code (ECONNRESET, ECONNREFUSED…). */
+export const netError = (code: string) => Object.assign(new Error(`${code} (simulated)`), { code });
+
+/** Everything an error holds, hidden properties and causes included, as text: to assert that no secret is in it. */
+export const everythingIn = (error: unknown) =>
+  `${inspect(error, { depth: 20, showHidden: true })}\n${JSON.stringify(error, Object.getOwnPropertyNames(error))}`;
+
+/** The error a promise rejects with, or undefined when it resolves. */
+export const caught = <T>(promise: Promise<T>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
