@@ -384,6 +384,19 @@ describe('a kick', () => {
     await h.clock.advance(5_000);
     expect(h.emulator.control.task(sid)).toMatchObject({ active: false, endReason: 'idle' });
   });
+  it('a Speech-to-Text agent hears the kicked host leave and idles out', async () => {
+    h.publish('room1', '42');
+    const joined = await h.call('POST', `/api/speech-to-text/v1/projects/${APP_ID}/join`, {
+      name: 'captions',
+      languages: ['en-US'],
+      maxIdleTime: 5,
+      rtcConfig: { channelName: 'room1', pubBotUid: '88222', pubBotToken: h.token('room1', '88222') },
+    });
+    expect(joined.status).toBe(200);
+    await ban({ uid: 42 });
+    await h.clock.advance(5_000);
+    expect(h.emulator.control.agent(String(joined.body.agent_id))).toMatchObject({ status: 'STOPPED', endReason: 'idle' });
+  });
 });
 
 describe('channel event notices', () => {
