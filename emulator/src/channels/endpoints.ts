@@ -112,11 +112,20 @@ function checkAppId(world: World, appid: unknown): Reply | undefined {
   return undefined;
 }
 
-/** A rule's `id`: a whole number naming a rule in force. */
-function findRule(world: World, id: unknown): BanRule | Reply {
+/** The rule a write names: this App's `appid`, and an `id` that is a whole number naming a rule in force. */
+function findRule(world: World, body: Record<string, unknown>): BanRule | Reply {
+  const appError = checkAppId(world, body.appid);
+  if (appError) return appError;
+  const { id } = body;
   if (id === undefined || id === null) return invalid('id is required');
   if (typeof id !== 'number' || !Number.isInteger(id)) return invalid('id must be a whole number');
+  refreshChannels(world);
   return world.channel.rules.get(id) ?? gateway(404, `rule ${id} not found`);
+}
+
+/** After a rule ends or changes: publishing follows the rules in force. */
+function resyncAll(world: World) {
+  for (const name of world.channel.channels.keys()) syncPublishers(world, name);
 }
 
 interface Target {
@@ -212,10 +221,7 @@ export function listRules(world: World, search: URLSearchParams): Reply {
 
 /** `PUT /dev/v1/kicking-rule`: a new expiry, counted from now. */
 export function updateRule(world: World, body: Record<string, unknown>): Reply {
-  const appError = checkAppId(world, body.appid);
-  if (appError) return appError;
-  refreshChannels(world);
-  const rule = findRule(world, body.id);
+  const rule = findRule(world, body);
   if ('status' in rule) return rule;
   const duration = banSeconds(body);
   if (typeof duration !== 'number') return duration;
@@ -224,18 +230,15 @@ export function updateRule(world: World, body: Record<string, unknown>): Reply {
   rule.updatedAt = now;
   rule.opid = world.channel.nextOpid++;
   if (duration === 0) world.channel.rules.delete(rule.id);
-  for (const name of world.channel.channels.keys()) syncPublishers(world, name);
+  resyncAll(world);
   return { status: 200, body: { status: 'success', result: { id: rule.id, ts: isoSeconds(rule.expiresAt) } } };
 }
 
 /** `DELETE /dev/v1/kicking-rule`: the rule ends now. */
 export function deleteRule(world: World, body: Record<string, unknown>): Reply {
-  const appError = checkAppId(world, body.appid);
-  if (appError) return appError;
-  refreshChannels(world);
-  const rule = findRule(world, body.id);
+  const rule = findRule(world, body);
   if ('status' in rule) return rule;
   world.channel.rules.delete(rule.id);
-  for (const name of world.channel.channels.keys()) syncPublishers(world, name);
+  resyncAll(world);
   return { status: 200, body: { status: 'success', id: rule.id } };
 }
