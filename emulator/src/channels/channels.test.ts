@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { APP_ID, startHarness, type Answer, type Harness } from '../test-support.js';
+import { agentTokenAt, APP_ID, CERT, startHarness, type Answer, type Harness } from '../test-support.js';
 
 /**
  * Agora's channel management API as its published OpenAPI description states it, over HTTP:
@@ -396,6 +396,37 @@ describe('a kick', () => {
     await ban({ uid: 42 });
     await h.clock.advance(5_000);
     expect(h.emulator.control.agent(String(joined.body.agent_id))).toMatchObject({ status: 'STOPPED', endReason: 'idle' });
+  });
+  it('a Conversational AI agent listening to the kicked host sees them go and idles out', async () => {
+    h.publish('room1', '100');
+    const agentToken = agentTokenAt({
+      appId: APP_ID,
+      appCertificate: CERT,
+      channel: 'room1',
+      uid: '1001',
+      atMs: h.clock.now(),
+      expireSeconds: 3600,
+    });
+    const joined = await h.call('POST', `/api/conversational-ai-agent/v2/projects/${APP_ID}/join`, {
+      name: 'agent-1',
+      properties: {
+        channel: 'room1',
+        token: agentToken,
+        agent_rtc_uid: '1001',
+        remote_rtc_uids: ['100'],
+        idle_timeout: 5,
+        asr: { language: 'en-US' },
+        llm: { url: 'https://llm.example.test/v1/chat/completions', api_key: 'sk-llm' },
+        tts: { vendor: 'microsoft', params: { key: 'tts-key', voice_name: 'en-US-AndrewNeural' } },
+      },
+    });
+    expect(joined.status, JSON.stringify(joined.body)).toBe(200);
+    const agentId = String(joined.body.agent_id);
+    await h.clock.advance(10_000);
+    expect(h.emulator.control.convoAgent(agentId)).toMatchObject({ status: 'RUNNING' });
+    await ban({ cname: 'room1', uid: 100 });
+    await h.clock.advance(5_000);
+    expect(h.emulator.control.convoAgent(agentId)).toMatchObject({ status: 'STOPPED' });
   });
 });
 

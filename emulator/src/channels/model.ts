@@ -101,9 +101,8 @@ const joinEvent = (role: Role) =>
 const leaveEvent = (role: Role) =>
   role === 'host' ? CHANNEL_EVENT.broadcasterLeave : role === 'audience' ? CHANNEL_EVENT.audienceLeave : CHANNEL_EVENT.communicationLeave;
 
-/** Whether a rule is in force now and reaches `user` in `cname`, per Agora's targeting table. */
-function reaches(rule: BanRule, cname: string, user: { uid: string; ip: string | undefined }, now: number): boolean {
-  if (rule.expiresAt <= now) return false;
+/** Whether a rule reaches `user` in `cname`, per Agora's targeting table (whatever its expiry). */
+function targets(rule: BanRule, cname: string, user: { uid: string; ip: string | undefined }): boolean {
   if (rule.ip !== undefined) return user.ip === rule.ip;
   if (rule.cname !== undefined && rule.cname !== cname) return false;
   if (rule.uid !== undefined && String(rule.uid) !== user.uid) return false;
@@ -120,7 +119,7 @@ export function bansOf(
   const banned = new Set<Privilege>();
   let joinRule: BanRule | undefined;
   for (const rule of world.channel.rules.values()) {
-    if (!reaches(rule, cname, user, now)) continue;
+    if (rule.expiresAt <= now || !targets(rule, cname, user)) continue;
     for (const privilege of rule.privileges) banned.add(privilege);
     if (rule.privileges.includes('join_channel')) joinRule ??= rule;
   }
@@ -234,17 +233,12 @@ export function setProfile(world: World, cname: string, profile: Profile): JoinO
   return { ok: true };
 }
 
-/** Removes every user a join_channel rule reaches now (leave reason 3). */
+/** Removes every user a new join_channel rule reaches (leave reason 3), even one of duration 0. */
 export function enforceRule(world: World, rule: BanRule) {
-  const now = world.clock.now();
   for (const channel of world.channel.channels.values()) {
-    for (const user of [...channel.users.values()]) {
-      if (
-        rule.privileges.includes('join_channel') &&
-        reaches({ ...rule, expiresAt: Math.max(rule.expiresAt, now + 1) }, channel.name, user, now)
-      )
-        leaveChannel(world, channel.name, user.uid, LEAVE_REASON.banned);
-    }
+    if (rule.privileges.includes('join_channel'))
+      for (const user of [...channel.users.values()])
+        if (targets(rule, channel.name, user)) leaveChannel(world, channel.name, user.uid, LEAVE_REASON.banned);
     syncPublishers(world, channel.name);
   }
 }
