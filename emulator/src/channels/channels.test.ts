@@ -478,6 +478,25 @@ describe('channel event notices', () => {
     await h.emulator.control.notifications.settle();
     expect(received.map((notice) => notice.eventType)).toEqual([101, 107, 108, 102]);
   });
+  it('misbehave as the others do: duplicated with one noticeId, or dropped (the log says which)', async () => {
+    const received = await h.receiveNotices();
+    h.emulator.control.setChannelEvents(true);
+    await control('POST', '/notifications', { duplicateShare: 1, lateMs: 10 });
+    await enter('room1', { uid: 42 });
+    await h.emulator.control.notifications.settle();
+    expect(received.map((notice) => notice.eventType).sort()).toEqual([101, 101, 103, 103]);
+    const creates = received.filter((notice) => notice.eventType === 101);
+    expect(creates[0]!.noticeId).toBe(creates[1]!.noticeId);
+    await control('POST', '/notifications', { dropShare: 1 });
+    await control('DELETE', '/channels/room1/users/42');
+    await h.emulator.control.notifications.settle();
+    expect(received).toHaveLength(4);
+    const log = (await control('GET', '/notifications')).body.log as { msgName: string; fate: string }[];
+    expect(log.slice(-2)).toEqual([
+      expect.objectContaining({ msgName: 'broadcaster_leave_channel', fate: 'dropped' }),
+      expect.objectContaining({ msgName: 'channel_destroy', fate: 'dropped' }),
+    ]);
+  });
 });
 
 describe('faults, chaos and failover', () => {
