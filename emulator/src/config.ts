@@ -29,6 +29,7 @@ const EmulatorEnv = z
     AGORA_WEBHOOK_SECRET: z.string().min(1).optional(),
     EMULATOR_REQUESTS_PER_SECOND: whole(0, 100_000).default(10),
     EMULATOR_MAX_RECORDINGS: whole(1, 100_000).default(50),
+    EMULATOR_CHANNEL_EVENTS: z.enum(['0', '1', 'true', 'false']).default('0'),
   })
   .superRefine((env, ctx) => {
     if ((env.AGORA_APP_ID === undefined) !== (env.AGORA_APP_CERTIFICATE === undefined)) {
@@ -54,6 +55,8 @@ export interface EmulatorConfig {
   webhook: { url: string; secret: string } | undefined;
   requestsPerSecond: number;
   maxConcurrentRecordings: number;
+  /** Send RTC channel event notices (productId 1) to the webhook. */
+  channelEvents: boolean;
 }
 
 export function parseEmulatorEnv(
@@ -80,6 +83,7 @@ export function parseEmulatorEnv(
       webhook: value.EMULATOR_WEBHOOK_URL && secret ? { url: value.EMULATOR_WEBHOOK_URL, secret } : undefined,
       requestsPerSecond: value.EMULATOR_REQUESTS_PER_SECOND,
       maxConcurrentRecordings: value.EMULATOR_MAX_RECORDINGS,
+      channelEvents: value.EMULATOR_CHANNEL_EVENTS === '1' || value.EMULATOR_CHANNEL_EVENTS === 'true',
     },
   };
 }

@@ -3,6 +3,8 @@ import { isManualClock, type Clock } from './clock.js';
 import type { EmulatorCore } from './core.js';
 import { ENDPOINTS } from './types.js';
 import { FAILURE_MODULES } from './convoai/types.js';
+import type { JoinOutcome } from './channels/model.js';
+import { PROFILES } from './channels/types.js';
 
 /**
  * The control API under /_emulator (README, "Control API"): what no REST call can do — who
@@ -17,6 +19,19 @@ export interface ControlAnswer {
 }
 
 const Presence = z.object({ uid: z.union([z.string(), z.number()]).transform(String) });
+/** A user joining a channel: a uid of 1–4294967295, a role, Agora's platform number, an address for ip rules. */
+const UserJoin = z.object({
+  uid: z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .refine((uid) => /^[1-9]\d{0,9}$/.test(uid) && Number(uid) <= 2 ** 32 - 1, { error: 'must be an integer from 1 to 4294967295' }),
+  role: z.enum(['host', 'audience']).default('host'),
+  platform: z.number().int().min(0).max(255).default(7),
+  ip: z.union([z.ipv4(), z.ipv6()]).optional(),
+});
+const RoleChange = z.object({ role: z.enum(['host', 'audience']) });
+const ProfileInput = z.object({ profile: z.enum(PROFILES) });
+const ChannelEvents = z.object({ enabled: z.boolean() });
 const FaultInput = z.object({
   endpoint: z.enum(ENDPOINTS),
   times: z.number().int().min(1).default(1),
@@ -79,8 +94,9 @@ function routes(core: EmulatorCore, clock: Clock): { method: string; pattern: Re
     {
       method: 'POST',
       pattern: /^\/channels\/([^/]+)\/publishers$/,
-      handle: ({ json, params }) => parsed(Presence, json, ({ uid }) => (core.join(params[0]!, uid), publishers(params[0]!))),
+      handle: ({ json, params }) => parsed(Presence, json, ({ uid }) => outcome(core.join(params[0]!, uid), () => publishers(params[0]!))),
     },
+    ...channelRoutes(core),
     {
       method: 'DELETE',
       pattern: /^\/channels\/([^/]+)\/publishers\/([^/]+)$/,
@@ -89,7 +105,8 @@ function routes(core: EmulatorCore, clock: Clock): { method: string; pattern: Re
     {
       method: 'GET',
       pattern: /^\/state$/,
-      handle: () => ok({ tasks: core.tasks(), agents: core.agents(), convoAgents: core.convoAgents(), now: clock.now() }),
+      handle: () =>
+        ok({ tasks: core.tasks(), agents: core.agents(), convoAgents: core.convoAgents(), channels: core.channels(), now: clock.now() }),
     },
     {
       method: 'POST',
@@ -132,6 +149,50 @@ function routes(core: EmulatorCore, clock: Clock): { method: string; pattern: Re
         if (!isManualClock(clock)) return refuse(409, 'the emulator runs on the real clock; start it with a manual clock to drive time');
         return parsed(Milliseconds, json, async ({ ms }) => (await clock.advance(ms), ok({ now: clock.now() })));
       },
+    },
+  ];
+}
+
+/** A refused channel change answers its status and reason; a done one, `then`. */
+const outcome = (result: JoinOutcome, then: () => ControlAnswer): ControlAnswer =>
+  result.ok ? then() : refuse(result.status, result.error);
+
+/** Channels, their users and profiles, ban rules, and whether channel events are sent (README, "Channels"). */
+function channelRoutes(core: EmulatorCore): { method: string; pattern: RegExp; handle: Handler }[] {
+  const view = (cname: string) => ok(core.channel(cname));
+  return [
+    { method: 'GET', pattern: /^\/channels$/, handle: () => ok({ channels: core.channels() }) },
+    { method: 'GET', pattern: /^\/channels\/([^/]+)$/, handle: ({ params }) => view(params[0]!) },
+    { method: 'GET', pattern: /^\/channels\/([^/]+)\/users$/, handle: ({ params }) => view(params[0]!) },
+    {
+      method: 'POST',
+      pattern: /^\/channels\/([^/]+)\/users$/,
+      handle: ({ json, params }) =>
+        parsed(UserJoin, json, ({ uid, ...request }) => outcome(core.join(params[0]!, uid, request), () => view(params[0]!))),
+    },
+    {
+      method: 'DELETE',
+      pattern: /^\/channels\/([^/]+)\/users\/([^/]+)$/,
+      handle: ({ params }) =>
+        core.leave(params[0]!, params[1]!) ? view(params[0]!) : refuse(404, `uid ${params[1]} is not in channel ${params[0]}`),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/channels\/([^/]+)\/users\/([^/]+)\/role$/,
+      handle: ({ json, params }) =>
+        parsed(RoleChange, json, ({ role }) => outcome(core.setRole(params[0]!, params[1]!, role), () => view(params[0]!))),
+    },
+    {
+      method: 'PUT',
+      pattern: /^\/channels\/([^/]+)\/profile$/,
+      handle: ({ json, params }) =>
+        parsed(ProfileInput, json, ({ profile }) => outcome(core.setProfile(params[0]!, profile), () => view(params[0]!))),
+    },
+    { method: 'GET', pattern: /^\/bans$/, handle: () => ok({ rules: core.banRules() }) },
+    {
+      method: 'POST',
+      pattern: /^\/notifications\/channel-events$/,
+      handle: ({ json }) => parsed(ChannelEvents, json, ({ enabled }) => (core.setChannelEvents(enabled), ok({ enabled }))),
     },
   ];
 }

@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import { createFaults } from './faults.js';
-import { fail, onPresenceChange, refresh, refreshAll } from './lifecycle.js';
+import { fail, refresh, refreshAll } from './lifecycle.js';
 import type { EmulatorLogger } from './logger.js';
 import { createNotifier } from './notifications.js';
 import { isRecord } from './replies.js';
@@ -20,11 +20,23 @@ import {
 } from './types.js';
 import { isActive, type World } from './world.js';
 import { agentView } from './stt/endpoints.js';
-import { agentActive, endAgent, onAgentPresenceChange, refreshAgents, speak } from './stt/lifecycle.js';
+import { agentActive, endAgent, refreshAgents, speak } from './stt/lifecycle.js';
 import type { AgentEndReason, AgentView } from './stt/types.js';
 import { convoAgentView } from './convoai/endpoints.js';
-import { convoActive, convoHear, failConvoAgent, onConvoPresenceChange, refreshConvoAgents } from './convoai/lifecycle.js';
+import { convoActive, convoHear, failConvoAgent, refreshConvoAgents } from './convoai/lifecycle.js';
 import type { ConvoAgentView, FailureModule } from './convoai/types.js';
+import {
+  changeRole,
+  channelView,
+  createChannelWorld,
+  joinChannel,
+  leaveChannel,
+  refreshChannels,
+  setProfile,
+  type JoinOutcome,
+  type JoinRequest,
+} from './channels/model.js';
+import type { BanRule, ChannelView, Profile } from './channels/types.js';
 
 /**
  * The emulator's model of Agora Cloud Recording, independent of HTTP: Agora's REST calls in,
@@ -60,6 +72,7 @@ function createWorld(options: EmulatorCoreOptions): World {
     agents: new Map(),
     convoAgents: new Map(),
     publishers: new Map(),
+    channel: createChannelWorld(),
     notifier: createNotifier({
       clock: options.clock,
       logger: options.logger,
@@ -145,6 +158,7 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
       world.notifier.configure(target);
       if (target && !ticker) {
         ticker = setInterval(() => {
+          refreshChannels(world);
           refreshAll(world);
           refreshAgents(world);
           refreshConvoAgents(world);
@@ -160,6 +174,7 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     ...inspection(world, requestLog),
     /** Resolves once every file write started so far has finished. */
     async flushStorage() {
+      refreshChannels(world);
       refreshAll(world);
       refreshAgents(world);
       refreshConvoAgents(world);
@@ -175,25 +190,38 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
   };
 }
 
-/** Who publishes where: what drives idle exit and individual mode's files. */
+/**
+ * Who is in which channel (README, "Channels"): hosts and communication users publish, which is
+ * what drives idle exit and individual mode's files; a join_channel ban refuses a join.
+ */
 function presence(world: World) {
   return {
-    /** Makes `uid` a publisher in `cname`. */
-    join(cname: string, uid: string) {
-      const set = world.publishers.get(cname) ?? new Set<string>();
-      set.add(uid);
-      world.publishers.set(cname, set);
-      onPresenceChange(world, cname);
-      onAgentPresenceChange(world, cname);
-      onConvoPresenceChange(world, cname);
+    /** `uid` joins `cname` as a host (communication user in a communication channel) unless `role` says audience. */
+    join: (cname: string, uid: string, request: JoinRequest = {}): JoinOutcome => joinChannel(world, cname, uid, request),
+    /** `uid` leaves `cname`; false when it was not there. */
+    leave: (cname: string, uid: string): boolean => leaveChannel(world, cname, uid),
+    /** A host becomes audience or back (live broadcasting channels). */
+    setRole: (cname: string, uid: string, role: 'host' | 'audience'): JoinOutcome => changeRole(world, cname, uid, role),
+    /** The channel's profile; only while it is empty. */
+    setProfile: (cname: string, profile: Profile): JoinOutcome => setProfile(world, cname, profile),
+    publishersIn: (cname: string) => {
+      refreshChannels(world);
+      return [...(world.publishers.get(cname) ?? [])];
     },
-    leave(cname: string, uid: string) {
-      world.publishers.get(cname)?.delete(uid);
-      onPresenceChange(world, cname);
-      onAgentPresenceChange(world, cname);
-      onConvoPresenceChange(world, cname);
+    /** A channel's users, profile and publishers as they are now. */
+    channel: (cname: string): ChannelView => channelView(world, cname),
+    /** Every channel that has users now. */
+    channels: (): ChannelView[] =>
+      [...world.channel.channels.values()].filter((channel) => channel.users.size > 0).map((channel) => channelView(world, channel.name)),
+    /** The ban rules in force. */
+    banRules: (): BanRule[] => {
+      refreshChannels(world);
+      return [...world.channel.rules.values()].map((rule) => ({ ...rule, privileges: [...rule.privileges] }));
     },
-    publishersIn: (cname: string) => [...(world.publishers.get(cname) ?? [])],
+    /** Whether channel event notices (productId 1) are sent; off unless switched on. */
+    setChannelEvents(on: boolean) {
+      world.channel.eventsOn = on;
+    },
   };
 }
 

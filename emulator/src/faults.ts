@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import { seededRandom } from './random.js';
 import { service } from './replies.js';
 import type { Endpoint, Fault, Reply } from './types.js';
+import { channelTransientFailure, isChannelEndpoint } from './channels/routes.js';
 
 /**
  * The ways Agora fails that tests switch on: canned answers for the next N calls, a share of
@@ -22,6 +23,7 @@ export function createFaults(clock: Clock, requestsPerSecond: () => number) {
       return { status: 503, body: { reason: 'service unavailable', detail: 'temporarily unavailable, try again' } };
     if (endpoint.startsWith('convo'))
       return { status: 503, body: { detail: 'temporarily unavailable, try again', reason: 'ServiceUnavailable' } };
+    if (isChannelEndpoint(endpoint)) return channelTransientFailure();
     return service(504, 62, 'request timeout');
   }
 

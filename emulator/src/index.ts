@@ -13,6 +13,16 @@ export {
 export { loadDevCredentials, type DevCredentials } from './dev-credentials.js';
 export { parseAccessToken, signedWith, type ParsedToken, type TokenService } from './access-token.js';
 export { CONVO_PRODUCT_ID } from './convoai/lifecycle.js';
+export { CHANNEL_EVENT, CHANNEL_EVENTS_PRODUCT_ID, type JoinOutcome, type JoinRequest } from './channels/model.js';
+export {
+  PRIVILEGES,
+  PROFILES,
+  type BanRule,
+  type ChannelUserView,
+  type ChannelView,
+  type Privilege,
+  type Profile,
+} from './channels/types.js';
 export {
   CONVO_STATES,
   FAILURE_MODULES,

@@ -29,6 +29,7 @@ async function main() {
     limits: { requestsPerSecond: config.requestsPerSecond, maxConcurrentRecordings: config.maxConcurrentRecordings },
     logger,
     ...(config.webhook ? { webhook: config.webhook } : {}),
+    channelEvents: config.channelEvents,
   });
   const url = await emulator.listen();
   logger.info(
@@ -40,7 +41,7 @@ async function main() {
       notifications: config.webhook?.url ?? null,
       control: `${url}/_emulator/state`,
     },
-    `Agora emulator listening on ${url} (Cloud Recording, Speech-to-Text and Conversational AI REST APIs, with test-pattern media)`,
+    `Agora emulator listening on ${url} (Cloud Recording, Speech-to-Text, Conversational AI and channel management REST APIs, with test-pattern media)`,
   );
   const stop = () => {
     void emulator.close().then(() => process.exit(0));

@@ -8,6 +8,8 @@ import { refreshAgents } from './stt/lifecycle.js';
 import type { Endpoint, IncomingCall, Mode, Reply } from './types.js';
 import { CONVO_ROUTES, conversationalAi, isConvo } from './convoai/routes.js';
 import type { Dispatcher } from './dispatcher.js';
+import { CHANNEL_ROUTES, channelManagement, isChannelEndpoint } from './channels/routes.js';
+import { refreshChannels } from './channels/model.js';
 
 /** Agora's REST paths, the gateway's checks in Agora's order, and the endpoint each path reaches. */
 
@@ -23,6 +25,8 @@ const ROUTES: { endpoint: Endpoint; method: string; pattern: RegExp }[] = [
   { endpoint: 'updateLayout', method: 'POST', pattern: new RegExp(`^${APP}/resourceid/([^/]+)/sid/([^/]+)/mode/(mix)/updateLayout$`) },
   { endpoint: 'stop', method: 'POST', pattern: new RegExp(`^${SESSION}/stop$`) },
   { endpoint: 'ncsIp', method: 'GET', pattern: /^\/v1\/ncs\/ip$/ },
+  // The channel management API's spelling of the same list.
+  { endpoint: 'ncsIp', method: 'GET', pattern: /^\/v2\/ncs\/ip$/ },
   { endpoint: 'sttJoin', method: 'POST', pattern: new RegExp(`^${STT}/join$`) },
   { endpoint: 'sttList', method: 'GET', pattern: new RegExp(`^${STT}/agents$`) },
   { endpoint: 'sttQuery', method: 'GET', pattern: new RegExp(`^${STT}/agents/([^/]+)$`) },
@@ -30,6 +34,8 @@ const ROUTES: { endpoint: Endpoint; method: string; pattern: RegExp }[] = [
   { endpoint: 'sttLeave', method: 'POST', pattern: new RegExp(`^${STT}/agents/([^/]+)/leave$`) },
   // Conversational AI v2 (README, "Conversational AI").
   ...CONVO_ROUTES,
+  // Channel management (README, "Channels").
+  ...CHANNEL_ROUTES,
 ];
 
 const isStt = (endpoint: Endpoint) => endpoint.startsWith('stt');
@@ -74,6 +80,7 @@ export async function dispatch(d: Dispatcher, call: IncomingCall): Promise<{ rep
   if (call.authorization === undefined) return answer(gateway(401, 'Unauthorized'));
   if (call.authorization !== d.expectedAuthorization) return answer(gateway(401, 'Invalid authentication credentials'));
   if (endpoint === 'ncsIp') return answer(ncsIp());
+  if (isChannelEndpoint(endpoint)) return answer(await channelManagement(d, endpoint, params, call));
   if (appId !== d.world.appId) return answer(gateway(400, 'appid is invalid'));
   const now = d.world.clock.now();
   if (d.faults.overRateLimit(now)) return answer(gateway(429, 'API rate limit exceeded'));
@@ -86,6 +93,7 @@ export async function dispatch(d: Dispatcher, call: IncomingCall): Promise<{ rep
     return answer(
       isStt(endpoint) ? sttError(400, 'invalid parameter', 'the body must be a JSON object') : service(400, 8, 'invalid JSON body'),
     );
+  refreshChannels(d.world, now);
   refreshAll(d.world, now);
   refreshAgents(d.world, now);
   if (isStt(endpoint)) return answer(speechToText(d, endpoint, resourceId, call, body));

@@ -26,6 +26,8 @@ export interface EmulatorOptions {
   webhook?: { url: string; secret: string };
   /** Notification resends wait this, then 2× and 4× (default 1 s). */
   notificationRetryMs?: number;
+  /** Send RTC channel event notices (productId 1) too; also settable later. */
+  channelEvents?: boolean;
 }
 
 export interface Emulator {
@@ -71,6 +73,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const logger = options.logger ?? silentLogger;
   const core = createEmulatorCore({ ...options, clock, logger });
   if (options.webhook) core.setNotificationTarget(options.webhook);
+  if (options.channelEvents === true) core.setChannelEvents(true);
   const control = createControl(core, clock);
   const boundToLoopback = LOOPBACK_NAMES.has(options.host ?? '127.0.0.1') || options.host === '::1';
   let url: string | undefined;

@@ -29,6 +29,14 @@ export const ENDPOINTS = [
   'convoThink',
   'convoHistory',
   'convoTurns',
+  'channelList',
+  'channelUsers',
+  'channelHosts',
+  'channelUser',
+  'banCreate',
+  'banList',
+  'banUpdate',
+  'banDelete',
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 

@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import type { Notifier } from './notifications.js';
 import type { ConvoAgent } from './convoai/types.js';
 import type { Agent } from './stt/types.js';
+import type { ChannelWorld } from './channels/types.js';
 import type { EmulatorLimits, EmulatorTiming, Resource, Task } from './types.js';
 
 /**
@@ -21,8 +22,10 @@ export interface World {
   agents: Map<string, Agent>;
   /** Conversational AI agents by agent id. */
   convoAgents: Map<string, ConvoAgent>;
-  /** Channel → uids publishing in it now. */
+  /** Channel → uids publishing in it now: the channels' hosts and communication users not banned from publishing. */
   publishers: Map<string, Set<string>>;
+  /** Channels, their users and profiles, and the ban rules (channel management API). */
+  channel: ChannelWorld;
   notifier: Notifier;
   /** File writes started and not finished (stop waits for them, as Agora uploads before answering). */
   pendingWrites: Set<Promise<unknown>>;

@@ -67,7 +67,8 @@ function uidHolder(world: World, channel: string, uid: string): string | undefin
   for (const agent of world.agents.values())
     if (agentActive(agent) && agent.channel === channel && agent.pubBotUid === uid) return 'a Speech-to-Text bot';
   for (const task of world.tasks.values()) if (isActive(task) && task.cname === channel && task.uid === uid) return 'a recording';
-  if (world.publishers.get(channel)?.has(uid)) return 'a user';
+  // An audience member holds its uid too, though it does not publish.
+  if (world.publishers.get(channel)?.has(uid) || world.channel.channels.get(channel)?.users.has(uid)) return 'a user';
   return undefined;
 }
 

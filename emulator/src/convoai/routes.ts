@@ -2,6 +2,7 @@ import type { Dispatcher } from '../dispatcher.js';
 import { parseBody } from '../replies.js';
 import type { Endpoint, IncomingCall, Reply } from '../types.js';
 import { refreshAll } from '../lifecycle.js';
+import { refreshChannels } from '../channels/model.js';
 import { refreshAgents } from '../stt/lifecycle.js';
 import { convoError, history, interrupt, join, leave, list, query, speak, think, turns, update, type Access } from './endpoints.js';
 import { refreshConvoAgents } from './lifecycle.js';
@@ -58,6 +59,7 @@ export async function conversationalAi(
   if (fault) return fault;
   const body = parseBody(call.body);
   if (!body) return convoError(400, 'InvalidRequest', 'the body must be a JSON object');
+  refreshChannels(d.world, now);
   refreshAll(d.world, now);
   refreshAgents(d.world, now);
   refreshConvoAgents(d.world, now);

@@ -44,7 +44,8 @@ function uidTaken(world: World, channel: string, uid: string): string | undefine
   for (const agent of world.convoAgents.values())
     if (agent.endedAt === undefined && agent.channel === channel && agent.uid === uid) return `Conversational AI agent ${agent.agentId}`;
   for (const task of world.tasks.values()) if (isActive(task) && task.cname === channel && task.uid === uid) return 'a recording';
-  if (world.publishers.get(channel)?.has(uid)) return 'a user';
+  // An audience member holds its uid too, though it does not publish.
+  if (world.publishers.get(channel)?.has(uid) || world.channel.channels.get(channel)?.users.has(uid)) return 'a user';
   return undefined;
 }
 
