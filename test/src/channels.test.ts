@@ -1,9 +1,11 @@
 import { createClient } from '@agora-backend/client';
-import { createApiKeyAuth, hashApiKey } from '@agora-backend/server';
+import { createApiKeyAuth, createPostgresStore, hashApiKey } from '@agora-backend/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { catchServerError } from './helpers/errors.js';
+import { DATABASE_URL, freshSchema } from './helpers/postgres.js';
 import { startRecordingStack, type RecordingStack } from './helpers/recording-stack.js';
 
+const schema = freshSchema('channels');
 let stack: RecordingStack | undefined;
 afterEach(async () => {
   await stack?.close(true);
@@ -221,5 +223,24 @@ describe('channel.* through the client, against the emulator', () => {
     expect(stack.emulator.control.requestCounts().banCreate).toBe(1);
     expect(control.channel('room-r').users.map((item) => item.uid)).toEqual(['41']);
     expect(control.join('room-r', '42')).toMatchObject({ ok: false, status: 403 });
+  });
+
+  it('keeps bans in PostgreSQL too (migration 0006_channel_bans)', async () => {
+    stack = await startRecordingStack({ store: await createPostgresStore({ url: DATABASE_URL, schema }) });
+    stack.emulator.control.join('pg-room', '4000000001');
+    const ban = await stack.client.channel.kick.mutate({ channel: 'pg-room', uid: 4_000_000_001, reason: 'pg' });
+    expect(stack.emulator.control.channel('pg-room').users).toEqual([]);
+    expect(await stack.store.bans.get(ban.id)).toMatchObject({
+      id: ban.id,
+      channel: 'pg-room',
+      uid: 4_000_000_001,
+      seconds: 60,
+      reason: 'pg',
+    });
+    expect((await stack.client.channel.bans.query()).items).toEqual([
+      expect.objectContaining({ id: ban.id, createdBy: 'local', reason: 'pg' }),
+    ]);
+    await stack.client.channel.unban.mutate({ id: ban.id });
+    expect(await stack.store.bans.get(ban.id)).toMatchObject({ removedAt: expect.any(Number) as number });
   });
 });
