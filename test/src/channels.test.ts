@@ -80,6 +80,24 @@ describe('channel.* through the client, against the emulator', () => {
     expect(stack.emulator.control.requestCounts().channelUsers ?? 0).toBe(before);
   });
 
+  it("channel.list pages through Agora's pages, and refuses a cursor it did not give", async () => {
+    stack = await startRecordingStack();
+    for (const name of ['room-p1', 'room-p2', 'room-p3']) stack.emulator.control.join(name, '1');
+    const first = await stack.client.channel.list.query({ limit: 2 });
+    expect(first).toEqual({
+      items: [
+        { channel: 'room-p1', userCount: 1 },
+        { channel: 'room-p2', userCount: 1 },
+      ],
+      nextCursor: 'p1',
+    });
+    const second = await stack.client.channel.list.query({ limit: 2, cursor: first.nextCursor! });
+    expect(second).toEqual({ items: [{ channel: 'room-p3', userCount: 1 }], nextCursor: null });
+    const bad = await catchServerError(stack.client.channel.list.query({ cursor: 'page-two' }));
+    expect(bad.data).toMatchObject({ code: 'BAD_REQUEST', appCode: 'VALIDATION' });
+    expect(bad.data?.issues?.map((issue: { path: string }) => issue.path)).toEqual(['cursor']);
+  });
+
   it('a kick removes the user, a rejoin within the ban is refused, the ban is kept with who made it and why, and unban lets them back', async () => {
     stack = await startRecordingStack();
     const { control } = stack.emulator;
