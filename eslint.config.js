@@ -43,7 +43,7 @@ export default tseslint.config(
   // The rings (docs/architecture.md): nothing imports from a ring outside its own.
   {
     files: [
-      'server/src/{tokens,agora,recording,transcription,agents,tasks,store,storage,events,cluster,auth}/**/*.ts',
+      'server/src/{tokens,agora,recording,transcription,agents,channels,tasks,store,storage,events,cluster,auth}/**/*.ts',
       'server/src/{errors,clock,logger,agent-profiles}.ts',
     ],
     ignores: ['**/*.test.ts'],

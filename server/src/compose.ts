@@ -22,6 +22,7 @@ import type { LinkSigner, RecordingStorage } from './storage/index.js';
 import { createTokenIssuer, type TokenIssuer } from './tokens/index.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
 import { createOverview } from './tasks/overview.js';
+import { createChannelService } from './channels/index.js';
 import { createUpstream, readBackStorage, type Upstream } from './upstream.js';
 
 /** What the services are built from: the share of AppConfig that is not the edge's. */
@@ -109,6 +110,12 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     if (!recording) throw new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server');
     return recording;
   };
+  // Channel management needs only Agora's client; bans are kept with their author when there is a registry.
+  const channels = deps.agora && createChannelService({ agora: deps.agora.channels, bans: store?.bans, clock });
+  const requireChannels = () => {
+    if (!channels) throw new AppError(AppErrorCode.INTERNAL, "Agora's channel management is not configured on this server");
+    return channels;
+  };
   const rate = config.rateLimits ?? APP_DEFAULTS.rateLimits;
   const buckets = (perMinute: number) => createTokenBuckets({ perMinute, clock });
   return {
@@ -127,6 +134,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
       watch: (id, lastEventId, signal, viewer) => requireRecording().watch(id, lastEventId, signal, viewer),
       recordingHistory: (id, viewer) => requireRecording().history(id, viewer),
       transcriptionHistory: (id, viewer) => requireTranscription().history(id, viewer),
+      channels: requireChannels,
       overview: () => {
         if (!store) throw new AppError(AppErrorCode.INTERNAL, 'there is no registry on this server');
         return createOverview({ store, upstream: () => metrics.upstreamSnapshot(), now: () => clock.now() })();

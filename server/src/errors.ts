@@ -40,6 +40,7 @@ export const ERROR_TABLE: Readonly<Record<AppErrorCode, ErrorRow>> = {
   AGORA_UNAVAILABLE: { trpc: 'SERVICE_UNAVAILABLE', status: 503 },
   RECORDING_NOT_FOUND: { trpc: 'NOT_FOUND', status: 404 },
   UID_CONFLICT: { trpc: 'CONFLICT', status: 409 },
+  BAN_NOT_FOUND: { trpc: 'NOT_FOUND', status: 404 },
   RECORDING_MODE_MISMATCH: { trpc: 'BAD_REQUEST', status: 400 },
   RECORDING_ENDED: { trpc: 'PRECONDITION_FAILED', status: 412 },
   TRANSCRIPTION_NOT_FOUND: { trpc: 'NOT_FOUND', status: 404 },

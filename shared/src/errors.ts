@@ -19,6 +19,8 @@ export const AppErrorCode = {
   TRANSCRIPTION_ENDED: 'TRANSCRIPTION_ENDED',
   /** The recorder uid is taken by an active recording of the channel. */
   UID_CONFLICT: 'UID_CONFLICT',
+  /** The ban rule does not exist, has ended, or is not one this caller may see. */
+  BAN_NOT_FOUND: 'BAN_NOT_FOUND',
   /** The call does not fit the recording (e.g. updateLayout on an individual recording). */
   RECORDING_MODE_MISMATCH: 'RECORDING_MODE_MISMATCH',
   /** The recording has ended; it cannot be changed any more. */

@@ -100,6 +100,13 @@ describe('/api/v1 and /openapi.json', () => {
     });
     const paths = document.paths as Record<string, Record<string, unknown>>;
     expect(Object.keys(paths).sort()).toEqual([
+      '/bans',
+      '/bans/{id}',
+      '/bans/{id}/remove',
+      '/channels',
+      '/channels/{channel}',
+      '/channels/{channel}/users/{uid}',
+      '/channels/{channel}/users/{uid}/kick',
       '/recordings',
       '/recordings/{id}',
       '/recordings/{id}/files',

@@ -1,6 +1,6 @@
-/** What a caller may do: `token` mints tokens, `record` drives recordings, `admin` may do anything. */
-export type Scope = 'token' | 'record' | 'admin';
-export const SCOPES: readonly Scope[] = ['token', 'record', 'admin'];
+/** What a caller may do: `token` mints tokens, `record` drives recordings, `moderate` sees who is in channels and kicks or bans, `admin` may do anything. */
+export type Scope = 'token' | 'record' | 'moderate' | 'admin';
+export const SCOPES: readonly Scope[] = ['token', 'record', 'moderate', 'admin'];
 
 /** The authenticated identity behind a request, the same over HTTP, WebSocket and SSE. */
 export interface Caller {

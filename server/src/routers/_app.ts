@@ -1,5 +1,6 @@
 import { router } from '../trpc/init.js';
 import { adminRouter } from './admin.js';
+import { channelRouter } from './channel.js';
 import { recordingRouter } from './recording.js';
 import type { DirectProcedure } from '../trpc/direct.js';
 import { generateTokenDirect, tokenRouter } from './token.js';
@@ -9,6 +10,7 @@ export const appRouter = router({
   token: tokenRouter,
   recording: recordingRouter,
   transcription: transcriptionRouter,
+  channel: channelRouter,
   admin: adminRouter,
 });
 

@@ -5,3 +5,4 @@ export * from './transcription-types.js';
 export type { Registry } from './registry.js';
 export { createPostgresStore, type PostgresStoreOptions } from './postgres.js';
 export { errorMessage, isDatabaseUnavailable } from './database-errors.js';
+export type { BanRecord, BanTable } from './ban-table.js';

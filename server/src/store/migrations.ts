@@ -134,6 +134,27 @@ export function migrations(dialect: 'sqlite' | 'postgres'): MigrationProvider {
         await db.schema.alterTable('transcription_events').addColumn('last_error', 'text').execute();
       },
     },
+    // 0005 is the agents' (another branch); the numbers only order the list.
+    '0006_channel_bans': {
+      async up(db: Kysely<unknown>) {
+        // Agora's ban rule ids, with who made each through this server and why (channel.kick, channel.ban).
+        await db.schema
+          .createTable('channel_bans')
+          .addColumn('id', 'bigint', (col) => col.primaryKey())
+          .addColumn('channel', 'text')
+          .addColumn('uid', 'bigint')
+          .addColumn('ip', 'text')
+          .addColumn('privileges', 'text', (col) => col.notNull())
+          .addColumn('seconds', 'integer', (col) => col.notNull())
+          .addColumn('created_by', 'text', (col) => col.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('expires_at', 'bigint')
+          .addColumn('removed_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('channel_bans_channel').on('channel_bans').columns(['channel', 'created_at']).execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(list) };
 }

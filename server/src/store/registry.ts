@@ -1,3 +1,4 @@
+import type { BanTable } from './ban-table.js';
 import type { RecordingTable } from './recording-types.js';
 import type { TranscriptionTable } from './transcription-types.js';
 
@@ -9,6 +10,8 @@ import type { TranscriptionTable } from './transcription-types.js';
 export interface Registry {
   recordings: RecordingTable;
   transcriptions: TranscriptionTable;
+  /** Ban rules made through channel.kick and channel.ban, with who made them and why. */
+  bans: BanTable;
   /**
    * Remembers a webhook notice id for `ttlMs`; false when it was already seen (a duplicate or a
    * replay). Survives restarts and is shared by every instance on PostgreSQL.

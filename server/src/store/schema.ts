@@ -32,6 +32,21 @@ export interface Database {
     not_found_since: NullableBigIntColumn;
     not_found_last_at: NullableBigIntColumn;
   };
+  channel_bans: {
+    /** Agora's rule id. */
+    id: BigIntColumn;
+    channel: string | null;
+    uid: NullableBigIntColumn;
+    ip: string | null;
+    /** JSON: Agora's privilege names. */
+    privileges: string;
+    seconds: number;
+    created_by: string;
+    reason: string | null;
+    created_at: BigIntColumn;
+    expires_at: NullableBigIntColumn;
+    removed_at: NullableBigIntColumn;
+  };
   webhook_notices: {
     notice_id: string;
     seen_at: BigIntColumn;

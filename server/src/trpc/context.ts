@@ -7,6 +7,7 @@ import type {
   TranscriptionStatusEvent,
 } from '@agora-backend/shared';
 import type { TranscriptionService } from '../transcription/index.js';
+import type { ChannelService } from '../channels/index.js';
 import type { Caller, RateLimiter } from '../auth/index.js';
 import type { RecordingService } from '../recording/index.js';
 import type { Viewer } from '../tasks/views.js';
@@ -57,6 +58,8 @@ export interface Services {
   overview(): Promise<AdminOverviewOutput>;
   /** The transcription service; throws when it is not configured (it comes with Cloud Recording). */
   transcriptions(): TranscriptionService;
+  /** Who is in channels and moderation (channel.*); throws when there is no Agora client. */
+  channels(): ChannelService;
   /** A transcription's events for one watcher; throws NOT_FOUND for an unknown one. */
   watchTranscription(
     id: string,

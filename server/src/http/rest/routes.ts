@@ -55,6 +55,9 @@ function deriveRoute(row: RestRow): RestRoute {
   if (!schemas?.input || !schemas.output)
     throw new Error(`REST ${row.method} ${row.path}: ${row.procedure} has no procedure with .input() and .output()`);
   const params = [...row.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
+  // Path parameters the input takes as numbers (a uid, a rule id) are given digits as numbers, as query parameters are.
+  const numericParams = schemas.input instanceof z.ZodObject ? numberFields(schemas.input).filter((name) => params.includes(name)) : [];
+  const fromPath = (values: Record<string, string>) => withNumbers(values, numericParams);
   const route = {
     method: row.method,
     path: row.path,
@@ -69,16 +72,20 @@ function deriveRoute(row: RestRow): RestRoute {
   if (row.input === 'query') {
     if (!(fields instanceof z.ZodObject)) throw new Error(`REST ${row.method} ${row.path}: query parameters need an object input`);
     const numbers = numberFields(fields);
-    return { ...route, querySchema: fields, input: ({ params: values, query }) => ({ ...withNumbers(query, numbers), ...values }) };
+    return {
+      ...route,
+      querySchema: fields,
+      input: ({ params: values, query }) => ({ ...withNumbers(query, numbers), ...fromPath(values) }),
+    };
   }
   if (row.input === 'body') {
     return {
       ...route,
       bodySchema: fields,
-      input: ({ params: values, body }) => (params.length === 0 ? body : { ...asObject(body), ...values }),
+      input: ({ params: values, body }) => (params.length === 0 ? body : { ...asObject(body), ...fromPath(values) }),
     };
   }
-  return { ...route, input: ({ params: values }) => ({ ...values }) };
+  return { ...route, input: ({ params: values }) => fromPath(values) };
 }
 
 /**

@@ -1,0 +1,1 @@
+export { createChannelService, type ChannelAccess, type ChannelService, type ChannelServiceOptions } from './service.js';
