@@ -5,3 +5,4 @@ export * from './recording.js';
 export * from './transcription.js';
 export * from './stt-locales.js';
 export * from './admin.js';
+export * from './agent.js';

@@ -4,6 +4,7 @@ import { migrations } from './migrations.js';
 import type { Registry } from './registry.js';
 import { createRecordingTable } from './recording-table.js';
 import { createTranscriptionTable } from './transcription-table.js';
+import { createAgentTable } from './agent-table.js';
 
 /** Runs the migrations; call once before using the store. */
 export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', schema?: string): Promise<void> {
@@ -19,6 +20,7 @@ export function createKyselyRegistry(db: Kysely<Database>, onClose: () => Promis
   return {
     recordings: createRecordingTable(db),
     transcriptions: createTranscriptionTable(db),
+    agents: createAgentTable(db),
     async rememberNotice(noticeId, now, ttlMs) {
       // Forget notices past their time now and then, not on every call.
       if (Math.random() < 0.01)

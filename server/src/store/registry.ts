@@ -1,5 +1,6 @@
 import type { RecordingTable } from './recording-types.js';
 import type { TranscriptionTable } from './transcription-types.js';
+import type { AgentTable } from './agent-types.js';
 
 /**
  * The registry: every kind of task's rows and event log, each a table built the same way
@@ -9,6 +10,8 @@ import type { TranscriptionTable } from './transcription-types.js';
 export interface Registry {
   recordings: RecordingTable;
   transcriptions: TranscriptionTable;
+  /** Conversational AI agents, with their kept conversation. */
+  agents: AgentTable;
   /**
    * Remembers a webhook notice id for `ttlMs`; false when it was already seen (a duplicate or a
    * replay). Survives restarts and is shared by every instance on PostgreSQL.
