@@ -1,6 +1,9 @@
-/** What a caller may do: `token` mints tokens, `record` drives recordings, `admin` may do anything. */
-export type Scope = 'token' | 'record' | 'admin';
-export const SCOPES: readonly Scope[] = ['token', 'record', 'admin'];
+/**
+ * What a caller may do: `token` mints tokens, `record` drives recordings (and transcriptions),
+ * `agent` drives Conversational AI agents, `admin` may do anything.
+ */
+export type Scope = 'token' | 'record' | 'agent' | 'admin';
+export const SCOPES: readonly Scope[] = ['token', 'record', 'agent', 'admin'];
 
 /** The authenticated identity behind a request, the same over HTTP, WebSocket and SSE. */
 export interface Caller {
