@@ -149,8 +149,8 @@ describe("the agent's token", () => {
     expect(convoCalls(s).update).toBe(1);
     const agent = s.emulator.control.convoAgent(started.agentId)!;
     expect(agent.tokenExpiresAt).toBeGreaterThan(firstExpiry);
-    const row = (await s.store.agents.get(started.id))!;
-    expect(row.tokenExpiresAt).toBe(agent.tokenExpiresAt);
+    // The registry learns the new end once Agora has answered the update.
+    await expect.poll(async () => (await s.store.agents.get(started.id))!.tokenExpiresAt).toBe(agent.tokenExpiresAt);
     // Past the first token's end, the agent still runs.
     await advanceUntil(clock, () => Promise.resolve(clock.now() > firstExpiry + 60_000), 30_000, 3_600_000);
     expect(s.emulator.control.convoAgent(started.agentId)).toMatchObject({ status: 'RUNNING' });

@@ -278,7 +278,13 @@ export function createAgentService(options: AgentServiceOptions) {
     visible: (id: string, viewer: Viewer) => find(id, viewer),
 
     /** Keeps why an agent failed (a notice said), whatever its state. */
-    recordFailure: (record: AgentRecord, failure: StoredError) => transitions.move(record, () => ({ lastError: failure }), 'webhook'),
+    recordFailure: (record: AgentRecord, failure: StoredError) =>
+      transitions.move(
+        record,
+        // 102 (FAILED) follows 110, which named the module: the 110's reason is kept.
+        (current) => (current.lastError?.from === 'notice' && failure.reason === 'agent_failed' ? undefined : { lastError: failure }),
+        'webhook',
+      ),
 
     settleStart: (record: AgentRecord) => recovery.recover(record),
     isStarting: (id: string) => startsInFlight.has(id),
