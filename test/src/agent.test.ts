@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAgentProfiles } from '@agora-backend/server';
+import { createClient } from '@agora-backend/client';
+import { createApiKeyAuth, hashApiKey, parseAgentProfiles } from '@agora-backend/server';
 import { catchServerError } from './helpers/errors.js';
 import { advanceUntil, startOnOneClock } from './helpers/fake-time.js';
 import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
@@ -135,6 +136,52 @@ describe('agent.* end to end on the embedded default profile', () => {
     const a = await s.client.agent.start.mutate({ channel: 'talk', remoteUids: ['100'] });
     const b = await s.client.agent.start.mutate({ channel: 'talk', remoteUids: ['100'] });
     expect(new Set([bot.uid, a.uid, b.uid]).size).toBe(3);
+  });
+});
+
+describe('agent.* over REST and with scopes', () => {
+  it('runs an agent over /api/v1/agents, and answers its history after the stop', async () => {
+    const s = await start();
+    s.emulator.control.join('rest', '100');
+    const api = `${s.app.baseUrl}/api/v1`;
+    const post = (path: string, body?: unknown) =>
+      fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    const created = await post('/agents', { channel: 'rest', remoteUids: ['100'] });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    expect((await post(`/agents/${id}/speak`, { text: 'over REST' })).status).toBe(200);
+    const tooLong = await post(`/agents/${id}/speak`, { text: 'x'.repeat(513) });
+    expect([tooLong.status, ((await tooLong.json()) as { message: string }).message]).toEqual([
+      400,
+      'text: must be at most 512 bytes of UTF-8',
+    ]);
+    expect(((await (await post(`/agents/${id}/stop`)).json()) as { state: string }).state).toBe('stopped');
+    const history = (await (await fetch(`${api}/agents/${id}/history`)).json()) as { messages: { content: string }[] };
+    expect(history.messages.map((message) => message.content)).toContain('over REST');
+    const missing = await fetch(`${api}/agents/nope`);
+    expect([missing.status, ((await missing.json()) as { appCode?: string }).appCode]).toEqual([404, 'AGENT_NOT_FOUND']);
+  });
+
+  it("needs the agent scope (admins have it), and another caller's agent answers as missing", async () => {
+    const authenticator = createApiKeyAuth([
+      { id: 'rec', hash: hashApiKey('key-recorder-0123456789abcdef'), scopes: ['token', 'record'], channels: ['*'] },
+      { id: 'bot', hash: hashApiKey('key-agent-0123456789abcdefgh'), scopes: ['agent'], channels: ['talk'] },
+      { id: 'ops', hash: hashApiKey('key-admin-0123456789abcdefgh'), scopes: ['admin'], channels: [] },
+    ]);
+    const s = await start({ authenticator });
+    const as = (key: string) => createClient({ url: s.app.url, auth: key });
+    const refused = await catchServerError(
+      as('key-recorder-0123456789abcdef').agent.start.mutate({ channel: 'talk', remoteUids: ['100'] }),
+    );
+    expect([refused.data?.code, refused.message]).toEqual(['FORBIDDEN', 'this credential lacks the "agent" scope']);
+    const otherChannel = await catchServerError(
+      as('key-agent-0123456789abcdefgh').agent.start.mutate({ channel: 'elsewhere', remoteUids: ['100'] }),
+    );
+    expect(otherChannel.data?.code).toBe('FORBIDDEN');
+    const started = await as('key-agent-0123456789abcdefgh').agent.start.mutate({ channel: 'talk', remoteUids: ['100'] });
+    expect((await as('key-admin-0123456789abcdefgh').agent.get.query({ id: started.id })).owner).toBe('bot');
+    expect(await as('key-admin-0123456789abcdefgh').agent.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopped' });
+    expect(convoCalls(s)).toMatchObject({ join: 1, leave: 1 });
   });
 });
 
