@@ -19,7 +19,7 @@ const entry = ApiKeyEntry.safeParse({
 });
 if (!entry.success) {
   process.stderr.write(
-    `usage: pnpm apikey --id <name> --scopes token,record,moderate,admin [--channels 'room-*'] [--subject <uid>]\n${entry.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n')}\n`,
+    `usage: pnpm apikey --id <name> --scopes token,record,agent,moderate,admin [--channels 'room-*'] [--subject <uid>]\n${entry.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n')}\n`,
   );
   process.exit(1);
 }

@@ -19,6 +19,7 @@ import { appRouter } from './routers/_app.js';
 import type { Registry } from './store/index.js';
 import type { LinkSigner, RecordingStorage } from './storage/index.js';
 import type { TranscriptionRuntime } from './transcription/index.js';
+import type { AgentRuntime } from './agents/index.js';
 import type { RateLimits, Services } from './trpc/context.js';
 
 export { TRPC_PATH };
@@ -32,6 +33,8 @@ export interface AppServices {
   recording: RecordingRuntime | undefined;
   /** Set with recording: Real-Time Transcription shares its settings (storage, uids, polling). */
   transcription: TranscriptionRuntime | undefined;
+  /** Set with recording: Conversational AI agents share its uids and polling. */
+  agent: AgentRuntime | undefined;
   /** What the routers reach through the tRPC context. */
   services: Services;
   authenticator: Authenticator;
@@ -72,6 +75,8 @@ export interface App {
   readonly recording: RecordingRuntime | undefined;
   /** The transcription runtime (pollers, watchdog sweep), likewise. */
   readonly transcription: TranscriptionRuntime | undefined;
+  /** The agents' runtime, likewise. */
+  readonly agent: AgentRuntime | undefined;
 }
 
 function formatHost(host: string): string {
@@ -83,7 +88,7 @@ function formatHost(host: string): string {
  * one origin policy for HTTP, SSE and WebSocket, one error mapping.
  */
 export function createApp(config: AppConfig, composed: AppServices, deps: EdgeDeps = {}): App {
-  const { logger, recording, transcription } = composed;
+  const { logger, recording, transcription, agent } = composed;
   const maxBodyBytes = config.maxBodyBytes ?? APP_DEFAULTS.maxBodyBytes;
   const maxBatchSize = config.maxBatchSize ?? APP_DEFAULTS.maxBatchSize;
   const { policy, addressOf, createContext, isProxy } = createRequestPolicy(config, composed);
@@ -131,7 +136,7 @@ export function createApp(config: AppConfig, composed: AppServices, deps: EdgeDe
   const close = async () => {
     draining = true;
     const timeoutMs = config.shutdownTimeoutMs ?? APP_DEFAULTS.shutdownTimeoutMs;
-    await shutdown({ server, webSockets, recording, transcription, deps, logger, timeoutMs });
+    await shutdown({ server, webSockets, recording, transcription, agent, deps, logger, timeoutMs });
   };
 
   return {
@@ -144,6 +149,7 @@ export function createApp(config: AppConfig, composed: AppServices, deps: EdgeDe
           // Reconcile what the registry believes active as soon as we serve (docs/architecture.md).
           recording?.start();
           transcription?.start();
+          agent?.start();
           baseUrl = `http://${formatHost(config.host)}:${port}`;
           resolve({ url: `${baseUrl}${TRPC_PATH}`, wsUrl: `${baseUrl.replace(/^http/, 'ws')}${TRPC_PATH}` });
         });
@@ -160,6 +166,7 @@ export function createApp(config: AppConfig, composed: AppServices, deps: EdgeDe
     close: () => (closing ??= close()),
     recording,
     transcription,
+    agent,
   };
 }
 
@@ -172,6 +179,7 @@ function webhookOptions(config: AppConfig, composed: AppServices): WebhookHandle
     logger,
     apply: (sid, change) => recording.applyWebhook(sid, change),
     applyTranscription: (agentId, failure) => transcription?.applyWebhook(agentId, failure) ?? Promise.resolve(),
+    applyAgent: (agentId, notice) => composed.agent?.applyWebhook(agentId, notice) ?? Promise.resolve(),
     remember: (noticeId) => recording.rememberNotice(noticeId),
     now: () => clock.now(),
     onNotice: (outcome) => metrics.notice(outcome),
@@ -209,17 +217,19 @@ async function shutdown(parts: {
   webSockets: ReturnType<typeof createWebSocketEdge>;
   recording: RecordingRuntime | undefined;
   transcription: TranscriptionRuntime | undefined;
+  agent: AgentRuntime | undefined;
   deps: EdgeDeps;
   logger: Logger;
   timeoutMs: number;
 }): Promise<void> {
-  const { server, webSockets, recording, transcription, deps, logger } = parts;
+  const { server, webSockets, recording, transcription, agent, deps, logger } = parts;
   const serverClosed = new Promise<void>((resolve) => {
     if (!server.listening) resolve();
     else server.close(() => resolve());
   });
   recording?.endWatches();
   transcription?.endWatches();
+  agent?.endWatches();
   server.closeIdleConnections();
   // Clients reconnect elsewhere (or to our successor) instead of seeing a dead socket.
   webSockets.announceShutdown();
@@ -236,6 +246,7 @@ async function shutdown(parts: {
   await webSockets.close();
   await recording?.close();
   await transcription?.close();
+  await agent?.close();
   if (deps.store) await deps.store.close();
   for (const closeable of deps.closeables ?? []) await closeable.close();
 }

@@ -15,6 +15,8 @@ import { recordingTopic, type EventBus } from './events/index.js';
 import { WEBHOOK_PATH } from './http/webhook.js';
 import type { TranscriptionEvent } from './store/index.js';
 import { createTranscriptionRuntime, transcriptionTopic } from './transcription/index.js';
+import { agentTopic, createAgentRuntime } from './agents/index.js';
+import type { AgentEvent } from './store/index.js';
 import { createSilentLogger, type Logger } from './logger.js';
 import { createRecordingRuntime } from './recording/index.js';
 import { createPostgresStore, createSqliteStore, type Registry } from './store/index.js';
@@ -26,7 +28,7 @@ import { createChannelService } from './channels/index.js';
 import { createUpstream, readBackStorage, type Upstream } from './upstream.js';
 
 /** What the services are built from: the share of AppConfig that is not the edge's. */
-export type ServiceConfig = Pick<AppConfig, 'appId' | 'appCertificate' | 'recording' | 'rateLimits' | 'agoraRequestsPerSecond'>;
+export type ServiceConfig = Pick<AppConfig, 'appId' | 'appCertificate' | 'recording' | 'agents' | 'rateLimits' | 'agoraRequestsPerSecond'>;
 
 /** What the services run on: given by main.ts (or a test), each with an in-process default. */
 export interface ServiceDeps {
@@ -37,6 +39,8 @@ export interface ServiceDeps {
   bus?: EventBus;
   /** Where transcription events go (PostgreSQL relays them between instances); default in-process. */
   transcriptionBus?: EventBus<TranscriptionEvent>;
+  /** Where agent events go (PostgreSQL relays them between instances); default in-process. */
+  agentBus?: EventBus<AgentEvent>;
   leases?: Leases;
   clock?: Clock;
   /** Where recordings are read back from (recording.files). */
@@ -64,7 +68,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
   const store = deps.store;
   // What every kind of task runs on: the same registry, Agora client, clock, logs, storage, leases and metrics.
   const base = config.recording && deps.agora && store ? { settings: config.recording, registry: store, agora: deps.agora } : undefined;
-  const taskDeps = (kind: 'recording' | 'transcription', on: NonNullable<typeof base>) => ({
+  const taskDeps = (kind: 'recording' | 'transcription' | 'agent', on: NonNullable<typeof base>) => ({
     registry: on.registry,
     agora: on.agora,
     tokens,
@@ -85,6 +89,13 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     });
   const transcription =
     base && createTranscriptionRuntime(base.settings, { ...taskDeps('transcription', base), bus: deps.transcriptionBus });
+  // Agents run on the recordings' settings (uids, polling, the watchdog) with the server's profiles.
+  const agent =
+    base &&
+    createAgentRuntime(
+      { ...base.settings, profiles: config.agents?.profiles ?? new Map(), tokenSeconds: config.agents?.tokenSeconds },
+      { ...taskDeps('agent', base), bus: deps.agentBus },
+    );
   if (store) {
     const intervalSeconds = (config.recording?.pollIntervalMs ?? 30_000) / 1000;
     const pollsPerSecond = backgroundLimit(config.agoraRequestsPerSecond ?? APP_DEFAULTS.agoraRequestsPerSecond);
@@ -93,18 +104,28 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     metrics.setSources({
       recordingsByState: () => store.recordings.countByState(),
       transcriptionsByState: () => store.transcriptions.countByState(),
+      agentsByState: () => store.agents.countByState(),
       pollCadenceSeconds: async () => {
         const polled =
           active(await store.recordings.countByState(), ['recording', 'stopping']) +
-          active(await store.transcriptions.countByState(), ['running', 'stopping']);
+          active(await store.transcriptions.countByState(), ['running', 'stopping']) +
+          active(await store.agents.countByState(), ['running', 'stopping']);
         return Math.max(intervalSeconds, polled / pollsPerSecond);
       },
-      polledHere: () => ({ recording: recording?.pollers.count() ?? 0, transcription: transcription?.pollers.count() ?? 0 }),
+      polledHere: () => ({
+        recording: recording?.pollers.count() ?? 0,
+        transcription: transcription?.pollers.count() ?? 0,
+        agent: agent?.pollers.count() ?? 0,
+      }),
     });
   }
   const requireTranscription = () => {
     if (!transcription) throw new AppError(AppErrorCode.INTERNAL, 'Real-Time Transcription is not configured on this server');
     return transcription;
+  };
+  const requireAgent = () => {
+    if (!agent) throw new AppError(AppErrorCode.INTERNAL, 'Conversational AI agents are not configured on this server');
+    return agent;
   };
   const requireRecording = () => {
     if (!recording) throw new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server');
@@ -124,8 +145,11 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     tokens,
     recording,
     transcription,
+    agent,
     metrics,
     services: {
+      agents: () => requireAgent().service,
+      watchAgent: (id, lastEventId, signal, viewer) => requireAgent().watch(id, lastEventId, signal, viewer),
       transcriptions: () => requireTranscription().service,
       watchTranscription: (id, lastEventId, signal, viewer) => requireTranscription().watch(id, lastEventId, signal, viewer),
       tokens,
@@ -215,7 +239,13 @@ export async function composeServer(config: EnvConfig, logger: Logger): Promise<
     fileLinks: readBack.links,
     authenticator: createAuthenticator(config, systemClock),
     ...(cluster
-      ? { bus: cluster.bus, transcriptionBus: cluster.transcriptionBus, leases: cluster.leases, readinessChecks: cluster.readinessChecks }
+      ? {
+          bus: cluster.bus,
+          transcriptionBus: cluster.transcriptionBus,
+          agentBus: cluster.agentBus,
+          leases: cluster.leases,
+          readinessChecks: cluster.readinessChecks,
+        }
       : {}),
     closeables: [upstream, ...(cluster ? [cluster] : [])],
   });
@@ -344,6 +374,13 @@ async function createCluster(options: {
     topicOf: transcriptionTopic,
     applicationName: sessionName(instanceId, 'stt-events'),
   });
+  const agentBus = await createPostgresBus({
+    ...shared,
+    channel: `agora_agent_events_${database.schema}`,
+    readAfter: (topic, afterId) => store.agents.eventsAfter(topic, afterId),
+    topicOf: agentTopic,
+    applicationName: sessionName(instanceId, 'agent-events'),
+  });
   const rateBudget = await createPostgresRateBudget({
     url: database.url,
     schema: database.schema,
@@ -361,16 +398,18 @@ async function createCluster(options: {
     leases,
     bus,
     transcriptionBus,
+    agentBus,
     rateBudget,
     /** /readyz: this instance coordinates with the others only while its kept sessions are up. */
     readinessChecks: [
       { name: 'leases', check: () => Promise.resolve(leases.healthy()) },
-      { name: 'events', check: () => Promise.resolve(bus.healthy() && transcriptionBus.healthy()) },
+      { name: 'events', check: () => Promise.resolve(bus.healthy() && transcriptionBus.healthy() && agentBus.healthy()) },
     ],
     async close() {
       await leases.close();
       await bus.close();
       await transcriptionBus.close();
+      await agentBus.close();
       await rateBudget.close();
     },
   };

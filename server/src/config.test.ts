@@ -27,9 +27,12 @@ describe('parseConfig', () => {
 
   it('applies the documented defaults to an empty environment', () => {
     const result = parseConfig({});
+    // The embedded emulator's `default` agent profile, and no other (docs/agents.md).
+    expect(result.ok && [...result.config.agentProfiles.keys()]).toEqual(['default']);
     expect(result).toEqual({
       ok: true,
       config: {
+        agentProfiles: expect.any(Map) as unknown,
         port: 4000,
         host: '127.0.0.1',
         dataDir: './data',

@@ -6,6 +6,7 @@ import type { StorageConfig } from './agora/index.js';
 import { ApiKeyList, type ApiKeyEntry } from './auth/authenticator.js';
 import { LOG_LEVELS } from './logger.js';
 import type { RecordingSettings } from './recording/index.js';
+import { parseAgentProfiles, type AgentProfiles } from './agent-profiles.js';
 
 /**
  * Environment variables and the older names they also answer to. The tutorial backend used the
@@ -77,6 +78,8 @@ export interface AppConfig {
   connectionsPerIp?: number;
   /** Cloud Recording settings; recording procedures need these plus deps.agora and deps.store. */
   recording?: RecordingSettings;
+  /** Conversational AI agents: the server's profiles (AGENT_PROFILES_FILE / AGENT_PROFILES); agents need recording's settings too. */
+  agents?: { profiles: AgentProfiles; tokenSeconds?: number | undefined };
   /** Concurrent subscriptions one WebSocket connection may hold (default 100). */
   subscriptionsPerConnection?: number;
   /** AGORA_WEBHOOK_SECRET: enables POST /webhooks/agora. */
@@ -123,6 +126,9 @@ const EnvSchema = z.object({
   AGORA_CUSTOMER_ID: z.string().min(1).optional(),
   AGORA_CUSTOMER_SECRET: z.string().min(1).optional(),
   AGORA_REQUESTS_PER_SECOND: wholeNumber(1, 1_000).default(APP_DEFAULTS.agoraRequestsPerSecond),
+  /** Conversational AI agent profiles: a JSON file, or the same JSON inline (docs/agents.md). */
+  AGENT_PROFILES_FILE: z.string().optional(),
+  AGENT_PROFILES: z.string().optional(),
   AGORA_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   EMULATOR_PORT: z.coerce
     .number({ error: 'must be a whole number from 0 to 65535' })
@@ -292,6 +298,8 @@ export interface EnvConfig {
   connectionsPerIp: number;
   /** PostgreSQL for several instances; undefined: SQLite under DATA_DIR. */
   database: { url: string; schema: string } | undefined;
+  /** Conversational AI agent profiles (AGENT_PROFILES_FILE / AGENT_PROFILES; on the embedded emulator `default` too). */
+  agentProfiles: AgentProfiles;
 }
 
 /** Addresses only this machine can reach: where AUTH_MODE=none is allowed. */
@@ -407,7 +415,16 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
     for (const issue of parsed.error.issues) errors.push(`${issue.path.map(String).join('.')}: ${issue.message}`);
   }
   errors.push(...checkCombinations(resolved, purpose));
-  if (errors.length > 0 || !parsed.success) return { ok: false, errors };
+  // Read at start-up with every problem listed beside the others' (a file is read: the one exception to purity here).
+  const profiles =
+    purpose === 'server'
+      ? parseAgentProfiles(
+          { file: resolved.AGENT_PROFILES_FILE, inline: resolved.AGENT_PROFILES },
+          { embedded: resolved.AGORA_CUSTOMER_ID === undefined },
+        )
+      : ({ ok: true, profiles: new Map() } as const);
+  if (!profiles.ok) errors.push(...profiles.errors);
+  if (errors.length > 0 || !parsed.success || !profiles.ok) return { ok: false, errors };
   const value = parsed.data;
   return {
     ok: true,
@@ -486,6 +503,7 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
       requestTimeoutMs: value.REQUEST_TIMEOUT_MS,
       connectionsPerIp: value.CONNECTIONS_PER_IP,
       database: value.DATABASE_URL ? { url: value.DATABASE_URL, schema: value.DATABASE_SCHEMA } : undefined,
+      agentProfiles: profiles.profiles,
     },
   };
 }
@@ -539,6 +557,7 @@ export function toAppConfig(config: EnvConfig, values: StartupValues): AppConfig
       failoverWindowMs: seconds(recording.failoverWindowSeconds),
       startSettleMs: seconds(recording.startSettleSeconds),
     },
+    agents: { profiles: config.agentProfiles },
     subscriptionsPerConnection: config.subscriptionsPerConnection,
     agoraRequestsPerSecond: config.agora.requestsPerSecond,
     corsOrigins: config.corsOrigins,

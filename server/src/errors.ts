@@ -45,6 +45,8 @@ export const ERROR_TABLE: Readonly<Record<AppErrorCode, ErrorRow>> = {
   RECORDING_ENDED: { trpc: 'PRECONDITION_FAILED', status: 412 },
   TRANSCRIPTION_NOT_FOUND: { trpc: 'NOT_FOUND', status: 404 },
   TRANSCRIPTION_ENDED: { trpc: 'PRECONDITION_FAILED', status: 412 },
+  AGENT_NOT_FOUND: { trpc: 'NOT_FOUND', status: 404 },
+  AGENT_ENDED: { trpc: 'PRECONDITION_FAILED', status: 412 },
   UNAUTHENTICATED: { trpc: 'UNAUTHORIZED', status: 401 },
   FORBIDDEN: { trpc: 'FORBIDDEN', status: 403 },
   LINK_REFUSED: { trpc: 'FORBIDDEN', status: 403 },

@@ -3,6 +3,7 @@
  * with composeServices), load the configuration, and the factories and types those take. Test
  * support (a fake clock, the emulator, a token decoder) is `@agora-backend/server/testing`.
  */
+export { parseAgentProfiles, type AgentProfiles } from './agent-profiles.js';
 export { createApp, TRPC_PATH, type App, type AppServices, type EdgeDeps, type ReadinessCheck } from './app.js';
 export {
   composeApp,

@@ -17,6 +17,10 @@ export const AppErrorCode = {
   TRANSCRIPTION_NOT_FOUND: 'TRANSCRIPTION_NOT_FOUND',
   /** The transcription has ended; it cannot be changed any more. */
   TRANSCRIPTION_ENDED: 'TRANSCRIPTION_ENDED',
+  /** The agent does not exist (or is not yours). */
+  AGENT_NOT_FOUND: 'AGENT_NOT_FOUND',
+  /** The agent has ended (or is not running yet); it cannot be changed or spoken to. */
+  AGENT_ENDED: 'AGENT_ENDED',
   /** The recorder uid is taken by an active recording of the channel. */
   UID_CONFLICT: 'UID_CONFLICT',
   /** The ban rule does not exist, has ended, or is not one this caller may see. */

@@ -5,4 +5,5 @@ export * from './recording.js';
 export * from './transcription.js';
 export * from './stt-locales.js';
 export * from './admin.js';
+export * from './agent.js';
 export * from './channel.js';

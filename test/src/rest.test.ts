@@ -100,6 +100,15 @@ describe('/api/v1 and /openapi.json', () => {
     });
     const paths = document.paths as Record<string, Record<string, unknown>>;
     expect(Object.keys(paths).sort()).toEqual([
+      '/agents',
+      '/agents/{id}',
+      '/agents/{id}/history',
+      '/agents/{id}/interrupt',
+      '/agents/{id}/speak',
+      '/agents/{id}/status',
+      '/agents/{id}/stop',
+      '/agents/{id}/think',
+      '/agents/{id}/turns',
       '/bans',
       '/bans/{id}',
       '/bans/{id}/remove',
@@ -122,6 +131,7 @@ describe('/api/v1 and /openapi.json', () => {
     ]);
     expect(Object.keys(paths['/recordings']!).sort()).toEqual(['get', 'post']);
     expect(Object.keys(paths['/transcriptions/{id}']!).sort()).toEqual(['get', 'patch']);
+    expect(Object.keys(paths['/agents/{id}']!).sort()).toEqual(['get', 'patch']);
   });
 
   it('runs a recording over plain HTTP', async () => {

@@ -23,7 +23,7 @@ export const ApiKeyEntry = z.object({
   id: z.string().min(1),
   /** `sha256:<hex>` of the key. The key itself is never stored. */
   hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, { error: 'must be sha256:<64 hex characters>' }),
-  scopes: z.array(z.enum(['token', 'record', 'moderate', 'admin'])).min(1),
+  scopes: z.array(z.enum(['token', 'record', 'agent', 'moderate', 'admin'])).min(1),
   /** Channels the key may use (names or `*` patterns); default all. */
   channels: z.array(z.string().min(1)).default(['*']),
   /** The uid or user id the key acts as for token.generate; default the key's id. */

@@ -1,6 +1,10 @@
-/** What a caller may do: `token` mints tokens, `record` drives recordings, `moderate` sees who is in channels and kicks or bans, `admin` may do anything. */
-export type Scope = 'token' | 'record' | 'moderate' | 'admin';
-export const SCOPES: readonly Scope[] = ['token', 'record', 'moderate', 'admin'];
+/**
+ * What a caller may do: `token` mints tokens, `record` drives recordings (and transcriptions),
+ * `agent` drives Conversational AI agents, `moderate` sees who is in channels and kicks or bans,
+ * `admin` may do anything.
+ */
+export type Scope = 'token' | 'record' | 'agent' | 'moderate' | 'admin';
+export const SCOPES: readonly Scope[] = ['token', 'record', 'agent', 'moderate', 'admin'];
 
 /** The authenticated identity behind a request, the same over HTTP, WebSocket and SSE. */
 export interface Caller {

@@ -5,6 +5,14 @@ import { CLOUD_RECORDING_PRODUCT, changeFromNotice, type WebhookChange } from '.
 import { Notice } from '../tasks/notice.js';
 import type { StoredError } from '../store/index.js';
 import { agentOfNotice, failureOfNotice, SPEECH_TO_TEXT_PRODUCT, STT_STATE_EVENTS } from '../transcription/notice.js';
+import {
+  AGENT_EXPIRE_EVENT,
+  AGENT_STATE_EVENTS,
+  agentOfConvoNotice,
+  CONVERSATIONAL_AI_PRODUCT,
+  failureOfConvoNotice,
+  historyOfNotice,
+} from '../agents/notice.js';
 import { readRawBody } from './body.js';
 import { sendJson } from './respond.js';
 
@@ -30,6 +38,14 @@ export interface WebhookHandlerOptions {
   apply(sid: string, change: WebhookChange): Promise<void>;
   /** A Speech-to-Text notice about this agent: the transcription is queried now (and keeps why it failed, when the notice says). */
   applyTranscription?(agentId: string, failure: StoredError | undefined): Promise<void>;
+  /**
+   * A Conversational AI notice about this agent (productId 17): the agent is queried now, keeps why
+   * it failed (110, 102 FAILED), gets a new token (104) and keeps the history a 103 carries.
+   */
+  applyAgent?(
+    agentId: string,
+    notice: { failure?: StoredError | undefined; expiring?: boolean; history?: { role: string; content: string }[] | undefined },
+  ): Promise<void>;
   /** Remembers a notice id (in the registry); false when it was seen already. */
   remember(noticeId: string): Promise<boolean>;
   /** The current time (Unix ms), for the freshness window. */
@@ -88,6 +104,20 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
       const agentId = agentOfNotice(notice);
       if (agentId && STT_STATE_EVENTS.has(notice.eventType)) {
         options.applyTranscription?.(agentId, failureOfNotice(notice)).catch((error: unknown) => {
+          options.logger.warn(
+            { noticeId: notice.noticeId, err: error instanceof Error ? error.message : String(error) },
+            'webhook not applied',
+          );
+        });
+      }
+      return;
+    }
+    if (notice.productId === CONVERSATIONAL_AI_PRODUCT) {
+      const agentId = agentOfConvoNotice(notice);
+      const history = historyOfNotice(notice);
+      const expiring = notice.eventType === AGENT_EXPIRE_EVENT;
+      if (agentId && (AGENT_STATE_EVENTS.has(notice.eventType) || expiring || history)) {
+        options.applyAgent?.(agentId, { failure: failureOfConvoNotice(notice), expiring, history }).catch((error: unknown) => {
           options.logger.warn(
             { noticeId: notice.noticeId, err: error instanceof Error ? error.message : String(error) },
             'webhook not applied',

@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RecordingState, TranscriptionState } from '@agora-backend/shared';
+import type { AgentState, RecordingState, TranscriptionState } from '@agora-backend/shared';
+
+/** The kinds of task the metrics label. */
+export type TaskKindLabel = 'recording' | 'transcription' | 'agent';
 
 /** What the registry can count for the gauges that are read at scrape time. */
 export interface MetricsSources {
@@ -7,10 +10,12 @@ export interface MetricsSources {
   recordingsByState?: () => Promise<Partial<Record<RecordingState, number>>>;
   /** Transcriptions by state, likewise. */
   transcriptionsByState?: () => Promise<Partial<Record<TranscriptionState, number>>>;
+  /** Conversational AI agents by state, likewise. */
+  agentsByState?: () => Promise<Partial<Record<AgentState, number>>>;
   /** The longest time between two polls of an active task that the rate budget guarantees, in seconds. */
   pollCadenceSeconds?: () => Promise<number>;
   /** Tasks this instance polls now, by kind. */
-  polledHere?: () => Record<'recording' | 'transcription', number>;
+  polledHere?: () => Record<TaskKindLabel, number>;
 }
 
 /** One upstream call as the Agora client saw it. */
@@ -50,6 +55,17 @@ export function createMetrics() {
     registers: [registry],
     async collect() {
       const counts = (await sources.transcriptionsByState?.()) ?? {};
+      this.reset();
+      for (const state of ['starting', 'running', 'stopping', 'stopped', 'failed'] as const) this.set({ state }, counts[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'agora_backend_agents',
+    help: 'Conversational AI agents in the registry by state (stopping = leaves not yet confirmed by Agora)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const counts = (await sources.agentsByState?.()) ?? {};
       this.reset();
       for (const state of ['starting', 'running', 'stopping', 'stopped', 'failed'] as const) this.set({ state }, counts[state] ?? 0);
     },
@@ -95,8 +111,8 @@ export function createMetrics() {
     labelNames: ['kind'],
     registers: [registry],
     collect() {
-      const counts = sources.polledHere?.() ?? { recording: 0, transcription: 0 };
-      for (const kind of ['recording', 'transcription'] as const) this.set({ kind }, counts[kind]);
+      const counts = sources.polledHere?.() ?? { recording: 0, transcription: 0, agent: 0 };
+      for (const kind of ['recording', 'transcription', 'agent'] as const) this.set({ kind }, counts[kind]);
     },
   });
   const watchdogActions = new Counter({
@@ -113,7 +129,7 @@ export function createMetrics() {
   });
   const failures = new Counter({
     name: 'agora_backend_task_failures_total',
-    help: "Recordings and transcriptions that failed, by kind and reason (error_<code> from Agora's notice, exited_abnormally, asr, rtc, start_failed…)",
+    help: "Recordings, transcriptions and agents that failed, by kind and reason (error_<code> from Agora's notice, exited_abnormally, asr, rtc, start_failed…)",
     labelNames: ['kind', 'reason'],
     registers: [registry],
   });
@@ -135,10 +151,10 @@ export function createMetrics() {
       upstreamSeconds.observe({ endpoint: observation.endpoint }, observation.seconds);
       budgetWait.observe({ priority: observation.priority }, observation.budgetWaitSeconds);
     },
-    polled: (kind: 'recording' | 'transcription', gapMs: number) => pollGap.observe({ kind }, gapMs / 1000),
+    polled: (kind: TaskKindLabel, gapMs: number) => pollGap.observe({ kind }, gapMs / 1000),
     watchdog: (action: 'max_duration_stop' | 'start_settled') => watchdogActions.inc({ action }),
     notice: (outcome: 'accepted' | 'duplicate' | 'stale' | 'bad_signature' | 'malformed') => notices.inc({ outcome }),
-    failure: (kind: 'recording' | 'transcription', reason: string) => failures.inc({ kind, reason }),
+    failure: (kind: TaskKindLabel, reason: string) => failures.inc({ kind, reason }),
     /** Upstream health since start-up, from the same counters GET /metrics serves (admin.overview). */
     async upstreamSnapshot() {
       const endpoints = new Map<string, Record<string, number>>();

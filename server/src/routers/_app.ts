@@ -5,11 +5,13 @@ import { recordingRouter } from './recording.js';
 import type { DirectProcedure } from '../trpc/direct.js';
 import { generateTokenDirect, tokenRouter } from './token.js';
 import { transcriptionRouter } from './transcription.js';
+import { agentRouter } from './agent.js';
 
 export const appRouter = router({
   token: tokenRouter,
   recording: recordingRouter,
   transcription: transcriptionRouter,
+  agent: agentRouter,
   channel: channelRouter,
   admin: adminRouter,
 });

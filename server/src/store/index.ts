@@ -2,6 +2,7 @@ export { createSqliteStore } from './sqlite.js';
 export * from './task-types.js';
 export * from './recording-types.js';
 export * from './transcription-types.js';
+export * from './agent-types.js';
 export type { Registry } from './registry.js';
 export { createPostgresStore, type PostgresStoreOptions } from './postgres.js';
 export { errorMessage, isDatabaseUnavailable } from './database-errors.js';

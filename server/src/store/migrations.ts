@@ -134,7 +134,68 @@ export function migrations(dialect: 'sqlite' | 'postgres'): MigrationProvider {
         await db.schema.alterTable('transcription_events').addColumn('last_error', 'text').execute();
       },
     },
-    // 0005 is the agents' (another branch); the numbers only order the list.
+    '0005_agents': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('agents')
+          .addColumn('id', 'text', (col) => col.primaryKey())
+          .addColumn('channel', 'text', (col) => col.notNull())
+          .addColumn('uid', 'text', (col) => col.notNull())
+          .addColumn('owner', 'text', (col) => col.notNull())
+          .addColumn('state', 'text', (col) => col.notNull())
+          .addColumn('active', 'integer', (col) => col.notNull())
+          .addColumn('agent_id', 'text')
+          .addColumn('agora_status', 'text')
+          .addColumn('profile', 'text', (col) => col.notNull())
+          .addColumn('options', 'text', (col) => col.notNull())
+          .addColumn('token_expires_at', 'bigint')
+          .addColumn('turns_complete', 'integer', (col) => col.notNull().defaultTo(0))
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('started_at', 'bigint')
+          .addColumn('updated_at', 'bigint', (col) => col.notNull())
+          .addColumn('stopped_at', 'bigint')
+          .addColumn('version', 'integer', (col) => col.notNull().defaultTo(0))
+          .addColumn('not_found_since', 'bigint')
+          .addColumn('not_found_last_at', 'bigint')
+          .execute();
+        // One agent per uid per channel among active agents, whichever server starts them.
+        await db.schema
+          .createIndex('agents_active_channel_uid')
+          .on('agents')
+          .columns(['channel', 'uid'])
+          .unique()
+          .where(sql.ref('active'), '=', 1)
+          .execute();
+        await db.schema.createIndex('agents_agent').on('agents').column('agent_id').execute();
+        await db.schema.createIndex('agents_listing').on('agents').columns(['created_at', 'id']).execute();
+        await db.schema
+          .createTable('agent_events')
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (col) =>
+            dialect === 'postgres' ? col.primaryKey() : col.primaryKey().autoIncrement(),
+          )
+          .addColumn('agent_task_id', 'text', (col) => col.notNull().references('agents.id'))
+          .addColumn('at', 'bigint', (col) => col.notNull())
+          .addColumn('state', 'text', (col) => col.notNull())
+          .addColumn('agora_status', 'text')
+          .addColumn('source', 'text', (col) => col.notNull())
+          .addColumn('last_error', 'text')
+          // A new message of the conversation, when the event is about one (agent.watch streams it).
+          .addColumn('message', 'text')
+          .execute();
+        await db.schema.createIndex('agent_events_by_agent').on('agent_events').columns(['agent_task_id', 'id']).execute();
+        // The kept conversation: Agora answers history only while the agent runs, turns for 7 days.
+        await db.schema
+          .createTable('agent_conversation')
+          .addColumn('agent_task_id', 'text', (col) => col.notNull().references('agents.id'))
+          .addColumn('kind', 'text', (col) => col.notNull())
+          .addColumn('seq', 'integer', (col) => col.notNull())
+          .addColumn('at', 'bigint', (col) => col.notNull())
+          .addColumn('body', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('agent_conversation_pk', ['agent_task_id', 'kind', 'seq'])
+          .execute();
+      },
+    },
     '0006_channel_bans': {
       async up(db: Kysely<unknown>) {
         // Agora's ban rule ids, with who made each through this server and why (channel.kick, channel.ban).

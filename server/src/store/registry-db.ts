@@ -4,6 +4,7 @@ import { migrations } from './migrations.js';
 import type { Registry } from './registry.js';
 import { createRecordingTable } from './recording-table.js';
 import { createTranscriptionTable } from './transcription-table.js';
+import { createAgentTable } from './agent-table.js';
 import { createBanTable } from './ban-table.js';
 
 /** Runs the migrations; call once before using the store. */
@@ -20,6 +21,7 @@ export function createKyselyRegistry(db: Kysely<Database>, onClose: () => Promis
   return {
     recordings: createRecordingTable(db),
     transcriptions: createTranscriptionTable(db),
+    agents: createAgentTable(db),
     bans: createBanTable(db),
     async rememberNotice(noticeId, now, ttlMs) {
       // Forget notices past their time now and then, not on every call.

@@ -1,6 +1,7 @@
 import type { BanTable } from './ban-table.js';
 import type { RecordingTable } from './recording-types.js';
 import type { TranscriptionTable } from './transcription-types.js';
+import type { AgentTable } from './agent-types.js';
 
 /**
  * The registry: every kind of task's rows and event log, each a table built the same way
@@ -10,6 +11,8 @@ import type { TranscriptionTable } from './transcription-types.js';
 export interface Registry {
   recordings: RecordingTable;
   transcriptions: TranscriptionTable;
+  /** Conversational AI agents, with their kept conversation. */
+  agents: AgentTable;
   /** Ban rules made through channel.kick and channel.ban, with who made them and why. */
   bans: BanTable;
   /**

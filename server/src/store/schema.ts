@@ -92,4 +92,44 @@ export interface Database {
     source: string;
     last_error: ColumnType<string | null, string | null | undefined, never>;
   };
+  agents: {
+    id: string;
+    channel: string;
+    uid: string;
+    owner: string;
+    state: string;
+    /** 1 while starting/running/stopping: the unique (channel, uid) index keys on it. */
+    active: number;
+    agent_id: string | null;
+    agora_status: string | null;
+    profile: string;
+    options: string;
+    token_expires_at: NullableBigIntColumn;
+    turns_complete: ColumnType<number, number | undefined, number>;
+    last_error: string | null;
+    created_at: BigIntColumn;
+    started_at: NullableBigIntColumn;
+    updated_at: BigIntColumn;
+    stopped_at: NullableBigIntColumn;
+    version: number;
+    not_found_since: NullableBigIntColumn;
+    not_found_last_at: NullableBigIntColumn;
+  };
+  agent_events: {
+    id: ColumnType<number | string, undefined, never>;
+    agent_task_id: string;
+    at: BigIntColumn;
+    state: string;
+    agora_status: string | null;
+    source: string;
+    last_error: ColumnType<string | null, string | null | undefined, never>;
+    message: ColumnType<string | null, string | null | undefined, never>;
+  };
+  agent_conversation: {
+    agent_task_id: string;
+    kind: string;
+    seq: number;
+    at: BigIntColumn;
+    body: string;
+  };
 }

@@ -8,6 +8,7 @@ import { UidTakenError, type ChangeSource, type TaskEvent, type TaskLifePatch, t
 interface KindTables {
   recordings: { events: 'recording_events'; taskColumn: 'recording_id' };
   transcriptions: { events: 'transcription_events'; taskColumn: 'transcription_id' };
+  agents: { events: 'agent_events'; taskColumn: 'agent_task_id' };
 }
 type KindTable = keyof KindTables;
 type EventsOf<T extends KindTable> = KindTables[T]['events'];

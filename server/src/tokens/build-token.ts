@@ -24,6 +24,11 @@ export interface TokenIssuerOptions {
 export interface TokenIssuer {
   /** Builds the token a validated `token.generate` input asks for. */
   issue(input: ParsedTokenGenerateInput): TokenGenerateOutput;
+  /**
+   * A Conversational AI agent's token: RTC (join and publish, for its uid in the channel) and RTM
+   * (login as the same uid) in one AccessToken2, as Agora requires of an agent.
+   */
+  issueAgent(target: { channel: string; uid: string; expireSeconds: number }): { token: string; expiresAt: number };
 }
 
 const RTM_LOGIN = 1;
@@ -88,6 +93,20 @@ export function createTokenIssuer({ appId, appCertificate, clock }: TokenIssuerO
         expiresAt: new Date((issueTs + expireSeconds) * 1000),
         ...about,
       };
+    },
+    issueAgent({ channel, uid, expireSeconds }) {
+      if (!wellFormed) throw new TokenBuildError();
+      const issueTs = Math.floor(clock.now() / 1000);
+      const rtc: TokenService = {
+        type: SERVICE_TYPE.rtc,
+        privileges: [RTC_PRIVILEGE.join, RTC_PRIVILEGE.publishAudio, RTC_PRIVILEGE.publishVideo, RTC_PRIVILEGE.publishData].map(
+          (id) => [id, expireSeconds] as const,
+        ),
+        fields: [channel, uid],
+      };
+      const rtm: TokenService = { type: SERVICE_TYPE.rtm, privileges: [[RTM_LOGIN, expireSeconds]], fields: [uid] };
+      const token = encodeAccessToken2({ appId, appCertificate, issueTs, expire: expireSeconds, services: [rtc, rtm] });
+      return { token, expiresAt: (issueTs + expireSeconds) * 1000 };
     },
   };
 }

@@ -1,6 +1,8 @@
 import type { Logger } from '../logger.js';
+import type { AgentService } from '../agents/index.js';
 import type {
   AdminOverviewOutput,
+  AgentStatusEvent,
   RecordingHistoryOutput,
   RecordingStatusEvent,
   TranscriptionHistoryOutput,
@@ -67,4 +69,13 @@ export interface Services {
     signal: AbortSignal,
     viewer: Viewer,
   ): Promise<AsyncIterable<{ eventId: number; event: TranscriptionStatusEvent }>>;
+  /** The Conversational AI agent service; throws when it is not configured (it comes with Cloud Recording). */
+  agents(): AgentService;
+  /** An agent's events (state changes and new messages) for one watcher; throws NOT_FOUND for an unknown one. */
+  watchAgent(
+    id: string,
+    lastEventId: string | undefined,
+    signal: AbortSignal,
+    viewer: Viewer,
+  ): Promise<AsyncIterable<{ eventId: number; event: AgentStatusEvent }>>;
 }

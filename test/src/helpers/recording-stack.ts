@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { createClient, type AgoraBackendClient } from '@agora-backend/client';
 import {
   composeApp,
+  parseAgentProfiles,
+  type AgentProfiles,
   createAgoraClient,
   createEmbeddedStorage,
   createLinkSigner,
@@ -79,6 +81,10 @@ export interface StackOptions {
   leases?: Leases;
   /** Where recording.files reads; default the emulator's folder, served under /files. */
   files?: RecordingStorage;
+  /** The server's agent profiles; default the embedded `default` one. */
+  agentProfiles?: AgentProfiles;
+  /** How long each agent token lasts (the server renews it 10 minutes before it runs out). */
+  agentTokenSeconds?: number;
   /** The embedded file links' secret (kept across restart()). */
   linkSecret?: Buffer;
   publicUrl?: string;
@@ -104,9 +110,24 @@ const FAST_RETRY = {
     sttUpdate: [10, 10, 10],
     sttLeave: [10, 10, 10],
     sttList: [10, 10, 10],
+    agentJoin: [10, 10, 10],
+    agentLeave: [10, 10, 10],
+    agentUpdate: [10, 10, 10],
+    agentQuery: [10, 10, 10],
+    agentList: [10, 10, 10],
+    agentInterrupt: [10, 10, 10],
+    agentHistory: [10, 10, 10],
+    agentTurns: [10, 10, 10],
   },
   queryNotFoundDelaysMs: [30, 30, 30],
 };
+
+/** The embedded default's profiles (the `default` profile alone). */
+function embeddedProfiles(): AgentProfiles {
+  const parsed = parseAgentProfiles({}, { embedded: true });
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  return parsed.profiles;
+}
 
 /** Real server, real SQLite file, the emulator as Agora, and a real client over HTTP. */
 export async function startRecordingStack(options: StackOptions = {}): Promise<RecordingStack> {
@@ -186,6 +207,10 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
         watchdogIntervalMs: options.watchdogIntervalMs ?? 3_600_000,
         ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
         ...(options.confirmDelayMs !== undefined ? { confirmDelayMs: options.confirmDelayMs } : {}),
+      },
+      agents: {
+        profiles: options.agentProfiles ?? embeddedProfiles(),
+        ...(options.agentTokenSeconds !== undefined ? { tokenSeconds: options.agentTokenSeconds } : {}),
       },
       ...(options.subscriptionsPerConnection !== undefined ? { subscriptionsPerConnection: options.subscriptionsPerConnection } : {}),
       ...(options.webhookSecret !== undefined ? { webhookSecret: options.webhookSecret } : {}),
