@@ -1,8 +1,8 @@
 import { AgentStartInput, type Agent, type AgentState } from '@agora-backend/shared';
-import { failureText, field, formatTime, h, show, uidList } from '../dom.js';
-import { describe } from '../errors.js';
-import { findForm, onCheckedSubmit } from '../forms.js';
+import { failureText, field, formatTime, h, uidList } from '../dom.js';
+import { onCheckedSubmit } from '../forms.js';
 import { api } from '../session.js';
+import { taskListPage } from './task-list.js';
 
 const STATES: AgentState[] = ['starting', 'running', 'stopping', 'stopped', 'failed'];
 const input = (name: string, extra: Record<string, string> = {}) => h('input', { name, autocomplete: 'off', ...extra });
@@ -76,57 +76,15 @@ function row(agent: Agent): HTMLTableRowElement {
 
 /** The registry's agents, refreshed every few seconds; and the start form. */
 export function agentsPage(root: HTMLElement, params = new URLSearchParams()): () => void {
-  const state = h(
-    'select',
-    { name: 'state' },
-    h('option', { value: '' }, 'any'),
-    ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)),
-  );
-  const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off', value: params.get('channel') ?? '' });
-  const body = h('tbody');
-  const status = h('p', { role: 'status', 'aria-live': 'polite' });
-  async function load() {
-    try {
-      const page = await api().agent.list.query({
-        ...(channel.value ? { channel: channel.value } : {}),
-        ...(state.value ? { state: state.value as AgentState } : {}),
-        limit: 20,
-      });
-      show(body, ...page.items.map(row));
-      status.textContent = page.items.length === 0 ? 'No agents yet.' : '';
-    } catch (error) {
-      status.textContent = describe(error);
-    }
-  }
-  const filters = findForm('agents', 'Agent id', [field('Channel', channel), field('State', state)], () => void load());
-  show(
-    root,
-    h('h1', {}, 'Agents'),
-    filters,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        {},
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ...['Agent', 'Channel', 'Profile', 'State', 'Created', 'Ended', 'Why it failed'].map((title) =>
-              h('th', { scope: 'col' }, title),
-            ),
-          ),
-        ),
-        body,
-      ),
-    ),
-    status,
-    startForm(),
-  );
-  void load();
-  const timer = setInterval(() => void load(), 3_000);
-  return () => clearInterval(timer);
+  return taskListPage(root, params, {
+    list: 'agents',
+    title: 'Agents',
+    idLabel: 'Agent id',
+    states: STATES,
+    columns: ['Agent', 'Channel', 'Profile', 'State', 'Created', 'Ended', 'Why it failed'],
+    read: (filters) => api().agent.list.query({ ...filters, limit: 20 }),
+    row,
+    empty: 'No agents yet.',
+    form: startForm(),
+  });
 }
