@@ -1,4 +1,5 @@
 import { AGENT_SPEAK_MAX_BYTES, type AgentMessage } from '@agora-backend/shared';
+import { stopLine, watchToEnd } from './cli-task.js';
 import { watchAgent, type AgoraBackendClient } from './index.js';
 
 /** `agoractl agent …`: Conversational AI agents from a terminal. */
@@ -102,37 +103,20 @@ export async function agent(client: AgoraBackendClient, args: string[], values: 
     }
     case 'stop': {
       const result = await client.agent.stop.mutate({ id: needId() });
-      print(
-        result,
-        `${result.id}\t${result.state}${result.alreadyStopped ? ' (already)' : ''}${result.lastError ? ` (${result.lastError.message})` : ''}`,
-      );
+      print(result, stopLine(result));
       return 0;
     }
     case 'watch':
-      return watch(client, needId(), json, io);
+      // `<time> <state> <Agora status>` for a state, `<time> <state> <seq> <role> <content>` for a message.
+      return watchToEnd(
+        watchAgent,
+        client,
+        needId(),
+        (event) => `${event.at.toISOString()}\t${event.state}\t${event.message ? messageLine(event.message) : (event.agoraStatus ?? '-')}`,
+        json,
+        io.out,
+      );
     default:
       throw new AgentUsageError(`unknown agent action "${action ?? ''}"`);
   }
-}
-
-/**
- * One line per event: `<time>\t<state>\t<Agora status>` for a state, `<time>\t<state>\t<seq>\t<role>\t<content>`
- * for a message of the conversation; until the agent ends.
- */
-function watch(client: AgoraBackendClient, id: string, json: boolean, io: AgentIo): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const handle = watchAgent(client, id, {
-      onEvent: (event) =>
-        io.out(
-          json
-            ? `${JSON.stringify(event)}\n`
-            : `${event.at.toISOString()}\t${event.state}\t${event.message ? messageLine(event.message) : (event.agoraStatus ?? '-')}\n`,
-        ),
-      onEnd: () => resolve(0),
-      onError: (error) => {
-        handle.stop();
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    });
-  });
 }

@@ -1,4 +1,5 @@
 import type { TranslationPair } from '@agora-backend/shared';
+import { stopLine, watchToEnd } from './cli-task.js';
 import { watchTranscription, type AgoraBackendClient } from './index.js';
 
 /** `agoractl transcribe …`: Real-Time Transcription from a terminal. */
@@ -85,10 +86,7 @@ export async function transcribe(client: AgoraBackendClient, args: string[], val
     }
     case 'stop': {
       const result = await client.transcription.stop.mutate({ id: needId() });
-      print(
-        result,
-        `${result.id}\t${result.state}${result.alreadyStopped ? ' (already)' : ''}${result.lastError ? ` (${result.lastError.message})` : ''}`,
-      );
+      print(result, stopLine(result));
       return 0;
     }
     case 'files': {
@@ -125,22 +123,15 @@ export async function transcribe(client: AgoraBackendClient, args: string[], val
       return 0;
     }
     case 'watch':
-      return watch(client, needId(), json, io);
+      return watchToEnd(
+        watchTranscription,
+        client,
+        needId(),
+        (event) => `${event.at.toISOString()}\t${event.state}\t${event.agoraStatus ?? '-'}`,
+        json,
+        io.out,
+      );
     default:
       throw new TranscribeUsageError(`unknown transcribe action "${action ?? ''}"`);
   }
-}
-
-function watch(client: AgoraBackendClient, id: string, json: boolean, io: TranscribeIo): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const handle = watchTranscription(client, id, {
-      onEvent: (event) =>
-        io.out(json ? `${JSON.stringify(event)}\n` : `${event.at.toISOString()}\t${event.state}\t${event.agoraStatus ?? '-'}\n`),
-      onEnd: () => resolve(0),
-      onError: (error) => {
-        handle.stop();
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    });
-  });
 }
