@@ -1,5 +1,5 @@
 import { AGENT_SPEAK_MAX_BYTES, type AgentMessage } from '@agora-backend/shared';
-import { stopLine, watchToEnd } from './cli-task.js';
+import { stopLine, watchToEnd, type CommandIo, type Values } from './cli-task.js';
 import { watchAgent, type AgoraBackendClient } from './index.js';
 
 /** `agoractl agent …`: Conversational AI agents from a terminal. */
@@ -8,14 +8,6 @@ export const AGENT_USAGE = `  agent start --channel <name> [--profile <name>] [-
         [--var <name=value,…>] [--label <key=value,…>] [--max-idle <seconds>]
   agent say <agent-id> <text…> [--priority INTERRUPT|APPEND|IGNORE] [--no-interrupt]
   agent interrupt|history|watch|stop <agent-id>`;
-
-export interface AgentIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  isTTY: boolean;
-}
-
-type Values = Record<string, string | boolean | undefined>;
 
 /** A refusal of the command line itself (exit 1). */
 export class AgentUsageError extends Error {}
@@ -57,7 +49,7 @@ function startInput(values: Values) {
 const messageLine = (message: AgentMessage) => `${message.seq}\t${message.role}\t${message.content}`;
 
 /** Runs `agent <action>`; resolves with the exit code (0 done). Errors from the server are thrown to the caller. */
-export async function agent(client: AgoraBackendClient, args: string[], values: Values, io: AgentIo): Promise<number> {
+export async function agent(client: AgoraBackendClient, args: string[], values: Values, io: CommandIo): Promise<number> {
   const [action, id, ...rest] = args;
   const json = values.json === true;
   const print = (value: unknown, human: string) => io.out(json ? `${JSON.stringify(value, null, 2)}\n` : `${human}\n`);

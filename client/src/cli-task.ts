@@ -1,7 +1,16 @@
 import type { AgoraBackendClient } from './index.js';
 import type { WatchHandle, WatchHandlers } from './watch.js';
 
-/** What `agoractl transcribe …` and `agoractl agent …` share: a task's stop line and a watch followed to the end. */
+/** What `agoractl transcribe …` and `agoractl agent …` share: their terminal, options, stop line and a watch followed to the end. */
+
+export interface CommandIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  isTTY: boolean;
+}
+
+/** The parsed options (`parseArgs`' values). */
+export type Values = Record<string, string | boolean | undefined>;
 
 /** `<id>\t<state>[ (already)][ (<why>)]`: the state the server confirmed, not a fixed word. */
 export function stopLine(result: { id: string; state: string; alreadyStopped: boolean; lastError: { message: string } | null }): string {
