@@ -1,4 +1,5 @@
 import type { TranslationPair } from '@agora-backend/shared';
+import { stopLine, watchToEnd, type CommandIo, type Values } from './cli-task.js';
 import { watchTranscription, type AgoraBackendClient } from './index.js';
 
 /** `agoractl transcribe …`: Real-Time Transcription from a terminal. */
@@ -7,14 +8,6 @@ export const TRANSCRIBE_USAGE = `  transcribe start --channel <name> --languages
         [--uid <uid>] [--speakers <uid,uid>] [--max-idle <seconds>] [--slice <seconds>] [--no-captions]
   transcribe query|stop|files|watch <transcription-id>
   transcribe list [--channel <name>] [--state <state>] [--limit <n>]`;
-
-export interface TranscribeIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  isTTY: boolean;
-}
-
-type Values = Record<string, string | boolean | undefined>;
 
 /** A refusal of the command line itself (exit 1). */
 export class TranscribeUsageError extends Error {}
@@ -64,7 +57,7 @@ function startInput(values: Values) {
 }
 
 /** Runs `transcribe <action>`; resolves with the exit code (0 done). Errors from the server are thrown to the caller. */
-export async function transcribe(client: AgoraBackendClient, args: string[], values: Values, io: TranscribeIo): Promise<number> {
+export async function transcribe(client: AgoraBackendClient, args: string[], values: Values, io: CommandIo): Promise<number> {
   const [action, id] = args;
   const json = values.json === true;
   const print = (value: unknown, human: string) => io.out(json ? `${JSON.stringify(value, null, 2)}\n` : `${human}\n`);
@@ -85,10 +78,7 @@ export async function transcribe(client: AgoraBackendClient, args: string[], val
     }
     case 'stop': {
       const result = await client.transcription.stop.mutate({ id: needId() });
-      print(
-        result,
-        `${result.id}\t${result.state}${result.alreadyStopped ? ' (already)' : ''}${result.lastError ? ` (${result.lastError.message})` : ''}`,
-      );
+      print(result, stopLine(result));
       return 0;
     }
     case 'files': {
@@ -125,22 +115,15 @@ export async function transcribe(client: AgoraBackendClient, args: string[], val
       return 0;
     }
     case 'watch':
-      return watch(client, needId(), json, io);
+      return watchToEnd(
+        watchTranscription,
+        client,
+        needId(),
+        (event) => `${event.at.toISOString()}\t${event.state}\t${event.agoraStatus ?? '-'}`,
+        json,
+        io.out,
+      );
     default:
       throw new TranscribeUsageError(`unknown transcribe action "${action ?? ''}"`);
   }
-}
-
-function watch(client: AgoraBackendClient, id: string, json: boolean, io: TranscribeIo): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const handle = watchTranscription(client, id, {
-      onEvent: (event) =>
-        io.out(json ? `${JSON.stringify(event)}\n` : `${event.at.toISOString()}\t${event.state}\t${event.agoraStatus ?? '-'}\n`),
-      onEnd: () => resolve(0),
-      onError: (error) => {
-        handle.stop();
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    });
-  });
 }

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { TRPCClientError } from '@trpc/client';
+import { agent, AgentUsageError, AGENT_USAGE } from './cli-agent.js';
 import { transcribe, TranscribeUsageError, TRANSCRIBE_USAGE } from './cli-transcribe.js';
 import { downloadFiles } from './download.js';
 import { closeClient, createClient, getAgoraError, watchRecording, type AgoraBackendClient } from './node.js';
@@ -24,6 +25,7 @@ Commands:
   list [--channel <name>] [--state <state>] [--limit <n>]
   watch <recording-id>        a live status line until the recording ends
 ${TRANSCRIBE_USAGE}
+${AGENT_USAGE}
 
 Options:
   --url <url>        the server's tRPC URL (env AGORACTL_URL; default http://127.0.0.1:4000/trpc)
@@ -180,6 +182,8 @@ async function run(
       return download(client, idArg(), str('dir'), json, io);
     case 'transcribe':
       return transcribe(client, positionals, values, io);
+    case 'agent':
+      return agent(client, positionals, values, io);
     case 'watch': {
       const id = idArg();
       return new Promise<number>((resolve) => {
@@ -314,6 +318,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
         'max-idle': { type: 'string' },
         slice: { type: 'string' },
         'no-captions': { type: 'boolean' },
+        profile: { type: 'string' },
+        listen: { type: 'string' },
+        greeting: { type: 'string' },
+        var: { type: 'string' },
+        label: { type: 'string' },
+        priority: { type: 'string' },
+        'no-interrupt': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -337,7 +348,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     return await run(command, positionals, parsed.values, client, io, url);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof TranscribeUsageError) {
+    if (error instanceof UsageError || error instanceof TranscribeUsageError || error instanceof AgentUsageError) {
       io.err(`agoractl: ${error.message}\n\n${USAGE}`);
       return EXIT.usage;
     }

@@ -4,13 +4,13 @@
  * mutations with TanStack Query, see the README ("React"). Create the client once, outside the
  * component (or memoised): the watch is reopened whenever the client or the id changes.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { TRPCClient } from '@trpc/client';
 import type { AppRouter } from '@agora-backend/server';
-import type { RecordingStatusEvent, TranscriptionStatusEvent } from '@agora-backend/shared';
-import { watchRecording, watchTranscription, type WatchHandle, type WatchHandlers } from './watch.js';
+import type { AgentMessage, AgentStatusEvent, RecordingStatusEvent, TranscriptionStatusEvent } from '@agora-backend/shared';
+import { watchAgent, watchRecording, watchTranscription, type WatchHandle, type WatchHandlers } from './watch.js';
 
-/** A recording or transcription as a component sees it, live. */
+/** A recording, transcription or agent as a component sees it, live. */
 export interface LiveTask<E> {
   /** The latest event (its state, files…); undefined until the first arrives. */
   latest: E | undefined;
@@ -51,4 +51,24 @@ export function useRecording(client: TRPCClient<AppRouter>, id: string | undefin
 /** A transcription, live from `transcription.watch`, the same way. */
 export function useTranscription(client: TRPCClient<AppRouter>, id: string | undefined): LiveTask<TranscriptionStatusEvent> {
   return useWatch(watchTranscription, client, id);
+}
+
+/** An agent as a component sees it: its live state, and its conversation so far (from the watch's messages). */
+export interface LiveAgent extends LiveTask<AgentStatusEvent> {
+  /** The messages seen on this watch, in conversation order (each once). */
+  messages: readonly AgentMessage[];
+}
+
+/**
+ * A Conversational AI agent, live from `agent.watch`, the same way; `messages` is its conversation
+ * as it grows. For messages from before the watch opened, read `agent.history` once.
+ */
+export function useAgent(client: TRPCClient<AppRouter>, id: string | undefined): LiveAgent {
+  const live = useWatch(watchAgent, client, id);
+  const messages = useMemo(() => {
+    const seen = new Map<number, AgentMessage>();
+    for (const event of live.events) if (event.message) seen.set(event.message.seq, event.message);
+    return [...seen.values()].sort((a, b) => a.seq - b.seq);
+  }, [live.events]);
+  return { ...live, messages };
 }

@@ -1,7 +1,16 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { TRPCClientError } from '@trpc/client';
-import type { AgoraBackendClient, AppRouter, Recording, RecordingStatusEvent, RouterInputs, RouterOutputs } from './index.js';
-import { getAgoraError } from './index.js';
+import type {
+  AgentStatusEvent,
+  AgoraBackendClient,
+  AppRouter,
+  Recording,
+  RecordingStatusEvent,
+  RouterInputs,
+  RouterOutputs,
+} from './index.js';
+import { getAgoraError, watchAgent } from './index.js';
+import type { LiveAgent } from './react.js';
 
 describe('client types', () => {
   it('types procedure inputs', () => {
@@ -33,6 +42,16 @@ describe('client types', () => {
         },
       );
     expectTypeOf(subscribe).toBeFunction();
+  });
+
+  it("types the agent's procedures, watch and hook", () => {
+    expectTypeOf<{ channel: string }>().toExtend<RouterInputs['agent']['start']>();
+    expectTypeOf<{ channel: string; profile: string; remoteUids: string[]; greeting: string }>().toExtend<RouterInputs['agent']['start']>();
+    expectTypeOf<{ id: string; text: string; priority: 'INTERRUPT' }>().toExtend<RouterInputs['agent']['speak']>();
+    expectTypeOf<RouterOutputs['agent']['history']['messages'][number]['seenAt']>().toEqualTypeOf<Date>();
+    expectTypeOf(watchAgent).parameter(2).toHaveProperty('onEvent').toEqualTypeOf<(event: AgentStatusEvent, eventId: string) => void>();
+    expectTypeOf<LiveAgent['messages'][number]['content']>().toEqualTypeOf<string>();
+    expectTypeOf<LiveAgent['latest']>().toEqualTypeOf<AgentStatusEvent | undefined>();
   });
 
   it('types error data', () => {

@@ -1,7 +1,7 @@
 import type { TRPCClient } from '@trpc/client';
 import { TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '@agora-backend/server';
-import type { RecordingStatusEvent, TranscriptionStatusEvent } from '@agora-backend/shared';
+import type { AgentStatusEvent, RecordingStatusEvent, TranscriptionStatusEvent } from '@agora-backend/shared';
 
 export interface WatchHandlers<E = RecordingStatusEvent> {
   onEvent(event: E, eventId: string): void;
@@ -19,7 +19,7 @@ export interface WatchHandle {
 
 const FINAL_CODES = new Set(['NOT_FOUND', 'UNAUTHORIZED', 'FORBIDDEN', 'BAD_REQUEST', 'TOO_MANY_REQUESTS']);
 
-/** A watch subscription: recording.watch's or transcription.watch's `subscribe`. */
+/** A watch subscription: recording.watch's, transcription.watch's or agent.watch's `subscribe`. */
 type Subscribe<E> = (
   input: { id: string; lastEventId?: string },
   callbacks: { onData: (value: { id: string; data: E }) => void; onComplete: () => void; onError: (error: unknown) => void },
@@ -40,6 +40,14 @@ export function watchTranscription(
   handlers: WatchHandlers<TranscriptionStatusEvent>,
 ): WatchHandle {
   return follow<TranscriptionStatusEvent>((input, callbacks) => client.transcription.watch.subscribe(input, callbacks), id, handlers);
+}
+
+/**
+ * Follows a Conversational AI agent until it ends, the same way: each state change, and each new
+ * message of its conversation as the server sees it (`event.message`, null on the others).
+ */
+export function watchAgent(client: TRPCClient<AppRouter>, id: string, handlers: WatchHandlers<AgentStatusEvent>): WatchHandle {
+  return follow<AgentStatusEvent>((input, callbacks) => client.agent.watch.subscribe(input, callbacks), id, handlers);
 }
 
 function follow<E extends { state: string }>(open: Subscribe<E>, id: string, handlers: WatchHandlers<E>): WatchHandle {

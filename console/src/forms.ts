@@ -86,7 +86,7 @@ export function wireStop(
  * the list again with the filters.
  */
 export function findForm(
-  list: 'recordings' | 'transcriptions',
+  list: 'recordings' | 'transcriptions' | 'agents',
   idLabel: string,
   filters: HTMLLabelElement[],
   load: () => void,

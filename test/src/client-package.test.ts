@@ -230,11 +230,11 @@ run().then(
 );
 `;
 
-/** The React page: starts a recording and a transcription, and shows each live through the hooks (no JSX: no plugin needed). */
+/** The React page: starts a recording, a transcription and an agent, and shows each live through the hooks (no JSX: no plugin needed). */
 const REACT_APP_MAIN = `import { createElement as h, StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createClient } from '@agora-backend/client';
-import { useRecording, useTranscription, type LiveTask } from '@agora-backend/client/react';
+import { useAgent, useRecording, useTranscription, type LiveTask } from '@agora-backend/client/react';
 
 const api = createClient({ url: new URLSearchParams(location.search).get('api') ?? '' });
 
@@ -251,15 +251,28 @@ function Transcription({ id }: { id: string }) {
   return h(Status, { name: 'transcription', live: useTranscription(api, id) });
 }
 
+function Agent({ id }: { id: string }) {
+  const live = useAgent(api, id);
+  return h(
+    'section',
+    null,
+    h(Status, { name: 'agent', live }),
+    h('ol', { id: 'conversation' }, ...live.messages.map((m) => h('li', { key: m.seq }, m.role + ': ' + m.content))),
+  );
+}
+
 function App() {
-  const [ids, setIds] = useState<{ recording: string; transcription: string }>();
+  const [ids, setIds] = useState<{ recording: string; transcription: string; agent: string }>();
   useEffect(() => {
     void Promise.all([
       api.recording.start.mutate({ channel: 'react-room' }),
       api.transcription.start.mutate({ channel: 'react-room', languages: ['en-US'] }),
-    ]).then(([recording, transcription]) => setIds({ recording: recording.id, transcription: transcription.id }));
+      api.agent.start.mutate({ channel: 'react-room', remoteUids: ['100'] }),
+    ]).then(([recording, transcription, agent]) => setIds({ recording: recording.id, transcription: transcription.id, agent: agent.id }));
   }, []);
-  return ids ? h('main', { 'data-ids': JSON.stringify(ids) }, h(Recording, { id: ids.recording }), h(Transcription, { id: ids.transcription })) : h('p', null, 'starting');
+  return ids
+    ? h('main', { 'data-ids': JSON.stringify(ids) }, h(Recording, { id: ids.recording }), h(Transcription, { id: ids.transcription }), h(Agent, { id: ids.agent }))
+    : h('p', null, 'starting');
 }
 
 createRoot(document.getElementById('root')!).render(h(StrictMode, null, h(App)));
@@ -372,14 +385,25 @@ describe('a new Vite app using the npm-packed client', { timeout: 300_000 }, () 
   );
 
   it.skipIf(!runBrowserTests)(
-    'shows a recording and a transcription live in a React page through useRecording and useTranscription',
+    'shows a recording, a transcription and an agent with its conversation live in a React page through useRecording, useTranscription and useAgent',
     async () => {
       await openBuiltPage('react.html', 'react-room', async (page, stack) => {
         await page.waitForSelector('main[data-ids]', { timeout: 30_000 });
-        const ids = JSON.parse((await page.getAttribute('main', 'data-ids'))!) as { recording: string; transcription: string };
+        const ids = JSON.parse((await page.getAttribute('main', 'data-ids'))!) as {
+          recording: string;
+          transcription: string;
+          agent: string;
+        };
         const text = (selector: string) => page.textContent(selector);
         await expect.poll(() => text('#recording'), { timeout: 15_000 }).toBe('recording');
         await expect.poll(() => text('#transcription'), { timeout: 15_000 }).toBe('running');
+        await expect.poll(() => text('#agent'), { timeout: 15_000 }).toBe('running');
+        stack.emulator.control.speak('react-room', { uid: '100', text: 'hello from react', durationMs: 500 });
+        await expect
+          .poll(() => page.locator('#conversation li').allTextContents(), { timeout: 15_000 })
+          .toEqual(expect.arrayContaining(['user: hello from react', expect.stringContaining('You said: hello from react')]));
+        await stack.client.agent.stop.mutate({ id: ids.agent });
+        await page.waitForSelector('#agent[data-ended="true"]', { timeout: 15_000 });
         await stack.client.recording.stop.mutate({ id: ids.recording });
         await stack.client.transcription.stop.mutate({ id: ids.transcription });
         await page.waitForSelector('#recording[data-ended="true"]', { timeout: 15_000 });

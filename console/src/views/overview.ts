@@ -95,6 +95,13 @@ export function overviewPage(root: HTMLElement): () => void {
         body,
         countsTable('Recordings by state', 'recordings', overview.recordings),
         countsTable('Transcriptions by state', 'transcriptions', overview.transcriptions),
+        h(
+          'p',
+          {},
+          h('a', { href: '#/agents?state=running', id: 'running-agents' }, 'Conversational AI agents running'),
+          ' · ',
+          h('a', { href: '#/agents' }, 'all agents'),
+        ),
         h('h2', {}, 'Recent failures'),
         failures(overview),
         h('h2', {}, 'Agora'),

@@ -1,21 +1,16 @@
 import type { Recording, RecordingState } from '@agora-backend/shared';
-import { failureText, field, formatDuration, formatTime, h, show } from '../dom.js';
+import { failureText, formatDuration, formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
 import { api } from '../session.js';
 import { findForm } from '../forms.js';
 import { startForm } from './start-form.js';
+import { listFilters, listTable } from './task-list.js';
 
 const STATES: RecordingState[] = ['starting', 'recording', 'stopping', 'stopped', 'failed'];
 
 /** The registry's recordings, filtered and paged, refreshed every few seconds; and the start form. */
 export function recordingsPage(root: HTMLElement, params = new URLSearchParams()): () => void {
-  const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off', value: params.get('channel') ?? '' });
-  const state = h(
-    'select',
-    { name: 'state' },
-    h('option', { value: '' }, 'any'),
-    ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)),
-  );
+  const { channel, state, fields } = listFilters(STATES, params);
   const body = h('tbody');
   const status = h('p', { role: 'status', 'aria-live': 'polite' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Next page');
@@ -40,31 +35,12 @@ export function recordingsPage(root: HTMLElement, params = new URLSearchParams()
     }
   }
   more.addEventListener('click', () => void load(true));
-  const filters = findForm('recordings', 'Recording id', [field('Channel', channel), field('State', state)], () => void load());
+  const filters = findForm('recordings', 'Recording id', fields, () => void load());
   show(
     root,
     h('h1', {}, 'Recordings'),
     filters,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        {},
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ...['Recording', 'Channel', 'Mode', 'State', 'Created', 'Duration', 'Ended', 'Files', 'Why it failed'].map((title) =>
-              h('th', { scope: 'col' }, title),
-            ),
-          ),
-        ),
-        body,
-      ),
-    ),
+    listTable(['Recording', 'Channel', 'Mode', 'State', 'Created', 'Duration', 'Ended', 'Files', 'Why it failed'], body),
     status,
     more,
     // The list first (what an operator looks for); the form below it.

@@ -1,8 +1,8 @@
 import { TranscriptionStartInput, type Transcription, type TranscriptionState } from '@agora-backend/shared';
-import { failureText, field, formatDuration, formatTime, h, show, uidList } from '../dom.js';
-import { describe } from '../errors.js';
-import { findForm, onCheckedSubmit } from '../forms.js';
+import { failureText, field, formatDuration, formatTime, h, uidList } from '../dom.js';
+import { onCheckedSubmit } from '../forms.js';
 import { api } from '../session.js';
+import { taskListPage } from './task-list.js';
 
 const STATES: TranscriptionState[] = ['starting', 'running', 'stopping', 'stopped', 'failed'];
 const input = (name: string, extra: Record<string, string> = {}) => h('input', { name, autocomplete: 'off', ...extra });
@@ -85,57 +85,15 @@ function row(transcription: Transcription): HTMLTableRowElement {
 
 /** The registry's transcriptions, refreshed every few seconds; and the start form. */
 export function transcriptionsPage(root: HTMLElement, params = new URLSearchParams()): () => void {
-  const state = h(
-    'select',
-    { name: 'state' },
-    h('option', { value: '' }, 'any'),
-    ...STATES.map((value) => h('option', { value, selected: value === params.get('state') }, value)),
-  );
-  const channel = h('input', { name: 'channel', type: 'search', autocomplete: 'off', value: params.get('channel') ?? '' });
-  const body = h('tbody');
-  const status = h('p', { role: 'status', 'aria-live': 'polite' });
-  async function load() {
-    try {
-      const page = await api().transcription.list.query({
-        ...(channel.value ? { channel: channel.value } : {}),
-        ...(state.value ? { state: state.value as TranscriptionState } : {}),
-        limit: 20,
-      });
-      show(body, ...page.items.map(row));
-      status.textContent = page.items.length === 0 ? 'No transcriptions yet.' : '';
-    } catch (error) {
-      status.textContent = describe(error);
-    }
-  }
-  const filters = findForm('transcriptions', 'Transcription id', [field('Channel', channel), field('State', state)], () => void load());
-  show(
-    root,
-    h('h1', {}, 'Transcriptions'),
-    filters,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        {},
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ...['Transcription', 'Channel', 'Languages', 'State', 'Created', 'Duration', 'Ended', 'Why it failed'].map((title) =>
-              h('th', { scope: 'col' }, title),
-            ),
-          ),
-        ),
-        body,
-      ),
-    ),
-    status,
-    startForm(),
-  );
-  void load();
-  const timer = setInterval(() => void load(), 3_000);
-  return () => clearInterval(timer);
+  return taskListPage(root, params, {
+    list: 'transcriptions',
+    title: 'Transcriptions',
+    idLabel: 'Transcription id',
+    states: STATES,
+    columns: ['Transcription', 'Channel', 'Languages', 'State', 'Created', 'Duration', 'Ended', 'Why it failed'],
+    read: (filters) => api().transcription.list.query({ ...filters, limit: 20 }),
+    row,
+    empty: 'No transcriptions yet.',
+    form: startForm(),
+  });
 }

@@ -117,6 +117,80 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     await page.locator(`tr[data-transcription="${id}"] .state`).filter({ hasText: 'stopped' }).waitFor();
   });
 
+  it('starts an agent from a profile, shows it running, the transcript as a user speaks and it answers, makes it speak, interrupts and stops it', async () => {
+    const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
+    cleanups.push(() => stack.close(true));
+    const page = await openConsole(stack);
+    await page.getByRole('link', { name: 'Agents' }).click();
+    const form = page.getByRole('form', { name: 'Start an agent' });
+    expect(await form.getByLabel('Profile', { exact: true }).inputValue()).toBe('default');
+    // A uid that is no uid is refused before anything is sent, next to its field.
+    await form.locator('input[name="channel"]').fill('console-agent');
+    await form.getByLabel('Listen to uid').fill('nobody');
+    await form.getByRole('button', { name: 'Start' }).click();
+    await expect.poll(() => form.locator('[data-error-for="remoteUids"]').textContent()).not.toBe('');
+    expect(stack.emulator.control.requestCounts().convoJoin ?? 0).toBe(0);
+    await form.getByLabel('Listen to uid').fill('100');
+    await form.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL(/#\/agents\/[^/]+$/);
+    const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
+    await expect.poll(() => page.locator('#agent-state').textContent(), { timeout: 10_000 }).toBe('running');
+    const agent = await stack.client.agent.get.query({ id });
+    expect(agent).toMatchObject({ channel: 'console-agent', profile: 'default', remoteUids: ['100'] });
+
+    // Someone in the channel speaks (the emulator's control API): the words and the agent's answer appear.
+    const heard = await fetch(`${stack.emulator.url}/_emulator/channels/console-agent/speech`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ uid: 100, text: 'what is the weather', durationMs: 500 }),
+    });
+    expect(await heard.json()).toEqual({ heardBy: [agent.agentId] });
+    const transcript = () =>
+      page
+        .locator('.transcript li')
+        .evaluateAll((items) => items.map((item) => `${item.getAttribute('data-role')}: ${item.querySelector('.said')?.textContent}`));
+    await expect.poll(transcript, { timeout: 10_000 }).toContain('user: what is the weather');
+    await expect
+      .poll(
+        async () => (await transcript()).some((line) => line.startsWith('assistant: ') && line.includes('You said: what is the weather')),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+
+    // Made to speak: too long is refused in the form; a sentence is sent and shows in the transcript.
+    const speak = page.getByRole('form', { name: 'Make it speak' });
+    await speak.getByLabel('Make it say').fill('é'.repeat(257));
+    await speak.getByRole('button', { name: 'Say' }).click();
+    await expect.poll(() => speak.locator('[data-error-for="text"]').textContent()).toBe('must be at most 512 bytes of UTF-8');
+    expect(stack.emulator.control.requestCounts().convoSpeak ?? 0).toBe(0);
+    await speak.getByLabel('Make it say').fill('Welcome to the support line.');
+    await speak.getByRole('button', { name: 'Say' }).click();
+    await expect.poll(transcript, { timeout: 10_000 }).toContain('assistant: Welcome to the support line.');
+    expect(await speak.getByLabel('Make it say').inputValue()).toBe('');
+    expect(stack.emulator.control.requestCounts().convoSpeak).toBe(1);
+    // Each message once, in order.
+    expect(await page.locator('.transcript li').evaluateAll((items) => items.map((item) => Number(item.getAttribute('data-seq'))))).toEqual(
+      (await stack.client.agent.history.query({ id })).messages.map((said) => said.seq),
+    );
+
+    await page.getByRole('button', { name: 'Interrupt' }).click();
+    await expect.poll(() => stack.emulator.control.requestCounts().convoInterrupt ?? 0).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-agent.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await page.getByRole('button', { name: 'Yes, stop the agent' }).click();
+    await expect.poll(() => page.locator('#agent-state').textContent(), { timeout: 10_000 }).toBe('stopped');
+    expect(stack.emulator.control.convoAgent(agent.agentId!)).toMatchObject({ status: 'STOPPED' });
+    expect(await page.getByRole('form', { name: 'Make it speak' }).isVisible()).toBe(false);
+    // Reopened after the end: the kept conversation, whole.
+    const before = await transcript();
+    await page.reload();
+    await expect.poll(() => page.locator('#agent-state').textContent()).toBe('stopped');
+    await expect.poll(transcript).toEqual(before);
+    await page.goto(`${stack.app.baseUrl}/console/#/agents`);
+    await page.locator(`tr[data-agent="${id}"] .state`).filter({ hasText: 'stopped' }).waitFor();
+  });
+
   it('says why a recording and a transcription failed: live, on a reopened page, and in the lists', async () => {
     const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
     cleanups.push(() => stack.close(true));
