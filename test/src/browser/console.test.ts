@@ -241,6 +241,11 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     stack.emulator.control.join('talk-room', '100');
     const talk = await stack.client.transcription.start.mutate({ channel: 'talk-room', languages: ['en-US'] });
     await stack.client.transcription.start.mutate({ channel: 'other-talk', languages: ['en-US'] });
+    stack.emulator.control.join('agent-room', '100');
+    await stack.client.agent.start.mutate({ channel: 'agent-room', remoteUids: ['100'] });
+    const gone = await stack.client.agent.start.mutate({ channel: 'agent-room', remoteUids: ['100'] });
+    stack.emulator.control.failConvoAgent(gone.agentId, 'llm', 'upstream model error');
+    await expect.poll(async () => (await stack.client.agent.get.query({ id: gone.id })).state, { timeout: 10_000 }).toBe('failed');
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     cleanups.push(() => page.close());
@@ -253,6 +258,8 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
       .poll(() => counts('recordings'), { timeout: 10_000 })
       .toEqual(['starting=0', 'recording=1', 'stopping=0', 'stopped=0', 'failed=1']);
     expect(await counts('transcriptions')).toEqual(['starting=0', 'running=2', 'stopping=0', 'stopped=0', 'failed=0']);
+    expect(await counts('agents')).toEqual(['starting=0', 'running=1', 'stopping=0', 'stopped=0', 'failed=1']);
+    expect(await page.locator(`li[data-failure="${gone.id}"] a`).getAttribute('href')).toBe(`#/agents/${gone.id}`);
     expect(await page.locator(`li[data-failure="${broken.id}"] .reason`).textContent()).toBe(
       "Agora reported status 20: the recording exited abnormally (exited_abnormally, from Agora's query)",
     );
