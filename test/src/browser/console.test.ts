@@ -123,7 +123,12 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     const page = await openConsole(stack);
     await page.getByRole('link', { name: 'Agents' }).click();
     const form = page.getByRole('form', { name: 'Start an agent' });
-    expect(await form.getByLabel('Profile', { exact: true }).inputValue()).toBe('default');
+    const profile = form.locator('select[name="profile"]');
+    // The profile is chosen from agent.profiles' safe views: each option its name and what it is.
+    await expect
+      .poll(() => profile.locator('option').evaluateAll((options) => options.map((option) => option.textContent)))
+      .toEqual([expect.stringMatching(/^default — ./)]);
+    expect(await profile.inputValue()).toBe('default');
     // A uid that is no uid is refused before anything is sent, next to its field.
     await form.locator('input[name="channel"]').fill('console-agent');
     await form.getByLabel('Listen to uid').fill('nobody');
