@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { LastError, RecordingState } from './recording.js';
 import { TranscriptionState } from './transcription.js';
+import { AgentState } from './agent.js';
 
 /** admin.overview takes nothing. */
 export const AdminOverviewInput = z.object({}).strict().optional();
 
 /** One failed task, for the operator's overview: what, where, when, and why. */
 export const RecentFailure = z.object({
-  kind: z.enum(['recording', 'transcription']),
+  kind: z.enum(['recording', 'transcription', 'agent']),
   id: z.string(),
   channel: z.string(),
   stoppedAt: z.date().nullable(),
@@ -25,7 +26,9 @@ export const UpstreamEndpoint = z.object({ endpoint: z.string(), outcomes: z.rec
 export const AdminOverviewOutput = z.object({
   recordings: z.record(RecordingState, z.number()),
   transcriptions: z.record(TranscriptionState, z.number()),
-  /** The newest failures of both kinds, newest first. */
+  /** Conversational AI agents by state. */
+  agents: z.record(AgentState, z.number()),
+  /** The newest failures of every kind, newest first. */
   recentFailures: z.array(RecentFailure),
   upstream: z.object({
     endpoints: z.array(UpstreamEndpoint),

@@ -29,6 +29,45 @@ const Labels = z
   .record(z.string().min(1).max(64), z.string().max(256), { error: 'must be an object of strings' })
   .refine((labels) => Object.keys(labels).length <= 20, { error: 'holds at most 20 labels' });
 
+/**
+ * `agent.profiles`: each server-side profile as anyone may see it — names, vendors and what callers
+ * may set, never a key, URL, header or vendor param.
+ */
+export const AgentProfileView = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  /** Where the agent's models come from. */
+  kind: z.enum(['pipeline', 'preset', 'multimodal', 'cascade']),
+  pipelineId: z.string().optional(),
+  preset: z.string().optional(),
+  vendors: z.object({
+    asr: z.string().optional(),
+    llm: z.string().optional(),
+    tts: z.string().optional(),
+    mllm: z.string().optional(),
+    avatar: z.string().optional(),
+  }),
+  model: z.string().optional(),
+  language: z.string().optional(),
+  greeting: z.string().optional(),
+  idleTimeoutSeconds: z.number().optional(),
+  /** What a caller may set when starting an agent from it. */
+  allow: z.object({
+    greeting: z.boolean(),
+    variables: z.union([z.boolean(), z.array(z.string())]),
+    remoteUids: z.boolean(),
+    idleTimeoutSeconds: z.union([z.boolean(), z.object({ min: z.number(), max: z.number() })]),
+    labels: z.boolean(),
+  }),
+});
+export type AgentProfileView = z.infer<typeof AgentProfileView>;
+
+/** agent.profiles takes nothing. */
+export const AgentProfilesInput = z.object({}).strict().optional();
+
+export const AgentProfilesOutput = z.object({ profiles: z.array(AgentProfileView) });
+export type AgentProfilesOutput = z.infer<typeof AgentProfilesOutput>;
+
 /** Input of `agent.start`: every field but `channel` only where the profile allows it. */
 export const AgentStartInput = z.object({
   channel: ChannelName,

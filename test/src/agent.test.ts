@@ -249,6 +249,59 @@ describe("a profile's secrets", () => {
 });
 
 /** The embedded default's vendors (no keys), for test profiles. */
+describe('agent.profiles', () => {
+  it('lists each profile as anyone may see it, over tRPC and GET /api/v1/agent-profiles, and never a key', async () => {
+    const secrets = [
+      'sk-llm-secret-0001',
+      'tts-secret-key-0002',
+      'Bearer header-secret-0003',
+      'https://llm.example.invalid/v1?key=url-secret-0004',
+    ];
+    const s = await start({
+      agentProfiles: profilesOf({
+        support: {
+          description: 'Support desk',
+          settings: {
+            asr: { vendor: 'ares', language: 'en-US' },
+            llm: {
+              url: secrets[3],
+              api_key: secrets[0],
+              headers: { Authorization: secrets[2] },
+              params: { model: 'gpt-4o-mini' },
+              greeting_message: 'Hi, support here',
+            },
+            tts: { vendor: 'microsoft', params: { key: secrets[1], voice_name: 'en-US-AndrewMultilingualNeural' } },
+          },
+          allow: { greeting: true, remoteUids: true },
+        },
+        plain: { settings: EMBEDDED_LIKE },
+      }),
+    });
+    const listed = await s.client.agent.profiles.query();
+    // The embedded `default` too (the stack runs on the emulator).
+    expect(listed.profiles.map((profile) => profile.name)).toEqual(['default', 'plain', 'support']);
+    expect(listed.profiles.find((profile) => profile.name === 'support')).toMatchObject({
+      name: 'support',
+      description: 'Support desk',
+      kind: 'cascade',
+      vendors: { asr: 'ares', tts: 'microsoft' },
+      model: 'gpt-4o-mini',
+      language: 'en-US',
+      greeting: 'Hi, support here',
+      allow: { greeting: true, remoteUids: true, labels: false },
+    });
+    const response = await fetch(`${s.app.baseUrl}/api/v1/agent-profiles`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(listed)));
+    for (const answer of [text, JSON.stringify(listed)]) {
+      for (const secret of [...secrets, 'llm-secret', 'tts-secret', 'header-secret', 'url-secret', 'llm.example.invalid']) {
+        expect(answer).not.toContain(secret);
+      }
+    }
+  });
+});
+
 const EMBEDDED_LIKE = {
   asr: { vendor: 'ares', language: 'en-US' },
   llm: { url: 'https://llm.emulator.invalid/v1/chat/completions', params: { model: 'emulated' } },

@@ -35,6 +35,14 @@ async function failTranscription(s: RecordingStack, channel: string) {
   return started.id;
 }
 
+async function failAgent(s: RecordingStack, channel: string) {
+  s.emulator.control.join(channel, '100');
+  const started = await s.client.agent.start.mutate({ channel, remoteUids: ['100'], idleTimeoutSeconds: 0 });
+  s.emulator.control.failConvoAgent(started.agentId, 'llm', 'upstream model error');
+  await expect.poll(async () => (await s.client.agent.get.query({ id: started.id })).state, { timeout: 10_000 }).toBe('failed');
+  return started.id;
+}
+
 describe('history', () => {
   it("gives a finished recording's and transcription's whole event log, oldest first, with why it failed", async () => {
     const s = (stack = await startRecordingStack({ pollIntervalMs: 200, confirmDelayMs: 100 }));
@@ -68,12 +76,17 @@ describe('admin.overview', () => {
     const s = (stack = await startRecordingStack({ pollIntervalMs: 200, confirmDelayMs: 100 }));
     const failed = await failRecording(s, 'broken-room');
     const failedTalk = await failTranscription(s, 'broken-talk');
+    const failedAgent = await failAgent(s, 'broken-agent');
     s.emulator.control.join('live-room', '100');
     await s.client.recording.start.mutate({ channel: 'live-room' });
+    s.emulator.control.join('live-agent', '100');
+    await s.client.agent.start.mutate({ channel: 'live-agent', remoteUids: ['100'] });
     const overview = await s.client.admin.overview.query();
     expect(overview.recordings).toEqual({ starting: 1, recording: 0, stopping: 0, stopped: 0, failed: 1 });
     expect(overview.transcriptions).toEqual({ starting: 0, running: 0, stopping: 0, stopped: 0, failed: 1 });
+    expect(overview.agents).toEqual({ starting: 0, running: 1, stopping: 0, stopped: 0, failed: 1 });
     expect(overview.recentFailures.map((entry) => [entry.kind, entry.id, entry.channel, entry.lastError?.reason])).toEqual([
+      ['agent', failedAgent, 'broken-agent', 'agent_failed'],
       ['transcription', failedTalk, 'broken-talk', 'agent_failed'],
       ['recording', failed, 'broken-room', 'exited_abnormally'],
     ]);
@@ -81,6 +94,7 @@ describe('admin.overview', () => {
     const acquire = overview.upstream.endpoints.find((entry) => entry.endpoint === 'acquire');
     expect(acquire?.outcomes).toEqual({ '200': 2 });
     expect(overview.upstream.failures.sort((a, b) => a.kind.localeCompare(b.kind))).toEqual([
+      { kind: 'agent', reason: 'agent_failed', count: 1 },
       { kind: 'recording', reason: 'exited_abnormally', count: 1 },
       { kind: 'transcription', reason: 'agent_failed', count: 1 },
     ]);

@@ -100,6 +100,7 @@ describe('/api/v1 and /openapi.json', () => {
     });
     const paths = document.paths as Record<string, Record<string, unknown>>;
     expect(Object.keys(paths).sort()).toEqual([
+      '/agent-profiles',
       '/agents',
       '/agents/{id}',
       '/agents/{id}/history',

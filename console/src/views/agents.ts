@@ -1,4 +1,4 @@
-import { AgentStartInput, type Agent, type AgentState } from '@agora-backend/shared';
+import { AgentStartInput, type Agent, type AgentProfileView, type AgentState } from '@agora-backend/shared';
 import { failureText, field, formatTime, h, uidList } from '../dom.js';
 import { onCheckedSubmit } from '../forms.js';
 import { api } from '../session.js';
@@ -10,7 +10,7 @@ const input = (name: string, extra: Record<string, string> = {}) => h('input', {
 /** What the start form says, as agent.start's input (only what was filled in; the profile decides the rest). */
 function readStart(form: {
   channel: HTMLInputElement;
-  profile: HTMLInputElement;
+  profile: HTMLSelectElement;
   remoteUids: HTMLInputElement;
   greeting: HTMLInputElement;
   idle: HTMLInputElement;
@@ -24,14 +24,31 @@ function readStart(form: {
   };
 }
 
+/** A profile as the select names it: its name, and what it is when the server says. */
+const profileLabel = (profile: AgentProfileView) =>
+  [profile.name, profile.description ?? [profile.kind, profile.model].filter(Boolean).join(', ')].filter(Boolean).join(' — ');
+
 /**
- * Starts an agent from a server-side profile. The server lists no profiles (their settings hold
- * vendor keys), so the profile is named: `default` is the embedded one.
+ * Fills the profile select from agent.profiles (the safe views: never a key), keeping the choice;
+ * until it answers (or if it fails) `default` stays the one choice.
  */
+async function loadProfiles(select: HTMLSelectElement): Promise<void> {
+  try {
+    const { profiles } = await api().agent.profiles.query();
+    if (profiles.length === 0) return;
+    const chosen = select.value;
+    select.replaceChildren(...profiles.map((profile) => h('option', { value: profile.name }, profileLabel(profile))));
+    select.value = profiles.some((profile) => profile.name === chosen) ? chosen : profiles[0]!.name;
+  } catch {
+    // Keep `default`: agent.start names what is wrong if it is not there.
+  }
+}
+
+/** Starts an agent from one of the server's profiles (agent.profiles lists their safe views). */
 function startForm(): HTMLFormElement {
   const controls = {
     channel: input('channel', { required: 'required' }),
-    profile: input('profile', { value: 'default' }),
+    profile: h('select', { name: 'profile' }, h('option', { value: 'default' }, 'default')),
     remoteUids: input('remoteUids', { placeholder: '100', inputmode: 'numeric' }),
     greeting: input('greeting', { placeholder: 'Hello! How can I help?' }),
     idle: input('idleTimeoutSeconds', { inputmode: 'numeric' }),
@@ -57,6 +74,7 @@ function startForm(): HTMLFormElement {
     (input) => api().agent.start.mutate(input),
     (started) => (location.hash = `#/agents/${started.id}`),
   );
+  void loadProfiles(controls.profile);
   return form;
 }
 

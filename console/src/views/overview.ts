@@ -4,7 +4,7 @@ import { describe } from '../errors.js';
 import { api } from '../session.js';
 
 /** A table of counts by state, each count a link to the list filtered by that state. */
-function countsTable(caption: string, list: 'recordings' | 'transcriptions', counts: Record<string, number>): HTMLTableElement {
+function countsTable(caption: string, list: 'recordings' | 'transcriptions' | 'agents', counts: Record<string, number>): HTMLTableElement {
   const states = Object.keys(counts);
   return h(
     'table',
@@ -95,6 +95,7 @@ export function overviewPage(root: HTMLElement): () => void {
         body,
         countsTable('Recordings by state', 'recordings', overview.recordings),
         countsTable('Transcriptions by state', 'transcriptions', overview.transcriptions),
+        countsTable('Conversational AI agents by state', 'agents', overview.agents),
         h(
           'p',
           {},

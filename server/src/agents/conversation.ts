@@ -4,7 +4,7 @@ import type { AgentCallOptions, AgoraClient, AgentTurn as AgoraTurn } from '../a
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
-import type { AgentEvent, AgentRecord, AgentTable, StoredAgentMessage } from '../store/index.js';
+import type { AgentEvent, AgentRecord, AgentTable } from '../store/index.js';
 import type { ChangeSource } from '../tasks/transitions.js';
 
 type Said = { role: string; content: string };
@@ -67,24 +67,19 @@ export function createConversationKeeper(options: {
   bus: EventBus<AgentEvent>;
 }) {
   const { store, agora, clock, bus } = options;
-  // One merge at a time per agent in this process: two readers must not number a message twice.
+  // One merge at a time per agent in this process (keeps the events in order); across instances the
+  // registry's transaction (conversation.mergeMessages) does the same.
   const merging = new Map<string, Promise<unknown>>();
 
   async function mergeNow(record: AgentRecord, seen: readonly Said[], source: ChangeSource): Promise<number> {
-    const kept = await store.conversation.messages(record.id);
-    const fresh = newMessages(kept, seen);
-    if (fresh.length === 0) return 0;
     const now = clock.now();
-    const messages: StoredAgentMessage[] = fresh.map((message, index) => ({
-      seq: kept.length + index + 1,
-      role: message.role,
-      content: message.content,
-      seenAt: now,
-    }));
-    await store.conversation.addMessages(record.id, messages);
     const current = (await store.get(record.id)) ?? record;
-    for (const message of messages) {
-      const event = await store.appendEvent({
+    // Read, compared, numbered and logged in one registry transaction: another instance merging the
+    // same agent at once waits, then finds these kept (in this process, `merging` queues them too).
+    const events = await store.conversation.mergeMessages(
+      record.id,
+      (kept) => newMessages(kept, seen).map((message) => ({ role: message.role, content: message.content, seenAt: now })),
+      (message) => ({
         agentTaskId: record.id,
         at: now,
         state: current.state,
@@ -92,10 +87,10 @@ export function createConversationKeeper(options: {
         source,
         lastError: current.lastError,
         message,
-      });
-      bus.publish(event);
-    }
-    return messages.length;
+      }),
+    );
+    for (const event of events) bus.publish(event);
+    return events.length;
   }
 
   /** Keeps the messages of `seen` not yet kept, numbered on; returns how many were new. */

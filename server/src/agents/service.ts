@@ -3,12 +3,14 @@ import {
   type Agent,
   type AgentActionOutput,
   type AgentHistoryOutput,
+  type AgentProfilesOutput,
   type AgentQueryOutput,
   type AgentStartOutput,
   type AgentStopOutput,
   type AgentTurnsOutput,
   type ParsedAgentStartInput,
 } from '@agora-backend/shared';
+import { redactProfile } from '../agent-profiles.js';
 import type { AgentCallOptions } from '../agora/index.js';
 import type { Leases } from '../cluster/types.js';
 import type { EventBus } from '../events/index.js';
@@ -135,6 +137,11 @@ export function createAgentService(options: AgentServiceOptions) {
   }
 
   return {
+    /** Every profile's safe view (redactProfile), by name: never a key. */
+    profiles(): AgentProfilesOutput {
+      const views = [...options.profiles.values()].map(redactProfile).sort((a, b) => a.name.localeCompare(b.name));
+      return { profiles: views };
+    },
     start: (input: ParsedAgentStartInput, owner: string): Promise<AgentStartOutput> => starter.start(input, owner),
 
     /** Current state from Agora (a 404 keeps the stored state until it outlasts the failover window). */

@@ -5,6 +5,8 @@ import {
   AgentIdInput,
   AgentListInput,
   AgentListOutput,
+  AgentProfilesInput,
+  AgentProfilesOutput,
   AgentQueryOutput,
   AgentSpeakInput,
   AgentStartInput,
@@ -39,6 +41,12 @@ export const agentRouter = router({
       enforceRateLimit(ctx.rateLimits.starts, ctx.caller, ctx.ip, 'agent starts');
       return ctx.services.agents().start(input, ctx.caller.id);
     }),
+
+  /** The server's profiles as anyone may see them (names, vendors, what callers may set; never a key). */
+  profiles: agentProcedure
+    .input(AgentProfilesInput)
+    .output(AgentProfilesOutput)
+    .query(({ ctx }) => ctx.services.agents().profiles()),
 
   /** The registry's record (no Agora call). */
   get: agentProcedure

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { AgentState } from '@agora-backend/shared';
 import { z } from 'zod';
 import type { Database } from './schema.js';
-import { json, parseError, lifeFromRow, toNumber } from './rows.js';
+import { json, parseError, lifeFromRow, toNumber, type Db } from './rows.js';
 import {
   ACTIVE_AGENT_STATES,
   type AgentConversation,
@@ -18,9 +18,13 @@ const StoredMessage = z.object({ seq: z.number(), role: z.string(), content: z.s
 const parseMessage = (text: string | null): StoredAgentMessage | null => (text === null ? null : StoredMessage.parse(JSON.parse(text)));
 
 /** The kept conversation (agent_conversation): messages and turns, each once by its number. */
-function createConversation(db: Kysely<Database>): AgentConversation {
-  const rows = (taskId: string, kind: 'message' | 'turn') =>
-    db
+function createConversation(
+  db: Kysely<Database>,
+  dialect: 'sqlite' | 'postgres',
+  appendEventIn: (into: Db, event: Omit<AgentEvent, 'id'>) => Promise<AgentEvent>,
+): AgentConversation {
+  const rows = (on: Kysely<Database>, taskId: string, kind: 'message' | 'turn') =>
+    on
       .selectFrom('agent_conversation')
       .select('body')
       .where('agent_task_id', '=', taskId)
@@ -29,26 +33,35 @@ function createConversation(db: Kysely<Database>): AgentConversation {
       .execute();
   return {
     async messages(taskId) {
-      return (await rows(taskId, 'message')).map((row) => StoredMessage.parse(JSON.parse(row.body)));
+      return (await rows(db, taskId, 'message')).map((row) => StoredMessage.parse(JSON.parse(row.body)));
     },
-    async addMessages(taskId, messages) {
-      if (messages.length === 0) return;
-      await db
-        .insertInto('agent_conversation')
-        .values(
-          messages.map((message) => ({
-            agent_task_id: taskId,
-            kind: 'message',
-            seq: message.seq,
-            at: message.seenAt,
-            body: json(message),
-          })),
-        )
-        .onConflict((conflict) => conflict.columns(['agent_task_id', 'kind', 'seq']).doNothing())
-        .execute();
+    async mergeMessages(taskId, pick, eventOf) {
+      return db.transaction().execute(async (trx) => {
+        // Another instance merging the same agent waits here until this one commits (PostgreSQL;
+        // SQLite has one writer, and its transactions run one at a time on the one connection).
+        if (dialect === 'postgres') await trx.selectFrom('agents').select('id').where('id', '=', taskId).forUpdate().execute();
+        const kept = (await rows(trx, taskId, 'message')).map((row) => StoredMessage.parse(JSON.parse(row.body)));
+        const messages = pick(kept).map((message, index) => ({ ...message, seq: kept.length + index + 1 }));
+        if (messages.length === 0) return [];
+        await trx
+          .insertInto('agent_conversation')
+          .values(
+            messages.map((message) => ({
+              agent_task_id: taskId,
+              kind: 'message',
+              seq: message.seq,
+              at: message.seenAt,
+              body: json(message),
+            })),
+          )
+          .execute();
+        const events: AgentEvent[] = [];
+        for (const message of messages) events.push(await appendEventIn(trx, eventOf(message)));
+        return events;
+      });
     },
     async turns(taskId) {
-      return (await rows(taskId, 'turn')).map((row) => JSON.parse(row.body) as unknown);
+      return (await rows(db, taskId, 'turn')).map((row) => JSON.parse(row.body) as unknown);
     },
     async putTurns(taskId, turns) {
       if (turns.length === 0) return;
@@ -64,7 +77,7 @@ function createConversation(db: Kysely<Database>): AgentConversation {
 }
 
 /** The agents' rows and event log: the shared task table with an agent's own columns, and its kept conversation. */
-export function createAgentTable(db: Kysely<Database>): AgentTable {
+export function createAgentTable(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): AgentTable {
   const table = createTaskTable<'agents', AgentRecord, AgentPatch, AgentEvent>(db, {
     table: 'agents',
     events: 'agent_events',
@@ -121,6 +134,10 @@ export function createAgentTable(db: Kysely<Database>): AgentTable {
     ownEventColumns: (event) => ({ agora_status: event.agoraStatus, message: event.message === null ? null : json(event.message) }),
     taskIdOf: (event) => event.agentTaskId,
   });
-  const { findBy, ...rows } = table;
-  return { ...rows, findByAgentId: (agentId) => findBy({ agent_id: agentId }), conversation: createConversation(db) };
+  const { findBy, appendEventIn, ...rows } = table;
+  return {
+    ...rows,
+    findByAgentId: (agentId) => findBy({ agent_id: agentId }),
+    conversation: createConversation(db, dialect, appendEventIn),
+  };
 }

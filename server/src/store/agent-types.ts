@@ -41,8 +41,17 @@ export type AgentListFilter = TaskListFilter<AgentState>;
 /** The kept conversation: messages as seen in Agora's history, turns once the agent has ended. */
 export interface AgentConversation {
   messages(taskId: string): Promise<StoredAgentMessage[]>;
-  /** Appends messages (their seq already assigned); ones already kept are left as they are. */
-  addMessages(taskId: string, messages: StoredAgentMessage[]): Promise<void>;
+  /**
+   * Keeps the messages `pick` finds new among the kept ones, numbered on after them, each with its
+   * event (`eventOf`) in the agent's log; answers those events. The read, the pick and the inserts
+   * are one transaction holding the agent's row, so two instances merging at once number and log
+   * each message once: the second reads what the first kept.
+   */
+  mergeMessages(
+    taskId: string,
+    pick: (kept: readonly StoredAgentMessage[]) => Omit<StoredAgentMessage, 'seq'>[],
+    eventOf: (message: StoredAgentMessage) => Omit<AgentEvent, 'id'>,
+  ): Promise<AgentEvent[]>;
   turns(taskId: string): Promise<unknown[]>;
   /** Keeps turns by their id; ones already kept are replaced. */
   putTurns(taskId: string, turns: { turnId: number; at: number; body: unknown }[]): Promise<void>;

@@ -47,6 +47,6 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   });
   await migrate(db, 'postgres', schema);
-  const store = createKyselyRegistry(db, () => db.destroy());
+  const store = createKyselyRegistry(db, 'postgres', () => db.destroy());
   return Object.assign(store, { pool, schema });
 }

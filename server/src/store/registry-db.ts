@@ -17,11 +17,11 @@ export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgre
 }
 
 /** The registry on any Kysely database with our schema (SQLite and PostgreSQL alike): every kind's table, built the same way. */
-export function createKyselyRegistry(db: Kysely<Database>, onClose: () => Promise<void>): Registry {
+export function createKyselyRegistry(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', onClose: () => Promise<void>): Registry {
   return {
     recordings: createRecordingTable(db),
     transcriptions: createTranscriptionTable(db),
-    agents: createAgentTable(db),
+    agents: createAgentTable(db, dialect),
     bans: createBanTable(db),
     async rememberNotice(noticeId, now, ttlMs) {
       // Forget notices past their time now and then, not on every call.

@@ -22,5 +22,5 @@ export async function createSqliteStore(file: string): Promise<Registry> {
   database.exec('PRAGMA busy_timeout = 5000');
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   await migrate(db, 'sqlite');
-  return createKyselyRegistry(db, () => db.destroy());
+  return createKyselyRegistry(db, 'sqlite', () => db.destroy());
 }

@@ -238,6 +238,8 @@ export function createTaskTable<
     },
 
     appendEvent: (event: Omit<E, 'id'>) => insertEvent(database, event),
+    /** appendEvent within a transaction of the caller's. */
+    appendEventIn: (into: Db, event: Omit<E, 'id'>) => insertEvent(into, event),
 
     /** The row whose own columns hold these values (a session's ids, an agent id). */
     findBy: async (columns: Record<string, string>): Promise<R | undefined> => {

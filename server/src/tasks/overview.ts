@@ -1,4 +1,4 @@
-import type { AdminOverviewOutput, RecentFailure, RecordingState, TranscriptionState } from '@agora-backend/shared';
+import type { AdminOverviewOutput, AgentState, RecentFailure, RecordingState, TranscriptionState } from '@agora-backend/shared';
 import type { Registry } from '../store/index.js';
 
 /** How many failures of each kind the overview lists. */
@@ -6,6 +6,7 @@ const RECENT_FAILURES = 10;
 
 const RECORDING_STATES: readonly RecordingState[] = ['starting', 'recording', 'stopping', 'stopped', 'failed'];
 const TRANSCRIPTION_STATES: readonly TranscriptionState[] = ['starting', 'running', 'stopping', 'stopped', 'failed'];
+const AGENT_STATES: readonly AgentState[] = ['starting', 'running', 'stopping', 'stopped', 'failed'];
 
 /** Every state with its count (0 where the registry has none). */
 const everyState = <S extends string>(states: readonly S[], counts: Partial<Record<S, number>>) =>
@@ -18,11 +19,13 @@ const everyState = <S extends string>(states: readonly S[], counts: Partial<Reco
 export function createOverview(options: { store: Registry; upstream: () => Promise<AdminOverviewOutput['upstream']>; now: () => number }) {
   const { store } = options;
   return async function overview(): Promise<AdminOverviewOutput> {
-    const [recordings, transcriptions, failedRecordings, failedTranscriptions, upstream] = await Promise.all([
+    const [recordings, transcriptions, agents, failedRecordings, failedTranscriptions, failedAgents, upstream] = await Promise.all([
       store.recordings.countByState(),
       store.transcriptions.countByState(),
+      store.agents.countByState(),
       store.recordings.list({ state: 'failed', limit: RECENT_FAILURES }),
       store.transcriptions.list({ state: 'failed', limit: RECENT_FAILURES }),
+      store.agents.list({ state: 'failed', limit: RECENT_FAILURES }),
       options.upstream(),
     ]);
     const failure =
@@ -35,13 +38,18 @@ export function createOverview(options: { store: Registry; upstream: () => Promi
         lastError: row.lastError,
         at: row.stoppedAt ?? row.createdAt,
       });
-    const recent = [...failedRecordings.items.map(failure('recording')), ...failedTranscriptions.items.map(failure('transcription'))]
+    const recent = [
+      ...failedRecordings.items.map(failure('recording')),
+      ...failedTranscriptions.items.map(failure('transcription')),
+      ...failedAgents.items.map(failure('agent')),
+    ]
       .sort((a, b) => b.at - a.at)
       .slice(0, RECENT_FAILURES)
       .map(({ at: _at, ...rest }) => rest);
     return {
       recordings: everyState(RECORDING_STATES, recordings),
       transcriptions: everyState(TRANSCRIPTION_STATES, transcriptions),
+      agents: everyState(AGENT_STATES, agents),
       recentFailures: recent,
       upstream,
       at: new Date(options.now()),

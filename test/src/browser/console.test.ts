@@ -123,7 +123,12 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     const page = await openConsole(stack);
     await page.getByRole('link', { name: 'Agents' }).click();
     const form = page.getByRole('form', { name: 'Start an agent' });
-    expect(await form.getByLabel('Profile', { exact: true }).inputValue()).toBe('default');
+    const profile = form.locator('select[name="profile"]');
+    // The profile is chosen from agent.profiles' safe views: each option its name and what it is.
+    await expect
+      .poll(() => profile.locator('option').evaluateAll((options) => options.map((option) => option.textContent)))
+      .toEqual([expect.stringMatching(/^default — ./)]);
+    expect(await profile.inputValue()).toBe('default');
     // A uid that is no uid is refused before anything is sent, next to its field.
     await form.locator('input[name="channel"]').fill('console-agent');
     await form.getByLabel('Listen to uid').fill('nobody');
@@ -241,6 +246,11 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     stack.emulator.control.join('talk-room', '100');
     const talk = await stack.client.transcription.start.mutate({ channel: 'talk-room', languages: ['en-US'] });
     await stack.client.transcription.start.mutate({ channel: 'other-talk', languages: ['en-US'] });
+    stack.emulator.control.join('agent-room', '100');
+    await stack.client.agent.start.mutate({ channel: 'agent-room', remoteUids: ['100'] });
+    const gone = await stack.client.agent.start.mutate({ channel: 'agent-room', remoteUids: ['100'] });
+    stack.emulator.control.failConvoAgent(gone.agentId, 'llm', 'upstream model error');
+    await expect.poll(async () => (await stack.client.agent.get.query({ id: gone.id })).state, { timeout: 10_000 }).toBe('failed');
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     cleanups.push(() => page.close());
@@ -253,6 +263,8 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
       .poll(() => counts('recordings'), { timeout: 10_000 })
       .toEqual(['starting=0', 'recording=1', 'stopping=0', 'stopped=0', 'failed=1']);
     expect(await counts('transcriptions')).toEqual(['starting=0', 'running=2', 'stopping=0', 'stopped=0', 'failed=0']);
+    expect(await counts('agents')).toEqual(['starting=0', 'running=1', 'stopping=0', 'stopped=0', 'failed=1']);
+    expect(await page.locator(`li[data-failure="${gone.id}"] a`).getAttribute('href')).toBe(`#/agents/${gone.id}`);
     expect(await page.locator(`li[data-failure="${broken.id}"] .reason`).textContent()).toBe(
       "Agora reported status 20: the recording exited abnormally (exited_abnormally, from Agora's query)",
     );

@@ -165,6 +165,14 @@ export const REST_TABLE: readonly RestRow[] = [
   },
   {
     method: 'GET',
+    path: '/agent-profiles',
+    procedure: 'agent.profiles',
+    input: 'path',
+    status: 200,
+    summary: "The server's agent profiles as anyone may see them (never a key)",
+  },
+  {
+    method: 'GET',
     path: '/agents/{id}',
     procedure: 'agent.get',
     input: 'path',
