@@ -19,7 +19,7 @@ import { ACTIVE_AGENT_STATES, type AgentEvent, type AgentRecord, type StoredErro
 import { createClaims } from '../tasks/claims.js';
 import type { NotFoundRule } from '../tasks/not-found.js';
 import type { ChangeSource } from '../tasks/transitions.js';
-import { mayView, type Viewer } from '../tasks/views.js';
+import { mayView, stopAnswer, type Viewer } from '../tasks/views.js';
 import { createConversationKeeper, toTurn } from './conversation.js';
 import { createAgentRecovery } from './recover.js';
 import { createAgentStarter, type AgentStartSettings } from './start.js';
@@ -160,14 +160,7 @@ export function createAgentService(options: AgentServiceOptions) {
     },
 
     async stop(id: string, viewer: Viewer): Promise<AgentStopOutput> {
-      const outcome = await stopRecord(await find(id, viewer), 'api');
-      const { state, lastError } = outcome.record;
-      return {
-        id,
-        state: state === 'stopped' || state === 'failed' ? state : 'stopping',
-        alreadyStopped: outcome.alreadyStopped,
-        lastError: state === 'failed' ? lastError : null,
-      };
+      return stopAnswer(id, await stopRecord(await find(id, viewer), 'api'));
     },
 
     stopRecord,

@@ -19,3 +19,21 @@ export function lifeView(life: TaskLife) {
     stoppedAt: life.stoppedAt === null ? null : new Date(life.stoppedAt),
   };
 }
+
+/**
+ * What a stop answers for any kind that Agora runs as an agent (a transcription bot, a
+ * Conversational AI agent): the row's state once Agora confirmed, else `stopping`, with why a
+ * failed one failed.
+ */
+export function stopAnswer(
+  id: string,
+  outcome: { record: { state: string; lastError: TaskLife['lastError'] }; alreadyStopped: boolean },
+): { id: string; state: 'stopped' | 'failed' | 'stopping'; alreadyStopped: boolean; lastError: TaskLife['lastError'] } {
+  const { state, lastError } = outcome.record;
+  return {
+    id,
+    state: state === 'stopped' || state === 'failed' ? state : 'stopping',
+    alreadyStopped: outcome.alreadyStopped,
+    lastError: state === 'failed' ? lastError : null,
+  };
+}

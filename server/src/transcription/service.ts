@@ -19,7 +19,7 @@ import { listCaptionObjects } from './files.js';
 import type { CallOptions } from '../agora/index.js';
 import type { Leases } from '../cluster/types.js';
 import { createClaims } from '../tasks/claims.js';
-import { mayView, type Viewer } from '../tasks/views.js';
+import { mayView, stopAnswer, type Viewer } from '../tasks/views.js';
 import { createRecovery } from './recover.js';
 import { createTranscriptionStarter, type TranscriptionStartSettings } from './start.js';
 import { createTranscriptionStopper } from './stop.js';
@@ -102,14 +102,7 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
     },
 
     async stop(id: string, viewer: Viewer): Promise<TranscriptionStopOutput> {
-      const outcome = await stopRecord(await find(id, viewer), 'api');
-      const { state, lastError } = outcome.record;
-      return {
-        id,
-        state: state === 'stopped' || state === 'failed' ? state : 'stopping',
-        alreadyStopped: outcome.alreadyStopped,
-        lastError: state === 'failed' ? lastError : null,
-      };
+      return stopAnswer(id, await stopRecord(await find(id, viewer), 'api'));
     },
 
     /** For the watchdog: a transcription whose bot token is about to run out. */
