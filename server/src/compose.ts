@@ -66,6 +66,8 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
   const tokens = createTokenIssuer({ appId: config.appId, appCertificate: config.appCertificate, clock });
   const metrics = deps.metrics ?? createMetrics();
   const store = deps.store;
+  // Channel management needs only Agora's client; bans are kept with their author when there is a registry.
+  const channels = deps.agora && createChannelService({ agora: deps.agora.channels, bans: store?.bans, clock, logger });
   // What every kind of task runs on: the same registry, Agora client, clock, logs, storage, leases and metrics.
   const base = config.recording && deps.agora && store ? { settings: config.recording, registry: store, agora: deps.agora } : undefined;
   const taskDeps = (kind: 'recording' | 'transcription' | 'agent', on: NonNullable<typeof base>) => ({
@@ -75,6 +77,8 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     clock,
     logger,
     leases: deps.leases,
+    // A start warns when nobody publishes in its channel (the channel service's cached read).
+    publishers: channels && ((channel: string) => channels.publishers(channel)),
     files: deps.files,
     linkSigner: deps.linkSigner,
     onPolled: (gapMs: number) => metrics.polled(kind, gapMs),
@@ -131,8 +135,6 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     if (!recording) throw new AppError(AppErrorCode.INTERNAL, 'Cloud Recording is not configured on this server');
     return recording;
   };
-  // Channel management needs only Agora's client; bans are kept with their author when there is a registry.
-  const channels = deps.agora && createChannelService({ agora: deps.agora.channels, bans: store?.bans, clock });
   const requireChannels = () => {
     if (!channels) throw new AppError(AppErrorCode.INTERNAL, "Agora's channel management is not configured on this server");
     return channels;

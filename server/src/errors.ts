@@ -41,6 +41,7 @@ export const ERROR_TABLE: Readonly<Record<AppErrorCode, ErrorRow>> = {
   RECORDING_NOT_FOUND: { trpc: 'NOT_FOUND', status: 404 },
   UID_CONFLICT: { trpc: 'CONFLICT', status: 409 },
   BAN_NOT_FOUND: { trpc: 'NOT_FOUND', status: 404 },
+  USER_NOT_IN_CHANNEL: { trpc: 'NOT_FOUND', status: 404 },
   RECORDING_MODE_MISMATCH: { trpc: 'BAD_REQUEST', status: 400 },
   RECORDING_ENDED: { trpc: 'PRECONDITION_FAILED', status: 412 },
   TRANSCRIPTION_NOT_FOUND: { trpc: 'NOT_FOUND', status: 404 },

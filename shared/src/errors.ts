@@ -25,6 +25,8 @@ export const AppErrorCode = {
   UID_CONFLICT: 'UID_CONFLICT',
   /** The ban rule does not exist, has ended, or is not one this caller may see. */
   BAN_NOT_FOUND: 'BAN_NOT_FOUND',
+  /** A kick of a uid that is not in the channel: nothing was done and no ban made (channel.ban bans someone absent). */
+  USER_NOT_IN_CHANNEL: 'USER_NOT_IN_CHANNEL',
   /** The call does not fit the recording (e.g. updateLayout on an individual recording). */
   RECORDING_MODE_MISMATCH: 'RECORDING_MODE_MISMATCH',
   /** The recording has ended; it cannot be changed any more. */

@@ -7,3 +7,4 @@ export * from './stt-locales.js';
 export * from './admin.js';
 export * from './agent.js';
 export * from './channel.js';
+export * from './warnings.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ChannelName, MAX_UID } from './agora-names.js';
+import { StartWarnings } from './warnings.js';
 
 /**
  * Contracts of the `recording.*` procedures. Rules follow Agora's (docs/agora.md) so bad input
@@ -217,6 +218,8 @@ export const RecordingStartOutput = z.object({
   state: RecordingState,
   startedAt: z.date(),
   maxDurationSeconds: z.number(),
+  /** What the caller should know, e.g. CHANNEL_EMPTY (nobody publishes yet); empty when nothing. */
+  warnings: StartWarnings,
 });
 export type RecordingStartOutput = z.infer<typeof RecordingStartOutput>;
 

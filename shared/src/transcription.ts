@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ChannelName } from './agora-names.js';
+import { StartWarnings } from './warnings.js';
 import {
   boundedInt,
   bucketObject,
@@ -100,6 +101,8 @@ export const TranscriptionStartOutput = z.object({
   state: TranscriptionState,
   languages: z.array(z.string()),
   startedAt: z.date(),
+  /** What the caller should know, e.g. CHANNEL_EMPTY (nobody publishes yet); empty when nothing. */
+  warnings: StartWarnings,
 });
 export type TranscriptionStartOutput = z.infer<typeof TranscriptionStartOutput>;
 

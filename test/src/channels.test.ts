@@ -262,3 +262,133 @@ describe('channel.* through the client, against the emulator', () => {
     expect(await stack.store.bans.get(ban.id)).toMatchObject({ removedAt: expect.any(Number) as number });
   });
 });
+
+describe('moderation end to end, through the server', () => {
+  it('a ban create whose answer is lost (a 504 after Agora made it) leaves one rule in Agora and one ban in the registry', async () => {
+    stack = await startRecordingStack();
+    const { control } = stack.emulator;
+    control.join('room-lost', '51');
+    // Agora carries every channel management call out but loses its answer (504) until the window ends.
+    control.failover(60_000);
+    const banning = stack.client.channel.ban.mutate({ channel: 'room-lost', uid: 51, privileges: ['join'], seconds: 300, reason: 'lost' });
+    // The rule is made at once; the server lists the rules to learn its id, and the listing answers once the window ends.
+    await expect.poll(() => control.banRules().length, { timeout: 10_000 }).toBe(1);
+    await stack.agoraClock.advance(60_000);
+    const ban = await banning;
+    expect(control.requestCounts().banCreate).toBe(1);
+    expect(control.banRules().map((rule) => rule.id)).toEqual([ban.id]);
+    expect(ban).toMatchObject({ channel: 'room-lost', uid: 51, createdBy: 'local', reason: 'lost' });
+    const kept = await stack.store.bans.many(Array.from({ length: 20 }, (_, index) => index + 1));
+    expect(kept.map((record) => [record.id, record.reason])).toEqual([[ban.id, 'lost']]);
+    expect(control.channel('room-lost').users).toEqual([]);
+  });
+
+  it('a kick of a uid that is not in the channel is USER_NOT_IN_CHANNEL (404) on tRPC and REST, and makes no ban', async () => {
+    stack = await startRecordingStack();
+    const { control } = stack.emulator;
+    control.join('room-absent', '61');
+    const error = await catchServerError(stack.client.channel.kick.mutate({ channel: 'room-absent', uid: 62, banSeconds: 600 }));
+    expect(error.data).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404, appCode: 'USER_NOT_IN_CHANNEL' });
+    expect(error.message).toBe(
+      'uid 62 is not in channel "room-absent": nothing was done and no ban was made (channel.ban keeps someone out who is not there)',
+    );
+    const rest = await fetch(`${stack.app.baseUrl}/api/v1/channels/room-absent/users/62/kick`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({}),
+    });
+    expect(rest.status).toBe(404);
+    expect(await rest.json()).toMatchObject({ appCode: 'USER_NOT_IN_CHANNEL', message: error.message });
+    expect(control.requestCounts().banCreate ?? 0).toBe(0);
+    expect(control.banRules()).toEqual([]);
+    // Keeping someone absent out is what channel.ban is for; they cannot join while it lasts.
+    await stack.client.channel.ban.mutate({ channel: 'room-absent', uid: 62, privileges: ['join'], seconds: 600 });
+    expect(control.join('room-absent', '62')).toMatchObject({ ok: false, status: 403 });
+  });
+
+  it('a kick goes ahead when Agora cannot say whether the user is there', async () => {
+    stack = await startRecordingStack();
+    const { control } = stack.emulator;
+    control.join('room-unsure', '71');
+    control.injectFault({ endpoint: 'channelUser', times: 1, status: 403, body: { message: 'Forbidden' } });
+    const ban = await stack.client.channel.kick.mutate({ channel: 'room-unsure', uid: 71 });
+    expect(ban).toMatchObject({ channel: 'room-unsure', uid: 71 });
+    expect(control.channel('room-unsure').users).toEqual([]);
+    expect(stack.logs.some((line) => line.includes('kicking anyway'))).toBe(true);
+  });
+
+  it("REST refuses a ban past Agora's range with a 400 naming the field, as tRPC does", async () => {
+    stack = await startRecordingStack();
+    const api = `${stack.app.baseUrl}/api/v1`;
+    const headers = { 'content-type': 'application/json' };
+    const rest = await fetch(`${api}/bans`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ channel: 'room-b', uid: 5, privileges: ['join'], seconds: 86_431 }),
+    });
+    expect(rest.status).toBe(400);
+    const body = (await rest.json()) as { appCode: string; message: string; issues: { path: string }[] };
+    const trpc = await catchServerError(
+      stack.client.channel.ban.mutate({ channel: 'room-b', uid: 5, privileges: ['join'], seconds: 86_431 }),
+    );
+    expect(body).toMatchObject({ appCode: 'VALIDATION', issues: [{ path: 'seconds' }], message: trpc.message });
+    expect(upstreamCalls(stack)).toBe(0);
+  });
+});
+
+describe('a start in a channel where nobody publishes answers with a warning', () => {
+  it('recording.start: CHANNEL_EMPTY with nobody there, none with a publisher, on tRPC and REST', async () => {
+    stack = await startRecordingStack();
+    const { control } = stack.emulator;
+    const empty = await stack.client.recording.start.mutate({ channel: 'warn-empty' });
+    expect(empty.sid).toBeTruthy();
+    expect(empty.warnings).toEqual([
+      {
+        code: 'CHANNEL_EMPTY',
+        message:
+          'nobody is publishing in channel "warn-empty" yet: the recording writes nothing until someone does, and a stop before then ends with Agora\'s 435 (no recorded data)',
+      },
+    ]);
+    // An audience member publishes nothing.
+    control.join('warn-audience', '81', { role: 'audience' });
+    expect((await stack.client.recording.start.mutate({ channel: 'warn-audience' })).warnings.map((w) => w.code)).toEqual([
+      'CHANNEL_EMPTY',
+    ]);
+
+    control.join('warn-full', '82');
+    expect((await stack.client.recording.start.mutate({ channel: 'warn-full' })).warnings).toEqual([]);
+
+    const rest = await fetch(`${stack.app.baseUrl}/api/v1/recordings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'warn-rest' }),
+    });
+    expect(rest.status).toBe(201);
+    expect(await rest.json()).toMatchObject({ channel: 'warn-rest', warnings: [{ code: 'CHANNEL_EMPTY' }] });
+  });
+
+  it('transcription.start: CHANNEL_EMPTY with nobody there, none with a publisher', async () => {
+    stack = await startRecordingStack();
+    const empty = await stack.client.transcription.start.mutate({ channel: 'stt-empty', languages: ['en-US'] });
+    expect(empty.warnings).toEqual([
+      {
+        code: 'CHANNEL_EMPTY',
+        message: 'nobody is publishing in channel "stt-empty" yet: there is nothing to transcribe until someone does',
+      },
+    ]);
+    stack.emulator.control.join('stt-full', '91');
+    expect((await stack.client.transcription.start.mutate({ channel: 'stt-full', languages: ['en-US'] })).warnings).toEqual([]);
+  });
+
+  it('a failed channel query never fails the start: no warning, and the log says why', async () => {
+    stack = await startRecordingStack();
+    const { control } = stack.emulator;
+    control.injectFault({ endpoint: 'channelUsers', times: 1, status: 403, body: { message: 'Forbidden' } });
+    const started = await stack.client.recording.start.mutate({ channel: 'warn-broken' });
+    expect(started).toMatchObject({ channel: 'warn-broken', warnings: [] });
+    expect(started.sid).toBeTruthy();
+    expect(control.requestCounts().channelUsers).toBe(1);
+    expect(stack.logs.some((line) => line.includes('could not learn who publishes in the channel'))).toBe(true);
+    expect(control.requestCounts().start).toBe(1);
+  });
+});

@@ -14,6 +14,7 @@ import {
 import type { BanCreateRequest, BanRule, ChannelManagementClient, ChannelUsers } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { BanRecord, BanTable } from '../store/index.js';
 
 /**
@@ -38,6 +39,7 @@ export interface ChannelServiceOptions {
   clock: Clock;
   /** How long a channel's or a list page's answer is reused; default 2 s. */
   cacheMs?: number;
+  logger?: Logger | undefined;
 }
 
 const PRIVILEGE_NAMES: Record<BanPrivilege, BanCreateRequest['privileges'][number]> = {
@@ -48,6 +50,11 @@ const PRIVILEGE_NAMES: Record<BanPrivilege, BanCreateRequest['privileges'][numbe
 const USER = { priority: 'user' } as const;
 
 const forbidden = (channel: string) => new AppError(AppErrorCode.FORBIDDEN, `this credential may not moderate channel "${channel}"`);
+const notInChannel = (channel: string, uid: number) =>
+  new AppError(
+    AppErrorCode.USER_NOT_IN_CHANNEL,
+    `uid ${uid} is not in channel "${channel}": nothing was done and no ban was made (channel.ban keeps someone out who is not there)`,
+  );
 const banNotFound = (id: number) => new AppError(AppErrorCode.BAN_NOT_FOUND, `no ban rule ${id} (it ended, or it is not yours to see)`);
 
 /** Agora's answer for a channel in our words. */
@@ -113,7 +120,7 @@ export type ChannelService = ReturnType<typeof createChannelService>;
 
 /** The channel service on Agora's channel management client. */
 export function createChannelService(options: ChannelServiceOptions) {
-  const { agora, bans, clock } = options;
+  const { agora, bans, clock, logger } = options;
   const cache = createCache(clock, options.cacheMs ?? 2_000);
 
   /** Creates a rule (settling a create whose answer was lost), keeps it with its author, forgets cached reads. */
@@ -177,11 +184,37 @@ export function createChannelService(options: ChannelServiceOptions) {
       return { ...base, inChannel: true, joinedAt, role, platform, platformCode };
     },
 
-    /** Removes a user from a channel: a join ban on the channel and uid, for `banSeconds` (default 60; 0 lets them back at once). */
-    kick(input: ChannelKickInput, access: ChannelAccess): Promise<ChannelBan> {
+    /**
+     * Removes a user from a channel: a join ban on the channel and uid, for `banSeconds` (default
+     * 60; 0 lets them back at once). A uid that is not in the channel is USER_NOT_IN_CHANNEL and
+     * no rule is made (Agora would make one: a ban of someone absent, which `ban` is for). When
+     * Agora cannot say whether the user is there, the kick goes ahead: keeping someone out matters more.
+     */
+    async kick(input: ChannelKickInput, access: ChannelAccess): Promise<ChannelBan> {
       if (!access.mayUse(input.channel)) throw forbidden(input.channel);
+      const present = await agora.user({ channel: input.channel, uid: input.uid }, USER).then(
+        (status) => status.inChannel,
+        (error: unknown) => {
+          logger?.warn(
+            { err: error, channel: input.channel, uid: input.uid },
+            'could not learn whether the user is in the channel: kicking anyway',
+          );
+          return true;
+        },
+      );
+      if (!present) throw notInChannel(input.channel, input.uid);
       const seconds = input.banSeconds ?? CHANNEL_KICK_DEFAULT_SECONDS;
       return createRule({ channel: input.channel, uid: input.uid, privileges: ['join_channel'], seconds }, access, input.reason);
+    },
+
+    /**
+     * Who publishes in a channel now (communication users, or live hosts), from the same cached
+     * read as `get`. The server's own question (a start's warning), so no caller's access applies.
+     */
+    async publishers(channel: string): Promise<number[]> {
+      const users = await cache.get(`users:${channel}`, () => agora.users({ channel }, USER));
+      if (!users.exists) return [];
+      return users.profile === 'communication' ? users.users : users.hosts;
     },
 
     /** A ban rule as Agora's table defines them; a rule without a channel reaches every channel, so it needs a caller who does. */

@@ -66,6 +66,7 @@ export function recordingKind(
         files: deps.files,
         linkSigner: deps.linkSigner,
         uidRange: settings.uidRange,
+        publishers: deps.publishers,
         defaultMaxDurationSeconds: settings.defaultMaxDurationSeconds,
         failoverWindowMs: hooks.notFound.failoverWindowMs,
         notFoundMaxGapMs: hooks.notFound.maxGapMs,

@@ -32,6 +32,7 @@ import { isTerminal } from './state.js';
 import { createRecordingStopper } from './stop.js';
 import { createRecordingTransitions } from './transitions.js';
 import { recordingNotFound, toFiles, toRecording, toStopOutput } from './views.js';
+import { startWithWarnings } from '../tasks/start-warnings.js';
 
 export { toFiles, toRecording } from './views.js';
 
@@ -85,6 +86,11 @@ export function createRecordingService(options: RecordingServiceOptions) {
     startsInFlight,
     claims: createClaims('stop', options.leases),
   });
+  const startLook = {
+    clock,
+    logger,
+    consequence: "the recording writes nothing until someone does, and a stop before then ends with Agora's 435 (no recorded data)",
+  };
   const observe = createObserver({ agora, clock, transitions, notFound });
   const files = options.files ?? createUnlinkedStorage('no storage is configured for reading recordings back');
 
@@ -97,7 +103,11 @@ export function createRecordingService(options: RecordingServiceOptions) {
 
   return {
     /** Starts a recording: uid allocation, recorder token, acquire, start. */
-    start: (input: ParsedRecordingStartInput, owner: string): Promise<RecordingStartOutput> => starter.start(input, owner),
+    start: (input: ParsedRecordingStartInput, owner: string): Promise<RecordingStartOutput> =>
+      // A web page recording records the page, not the channel's publishers: no look there.
+      startWithWarnings({ ...startLook, lookup: input.mode === 'web' ? undefined : options.publishers }, input.channel, () =>
+        starter.start(input, owner),
+      ),
 
     /** Current status from Agora (a 404 keeps the stored state until it outlasts the failover window). */
     async query(input: Parsed<typeof RecordingQueryInput>, viewer: Viewer): Promise<RecordingQueryOutput> {

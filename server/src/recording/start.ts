@@ -17,6 +17,9 @@ import { startFailure } from '../tasks/failure.js';
 /** Extra token lifetime beyond the recording's maximum, so the token never ends the recording. */
 const TOKEN_MARGIN_SECONDS = 600;
 
+/** A started recording as the starter answers it; the service adds the start's warnings. */
+export type RecordingStarted = Omit<RecordingStartOutput, 'warnings'>;
+
 /** What a start needs of the service's settings. */
 export interface RecordingStartSettings extends TaskStartSettings {
   store: RecordingTable;
@@ -67,12 +70,7 @@ export function createRecordingStarter(options: StarterOptions) {
       .token;
   }
 
-  async function startOnce(
-    input: ParsedRecordingStartInput,
-    owner: string,
-    uid: string,
-    allocated: boolean,
-  ): Promise<RecordingStartOutput> {
+  async function startOnce(input: ParsedRecordingStartInput, owner: string, uid: string, allocated: boolean): Promise<RecordingStarted> {
     const maxDurationSeconds = Math.min(input.maxDurationSeconds ?? options.defaultMaxDurationSeconds, MAX_RECORDING_SECONDS);
     const row = intentRow(input, owner, uid, maxDurationSeconds, clock.now());
     options.startsInFlight.add(row.id);
@@ -109,7 +107,7 @@ export function createRecordingStarter(options: StarterOptions) {
     resourceId: string,
     sid: string,
     maxDurationSeconds: number,
-  ): Promise<RecordingStartOutput> {
+  ): Promise<RecordingStarted> {
     const startedAt = clock.now();
     const updated = await transitions.move(row, () => ({ resourceId, sid, startedAt }), 'api');
     // onStarted hands the recording to its poller, which also sends the stop a caller asked for
@@ -131,7 +129,7 @@ export function createRecordingStarter(options: StarterOptions) {
 
   return {
     /** Starts a recording: uid allocation, recorder token, acquire, start. */
-    async start(input: ParsedRecordingStartInput, owner: string): Promise<RecordingStartOutput> {
+    async start(input: ParsedRecordingStartInput, owner: string): Promise<RecordingStarted> {
       // A uid the caller chose: the registry's unique index refuses one already recording the
       // channel (UID_CONFLICT before any Agora call), so there is nothing to read first.
       if (input.uid !== undefined) return startOnce(input, owner, input.uid, false);

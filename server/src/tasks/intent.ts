@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { UidTakenError } from '../store/index.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import { allocateUid } from './uid-allocator.js';
+import type { PublisherLookup } from './start-warnings.js';
 
 /** What every kind's start runs on (its table and its own settings come beside these). */
 export interface TaskStartSettings {
@@ -17,6 +18,8 @@ export interface TaskStartSettings {
   storage: StorageConfig;
   /** RECORDER_UID_MIN..RECORDER_UID_MAX: where a task's own uid is picked. */
   uidRange: { min: number; max: number };
+  /** Who publishes in a channel: a start warns when nobody does (none: no warnings). */
+  publishers?: PublisherLookup | undefined;
 }
 
 /**

@@ -10,6 +10,7 @@ import { createPollers, type PollCall } from './poller.js';
 import type { Viewer } from './views.js';
 import { registryLog, streamEvents } from './watch.js';
 import { createWatchdog, type SettlingService } from './watchdog.js';
+import type { PublisherLookup } from './start-warnings.js';
 
 /** How often, and how patiently, every kind of task is watched (the parsed configuration's share). */
 export interface TaskSettings {
@@ -31,6 +32,8 @@ export interface TaskRuntimeDeps<E extends BusEvent> {
   /** Where the kind's events go (PostgreSQL relays them between instances); default in-process. */
   bus?: EventBus<E> | undefined;
   leases?: Leases | undefined;
+  /** Who publishes in a channel: starts warn when nobody does (tasks/start-warnings.ts). */
+  publishers?: PublisherLookup | undefined;
   /** Told what the watchdog did (metrics). */
   onWatchdogAction?: ((action: 'max_duration_stop' | 'start_settled') => void) | undefined;
   /** Told after each poll how long it came after the previous one of that task (metrics). */

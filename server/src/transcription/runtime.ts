@@ -73,6 +73,7 @@ export function transcriptionKind(
         logger: deps.logger,
         storage: settings.storage,
         uidRange: settings.uidRange,
+        publishers: deps.publishers,
         notFound: hooks.notFound,
         bus: hooks.bus,
         files: deps.files,

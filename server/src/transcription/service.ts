@@ -25,6 +25,7 @@ import { createTranscriptionStarter, type TranscriptionStartSettings } from './s
 import { createTranscriptionStopper } from './stop.js';
 import { createTranscriptionTransitions } from './transitions.js';
 import { startOptionsOf, toTranscription, transcriptionNotFound } from './views.js';
+import { startWithWarnings } from '../tasks/start-warnings.js';
 
 export interface TranscriptionServiceOptions extends TranscriptionStartSettings {
   notFound: NotFoundRule;
@@ -53,6 +54,12 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
   const startsInFlight = new Set<string>();
   const recovery = createRecovery({ store, agora, clock, logger, transitions, onAdopted: options.onStarted });
   const starter = createTranscriptionStarter({ ...options, transitions, startsInFlight, recovery });
+  const startLook = {
+    lookup: options.publishers,
+    clock,
+    logger,
+    consequence: 'there is nothing to transcribe until someone does',
+  };
   const stopper = createTranscriptionStopper({
     agora,
     clock,
@@ -84,7 +91,8 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
   }
 
   return {
-    start: (input: ParsedTranscriptionStartInput, owner: string): Promise<TranscriptionStartOutput> => starter.start(input, owner),
+    start: (input: ParsedTranscriptionStartInput, owner: string): Promise<TranscriptionStartOutput> =>
+      startWithWarnings(startLook, input.channel, () => starter.start(input, owner)),
 
     /** Current status from Agora (a 404 keeps the stored state until it outlasts the failover window). */
     async query(id: string, viewer: Viewer): Promise<TranscriptionQueryOutput> {

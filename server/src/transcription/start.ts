@@ -59,7 +59,10 @@ function intentRow(input: ParsedTranscriptionStartInput, owner: string, uid: str
   };
 }
 
-function output(record: TranscriptionRecord, input: ParsedTranscriptionStartInput): TranscriptionStartOutput {
+/** A started transcription as the starter answers it; the service adds the start's warnings. */
+export type TranscriptionStarted = Omit<TranscriptionStartOutput, 'warnings'>;
+
+function output(record: TranscriptionRecord, input: ParsedTranscriptionStartInput): TranscriptionStarted {
   return {
     id: record.id,
     channel: record.channel,
@@ -85,7 +88,7 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
     owner: string,
     uid: string,
     allocated: boolean,
-  ): Promise<TranscriptionStartOutput> {
+  ): Promise<TranscriptionStarted> {
     const row = intentRow(input, owner, uid, clock.now());
     options.startsInFlight.add(row.id);
     try {
@@ -131,7 +134,7 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
   }
 
   return {
-    async start(input: ParsedTranscriptionStartInput, owner: string): Promise<TranscriptionStartOutput> {
+    async start(input: ParsedTranscriptionStartInput, owner: string): Promise<TranscriptionStarted> {
       if (input.uid !== undefined) {
         if ((await options.recordings.activeUids(input.channel)).has(input.uid))
           throw new AppError(
