@@ -40,3 +40,12 @@ export function watchToEnd<E>(
     });
   });
 }
+
+/**
+ * A start's warnings (e.g. CHANNEL_EMPTY: nobody publishes in the channel yet) on stderr, one
+ * `agoractl: warning: …` line each, so stdout stays the answer; with --json they are in the answer.
+ */
+export function printWarnings(warnings: readonly { code: string; message: string }[], json: boolean, err: (text: string) => void): void {
+  if (json) return;
+  for (const warning of warnings) err(`agoractl: warning: ${warning.message} [${warning.code}]\n`);
+}

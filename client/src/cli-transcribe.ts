@@ -1,5 +1,5 @@
 import type { TranslationPair } from '@agora-backend/shared';
-import { stopLine, watchToEnd, type CommandIo, type Values } from './cli-task.js';
+import { printWarnings, stopLine, watchToEnd, type CommandIo, type Values } from './cli-task.js';
 import { watchTranscription, type AgoraBackendClient } from './index.js';
 
 /** `agoractl transcribe …`: Real-Time Transcription from a terminal. */
@@ -69,6 +69,7 @@ export async function transcribe(client: AgoraBackendClient, args: string[], val
     case 'start': {
       const result = await client.transcription.start.mutate(startInput(values));
       print(result, `${result.id}\t${result.state}\tchannel=${result.channel} bot-uid=${result.uid} agent=${result.agentId}`);
+      printWarnings(result.warnings, json, io.err);
       return 0;
     }
     case 'query': {

@@ -5,6 +5,8 @@
 import { parseArgs } from 'node:util';
 import { TRPCClientError } from '@trpc/client';
 import { agent, AgentUsageError, AGENT_USAGE } from './cli-agent.js';
+import { channel, ChannelUsageError, CHANNEL_USAGE } from './cli-channel.js';
+import { printWarnings } from './cli-task.js';
 import { transcribe, TranscribeUsageError, TRANSCRIBE_USAGE } from './cli-transcribe.js';
 import { downloadFiles } from './download.js';
 import { closeClient, createClient, getAgoraError, watchRecording, type AgoraBackendClient } from './node.js';
@@ -26,6 +28,7 @@ Commands:
   watch <recording-id>        a live status line until the recording ends
 ${TRANSCRIBE_USAGE}
 ${AGENT_USAGE}
+${CHANNEL_USAGE}
 
 Options:
   --url <url>        the server's tRPC URL (env AGORACTL_URL; default http://127.0.0.1:4000/trpc)
@@ -126,6 +129,7 @@ async function run(
           result,
           () => `${result.id}\t${result.state}\tchannel=${result.channel} uid=${result.uid} mode=${result.mode} sid=${result.sid}`,
         );
+        printWarnings(result.warnings, json, io.err);
       } finally {
         progress.stop();
       }
@@ -184,6 +188,8 @@ async function run(
       return transcribe(client, positionals, values, io);
     case 'agent':
       return agent(client, positionals, values, io);
+    case 'channel':
+      return channel(client, positionals, values, io);
     case 'watch': {
       const id = idArg();
       return new Promise<number>((resolve) => {
@@ -325,6 +331,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         label: { type: 'string' },
         priority: { type: 'string' },
         'no-interrupt': { type: 'boolean' },
+        'ban-seconds': { type: 'string' },
+        seconds: { type: 'string' },
+        reason: { type: 'string' },
+        ip: { type: 'string' },
+        privileges: { type: 'string' },
       },
     });
   } catch (error) {
@@ -348,7 +359,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     return await run(command, positionals, parsed.values, client, io, url);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof TranscribeUsageError || error instanceof AgentUsageError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof TranscribeUsageError ||
+      error instanceof AgentUsageError ||
+      error instanceof ChannelUsageError
+    ) {
       io.err(`agoractl: ${error.message}\n\n${USAGE}`);
       return EXIT.usage;
     }
