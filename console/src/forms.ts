@@ -38,6 +38,33 @@ export function onCheckedSubmit<T>(
 }
 
 /**
+ * What a start form does once the server started the task: straight to its page, or, when the
+ * answer carries warnings (CHANNEL_EMPTY: nobody publishes in the channel yet), the warnings in
+ * the form with a link to the page, so they are read before moving on.
+ */
+export function afterStart(
+  form: HTMLFormElement,
+  started: { id: string; warnings: readonly { code: string; message: string }[] },
+  href: string,
+  what: string,
+): void {
+  form.querySelector('.warning')?.remove();
+  if (started.warnings.length === 0) {
+    location.hash = href;
+    return;
+  }
+  form.append(
+    h(
+      'div',
+      { class: 'warning', role: 'status', 'data-warning': started.warnings.map((warning) => warning.code).join(' ') },
+      h('strong', {}, `Started, with a warning: `),
+      ...started.warnings.map((warning) => h('span', {}, warning.message, ' ')),
+      h('a', { href }, `Open the ${what}`),
+    ),
+  );
+}
+
+/**
  * A Stop button that asks first ("Stop this recording?" with Yes and No; the returned group goes
  * right after the button), then is disabled while the stop is sent; says so when Agora has not
  * confirmed it yet.

@@ -3,6 +3,8 @@ import { isUnauthorized } from './errors.js';
 import { api, credential } from './session.js';
 import { agentPage } from './views/agent.js';
 import { agentsPage } from './views/agents.js';
+import { channelPage } from './views/channel.js';
+import { channelsPage } from './views/channels.js';
 import { overviewPage } from './views/overview.js';
 import { recordingPage } from './views/recording.js';
 import { recordingsPage } from './views/recordings.js';
@@ -13,8 +15,8 @@ import { transcriptionsPage } from './views/transcriptions.js';
 
 /**
  * The console: hash routes (#/overview, the default; #/recordings[?state=…], #/recordings/<id>,
- * #/transcriptions[?state=…], #/transcriptions/<id>, #/agents[?state=…], #/agents/<id>, #/tokens,
- * #/sign-in) over one
+ * #/transcriptions[?state=…], #/transcriptions/<id>, #/agents[?state=…], #/agents/<id>, #/channels,
+ * #/channels/<name>, #/tokens, #/sign-in) over one
  * <main>. Each page returns what to undo when it is left (timers, watches).
  */
 const root = document.getElementById('app')!;
@@ -32,6 +34,8 @@ function route(): void {
   else if (page === 'transcriptions' && id) leave = transcriptionPage(root, decodeURIComponent(id));
   else if (page === 'agents' && id) leave = agentPage(root, decodeURIComponent(id));
   else if (page === 'agents') leave = agentsPage(root, params);
+  else if (page === 'channels' && id) leave = channelPage(root, decodeURIComponent(id));
+  else if (page === 'channels') leave = channelsPage(root);
   else if (page === 'transcriptions') leave = transcriptionsPage(root, params);
   else if (page === 'recordings') leave = recordingsPage(root, params);
   else leave = overviewPage(root);

@@ -1,6 +1,6 @@
 import { RecordingStartInput } from '@agora-backend/shared';
 import { field, h, uidList } from '../dom.js';
-import { onCheckedSubmit } from '../forms.js';
+import { afterStart, onCheckedSubmit } from '../forms.js';
 import { api } from '../session.js';
 
 const input = (name: string, extra: Record<string, string> = {}) => h('input', { name, autocomplete: 'off', ...extra });
@@ -140,7 +140,7 @@ export function startForm(): HTMLFormElement {
     RecordingStartInput,
     () => readInput(c),
     (input) => api().recording.start.mutate(input),
-    (started) => (location.hash = `#/recordings/${started.id}`),
+    (started) => afterStart(form, started, `#/recordings/${started.id}`, 'recording'),
   );
   return form;
 }

@@ -1,6 +1,6 @@
 import { TranscriptionStartInput, type Transcription, type TranscriptionState } from '@agora-backend/shared';
 import { failureText, field, formatDuration, formatTime, h, uidList } from '../dom.js';
-import { onCheckedSubmit } from '../forms.js';
+import { afterStart, onCheckedSubmit } from '../forms.js';
 import { api } from '../session.js';
 import { taskListPage } from './task-list.js';
 
@@ -63,7 +63,7 @@ function startForm(): HTMLFormElement {
     TranscriptionStartInput,
     () => readStart(controls),
     (input) => api().transcription.start.mutate(input),
-    (started) => (location.hash = `#/transcriptions/${started.id}`),
+    (started) => afterStart(form, started, `#/transcriptions/${started.id}`, 'transcription'),
   );
   return form;
 }

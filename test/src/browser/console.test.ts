@@ -58,8 +58,9 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
       cleanups.push(() => stack.close(true));
       const page = await openConsole(stack, transport === 'sse' ? '?transport=sse' : '');
       const channel = `console-${transport}`;
-      const id = await startThroughTheForm(page, channel);
+      // Someone publishes first: a start in an empty channel stops at the form with a warning (console-channels.test.ts).
       stack.emulator.control.join(channel, '100');
+      const id = await startThroughTheForm(page, channel);
       await expect.poll(() => page.locator('#recording-state').textContent(), { timeout: 10_000 }).toBe('recording');
       // Agora's time moves on: segments are uploaded and the playlist appears in the page.
       await stack.agoraClock.advance(25_000);
@@ -88,6 +89,7 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     const stack = await startRecordingStack({ consoleDir, pollIntervalMs: 200, confirmDelayMs: 100 });
     cleanups.push(() => stack.close(true));
     const page = await openConsole(stack);
+    stack.emulator.control.join('console-talk', '100');
     await page.getByRole('link', { name: 'Transcriptions' }).click();
     const form = page.getByRole('form', { name: 'Start a transcription' });
     await form.locator('input[name="channel"]').fill('console-talk');
@@ -376,6 +378,7 @@ describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
     const stack = await startRecordingStack({ consoleDir });
     cleanups.push(() => stack.close(true));
     const page = await openConsole(stack);
+    stack.emulator.control.join('options-room', '100');
     const form = page.getByRole('form', { name: 'Start a recording' });
     await form.locator('input[name="channel"]').fill('options-room');
     // Only the chosen mode's fields show: web asks for a page, individual for snapshots, not MP4.

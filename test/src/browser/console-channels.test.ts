@@ -1,0 +1,105 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, runBrowserTests } from '../helpers/browser.js';
+import { REPO_ROOT } from '../helpers/process.js';
+import { startRecordingStack, type RecordingStack } from '../helpers/recording-stack.js';
+
+/** The console's channel pages (#/channels, #/channels/<name>) and start warnings, in real Chromium. */
+const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts');
+
+let browser: Browser;
+let consoleDir: string;
+const cleanups: (() => Promise<void>)[] = [];
+
+async function openConsole(stack: RecordingStack, hash: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  cleanups.push(() => page.close());
+  await page.goto(`${stack.app.baseUrl}/console/${hash}`);
+  return page;
+}
+
+describe.skipIf(!runBrowserTests)('the console: channels', { timeout: 60_000 }, () => {
+  beforeAll(async () => {
+    const builder = (await import(join(REPO_ROOT, 'console', 'build.mjs'))) as { buildConsole: (outDir: string) => Promise<string> };
+    consoleDir = await mkdtemp(join(tmpdir(), 'console-'));
+    cleanups.push(() => rm(consoleDir, { recursive: true, force: true }));
+    await builder.buildConsole(consoleDir);
+    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
+    cleanups.push(() => browser.close());
+  }, 60_000);
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it('lists channels, shows who is in one, kicks after asking (the user goes, a ban appears), refuses a ban Agora would clamp, and unbans', async () => {
+    const stack = await startRecordingStack({ consoleDir });
+    cleanups.push(() => stack.close(true));
+    const { control } = stack.emulator;
+    control.join('lobby', '501', { role: 'host', platform: 7 });
+    control.join('lobby', '502', { role: 'audience', platform: 1 });
+    const page = await openConsole(stack, '#/overview');
+    await page.getByRole('link', { name: 'Channels' }).click();
+    await page.locator('tr[data-channel="lobby"]').waitFor();
+    expect(await page.locator('tr[data-channel="lobby"] td').allTextContents()).toEqual(['lobby', '2']);
+    await page.getByRole('link', { name: 'lobby' }).click();
+    await page.waitForURL(/#\/channels\/lobby$/);
+
+    const user = page.locator('tr[data-uid="502"]');
+    await expect
+      .poll(async () => (await user.locator('td').allTextContents()).slice(0, 4), { timeout: 10_000 })
+      .toEqual(['502', 'audience', 'android', expect.stringMatching(/\d/) as string]);
+    expect(await page.locator('#channel-summary').textContent()).toBe('Live broadcasting: 1 hosts, 1 audience.');
+    await page.screenshot({ path: join(ARTIFACTS, 'console-channel.png'), fullPage: true });
+
+    // Kick asks first; "No" kicks nobody.
+    await user.getByRole('button', { name: 'Kick' }).click();
+    await user.getByRole('button', { name: 'No, keep them' }).click();
+    expect(control.requestCounts().banCreate ?? 0).toBe(0);
+    await user.getByRole('button', { name: 'Kick' }).click();
+    await user.getByRole('button', { name: 'Yes, kick 502' }).click();
+    await expect.poll(() => page.locator('tr[data-uid="502"]').count(), { timeout: 10_000 }).toBe(0);
+    expect(control.channel('lobby').users.map((item) => item.uid)).toEqual(['501']);
+    const [rule] = control.banRules();
+    expect(rule).toMatchObject({ cname: 'lobby', uid: 502 });
+    const ban = page.locator(`tr[data-ban="${rule!.id}"]`);
+    await ban.waitFor({ timeout: 10_000 });
+    expect((await ban.locator('td').allTextContents()).slice(0, 3)).toEqual([String(rule!.id), '502', 'join_channel']);
+
+    // A duration Agora would clamp is refused under the field the server names, before anything is sent.
+    const form = page.getByRole('form', { name: 'Ban a user' });
+    await form.getByLabel('Uid').fill('501');
+    await form.getByLabel('For … seconds').fill('86431');
+    await form.getByRole('button', { name: 'Ban' }).click();
+    await expect
+      .poll(() => form.locator('[data-error-for="seconds"]').textContent())
+      .toBe('must be 0 (remove now, no ban) or a whole number from 10 to 86430: Agora would clamp other values silently');
+    expect(control.requestCounts().banCreate).toBe(1);
+
+    await ban.getByRole('button', { name: 'Unban' }).click();
+    await expect.poll(() => page.locator(`tr[data-ban="${rule!.id}"]`).count(), { timeout: 10_000 }).toBe(0);
+    expect(control.banRules()).toEqual([]);
+    expect(control.join('lobby', '502')).toEqual({ ok: true });
+    await expect.poll(() => page.locator('tr[data-uid="502"]').count(), { timeout: 10_000 }).toBe(1);
+  });
+
+  it("a recording started in an empty channel stays on the form with the server's warning and a link to it", async () => {
+    const stack = await startRecordingStack({ consoleDir });
+    cleanups.push(() => stack.close(true));
+    const page = await openConsole(stack, '#/recordings');
+    const form = page.getByRole('form', { name: 'Start a recording' });
+    await form.locator('input[name="channel"]').fill('empty-room');
+    await form.getByRole('button', { name: 'Start' }).click();
+    const warning = form.locator('[data-warning="CHANNEL_EMPTY"]');
+    await warning.waitFor({ timeout: 10_000 });
+    expect(await warning.textContent()).toContain('nobody is publishing in channel "empty-room" yet');
+    expect(control(stack).requestCounts().start).toBe(1);
+    await warning.getByRole('link', { name: 'Open the recording' }).click();
+    await page.waitForURL(/#\/recordings\/[0-9a-f]+$/);
+  });
+});
+
+const control = (stack: RecordingStack) => stack.emulator.control;
