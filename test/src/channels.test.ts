@@ -365,6 +365,10 @@ describe('a start in a channel where nobody publishes answers with a warning', (
     });
     expect(rest.status).toBe(201);
     expect(await rest.json()).toMatchObject({ channel: 'warn-rest', warnings: [{ code: 'CHANNEL_EMPTY' }] });
+    // The OpenAPI document is generated from the same schema: the answer's warnings and their codes are in it.
+    const openapi = JSON.stringify(await (await fetch(`${stack.app.baseUrl}/openapi.json`)).json());
+    expect(openapi).toContain('"warnings"');
+    expect(openapi).toContain('"CHANNEL_EMPTY"');
   });
 
   it('transcription.start: CHANNEL_EMPTY with nobody there, none with a publisher', async () => {
