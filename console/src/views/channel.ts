@@ -28,9 +28,9 @@ function people(channel: ChannelGetOutput): { uid: number; role: string }[] {
 
 function summary(channel: ChannelGetOutput): string {
   if (!channel.exists) return 'Nobody is in this channel.';
-  if (channel.profile === 'communication') return `Communication: ${channel.total} users.`;
+  if (channel.profile === 'communication') return `Communication: ${channel.total} user${channel.total === 1 ? '' : 's'}.`;
   const listed = channel.audienceTruncated ? ` (Agora lists the first ${channel.audienceListCap})` : '';
-  return `Live broadcasting: ${channel.hostCount} hosts, ${channel.audienceCount} audience${listed}.`;
+  return `Live broadcasting: ${channel.hostCount} host${channel.hostCount === 1 ? '' : 's'}, ${channel.audienceCount} audience${listed}.`;
 }
 
 /**
@@ -75,9 +75,12 @@ function kickButton(channel: string, uid: number, message: HTMLElement, done: ()
   return h('span', {}, kick, ask);
 }
 
-/** The ban form: a uid of this channel (or everyone in it), what they may not do, for how long; checked with the shared schema first. */
+/**
+ * The ban form: a uid in this channel, what they may not do, for how long; checked with the shared
+ * schema first. The uid is required here: a channel-wide ban (everyone) is left to the API and agoractl.
+ */
 function banForm(channel: string, done: () => void): HTMLFormElement {
-  const uid = h('input', { name: 'uid', inputmode: 'numeric', autocomplete: 'off', placeholder: 'everyone in the channel' });
+  const uid = h('input', { name: 'uid', inputmode: 'numeric', autocomplete: 'off', placeholder: '42' });
   const seconds = h('input', { name: 'seconds', inputmode: 'numeric', autocomplete: 'off', value: '600' });
   const reason = h('input', { name: 'reason', autocomplete: 'off' });
   const boxes = PRIVILEGES.map(([value]) => h('input', { type: 'checkbox', name: 'privileges', value, checked: value === 'join' }));
@@ -107,7 +110,8 @@ function banForm(channel: string, done: () => void): HTMLFormElement {
     ChannelBanInput,
     () => ({
       channel,
-      ...(uid.value.trim() ? { uid: Number(uid.value) } : {}),
+      // Empty is no uid: refused under the field rather than read as "everyone in the channel".
+      uid: uid.value.trim() === '' ? Number.NaN : Number(uid.value),
       privileges: boxes.filter((box) => box.checked).map((box) => box.value),
       seconds: seconds.value.trim() === '' ? Number.NaN : Number(seconds.value),
       ...(reason.value.trim() ? { reason: reason.value.trim() } : {}),

@@ -52,7 +52,7 @@ describe.skipIf(!runBrowserTests)('the console: channels', { timeout: 60_000 }, 
     await expect
       .poll(async () => (await user.locator('td').allTextContents()).slice(0, 4), { timeout: 10_000 })
       .toEqual(['502', 'audience', 'android', expect.stringMatching(/\d/) as string]);
-    expect(await page.locator('#channel-summary').textContent()).toBe('Live broadcasting: 1 hosts, 1 audience.');
+    expect(await page.locator('#channel-summary').textContent()).toBe('Live broadcasting: 1 host, 1 audience.');
     await page.screenshot({ path: join(ARTIFACTS, 'console-channel.png'), fullPage: true });
 
     // Kick asks first; "No" kicks nobody.
@@ -71,6 +71,9 @@ describe.skipIf(!runBrowserTests)('the console: channels', { timeout: 60_000 }, 
 
     // A duration Agora would clamp is refused under the field the server names, before anything is sent.
     const form = page.getByRole('form', { name: 'Ban a user' });
+    // No uid is not "everyone in the channel" here: it is refused under the field.
+    await form.getByRole('button', { name: 'Ban' }).click();
+    await expect.poll(() => form.locator('[data-error-for="uid"]').textContent()).toBe('must be a whole number from 1 to 4294967295');
     await form.getByLabel('Uid').fill('501');
     await form.getByLabel('For … seconds').fill('86431');
     await form.getByRole('button', { name: 'Ban' }).click();
