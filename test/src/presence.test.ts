@@ -140,6 +140,23 @@ describe('presence from channel event notices', () => {
     // A newer one does apply: a rejoin in the next second (clientSeq starts over for a new session).
     await sendNotice(s, 105, { ...user, ts: ts + 1, clientSeq: 1 });
     await expect.poll(async () => (await s.store.presence.snapshot('room-o')).members.map((member) => member.uid)).toEqual([43, 42]);
+
+    // The channel ends: whoever has no newer notice leaves with it.
+    await sendNotice(s, 102, { channelName: 'room-o', lastUid: 42, ts: ts + 2 });
+    await expect.poll(async () => (await s.store.presence.snapshot('room-o')).members).toEqual([]);
+    const ended = await s.store.presence.sessions('room-o', { limit: 10 });
+    expect(ended.map((session) => [session.uid, session.leftAt, session.leaveReason])).toEqual([
+      [42, (ts + 2) * 1000, 'channel_destroyed'],
+      [43, (ts + 2) * 1000, 'channel_destroyed'],
+      [42, ts * 1000, 'quit'],
+    ]);
+
+    // A member Agora's list does not know of (the emulator has no such channel) is left at the first read.
+    await sendNotice(s, 103, { ...user, uid: 44, ts: ts + 3, clientSeq: 1 });
+    await expect.poll(async () => (await s.store.presence.snapshot('room-o')).members.map((member) => member.uid)).toEqual([44]);
+    const read = await s.client.channel.sessions.query({ channel: 'room-o', uid: 44 });
+    expect(read.items.map((item) => [item.uid, item.leaveReason, item.source])).toEqual([[44, 'reconciled', 'event']]);
+    expect((await s.store.presence.snapshot('room-o')).members).toEqual([]);
   });
 
   it("lost notices are reconciled from Agora's user list when the channel is watched", async () => {
