@@ -31,7 +31,10 @@ async function presenceStack(options: StackOptions = {}, channelEvents = true): 
   return s;
 }
 
-/** Watches a channel through the client's watchChannel and keeps what arrives. */
+/**
+ * Watches a channel through the client's watchChannel and keeps what arrives. The stack's client
+ * has no WebSocket on Node 20, so this is SSE; the restart test watches over WebSocket.
+ */
 function watch(s: RecordingStack, channel: string) {
   const seen: { id: string; event: ChannelPresenceEvent }[] = [];
   const errors: unknown[] = [];
