@@ -10,7 +10,15 @@ import { createLinks, type CreateClientOptions } from './links.js';
 export type { AppRouter } from '@agora-backend/server';
 export * from '@agora-backend/shared';
 export type { CreateClientOptions, EventSourceLike, WebSocketLike } from './links.js';
-export { watchAgent, watchRecording, watchTranscription, type WatchHandlers, type WatchHandle } from './watch.js';
+export {
+  watchAgent,
+  watchChannel,
+  watchRecording,
+  watchTranscription,
+  type ChannelWatchHandlers,
+  type WatchHandlers,
+  type WatchHandle,
+} from './watch.js';
 
 export type AgoraBackendClient = TRPCClient<AppRouter>;
 /** Every procedure's input type, e.g. `RouterInputs['recording']['start']`. */

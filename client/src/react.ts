@@ -7,8 +7,15 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { TRPCClient } from '@trpc/client';
 import type { AppRouter } from '@agora-backend/server';
-import type { AgentMessage, AgentStatusEvent, RecordingStatusEvent, TranscriptionStatusEvent } from '@agora-backend/shared';
-import { watchAgent, watchRecording, watchTranscription, type WatchHandle, type WatchHandlers } from './watch.js';
+import type {
+  AgentMessage,
+  AgentStatusEvent,
+  ChannelMember,
+  ChannelPresenceEvent,
+  RecordingStatusEvent,
+  TranscriptionStatusEvent,
+} from '@agora-backend/shared';
+import { watchAgent, watchChannel, watchRecording, watchTranscription, type WatchHandle, type WatchHandlers } from './watch.js';
 
 /** A recording, transcription or agent as a component sees it, live. */
 export interface LiveTask<E> {
@@ -71,4 +78,33 @@ export function useAgent(client: TRPCClient<AppRouter>, id: string | undefined):
     return [...seen.values()].sort((a, b) => a.seq - b.seq);
   }, [live.events]);
   return { ...live, messages };
+}
+
+/** A channel's presence as a component sees it: who is in it now, folded from the watch's events. */
+export interface LiveChannel extends LiveTask<ChannelPresenceEvent> {
+  /** The members now, in join order. */
+  members: readonly ChannelMember[];
+}
+
+/** Who is in a channel, live from `channel.watch` (resumed after a dropped stream, closed on unmount). No channel, no watch. */
+export function useChannel(client: TRPCClient<AppRouter>, channel: string | undefined): LiveChannel {
+  const live = useWatch(watchChannel, client, channel);
+  const members = useMemo(() => {
+    const now = new Map<number, ChannelMember>();
+    for (const event of live.events) {
+      if (event.type === 'snapshot') {
+        now.clear();
+        for (const member of event.members) now.set(member.uid, member);
+      } else if (event.type === 'join') {
+        now.set(event.uid, { uid: event.uid, role: event.role, platform: event.platform, joinedAt: event.at, source: event.source });
+      } else if (event.type === 'leave') {
+        now.delete(event.uid);
+      } else {
+        const member = now.get(event.uid);
+        if (member) now.set(event.uid, { ...member, role: event.role });
+      }
+    }
+    return [...now.values()];
+  }, [live.events]);
+  return { ...live, members };
 }

@@ -1,7 +1,7 @@
 import type { TRPCClient } from '@trpc/client';
 import { TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '@agora-backend/server';
-import type { AgentStatusEvent, RecordingStatusEvent, TranscriptionStatusEvent } from '@agora-backend/shared';
+import type { AgentStatusEvent, ChannelPresenceEvent, RecordingStatusEvent, TranscriptionStatusEvent } from '@agora-backend/shared';
 
 export interface WatchHandlers<E = RecordingStatusEvent> {
   onEvent(event: E, eventId: string): void;
@@ -50,7 +50,28 @@ export function watchAgent(client: TRPCClient<AppRouter>, id: string, handlers: 
   return follow<AgentStatusEvent>((input, callbacks) => client.agent.watch.subscribe(input, callbacks), id, handlers);
 }
 
-function follow<E extends { state: string }>(open: Subscribe<E>, id: string, handlers: WatchHandlers<E>): WatchHandle {
+/** What watchChannel calls back: no end (a channel's presence goes on), only errors it cannot recover from. */
+export type ChannelWatchHandlers = Omit<WatchHandlers<ChannelPresenceEvent>, 'onEnd'>;
+
+/**
+ * Follows a channel's presence: first its membership (`snapshot`), then each join, leave and role
+ * change. A dropped stream is resumed with the last event id (only later events come, no second
+ * snapshot). Runs until `stop()` or an error it cannot recover from (no access, bad input).
+ */
+export function watchChannel(client: TRPCClient<AppRouter>, channel: string, handlers: ChannelWatchHandlers): WatchHandle {
+  const open: Subscribe<ChannelPresenceEvent> = (input, callbacks) =>
+    client.channel.watch.subscribe({ channel: input.id, ...(input.lastEventId ? { lastEventId: input.lastEventId } : {}) }, callbacks);
+  return follow<ChannelPresenceEvent>(open, channel, handlers, () => false);
+}
+
+const taskEnded = (event: { state?: string } | undefined) => event?.state === 'stopped' || event?.state === 'failed';
+
+function follow<E>(
+  open: Subscribe<E>,
+  id: string,
+  handlers: WatchHandlers<E>,
+  ended: (last: E | undefined) => boolean = taskEnded as (last: E | undefined) => boolean,
+): WatchHandle {
   let lastEventId: string | undefined;
   let last: E | undefined;
   let stopped = false;
@@ -72,7 +93,7 @@ function follow<E extends { state: string }>(open: Subscribe<E>, id: string, han
         },
         onComplete: () => {
           if (stopped) return;
-          if (last && (last.state === 'stopped' || last.state === 'failed')) {
+          if (ended(last)) {
             stopped = true;
             handlers.onEnd?.(last);
           } else {

@@ -20,6 +20,7 @@ import type { Registry } from './store/index.js';
 import type { LinkSigner, RecordingStorage } from './storage/index.js';
 import type { TranscriptionRuntime } from './transcription/index.js';
 import type { AgentRuntime } from './agents/index.js';
+import { channelNoticeOf, type Presence } from './channels/index.js';
 import type { RateLimits, Services } from './trpc/context.js';
 
 export { TRPC_PATH };
@@ -35,6 +36,8 @@ export interface AppServices {
   transcription: TranscriptionRuntime | undefined;
   /** Set with recording: Conversational AI agents share its uids and polling. */
   agent: AgentRuntime | undefined;
+  /** Set with a registry and Agora's channel management: who is in which channel, from notices. */
+  presence?: Presence | undefined;
   /** What the routers reach through the tRPC context. */
   services: Services;
   authenticator: Authenticator;
@@ -136,6 +139,7 @@ export function createApp(config: AppConfig, composed: AppServices, deps: EdgeDe
   const close = async () => {
     draining = true;
     const timeoutMs = config.shutdownTimeoutMs ?? APP_DEFAULTS.shutdownTimeoutMs;
+    composed.presence?.endWatches();
     await shutdown({ server, webSockets, recording, transcription, agent, deps, logger, timeoutMs });
   };
 
@@ -150,6 +154,9 @@ export function createApp(config: AppConfig, composed: AppServices, deps: EdgeDe
           recording?.start();
           transcription?.start();
           agent?.start();
+          void composed.presence?.reconcileAll().catch((error: unknown) => {
+            logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'presence not reconciled at start-up');
+          });
           baseUrl = `http://${formatHost(config.host)}:${port}`;
           resolve({ url: `${baseUrl}${TRPC_PATH}`, wsUrl: `${baseUrl.replace(/^http/, 'ws')}${TRPC_PATH}` });
         });
@@ -180,6 +187,7 @@ function webhookOptions(config: AppConfig, composed: AppServices): WebhookHandle
     apply: (sid, change) => recording.applyWebhook(sid, change),
     applyTranscription: (agentId, failure) => transcription?.applyWebhook(agentId, failure) ?? Promise.resolve(),
     applyAgent: (agentId, notice) => composed.agent?.applyWebhook(agentId, notice) ?? Promise.resolve(),
+    applyPresence: (notice) => composed.presence?.applyNotice(channelNoticeOf(notice)) ?? Promise.resolve(),
     remember: (noticeId) => recording.rememberNotice(noticeId),
     now: () => clock.now(),
     onNotice: (outcome) => metrics.notice(outcome),

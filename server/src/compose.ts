@@ -24,11 +24,16 @@ import type { LinkSigner, RecordingStorage } from './storage/index.js';
 import { createTokenIssuer, type TokenIssuer } from './tokens/index.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
 import { createOverview } from './tasks/overview.js';
-import { createChannelService } from './channels/index.js';
+import { createChannelService, createPresence, presenceTopic } from './channels/index.js';
+import { createInMemoryBus } from './events/index.js';
+import type { PresenceEvent } from './store/index.js';
 import { createUpstream, readBackStorage, type Upstream } from './upstream.js';
 
 /** What the services are built from: the share of AppConfig that is not the edge's. */
-export type ServiceConfig = Pick<AppConfig, 'appId' | 'appCertificate' | 'recording' | 'agents' | 'rateLimits' | 'agoraRequestsPerSecond'>;
+export type ServiceConfig = Pick<
+  AppConfig,
+  'appId' | 'appCertificate' | 'recording' | 'agents' | 'rateLimits' | 'agoraRequestsPerSecond' | 'presenceReconcileMs'
+>;
 
 /** What the services run on: given by main.ts (or a test), each with an in-process default. */
 export interface ServiceDeps {
@@ -41,6 +46,8 @@ export interface ServiceDeps {
   transcriptionBus?: EventBus<TranscriptionEvent>;
   /** Where agent events go (PostgreSQL relays them between instances); default in-process. */
   agentBus?: EventBus<AgentEvent>;
+  /** Where presence events go (PostgreSQL relays them between instances); default in-process. */
+  presenceBus?: EventBus<PresenceEvent>;
   leases?: Leases;
   clock?: Clock;
   /** Where recordings are read back from (recording.files). */
@@ -139,6 +146,22 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     if (!channels) throw new AppError(AppErrorCode.INTERNAL, "Agora's channel management is not configured on this server");
     return channels;
   };
+  // Presence needs the registry (members, history, the event log) and Agora's user list to reconcile with.
+  const presence =
+    channels &&
+    store &&
+    createPresence({
+      table: store.presence,
+      bus: deps.presenceBus ?? createInMemoryBus<PresenceEvent>(presenceTopic),
+      listUsers: (channel, priority) => channels.users(channel, priority),
+      clock,
+      logger,
+      reconcileAfterMs: config.presenceReconcileMs ?? APP_DEFAULTS.presenceReconcileMs,
+    });
+  const requirePresence = () => {
+    if (!presence) throw new AppError(AppErrorCode.INTERNAL, "presence needs a registry and Agora's channel management on this server");
+    return presence;
+  };
   const rate = config.rateLimits ?? APP_DEFAULTS.rateLimits;
   const buckets = (perMinute: number) => createTokenBuckets({ perMinute, clock });
   return {
@@ -148,6 +171,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
     recording,
     transcription,
     agent,
+    presence,
     metrics,
     services: {
       agents: () => requireAgent().service,
@@ -161,6 +185,7 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
       recordingHistory: (id, viewer) => requireRecording().history(id, viewer),
       transcriptionHistory: (id, viewer) => requireTranscription().history(id, viewer),
       channels: requireChannels,
+      presence: requirePresence,
       overview: () => {
         if (!store) throw new AppError(AppErrorCode.INTERNAL, 'there is no registry on this server');
         return createOverview({ store, upstream: () => metrics.upstreamSnapshot(), now: () => clock.now() })();
@@ -245,6 +270,7 @@ export async function composeServer(config: EnvConfig, logger: Logger): Promise<
           bus: cluster.bus,
           transcriptionBus: cluster.transcriptionBus,
           agentBus: cluster.agentBus,
+          presenceBus: cluster.presenceBus,
           leases: cluster.leases,
           readinessChecks: cluster.readinessChecks,
         }
@@ -383,6 +409,13 @@ async function createCluster(options: {
     topicOf: agentTopic,
     applicationName: sessionName(instanceId, 'agent-events'),
   });
+  const presenceBus = await createPostgresBus({
+    ...shared,
+    channel: `agora_presence_events_${database.schema}`,
+    readAfter: (topic, afterId) => store.presence.eventsAfter(topic, afterId),
+    topicOf: presenceTopic,
+    applicationName: sessionName(instanceId, 'presence-events'),
+  });
   const rateBudget = await createPostgresRateBudget({
     url: database.url,
     schema: database.schema,
@@ -401,17 +434,22 @@ async function createCluster(options: {
     bus,
     transcriptionBus,
     agentBus,
+    presenceBus,
     rateBudget,
     /** /readyz: this instance coordinates with the others only while its kept sessions are up. */
     readinessChecks: [
       { name: 'leases', check: () => Promise.resolve(leases.healthy()) },
-      { name: 'events', check: () => Promise.resolve(bus.healthy() && transcriptionBus.healthy() && agentBus.healthy()) },
+      {
+        name: 'events',
+        check: () => Promise.resolve(bus.healthy() && transcriptionBus.healthy() && agentBus.healthy() && presenceBus.healthy()),
+      },
     ],
     async close() {
       await leases.close();
       await bus.close();
       await transcriptionBus.close();
       await agentBus.close();
+      await presenceBus.close();
       await rateBudget.close();
     },
   };

@@ -47,7 +47,7 @@ describe('parseConfig', () => {
           apiUrl: undefined,
           requestsPerSecond: 8,
         },
-        emulator: { port: 4100, storageDir: 'data/recordings' },
+        emulator: { port: 4100, storageDir: 'data/recordings', channelEvents: false },
         storage: undefined,
         recording: {
           uidMin: 4_000_000_000,

@@ -44,6 +44,8 @@ export const APP_DEFAULTS = {
   connectionsPerIp: 128,
   rateLimits: { tokensPerMinute: 60, startsPerMinute: 10, ipMultiplier: 5 },
   agoraRequestsPerSecond: 8,
+  /** Presence compares a watched or read channel with Agora's user list when it has not for this long. */
+  presenceReconcileMs: 30_000,
 } as const;
 
 /** Per-caller limits of the costly calls; per client address: each × ipMultiplier. */
@@ -60,6 +62,8 @@ export interface RateLimitSettings {
 export interface AppConfig {
   /** AGORA_REQUESTS_PER_SECOND (for the poll cadence in the metrics). */
   agoraRequestsPerSecond?: number;
+  /** How long a channel's presence counts as reconciled with Agora's user list (default 30 s). */
+  presenceReconcileMs?: number;
   host: string;
   /** 0 picks a free port (tests). */
   port: number;
@@ -137,6 +141,8 @@ const EnvSchema = z.object({
     .max(65535, { error: 'must be a whole number from 0 to 65535' })
     .optional(),
   EMULATOR_STORAGE_DIR: z.string().min(1).optional(),
+  /** The embedded emulator also sends RTC channel event notices (presence), as the emulator's own setting of this name. */
+  EMULATOR_CHANNEL_EVENTS: z.enum(['0', '1', 'true', 'false'], { error: 'must be 1 or 0 (true or false)' }).default('0'),
   STORAGE_VENDOR: wholeNumber(0, 11).optional(),
   STORAGE_REGION: wholeNumber(0, 100).optional(),
   STORAGE_BUCKET: z.string().min(1).optional(),
@@ -253,6 +259,8 @@ export interface EnvConfig {
     port: number;
     /** The emulator's stand-in for storage buckets; default `<dataDir>/recordings`. */
     storageDir: string;
+    /** EMULATOR_CHANNEL_EVENTS: it sends RTC channel event notices (productId 1) to our webhook. */
+    channelEvents: boolean;
   };
   /** Where recordings are written; undefined in development (the emulator's local bucket). */
   storage: StorageSettings | undefined;
@@ -446,6 +454,7 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
       emulator: {
         port: value.EMULATOR_PORT ?? embeddedEmulatorPort(value.PORT),
         storageDir: value.EMULATOR_STORAGE_DIR ?? join(value.DATA_DIR, 'recordings'),
+        channelEvents: value.EMULATOR_CHANNEL_EVENTS === '1' || value.EMULATOR_CHANNEL_EVENTS === 'true',
       },
       storage:
         value.STORAGE_VENDOR !== undefined &&

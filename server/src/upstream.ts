@@ -56,6 +56,7 @@ export async function createUpstream(
     customerSecret,
     storageDir: config.emulator.storageDir,
     port: config.emulator.port,
+    channelEvents: config.emulator.channelEvents,
     clock: deps.clock,
     logger: deps.logger.child({ component: 'emulator' }),
   });

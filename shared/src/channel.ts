@@ -175,3 +175,99 @@ export type ChannelUnbanOutput = z.infer<typeof ChannelUnbanOutput>;
 
 export const ChannelUpdateBanOutput = z.object({ id: z.number(), expiresAt: z.number().nullable() });
 export type ChannelUpdateBanOutput = z.infer<typeof ChannelUpdateBanOutput>;
+
+/** A member's role as presence keeps it: a communication-profile user, a host or an audience member. */
+export const ChannelRole = z.enum(['communication', 'host', 'audience']);
+export type ChannelRole = z.infer<typeof ChannelRole>;
+
+/**
+ * Where presence learnt a change: Agora's channel event notices (`event`), or a comparison with
+ * Agora's user list after notices were lost (`reconciled`).
+ */
+export const PresenceSource = z.enum(['event', 'reconciled']);
+export type PresenceSource = z.infer<typeof PresenceSource>;
+
+/** Someone in a channel now, as the registry's presence keeps them. */
+export const ChannelMember = z.object({
+  uid: z.number(),
+  role: ChannelRole,
+  /** Agora's platform number (1 Android, 2 iOS, 5 Windows, 6 Linux, 7 Web, 8 macOS, 0 other); null when reconciled. */
+  platform: z.number().nullable(),
+  /** When they joined, Unix ms (Agora's event time; our time when reconciled). */
+  joinedAt: z.number(),
+  source: PresenceSource,
+});
+export type ChannelMember = z.infer<typeof ChannelMember>;
+
+/** Resume after this event id (the id of the last event received); absent: start with the membership now. */
+const presenceEventId = z.string().regex(/^\d+$/, { error: 'must be an event id from an earlier event' });
+
+export const ChannelWatchInput = z.object({
+  channel: ChannelName,
+  /** The last event id received: only later events follow (no snapshot). */
+  lastEventId: presenceEventId.nullish(),
+});
+export type ChannelWatchInput = z.input<typeof ChannelWatchInput>;
+
+/**
+ * What channel.watch yields: first the membership (`snapshot`), then each `join`, `leave` and
+ * `role` change once, in the order presence applied them. `at` is Unix ms.
+ */
+export const ChannelPresenceEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('snapshot'), channel: z.string(), members: z.array(ChannelMember) }),
+  z.object({
+    type: z.literal('join'),
+    channel: z.string(),
+    uid: z.number(),
+    role: ChannelRole,
+    platform: z.number().nullable(),
+    at: z.number(),
+    source: PresenceSource,
+  }),
+  z.object({
+    type: z.literal('leave'),
+    channel: z.string(),
+    uid: z.number(),
+    role: ChannelRole,
+    at: z.number(),
+    /** `quit`, `timeout`, `banned`, … as Agora numbers them; `channel_destroyed`; `reconciled` when Agora's list no longer showed them. */
+    reason: z.string(),
+    source: PresenceSource,
+  }),
+  z.object({ type: z.literal('role'), channel: z.string(), uid: z.number(), role: ChannelRole, at: z.number(), source: PresenceSource }),
+]);
+export type ChannelPresenceEvent = z.infer<typeof ChannelPresenceEvent>;
+
+const limitMessage = 'must be a whole number from 1 to 500';
+export const ChannelSessionsInput = z.object({
+  channel: ChannelName,
+  /** Only this user's sessions. */
+  uid: ChannelUid.optional(),
+  /** Only sessions still open at or begun after this time (Unix ms). */
+  since: z.number({ error: 'must be a Unix time in ms' }).int({ error: 'must be a Unix time in ms' }).min(0).optional(),
+  limit: z
+    .number({ error: limitMessage })
+    .int({ error: limitMessage })
+    .min(1, { error: limitMessage })
+    .max(500, { error: limitMessage })
+    .default(100),
+});
+export type ChannelSessionsInput = z.input<typeof ChannelSessionsInput>;
+
+/** One stay of a user in a channel: from join to leave (still open: `leftAt` null, `durationMs` so far). */
+export const ChannelSession = z.object({
+  channel: z.string(),
+  uid: z.number(),
+  role: ChannelRole,
+  platform: z.number().nullable(),
+  joinedAt: z.number(),
+  leftAt: z.number().nullable(),
+  durationMs: z.number(),
+  leaveReason: z.string().nullable(),
+  source: PresenceSource,
+});
+export type ChannelSession = z.infer<typeof ChannelSession>;
+
+/** Sessions newest first, with the total time of those listed. */
+export const ChannelSessionsOutput = z.object({ items: z.array(ChannelSession), totalMs: z.number() });
+export type ChannelSessionsOutput = z.infer<typeof ChannelSessionsOutput>;

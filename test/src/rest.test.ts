@@ -115,6 +115,7 @@ describe('/api/v1 and /openapi.json', () => {
       '/bans/{id}/remove',
       '/channels',
       '/channels/{channel}',
+      '/channels/{channel}/sessions',
       '/channels/{channel}/users/{uid}',
       '/channels/{channel}/users/{uid}/kick',
       '/recordings',

@@ -49,7 +49,8 @@ const PRIVILEGE_NAMES: Record<BanPrivilege, BanCreateRequest['privileges'][numbe
 };
 const USER = { priority: 'user' } as const;
 
-const forbidden = (channel: string) => new AppError(AppErrorCode.FORBIDDEN, `this credential may not moderate channel "${channel}"`);
+/** The one refusal for a channel the caller may not use, whether or not the channel exists. */
+export const forbidden = (channel: string) => new AppError(AppErrorCode.FORBIDDEN, `this credential may not moderate channel "${channel}"`);
 const notInChannel = (channel: string, uid: number) =>
   new AppError(
     AppErrorCode.USER_NOT_IN_CHANNEL,
@@ -100,16 +101,23 @@ const visible = (access: ChannelAccess, channel: string | undefined) =>
 
 /** A short-lived cache of answers; a failed answer is not kept. */
 function createCache(clock: Clock, ttlMs: number) {
-  const entries = new Map<string, { until: number; value: Promise<unknown> }>();
+  const entries = new Map<string, { at: number; until: number; value: Promise<unknown> }>();
+  /** The cached answer (or a new one) with when it was asked for. */
+  function entry<T>(key: string, load: () => Promise<T>): { at: number; value: Promise<T> } {
+    const now = clock.now();
+    const hit = entries.get(key);
+    if (hit && hit.until > now) return hit as { at: number; value: Promise<T> };
+    const value = load();
+    entries.set(key, { at: now, until: now + ttlMs, value });
+    value.catch(() => entries.delete(key));
+    return { at: now, value };
+  }
   return {
-    get<T>(key: string, load: () => Promise<T>): Promise<T> {
-      const now = clock.now();
-      const hit = entries.get(key);
-      if (hit && hit.until > now) return hit.value as Promise<T>;
-      const value = load();
-      entries.set(key, { until: now + ttlMs, value });
-      value.catch(() => entries.delete(key));
-      return value;
+    get: <T>(key: string, load: () => Promise<T>): Promise<T> => entry(key, load).value,
+    /** The answer and when it was asked for: an answer may be up to `ttlMs` old. */
+    async timed<T>(key: string, load: () => Promise<T>): Promise<{ at: number; value: T }> {
+      const found = entry(key, load);
+      return { at: found.at, value: await found.value };
     },
     /** Forgets everything (after a kick or a ban, the next read asks Agora). */
     clear: () => entries.clear(),
@@ -172,6 +180,15 @@ export function createChannelService(options: ChannelServiceOptions) {
       if (!access.mayUse(input.channel)) throw forbidden(input.channel);
       const users = await cache.get(`users:${input.channel}`, () => agora.users({ channel: input.channel }, USER));
       return toChannelView(input.channel, users);
+    },
+
+    /**
+     * Agora's user list of a channel and when it was asked for (`at`; a cached answer is older), from
+     * the same cache and rate budget as `get` (presence's reconciliation; `background` at start-up,
+     * so users' calls go first). No access check: that is the caller's.
+     */
+    users(channel: string, priority: 'user' | 'background' = 'user'): Promise<{ at: number; value: ChannelUsers }> {
+      return cache.timed(`users:${channel}`, () => agora.users({ channel }, { priority }));
     },
 
     /** One user's status in a channel. */

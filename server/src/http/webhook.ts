@@ -13,6 +13,7 @@ import {
   failureOfConvoNotice,
   historyOfNotice,
 } from '../agents/notice.js';
+import { CHANNEL_EVENTS_PRODUCT } from '../channels/notice.js';
 import { readRawBody } from './body.js';
 import { sendJson } from './respond.js';
 
@@ -46,6 +47,8 @@ export interface WebhookHandlerOptions {
     agentId: string,
     notice: { failure?: StoredError | undefined; expiring?: boolean; history?: { role: string; content: string }[] | undefined },
   ): Promise<void>;
+  /** An RTC channel event notice (productId 1): presence applies it (joins, leaves, role changes). */
+  applyPresence?(notice: Notice): Promise<void>;
   /** Remembers a notice id (in the registry); false when it was seen already. */
   remember(noticeId: string): Promise<boolean>;
   /** The current time (Unix ms), for the freshness window. */
@@ -55,6 +58,44 @@ export interface WebhookHandlerOptions {
   /** Told each notice's outcome (metrics). */
   onNotice?: (outcome: 'accepted' | 'duplicate' | 'stale' | 'bad_signature' | 'malformed') => void;
 }
+
+/** What one product's notice does once verified: the work to wait for, or nothing when the notice means nothing here. */
+type ProductHandler = (notice: Notice, options: WebhookHandlerOptions) => Promise<void> | undefined;
+
+/** Speech-to-Text (20): a state event about an agent makes its transcription query now. */
+const speechToText: ProductHandler = (notice, options) => {
+  const agentId = agentOfNotice(notice);
+  if (!agentId || !STT_STATE_EVENTS.has(notice.eventType)) return undefined;
+  return options.applyTranscription?.(agentId, failureOfNotice(notice));
+};
+
+/** Conversational AI (17): a state event, a token about to expire, or history. */
+const conversationalAi: ProductHandler = (notice, options) => {
+  const agentId = agentOfConvoNotice(notice);
+  const history = historyOfNotice(notice);
+  const expiring = notice.eventType === AGENT_EXPIRE_EVENT;
+  if (!agentId || !(AGENT_STATE_EVENTS.has(notice.eventType) || expiring || history)) return undefined;
+  return options.applyAgent?.(agentId, { failure: failureOfConvoNotice(notice), expiring, history });
+};
+
+/** Cloud Recording (3): the change a notice means for the recording with its sid. */
+const cloudRecording: ProductHandler = (notice, options) => {
+  const change = changeFromNotice(notice);
+  const sid = notice.payload.sid;
+  if (!change || !sid) return undefined;
+  return options.apply(sid, change);
+};
+
+/** RTC channel events (1): presence. */
+const channelEvents: ProductHandler = (notice, options) => options.applyPresence?.(notice);
+
+/** Each product's notices by productId; a product not listed is accepted and ignored. */
+const PRODUCT_HANDLERS: ReadonlyMap<number, ProductHandler> = new Map([
+  [CLOUD_RECORDING_PRODUCT, cloudRecording],
+  [SPEECH_TO_TEXT_PRODUCT, speechToText],
+  [CONVERSATIONAL_AI_PRODUCT, conversationalAi],
+  [CHANNEL_EVENTS_PRODUCT, channelEvents],
+]);
 
 /** Agora resends for a few minutes at most, stamping each resend with a fresh notifyMs. */
 export const DEFAULT_NOTICE_MAX_SKEW_MS = 15 * 60_000;
@@ -100,36 +141,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     options.onNotice?.('accepted');
     reply(res, 200, { ok: true });
 
-    if (notice.productId === SPEECH_TO_TEXT_PRODUCT) {
-      const agentId = agentOfNotice(notice);
-      if (agentId && STT_STATE_EVENTS.has(notice.eventType)) {
-        options.applyTranscription?.(agentId, failureOfNotice(notice)).catch((error: unknown) => {
-          options.logger.warn(
-            { noticeId: notice.noticeId, err: error instanceof Error ? error.message : String(error) },
-            'webhook not applied',
-          );
-        });
-      }
-      return;
-    }
-    if (notice.productId === CONVERSATIONAL_AI_PRODUCT) {
-      const agentId = agentOfConvoNotice(notice);
-      const history = historyOfNotice(notice);
-      const expiring = notice.eventType === AGENT_EXPIRE_EVENT;
-      if (agentId && (AGENT_STATE_EVENTS.has(notice.eventType) || expiring || history)) {
-        options.applyAgent?.(agentId, { failure: failureOfConvoNotice(notice), expiring, history }).catch((error: unknown) => {
-          options.logger.warn(
-            { noticeId: notice.noticeId, err: error instanceof Error ? error.message : String(error) },
-            'webhook not applied',
-          );
-        });
-      }
-      return;
-    }
-    const change = notice.productId === CLOUD_RECORDING_PRODUCT ? changeFromNotice(notice) : undefined;
-    const sid = notice.payload.sid;
-    if (!change || !sid) return;
-    options.apply(sid, change).catch((error: unknown) => {
+    const handler = PRODUCT_HANDLERS.get(notice.productId);
+    handler?.(notice, options)?.catch((error: unknown) => {
       options.logger.warn(
         { noticeId: notice.noticeId, err: error instanceof Error ? error.message : String(error) },
         'webhook not applied',

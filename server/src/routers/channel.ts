@@ -14,11 +14,15 @@ import {
   ChannelUpdateBanOutput,
   ChannelUserInput,
   ChannelUserOutput,
+  ChannelSessionsInput,
+  ChannelSessionsOutput,
+  ChannelWatchInput,
 } from '@agora-backend/shared';
 import { isAdmin, mayUseChannel, type Caller } from '../auth/index.js';
 import type { ChannelAccess } from '../channels/index.js';
 import { router } from '../trpc/init.js';
 import { scopedProcedure } from '../trpc/procedures.js';
+import { streamWatch } from '../trpc/watch-stream.js';
 
 /** Seeing who is in a channel and kicking or banning takes the `moderate` scope and the channel's rules (admins: everything). */
 const moderateProcedure = scopedProcedure('moderate');
@@ -42,6 +46,30 @@ export const channelRouter = router({
     .input(ChannelGetInput)
     .output(ChannelGetOutput)
     .query(({ ctx, input }) => ctx.services.channels().get(input, accessOf(ctx.caller))),
+
+  /**
+   * Live presence: the membership now, then each join, leave and role change once, in order.
+   * Resumes after `lastEventId` with only later events.
+   */
+  watch: moderateProcedure
+    .input(ChannelWatchInput)
+    .subscription(({ ctx, input, signal }) =>
+      streamWatch(ctx, () =>
+        ctx.services
+          .presence()
+          .watch(
+            { channel: input.channel, lastEventId: input.lastEventId ?? undefined },
+            accessOf(ctx.caller),
+            signal ?? new AbortController().signal,
+          ),
+      ),
+    ),
+
+  /** Each stay in the channel (one user's, or everyone's), newest first, with its duration. */
+  sessions: moderateProcedure
+    .input(ChannelSessionsInput)
+    .output(ChannelSessionsOutput)
+    .query(({ ctx, input }) => ctx.services.presence().sessions(input, accessOf(ctx.caller))),
 
   /** One user: in the channel or not, since when, role and platform. */
   user: moderateProcedure

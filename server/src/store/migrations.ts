@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /**
  * Schema migrations, the same for SQLite and PostgreSQL. Add new ones at the end; never edit one
@@ -214,6 +214,70 @@ export function migrations(dialect: 'sqlite' | 'postgres'): MigrationProvider {
           .addColumn('removed_at', 'bigint')
           .execute();
         await db.schema.createIndex('channel_bans_channel').on('channel_bans').columns(['channel', 'created_at']).execute();
+      },
+    },
+    '0007_presence': {
+      async up(db: Kysely<unknown>) {
+        const serial = (name: string) =>
+          [
+            name,
+            dialect === 'postgres' ? 'bigserial' : 'integer',
+            (col: ColumnDefinitionBuilder) => (dialect === 'postgres' ? col.primaryKey() : col.primaryKey().autoIncrement()),
+          ] as const;
+        // One row per channel presence has seen: the row every change of the channel locks, and when
+        // it was last compared with Agora's user list.
+        await db.schema
+          .createTable('presence_channels')
+          .addColumn('channel', 'text', (col) => col.primaryKey())
+          .addColumn('reconciled_at', 'bigint')
+          .addColumn('updated_at', 'bigint', (col) => col.notNull())
+          .execute();
+        // Per (channel, uid): in the channel or not, and the newest notice applied (Agora's ts and
+        // clientSeq), kept after a leave so that a late older notice cannot undo a newer one.
+        await db.schema
+          .createTable('presence_members')
+          .addColumn('channel', 'text', (col) => col.notNull())
+          .addColumn('uid', 'bigint', (col) => col.notNull())
+          .addColumn('present', 'integer', (col) => col.notNull())
+          .addColumn('role', 'text', (col) => col.notNull())
+          .addColumn('platform', 'integer')
+          .addColumn('joined_at', 'bigint')
+          .addColumn('source', 'text', (col) => col.notNull())
+          .addColumn('last_ts', 'bigint')
+          .addColumn('last_seq', 'bigint')
+          .addColumn('changed_at', 'bigint', (col) => col.notNull())
+          .addPrimaryKeyConstraint('presence_members_pk', ['channel', 'uid'])
+          .execute();
+        await db.schema.createIndex('presence_members_present').on('presence_members').columns(['present', 'channel']).execute();
+        // Each stay in a channel, for "how long was uid 42 in room1".
+        await db.schema
+          .createTable('presence_sessions')
+          .addColumn(...serial('id'))
+          .addColumn('channel', 'text', (col) => col.notNull())
+          .addColumn('uid', 'bigint', (col) => col.notNull())
+          .addColumn('role', 'text', (col) => col.notNull())
+          .addColumn('platform', 'integer')
+          .addColumn('joined_at', 'bigint', (col) => col.notNull())
+          .addColumn('left_at', 'bigint')
+          .addColumn('leave_reason', 'text')
+          .addColumn('source', 'text', (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('presence_sessions_by_user').on('presence_sessions').columns(['channel', 'uid', 'joined_at']).execute();
+        await db.schema.createIndex('presence_sessions_by_channel').on('presence_sessions').columns(['channel', 'joined_at']).execute();
+        // What channel.watch streams and resumes from: each join, leave and role change, in the order applied.
+        await db.schema
+          .createTable('presence_events')
+          .addColumn(...serial('id'))
+          .addColumn('channel', 'text', (col) => col.notNull())
+          .addColumn('uid', 'bigint', (col) => col.notNull())
+          .addColumn('kind', 'text', (col) => col.notNull())
+          .addColumn('role', 'text', (col) => col.notNull())
+          .addColumn('platform', 'integer')
+          .addColumn('at', 'bigint', (col) => col.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('source', 'text', (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('presence_events_by_channel').on('presence_events').columns(['channel', 'id']).execute();
       },
     },
   };

@@ -6,6 +6,7 @@ import { createRecordingTable } from './recording-table.js';
 import { createTranscriptionTable } from './transcription-table.js';
 import { createAgentTable } from './agent-table.js';
 import { createBanTable } from './ban-table.js';
+import { createPresenceTable } from './presence-table.js';
 
 /** Runs the migrations; call once before using the store. */
 export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', schema?: string): Promise<void> {
@@ -23,6 +24,7 @@ export function createKyselyRegistry(db: Kysely<Database>, dialect: 'sqlite' | '
     transcriptions: createTranscriptionTable(db),
     agents: createAgentTable(db, dialect),
     bans: createBanTable(db),
+    presence: createPresenceTable(db, dialect),
     async rememberNotice(noticeId, now, ttlMs) {
       // Forget notices past their time now and then, not on every call.
       if (Math.random() < 0.01)

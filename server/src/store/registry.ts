@@ -1,4 +1,5 @@
 import type { BanTable } from './ban-table.js';
+import type { PresenceTable } from './presence-table.js';
 import type { RecordingTable } from './recording-types.js';
 import type { TranscriptionTable } from './transcription-types.js';
 import type { AgentTable } from './agent-types.js';
@@ -15,6 +16,8 @@ export interface Registry {
   agents: AgentTable;
   /** Ban rules made through channel.kick and channel.ban, with who made them and why. */
   bans: BanTable;
+  /** Who is in which channel, from channel event notices and reconciliation, with each stay's history. */
+  presence: PresenceTable;
   /**
    * Remembers a webhook notice id for `ttlMs`; false when it was already seen (a duplicate or a
    * replay). Survives restarts and is shared by every instance on PostgreSQL.

@@ -132,4 +132,43 @@ export interface Database {
     at: BigIntColumn;
     body: string;
   };
+  presence_channels: {
+    channel: string;
+    reconciled_at: NullableBigIntColumn;
+    updated_at: BigIntColumn;
+  };
+  presence_members: {
+    channel: string;
+    uid: BigIntColumn;
+    present: number;
+    role: string;
+    platform: number | null;
+    joined_at: NullableBigIntColumn;
+    source: string;
+    last_ts: NullableBigIntColumn;
+    last_seq: NullableBigIntColumn;
+    changed_at: BigIntColumn;
+  };
+  presence_sessions: {
+    id: ColumnType<number | string, undefined, never>;
+    channel: string;
+    uid: BigIntColumn;
+    role: string;
+    platform: number | null;
+    joined_at: BigIntColumn;
+    left_at: NullableBigIntColumn;
+    leave_reason: string | null;
+    source: string;
+  };
+  presence_events: {
+    id: ColumnType<number | string, undefined, never>;
+    channel: string;
+    uid: BigIntColumn;
+    kind: string;
+    role: string;
+    platform: number | null;
+    at: BigIntColumn;
+    reason: string | null;
+    source: string;
+  };
 }

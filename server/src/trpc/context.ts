@@ -9,7 +9,7 @@ import type {
   TranscriptionStatusEvent,
 } from '@agora-backend/shared';
 import type { TranscriptionService } from '../transcription/index.js';
-import type { ChannelService } from '../channels/index.js';
+import type { ChannelService, Presence } from '../channels/index.js';
 import type { Caller, RateLimiter } from '../auth/index.js';
 import type { RecordingService } from '../recording/index.js';
 import type { Viewer } from '../tasks/views.js';
@@ -62,6 +62,8 @@ export interface Services {
   transcriptions(): TranscriptionService;
   /** Who is in channels and moderation (channel.*); throws when there is no Agora client. */
   channels(): ChannelService;
+  /** Presence from channel event notices (channel.watch, channel.sessions); throws without a registry or Agora client. */
+  presence(): Presence;
   /** A transcription's events for one watcher; throws NOT_FOUND for an unknown one. */
   watchTranscription(
     id: string,

@@ -90,6 +90,8 @@ export interface StackOptions {
   publicUrl?: string;
   /** A built console to serve at /console. */
   consoleDir?: string;
+  /** How long a channel's presence counts as reconciled with Agora's user list (default 30 s; 0: on every watch and read). */
+  presenceReconcileMs?: number;
   /** The edge's limits (batch size, receive timeouts, connections per address), as createApp takes them. */
   edge?: Pick<AppConfig, 'maxBatchSize' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionsPerIp'>;
 }
@@ -220,6 +222,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       ...(options.wsConnectionsPerIp !== undefined ? { wsConnectionsPerIp: options.wsConnectionsPerIp } : {}),
       ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+      ...(options.presenceReconcileMs !== undefined ? { presenceReconcileMs: options.presenceReconcileMs } : {}),
       ...options.edge,
     },
     {

@@ -276,6 +276,14 @@ export const REST_TABLE: readonly RestRow[] = [
     status: 200,
     summary: 'Remove a user from a channel and keep them out for banSeconds (default 60)',
   },
+  {
+    method: 'GET',
+    path: '/channels/{channel}/sessions',
+    procedure: 'channel.sessions',
+    input: 'query',
+    status: 200,
+    summary: 'Each stay in a channel (uid to filter), newest first, with its duration',
+  },
   { method: 'GET', path: '/bans', procedure: 'channel.bans', input: 'path', status: 200, summary: 'Ban rules in force that you may see' },
   { method: 'POST', path: '/bans', procedure: 'channel.ban', input: 'body', status: 201, summary: 'Create a ban rule' },
   {
