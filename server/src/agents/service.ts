@@ -269,6 +269,9 @@ export function createAgentService(options: AgentServiceOptions) {
       return current;
     },
 
+    /** Reads the history now, for watchers (tasks/follow.ts); a failure is logged, never thrown. */
+    readHistory: (record: AgentRecord, call: AgentCallOptions = {}) => readHistory(record, 'poll', call),
+
     /** Agora's 104 ("agent expire"): the token is renewed now. */
     refreshToken,
 
