@@ -36,15 +36,17 @@ export function createFollowers<R>(options: {
 
   async function run(id: string, end: AbortController) {
     const signal = AbortSignal.any([end.signal, options.signal]);
-    while (!signal.aborted) {
+    // A function, not the property: it changes across every await below.
+    const aborted = () => signal.aborted;
+    while (!aborted()) {
       await clock.sleep(follow.everyMs, signal).catch(() => undefined);
-      if (signal.aborted) return;
+      if (aborted()) return;
       try {
         const record = await options.load(id);
         if (!record || options.ended(record)) return;
         if (follow.readable(record)) await follow.read(record, { signal, priority: 'background' });
       } catch (error) {
-        if (signal.aborted) return;
+        if (aborted()) return;
         logger.debug({ taskId: id, err: error instanceof Error ? error.message : String(error) }, 'watched task not read; trying again');
       }
     }
