@@ -75,6 +75,18 @@ describe('stop during Agora failover and 5xx', () => {
 });
 
 describe('Agora ends an agent on its own', () => {
+  it('a failure just before a stop: Agora accepts the leave, and the row says failed, not stopped', async () => {
+    const { s } = await start();
+    const started = await begin(s);
+    s.emulator.control.failConvoAgent(started.agentId, 'llm', 'the model failed');
+    // No poll came between (the interval is long): only the stop asks Agora.
+    const answer = await s.client.agent.stop.mutate({ id: started.id });
+    expect(answer).toMatchObject({ id: started.id, state: 'failed', alreadyStopped: true });
+    expect(calls(s, 'convoLeave')).toBe(1);
+    expect(s.emulator.control.convoAgent(started.agentId)).toMatchObject({ status: 'FAILED' });
+    expect(await stateOf(s, started.id)).toBe('failed');
+  });
+
   it('a failure: the poller finds it FAILED, the row says why, and history and turns are still answered', async () => {
     const { s, clock } = await start();
     const started = await begin(s);
