@@ -896,6 +896,9 @@ function callsByTask(emulator: Emulator): Map<string, Call[]> {
   const byUpstream = new Map([...tasks, ...fromRegistry].map((task) => [task.upstreamId, task]));
   const calls = new Map<string, Call[]>();
   for (const entry of emulator.control.requests()) {
+    // Conversational AI agents are called by their users through any instance (history, stop),
+    // which the request log cannot tell from a poll: the fencing check is the tasks'.
+    if (entry.endpoint.startsWith('convo')) continue;
     const key = /\/sid\/([^/]+)\/mode\//.exec(entry.path)?.[1] ?? /\/agents\/([^/]+)/.exec(entry.path)?.[1];
     if (!key) continue;
     const task = byUpstream.get(key);

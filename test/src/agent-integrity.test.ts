@@ -130,6 +130,20 @@ describe('a join whose answer is lost', () => {
   });
 });
 
+describe('an interrupted start settled by two instances', () => {
+  it('keeps the agent another instance adopted meanwhile: a settle that read the row before does not fail it', async () => {
+    const { s } = await start();
+    const started = await begin(s);
+    const adopted = (await s.store.agents.get(started.id))!;
+    // The row as a second instance read it before the first adopted Agora's agent for it.
+    const stale = { ...adopted, agentId: null, state: 'starting' as const, version: adopted.version - 1 };
+    const settled = await s.app.agent!.service.settleStart(stale);
+    expect(settled).toMatchObject({ id: started.id, agentId: started.agentId, state: 'running' });
+    expect(await stateOf(s, started.id)).toBe('running');
+    expect(s.emulator.control.convoAgent(started.agentId)).toMatchObject({ status: 'RUNNING' });
+  });
+});
+
 describe('a crash between join and the registry write', () => {
   async function crashingStore(): Promise<Registry> {
     const store = await createSqliteStore(join(await mkdtemp(join(tmpdir(), 'agent-crash-')), 'registry.sqlite'));
