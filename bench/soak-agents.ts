@@ -80,7 +80,8 @@ export async function driveAgent(
           run.said = text;
           break;
         }
-        if (history.state !== 'running') break;
+        // Still `starting` until the server confirms the join (~5 s): Agora's history is read from `running`.
+        if (history.state !== 'starting' && history.state !== 'running') break;
       } catch {
         // Agora or the server is failing: a user asks again.
       }
