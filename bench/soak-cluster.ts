@@ -6,7 +6,10 @@
  * It fails (exit 1) on any process exit it did not cause, any task queried or stopped by two
  * instances within one poll interval, any orphan, stuck row, lost task or duplicate, any watcher
  * that missed or repeated an event, a 429 from Agora, an `alreadyStopped` that was not true, or a
- * user's call that waited longer than 2 s for the rate budget.
+ * user's call that waited longer than 2 s for the rate budget. Conversational AI agents run beside
+ * them on every instance (bench/soak-agents.ts: spoken to, some failed by Agora, 5xx and failover
+ * 404s, lost join answers): it fails too on any agent left running at Agora, agent row whose end
+ * is not Agora's, or conversation not kept whole, once and in order.
  *
  *   SOAK_PROFILE=short (default, what CI runs: ~2 minutes) | long | budget (100 recordings, 2 s
  *   poll, stop latency and the longest poll gap under Agora's 10/s), SOAK_SEED, SOAK_SERVER_LOG
@@ -29,11 +32,14 @@ import { closeClient, createClient, type AgoraBackendClient } from '../client/sr
 import { createPostgresStore } from '@agora-backend/server';
 import { createEmulator } from '@agora-backend/server/testing';
 import { percentile } from './report.js';
+import { AGENT_BAD, compareAgents, driveAgent, SOAK_AGENT_PROFILES, stopUnclaimedAgents, type AgentRun } from './soak-agents.js';
 import { SOAK_APP_ID, SOAK_CERTIFICATE, SOAK_CUSTOMER, seededChoices, sleep } from './soak-common.js';
 
 interface Profile {
   /** Tasks started at least (a third of them transcriptions), more while the faults last. */
   tasks: number;
+  /** Conversational AI agents, two at a time beside the tasks. */
+  agents: number;
   maxTasks: number;
   concurrency: number;
   holdMs: [number, number];
@@ -43,10 +49,11 @@ interface Profile {
   budget?: { recordings: number; startEveryMs: number; steadyMs: number; stopEveryMs: number };
 }
 const PROFILES: Record<string, Profile> = {
-  short: { tasks: 36, maxTasks: 90, concurrency: 12, holdMs: [5_000, 20_000], rounds: 1 },
-  long: { tasks: 200, maxTasks: 400, concurrency: 15, holdMs: [4_000, 30_000], rounds: 3 },
+  short: { tasks: 36, agents: 6, maxTasks: 90, concurrency: 12, holdMs: [5_000, 20_000], rounds: 1 },
+  long: { tasks: 200, agents: 40, maxTasks: 400, concurrency: 15, holdMs: [4_000, 30_000], rounds: 3 },
   budget: {
     tasks: 0,
+    agents: 0,
     maxTasks: 0,
     concurrency: 0,
     holdMs: [0, 0],
@@ -481,6 +488,7 @@ async function main(): Promise<void> {
     AGORA_FAILOVER_WINDOW_SECONDS: '10',
     START_SETTLE_SECONDS: '10',
     RATE_LIMIT_STARTS_PER_MINUTE: '100000',
+    AGENT_PROFILES: SOAK_AGENT_PROFILES,
   };
   const started = Date.now();
   let exitCode: number;
@@ -494,7 +502,7 @@ async function main(): Promise<void> {
     if (profile!.budget) await driveBudget(emulator, profile!.budget);
     else await driveFaults(emulator, admin, env);
     const driveSeconds = (Date.now() - driveStart) / 1000;
-    const adopted = await stopUnclaimed(admin);
+    const adopted = (await stopUnclaimed(admin)) + (await stopUnclaimedAgents(admin, agentRuns, (n) => pick(n).ws, note));
     const settleStart = Date.now();
     await settle(admin, emulator);
     const settleSeconds = (Date.now() - settleStart) / 1000;
@@ -512,16 +520,51 @@ async function main(): Promise<void> {
   process.exit(exitCode);
 }
 
+/** The agents driven beside the tasks (compared with Agora's at the end). */
+const agentRuns: AgentRun[] = [];
+/** The server's join timeout (agora/client.ts): a join answered later than this is a lost answer. */
+const JOIN_TIMEOUT_MS = 15_000;
+
 async function driveFaults(emulator: Emulator, admin: Admin, env: Record<string, string>): Promise<void> {
   let chaosDone = false;
   const faultsRun = chaos(admin, env, profile!.rounds).finally(() => (chaosDone = true));
   let next = 0;
+  // Agents' own faults (the tasks keep theirs: cut sessions and a kill): 5xx on join, leave and
+  // history, Agora's failover 404s on queries and leaves, and two lost join answers.
+  const unavailable = { status: 503, body: { detail: 'temporarily unavailable, try again', reason: 'ServiceUnavailable' } };
+  const missing = { status: 404, body: { detail: 'task not found', reason: 'NotFound' } };
+  const agentFaults = () => {
+    for (const endpoint of ['convoJoin', 'convoLeave', 'convoHistory'] as const)
+      emulator.control.injectFault({ endpoint, times: 3, ...unavailable });
+    for (const endpoint of ['convoQuery', 'convoLeave'] as const) emulator.control.injectFault({ endpoint, times: 2, ...missing });
+  };
+  agentFaults();
+  emulator.control.loseAnswers('convoJoin', 2, JOIN_TIMEOUT_MS + 2_000);
+  for (let index = 0; index < profile!.agents; index++) {
+    agentRuns.push({ index, channel: `agent-${index}` });
+    emulator.control.join(`agent-${index}`, '100');
+  }
+  let nextAgent = 0;
+  const agentsRun = Promise.all(
+    Array.from({ length: Math.min(2, profile!.agents) }, async () => {
+      while (nextAgent < agentRuns.length)
+        await driveAgent(agentRuns[nextAgent++]!, {
+          api: (n) => pick(n).ws,
+          control: emulator.control,
+          holdMs: between(profile!.holdMs),
+          patienceMs: 90_000,
+        });
+    }),
+  );
+  // More of the same while they run.
+  void sleep(20_000).then(agentFaults);
   await Promise.all(
     Array.from({ length: profile!.concurrency }, async () => {
       while ((!chaosDone || next < profile!.tasks) && next < profile!.maxTasks) await driveOne(next++, emulator);
     }),
   );
   await faultsRun;
+  await agentsRun;
 }
 
 /** The budget profile's steady phase (every recording started, none stopped yet). */
@@ -591,7 +634,7 @@ async function settle(admin: Admin, emulator: Emulator): Promise<void> {
   const since = Date.now();
   while (Date.now() - since < SETTLE_MS) {
     const active = await admin.pool.query<{ count: string }>(
-      "select (select count(*) from recordings where state not in ('stopped', 'failed')) + (select count(*) from transcriptions where state not in ('stopped', 'failed')) as count",
+      "select (select count(*) from recordings where state not in ('stopped', 'failed')) + (select count(*) from transcriptions where state not in ('stopped', 'failed')) + (select count(*) from agents where state not in ('stopped', 'failed')) as count",
     );
     const watching = watchers.filter((watcher) => !watcher.done).length;
     if (Number(active.rows[0]!.count) === 0 && watching === 0 && upstreamActive(emulator) === 0) return;
@@ -601,7 +644,8 @@ async function settle(admin: Admin, emulator: Emulator): Promise<void> {
 
 const upstreamActive = (emulator: Emulator) =>
   emulator.control.tasks().filter((task) => task.active).length +
-  emulator.control.agents().filter((agent) => agent.endedAt === undefined).length;
+  emulator.control.agents().filter((agent) => agent.endedAt === undefined).length +
+  emulator.control.convoAgents().filter((agent) => agent.status !== 'STOPPED' && agent.status !== 'FAILED').length;
 
 async function shutdown(): Promise<void> {
   await Promise.all(
@@ -633,6 +677,7 @@ interface Figures {
 
 async function verdict(admin: Admin, emulator: Emulator, figures: Figures): Promise<number> {
   const registry = await compareRegistry(admin, emulator);
+  const agents = await compareAgents(admin, emulator.control, agentRuns);
   const doubles = doubleActors(emulator);
   const watching = await compareWatchers(admin);
   const waits = userWaits();
@@ -666,13 +711,29 @@ async function verdict(admin: Admin, emulator: Emulator, figures: Figures): Prom
       `user stops that waited longer than ${USER_WAIT_LIMIT_SECONDS} s for the rate budget (the instances' logs)`,
     ],
     ['session checks', faults.length, 'sessions not as named, or readiness that did not come back'],
+    ...AGENT_BAD.map((name): [string, number, string] => [
+      name,
+      agents.figures[name as keyof typeof agents.figures],
+      'agents (bench/soak-agents.ts)',
+    ]),
   ];
-  for (const problem of [...unexpectedExits, ...doubles.slice(0, 20), ...watching.wrong.slice(0, 20), ...registry.notes, ...faults])
+  for (const problem of [
+    ...unexpectedExits,
+    ...doubles.slice(0, 20),
+    ...watching.wrong.slice(0, 20),
+    ...registry.notes,
+    ...agents.notes,
+    ...faults,
+  ])
     console.log(`  ! ${problem}`);
   const recordings = tasks.filter((task) => task.kind === 'recording').length;
   console.log(`\nsoak:cluster (${profileName}), seed ${SEED}, ${new Date().toISOString().slice(0, 10)}`);
   console.log(
     `  tasks driven      ${recordings} recordings, ${tasks.length - recordings} transcriptions (${startAttemptsFailed} start attempts failed, ${startsGivenUp} given up, ${figures.adopted} rows stopped from the registry)`,
+  );
+  const a = agents.figures;
+  console.log(
+    `  agents            ${a.agents} (${a.agentsStopped} stopped, ${a.agentsFailed} failed, ${a.agentsFailedByAgora} failed by Agora on purpose; ${a.conversationsChecked} conversations checked; ${a.agentStartsGivenUp} starts given up)`,
   );
   console.log(
     `  watchers          ${watchers.length} (${watchers.filter((watcher) => watcher.transport === 'ws').length} WS, ${watchers.filter((watcher) => watcher.transport === 'sse').length} SSE), ${watchers.reduce((sum, watcher) => sum + watcher.resumes, 0)} resumptions, ${watching.events} events checked`,
@@ -835,6 +896,9 @@ function callsByTask(emulator: Emulator): Map<string, Call[]> {
   const byUpstream = new Map([...tasks, ...fromRegistry].map((task) => [task.upstreamId, task]));
   const calls = new Map<string, Call[]>();
   for (const entry of emulator.control.requests()) {
+    // Conversational AI agents are called by their users through any instance (history, stop),
+    // which the request log cannot tell from a poll: the fencing check is the tasks'.
+    if (entry.endpoint.startsWith('convo')) continue;
     const key = /\/sid\/([^/]+)\/mode\//.exec(entry.path)?.[1] ?? /\/agents\/([^/]+)/.exec(entry.path)?.[1];
     if (!key) continue;
     const task = byUpstream.get(key);

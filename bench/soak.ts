@@ -1,10 +1,13 @@
 /**
- * `pnpm soak`: recordings driven through Agora's documented failures, then Agora's side compared
- * with the registry. It fails (exit 1) on any orphan, duplicate, stuck row, lost recording, 429
- * or event that contradicts the final state.
+ * `pnpm soak`: recordings and Conversational AI agents driven through Agora's documented failures,
+ * then Agora's side compared with the registry. It fails (exit 1) on any orphan, duplicate, stuck
+ * row, lost recording, 429 or event that contradicts the final state, and on any agent left
+ * running at Agora, agent row whose end is not Agora's, or conversation not kept whole
+ * (bench/soak-agents.ts). Agents meet the same 5xx share and failover 404s, lost join answers
+ * (the agent joined, the answer came after the server's timeout) and Agora failing every fourth.
  *
  *   SOAK_PROFILE=short (default, what CI runs: ~1–2 minutes) | long (the README's figures)
- *   SOAK_RECORDINGS, SOAK_CONCURRENCY, SOAK_FAULT_SHARE (share of upstream calls that fail, 0.3),
+ *   SOAK_RECORDINGS, SOAK_AGENTS, SOAK_CONCURRENCY, SOAK_FAULT_SHARE (share of upstream calls that fail, 0.3),
  *   SOAK_FAILOVERS (failover windows during the run), SOAK_SEED, SOAK_SERVER_LOG (a file for the server's log)
  *
  * The emulator runs in this process with Agora's 10 requests/s limit on; the server is a child
@@ -18,17 +21,21 @@ import { join } from 'node:path';
 import { createClient, type AgoraBackendClient } from '../client/src/node.js';
 import { createSqliteStore } from '@agora-backend/server';
 import { createEmulator } from '@agora-backend/server/testing';
+import { AGENT_BAD, compareAgents, driveAgent, SOAK_AGENT_PROFILES, stopUnclaimedAgents, type AgentRun } from './soak-agents.js';
 import { SOAK_APP_ID, SOAK_CERTIFICATE, SOAK_CUSTOMER, seededChoices, sleep } from './soak-common.js';
 
 const PROFILES = {
-  short: { recordings: 24, concurrency: 6, failovers: 2, failoverMs: [3_000, 8_000], holdMs: [500, 3_000] },
-  long: { recordings: 200, concurrency: 12, failovers: 12, failoverMs: [4_000, 20_000], holdMs: [1_000, 20_000] },
+  short: { recordings: 24, agents: 8, concurrency: 6, failovers: 2, failoverMs: [3_000, 8_000], holdMs: [500, 3_000] },
+  long: { recordings: 200, agents: 60, concurrency: 12, failovers: 12, failoverMs: [4_000, 20_000], holdMs: [1_000, 20_000] },
 } as const;
 const profileName = (process.env.SOAK_PROFILE ?? 'short') as keyof typeof PROFILES;
 if (!(profileName in PROFILES)) throw new Error(`SOAK_PROFILE must be one of ${Object.keys(PROFILES).join(', ')}`);
 const profile = PROFILES[profileName];
 const RECORDINGS = Number(process.env.SOAK_RECORDINGS ?? profile.recordings);
+const AGENTS = Number(process.env.SOAK_AGENTS ?? profile.agents);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? profile.concurrency);
+/** The server's join timeout (agora/client.ts): a join answered later than this is a lost answer. */
+const JOIN_TIMEOUT_MS = 15_000;
 const FAULT_SHARE = Number(process.env.SOAK_FAULT_SHARE ?? 0.3);
 const FAILOVERS = Number(process.env.SOAK_FAILOVERS ?? profile.failovers);
 const SEED = Number(process.env.SOAK_SEED ?? 7);
@@ -124,6 +131,7 @@ async function main() {
   });
   const emulatorUrl = await emulator.listen();
   for (let index = 0; index < RECORDINGS; index++) emulator.control.join(`soak-${index}`, '100');
+  for (let index = 0; index < AGENTS; index++) emulator.control.join(`soak-agent-${index}`, '100');
   const env = {
     AGORA_APP_ID: APP_ID,
     AGORA_APP_CERTIFICATE: CERTIFICATE,
@@ -143,6 +151,7 @@ async function main() {
     WATCHDOG_INTERVAL_SECONDS: '2',
     AGORA_FAILOVER_WINDOW_SECONDS: String(FAILOVER_WINDOW_SECONDS),
     RATE_LIMIT_STARTS_PER_MINUTE: '100000',
+    AGENT_PROFILES: SOAK_AGENT_PROFILES,
   };
   emulator.control.setChaos(FAULT_SHARE, SEED);
 
@@ -152,7 +161,7 @@ async function main() {
   const outcomes: Outcome[] = [];
   const started = Date.now();
   console.log(
-    `soak (${profileName}): ${RECORDINGS} recordings, ${CONCURRENCY} at a time, ${Math.round(FAULT_SHARE * 100)} % upstream faults, ${FAILOVERS} failover windows, seed ${SEED}`,
+    `soak (${profileName}): ${RECORDINGS} recordings and ${AGENTS} agents, ${CONCURRENCY} at a time, ${Math.round(FAULT_SHARE * 100)} % upstream faults, ${FAILOVERS} failover windows, seed ${SEED}`,
   );
 
   // Failover windows spread over the drive, one at a time (Agora fails over one worker at a time),
@@ -178,12 +187,26 @@ async function main() {
     console.log('  server restarted on the same registry');
   })();
 
+  // Two joins whose answers are lost (the agent joined; the answer comes after the server gave up).
+  emulator.control.loseAnswers('convoJoin', 2, JOIN_TIMEOUT_MS + 2_000);
+  const agentRuns: AgentRun[] = Array.from({ length: AGENTS }, (_, index) => ({ index, channel: `soak-agent-${index}` }));
   let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+  let nextAgent = 0;
+  await Promise.all([
+    ...Array.from({ length: CONCURRENCY }, async () => {
       while (next < RECORDINGS) await drive(api, next++, outcomes);
     }),
-  );
+    // Agents beside them, two at a time, through the same faults and the SIGKILL.
+    ...Array.from({ length: Math.min(2, AGENTS) }, async () => {
+      while (nextAgent < AGENTS)
+        await driveAgent(agentRuns[nextAgent++]!, {
+          api,
+          control: emulator.control,
+          holdMs: between(profile.holdMs),
+          patienceMs: STOP_PATIENCE_MS,
+        });
+    }),
+  ]);
   await Promise.all([chaos, kill]);
   const driveSeconds = (Date.now() - started) / 1000;
 
@@ -191,12 +214,16 @@ async function main() {
   emulator.control.setChaos(0);
   emulator.control.failover(0);
   const registryFile = join(dataDir, 'registry.sqlite');
+  const unclaimedStore = await createSqliteStore(registryFile);
+  const unclaimedAgents = await stopUnclaimedAgents(unclaimedStore, agentRuns, api, (text) => console.log(`  ${text}`));
+  await unclaimedStore.close();
   const settleStart = Date.now();
   while (Date.now() - settleStart < SETTLE_MS) {
     const store = await createSqliteStore(registryFile);
-    const active = (await store.recordings.listActive()).length;
+    const active = (await store.recordings.listActive()).length + (await store.agents.listActive()).length;
     await store.close();
-    if (active === 0 && emulator.control.tasks().every((task) => !task.active)) break;
+    const agentsEnded = emulator.control.convoAgents().every((agent) => agent.status === 'STOPPED' || agent.status === 'FAILED');
+    if (active === 0 && agentsEnded && emulator.control.tasks().every((task) => !task.active)) break;
     await sleep(1_000);
   }
   const settleSeconds = (Date.now() - settleStart) / 1000;
@@ -204,13 +231,18 @@ async function main() {
   await new Promise((resolve) => server.child.once('exit', resolve));
 
   const figures = await compare(registryFile, emulator.control, outcomes);
+  const registry = await createSqliteStore(registryFile);
+  const agents = await compareAgents(registry, emulator.control, agentRuns);
+  await registry.close();
   await emulator.close();
   await rm(dataDir, { recursive: true, force: true });
-  report(figures, driveSeconds, settleSeconds);
-  process.exit(Object.entries(figures).some(([name, value]) => BAD.has(name) && value > 0) ? 1 : 0);
+  for (const note of agents.notes) console.log(`  ! ${note}`);
+  const all = { ...figures, ...agents.figures, unclaimedAgents };
+  report(all, driveSeconds, settleSeconds);
+  process.exit(Object.entries(all).some(([name, value]) => BAD.has(name) && value > 0) ? 1 : 0);
 }
 
-const BAD = new Set(['orphans', 'duplicates', 'stuck', 'lost', 'rateLimited', 'contradictions', 'stopsGivenUp']);
+const BAD = new Set(['orphans', 'duplicates', 'stuck', 'lost', 'rateLimited', 'contradictions', 'stopsGivenUp', ...AGENT_BAD]);
 
 /** Agora's side (the emulator's tasks) against the registry, after everything settled. */
 async function compare(registryFile: string, control: ReturnType<typeof createEmulator>['control'], outcomes: Outcome[]) {
@@ -284,6 +316,16 @@ function report(figures: Record<string, number>, driveSeconds: number, settleSec
     rateLimited: "Agora's 429 answers",
     stopsGivenUp: 'recordings the driver could not get a stop through for in 90 s (the server was unreachable)',
     contradictions: 'recordings whose events contradict their final state',
+    unclaimedAgents: "agents whose start's answer was lost, stopped from the registry's list",
+    agentsFailedByAgora: 'agents Agora failed on purpose (/_emulator/agents/{id}/fail)',
+    conversationsChecked: "agents whose user's speech the driver saw kept while they ran",
+    agentsRunning: 'agents still running at Agora',
+    agentsLost: 'agents Agora runs that the registry does not know',
+    agentDuplicates: 'agent names Agora holds twice',
+    agentsStuck: 'agent rows not stopped or failed after settling',
+    agentStatesUntrue: 'agent rows whose end is not the one Agora gave (stopped vs failed)',
+    conversationsWrong: "kept conversations with a message twice, out of Agora's order, or never said",
+    conversationsLost: 'speech kept while the agent ran and gone after its end',
   };
   for (const [name, value] of Object.entries(figures)) {
     const verdict = BAD.has(name) ? (value === 0 ? '  ok' : '  FAIL') : '';

@@ -11,6 +11,7 @@ import {
   DEFAULT_TIMING,
   type EmulatorLimits,
   type EmulatorTiming,
+  type Endpoint,
   type Fault,
   type IncomingCall,
   type Reply,
@@ -102,6 +103,8 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
       const receivedAt = options.clock.now();
       const { reply, endpoint } = await dispatch({ world, faults, expectedAuthorization }, call);
       if (faults.latency() > 0) await options.clock.sleep(faults.latency());
+      const lostForMs = reply.status < 300 && endpoint !== 'unknown' ? faults.takeLoss(endpoint) : 0;
+      if (lostForMs > 0) await options.clock.sleep(lostForMs);
       const code = isRecord(reply.body) && typeof reply.body.code === 'number' ? reply.body.code : undefined;
       requestLog.push({
         at: receivedAt,
@@ -124,6 +127,8 @@ export function createEmulatorCore(options: EmulatorCoreOptions) {
     /** For `durationMs` from now, query and stop answer 404 as during Agora's failover. */
     failover: (durationMs: number) => faults.failover(durationMs),
     setLatency: (ms: number) => faults.setLatency(ms),
+    /** The next `times` successful answers of `endpoint` reach the caller only after `delayMs`: done, but the answer is lost. */
+    loseAnswers: (endpoint: Endpoint, times: number, delayMs: number) => faults.loseAnswers(endpoint, times, delayMs),
     /** A fatal error on Agora's side: an error notice, then the task exits abnormally (status 20). */
     failTask(sid: string, error: { module: number; errorCode: number; errorMsg: string }): boolean {
       const task = world.tasks.get(sid);

@@ -13,6 +13,8 @@ export function createFaults(clock: Clock, requestsPerSecond: () => number) {
   const recentRequests: number[] = [];
   let failoverUntil = 0;
   let latencyMs = 0;
+  // Answers done but held back (lost on the way: the caller times out, what was asked happened).
+  const losses: { endpoint: Endpoint; times: number; delayMs: number }[] = [];
   let chaos = { share: 0, random: Math.random };
 
   /** What Agora answers when it fails on its side: nothing happens. */
@@ -61,6 +63,17 @@ export function createFaults(clock: Clock, requestsPerSecond: () => number) {
     },
     setLatency(ms: number) {
       latencyMs = ms;
+    },
+    /** The next `times` answers of `endpoint` are held `delayMs` after the call is done (a lost answer). */
+    loseAnswers(endpoint: Endpoint, times: number, delayMs: number) {
+      losses.push({ endpoint, times, delayMs });
+    },
+    /** How long to hold this answer back (0: not lost). */
+    takeLoss(endpoint: Endpoint): number {
+      const loss = losses.find((candidate) => candidate.endpoint === endpoint && candidate.times > 0);
+      if (!loss) return 0;
+      loss.times--;
+      return loss.delayMs;
     },
   };
 }

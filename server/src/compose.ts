@@ -104,7 +104,12 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
   const agent =
     base &&
     createAgentRuntime(
-      { ...base.settings, profiles: config.agents?.profiles ?? new Map(), tokenSeconds: config.agents?.tokenSeconds },
+      {
+        ...base.settings,
+        profiles: config.agents?.profiles ?? new Map(),
+        tokenSeconds: config.agents?.tokenSeconds,
+        watchedHistoryMs: config.agents?.watchedHistoryMs,
+      },
       { ...taskDeps('agent', base), bus: deps.agentBus },
     );
   if (store) {

@@ -83,7 +83,7 @@ export interface AppConfig {
   /** Cloud Recording settings; recording procedures need these plus deps.agora and deps.store. */
   recording?: RecordingSettings;
   /** Conversational AI agents: the server's profiles (AGENT_PROFILES_FILE / AGENT_PROFILES); agents need recording's settings too. */
-  agents?: { profiles: AgentProfiles; tokenSeconds?: number | undefined };
+  agents?: { profiles: AgentProfiles; tokenSeconds?: number | undefined; watchedHistoryMs?: number | undefined };
   /** Concurrent subscriptions one WebSocket connection may hold (default 100). */
   subscriptionsPerConnection?: number;
   /** AGORA_WEBHOOK_SECRET: enables POST /webhooks/agora. */

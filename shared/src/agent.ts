@@ -210,7 +210,7 @@ export const AgentListOutput = z.object({ items: z.array(Agent), nextCursor: z.s
 
 /** One message of the conversation, as the registry keeps it. */
 export const AgentMessage = z.object({
-  /** Its place in the conversation, from 1. */
+  /** Its place in the conversation, from 1 (below 1 for older messages seen only after newer ones were kept). */
   seq: z.number(),
   role: z.string(),
   content: z.string(),

@@ -75,6 +75,18 @@ describe('stop during Agora failover and 5xx', () => {
 });
 
 describe('Agora ends an agent on its own', () => {
+  it('a failure just before a stop: Agora accepts the leave, and the row says failed, not stopped', async () => {
+    const { s } = await start();
+    const started = await begin(s);
+    s.emulator.control.failConvoAgent(started.agentId, 'llm', 'the model failed');
+    // No poll came between (the interval is long): only the stop asks Agora.
+    const answer = await s.client.agent.stop.mutate({ id: started.id });
+    expect(answer).toMatchObject({ id: started.id, state: 'failed', alreadyStopped: true });
+    expect(calls(s, 'convoLeave')).toBe(1);
+    expect(s.emulator.control.convoAgent(started.agentId)).toMatchObject({ status: 'FAILED' });
+    expect(await stateOf(s, started.id)).toBe('failed');
+  });
+
   it('a failure: the poller finds it FAILED, the row says why, and history and turns are still answered', async () => {
     const { s, clock } = await start();
     const started = await begin(s);
@@ -115,6 +127,20 @@ describe('a join whose answer is lost', () => {
     expect(s.emulator.control.convoAgents()).toHaveLength(1);
     expect(await s.client.agent.stop.mutate({ id: started.id })).toMatchObject({ state: 'stopped' });
     await s.agoraClock.advance(60_000);
+  });
+});
+
+describe('an interrupted start settled by two instances', () => {
+  it('keeps the agent another instance adopted meanwhile: a settle that read the row before does not fail it', async () => {
+    const { s } = await start();
+    const started = await begin(s);
+    const adopted = (await s.store.agents.get(started.id))!;
+    // The row as a second instance read it before the first adopted Agora's agent for it.
+    const stale = { ...adopted, agentId: null, state: 'starting' as const, version: adopted.version - 1 };
+    const settled = await s.app.agent!.service.settleStart(stale);
+    expect(settled).toMatchObject({ id: started.id, agentId: started.agentId, state: 'running' });
+    expect(await stateOf(s, started.id)).toBe('running');
+    expect(s.emulator.control.convoAgent(started.agentId)).toMatchObject({ status: 'RUNNING' });
   });
 });
 

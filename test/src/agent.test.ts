@@ -101,6 +101,50 @@ describe('agent.* end to end on the embedded default profile', () => {
     expect(row).toMatchObject({ state: 'stopped', agentId: started.agentId, turnsComplete: true });
   });
 
+  it('streams each message to watchers as it is said, before any stop, and replays it once on a resume', async () => {
+    const s = await start({ agentWatchedHistoryMs: 100 });
+    s.emulator.control.join('live', '100');
+    const started = await s.client.agent.start.mutate({ channel: 'live', remoteUids: ['100'] });
+    const events: { eventId: string; state: string; message: { seq: number; role: string; content: string } | null }[] = [];
+    const subscription = s.client.agent.watch.subscribe(
+      { id: started.id },
+      { onData: (event) => events.push({ ...event.data, eventId: event.id }) },
+    );
+    const said = () => events.flatMap((event) => (event.message ? [[event.message.role, event.message.content]] : []));
+    // The greeting, read while the agent runs: no call of ours asked for the history.
+    await expect.poll(() => said().length, { timeout: 20_000 }).toBe(1);
+    expect(said()[0]![0]).toBe('assistant');
+    const beforeSpeech = events.at(-1)!.eventId;
+    const historyReads = () => s.emulator.control.requestCounts().convoHistory ?? 0;
+
+    // Someone speaks in the channel (the control API, not ours): the watch hears them, then the agent's answer.
+    expect(s.emulator.control.speak('live', { uid: '100', text: 'is anyone there', durationMs: 300 })).toEqual([started.agentId]);
+    await expect.poll(() => said().length, { timeout: 20_000 }).toBe(3);
+    expect(said()[1]).toEqual(['user', 'is anyone there']);
+    expect(said()[2]![0]).toBe('assistant');
+    expect(said()[2]![1]).toContain('You said: is anyone there');
+    expect((await s.store.agents.get(started.id))!.state).toBe('running');
+    expect(s.emulator.control.requestCounts().convoLeave ?? 0).toBe(0);
+
+    // More reads of the same history publish nothing again; a resume replays each new message once, in order.
+    const reads = historyReads();
+    await expect.poll(historyReads, { timeout: 20_000 }).toBeGreaterThan(reads + 2);
+    expect(said()).toHaveLength(3);
+    const resumed: { message: { seq: number; content: string } | null }[] = [];
+    const again = s.client.agent.watch.subscribe(
+      { id: started.id, lastEventId: beforeSpeech },
+      { onData: (event) => resumed.push(event.data) },
+    );
+    await expect.poll(() => resumed.filter((event) => event.message).length, { timeout: 10_000 }).toBe(2);
+    expect(resumed.flatMap((event) => (event.message ? [event.message.seq] : []))).toEqual([2, 3]);
+
+    await s.client.agent.stop.mutate({ id: started.id });
+    await expect.poll(() => events.at(-1)?.state, { timeout: 10_000 }).toBe('stopped');
+    expect(said()).toHaveLength(3);
+    subscription.unsubscribe();
+    again.unsubscribe();
+  });
+
   it('refuses what the profile does not allow, a speak over 512 bytes, and an ended agent, with exact codes and no Agora call', async () => {
     const s = await start({
       agentProfiles: profilesOf({ strict: { settings: EMBEDDED_LIKE, remoteUids: ['100'], allow: { greeting: false } } }),

@@ -12,16 +12,31 @@ type Said = { role: string; content: string };
 const same = (a: Said, b: Said) => a.role === b.role && a.content === b.content;
 
 /**
- * The messages of `seen` not yet kept. Agora's history is a window of the latest messages
- * (`llm.max_history`), so the longest tail of what is kept that `seen` begins with is the overlap;
- * what follows it is new. No overlap: all of `seen` is new (more came than the window holds).
+ * Where the messages of `seen` not yet kept go. Agora's history is a sliding window of the latest
+ * messages (`llm.max_history`), and reads may be merged in another order than they were made (a
+ * poll's answer after a later 103 notice, two instances at once), so `seen` may be newer than what
+ * is kept, older, or inside it. It is laid against the kept messages where the longest run of it
+ * matches them (the kept messages are taken as one unbroken stretch of Agora's history): what
+ * precedes that run goes `before` the first kept message, what follows it `after` the last; a window
+ * wholly inside the kept ones adds nothing. No overlap at all: all of `seen` goes after (more came
+ * than the window holds).
  */
-export function newMessages(kept: readonly Said[], seen: readonly Said[]): Said[] {
-  for (let overlap = Math.min(kept.length, seen.length); overlap > 0; overlap--) {
-    const tail = kept.slice(kept.length - overlap);
-    if (tail.every((message, index) => same(message, seen[index]!))) return seen.slice(overlap);
+export function placeWindow(kept: readonly Said[], seen: readonly Said[]): { before: Said[]; after: Said[] } {
+  let best: { offset: number; overlap: number } | undefined;
+  // seen[i] lies at kept[i + offset]; every pair that meets must be the same message.
+  for (let offset = 1 - seen.length; offset < kept.length; offset++) {
+    const from = Math.max(0, -offset);
+    const to = Math.min(seen.length, kept.length - offset);
+    let matches = true;
+    for (let index = from; index < to && matches; index++) matches = same(seen[index]!, kept[index + offset]!);
+    // The longest overlap wins; of equal ones, the latest place (a repeated exchange is taken as new).
+    if (matches && to > from && (!best || to - from >= best.overlap)) best = { offset, overlap: to - from };
   }
-  return [...seen];
+  if (!best) return { before: [], after: [...seen] };
+  return {
+    before: seen.slice(0, Math.max(0, -best.offset)),
+    after: seen.slice(Math.max(0, kept.length - best.offset)),
+  };
 }
 
 /** A turn as the registry keeps it (times in Unix ms). */
@@ -78,7 +93,11 @@ export function createConversationKeeper(options: {
     // same agent at once waits, then finds these kept (in this process, `merging` queues them too).
     const events = await store.conversation.mergeMessages(
       record.id,
-      (kept) => newMessages(kept, seen).map((message) => ({ role: message.role, content: message.content, seenAt: now })),
+      (kept) => {
+        const { before, after } = placeWindow(kept, seen);
+        const stored = (message: Said) => ({ role: message.role, content: message.content, seenAt: now });
+        return { before: before.map(stored), after: after.map(stored) };
+      },
       (message) => ({
         agentTaskId: record.id,
         at: now,

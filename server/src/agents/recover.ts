@@ -35,7 +35,9 @@ export function createAgentRecovery(options: {
       limit: 100,
     });
     for (const listed of page.agents) {
-      if (await store.findByAgentId(listed.agentId)) continue;
+      // Another row's agent is not ours; this row's own (another instance adopted it meanwhile) is.
+      const known = await store.findByAgentId(listed.agentId);
+      if (known && known.id !== record.id) continue;
       const info = await agora.convoai.query(listed.agentId);
       if (info.name === record.id) return info;
     }
@@ -58,15 +60,19 @@ export function createAgentRecovery(options: {
       }
       return transitions.move(
         record,
-        () => ({
-          state: 'failed',
-          stoppedAt: now,
-          lastError: failure(
-            'the start was interrupted before Agora answered, and Agora runs no agent of this name',
-            'start_interrupted',
-            'rule',
-          ),
-        }),
+        // Adopted meanwhile by another instance (the row has the agent's id now): nothing failed.
+        (current) =>
+          current.agentId !== null
+            ? undefined
+            : {
+                state: 'failed',
+                stoppedAt: now,
+                lastError: failure(
+                  'the start was interrupted before Agora answered, and Agora runs no agent of this name',
+                  'start_interrupted',
+                  'rule',
+                ),
+              },
         'poll',
       );
     },

@@ -15,6 +15,8 @@ export interface AgentSettings extends TaskSettings {
   tokenSeconds?: number;
   /** Renew this long before the token runs out (default 10 min). */
   tokenRefreshMarginMs?: number;
+  /** How often a running agent's history is read while someone watches it (default 2 s). */
+  watchedHistoryMs?: number;
 }
 
 export interface AgentRuntimeDeps extends TaskRuntimeDeps<AgentEvent> {
@@ -63,6 +65,12 @@ export function agentKind(
     settling: (record) => record.state === 'starting',
     deadline: { passed: pastCap, reason: "Agora's 72-hour cap is near" },
     toStatusEvent,
+    // Its messages reach watchers as they are said, not at the next poll (every 30 s or more).
+    follow: (service) => ({
+      everyMs: settings.watchedHistoryMs ?? 2_000,
+      readable: (record) => record.state === 'running' && record.agentId !== null,
+      read: (record, call) => service.readHistory(record, call),
+    }),
     createService: (hooks) =>
       createAgentService({
         store,

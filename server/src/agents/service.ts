@@ -19,7 +19,7 @@ import { ACTIVE_AGENT_STATES, type AgentEvent, type AgentRecord, type StoredErro
 import { createClaims } from '../tasks/claims.js';
 import type { NotFoundRule } from '../tasks/not-found.js';
 import type { ChangeSource } from '../tasks/transitions.js';
-import { mayView, stopAnswer, type Viewer } from '../tasks/views.js';
+import { mayView, queryAnswer, stopAnswer, type Viewer } from '../tasks/views.js';
 import { createConversationKeeper, toTurn } from './conversation.js';
 import { createAgentRecovery } from './recover.js';
 import { createAgentStarter, type AgentStartSettings } from './start.js';
@@ -146,17 +146,7 @@ export function createAgentService(options: AgentServiceOptions) {
 
     /** Current state from Agora (a 404 keeps the stored state until it outlasts the failover window). */
     async query(id: string, viewer: Viewer): Promise<AgentQueryOutput> {
-      let record = await find(id, viewer);
-      let raw: unknown = null;
-      if (ACTIVE_AGENT_STATES.includes(record.state)) ({ record, raw } = await stopper.observe(record, 'api'));
-      return {
-        id: record.id,
-        state: record.state,
-        agoraStatus: record.agoraStatus,
-        updatedAt: new Date(record.updatedAt),
-        lastError: record.lastError,
-        raw,
-      };
+      return queryAnswer(await find(id, viewer), ACTIVE_AGENT_STATES, (record) => stopper.observe(record, 'api'));
     },
 
     async stop(id: string, viewer: Viewer): Promise<AgentStopOutput> {
@@ -268,6 +258,9 @@ export function createAgentService(options: AgentServiceOptions) {
       await readHistory(current, 'poll', call);
       return current;
     },
+
+    /** Reads the history now, for watchers (tasks/follow.ts); a failure is logged, never thrown. */
+    readHistory: (record: AgentRecord, call: AgentCallOptions = {}) => readHistory(record, 'poll', call),
 
     /** Agora's 104 ("agent expire"): the token is renewed now. */
     refreshToken,

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { AppErrorCode, type AgentStartOutput, type ParsedAgentStartInput } from '@agora-backend/shared';
 import { buildAgentJoinBody, chooseProfile, type AgentProfiles } from '../agent-profiles.js';
-import { AgoraApiError, isAgentNameConflict, type AgoraClient, type AgentStartResult } from '../agora/index.js';
+import { AgoraApiError, isAgentNameConflict, type AgoraClient } from '../agora/index.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { EventBus } from '../events/index.js';
 import type { Logger } from '../logger.js';
 import { freshTaskLife, type AgentEvent, type AgentRecord, type AgentTable } from '../store/index.js';
-import { startFailure } from '../tasks/failure.js';
+import { joinOrAdopt } from '../tasks/agent-join.js';
 import { insertIntent, onFreeUid } from '../tasks/intent.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import { agentPatch } from './state.js';
@@ -99,24 +99,19 @@ export function createAgentStarter(
     options.startsInFlight.add(id);
     try {
       await insertIntent(store, options.bus, row, { byCaller: !allocated, taken: `is another agent's in channel "${row.channel}"` });
-      let agent: AgentStartResult;
-      try {
-        agent = await agora.convoai.join(body);
-      } catch (error) {
-        // The agent may run though the answer was lost: adopt it rather than leave it unseen.
-        const settled = mayHaveStarted(error) ? await options.recovery.recover(row) : row;
-        if (settled.agentId) return output(settled);
-        await transitions.move(settled, () => ({ state: 'failed', lastError: startFailure(error), stoppedAt: clock.now() }), 'api');
-        throw error;
-      }
-      const startedAt = clock.now();
-      const updated = await transitions.move(
+      const joined = await joinOrAdopt({
         row,
-        (current) => ({ ...agentPatch(current, agent, startedAt), agentId: agent.agentId, startedAt }),
-        'api',
-      );
+        join: () => agora.convoai.join(body),
+        mayHaveStarted,
+        recover: (record) => options.recovery.recover(record),
+        patchOf: agentPatch,
+        move: (record, decide, source) => transitions.move(record, decide, source),
+        clock,
+      });
+      if (joined.adopted) return output(joined.record);
+      const updated = joined.record;
       options.onStarted?.(updated);
-      logger.info({ agentTaskId: id, channel: input.channel, uid, agentId: agent.agentId, profile: profile.name }, 'agent started');
+      logger.info({ agentTaskId: id, channel: input.channel, uid, agentId: updated.agentId, profile: profile.name }, 'agent started');
       return output(updated);
     } finally {
       options.startsInFlight.delete(id);

@@ -51,6 +51,8 @@ export function createAgentStopper(options: {
     notFound: options.notFound,
     claims: options.claims,
     beforeLeave: lastHistory,
+    // Agora accepts the leave of an agent that failed just before: the row says failed then.
+    queryAfterLeave: true,
   });
 }
 

@@ -41,7 +41,14 @@ function createConversation(
         // SQLite has one writer, and its transactions run one at a time on the one connection).
         if (dialect === 'postgres') await trx.selectFrom('agents').select('id').where('id', '=', taskId).forUpdate().execute();
         const kept = (await rows(trx, taskId, 'message')).map((row) => StoredMessage.parse(JSON.parse(row.body)));
-        const messages = pick(kept).map((message, index) => ({ ...message, seq: kept.length + index + 1 }));
+        const { before, after } = pick(kept);
+        // Numbered on from the last kept one; older ones found later go below the first (kept numbers never change).
+        const first = kept[0]?.seq ?? 1;
+        const last = kept.at(-1)?.seq ?? 0;
+        const messages = [
+          ...before.map((message, index) => ({ ...message, seq: first - before.length + index })),
+          ...after.map((message, index) => ({ ...message, seq: last + index + 1 })),
+        ];
         if (messages.length === 0) return [];
         await trx
           .insertInto('agent_conversation')

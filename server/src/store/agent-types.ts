@@ -42,14 +42,19 @@ export type AgentListFilter = TaskListFilter<AgentState>;
 export interface AgentConversation {
   messages(taskId: string): Promise<StoredAgentMessage[]>;
   /**
-   * Keeps the messages `pick` finds new among the kept ones, numbered on after them, each with its
-   * event (`eventOf`) in the agent's log; answers those events. The read, the pick and the inserts
-   * are one transaction holding the agent's row, so two instances merging at once number and log
-   * each message once: the second reads what the first kept.
+   * Keeps the messages `pick` finds new among the kept ones (in order by number): `after` numbered on
+   * after the last, `before` (older ones, seen late) numbered down below the first, so a kept number
+   * never changes and the numbers' order is Agora's. Each gets its event (`eventOf`) in the agent's
+   * log; answers those events. The read, the pick and the inserts are one transaction holding the
+   * agent's row, so two instances merging at once number and log each message once: the second
+   * reads what the first kept.
    */
   mergeMessages(
     taskId: string,
-    pick: (kept: readonly StoredAgentMessage[]) => Omit<StoredAgentMessage, 'seq'>[],
+    pick: (kept: readonly StoredAgentMessage[]) => {
+      before: Omit<StoredAgentMessage, 'seq'>[];
+      after: Omit<StoredAgentMessage, 'seq'>[];
+    },
     eventOf: (message: StoredAgentMessage) => Omit<AgentEvent, 'id'>,
   ): Promise<AgentEvent[]>;
   turns(taskId: string): Promise<unknown[]>;

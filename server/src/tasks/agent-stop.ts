@@ -44,6 +44,11 @@ export interface AgentStopperOptions<R extends AgentTaskRecord, A extends { raw:
   claims: Claims;
   /** Runs just before the leave of a running task (a last read of what Agora forgets at the end). */
   beforeLeave?: ((record: R, source: ChangeSource) => Promise<void>) | undefined;
+  /**
+   * Ask once after an accepted leave how the agent ended: Agora accepts the leave of an agent that
+   * has already failed, and the row must then say failed, not stopped. A failed query changes nothing.
+   */
+  queryAfterLeave?: boolean | undefined;
 }
 
 /**
@@ -88,6 +93,20 @@ export function createAgentStopper<R extends AgentTaskRecord, A extends { raw: u
         return { record: observed.record, alreadyStopped: isTerminal(observed.record.state) };
       } catch (queryError) {
         return keepStopping(record, queryError, source);
+      }
+    }
+    if (options.queryAfterLeave) {
+      try {
+        const answer = await options.query(record.agentId!, call);
+        const ended = await move(record, (current) => options.patchOf(current, answer, clock.now()), source);
+        if (isTerminal(ended.state)) {
+          logger.info({ [idKey]: record.id, state: ended.state }, `${options.kind} ended`);
+          // Failed before the leave: it had ended already.
+          return { record: ended, alreadyStopped: ended.state !== 'stopped' };
+        }
+        record = ended;
+      } catch {
+        // Not known yet (a 404, a 5xx): the accepted leave is proof enough of the end.
       }
     }
     const stopped = await move(

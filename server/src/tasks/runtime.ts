@@ -5,6 +5,7 @@ import { createInMemoryBus, type BusEvent, type EventBus } from '../events/index
 import type { Logger } from '../logger.js';
 import type { TaskEvent, TaskRecord, TaskTable } from '../store/index.js';
 import { reportFailure } from './failure.js';
+import { createFollowers, type TaskFollow } from './follow.js';
 import type { NotFoundRule } from './not-found.js';
 import { createPollers, type PollCall } from './poller.js';
 import type { Viewer } from './views.js';
@@ -87,9 +88,21 @@ export interface TaskKind<R extends TaskRecord, E extends TaskEvent<R['state']>,
   settling?: ((record: R) => boolean) | undefined;
   /** A deadline the task must not outlive (max duration, token expiry): the poller holding it stops it. */
   deadline?: { passed: (record: R, now: number) => boolean; reason: string; action?: 'max_duration_stop' } | undefined;
+  /** What is read more often while someone watches the task (an agent's history); built on the service. */
+  follow?: ((service: S) => TaskFollow<R>) | undefined;
   /** An event as watchers and history see it. */
   toStatusEvent: (event: E) => O;
   createService: (hooks: TaskHooks<R, E>) => S;
+}
+
+/** The stream, with the task followed (tasks/follow.ts) from its first read until it closes. */
+async function* followedWhileOpen<T>(stream: AsyncGenerator<T>, follow: () => () => void): AsyncGenerator<T> {
+  const release = follow();
+  try {
+    yield* stream;
+  } finally {
+    release();
+  }
 }
 
 /**
@@ -142,6 +155,16 @@ export function createTaskRuntime<R extends TaskRecord, E extends TaskEvent<R['s
     ...(leases ? { leases, handoverMs: intervalMs } : {}),
     ...(deps.onPolled ? { onPolled: deps.onPolled } : {}),
   });
+  const followers =
+    kind.follow &&
+    createFollowers<R>({
+      follow: kind.follow(service),
+      load: (id) => table.get(id),
+      ended: (record) => isTerminal(record.state),
+      clock,
+      logger,
+      signal: shutdown.signal,
+    });
   // A notice that reached another instance: poll now, if the task is polled here.
   bus.onPoke?.((id) => pollers.kick(id));
   const watchdog = createWatchdog<R>({
@@ -173,10 +196,11 @@ export function createTaskRuntime<R extends TaskRecord, E extends TaskEvent<R['s
     async watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer) {
       await service.visible(id, viewer);
       const afterId = lastEventId === undefined ? undefined : Number(lastEventId);
-      return streamEvents(
+      const stream = streamEvents(
         { log: registryLog(table, isTerminal), bus, taskId: id, isTerminal, afterId, signal: AbortSignal.any([signal, shutdown.signal]) },
         kind.toStatusEvent,
       );
+      return followers ? followedWhileOpen(stream, () => followers.follow(id)) : stream;
     },
     /** The task's whole event log, oldest first (`<kind>.history`): a finished one's too. */
     async history(id: string, viewer: Viewer) {

@@ -37,3 +37,24 @@ export function stopAnswer(
     lastError: state === 'failed' ? lastError : null,
   };
 }
+
+/**
+ * What a query answers for any kind that Agora runs as an agent: asked of Agora while the task is
+ * active (`observe`: a 404 keeps the stored state until it outlasts the failover window), else
+ * as stored, with Agora's raw answer when there was one.
+ */
+export async function queryAnswer<
+  S extends string,
+  R extends { id: string; state: S; agoraStatus: string | null; updatedAt: number; lastError: TaskLife['lastError'] },
+>(record: R, active: readonly S[], observe: (record: R) => Promise<{ record: R; raw: unknown }>) {
+  const observed = active.includes(record.state) ? await observe(record) : { record, raw: null as unknown };
+  const current = observed.record;
+  return {
+    id: current.id,
+    state: current.state,
+    agoraStatus: current.agoraStatus,
+    updatedAt: new Date(current.updatedAt),
+    lastError: current.lastError,
+    raw: observed.raw,
+  };
+}

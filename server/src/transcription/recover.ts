@@ -64,11 +64,15 @@ export function createRecovery(options: {
           : `the start was interrupted before Agora answered; Agora runs agents ${candidates.map((agent) => agent.agentId).join(', ')} in the channel that no transcription knows (one may be ours: stop them through Agora if so)`;
       return transitions.move(
         record,
-        () => ({
-          state: 'failed',
-          stoppedAt: now,
-          lastError: failure(message, candidates.length === 0 ? 'start_interrupted' : 'start_ambiguous', 'rule'),
-        }),
+        // Adopted meanwhile by another instance (the row has the agent's id now): nothing failed.
+        (current) =>
+          current.agentId !== null
+            ? undefined
+            : {
+                state: 'failed',
+                stoppedAt: now,
+                lastError: failure(message, candidates.length === 0 ? 'start_interrupted' : 'start_ambiguous', 'rule'),
+              },
         'poll',
       );
     },

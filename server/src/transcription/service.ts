@@ -19,7 +19,7 @@ import { listCaptionObjects } from './files.js';
 import type { CallOptions } from '../agora/index.js';
 import type { Leases } from '../cluster/types.js';
 import { createClaims } from '../tasks/claims.js';
-import { mayView, stopAnswer, type Viewer } from '../tasks/views.js';
+import { mayView, queryAnswer, stopAnswer, type Viewer } from '../tasks/views.js';
 import { createRecovery } from './recover.js';
 import { createTranscriptionStarter, type TranscriptionStartSettings } from './start.js';
 import { createTranscriptionStopper } from './stop.js';
@@ -96,17 +96,7 @@ export function createTranscriptionService(options: TranscriptionServiceOptions)
 
     /** Current status from Agora (a 404 keeps the stored state until it outlasts the failover window). */
     async query(id: string, viewer: Viewer): Promise<TranscriptionQueryOutput> {
-      let record = await find(id, viewer);
-      let raw: unknown = null;
-      if (ACTIVE_TRANSCRIPTION_STATES.includes(record.state)) ({ record, raw } = await stopper.observe(record, 'api'));
-      return {
-        id: record.id,
-        state: record.state,
-        agoraStatus: record.agoraStatus,
-        updatedAt: new Date(record.updatedAt),
-        lastError: record.lastError,
-        raw,
-      };
+      return queryAnswer(await find(id, viewer), ACTIVE_TRANSCRIPTION_STATES, (record) => stopper.observe(record, 'api'));
     },
 
     async stop(id: string, viewer: Viewer): Promise<TranscriptionStopOutput> {

@@ -6,9 +6,9 @@ import {
   type ParsedTranscriptionStartInput,
   type TranscriptionStartOutput,
 } from '@agora-backend/shared';
-import { AgoraApiError, type AgentResult } from '../agora/index.js';
+import { AgoraApiError } from '../agora/index.js';
 import { AppError } from '../errors.js';
-import { startFailure } from '../tasks/failure.js';
+import { joinOrAdopt } from '../tasks/agent-join.js';
 import { insertIntent, onFreeUid, type TaskStartSettings } from '../tasks/intent.js';
 import { freshTaskLife, type TranscriptionEvent, type TranscriptionRecord, type TranscriptionTable } from '../store/index.js';
 import { buildJoinParams } from './request.js';
@@ -93,34 +93,30 @@ export function createTranscriptionStarter(options: TranscriptionStarterOptions)
     options.startsInFlight.add(row.id);
     try {
       await insertIntent(store, options.bus, row, { byCaller: !allocated, taken: `already transcribes channel "${row.channel}"` });
-      let agent: AgentResult;
-      try {
-        agent = await agora.stt.join(
-          buildJoinParams({
-            id: row.id,
-            input,
-            uid,
-            token: botToken(input.channel, uid),
-            storage: options.storage,
-            captionsPrefix: row.captionsPrefix,
-          }),
-        );
-      } catch (error) {
-        // The agent may run though the answer was lost: adopt it rather than leave it unseen.
-        const settled = mayHaveStarted(error) ? await options.recovery.recover(row) : row;
-        if (settled.agentId) return output(settled, input);
-        await transitions.move(settled, () => ({ state: 'failed', lastError: startFailure(error), stoppedAt: clock.now() }), 'api');
-        throw error;
-      }
-      const startedAt = clock.now();
-      const updated = await transitions.move(
+      const joined = await joinOrAdopt({
         row,
-        (current) => ({ ...agentPatch(current, agent, startedAt), agentId: agent.agentId, startedAt }),
-        'api',
-      );
+        join: () =>
+          agora.stt.join(
+            buildJoinParams({
+              id: row.id,
+              input,
+              uid,
+              token: botToken(input.channel, uid),
+              storage: options.storage,
+              captionsPrefix: row.captionsPrefix,
+            }),
+          ),
+        mayHaveStarted,
+        recover: (record) => options.recovery.recover(record),
+        patchOf: agentPatch,
+        move: (record, decide, source) => transitions.move(record, decide, source),
+        clock,
+      });
+      if (joined.adopted) return output(joined.record, input);
+      const updated = joined.record;
       // The poller takes over; it also sends the stop a caller asked for while join was in flight.
       options.onStarted?.(updated);
-      logger.info({ transcriptionId: row.id, channel: input.channel, uid, agentId: agent.agentId }, 'transcription started');
+      logger.info({ transcriptionId: row.id, channel: input.channel, uid, agentId: updated.agentId }, 'transcription started');
       return output(updated, input);
     } finally {
       options.startsInFlight.delete(row.id);

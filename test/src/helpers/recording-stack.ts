@@ -85,6 +85,8 @@ export interface StackOptions {
   agentProfiles?: AgentProfiles;
   /** How long each agent token lasts (the server renews it 10 minutes before it runs out). */
   agentTokenSeconds?: number;
+  /** How often a watched agent's history is read (default 2 s). */
+  agentWatchedHistoryMs?: number;
   /** The embedded file links' secret (kept across restart()). */
   linkSecret?: Buffer;
   publicUrl?: string;
@@ -213,6 +215,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       agents: {
         profiles: options.agentProfiles ?? embeddedProfiles(),
         ...(options.agentTokenSeconds !== undefined ? { tokenSeconds: options.agentTokenSeconds } : {}),
+        ...(options.agentWatchedHistoryMs !== undefined ? { watchedHistoryMs: options.agentWatchedHistoryMs } : {}),
       },
       ...(options.subscriptionsPerConnection !== undefined ? { subscriptionsPerConnection: options.subscriptionsPerConnection } : {}),
       ...(options.webhookSecret !== undefined ? { webhookSecret: options.webhookSecret } : {}),
