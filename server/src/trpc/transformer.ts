@@ -16,6 +16,51 @@ function malformed(message: string, cause?: unknown): TRPCError {
  * is checked first (superjson-frame.ts), on every surface (HTTP, batches, WebSocket, SSE), so no
  * input makes superjson recurse; what superjson still refuses is told in our words, never its own.
  */
+/**
+ * superjson's encoding of a flat answer (a plain object whose values are strings, booleans, null,
+ * finite numbers other than -0, or valid Dates — token.generate's), written without superjson's
+ * walker, or undefined for anything else (superjson encodes it). superjson's walk of such an
+ * object (path bookkeeping, a copy, a meta tree) was the largest item of the tRPC answer in the
+ * token path's profile (bench/README.md, issue 35); transformer.test.ts holds the two equal.
+ */
+export function serializeFlat(
+  value: unknown,
+): { json: Record<string, unknown>; meta?: { values: Record<string, ['Date']>; v: 1 } } | undefined {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  const json: Record<string, unknown> = {};
+  let dates: Record<string, ['Date']> | undefined;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) return undefined;
+    if (key === '__proto__') return undefined;
+    const field = (value as Record<string, unknown>)[key];
+    switch (typeof field) {
+      case 'string':
+      case 'boolean':
+        json[key] = field;
+        break;
+      case 'number':
+        // superjson tags NaN, ±Infinity and -0.
+        if (!Number.isFinite(field) || Object.is(field, -0)) return undefined;
+        json[key] = field;
+        break;
+      case 'object': {
+        if (field === null) {
+          json[key] = null;
+          break;
+        }
+        // A path key with a dot or backslash is escaped in superjson's meta; not worth copying.
+        if (!(field instanceof Date) || Number.isNaN(field.getTime()) || key.includes('.') || key.includes('\\')) return undefined;
+        json[key] = field.toISOString();
+        (dates ??= {})[key] = ['Date'];
+        break;
+      }
+      default:
+        return undefined;
+    }
+  }
+  return dates ? { json, meta: { values: dates, v: 1 } } : { json };
+}
+
 export const transformer = {
   input: {
     serialize: (value: unknown) => superjson.serialize(value),
@@ -29,5 +74,8 @@ export const transformer = {
       }
     },
   },
-  output: superjson,
+  output: {
+    serialize: (value: unknown) => serializeFlat(value) ?? superjson.serialize(value),
+    deserialize: (value: unknown): unknown => superjson.deserialize(value as Parameters<typeof superjson.deserialize>[0]),
+  },
 };
