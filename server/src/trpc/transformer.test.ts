@@ -1,6 +1,6 @@
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
-import { serializeFlat, transformer } from './transformer.js';
+import { deserializeFlat, serializeFlat, transformer } from './transformer.js';
 
 /** Values the flat encoder takes, and values it must leave to superjson. */
 const flat: unknown[] = [
@@ -56,5 +56,37 @@ describe('the flat superjson encoder (token answers)', () => {
   it.each(notFlat.map((value) => [value]))('leaves the rest to superjson: %o', (value) => {
     expect(serializeFlat(value)).toBeUndefined();
     expect(JSON.stringify(transformer.output.serialize(value))).toBe(JSON.stringify(superjson.serialize(value)));
+  });
+});
+
+describe('the flat superjson decoder (token inputs)', () => {
+  const frames: unknown[] = [
+    { json: {} },
+    { json: { channel: 'bench', uid: 4242, expireSeconds: 3600 } },
+    { json: { a: null, b: true, c: 'x', d: -1.5, 'e.f': 'g' } },
+  ];
+  const others: unknown[] = [
+    null,
+    {},
+    { json: 'text' },
+    { json: null },
+    { json: [1] },
+    { json: { a: { b: 1 } } },
+    { json: { a: [1] } },
+    { json: { a: 1 }, meta: { values: { a: ['undefined'] } } },
+    { json: { a: 1 }, other: true },
+    JSON.parse('{"json":{"__proto__":{"a":1}}}') as unknown,
+    Object.assign(Object.create(null) as object, { json: { a: 1 } }),
+  ];
+
+  it.each(frames.map((frame) => [frame]))('returns what superjson returns: %o', (frame) => {
+    const ours = deserializeFlat(frame);
+    expect(ours).toBeDefined();
+    expect(JSON.stringify(ours)).toBe(JSON.stringify(superjson.deserialize(frame as Parameters<typeof superjson.deserialize>[0])));
+    expect(ours).not.toBe((frame as { json: unknown }).json);
+  });
+
+  it.each(others.map((frame) => [frame]))('leaves the rest to the frame check and superjson: %o', (frame) => {
+    expect(deserializeFlat(frame)).toBeUndefined();
   });
 });

@@ -61,10 +61,36 @@ export function serializeFlat(
   return dates ? { json, meta: { values: dates, v: 1 } } : { json };
 }
 
+/**
+ * What superjson.deserialize returns for a frame `{ json }` (no meta) whose json is a plain object
+ * of strings, finite numbers, booleans and nulls — every token.generate call — or undefined for
+ * any other frame: a copy of the object (superjson copies its input). Such a frame passes the
+ * frame check (one level, no meta), so both are skipped: superjson's copy and the frame walk were
+ * ~2 % of the tRPC token path, once per call of a batch (bench/README.md, issue 35).
+ */
+export function deserializeFlat(frame: unknown): Record<string, unknown> | undefined {
+  if (typeof frame !== 'object' || frame === null || Object.getPrototypeOf(frame) !== Object.prototype) return undefined;
+  let json: unknown;
+  for (const key in frame) {
+    if (key !== 'json') return undefined;
+    json = (frame as { json: unknown }).json;
+  }
+  if (typeof json !== 'object' || json === null || Object.getPrototypeOf(json) !== Object.prototype) return undefined;
+  const copy: Record<string, unknown> = {};
+  for (const key in json) {
+    const field = (json as Record<string, unknown>)[key];
+    if (key === '__proto__' || (typeof field === 'object' && field !== null) || typeof field === 'function') return undefined;
+    copy[key] = field;
+  }
+  return copy;
+}
+
 export const transformer = {
   input: {
     serialize: (value: unknown) => superjson.serialize(value),
     deserialize: (value: unknown): unknown => {
+      const flat = deserializeFlat(value);
+      if (flat !== undefined) return flat;
       const problem = superjsonFrameProblem(value);
       if (problem !== undefined) throw malformed(problem);
       try {
