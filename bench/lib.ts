@@ -1,7 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const APP_ID = '970ca35de60c44645bbae8a215061b33';
@@ -28,14 +29,39 @@ const START_FLAGS =
   (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.match(/--[\w-]+=\S+/g) ??
   [];
 
-/** Starts a TypeScript entry point (tsx, no watch) and waits for the first JSON line matching. */
+/**
+ * A bench's TypeScript server (a baseline) bundled into one plain JavaScript file, as the real
+ * server is built (esbuild, from the server package, where it is installed): run through tsx it
+ * would pay tsx's `keepNames` helper on every closure it makes per request, which the built real
+ * server does not.
+ */
+export function bundle(entry: string): string {
+  const esbuild = createRequire(join(ROOT, 'server/package.json'))('esbuild') as { buildSync(options: Record<string, unknown>): unknown };
+  const outfile = join(mkdtempSync(join(tmpdir(), 'bench-built-')), 'server.cjs');
+  esbuild.buildSync({
+    entryPoints: [join(ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/**
+ * Starts an entry point and waits for the first JSON line matching: a TypeScript file through tsx
+ * (no watch), a built JavaScript file (`.js`, `.cjs`: the real server's dist, a bundle()) as is.
+ */
 export async function startProcess(
   entry: string,
   env: Record<string, string>,
   match: (line: Record<string, unknown>) => boolean,
   nodeFlags: string[] = [],
 ): Promise<Started> {
-  const command = [process.execPath, ...nodeFlags, '--import', 'tsx', join(ROOT, entry)];
+  const path = isAbsolute(entry) ? entry : join(ROOT, entry);
+  const command = [process.execPath, ...nodeFlags, ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), path];
   const [file, ...args] = PIN ? ['taskset', '-c', '0', ...command] : command;
   const child = spawn(file!, args, {
     env: {
@@ -68,10 +94,14 @@ export async function startProcess(
   };
 }
 
-/** The real server (`server/src/main.ts`) as `pnpm start` runs it, tuned only so the bench is not rate-limited. */
+/**
+ * The real server as `pnpm start` runs it — built (`node server/scripts/build.mjs`, the first step
+ * of `pnpm start`), then `node server/dist/main.js` — tuned only so the bench is not rate-limited.
+ */
 export function startServer(extraEnv: Record<string, string> = {}) {
+  execFileSync(process.execPath, [join(ROOT, 'server/scripts/build.mjs')], { stdio: 'ignore' });
   return startProcess(
-    'server/src/main.ts',
+    'server/dist/main.js',
     {
       PORT: '0',
       DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-server-')),

@@ -40,6 +40,14 @@ function agoraName(label: string, maxBytes: number) {
     });
 }
 
+/**
+ * Whether `value` passes agoraName(…, maxBytes)'s checks; ASCII only (the pattern allows no other
+ * characters), so bytes are characters. For pre-checks that must accept only what the schema accepts.
+ */
+export function isAgoraName(value: unknown, maxBytes: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= maxBytes && AGORA_NAME_PATTERN.test(value);
+}
+
 /** An RTC channel name: 1..63 bytes of Agora's allowed characters (docs/agora.md, "Names"). */
 export const ChannelName = agoraName('channel', 63);
 export type ChannelName = z.infer<typeof ChannelName>;

@@ -1,4 +1,10 @@
-import { AppErrorCode, TokenGenerateInput, TokenGenerateOutput, type ParsedTokenGenerateInput } from '@agora-backend/shared';
+import {
+  AppErrorCode,
+  parseCommonRtcInput,
+  TokenGenerateInput,
+  TokenGenerateOutput,
+  type ParsedTokenGenerateInput,
+} from '@agora-backend/shared';
 import { isAdmin, mayUseChannel } from '../auth/index.js';
 import { AppError } from '../errors.js';
 import type { Caller } from '../auth/index.js';
@@ -37,4 +43,4 @@ export const tokenRouter = router({
 });
 
 /** token.generate by the direct road (trpc/direct.ts): what every surface's hot path calls. */
-export const generateTokenDirect = directProcedure('token', TokenGenerateInput, generate);
+export const generateTokenDirect = directProcedure('token', TokenGenerateInput, generate, parseCommonRtcInput);

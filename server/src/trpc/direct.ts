@@ -25,13 +25,20 @@ export function directProcedure<Schema extends z.ZodType, Output>(
   schema: Schema,
   /** The procedure's resolver, given the caller apart (no copy of the context per call). */
   resolve: (ctx: Context, caller: Caller, input: z.output<Schema>) => Output | Promise<Output>,
+  /**
+   * The schema's parse of its commonest inputs, without zod, or undefined for any other input
+   * (the schema parses those, so refusals keep its errors). It must accept only what the schema
+   * accepts and return what it returns.
+   */
+  parseCommon?: (raw: unknown) => z.output<Schema> | undefined,
 ): DirectProcedure<Output> {
   return async (ctx, readInput) => {
     try {
       const caller = requireCaller(ctx.auth, scope);
       let input: z.output<Schema>;
       try {
-        input = schema.parse(readInput());
+        const raw = readInput();
+        input = parseCommon?.(raw) ?? schema.parse(raw);
       } catch (cause) {
         throw new TRPCError({ code: 'BAD_REQUEST', cause });
       }

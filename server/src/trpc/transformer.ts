@@ -16,10 +16,81 @@ function malformed(message: string, cause?: unknown): TRPCError {
  * is checked first (superjson-frame.ts), on every surface (HTTP, batches, WebSocket, SSE), so no
  * input makes superjson recurse; what superjson still refuses is told in our words, never its own.
  */
+/**
+ * superjson's encoding of a flat answer (a plain object whose values are strings, booleans, null,
+ * finite numbers other than -0, or valid Dates — token.generate's), written without superjson's
+ * walker, or undefined for anything else (superjson encodes it). superjson's walk of such an
+ * object (path bookkeeping, a copy, a meta tree) was the largest item of the tRPC answer in the
+ * token path's profile (bench/README.md, issue 35); transformer.test.ts holds the two equal.
+ */
+export function serializeFlat(
+  value: unknown,
+): { json: Record<string, unknown>; meta?: { values: Record<string, ['Date']>; v: 1 } } | undefined {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  const json: Record<string, unknown> = {};
+  let dates: Record<string, ['Date']> | undefined;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) return undefined;
+    if (key === '__proto__') return undefined;
+    const field = (value as Record<string, unknown>)[key];
+    switch (typeof field) {
+      case 'string':
+      case 'boolean':
+        json[key] = field;
+        break;
+      case 'number':
+        // superjson tags NaN, ±Infinity and -0.
+        if (!Number.isFinite(field) || Object.is(field, -0)) return undefined;
+        json[key] = field;
+        break;
+      case 'object': {
+        if (field === null) {
+          json[key] = null;
+          break;
+        }
+        // A path key with a dot or backslash is escaped in superjson's meta; not worth copying.
+        if (!(field instanceof Date) || Number.isNaN(field.getTime()) || key.includes('.') || key.includes('\\')) return undefined;
+        json[key] = field.toISOString();
+        (dates ??= {})[key] = ['Date'];
+        break;
+      }
+      default:
+        return undefined;
+    }
+  }
+  return dates ? { json, meta: { values: dates, v: 1 } } : { json };
+}
+
+/**
+ * What superjson.deserialize returns for a frame `{ json }` (no meta) whose json is a plain object
+ * of strings, finite numbers, booleans and nulls — every token.generate call — or undefined for
+ * any other frame: a copy of the object (superjson copies its input). Such a frame passes the
+ * frame check (one level, no meta), so both are skipped: superjson's copy and the frame walk were
+ * ~2 % of the tRPC token path, once per call of a batch (bench/README.md, issue 35).
+ */
+export function deserializeFlat(frame: unknown): Record<string, unknown> | undefined {
+  if (typeof frame !== 'object' || frame === null || Object.getPrototypeOf(frame) !== Object.prototype) return undefined;
+  let json: unknown;
+  for (const key in frame) {
+    if (key !== 'json') return undefined;
+    json = (frame as { json: unknown }).json;
+  }
+  if (typeof json !== 'object' || json === null || Object.getPrototypeOf(json) !== Object.prototype) return undefined;
+  const copy: Record<string, unknown> = {};
+  for (const key in json) {
+    const field = (json as Record<string, unknown>)[key];
+    if (key === '__proto__' || (typeof field === 'object' && field !== null) || typeof field === 'function') return undefined;
+    copy[key] = field;
+  }
+  return copy;
+}
+
 export const transformer = {
   input: {
     serialize: (value: unknown) => superjson.serialize(value),
     deserialize: (value: unknown): unknown => {
+      const flat = deserializeFlat(value);
+      if (flat !== undefined) return flat;
       const problem = superjsonFrameProblem(value);
       if (problem !== undefined) throw malformed(problem);
       try {
@@ -29,5 +100,8 @@ export const transformer = {
       }
     },
   },
-  output: superjson,
+  output: {
+    serialize: (value: unknown) => serializeFlat(value) ?? superjson.serialize(value),
+    deserialize: (value: unknown): unknown => superjson.deserialize(value as Parameters<typeof superjson.deserialize>[0]),
+  },
 };
