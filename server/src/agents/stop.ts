@@ -45,6 +45,7 @@ export function createAgentStopper(options: {
     isNotFound: isConversationalAgentNotFound,
     patchOf: (current, answer, now) => agentPatch(current, answer, now),
     move: (record, decide, source) => transitions.move(record, decide, source),
+    read: (id) => transitions.read(id),
     isTerminal,
     clock: options.clock,
     logger,

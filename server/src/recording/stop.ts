@@ -90,6 +90,16 @@ export function createRecordingStopper(options: StopperOptions) {
     return { record: await transitions.move(row, () => ({ lastError: storedErrorOf(error) }), source), alreadyStopped: false };
   }
 
+  /**
+   * The row as it is now, read once the claim is held: the row the caller decided on may be older
+   * than another instance's whole stop (sent, answered, written `stopped`, claim given back), and a
+   * stop sent from it would be a second one (the cluster soak's double actor: a user's stop on one
+   * instance, then the poller's resend of the `stopping` row it had read meanwhile).
+   */
+  async function reread(row: RecordingRecord): Promise<RecordingRecord> {
+    return (await transitions.read(row.id)) ?? row;
+  }
+
   /** Sends the stop once and records what it proves (the caller holds the recording's stop claim). */
   async function attempt(
     row: RecordingRecord,
@@ -124,7 +134,17 @@ export function createRecordingStopper(options: StopperOptions) {
   return {
     /** For the poller: sends a pending stop again, unless a stop of it is in flight (here or elsewhere). */
     async resend(row: RecordingRecord, call: CallOptions): Promise<RecordingRecord> {
-      return (await options.claims.run(row.id, () => attempt(row, 'poll', { call })))?.record ?? row;
+      const outcome = await options.claims.run(row.id, async () => {
+        const current = await reread(row);
+        // Stopped meanwhile (another instance's stop ended while this poll read the row): nothing to send.
+        if (isTerminal(current.state)) return { record: current, alreadyStopped: true };
+        // The last stop was answered 404 (gone, or a failover): a stop is sent again only once a
+        // query finds the task alive, not at every poll (another instance's 404'd stop was
+        // followed by this poller's, within an interval: the soak's double actor, seed 7).
+        if (current.notFoundSince !== null) return confirmGone(current, 'poll', true, call);
+        return attempt(current, 'poll', { call });
+      });
+      return outcome?.record ?? row;
     },
     /** Stops a recording (idempotent): the first call writes "stopping", then asks Agora. */
     async stop(record: RecordingRecord, source: ChangeSource): Promise<StopOutcome> {
@@ -144,13 +164,17 @@ export function createRecordingStopper(options: StopperOptions) {
         };
       }
       const outcome = await options.claims.run(record.id, async () => {
+        // Another stop may have ended it since `record` was read (the poller's deadline stop, a
+        // user's stop on another instance): a second stop is never sent for an ended row.
+        const current = await reread(record);
+        if (isTerminal(current.state)) return { record: current, alreadyStopped: true };
         // The stop request goes out before "stopping" is written (a crash in between leaves the row
         // active, and the poller's next look finds it stopped); the write happens while it is in flight.
-        const sent = agora.stop(session(record));
+        const sent = agora.stop(session(current));
         sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
         const stopping = await untilSettled(
           sent,
-          transitions.move(record, () => ({ state: 'stopping' }), source),
+          transitions.move(current, () => ({ state: 'stopping' }), source),
         );
         if (isTerminal(stopping.state)) return { record: stopping, alreadyStopped: true };
         return attempt(stopping, source, { sent });

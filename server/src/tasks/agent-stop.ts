@@ -36,6 +36,11 @@ export interface AgentStopperOptions<R extends AgentTaskRecord, A extends { raw:
   /** What the answer means for the row (only forward). */
   patchOf(current: R, answer: A, now: number): P;
   move: (record: R, decide: (current: R) => P | StopPatch | undefined, source: ChangeSource) => Promise<R>;
+  /**
+   * The row as the registry has it now: read once the leave claim is held, since the row the
+   * caller decided on may be older than another instance's whole stop (a second leave otherwise).
+   */
+  read: (id: string) => Promise<R | undefined>;
   isTerminal: (state: R['state']) => boolean;
   clock: Clock;
   logger: Logger;
@@ -122,7 +127,26 @@ export function createAgentStopper<R extends AgentTaskRecord, A extends { raw: u
     observe,
     /** For the poller: sends a pending leave again, unless a leave of it is in flight (here or elsewhere). */
     async resend(record: R, call: CallOptions): Promise<R> {
-      return (await options.claims.run(record.id, () => attempt(record, 'poll', undefined, call)))?.record ?? record;
+      const outcome = await options.claims.run(record.id, async () => {
+        const current = (await options.read(record.id)) ?? record;
+        // Stopped meanwhile (another instance's stop ended while this poll read the row): nothing to send.
+        if (isTerminal(current.state)) return { record: current, alreadyStopped: true };
+        // The last leave was answered 404 (gone, or a failover): it is sent again only once a
+        // query finds the agent alive, not at every poll.
+        if (current.notFoundSince !== null) {
+          let observed: R;
+          try {
+            observed = (await observe(current, 'poll', call)).record;
+          } catch (error) {
+            return keepStopping(current, error, 'poll');
+          }
+          if (isTerminal(observed.state) || observed.notFoundSince !== null)
+            return { record: observed, alreadyStopped: isTerminal(observed.state) };
+          return attempt(observed, 'poll', undefined, call);
+        }
+        return attempt(current, 'poll', undefined, call);
+      });
+      return outcome?.record ?? record;
     },
     /** Stops the task (idempotent): writes `stopping` while the leave is in flight. */
     async stop(record: R, source: ChangeSource): Promise<AgentOutcome<R>> {
@@ -131,12 +155,15 @@ export function createAgentStopper<R extends AgentTaskRecord, A extends { raw: u
       if (!record.agentId) return { record, alreadyStopped: false };
       const agentId = record.agentId;
       const outcome = await options.claims.run(record.id, async () => {
-        if (options.beforeLeave && record.state === 'running') await options.beforeLeave(record, source);
+        // Another stop may have ended it since `record` was read: a second leave is never sent for an ended row.
+        const current = (await options.read(record.id)) ?? record;
+        if (isTerminal(current.state)) return { record: current, alreadyStopped: true };
+        if (options.beforeLeave && current.state === 'running') await options.beforeLeave(current, source);
         const sent = options.leave(agentId, {});
         sent.catch(() => undefined); // awaited in attempt(); this only keeps an early rejection handled
         const stopping = await untilSettled(
           sent,
-          move(record, () => ({ state: 'stopping' }), source),
+          move(current, () => ({ state: 'stopping' }), source),
         );
         if (isTerminal(stopping.state)) return { record: stopping, alreadyStopped: true };
         return attempt(stopping, source, sent);

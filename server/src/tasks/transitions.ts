@@ -126,5 +126,9 @@ export function createTransitions<R extends VersionedRow, P extends object, E ex
     onEnded: options.onEnded,
     gone: rules.gone,
   });
-  return { move: (record: R, decide: (current: R) => P | undefined, source: ChangeSource) => move(record, decide, source) };
+  return {
+    move: (record: R, decide: (current: R) => P | undefined, source: ChangeSource) => move(record, decide, source),
+    /** The row as the registry has it now (a stop re-reads it once it holds the claim). */
+    read: (id: string): Promise<R | undefined> => store.get(id),
+  };
 }

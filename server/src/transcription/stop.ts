@@ -33,6 +33,7 @@ export function createTranscriptionStopper(options: TranscriptionStopperOptions)
     isNotFound: isAgentNotFound,
     patchOf: (current, answer, now) => agentPatch(current, answer, now),
     move: (record, decide, source) => transitions.move(record, decide, source),
+    read: (id) => transitions.read(id),
     isTerminal,
     clock: options.clock,
     logger: options.logger,
