@@ -55,8 +55,14 @@ const shape = (event: ChannelPresenceEvent) =>
 const sign = (body: string) => createHmac('sha256', SECRET).update(body).digest('hex');
 let noticeCount = 0;
 /** A channel event notice as Agora sends it, signed; `noticeId` to send one again. */
-async function sendNotice(s: RecordingStack, eventType: number, payload: Record<string, unknown>, noticeId = `p-${++noticeCount}`) {
-  const body = JSON.stringify({ noticeId, productId: 1, eventType, notifyMs: Date.now(), payload });
+async function sendNotice(
+  s: RecordingStack,
+  eventType: number,
+  payload: Record<string, unknown>,
+  noticeId = `p-${++noticeCount}`,
+  productId = 1,
+) {
+  const body = JSON.stringify({ noticeId, productId, eventType, notifyMs: Date.now(), payload });
   const response = await fetch(`${s.app.baseUrl}/webhooks/agora`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'agora-signature-v2': sign(body) },
@@ -114,6 +120,27 @@ describe('presence from channel event notices', () => {
     expect(sessions.items[0]!.durationMs).toBe(sessions.items[0]!.leftAt! - sessions.items[0]!.joinedAt);
     const open = await s.client.channel.sessions.query({ channel: 'room-p', uid: 12 });
     expect(open.items.map((item) => [item.uid, item.leftAt, item.leaveReason])).toEqual([[12, null, null]]);
+  });
+
+  it('works with a webhook secret and no Cloud Recording configured: the route is there, and other products are ignored', async () => {
+    const s = await presenceStack({ noRecording: true });
+    const { control } = s.emulator;
+    const live = watch(s, 'room-nr');
+    await expect.poll(() => live.seen.length).toBe(1);
+    expect(control.join('room-nr', '21', { role: 'host', platform: 7 })).toEqual({ ok: true });
+    expect(control.leave('room-nr', '21')).toBe(true);
+    await control.notifications.settle();
+    await expect.poll(() => live.seen.length).toBe(3);
+    expect(live.seen.slice(1).map((item) => shape(item.event))).toEqual([
+      { type: 'join', uid: 21, role: 'host', source: 'event' },
+      { type: 'leave', uid: 21, role: 'host', reason: 'quit', source: 'event' },
+    ]);
+    const sessions = await s.client.channel.sessions.query({ channel: 'room-nr' });
+    expect(sessions.items.map((item) => [item.uid, item.leftAt !== null])).toEqual([[21, true]]);
+    // A Cloud Recording notice is verified, remembered and ignored: there are no recordings here.
+    expect(await sendNotice(s, 40, { sid: 'no-such-sid', serviceType: 0 }, 'nr-rec-1', 3)).toEqual({ ok: true });
+    expect(await sendNotice(s, 40, { sid: 'no-such-sid', serviceType: 0 }, 'nr-rec-1', 3)).toEqual({ ok: true, duplicate: true });
+    await expect(s.client.recording.list.query({})).rejects.toThrow('Cloud Recording is not configured on this server');
   });
 
   it('a late older notice never undoes a newer one, and a repeated notice is applied once', async () => {
