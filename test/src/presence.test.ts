@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { watchChannel, type ChannelPresenceEvent, type WatchHandle } from '@agora-backend/client';
 import { createApiKeyAuth, createPostgresStore, hashApiKey } from '@agora-backend/server';
+import { createFakeClock } from '@agora-backend/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_URL, freshSchema } from './helpers/postgres.js';
 import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
@@ -61,14 +62,15 @@ async function sendNotice(
   payload: Record<string, unknown>,
   noticeId = `p-${++noticeCount}`,
   productId = 1,
+  notifyMs = Date.now(),
 ) {
-  const body = JSON.stringify({ noticeId, productId, eventType, notifyMs: Date.now(), payload });
+  const body = JSON.stringify({ noticeId, productId, eventType, notifyMs, payload });
   const response = await fetch(`${s.app.baseUrl}/webhooks/agora`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'agora-signature-v2': sign(body) },
     body,
   });
-  expect(response.status).toBe(200);
+  expect(response.status, `${noticeId}: ${await response.clone().text()}`).toBe(200);
   return (await response.json()) as { ok: boolean; duplicate?: boolean };
 }
 
@@ -141,6 +143,62 @@ describe('presence from channel event notices', () => {
     expect(await sendNotice(s, 40, { sid: 'no-such-sid', serviceType: 0 }, 'nr-rec-1', 3)).toEqual({ ok: true });
     expect(await sendNotice(s, 40, { sid: 'no-such-sid', serviceType: 0 }, 'nr-rec-1', 3)).toEqual({ ok: true, duplicate: true });
     await expect(s.client.recording.list.query({})).rejects.toThrow('Cloud Recording is not configured on this server');
+  });
+
+  it('channel.sessions with since and until lists every stay that overlaps the window', async () => {
+    const s = await presenceStack({}, false);
+    const ts0 = Math.floor(Date.now() / 1000) - 3600;
+    const minutes = (n: number) => (ts0 + n * 60) * 1000;
+    const user = { channelName: 'room-w', platform: 7 };
+    s.emulator.control.join('room-w', '52', { role: 'host' });
+    await sendNotice(s, 103, { ...user, uid: 51, ts: ts0, clientSeq: 1 });
+    await sendNotice(s, 104, { ...user, uid: 51, ts: ts0 + 600, clientSeq: 2, reason: 1 });
+    await sendNotice(s, 103, { ...user, uid: 52, ts: ts0 + 1200, clientSeq: 1 });
+    const window = async (since: number, until: number) =>
+      (await s.client.channel.sessions.query({ channel: 'room-w', since, until })).items.map((item) => item.uid);
+    await expect.poll(() => window(minutes(0), minutes(30))).toEqual([52, 51]);
+    expect(await window(minutes(5), minutes(15))).toEqual([51]);
+    expect(await window(minutes(15), minutes(18))).toEqual([]);
+    expect(await window(minutes(15), minutes(30))).toEqual([52]);
+    expect(await window(minutes(10), minutes(10))).toEqual([51]);
+  });
+
+  it('history past its retention is forgotten at a later notice; who is here now is kept', async () => {
+    const clock = createFakeClock(Date.now());
+    const s = await presenceStack({ clock, presenceRetentionMs: 86_400_000 }, false);
+    const send = (eventType: number, payload: Record<string, unknown>) =>
+      sendNotice(
+        s,
+        eventType,
+        { channelName: 'room-r', platform: 7, ts: Math.floor(clock.now() / 1000), ...payload },
+        undefined,
+        1,
+        clock.now(),
+      );
+    s.emulator.control.join('room-r', '62', { role: 'host' });
+    await send(103, { uid: 61, clientSeq: 1 });
+    await send(103, { uid: 62, clientSeq: 1 });
+    await send(104, { uid: 61, clientSeq: 2, reason: 1 });
+    const uids = async () => (await s.client.channel.sessions.query({ channel: 'room-r' })).items.map((item) => item.uid);
+    await expect.poll(uids).toEqual([62, 61]);
+
+    await clock.advance(2 * 86_400_000);
+    s.emulator.control.join('room-r', '63', { role: 'host' });
+    await send(103, { uid: 63, clientSeq: 1 });
+    await expect
+      .poll(async () => (await s.store.presence.eventsAfter('room-r', 0)).map((event) => [event.kind, event.uid]))
+      .toEqual([['join', 63]]);
+    // 61's stay ended two days ago and is gone; 62 is still here, so their stay is kept.
+    expect(await uids()).toEqual([63, 62]);
+    const live = watch(s, 'room-r');
+    await expect.poll(() => live.seen.length).toBe(1);
+    expect(shape(live.seen[0]!.event)).toEqual({
+      type: 'snapshot',
+      members: [
+        [62, 'host', 'event'],
+        [63, 'host', 'event'],
+      ],
+    });
   });
 
   it('a late older notice never undoes a newer one, and a repeated notice is applied once', async () => {

@@ -92,6 +92,8 @@ export interface StackOptions {
   consoleDir?: string;
   /** How long a channel's presence counts as reconciled with Agora's user list (default 30 s; 0: on every watch and read). */
   presenceReconcileMs?: number;
+  /** How long presence history is kept (PRESENCE_RETENTION_DAYS in ms; default 30 days). */
+  presenceRetentionMs?: number;
   /** No Cloud Recording settings (so no recordings, transcriptions or agents): channels and presence alone. */
   noRecording?: boolean;
   /** The edge's limits (batch size, receive timeouts, connections per address), as createApp takes them. */
@@ -230,6 +232,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       ...(options.presenceReconcileMs !== undefined ? { presenceReconcileMs: options.presenceReconcileMs } : {}),
+      ...(options.presenceRetentionMs !== undefined ? { presenceRetentionMs: options.presenceRetentionMs } : {}),
       ...options.edge,
     },
     {
