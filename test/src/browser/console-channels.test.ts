@@ -103,6 +103,33 @@ describe.skipIf(!runBrowserTests)('the console: channels', { timeout: 60_000 }, 
     await warning.getByRole('link', { name: 'Open the recording' }).click();
     await page.waitForURL(/#\/recordings\/[0-9a-f]+$/);
   });
+
+  it('follows channel.watch once channel events arrive: a join appears and a leave disappears without a reload, with the recent list', async () => {
+    const secret = 'whsec-console-live';
+    const stack = await startRecordingStack({ consoleDir, webhookSecret: secret, emulator: { channelEvents: true } });
+    cleanups.push(() => stack.close(true));
+    stack.emulator.control.setNotificationTarget({ url: `${stack.app.baseUrl}/webhooks/agora`, secret });
+    const page = await openConsole(stack, '#/channels/live-room');
+    await page.locator('#channel-summary').filter({ hasText: 'Nobody is in this channel.' }).waitFor({ timeout: 20_000 });
+    // The page was loaded before anyone joined: a row can only come from the watch (or the fallback re-read).
+    stack.emulator.control.join('live-room', '601', { role: 'host', platform: 7 });
+    const user = page.locator('tr[data-uid="601"]');
+    await user.waitFor({ timeout: 20_000 });
+    await page.locator('[data-live="true"]').waitFor({ timeout: 20_000 });
+    await expect
+      .poll(async () => (await user.locator('td').allTextContents()).slice(0, 3), { timeout: 20_000 })
+      .toEqual(['601', 'host', 'web']);
+    expect(await page.locator('#channel-summary').textContent()).toBe('Live broadcasting: 1 host, 0 audience.');
+    await page.locator('#channel-recent li[data-event="join"][data-uid="601"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('#channel-recent li').first().textContent()).toMatch(/uid 601 joined as host$/);
+
+    stack.emulator.control.leave('live-room', '601');
+    await user.waitFor({ state: 'detached', timeout: 20_000 });
+    await page.locator('#channel-recent li[data-event="leave"][data-uid="601"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('#channel-recent li').first().textContent()).toMatch(/uid 601 left \(quit\)$/);
+    expect(await page.locator('#channel-summary').textContent()).toBe('Nobody is in this channel.');
+    await page.screenshot({ path: join(ARTIFACTS, 'console-channel-live.png'), fullPage: true });
+  });
 });
 
 const control = (stack: RecordingStack) => stack.emulator.control;
