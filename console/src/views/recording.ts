@@ -3,6 +3,7 @@ import { failureText, formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
 import { followTask, wireStop } from '../forms.js';
 import { api } from '../session.js';
+import { presenceWindow } from './presence-window.js';
 import { attachPlayer } from '../player.js';
 import { recordingControls } from './recording-controls.js';
 
@@ -13,6 +14,7 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
   const files = h('ul', { class: 'files', 'aria-label': 'Files' });
   const player = h('div', { class: 'player' });
   const message = h('p', { class: 'error', role: 'alert' });
+  const whoWasHere = presenceWindow();
   const why = h('p', { class: 'error', id: 'failure-reason', hidden: true });
   /** A failed task says why, in Agora's words where it gave any. */
   const showWhy = (failed: boolean, error: Parameters<typeof failureText>[0]) => {
@@ -113,6 +115,7 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
           h('dd', {}, formatTime(recording.startedAt)),
         );
         if (recording.state !== 'stopped' && recording.state !== 'failed') show(controls, recordingControls(recording));
+        whoWasHere.load(recording);
         showWhy(recording.state === 'failed', recording.lastError);
       },
       (error: unknown) => (message.textContent = describe(error)),
@@ -131,6 +134,7 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     player,
     gallery,
     files,
+    whoWasHere.section,
   );
   // The whole history from the registry first (a finished recording's too), then live events.
   const stopFollowing = followTask(

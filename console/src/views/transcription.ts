@@ -3,6 +3,7 @@ import { failureText, formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
 import { followTask, wireStop } from '../forms.js';
 import { api } from '../session.js';
+import { presenceWindow } from './presence-window.js';
 
 /** A WebVTT slice's cues as text lines (`<v 100>Hello` → `100: Hello`), timestamps and header left out. */
 export function cueLines(vtt: string): string[] {
@@ -26,6 +27,7 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
   const captions = h('ol', { class: 'captions', 'aria-label': 'Captions', 'aria-live': 'polite' });
   const files = h('ul', { class: 'files', 'aria-label': 'Caption files' });
   const message = h('p', { class: 'error', role: 'alert' });
+  const whoWasHere = presenceWindow();
   const why = h('p', { class: 'error', id: 'failure-reason', hidden: true });
   /** A failed task says why, in Agora's words where it gave any. */
   const showWhy = (failed: boolean, error: Parameters<typeof failureText>[0]) => {
@@ -91,6 +93,7 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
           h('dd', {}, formatTime(t.startedAt)),
         );
         showWhy(t.state === 'failed', t.lastError);
+        whoWasHere.load(t);
       },
       (error: unknown) => (message.textContent = describe(error)),
     );
@@ -107,6 +110,7 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
     captions,
     h('h2', {}, 'Files'),
     files,
+    whoWasHere.section,
   );
   // The whole history from the registry first (a finished transcription's too), then live events.
   const stopFollowing = followTask(
