@@ -175,6 +175,17 @@ describe('agoractl channel watch and sessions', { timeout: 120_000 }, () => {
       ['501', 'host', false],
       ['total', expect.stringMatching(/^\d+(h|m|s)/), false],
     ]);
+    // --json: each event as one JSON line, the snapshot first.
+    const json = runEntryPoint('client/src/cli.ts', liveEnv, ['channel', 'watch', 'cli-watch', '--json']);
+    try {
+      await expect.poll(() => json.stdout.length, { timeout: 60_000 }).toBe(1);
+      const snapshot = JSON.parse(json.stdout[0]!) as { type: string; members: { uid: number; role: string }[] };
+      expect([snapshot.type, snapshot.members.map((member) => [member.uid, member.role])]).toEqual(['snapshot', [[502, 'audience']]]);
+    } finally {
+      json.child.kill('SIGINT');
+    }
+    expect(await json.exited).toBe(0);
+
     const one = await runCli(['channel', 'sessions', 'cli-watch', '--uid', '501', '--json'], liveEnv);
     expect(one.code, one.stderr).toBe(0);
     const parsed = JSON.parse(one.stdout) as { items: { uid: number; leftAt: number | null; durationMs: number }[] };
