@@ -1,6 +1,14 @@
-import type { BanPrivilege, ChannelBan, ChannelGetOutput, ChannelUserOutput } from '@agora-backend/shared';
+import type {
+  BanPrivilege,
+  ChannelBan,
+  ChannelGetOutput,
+  ChannelPresenceEvent,
+  ChannelSession,
+  ChannelUserOutput,
+} from '@agora-backend/shared';
 import type { CommandIo, Values } from './cli-task.js';
 import type { AgoraBackendClient } from './index.js';
+import { watchChannel } from './watch.js';
 
 /** `agoractl channel …`: who is in a channel, and moderation (kick, ban, unban) from a terminal. */
 
@@ -13,7 +21,10 @@ export const CHANNEL_USAGE = `  channel list [--limit <n>]      channels you may
                               a ban rule (default privilege: join); seconds 0 or 10-86430
   channel bans                    the ban rules in force that you may see
   channel update-ban <ban-id> --seconds <n>
-  channel unban <ban-id>`;
+  channel unban <ban-id>
+  channel watch <channel>         who is here, then one line per join, leave and role change (Ctrl-C ends)
+  channel sessions <channel> [--uid <uid>] [--limit <n>]
+                              each stay, newest first: uid, role, joined, left, duration`;
 
 /** A refusal of the command line itself (exit 1). */
 export class ChannelUsageError extends Error {}
@@ -88,6 +99,59 @@ async function users(client: AgoraBackendClient, name: string, json: boolean, io
   return 0;
 }
 
+/** `1h02m03s`, `4m05s`, `12s`: a stay's length at a glance. */
+export function duration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}h${pad(m)}m${pad(s)}s` : m > 0 ? `${m}m${pad(s)}s` : `${s}s`;
+}
+
+/** `<uid> <role> <joined> <left|here> <duration> [<leave reason>]`. */
+export function sessionLine(session: ChannelSession): string {
+  const left = session.leftAt === null ? 'here' : iso(session.leftAt);
+  return `${session.uid}\t${session.role}\t${iso(session.joinedAt)}\t${left}\t${duration(session.durationMs)}${session.leaveReason ? `\t${session.leaveReason}` : ''}`;
+}
+
+/** One line per presence event: the snapshot as `<time> here <uid>:<role> …`, then `<time> join|leave|role <uid> <role> …`. */
+export function presenceLine(event: ChannelPresenceEvent, now: number): string {
+  switch (event.type) {
+    case 'snapshot':
+      return `${iso(now)}\there\t${event.members.length === 0 ? '(nobody)' : event.members.map((m) => `${m.uid}:${m.role}`).join(' ')}`;
+    case 'join':
+      return `${iso(event.at)}\tjoin\t${event.uid}\t${event.role}`;
+    case 'leave':
+      return `${iso(event.at)}\tleave\t${event.uid}\t${event.role}\t${event.reason}`;
+    case 'role':
+      return `${iso(event.at)}\trole\t${event.uid}\t${event.role}`;
+  }
+}
+
+/**
+ * `channel watch`: one line per event (snapshot first) until interrupted (0) or until the watch
+ * fails in a way it cannot get past (thrown: no access, bad input). Same shape as watchToEnd, but a
+ * channel's presence has no end, so the interrupt ends it.
+ */
+function watch(client: AgoraBackendClient, name: string, json: boolean, io: CommandIo): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const handle = watchChannel(client, name, {
+      onEvent: (event) => io.out(json ? `${JSON.stringify(event)}\n` : `${presenceLine(event, Date.now())}\n`),
+      onError: (error) => {
+        handle.stop();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    });
+    const interrupted = () => {
+      handle.stop();
+      resolve(0);
+    };
+    if (io.signal?.aborted) interrupted();
+    else io.signal?.addEventListener('abort', interrupted, { once: true });
+  });
+}
+
 function banInput(values: Values) {
   const seconds = wholeNumber(str(values, 'seconds'), '--seconds');
   if (seconds === undefined) throw new ChannelUsageError('channel ban needs --seconds (0, or 10 to 86430)');
@@ -159,8 +223,25 @@ export async function channel(client: AgoraBackendClient, args: string[], values
       print(result, `${result.id}\tremoved`);
       return 0;
     }
-    // `channel watch <channel>` goes here once the server has channel.watch (presence from Agora's
-    // channel events, being built apart): follow watchToEnd in cli-task.ts, one line per event.
+    case 'watch':
+      return watch(client, need(first, 'a channel'), json, io);
+    case 'sessions': {
+      const name = need(first, 'a channel');
+      const uid = wholeNumber(str(values, 'uid'), '--uid');
+      const limit = wholeNumber(str(values, 'limit'), '--limit');
+      const result = await client.channel.sessions.query({
+        channel: name,
+        ...(uid !== undefined ? { uid } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      });
+      print(
+        result,
+        result.items.length === 0
+          ? `(no stays recorded in channel ${name})`
+          : [...result.items.map(sessionLine), `total\t${duration(result.totalMs)}`].join('\n'),
+      );
+      return 0;
+    }
     default:
       throw new ChannelUsageError(`unknown channel action "${action ?? ''}"`);
   }

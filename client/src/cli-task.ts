@@ -7,6 +7,8 @@ export interface CommandIo {
   out: (text: string) => void;
   err: (text: string) => void;
   isTTY: boolean;
+  /** Aborted when the user interrupts (Ctrl-C): a command that runs until then ends cleanly. */
+  signal?: AbortSignal;
 }
 
 /** The parsed options (`parseArgs`' values). */

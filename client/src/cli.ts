@@ -46,6 +46,8 @@ interface Io {
   err: (text: string) => void;
   isTTY: boolean;
   env: Record<string, string | undefined>;
+  /** Aborted on Ctrl-C (SIGINT): `channel watch` ends then with exit 0. */
+  signal?: AbortSignal;
 }
 
 const INPUT_CODES = new Set(['BAD_REQUEST', 'NOT_FOUND', 'CONFLICT', 'PRECONDITION_FAILED', 'UNAUTHORIZED', 'FORBIDDEN']);
@@ -376,7 +378,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 const invokedDirectly = process.argv[1] !== undefined && /cli\.(ts|js)$|agoractl/.test(process.argv[1]);
 if (invokedDirectly) {
+  // Ctrl-C ends a command that runs until interrupted (channel watch) cleanly; others exit as usual.
+  const interrupt = new AbortController();
+  process.once('SIGINT', () => interrupt.abort());
   main(process.argv.slice(2), {
+    signal: interrupt.signal,
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     isTTY: process.stdout.isTTY,

@@ -14,7 +14,8 @@ import type { Authenticator } from './auth/index.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics/index.js';
-import type { RecordingRuntime } from './recording/index.js';
+import { NOTICE_MEMORY_MS, type RecordingRuntime } from './recording/index.js';
+import type { WebhookChange } from './recording/webhook-change.js';
 import { appRouter } from './routers/_app.js';
 import type { Registry } from './store/index.js';
 import type { LinkSigner, RecordingStorage } from './storage/index.js';
@@ -106,7 +107,7 @@ export function createApp(config: AppConfig, composed: AppServices, deps: EdgeDe
     maxBodyBytes,
     maxBatchSize,
     operator: { readiness, authenticator: composed.authenticator, metrics: composed.metrics },
-    webhook: webhookOptions(config, composed),
+    webhook: webhookOptions(config, composed, deps.store),
     files: deps.fileLinks ? { ...deps.fileLinks, bucket: deps.files, clock: composed.clock, logger } : undefined,
     consoleDir: deps.consoleDir,
   });
@@ -177,18 +178,24 @@ export function createApp(config: AppConfig, composed: AppServices, deps: EdgeDe
   };
 }
 
-/** Agora's notifications reach the runtimes only with a secret to check them by, and recordings running. */
-function webhookOptions(config: AppConfig, composed: AppServices): WebhookHandlerOptions | undefined {
-  const { recording, transcription, logger, clock, metrics } = composed;
-  if (!config.webhookSecret || !recording) return undefined;
+/**
+ * Agora's notifications need a secret to check them by and a registry to remember notice ids in;
+ * each product's handler is there only when its service is (presence alone is a valid server).
+ */
+function webhookOptions(config: AppConfig, composed: AppServices, store: Registry | undefined): WebhookHandlerOptions | undefined {
+  const { recording, transcription, agent, presence, logger, clock, metrics } = composed;
+  const remember = recording
+    ? (noticeId: string) => recording.rememberNotice(noticeId)
+    : store && ((noticeId: string) => store.rememberNotice(noticeId, clock.now(), NOTICE_MEMORY_MS));
+  if (!config.webhookSecret || !remember) return undefined;
   return {
     secret: config.webhookSecret,
     logger,
-    apply: (sid, change) => recording.applyWebhook(sid, change),
-    applyTranscription: (agentId, failure) => transcription?.applyWebhook(agentId, failure) ?? Promise.resolve(),
-    applyAgent: (agentId, notice) => composed.agent?.applyWebhook(agentId, notice) ?? Promise.resolve(),
-    applyPresence: (notice) => composed.presence?.applyNotice(channelNoticeOf(notice)) ?? Promise.resolve(),
-    remember: (noticeId) => recording.rememberNotice(noticeId),
+    ...(recording ? { apply: (sid: string, change: WebhookChange) => recording.applyWebhook(sid, change) } : {}),
+    ...(transcription ? { applyTranscription: (agentId, failure) => transcription.applyWebhook(agentId, failure) } : {}),
+    ...(agent ? { applyAgent: (agentId, notice) => agent.applyWebhook(agentId, notice) } : {}),
+    ...(presence ? { applyPresence: (notice) => presence.applyNotice(channelNoticeOf(notice)) } : {}),
+    remember,
     now: () => clock.now(),
     onNotice: (outcome) => metrics.notice(outcome),
   };

@@ -32,7 +32,14 @@ import { createUpstream, readBackStorage, type Upstream } from './upstream.js';
 /** What the services are built from: the share of AppConfig that is not the edge's. */
 export type ServiceConfig = Pick<
   AppConfig,
-  'appId' | 'appCertificate' | 'recording' | 'agents' | 'rateLimits' | 'agoraRequestsPerSecond' | 'presenceReconcileMs'
+  | 'appId'
+  | 'appCertificate'
+  | 'recording'
+  | 'agents'
+  | 'rateLimits'
+  | 'agoraRequestsPerSecond'
+  | 'presenceReconcileMs'
+  | 'presenceRetentionMs'
 >;
 
 /** What the services run on: given by main.ts (or a test), each with an in-process default. */
@@ -62,6 +69,8 @@ export interface ServiceDeps {
 export interface ComposedServices extends AppServices {
   tokens: TokenIssuer;
 }
+
+const retentionOf = (ms: number) => (ms > 0 ? ms : undefined);
 
 /**
  * Every service, built once from the configuration. It knows no HTTP; createApp puts the edge in
@@ -162,6 +171,8 @@ export function composeServices(config: ServiceConfig, deps: ServiceDeps): Compo
       clock,
       logger,
       reconcileAfterMs: config.presenceReconcileMs ?? APP_DEFAULTS.presenceReconcileMs,
+      // 0 keeps presence history for ever (the operator's choice, e.g. when it is exported elsewhere).
+      retentionMs: retentionOf(config.presenceRetentionMs ?? APP_DEFAULTS.presenceRetentionDays * 86_400_000),
     });
   const requirePresence = () => {
     if (!presence) throw new AppError(AppErrorCode.INTERNAL, "presence needs a registry and Agora's channel management on this server");

@@ -59,6 +59,7 @@ describe('parseConfig', () => {
           startSettleSeconds: 60,
         },
         subscriptionsPerConnection: 100,
+        presenceRetentionDays: 30,
         webhookSecret: undefined,
         auth: { mode: 'none' },
         corsOrigins: [],

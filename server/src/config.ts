@@ -46,6 +46,8 @@ export const APP_DEFAULTS = {
   agoraRequestsPerSecond: 8,
   /** Presence compares a watched or read channel with Agora's user list when it has not for this long. */
   presenceReconcileMs: 30_000,
+  /** Presence history (join/leave events, ended stays) is kept this long: PRESENCE_RETENTION_DAYS, default 30. */
+  presenceRetentionDays: 30,
 } as const;
 
 /** Per-caller limits of the costly calls; per client address: each × ipMultiplier. */
@@ -64,6 +66,8 @@ export interface AppConfig {
   agoraRequestsPerSecond?: number;
   /** How long a channel's presence counts as reconciled with Agora's user list (default 30 s). */
   presenceReconcileMs?: number;
+  /** PRESENCE_RETENTION_DAYS in ms: presence history older than this is forgotten (default 30 days; 0: kept for ever). */
+  presenceRetentionMs?: number;
   host: string;
   /** 0 picks a free port (tests). */
   port: number;
@@ -143,6 +147,8 @@ const EnvSchema = z.object({
   EMULATOR_STORAGE_DIR: z.string().min(1).optional(),
   /** The embedded emulator also sends RTC channel event notices (presence), as the emulator's own setting of this name. */
   EMULATOR_CHANNEL_EVENTS: z.enum(['0', '1', 'true', 'false'], { error: 'must be 1 or 0 (true or false)' }).default('0'),
+  /** Days presence history (join/leave events, ended stays) is kept; 0 keeps it for ever. */
+  PRESENCE_RETENTION_DAYS: wholeNumber(0, 3650).default(APP_DEFAULTS.presenceRetentionDays),
   STORAGE_VENDOR: wholeNumber(0, 11).optional(),
   STORAGE_REGION: wholeNumber(0, 100).optional(),
   STORAGE_BUCKET: z.string().min(1).optional(),
@@ -276,6 +282,8 @@ export interface EnvConfig {
     startSettleSeconds: number;
   };
   subscriptionsPerConnection: number;
+  /** PRESENCE_RETENTION_DAYS (0: kept for ever). */
+  presenceRetentionDays: number;
   /** Enables POST /webhooks/agora. */
   webhookSecret: string | undefined;
   auth:
@@ -482,6 +490,7 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
         startSettleSeconds: value.START_SETTLE_SECONDS,
       },
       subscriptionsPerConnection: value.SUBSCRIPTIONS_PER_CONNECTION,
+      presenceRetentionDays: value.PRESENCE_RETENTION_DAYS,
       webhookSecret: value.AGORA_WEBHOOK_SECRET,
       auth:
         value.AUTH_MODE === 'apikey'
@@ -568,6 +577,7 @@ export function toAppConfig(config: EnvConfig, values: StartupValues): AppConfig
     },
     agents: { profiles: config.agentProfiles },
     subscriptionsPerConnection: config.subscriptionsPerConnection,
+    presenceRetentionMs: config.presenceRetentionDays * 86_400_000,
     agoraRequestsPerSecond: config.agora.requestsPerSecond,
     corsOrigins: config.corsOrigins,
     wsConnectionsPerIp: config.wsConnectionsPerIp,

@@ -245,6 +245,8 @@ export const ChannelSessionsInput = z.object({
   uid: ChannelUid.optional(),
   /** Only sessions still open at or begun after this time (Unix ms). */
   since: z.number({ error: 'must be a Unix time in ms' }).int({ error: 'must be a Unix time in ms' }).min(0).optional(),
+  /** Only sessions begun at or before this time (Unix ms): with `since`, every stay that overlaps [since, until]. */
+  until: z.number({ error: 'must be a Unix time in ms' }).int({ error: 'must be a Unix time in ms' }).min(0).optional(),
   limit: z
     .number({ error: limitMessage })
     .int({ error: limitMessage })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/process.js';
+import { runCli, runEntryPoint } from './helpers/process.js';
 import { startRecordingStack, type RecordingStack } from './helpers/recording-stack.js';
 
 /** `agoractl channel …` against the real server and the emulator's channel management. */
@@ -131,5 +131,64 @@ describe('agoractl channel', { timeout: 120_000 }, () => {
     expect((JSON.parse(json.stdout) as { warnings: { code: string }[] }).warnings).toEqual([
       expect.objectContaining({ code: 'CHANNEL_EMPTY' }),
     ]);
+  });
+});
+
+describe('agoractl channel watch and sessions', { timeout: 120_000 }, () => {
+  const SECRET = 'whsec-cli-watch';
+  let live: RecordingStack;
+  let liveEnv: Record<string, string>;
+  beforeAll(async () => {
+    live = await startRecordingStack({ webhookSecret: SECRET, emulator: { channelEvents: true } });
+    live.emulator.control.setNotificationTarget({ url: `${live.app.baseUrl}/webhooks/agora`, secret: SECRET });
+    liveEnv = { AGORACTL_URL: live.app.url };
+  });
+  afterAll(() => live.close(true));
+
+  it('prints who is here, then each join and leave as it happens, and Ctrl-C ends it with 0', async () => {
+    const { control } = live.emulator;
+    control.join('cli-watch', '501', { role: 'host', platform: 7 });
+    const watcher = runEntryPoint('client/src/cli.ts', liveEnv, ['channel', 'watch', 'cli-watch']);
+    try {
+      const fields = () => watcher.stdout.map((line) => line.split('\t').slice(1));
+      await expect.poll(fields, { timeout: 60_000 }).toEqual([['here', '501:host']]);
+      control.join('cli-watch', '502', { role: 'audience', platform: 2 });
+      await expect.poll(() => fields().length, { timeout: 60_000 }).toBe(2);
+      expect(control.leave('cli-watch', '501')).toBe(true);
+      await expect.poll(() => fields().length, { timeout: 60_000 }).toBe(3);
+      expect(fields().slice(1)).toEqual([
+        ['join', '502', 'audience'],
+        ['leave', '501', 'host', expect.any(String)],
+      ]);
+      for (const line of watcher.stdout) expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z\t/);
+    } finally {
+      watcher.child.kill('SIGINT');
+    }
+    expect(await watcher.exited).toBe(0);
+    expect(watcher.stderr.join('')).toBe('');
+
+    const sessions = await runCli(['channel', 'sessions', 'cli-watch'], liveEnv);
+    expect([sessions.code, sessions.stderr]).toEqual([0, '']);
+    const lines = rows(sessions.stdout);
+    expect(lines.map((line) => [line[0], line[1], line[3] === 'here'])).toEqual([
+      ['502', 'audience', true],
+      ['501', 'host', false],
+      ['total', expect.stringMatching(/^\d+(h|m|s)/), false],
+    ]);
+    // --json: each event as one JSON line, the snapshot first.
+    const json = runEntryPoint('client/src/cli.ts', liveEnv, ['channel', 'watch', 'cli-watch', '--json']);
+    try {
+      await expect.poll(() => json.stdout.length, { timeout: 60_000 }).toBe(1);
+      const snapshot = JSON.parse(json.stdout[0]!) as { type: string; members: { uid: number; role: string }[] };
+      expect([snapshot.type, snapshot.members.map((member) => [member.uid, member.role])]).toEqual(['snapshot', [[502, 'audience']]]);
+    } finally {
+      json.child.kill('SIGINT');
+    }
+    expect(await json.exited).toBe(0);
+
+    const one = await runCli(['channel', 'sessions', 'cli-watch', '--uid', '501', '--json'], liveEnv);
+    expect(one.code, one.stderr).toBe(0);
+    const parsed = JSON.parse(one.stdout) as { items: { uid: number; leftAt: number | null; durationMs: number }[] };
+    expect(parsed.items.map((item) => [item.uid, typeof item.leftAt])).toEqual([[501, 'number']]);
   });
 });

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { watchChannel, type ChannelPresenceEvent, type WatchHandle } from '@agora-backend/client';
 import { createApiKeyAuth, createPostgresStore, hashApiKey } from '@agora-backend/server';
+import { createFakeClock } from '@agora-backend/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_URL, freshSchema } from './helpers/postgres.js';
 import { startRecordingStack, type RecordingStack, type StackOptions } from './helpers/recording-stack.js';
@@ -55,14 +56,21 @@ const shape = (event: ChannelPresenceEvent) =>
 const sign = (body: string) => createHmac('sha256', SECRET).update(body).digest('hex');
 let noticeCount = 0;
 /** A channel event notice as Agora sends it, signed; `noticeId` to send one again. */
-async function sendNotice(s: RecordingStack, eventType: number, payload: Record<string, unknown>, noticeId = `p-${++noticeCount}`) {
-  const body = JSON.stringify({ noticeId, productId: 1, eventType, notifyMs: Date.now(), payload });
+async function sendNotice(
+  s: RecordingStack,
+  eventType: number,
+  payload: Record<string, unknown>,
+  noticeId = `p-${++noticeCount}`,
+  productId = 1,
+  notifyMs = Date.now(),
+) {
+  const body = JSON.stringify({ noticeId, productId, eventType, notifyMs, payload });
   const response = await fetch(`${s.app.baseUrl}/webhooks/agora`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'agora-signature-v2': sign(body) },
     body,
   });
-  expect(response.status).toBe(200);
+  expect(response.status, `${noticeId}: ${await response.clone().text()}`).toBe(200);
   return (await response.json()) as { ok: boolean; duplicate?: boolean };
 }
 
@@ -114,6 +122,83 @@ describe('presence from channel event notices', () => {
     expect(sessions.items[0]!.durationMs).toBe(sessions.items[0]!.leftAt! - sessions.items[0]!.joinedAt);
     const open = await s.client.channel.sessions.query({ channel: 'room-p', uid: 12 });
     expect(open.items.map((item) => [item.uid, item.leftAt, item.leaveReason])).toEqual([[12, null, null]]);
+  });
+
+  it('works with a webhook secret and no Cloud Recording configured: the route is there, and other products are ignored', async () => {
+    const s = await presenceStack({ noRecording: true });
+    const { control } = s.emulator;
+    const live = watch(s, 'room-nr');
+    await expect.poll(() => live.seen.length).toBe(1);
+    expect(control.join('room-nr', '21', { role: 'host', platform: 7 })).toEqual({ ok: true });
+    expect(control.leave('room-nr', '21')).toBe(true);
+    await control.notifications.settle();
+    await expect.poll(() => live.seen.length).toBe(3);
+    expect(live.seen.slice(1).map((item) => shape(item.event))).toEqual([
+      { type: 'join', uid: 21, role: 'host', source: 'event' },
+      { type: 'leave', uid: 21, role: 'host', reason: 'quit', source: 'event' },
+    ]);
+    const sessions = await s.client.channel.sessions.query({ channel: 'room-nr' });
+    expect(sessions.items.map((item) => [item.uid, item.leftAt !== null])).toEqual([[21, true]]);
+    // A Cloud Recording notice is verified, remembered and ignored: there are no recordings here.
+    expect(await sendNotice(s, 40, { sid: 'no-such-sid', serviceType: 0 }, 'nr-rec-1', 3)).toEqual({ ok: true });
+    expect(await sendNotice(s, 40, { sid: 'no-such-sid', serviceType: 0 }, 'nr-rec-1', 3)).toEqual({ ok: true, duplicate: true });
+    await expect(s.client.recording.list.query({})).rejects.toThrow('Cloud Recording is not configured on this server');
+  });
+
+  it('channel.sessions with since and until lists every stay that overlaps the window', async () => {
+    const s = await presenceStack({}, false);
+    const ts0 = Math.floor(Date.now() / 1000) - 3600;
+    const minutes = (n: number) => (ts0 + n * 60) * 1000;
+    const user = { channelName: 'room-w', platform: 7 };
+    s.emulator.control.join('room-w', '52', { role: 'host' });
+    await sendNotice(s, 103, { ...user, uid: 51, ts: ts0, clientSeq: 1 });
+    await sendNotice(s, 104, { ...user, uid: 51, ts: ts0 + 600, clientSeq: 2, reason: 1 });
+    await sendNotice(s, 103, { ...user, uid: 52, ts: ts0 + 1200, clientSeq: 1 });
+    const window = async (since: number, until: number) =>
+      (await s.client.channel.sessions.query({ channel: 'room-w', since, until })).items.map((item) => item.uid);
+    await expect.poll(() => window(minutes(0), minutes(30))).toEqual([52, 51]);
+    expect(await window(minutes(5), minutes(15))).toEqual([51]);
+    expect(await window(minutes(15), minutes(18))).toEqual([]);
+    expect(await window(minutes(15), minutes(30))).toEqual([52]);
+    expect(await window(minutes(10), minutes(10))).toEqual([51]);
+  });
+
+  it('history past its retention is forgotten at a later notice; who is here now is kept', async () => {
+    const clock = createFakeClock(Date.now());
+    const s = await presenceStack({ clock, presenceRetentionMs: 86_400_000 }, false);
+    const send = (eventType: number, payload: Record<string, unknown>) =>
+      sendNotice(
+        s,
+        eventType,
+        { channelName: 'room-r', platform: 7, ts: Math.floor(clock.now() / 1000), ...payload },
+        undefined,
+        1,
+        clock.now(),
+      );
+    s.emulator.control.join('room-r', '62', { role: 'host' });
+    await send(103, { uid: 61, clientSeq: 1 });
+    await send(103, { uid: 62, clientSeq: 1 });
+    await send(104, { uid: 61, clientSeq: 2, reason: 1 });
+    const uids = async () => (await s.client.channel.sessions.query({ channel: 'room-r' })).items.map((item) => item.uid);
+    await expect.poll(uids).toEqual([62, 61]);
+
+    await clock.advance(2 * 86_400_000);
+    s.emulator.control.join('room-r', '63', { role: 'host' });
+    await send(103, { uid: 63, clientSeq: 1 });
+    await expect
+      .poll(async () => (await s.store.presence.eventsAfter('room-r', 0)).map((event) => [event.kind, event.uid]))
+      .toEqual([['join', 63]]);
+    // 61's stay ended two days ago and is gone; 62 is still here, so their stay is kept.
+    expect(await uids()).toEqual([63, 62]);
+    const live = watch(s, 'room-r');
+    await expect.poll(() => live.seen.length).toBe(1);
+    expect(shape(live.seen[0]!.event)).toEqual({
+      type: 'snapshot',
+      members: [
+        [62, 'host', 'event'],
+        [63, 'host', 'event'],
+      ],
+    });
   });
 
   it('a late older notice never undoes a newer one, and a repeated notice is applied once', async () => {

@@ -1,9 +1,11 @@
+import { watchChannel, type ChannelPresenceEvent } from '@agora-backend/client';
 import {
   CHANNEL_KICK_DEFAULT_SECONDS,
   ChannelBanInput,
   type BanPrivilege,
   type ChannelBan,
   type ChannelGetOutput,
+  type ChannelMember,
   type ChannelUserOutput,
 } from '@agora-backend/shared';
 import { field, formatTime, h, show } from '../dom.js';
@@ -19,6 +21,29 @@ const PRIVILEGES: [BanPrivilege, string][] = [
   ['publishAudio', 'publishing audio'],
   ['publishVideo', 'publishing video'],
 ];
+
+/** Agora's platform numbers as channel.user names them. */
+const PLATFORMS: Record<number, string> = { 0: 'other', 1: 'android', 2: 'ios', 5: 'windows', 6: 'linux', 7: 'web', 8: 'macos' };
+/** How many joins and leaves the "Recent" list keeps. */
+const RECENT = 10;
+
+/** The summary line from presence's members (the same words as from channel.get). */
+function presenceSummary(members: Map<number, ChannelMember>): string {
+  const roles = [...members.values()].map((member) => member.role);
+  if (roles.length === 0) return 'Nobody is in this channel.';
+  const count = (role: string) => roles.filter((r) => r === role).length;
+  if (roles.includes('communication')) return `Communication: ${roles.length} user${roles.length === 1 ? '' : 's'}.`;
+  const hosts = count('host');
+  return `Live broadcasting: ${hosts} host${hosts === 1 ? '' : 's'}, ${count('audience')} audience.`;
+}
+
+/** One line of the "Recent joins and leaves" list, or undefined for a snapshot. */
+function recentLine(event: ChannelPresenceEvent): HTMLElement | undefined {
+  if (event.type === 'snapshot') return undefined;
+  const what =
+    event.type === 'join' ? `joined as ${event.role}` : event.type === 'leave' ? `left (${event.reason})` : `is now ${event.role}`;
+  return h('li', { 'data-event': event.type, 'data-uid': event.uid }, `${formatTime(new Date(event.at))} uid ${event.uid} ${what}`);
+}
 
 /** Everyone in the channel with the role its answer gives: communication users, or hosts then audience. */
 function people(channel: ChannelGetOutput): { uid: number; role: string }[] {
@@ -152,8 +177,10 @@ function banRow(ban: ChannelBan, message: HTMLElement, done: () => void): HTMLTa
 }
 
 /**
- * One channel: who is here (role, platform, since when), re-read every 3 s; Kick, which asks
- * first; a ban form; and the channel's bans in force, each with Unban.
+ * One channel: who is here (role, platform, since when); Kick, which asks first; a ban form; and
+ * the channel's bans in force, each with Unban. Who is here follows channel.watch once presence is
+ * fed by Agora's channel events (the first join, leave or role change from a notice shows it), with
+ * the recent joins and leaves; until then, or when the watch fails, the page re-reads every 3 s.
  */
 export function channelPage(root: HTMLElement, name: string): () => void {
   const status = h('p', { role: 'status', 'aria-live': 'polite', id: 'channel-summary' }, '…');
@@ -161,8 +188,13 @@ export function channelPage(root: HTMLElement, name: string): () => void {
   const users = h('tbody');
   const bans = h('tbody');
   const noBans = h('p', { class: 'muted' });
+  const recent = h('ul', { id: 'channel-recent', class: 'recent' });
+  const recentNote = h('p', { class: 'muted' }, 'Live updates are not available here: the page re-reads every 3 s.');
   // Each user's details once (their join time does not change); a refresh asks only for new ones.
   const details = new Map<number, ChannelUserOutput>();
+  // Presence's view, kept from the watch's snapshot and events; drawn only once `live`.
+  const members = new Map<number, ChannelMember>();
+  let live = false;
 
   async function readDetails(uids: number[]) {
     const wanted = uids.filter((uid) => !details.has(uid)).slice(0, DETAILS_PER_REFRESH);
@@ -172,13 +204,16 @@ export function channelPage(root: HTMLElement, name: string): () => void {
 
   function userRow(uid: number, role: string): HTMLTableRowElement {
     const detail = details.get(uid);
-    const since = detail?.joinedAt ? formatTime(new Date(detail.joinedAt)) : '–';
+    const member = live ? members.get(uid) : undefined;
+    const joinedAt = detail?.joinedAt ?? member?.joinedAt;
+    const since = joinedAt ? formatTime(new Date(joinedAt)) : '–';
+    const platform = detail?.platform ?? (member?.platform != null ? (PLATFORMS[member.platform] ?? 'unknown') : undefined);
     return h(
       'tr',
       { 'data-uid': uid, 'data-role': detail?.role ?? role, 'data-detailed': detail !== undefined },
       h('td', {}, uid),
       h('td', {}, detail?.role ?? role),
-      h('td', {}, detail?.platform ?? '–'),
+      h('td', {}, platform ?? '–'),
       h('td', {}, since),
       h(
         'td',
@@ -193,24 +228,20 @@ export function channelPage(root: HTMLElement, name: string): () => void {
     if (loading) return;
     loading = true;
     try {
-      const [channel, rules] = await Promise.all([api().channel.get.query({ channel: name }), api().channel.bans.query()]);
-      const everyone = people(channel);
-      await readDetails(everyone.map((person) => person.uid));
-      // A row being confirmed keeps its place: only rows of users who left or came are replaced.
-      const present = new Set(everyone.map((person) => person.uid));
-      for (const row of users.querySelectorAll<HTMLTableRowElement>('tr[data-uid]'))
-        if (!present.has(Number(row.dataset.uid))) row.remove();
-      for (const person of everyone) {
-        const shown = users.querySelector<HTMLTableRowElement>(`tr[data-uid="${person.uid}"]`);
-        // A row shown before its details came (or whose role changed) is redrawn, unless a kick is being confirmed there.
-        const stale =
-          shown &&
-          ((details.has(person.uid) && !shown.hasAttribute('data-detailed')) ||
-            shown.dataset.role !== (details.get(person.uid)?.role ?? person.role));
-        if (shown && stale && !shown.querySelector('.confirm:not([hidden])')) shown.replaceWith(userRow(person.uid, person.role));
-        else if (!shown) users.append(userRow(person.uid, person.role));
+      // Live, who is here comes from the watch: only the bans are read.
+      const [channel, rules] = await Promise.all([
+        live ? undefined : api().channel.get.query({ channel: name }),
+        api().channel.bans.query(),
+      ]);
+      if (channel && !live) {
+        const everyone = people(channel);
+        await readDetails(everyone.map((person) => person.uid));
+        // The watch may have gone live meanwhile: its view wins over this older read.
+        if (root.dataset.live !== 'true') {
+          drawUsers(everyone);
+          status.textContent = summary(channel);
+        }
       }
-      status.textContent = summary(channel);
       const ours = rules.items.filter((rule) => rule.channel === name);
       show(bans, ...ours.map((rule) => banRow(rule, message, () => void load())));
       noBans.textContent = ours.length === 0 ? 'No bans in force in this channel.' : '';
@@ -221,6 +252,70 @@ export function channelPage(root: HTMLElement, name: string): () => void {
     }
   }
 
+  /** Makes the table show `everyone`: a row being confirmed keeps its place; only rows of users who left or came are replaced. */
+  function drawUsers(everyone: { uid: number; role: string }[]) {
+    const present = new Set(everyone.map((person) => person.uid));
+    for (const row of users.querySelectorAll<HTMLTableRowElement>('tr[data-uid]')) if (!present.has(Number(row.dataset.uid))) row.remove();
+    for (const person of everyone) {
+      const shown = users.querySelector<HTMLTableRowElement>(`tr[data-uid="${person.uid}"]`);
+      // A row shown before its details came (or whose role changed) is redrawn, unless a kick is being confirmed there.
+      const stale =
+        shown &&
+        ((details.has(person.uid) && !shown.hasAttribute('data-detailed')) ||
+          shown.dataset.role !== (details.get(person.uid)?.role ?? person.role));
+      if (shown && stale && !shown.querySelector('.confirm:not([hidden])')) shown.replaceWith(userRow(person.uid, person.role));
+      else if (!shown) users.append(userRow(person.uid, person.role));
+    }
+  }
+
+  /** Draws presence's members (live only); details of newcomers are asked for after, and drawn when they come. */
+  function drawLive() {
+    const everyone = [...members.values()].map((member) => ({ uid: member.uid, role: member.role }));
+    drawUsers(everyone);
+    status.textContent = presenceSummary(members);
+    void readDetails(everyone.map((person) => person.uid)).then(() => live && drawUsers(everyone));
+  }
+
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const refreshEvery3s = () => {
+    timer ??= setInterval(() => void load(), 3_000);
+  };
+
+  function onPresence(event: ChannelPresenceEvent) {
+    if (event.type === 'snapshot') {
+      members.clear();
+      for (const member of event.members) members.set(member.uid, member);
+    } else if (event.type === 'leave') {
+      members.delete(event.uid);
+      details.delete(event.uid);
+    } else {
+      const before = members.get(event.uid);
+      members.set(event.uid, {
+        uid: event.uid,
+        role: event.role,
+        platform: event.type === 'join' ? event.platform : (before?.platform ?? null),
+        joinedAt: event.type === 'join' ? event.at : (before?.joinedAt ?? event.at),
+        source: event.source,
+      });
+      if (event.type === 'role') details.delete(event.uid);
+    }
+    const line = recentLine(event);
+    if (line) {
+      recent.prepend(line);
+      while (recent.children.length > RECENT) recent.lastElementChild?.remove();
+    }
+    // Agora's channel events reach us: from now on the watch says who is here, not a re-read.
+    const fromNotice = event.type === 'snapshot' ? event.members.some((member) => member.source === 'event') : event.source === 'event';
+    if (fromNotice && !live) {
+      live = true;
+      root.dataset.live = 'true';
+      recentNote.textContent = '';
+      clearInterval(timer);
+      timer = undefined;
+    }
+    if (live) drawLive();
+  }
+
   show(
     root,
     h('h1', {}, 'Channel ', h('code', {}, name)),
@@ -228,13 +323,29 @@ export function channelPage(root: HTMLElement, name: string): () => void {
     message,
     h('h2', {}, 'Who is here'),
     listTable(['Uid', 'Role', 'Platform', 'Since', ''], users),
+    h('h2', {}, 'Recent joins and leaves'),
+    recentNote,
+    recent,
     h('h2', {}, 'Bans in force'),
     listTable(['Ban', 'Uid', 'May not', 'Until', 'By', 'Reason', ''], bans),
     noBans,
     banForm(name, () => void load()),
   );
   void load();
-  // Refreshed every 3 s for now; channel.watch (presence from Agora's channel events) will push changes.
-  const timer = setInterval(() => void load(), 3_000);
-  return () => clearInterval(timer);
+  refreshEvery3s();
+  const watch = watchChannel(api(), name, {
+    onEvent: onPresence,
+    // No access to the watch, or no presence on this server: the page keeps re-reading.
+    onError: () => {
+      live = false;
+      delete root.dataset.live;
+      recentNote.textContent = 'Live updates are not available here: the page re-reads every 3 s.';
+      refreshEvery3s();
+    },
+  });
+  return () => {
+    watch.stop();
+    clearInterval(timer);
+    delete root.dataset.live;
+  };
 }

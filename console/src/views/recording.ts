@@ -3,6 +3,7 @@ import { failureText, formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
 import { followTask, wireStop } from '../forms.js';
 import { api } from '../session.js';
+import { presenceWindow } from './presence-window.js';
 import { attachPlayer } from '../player.js';
 import { recordingControls } from './recording-controls.js';
 
@@ -13,6 +14,19 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
   const files = h('ul', { class: 'files', 'aria-label': 'Files' });
   const player = h('div', { class: 'player' });
   const message = h('p', { class: 'error', role: 'alert' });
+  const whoWasHere = presenceWindow();
+  // Read again once the end is known, so the window closes at the stop (not at when the page opened).
+  let windowClosed = false;
+  const closeWindow = () => {
+    if (windowClosed) return;
+    windowClosed = true;
+    api()
+      .recording.get.query({ id })
+      .then(
+        (task) => whoWasHere.load(task),
+        () => undefined,
+      );
+  };
   const why = h('p', { class: 'error', id: 'failure-reason', hidden: true });
   /** A failed task says why, in Agora's words where it gave any. */
   const showWhy = (failed: boolean, error: Parameters<typeof failureText>[0]) => {
@@ -78,6 +92,7 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     shownEvents.add(eventId);
     state.textContent = event.state;
     state.className = `state state-${event.state}`;
+    if (event.state === 'stopped' || event.state === 'failed') closeWindow();
     timeline.append(
       h(
         'li',
@@ -113,6 +128,8 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
           h('dd', {}, formatTime(recording.startedAt)),
         );
         if (recording.state !== 'stopped' && recording.state !== 'failed') show(controls, recordingControls(recording));
+        whoWasHere.load(recording);
+        if (recording.state === 'stopped' || recording.state === 'failed') windowClosed = true;
         showWhy(recording.state === 'failed', recording.lastError);
       },
       (error: unknown) => (message.textContent = describe(error)),
@@ -131,6 +148,7 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     player,
     gallery,
     files,
+    whoWasHere.section,
   );
   // The whole history from the registry first (a finished recording's too), then live events.
   const stopFollowing = followTask(

@@ -3,6 +3,7 @@ import { failureText, formatTime, h, show } from '../dom.js';
 import { describe } from '../errors.js';
 import { followTask, wireStop } from '../forms.js';
 import { api } from '../session.js';
+import { presenceWindow } from './presence-window.js';
 
 /** A WebVTT slice's cues as text lines (`<v 100>Hello` → `100: Hello`), timestamps and header left out. */
 export function cueLines(vtt: string): string[] {
@@ -26,6 +27,19 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
   const captions = h('ol', { class: 'captions', 'aria-label': 'Captions', 'aria-live': 'polite' });
   const files = h('ul', { class: 'files', 'aria-label': 'Caption files' });
   const message = h('p', { class: 'error', role: 'alert' });
+  const whoWasHere = presenceWindow();
+  // Read again once the end is known, so the window closes at the stop (not at when the page opened).
+  let windowClosed = false;
+  const closeWindow = () => {
+    if (windowClosed) return;
+    windowClosed = true;
+    api()
+      .transcription.get.query({ id })
+      .then(
+        (task) => whoWasHere.load(task),
+        () => undefined,
+      );
+  };
   const why = h('p', { class: 'error', id: 'failure-reason', hidden: true });
   /** A failed task says why, in Agora's words where it gave any. */
   const showWhy = (failed: boolean, error: Parameters<typeof failureText>[0]) => {
@@ -59,6 +73,7 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
     shownEvents.add(eventId);
     state.textContent = event.state;
     state.className = `state state-${event.state}`;
+    if (event.state === 'stopped' || event.state === 'failed') closeWindow();
     timeline.append(
       h(
         'li',
@@ -91,6 +106,8 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
           h('dd', {}, formatTime(t.startedAt)),
         );
         showWhy(t.state === 'failed', t.lastError);
+        whoWasHere.load(t);
+        if (t.state === 'stopped' || t.state === 'failed') windowClosed = true;
       },
       (error: unknown) => (message.textContent = describe(error)),
     );
@@ -107,6 +124,7 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
     captions,
     h('h2', {}, 'Files'),
     files,
+    whoWasHere.section,
   );
   // The whole history from the registry first (a finished transcription's too), then live events.
   const stopFollowing = followTask(

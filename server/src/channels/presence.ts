@@ -24,7 +24,12 @@ export interface PresenceOptions {
   logger: Logger;
   /** A channel compared with Agora's list longer ago than this is compared again when watched or read. */
   reconcileAfterMs: number;
+  /** Presence history (events, ended stays) older than this is forgotten; undefined: kept for ever. */
+  retentionMs?: number | undefined;
 }
+
+/** How often an instance prunes presence history: on the first notice after this long (like the webhook's notice memory, on the way). */
+export const PRESENCE_PRUNE_EVERY_MS = 3_600_000;
 
 /** Presence events are published under their channel. */
 export const presenceTopic = (event: PresenceEvent) => event.channel;
@@ -64,6 +69,20 @@ export function createPresence(options: PresenceOptions) {
   const publish = (events: PresenceEvent[] | undefined) => {
     for (const event of events ?? []) bus.publish(event);
   };
+
+  /** When this instance last pruned; the first notice after start prunes (each instance on its own: deleting twice is harmless). */
+  let prunedAt = Number.NEGATIVE_INFINITY;
+  /** Forgets history past the retention at most once per PRESENCE_PRUNE_EVERY_MS; a failure is logged, the notice stands. */
+  async function pruneNowAndThen(now: number): Promise<void> {
+    if (options.retentionMs === undefined || now - prunedAt < PRESENCE_PRUNE_EVERY_MS) return;
+    prunedAt = now;
+    try {
+      const pruned = await table.prune(now - options.retentionMs);
+      if (pruned.events + pruned.sessions > 0) logger.info(pruned, 'presence history past its retention forgotten');
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'presence history not pruned');
+    }
+  }
 
   /** Compares a channel with Agora's list now and fixes the registry. */
   async function reconcile(channel: string, priority: 'user' | 'background'): Promise<void> {
@@ -143,6 +162,7 @@ export function createPresence(options: PresenceOptions) {
       const now = clock.now();
       if (notice.kind === 'destroy') publish(await table.destroy(notice.channel, notice.ts, now));
       else publish(await table.apply(notice.change, now));
+      await pruneNowAndThen(now);
     },
 
     /** channel.watch: the caller must be allowed the channel; the same refusal whether or not it exists. */
@@ -158,7 +178,7 @@ export function createPresence(options: PresenceOptions) {
 
     /** channel.sessions: each stay in the channel, newest first, with its duration (open ones until now). */
     async sessions(
-      input: { channel: string; uid?: number | undefined; since?: number | undefined; limit: number },
+      input: { channel: string; uid?: number | undefined; since?: number | undefined; until?: number | undefined; limit: number },
       access: ChannelAccess,
     ): Promise<ChannelSessionsOutput> {
       if (!access.mayUse(input.channel)) throw forbidden(input.channel);

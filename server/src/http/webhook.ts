@@ -35,8 +35,8 @@ export function verifyAgoraSignature(rawBody: Buffer, header: string | undefined
 export interface WebhookHandlerOptions {
   secret: string;
   logger: Logger;
-  /** Applies a change to the recording with this sid. */
-  apply(sid: string, change: WebhookChange): Promise<void>;
+  /** Applies a change to the recording with this sid (absent: Cloud Recording is not configured, its notices are ignored). */
+  apply?(sid: string, change: WebhookChange): Promise<void>;
   /** A Speech-to-Text notice about this agent: the transcription is queried now (and keeps why it failed, when the notice says). */
   applyTranscription?(agentId: string, failure: StoredError | undefined): Promise<void>;
   /**
@@ -83,7 +83,7 @@ const cloudRecording: ProductHandler = (notice, options) => {
   const change = changeFromNotice(notice);
   const sid = notice.payload.sid;
   if (!change || !sid) return undefined;
-  return options.apply(sid, change);
+  return options.apply?.(sid, change);
 };
 
 /** RTC channel events (1): presence. */

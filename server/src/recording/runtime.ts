@@ -28,7 +28,7 @@ export interface RecordingRuntimeDeps extends TaskRuntimeDeps<RecordingEvent> {
 }
 
 /** How long notice ids are remembered: far beyond Agora's resends and the freshness window. */
-const NOTICE_MEMORY_MS = 7 * 24 * 3_600_000;
+export const NOTICE_MEMORY_MS = 7 * 24 * 3_600_000;
 
 function toStatusEvent(event: RecordingEvent): RecordingStatusEvent {
   return {

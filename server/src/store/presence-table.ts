@@ -87,7 +87,15 @@ export interface PresenceTable {
   /** Channels with someone in them. */
   channelsWithMembers(): Promise<string[]>;
   /** Sessions newest first: one user's or everyone's, those open at or begun after `since`. */
-  sessions(channel: string, filter: { uid?: number | undefined; since?: number | undefined; limit: number }): Promise<PresenceSession[]>;
+  sessions(
+    channel: string,
+    filter: { uid?: number | undefined; since?: number | undefined; until?: number | undefined; limit: number },
+  ): Promise<PresenceSession[]>;
+  /**
+   * Forgets history older than `before` (Unix ms): events that happened before it and stays that
+   * ended before it. Who is in a channel now (members, open stays) is never forgotten.
+   */
+  prune(before: number): Promise<{ events: number; sessions: number }>;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -363,6 +371,8 @@ export function createPresenceTable(db: Kysely<Database>, dialect: 'sqlite' | 'p
       if (filter.uid !== undefined) query = query.where('uid', '=', filter.uid);
       const since = filter.since;
       if (since !== undefined) query = query.where((eb) => eb.or([eb('left_at', 'is', null), eb('left_at', '>=', since)]));
+      // A stay overlaps [since, until] when it began by `until` and had not ended before `since`.
+      if (filter.until !== undefined) query = query.where('joined_at', '<=', filter.until);
       const rows = await query.orderBy('joined_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
       return rows.map((row) => ({
         channel: row.channel,
@@ -374,6 +384,16 @@ export function createPresenceTable(db: Kysely<Database>, dialect: 'sqlite' | 'p
         leaveReason: row.leave_reason ?? undefined,
         source: sourceOf(row.source),
       }));
+    },
+
+    async prune(before) {
+      const events = await db.deleteFrom('presence_events').where('at', '<', before).executeTakeFirst();
+      const sessions = await db
+        .deleteFrom('presence_sessions')
+        .where('left_at', 'is not', null)
+        .where('left_at', '<', before)
+        .executeTakeFirst();
+      return { events: Number(events.numDeletedRows), sessions: Number(sessions.numDeletedRows) };
     },
   };
 }

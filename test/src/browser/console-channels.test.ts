@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createApiKeyAuth, hashApiKey } from '@agora-backend/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, runBrowserTests } from '../helpers/browser.js';
@@ -102,6 +103,99 @@ describe.skipIf(!runBrowserTests)('the console: channels', { timeout: 60_000 }, 
     expect(control(stack).requestCounts().start).toBe(1);
     await warning.getByRole('link', { name: 'Open the recording' }).click();
     await page.waitForURL(/#\/recordings\/[0-9a-f]+$/);
+  });
+
+  it('follows channel.watch once channel events arrive: a join appears and a leave disappears without a reload, with the recent list', async () => {
+    const secret = 'whsec-console-live';
+    const stack = await startRecordingStack({ consoleDir, webhookSecret: secret, emulator: { channelEvents: true } });
+    cleanups.push(() => stack.close(true));
+    stack.emulator.control.setNotificationTarget({ url: `${stack.app.baseUrl}/webhooks/agora`, secret });
+    const page = await openConsole(stack, '#/channels/live-room');
+    await page.locator('#channel-summary').filter({ hasText: 'Nobody is in this channel.' }).waitFor({ timeout: 20_000 });
+    // The page was loaded before anyone joined: a row can only come from the watch (or the fallback re-read).
+    stack.emulator.control.join('live-room', '601', { role: 'host', platform: 7 });
+    const user = page.locator('tr[data-uid="601"]');
+    await user.waitFor({ timeout: 20_000 });
+    await page.locator('[data-live="true"]').waitFor({ timeout: 20_000 });
+    await expect
+      .poll(async () => (await user.locator('td').allTextContents()).slice(0, 3), { timeout: 20_000 })
+      .toEqual(['601', 'host', 'web']);
+    expect(await page.locator('#channel-summary').textContent()).toBe('Live broadcasting: 1 host, 0 audience.');
+    await page.locator('#channel-recent li[data-event="join"][data-uid="601"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('#channel-recent li').first().textContent()).toMatch(/uid 601 joined as host$/);
+
+    stack.emulator.control.leave('live-room', '601');
+    await user.waitFor({ state: 'detached', timeout: 20_000 });
+    await page.locator('#channel-recent li[data-event="leave"][data-uid="601"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('#channel-recent li').first().textContent()).toMatch(/uid 601 left \(quit\)$/);
+    expect(await page.locator('#channel-summary').textContent()).toBe('Nobody is in this channel.');
+    await page.screenshot({ path: join(ARTIFACTS, 'console-channel-live.png'), fullPage: true });
+  });
+
+  it("a recording's and a transcription's page show who was in the channel while they ran, to a moderator only", async () => {
+    const secret = 'whsec-console-window';
+    const stack = await startRecordingStack({ consoleDir, webhookSecret: secret, emulator: { channelEvents: true } });
+    cleanups.push(() => stack.close(true));
+    const { control } = stack.emulator;
+    control.setNotificationTarget({ url: `${stack.app.baseUrl}/webhooks/agora`, secret });
+    // (Agora's join and leave times are whole seconds, so "came and went just before the start" is
+    // not tested here: the window is widened to whole seconds; the overlap rule is in presence.test.ts.)
+    control.join('window-room', '701', { role: 'host', platform: 7 });
+    await control.notifications.settle();
+    await expect.poll(async () => (await stack.client.channel.sessions.query({ channel: 'window-room' })).items.length).toBe(1);
+    const recording = await stack.client.recording.start.mutate({ channel: 'window-room' });
+    const transcription = await stack.client.transcription.start.mutate({ channel: 'window-room', languages: ['en-US'] });
+    // The window is from when each began running (startedAt): wait for that before anyone moves.
+    await expect
+      .poll(async () => (await stack.client.recording.get.query({ id: recording.id })).startedAt !== null, { timeout: 20_000 })
+      .toBe(true);
+    await expect
+      .poll(async () => (await stack.client.transcription.get.query({ id: transcription.id })).startedAt !== null, { timeout: 20_000 })
+      .toBe(true);
+    // The emulator's clock stands still unless moved: bring it to now, so its join and leave times
+    // fall after the tasks' starts as they do at Agora.
+    await stack.agoraClock.advance(Math.max(0, Date.now() - stack.agoraClock.now()) + 1_000);
+    control.join('window-room', '702', { role: 'audience', platform: 1 });
+    control.leave('window-room', '701');
+    await control.notifications.settle();
+    await stack.client.recording.stop.mutate({ id: recording.id });
+
+    const uids = async (page: Page) => {
+      await page.locator('#who-was-here:not([hidden]) tr[data-session-uid]').first().waitFor({ timeout: 20_000 });
+      return page
+        .locator('#who-was-here tr[data-session-uid]')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-session-uid')));
+    };
+    const recordingPage = await openConsole(stack, `#/recordings/${recording.id}`);
+    await expect.poll(() => uids(recordingPage), { timeout: 20_000 }).toEqual(['702', '701']);
+    expect(await recordingPage.locator('#who-was-here tr[data-session-uid="702"] td').allTextContents()).toEqual([
+      '702',
+      'audience',
+      expect.stringMatching(/\d/) as string,
+      'still here',
+      expect.stringMatching(/^\d+s$/) as string,
+    ]);
+    await recordingPage.screenshot({ path: join(ARTIFACTS, 'console-recording-who-was-here.png'), fullPage: true });
+    const transcriptionPage = await openConsole(stack, `#/transcriptions/${transcription.id}`);
+    await expect.poll(() => uids(transcriptionPage), { timeout: 20_000 }).toEqual(['702', '701']);
+
+    // Without the moderate scope the section is not there, and nothing on the page is an error.
+    const KEY = 'agk_recorder_888888888888888888888888';
+    const authenticator = createApiKeyAuth([{ id: 'rec', hash: hashApiKey(KEY), scopes: ['token', 'record'], channels: ['*'] }]);
+    const plain = await startRecordingStack({ consoleDir, authenticator, auth: KEY });
+    cleanups.push(() => plain.close(true));
+    const theirs = await plain.client.recording.start.mutate({ channel: 'window-room' });
+    const page = await openConsole(plain, `#/recordings/${theirs.id}`);
+    await page.waitForURL(/#\/sign-in$/);
+    await page.getByLabel('API key or JWT').fill(KEY);
+    // The page asks (and is refused): the section stays hidden after the answer, not merely before it.
+    const refused = page.waitForResponse((response) => response.url().includes('channel.sessions'), { timeout: 20_000 });
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    if (!page.url().includes(theirs.id)) await page.goto(`${plain.app.baseUrl}/console/#/recordings/${theirs.id}`);
+    await page.locator('dd', { hasText: 'window-room' }).waitFor({ timeout: 20_000 });
+    expect(await (await refused).text()).toContain('FORBIDDEN');
+    expect(await page.locator('#who-was-here').isHidden()).toBe(true);
+    expect(await page.locator('p.error[role="alert"]').allTextContents()).toEqual(['']);
   });
 });
 

@@ -19,8 +19,8 @@ export interface RunningProcess {
 }
 
 /** Runs a TypeScript entry point from its sources (tsx, as `pnpm dev` does), with exactly the given environment. */
-export function runEntryPoint(entry: string, env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, resolve(REPO_ROOT, entry)], {
+export function runEntryPoint(entry: string, env: Record<string, string>, args: string[] = []): RunningProcess {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, resolve(REPO_ROOT, entry), ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: 'pipe',
   });

@@ -94,6 +94,10 @@ export interface StackOptions {
   consoleDir?: string;
   /** How long a channel's presence counts as reconciled with Agora's user list (default 30 s; 0: on every watch and read). */
   presenceReconcileMs?: number;
+  /** How long presence history is kept (PRESENCE_RETENTION_DAYS in ms; default 30 days). */
+  presenceRetentionMs?: number;
+  /** No Cloud Recording settings (so no recordings, transcriptions or agents): channels and presence alone. */
+  noRecording?: boolean;
   /** The edge's limits (batch size, receive timeouts, connections per address), as createApp takes them. */
   edge?: Pick<AppConfig, 'maxBatchSize' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionsPerIp'>;
 }
@@ -134,6 +138,18 @@ function embeddedProfiles(): AgentProfiles {
 }
 
 /** Real server, real SQLite file, the emulator as Agora, and a real client over HTTP. */
+/** The Cloud Recording settings a stack runs with (the test's bucket, uids, timings). */
+function recordingSettings(options: StackOptions) {
+  return {
+    storage: STORAGE,
+    uidRange: options.uidRange ?? { min: 4_000_000_000, max: 4_294_967_295 },
+    defaultMaxDurationSeconds: options.maxDurationSeconds ?? 3_600,
+    watchdogIntervalMs: options.watchdogIntervalMs ?? 3_600_000,
+    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    ...(options.confirmDelayMs !== undefined ? { confirmDelayMs: options.confirmDelayMs } : {}),
+  };
+}
+
 export async function startRecordingStack(options: StackOptions = {}): Promise<RecordingStack> {
   const clock = options.clock ?? systemClock;
   const agoraClock =
@@ -204,14 +220,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       appId: TEST_APP_ID,
       appCertificate: TEST_APP_CERTIFICATE,
       shutdownTimeoutMs: 2_000,
-      recording: {
-        storage: STORAGE,
-        uidRange: options.uidRange ?? { min: 4_000_000_000, max: 4_294_967_295 },
-        defaultMaxDurationSeconds: options.maxDurationSeconds ?? 3_600,
-        watchdogIntervalMs: options.watchdogIntervalMs ?? 3_600_000,
-        ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
-        ...(options.confirmDelayMs !== undefined ? { confirmDelayMs: options.confirmDelayMs } : {}),
-      },
+      ...(options.noRecording ? {} : { recording: recordingSettings(options) }),
       agents: {
         profiles: options.agentProfiles ?? embeddedProfiles(),
         ...(options.agentTokenSeconds !== undefined ? { tokenSeconds: options.agentTokenSeconds } : {}),
@@ -226,6 +235,7 @@ export async function startRecordingStack(options: StackOptions = {}): Promise<R
       ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       ...(options.presenceReconcileMs !== undefined ? { presenceReconcileMs: options.presenceReconcileMs } : {}),
+      ...(options.presenceRetentionMs !== undefined ? { presenceRetentionMs: options.presenceRetentionMs } : {}),
       ...options.edge,
     },
     {
