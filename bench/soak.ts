@@ -216,6 +216,7 @@ async function main() {
   const registryFile = join(dataDir, 'registry.sqlite');
   const unclaimedStore = await createSqliteStore(registryFile);
   const unclaimedAgents = await stopUnclaimedAgents(unclaimedStore, agentRuns, api, (text) => console.log(`  ${text}`));
+  const unclaimedRecordings = await stopUnclaimedRecordings(unclaimedStore, outcomes, api);
   await unclaimedStore.close();
   const settleStart = Date.now();
   while (Date.now() - settleStart < SETTLE_MS) {
@@ -237,9 +238,36 @@ async function main() {
   await emulator.close();
   await rm(dataDir, { recursive: true, force: true });
   for (const note of agents.notes) console.log(`  ! ${note}`);
-  const all = { ...figures, ...agents.figures, unclaimedAgents };
+  const all = { ...figures, ...agents.figures, unclaimedRecordings, unclaimedAgents };
   report(all, driveSeconds, settleSeconds);
   process.exit(Object.entries(all).some(([name, value]) => BAD.has(name) && value > 0) ? 1 : 0);
+}
+
+/**
+ * A start Agora answered just before the SIGKILL may never have answered the driver, which then
+ * gave up on it: the recording runs in a channel that keeps its publisher, with nobody to stop
+ * it. A user finds it in the registry's list and stops it, as the driver does here (the cluster
+ * soak and the agents do the same).
+ */
+async function stopUnclaimedRecordings(
+  store: Awaited<ReturnType<typeof createSqliteStore>>,
+  outcomes: Outcome[],
+  api: () => AgoraBackendClient,
+) {
+  const known = new Set(outcomes.flatMap((outcome) => (outcome.id ? [outcome.id] : [])));
+  const unclaimed = (await store.recordings.listActive()).filter((row) => !known.has(row.id));
+  for (const row of unclaimed) {
+    console.log(`  stopping recording ${row.id} (${row.channel}, ${row.state}): its start's answer was lost, the registry knows it`);
+    for (let attempt = 0; attempt < 60; attempt++) {
+      try {
+        await api().recording.stop.mutate({ id: row.id });
+        break;
+      } catch {
+        await sleep(500);
+      }
+    }
+  }
+  return unclaimed.length;
 }
 
 const BAD = new Set(['orphans', 'duplicates', 'stuck', 'lost', 'rateLimited', 'contradictions', 'stopsGivenUp', ...AGENT_BAD]);
@@ -273,7 +301,17 @@ async function compare(registryFile: string, control: ReturnType<typeof createEm
   const perChannel = new Map<string, number>();
   for (const task of tasks) perChannel.set(task.cname, (perChannel.get(task.cname) ?? 0) + 1);
   const duplicates = [...perChannel.values()].filter((count) => count > 1).length;
-  const stuck = rows.filter((row) => !terminal(row.state)).length;
+  const stuckRows = rows.filter((row) => !terminal(row.state));
+  // Enough to tell why a row never ended, without the server's log: its row and every event it had.
+  for (const row of stuckRows) {
+    const events = await store.recordings.eventsAfter(row.id, undefined);
+    const task = row.sid ? control.tasks().find((candidate) => candidate.sid === row.sid) : undefined;
+    console.log(
+      `  stuck: ${row.id} (${row.channel}) ${row.state}, sid ${row.sid ?? '-'}, Agora ${task ? (task.active ? 'running' : 'ended') : 'unknown'}, ` +
+        `notFoundSince ${row.notFoundSince ?? '-'}, lastError ${JSON.stringify(row.lastError)}, events ${events.map((event) => event.state).join(' > ')}`,
+    );
+  }
+  const stuck = stuckRows.length;
   let contradictions = 0;
   for (const row of rows) {
     const events = await store.recordings.eventsAfter(row.id, undefined);
@@ -316,6 +354,7 @@ function report(figures: Record<string, number>, driveSeconds: number, settleSec
     rateLimited: "Agora's 429 answers",
     stopsGivenUp: 'recordings the driver could not get a stop through for in 90 s (the server was unreachable)',
     contradictions: 'recordings whose events contradict their final state',
+    unclaimedRecordings: "recordings whose start's answer was lost (the SIGKILL), stopped from the registry's list",
     unclaimedAgents: "agents whose start's answer was lost, stopped from the registry's list",
     agentsFailedByAgora: 'agents Agora failed on purpose (/_emulator/agents/{id}/fail)',
     conversationsChecked: "agents whose user's speech the driver saw kept while they ran",
