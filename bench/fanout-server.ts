@@ -34,6 +34,8 @@ const app = composeApp(
     appId: APP_ID,
     appCertificate: CERT,
     subscriptionsPerConnection: 10_000,
+    connectionsPerIp: 1_000_000,
+    wsConnectionsPerIp: 100_000,
     recording: {
       storage: { vendor: 1, region: 0, bucket: 'bench', accessKey: 'a', secretKey: 'b' },
       uidRange: { min: 4_000_000_000, max: 4_294_967_295 },

@@ -15,6 +15,14 @@ import superjson from 'superjson';
 import WebSocket from 'ws';
 import type { AppRouter } from '@agora-backend/server';
 import { percentile, printTable } from './report.js';
+import { comparePerConnection } from './watch-per-connection.js';
+
+/** Watchers, one per connection, against a bare server's idle connections (issue 35); 0 skips it. */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 2_000);
+if (process.env.BENCH_PART === 'compare') {
+  printTable(`one watcher per connection against a bare idle connection`, await comparePerConnection(CONNECTIONS));
+  process.exit(0);
+}
 
 const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 1_000);
 const RECORDINGS = Number(process.env.BENCH_RECORDINGS ?? 10);
@@ -146,4 +154,5 @@ printTable(`recording.watch fan-out, poll interval ${POLL_MS} ms`, rows);
 for (const connection of connections) await connection.close();
 child.kill('SIGTERM');
 await new Promise((resolve) => child.once('exit', resolve));
+if (CONNECTIONS > 0) printTable(`one watcher per connection against a bare idle connection`, await comparePerConnection(CONNECTIONS));
 process.exit(0);

@@ -95,16 +95,6 @@ export interface TaskKind<R extends TaskRecord, E extends TaskEvent<R['state']>,
   createService: (hooks: TaskHooks<R, E>) => S;
 }
 
-/** The stream, with the task followed (tasks/follow.ts) from its first read until it closes. */
-async function* followedWhileOpen<T>(stream: AsyncGenerator<T>, follow: () => () => void): AsyncGenerator<T> {
-  const release = follow();
-  try {
-    yield* stream;
-  } finally {
-    release();
-  }
-}
-
 /**
  * One kind of task at run time: its service, one poller per active task (cluster-wide), the
  * watchdog sweep, the bus watchers listen on, watch and history streams.
@@ -118,8 +108,10 @@ export function createTaskRuntime<R extends TaskRecord, E extends TaskEvent<R['s
   const { table, isTerminal } = kind;
   const bus = deps.bus ?? createInMemoryBus<E>(kind.topic);
   const shutdown = new AbortController();
-  // Each watcher listens on it (through AbortSignal.any): thousands are expected.
+  // Each watcher listens on it: thousands are expected.
   setMaxListeners(0, shutdown.signal);
+  /** The registry's event log as watchers read it: one for all of them. */
+  const log = registryLog(table, isTerminal);
   const intervalMs = settings.pollIntervalMs ?? 30_000;
   const service = kind.createService({
     bus,
@@ -196,11 +188,21 @@ export function createTaskRuntime<R extends TaskRecord, E extends TaskEvent<R['s
     async watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer) {
       await service.visible(id, viewer);
       const afterId = lastEventId === undefined ? undefined : Number(lastEventId);
-      const stream = streamEvents(
-        { log: registryLog(table, isTerminal), bus, taskId: id, isTerminal, afterId, signal: AbortSignal.any([signal, shutdown.signal]) },
+      // One generator per watcher, ended by its own signal or the shutdown's (no AbortSignal.any),
+      // the task followed inside it: each layer or signal per watcher cost memory for hours.
+      return streamEvents(
+        {
+          log,
+          bus,
+          taskId: id,
+          isTerminal,
+          afterId,
+          signal,
+          until: shutdown.signal,
+          ...(followers ? { follow: () => followers.follow(id) } : {}),
+        },
         kind.toStatusEvent,
       );
-      return followers ? followedWhileOpen(stream, () => followers.follow(id)) : stream;
     },
     /** The task's whole event log, oldest first (`<kind>.history`): a finished one's too. */
     async history(id: string, viewer: Viewer) {

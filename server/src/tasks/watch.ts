@@ -22,18 +22,35 @@ export interface WatchOptions<E extends BusEvent & { state: string }> {
    */
   afterId: number | undefined;
   signal: AbortSignal;
+  /**
+   * A second signal that ends the watch (the server's shutdown), listened to directly: an
+   * `AbortSignal.any` per watcher cost ~1 KiB each (its own EventTarget, maps and weak refs).
+   */
+  until?: AbortSignal;
+  /** Called when the watch starts; what it returns when it ends (tasks/follow.ts: the task followed while watched). */
+  follow?: () => () => void;
 }
 
 /**
  * A task's events for one watcher: the current state (or, when resuming, every event after
  * `afterId` from the registry's log), then live ones, with no duplicates and no gaps. It listens
  * before it reads the log and drops ids it has already yielded, so nothing slips between the two.
- * Ends after a terminal state or when `signal` aborts, and always removes its listener. An
- * `afterId` this task's log never reached is taken as none (the current state first): resuming
- * after it would drop every event up to it, and the watcher would hear nothing, ever.
+ * Ends after a terminal state or when `signal` (or `until`) aborts, and always removes its
+ * listener. An `afterId` this task's log never reached is taken as none (the current state first):
+ * resuming after it would drop every event up to it, and the watcher would hear nothing, ever.
  */
-export async function* watchEvents<E extends BusEvent & { state: string }>(options: WatchOptions<E>): AsyncGenerator<E> {
-  const { bus, taskId, signal, isTerminal } = options;
+export function watchEvents<E extends BusEvent & { state: string }>(options: WatchOptions<E>): AsyncGenerator<E> {
+  return watchMapped(options, (event) => event);
+}
+
+/**
+ * watchEvents with each event mapped before it is yielded, in one generator: a watcher lives for
+ * hours, and every generator layered on it keeps its own frame, pending promise and last value.
+ * A suspended generator keeps its locals, so the event is held only until it is mapped.
+ */
+async function* watchMapped<E extends BusEvent & { state: string }, O>(options: WatchOptions<E>, map: (event: E) => O): AsyncGenerator<O> {
+  const { bus, taskId, signal, until, isTerminal } = options;
+  const release = options.follow?.();
   const pending: E[] = [];
   let wake: (() => void) | undefined;
   const unsubscribe = bus.subscribe(taskId, (event) => {
@@ -42,37 +59,55 @@ export async function* watchEvents<E extends BusEvent & { state: string }>(optio
   });
   const onAbort = () => wake?.();
   signal.addEventListener('abort', onAbort);
+  until?.addEventListener('abort', onAbort);
   try {
     // What is read here stays out of the generator's frame: a suspended generator keeps its
     // locals, and watchers live for hours, so only the ids it needs are kept (bench/README.md).
     const { replay, ended, afterId } = await readBacklog(options.log, taskId, options.afterId);
     let lastId = afterId ?? 0;
-    while (replay.length > 0) {
-      const event = replay.shift()!;
-      if (event.id <= lastId && afterId !== undefined) continue;
-      lastId = event.id;
-      yield event;
-      if (isTerminal(event.state)) return;
+    let terminal = false;
+    while (replay.length > 0 && !terminal) {
+      const next = nextOf(replay, lastId, afterId !== undefined, isTerminal, map);
+      if (next === undefined) continue;
+      lastId = next.id;
+      terminal = next.terminal;
+      yield next.value;
     }
+    if (terminal) return;
     // Resuming after the last event of a task that has ended: nothing more will come.
     if (ended && pending.length === 0) return;
 
-    while (!signal.aborted) {
-      const event = pending.shift();
-      if (!event) {
+    while (!signal.aborted && !until?.aborted) {
+      if (pending.length === 0) {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
         continue;
       }
-      if (event.id <= lastId) continue;
-      lastId = event.id;
-      yield event;
-      if (isTerminal(event.state)) return;
+      const next = nextOf(pending, lastId, true, isTerminal, map);
+      if (next === undefined) continue;
+      lastId = next.id;
+      yield next.value;
+      if (next.terminal) return;
     }
   } finally {
     unsubscribe();
     signal.removeEventListener('abort', onAbort);
+    until?.removeEventListener('abort', onAbort);
+    release?.();
   }
+}
+
+/** Takes the first event of `queue`: undefined when it is one already yielded, else its id, whether it is terminal, and its mapped value. */
+function nextOf<E extends BusEvent & { state: string }, O>(
+  queue: E[],
+  lastId: number,
+  skipSeen: boolean,
+  isTerminal: (state: E['state']) => boolean,
+  map: (event: E) => O,
+): { id: number; terminal: boolean; value: O } | undefined {
+  const event = queue.shift()!;
+  if (skipSeen && event.id <= lastId) return undefined;
+  return { id: event.id, terminal: isTerminal(event.state), value: map(event) };
 }
 
 /**
@@ -110,9 +145,9 @@ export function registryLog<E extends BusEvent, S extends string>(
 }
 
 /** A watch as the API streams it: each event as clients see it, with its log id. */
-export async function* streamEvents<E extends BusEvent & { state: string }, O>(
+export function streamEvents<E extends BusEvent & { state: string }, O>(
   options: WatchOptions<E>,
   toClient: (event: E) => O,
 ): AsyncGenerator<{ eventId: number; event: O }> {
-  for await (const event of watchEvents(options)) yield { eventId: event.id, event: toClient(event) };
+  return watchMapped(options, (event) => ({ eventId: event.id, event: toClient(event) }));
 }
