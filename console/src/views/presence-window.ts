@@ -39,7 +39,12 @@ export interface TaskWindow {
  * channel.sessions. Shown only to a caller who may read the channel's presence (the `moderate`
  * scope and the channel); for anyone else, or on a server without presence, it stays hidden.
  */
-export function presenceWindow(): { section: HTMLElement; load(task: TaskWindow): void } {
+export function presenceWindow(reread: () => Promise<TaskWindow>): {
+  section: HTMLElement;
+  load(task: TaskWindow): void;
+  /** The task ended: read it again once, so the window closes at its stop (not at when the page opened). */
+  closeAtEnd(): void;
+} {
   const rows = h('tbody');
   const note = h('p', { class: 'muted' });
   const section = h(
@@ -49,9 +54,20 @@ export function presenceWindow(): { section: HTMLElement; load(task: TaskWindow)
     note,
     listTable(['Uid', 'Role', 'Joined', 'Left', 'Stayed'], rows),
   );
-  return {
+  let closed = false;
+  const presence = {
     section,
-    load(task) {
+    closeAtEnd() {
+      if (closed) return;
+      closed = true;
+      reread().then(
+        (task) => presence.load(task),
+        () => undefined,
+      );
+    },
+    load(task: TaskWindow) {
+      // A task read after its end already carries it: no second read.
+      if (task.stoppedAt !== null) closed = true;
       // Agora stamps joins and leaves in whole seconds: the window is widened to whole seconds too,
       // or a leave in the second the task started would count as before it.
       const since = Math.floor((task.startedAt ?? task.createdAt).getTime() / 1000) * 1000;
@@ -73,4 +89,5 @@ export function presenceWindow(): { section: HTMLElement; load(task: TaskWindow)
         );
     },
   };
+  return presence;
 }

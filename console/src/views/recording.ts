@@ -14,19 +14,7 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
   const files = h('ul', { class: 'files', 'aria-label': 'Files' });
   const player = h('div', { class: 'player' });
   const message = h('p', { class: 'error', role: 'alert' });
-  const whoWasHere = presenceWindow();
-  // Read again once the end is known, so the window closes at the stop (not at when the page opened).
-  let windowClosed = false;
-  const closeWindow = () => {
-    if (windowClosed) return;
-    windowClosed = true;
-    api()
-      .recording.get.query({ id })
-      .then(
-        (task) => whoWasHere.load(task),
-        () => undefined,
-      );
-  };
+  const whoWasHere = presenceWindow(() => api().recording.get.query({ id }));
   const why = h('p', { class: 'error', id: 'failure-reason', hidden: true });
   /** A failed task says why, in Agora's words where it gave any. */
   const showWhy = (failed: boolean, error: Parameters<typeof failureText>[0]) => {
@@ -92,7 +80,7 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
     shownEvents.add(eventId);
     state.textContent = event.state;
     state.className = `state state-${event.state}`;
-    if (event.state === 'stopped' || event.state === 'failed') closeWindow();
+    if (event.state === 'stopped' || event.state === 'failed') whoWasHere.closeAtEnd();
     timeline.append(
       h(
         'li',
@@ -129,7 +117,6 @@ export function recordingPage(root: HTMLElement, id: string): () => void {
         );
         if (recording.state !== 'stopped' && recording.state !== 'failed') show(controls, recordingControls(recording));
         whoWasHere.load(recording);
-        if (recording.state === 'stopped' || recording.state === 'failed') windowClosed = true;
         showWhy(recording.state === 'failed', recording.lastError);
       },
       (error: unknown) => (message.textContent = describe(error)),

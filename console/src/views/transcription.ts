@@ -27,19 +27,7 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
   const captions = h('ol', { class: 'captions', 'aria-label': 'Captions', 'aria-live': 'polite' });
   const files = h('ul', { class: 'files', 'aria-label': 'Caption files' });
   const message = h('p', { class: 'error', role: 'alert' });
-  const whoWasHere = presenceWindow();
-  // Read again once the end is known, so the window closes at the stop (not at when the page opened).
-  let windowClosed = false;
-  const closeWindow = () => {
-    if (windowClosed) return;
-    windowClosed = true;
-    api()
-      .transcription.get.query({ id })
-      .then(
-        (task) => whoWasHere.load(task),
-        () => undefined,
-      );
-  };
+  const whoWasHere = presenceWindow(() => api().transcription.get.query({ id }));
   const why = h('p', { class: 'error', id: 'failure-reason', hidden: true });
   /** A failed task says why, in Agora's words where it gave any. */
   const showWhy = (failed: boolean, error: Parameters<typeof failureText>[0]) => {
@@ -73,7 +61,7 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
     shownEvents.add(eventId);
     state.textContent = event.state;
     state.className = `state state-${event.state}`;
-    if (event.state === 'stopped' || event.state === 'failed') closeWindow();
+    if (event.state === 'stopped' || event.state === 'failed') whoWasHere.closeAtEnd();
     timeline.append(
       h(
         'li',
@@ -107,7 +95,6 @@ export function transcriptionPage(root: HTMLElement, id: string): () => void {
         );
         showWhy(t.state === 'failed', t.lastError);
         whoWasHere.load(t);
-        if (t.state === 'stopped' || t.state === 'failed') windowClosed = true;
       },
       (error: unknown) => (message.textContent = describe(error)),
     );
