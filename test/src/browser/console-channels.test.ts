@@ -1,15 +1,11 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiKeyAuth, hashApiKey } from '@agora-backend/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, runBrowserTests } from '../helpers/browser.js';
-import { REPO_ROOT } from '../helpers/process.js';
+import { ARTIFACTS, prepareConsoleBrowser, runBrowserTests } from '../helpers/browser.js';
 import { startRecordingStack, type RecordingStack } from '../helpers/recording-stack.js';
 
 /** The console's channel pages (#/channels, #/channels/<name>) and start warnings, in real Chromium. */
-const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts');
 
 let browser: Browser;
 let consoleDir: string;
@@ -24,13 +20,7 @@ async function openConsole(stack: RecordingStack, hash: string): Promise<Page> {
 
 describe.skipIf(!runBrowserTests)('the console: channels', { timeout: 60_000 }, () => {
   beforeAll(async () => {
-    const builder = (await import(join(REPO_ROOT, 'console', 'build.mjs'))) as { buildConsole: (outDir: string) => Promise<string> };
-    consoleDir = await mkdtemp(join(tmpdir(), 'console-'));
-    cleanups.push(() => rm(consoleDir, { recursive: true, force: true }));
-    await builder.buildConsole(consoleDir);
-    await mkdir(ARTIFACTS, { recursive: true });
-    browser = await launchChromium();
-    cleanups.push(() => browser.close());
+    ({ browser, consoleDir } = await prepareConsoleBrowser(cleanups));
   }, 60_000);
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();

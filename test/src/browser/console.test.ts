@@ -1,12 +1,9 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createApiKeyAuth, hashApiKey } from '@agora-backend/server';
-import { launchChromium, runBrowserTests } from '../helpers/browser.js';
+import { ARTIFACTS, prepareConsoleBrowser, runBrowserTests } from '../helpers/browser.js';
 import { catchServerError } from '../helpers/errors.js';
-import { REPO_ROOT } from '../helpers/process.js';
 import { startRecordingStack, type RecordingStack } from '../helpers/recording-stack.js';
 import { TEST_APP_CERTIFICATE } from '../helpers/server.js';
 import { readToken } from '../helpers/token-verifier.js';
@@ -15,7 +12,6 @@ import { readToken } from '../helpers/token-verifier.js';
  * The console at /console in real Chromium, used as a person uses it: forms, links, the player.
  * Screenshots of the main pages go to test/artifacts/ (look at them when the UI changes).
  */
-const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts');
 const KEY = 'agk_console_key_0000000000000000000000';
 
 let browser: Browser;
@@ -40,13 +36,7 @@ async function startThroughTheForm(page: Page, channel: string): Promise<string>
 
 describe.skipIf(!runBrowserTests)('the console', { timeout: 60_000 }, () => {
   beforeAll(async () => {
-    const builder = (await import(join(REPO_ROOT, 'console', 'build.mjs'))) as { buildConsole: (outDir: string) => Promise<string> };
-    consoleDir = await mkdtemp(join(tmpdir(), 'console-'));
-    cleanups.push(() => rm(consoleDir, { recursive: true, force: true }));
-    await builder.buildConsole(consoleDir);
-    await mkdir(ARTIFACTS, { recursive: true });
-    browser = await launchChromium();
-    cleanups.push(() => browser.close());
+    ({ browser, consoleDir } = await prepareConsoleBrowser(cleanups));
   }, 60_000);
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();

@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { REPO_ROOT } from './process.js';
@@ -19,6 +22,24 @@ export const runBrowserTests = !browserTestsSkipped && existsSync(CHROMIUM_PATH)
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-gpu'] });
+}
+
+/** Where browser tests leave their screenshots (test/artifacts, kept after the run). */
+export const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts');
+
+/**
+ * For the console's browser tests: the console built into a temporary folder (as `pnpm build`
+ * builds it), the artifacts folder, and Chromium; each undone by the cleanups it pushes.
+ */
+export async function prepareConsoleBrowser(cleanups: (() => Promise<void>)[]): Promise<{ browser: Browser; consoleDir: string }> {
+  const builder = (await import(join(REPO_ROOT, 'console', 'build.mjs'))) as { buildConsole: (outDir: string) => Promise<string> };
+  const consoleDir = await mkdtemp(join(tmpdir(), 'console-'));
+  cleanups.push(() => rm(consoleDir, { recursive: true, force: true }));
+  await builder.buildConsole(consoleDir);
+  await mkdir(ARTIFACTS, { recursive: true });
+  const browser = await launchChromium();
+  cleanups.push(() => browser.close());
+  return { browser, consoleDir };
 }
 
 /** The client's browser entry, bundled as a frontend would (esbuild, platform browser), as window.agora. */
