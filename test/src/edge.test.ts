@@ -355,6 +355,102 @@ describe('browser requests from other origins', () => {
     }
   });
 
+  it('sends Vary: Origin on every answer of a browser-callable route, errors and origin-less requests included', async () => {
+    const s = await start({ corsOrigins: ['https://app.example'] });
+    const json = { 'content-type': 'application/json' };
+    const cases: { name: string; status: number; request: Parameters<typeof rawRequest>[1] }[] = [
+      {
+        name: 'tRPC mutation',
+        status: 200,
+        request: {
+          method: 'POST',
+          path: '/trpc/token.generate',
+          headers: json,
+          body: JSON.stringify(trpcBody({ channel: 'room', uid: 1 })),
+        },
+      },
+      {
+        name: 'tRPC batch',
+        status: 200,
+        request: {
+          method: 'POST',
+          path: '/trpc/token.generate,token.generate?batch=1',
+          headers: json,
+          body: JSON.stringify({ 0: trpcBody({ channel: 'a', uid: 1 }), 1: trpcBody({ channel: 'b', uid: 2 }) }),
+        },
+      },
+      {
+        name: 'tRPC query (the adapter)',
+        status: 200,
+        request: { path: `/trpc/recording.list?input=${encodeURIComponent(JSON.stringify(trpcBody({})))}` },
+      },
+      {
+        name: 'tRPC bad input',
+        status: 400,
+        request: { method: 'POST', path: '/trpc/token.generate', headers: json, body: JSON.stringify(trpcBody({ channel: '' })) },
+      },
+      { name: 'tRPC unknown procedure', status: 404, request: { method: 'POST', path: '/trpc/nope.nope', headers: json, body: '{}' } },
+      { name: 'tRPC bad JSON', status: 400, request: { method: 'POST', path: '/trpc/token.generate', headers: json, body: '{' } },
+      { name: 'tRPC wrong method', status: 405, request: { method: 'PUT', path: '/trpc/token.generate' } },
+      {
+        name: 'REST token',
+        status: 200,
+        request: { method: 'POST', path: '/api/v1/tokens', headers: json, body: '{"channel":"room","uid":1}' },
+      },
+      { name: 'REST bad input', status: 400, request: { method: 'POST', path: '/api/v1/tokens', headers: json, body: '{"channel":""}' } },
+      { name: 'REST no route', status: 404, request: { path: '/api/v1/nothing' } },
+      {
+        name: 'REST text/plain',
+        status: 415,
+        request: { method: 'POST', path: '/api/v1/tokens', headers: { 'content-type': 'text/plain' }, body: '{}' },
+      },
+      {
+        name: 'tutorial token',
+        status: 200,
+        request: {
+          method: 'POST',
+          path: '/api/token.json',
+          headers: json,
+          body: '{"channel":"room","uid":1,"role":"publisher","expireTime":60}',
+        },
+      },
+      {
+        name: 'tutorial refusal',
+        status: 400,
+        request: { method: 'POST', path: '/api/token.json', headers: json, body: '{"channel":"room"}' },
+      },
+      { name: 'tutorial wrong method', status: 405, request: { path: '/api/token.json' } },
+      { name: 'files: a link without a valid signature', status: 403, request: { path: '/files/nothing' } },
+      {
+        name: 'preflight',
+        status: 204,
+        request: {
+          method: 'OPTIONS',
+          path: '/api/v1/tokens',
+          headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+        },
+      },
+      {
+        name: 'preflight of a foreign origin',
+        status: 204,
+        request: { method: 'OPTIONS', path: '/trpc/token.generate', headers: { origin: EVIL, 'access-control-request-method': 'POST' } },
+      },
+      {
+        name: 'a foreign origin refused',
+        status: 403,
+        request: { method: 'POST', path: '/api/v1/tokens', headers: { ...json, origin: EVIL }, body: '{}' },
+      },
+    ];
+    for (const { name, status, request } of cases) {
+      for (const origin of [undefined, 'https://app.example']) {
+        const headers = { ...(origin && !request.headers?.origin ? { origin } : {}), ...request.headers };
+        const response = await rawRequest(s.app.baseUrl, { ...request, headers });
+        expect(response.status, `${name} (origin ${origin ?? 'none'})`).toBe(status);
+        expect(String(response.headers.vary), `${name} (origin ${origin ?? 'none'})`).toMatch(/(^|, )origin(,|$)/i);
+      }
+    }
+  });
+
   it('refuses a foreign Host on a loopback server without authentication (DNS rebinding)', async () => {
     const s = await start();
     const port = new URL(s.app.baseUrl).port;

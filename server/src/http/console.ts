@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { AppErrorCode } from '@agora-backend/shared';
 import { AppError } from '../errors.js';
+import type { RequestTarget } from './request-target.js';
 
 export const CONSOLE_PATH = '/console';
 
@@ -36,7 +37,7 @@ export function createConsoleHandler(dir: string) {
   }
   if (!files.has('index.html'))
     throw new Error(`${dir} holds no index.html: build the console first (pnpm --filter @agora-backend/console build)`);
-  return (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+  return (req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> => {
     const name =
       url.pathname === CONSOLE_PATH || url.pathname === `${CONSOLE_PATH}/` ? 'index.html' : url.pathname.slice(CONSOLE_PATH.length + 1);
     const file = files.get(name);

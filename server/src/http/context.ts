@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { AuthenticationError, type Authenticator } from '../auth/index.js';
+import { AuthenticationError, type Authenticator, type Caller } from '../auth/index.js';
 import type { Logger } from '../logger.js';
 import type { Context, RateLimits, Services } from '../trpc/context.js';
 
@@ -15,36 +15,49 @@ export interface ContextFactoryOptions {
   originOf: (req: IncomingMessage) => string;
 }
 
+/** What the edge asks for a request's context: at once when the authenticator needs no I/O. */
+export type ContextFactory = (request: ContextRequest) => Context | Promise<Context>;
+
+export interface ContextRequest {
+  req: IncomingMessage;
+  info?: { connectionParams?: Record<string, string | undefined> | null | undefined };
+}
+
 /**
  * One identity whatever the transport: the Authorization header (HTTP and SSE), or the connection
  * parameters of a WebSocket (its first message, never its URL: the edge refuses credentials in
  * URLs). A refused credential is kept as an error; procedures turn it into UNAUTHORIZED.
  */
-export function createContextFactory(options: ContextFactoryOptions) {
+export function createContextFactory(options: ContextFactoryOptions): ContextFactory {
   const { logger, services, authenticator, limits, rateLimits, addressOf, originOf } = options;
-  return async (request: {
-    req: IncomingMessage;
-    info?: { connectionParams?: Record<string, string | undefined> | null | undefined };
-  }): Promise<Context> => {
+  const refused = (error: unknown): Context['auth'] => {
+    if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
+    return { error: error instanceof AuthenticationError ? error.message : 'authentication failed' };
+  };
+  const build = (req: IncomingMessage, auth: Context['auth']): Context => ({
+    logger,
+    services,
+    auth,
+    ip: addressOf(req),
+    origin: originOf(req),
+    transport: req.headers.upgrade?.toLowerCase() === 'websocket' ? 'ws' : 'http',
+    connection: { subscriptions: 0 },
+    limits,
+    rateLimits,
+  });
+  return (request) => {
     const credential = bearerCredential(request.req.headers.authorization ?? request.info?.connectionParams?.authorization);
-    let auth: Context['auth'];
+    let caller: Caller | Promise<Caller>;
     try {
-      auth = { caller: await authenticator.authenticate(credential) };
+      caller = authenticator.authenticate(credential);
     } catch (error) {
-      auth = { error: error instanceof AuthenticationError ? error.message : 'authentication failed' };
-      if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
+      return build(request.req, refused(error));
     }
-    return {
-      logger,
-      services,
-      auth,
-      ip: addressOf(request.req),
-      origin: originOf(request.req),
-      transport: request.req.headers.upgrade?.toLowerCase() === 'websocket' ? 'ws' : 'http',
-      connection: { subscriptions: 0 },
-      limits,
-      rateLimits,
-    };
+    if (!(caller instanceof Promise)) return build(request.req, { caller });
+    return caller.then(
+      (known) => build(request.req, { caller: known }),
+      (error: unknown) => build(request.req, refused(error)),
+    );
   };
 }
 

@@ -5,6 +5,11 @@ import { VARY } from './respond.js';
 /**
  * CORS headers for allowed origins (CORS_ORIGINS). Foreign origins never get here: the origin
  * policy has refused them (exposeRefusal). Answers preflight (OPTIONS) itself: returns true when it did.
+ *
+ * Vary is not set here: every writer of a CORS route's answers sends it with its own headers
+ * (respond.ts, the tRPC surfaces, files), and a header set before `writeHead` sends every other
+ * header of the answer through Node's slower merging path (bench/README.md, issue 35).
+ * test/src/cors.test.ts holds every CORS route's answers, errors included, to carrying it.
  */
 export function applyCors(policy: OriginPolicy, req: IncomingMessage, res: ServerResponse): boolean {
   const origin = req.headers.origin;
@@ -12,7 +17,6 @@ export function applyCors(policy: OriginPolicy, req: IncomingMessage, res: Serve
     allow(res, origin);
     res.setHeader('access-control-max-age', '600');
   }
-  res.setHeader('vary', VARY);
   return answerPreflight(req, res);
 }
 
@@ -24,7 +28,7 @@ function allow(res: ServerResponse, origin: string) {
 
 function answerPreflight(req: IncomingMessage, res: ServerResponse): boolean {
   if (req.method !== 'OPTIONS') return false;
-  res.writeHead(204);
+  res.writeHead(204, { vary: VARY });
   res.end();
   return true;
 }
@@ -39,6 +43,5 @@ export function exposeRefusal(req: IncomingMessage, res: ServerResponse): boolea
   const origin = req.headers.origin;
   if (!origin) return false;
   allow(res, origin);
-  res.setHeader('vary', VARY);
   return answerPreflight(req, res);
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import { contentTypeOf } from '../tasks/links.js';
 import { FILES_PATH, scopeOf, type LinkSigner, type RecordingStorage } from '../storage/index.js';
 import { sendJson, VARY } from './respond.js';
+import type { RequestTarget } from './request-target.js';
 
 export { FILES_PATH };
 
@@ -118,7 +119,7 @@ export interface FileHandlerOptions {
  */
 export function createFileHandler(options: FileHandlerOptions) {
   const { root, bucket } = options;
-  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> => {
     const link = parseFilePath(url.pathname);
     const { key } = link;
     const expiresAt = checkLink(link, options.signer, options.clock.now());

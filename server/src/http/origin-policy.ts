@@ -59,13 +59,22 @@ export function createOriginPolicy(options: OriginPolicyOptions) {
   const anyOrigin = allowed.has('*');
   const log = createRefusalLog(options.logger, options.now ?? Date.now);
   const listed = options.allowedOrigins.length > 0 ? options.allowedOrigins.join(', ') : 'none';
+  // The last Host found to be a loopback name: a client sends the same one on every request, and
+  // reading it again (lower case, trailing dot, pattern) was a measurable share of a token request.
+  let knownLoopbackHost: string | undefined;
+  const isLoopbackHost = (host: string) => {
+    if (host === knownLoopbackHost) return true;
+    if (!isLoopbackHostname(hostnameOf(host))) return false;
+    knownLoopbackHost = host;
+    return true;
+  };
   return {
     /** Whether CORS headers may be sent for this origin. */
     allowsCors: (origin: string) => anyOrigin || allowed.has(origin),
     /** Throws ORIGIN_REFUSED (403) for a request this server must not act on. */
     check(req: IncomingMessage): void {
       const host = req.headers.host;
-      if (options.loopbackHostsOnly && host !== undefined && !isLoopbackHostname(hostnameOf(host))) {
+      if (options.loopbackHostsOnly && host !== undefined && !isLoopbackHost(host)) {
         const shown = host.slice(0, 100);
         log(
           `host ${shown}`,

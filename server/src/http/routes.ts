@@ -14,9 +14,10 @@ import type { Route } from './server.js';
 import { createTrpcSurface, TRPC_PATH } from './trpc.js';
 import { createTutorialHandler, TUTORIAL_PATHS } from './tutorial.js';
 import { createWebhookHandler, WEBHOOK_PATH, type WebhookHandlerOptions } from './webhook.js';
+import type { ContextFactory } from './context.js';
 
 export interface RouteTableOptions {
-  createContext: (options: { req: IncomingMessage }) => Promise<Context>;
+  createContext: ContextFactory;
   logger: Logger;
   maxBodyBytes: number;
   maxBatchSize: number;

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { AppRouter } from '../routers/_app.js';
 import { limitConnectionsPerAddress, receiveTimeouts, type ConnectionLimits } from './connection-limits.js';
 import { applyCors, exposeRefusal } from './cors.js';
+import { parseRequestTarget, type RequestTarget } from './request-target.js';
 import type { OriginPolicy } from './origin-policy.js';
 import { answerToError, MethodNotAllowedError, sendError, type Surface } from './respond.js';
 
@@ -21,7 +22,7 @@ export interface Route {
   cors: boolean;
   /** Refuse URLs that carry credentials (tRPC's `connectionParams` query parameter). */
   refuseUrlCredentials?: boolean;
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+  handle(req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void>;
 }
 
 export interface EdgeOptions {
@@ -35,17 +36,13 @@ export interface EdgeOptions {
   connections?: ConnectionLimits & { exempt: (address: string) => boolean };
 }
 
-/** A request's URL; a request line Node let through but URL cannot read is the caller's error. */
-export function parseRequestUrl(req: IncomingMessage): URL {
-  try {
-    return new URL(req.url ?? '/', 'http://localhost');
-  } catch {
-    throw new AppError(AppErrorCode.MALFORMED_REQUEST, 'the request URL cannot be parsed');
-  }
+/** A request's path and query; a request line Node let through but URL cannot read is the caller's error. */
+export function parseRequestUrl(req: IncomingMessage): RequestTarget {
+  return parseRequestTarget(req.url);
 }
 
 /** The checks every request passes before its route runs; throws what the caller is told. */
-function admit(options: EdgeOptions, req: IncomingMessage, res: ServerResponse, route: Route | undefined, url: URL): boolean {
+function admit(options: EdgeOptions, req: IncomingMessage, res: ServerResponse, route: Route | undefined, url: RequestTarget): boolean {
   try {
     options.policy.check(req);
   } catch (error) {

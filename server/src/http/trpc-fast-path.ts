@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Context } from '../trpc/context.js';
 import { sendBody, VARY } from './respond.js';
 import { callProcedure, proceduresOfType, statusOfBatch, statusOfError, wireFormat, type TrpcResponseItem } from './trpc-internals.js';
+import type { ContextFactory } from './context.js';
 
 /**
  * The edge's light road for the commonest calls: mutations POSTed as JSON, one at a time or batched
@@ -14,11 +15,7 @@ import { callProcedure, proceduresOfType, statusOfBatch, statusOfError, wireForm
  * Request/Response, which dominated the profile (bench/README.md). The edge has already read and
  * checked the body. Equivalence with the adapter is asserted by server/src/http/trpc-equivalence.test.ts.
  */
-export function createTrpcFastPath(options: {
-  router: AppRouter;
-  createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
-  logger: Logger;
-}) {
+export function createTrpcFastPath(options: { router: AppRouter; createContext: ContextFactory; logger: Logger }) {
   const wire = wireFormat(options.router);
   const mutations = proceduresOfType(options.router, 'mutation');
 

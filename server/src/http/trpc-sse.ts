@@ -6,6 +6,8 @@ import type { Logger } from '../logger.js';
 import type { Context } from '../trpc/context.js';
 import { VARY } from './respond.js';
 import { callProcedure, proceduresOfType, wireFormat } from './trpc-internals.js';
+import type { RequestTarget } from './request-target.js';
+import type { ContextFactory } from './context.js';
 
 /**
  * Subscriptions over SSE (recording.watch, transcription.watch), written straight to Node's
@@ -32,22 +34,18 @@ function frame(fields: { event?: string; data: string; id?: string }): string {
 const isAbortError = (error: unknown) => error instanceof Error && error.name === 'AbortError';
 
 /** The id the client resumes after: its EventSource's header, or the query parameter tRPC's link also uses. */
-function lastEventIdOf(req: IncomingMessage, url: URL): string | null {
+function lastEventIdOf(req: IncomingMessage, url: RequestTarget): string | null {
   const header = req.headers['last-event-id'];
   return (typeof header === 'string' ? header : null) ?? url.searchParams.get('lastEventId') ?? url.searchParams.get('Last-Event-Id');
 }
 
-export function createTrpcSse(options: {
-  router: AppRouter;
-  createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
-  logger: Logger;
-}) {
+export function createTrpcSse(options: { router: AppRouter; createContext: ContextFactory; logger: Logger }) {
   const wire = wireFormat(options.router);
   const subscriptions = proceduresOfType(options.router, 'subscription');
   const serialize = (value: unknown) => JSON.stringify(wire.serializeOutput(value));
 
   /** The input as tRPC's adapter reads it: `?input=` decoded by the transformer, `lastEventId` merged in. */
-  function rawInput(url: URL, lastEventId: string | null): () => Promise<unknown> {
+  function rawInput(url: RequestTarget, lastEventId: string | null): () => Promise<unknown> {
     return () => {
       try {
         const text = url.searchParams.get('input');
@@ -71,10 +69,10 @@ export function createTrpcSse(options: {
 
   return {
     /** A GET of one subscription (not a batch): the rest stays with tRPC's adapter. */
-    accepts: (req: IncomingMessage, path: string, url: URL) =>
+    accepts: (req: IncomingMessage, path: string, url: RequestTarget) =>
       req.method === 'GET' && subscriptions.has(path) && url.searchParams.get('batch') !== '1',
 
-    async serve(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
+    async serve(req: IncomingMessage, res: ServerResponse, path: string, url: RequestTarget): Promise<void> {
       const closed = new AbortController();
       res.once('close', () => closed.abort());
       const lastEventId = lastEventIdOf(req, url);

@@ -10,6 +10,8 @@ import { createTrpcFastPath } from './trpc-fast-path.js';
 import { proceduresOfType } from './trpc-internals.js';
 import { createTrpcSse } from './trpc-sse.js';
 import { MethodNotAllowedError, VARY } from './respond.js';
+import type { RequestTarget } from './request-target.js';
+import type { ContextFactory } from './context.js';
 
 export const TRPC_PATH = '/trpc';
 
@@ -22,7 +24,7 @@ function countCalls(paths: string): number {
 
 export interface TrpcSurfaceOptions {
   router: AppRouter;
-  createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
+  createContext: ContextFactory;
   logger: Logger;
   maxBodyBytes: number;
   /** Calls one batch may carry: checked here before either road, and tRPC's own option on the adapter. */
@@ -54,7 +56,7 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
   const subscriptions = proceduresOfType(options.router, 'subscription');
   const sse = createTrpcSse(options);
 
-  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> => {
     const batch = url.searchParams.get('batch') === '1';
     const procedurePath = url.pathname.slice(TRPC_PATH.length + 1);
     // Before the body is read: an oversized batch costs nothing, on either road.

@@ -7,6 +7,7 @@ import type { Context } from '../trpc/context.js';
 import { readJsonBody } from './body.js';
 import { sendJson, sendText } from './respond.js';
 import { createPathCaller, type ProcedureOutput, type ProcedurePath } from './trpc-internals.js';
+import type { ContextFactory } from './context.js';
 
 /**
  * The Astro tutorial backend's endpoints, as a drop-in: the same paths, bodies, checks (in the
@@ -150,10 +151,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
   },
 };
 
-export function createTutorialHandler(options: {
-  createContext(options: { req: IncomingMessage }): Promise<Context>;
-  maxBodyBytes: number;
-}) {
+export function createTutorialHandler(options: { createContext: ContextFactory; maxBodyBytes: number }) {
   const callProcedure = createPathCaller(appRouter);
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     const endpoint = ENDPOINTS[path]!;

@@ -10,11 +10,12 @@ import type { Context } from '../trpc/context.js';
 import type { OriginPolicy } from './origin-policy.js';
 import { parseRequestUrl, refuseUpgrade } from './server.js';
 import { TRPC_PATH } from './trpc.js';
+import type { ContextFactory } from './context.js';
 
 export interface WebSocketEdgeOptions {
   server: Server;
   router: AppRouter;
-  createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
+  createContext: ContextFactory;
   policy: OriginPolicy;
   addressOf: (req: IncomingMessage) => string;
   maxPayloadBytes: number;

@@ -7,11 +7,13 @@ import { readJsonBody } from '../body.js';
 import { MethodNotAllowedError, sendJson } from '../respond.js';
 import { createPathCaller } from '../trpc-internals.js';
 import { matchRoute, type RestRoute } from './routes.js';
+import type { RequestTarget } from '../request-target.js';
+import type { ContextFactory } from '../context.js';
 
 export const REST_PREFIX = '/api/v1';
 
 export interface RestHandlerOptions {
-  createContext(options: { req: IncomingMessage }): Promise<Context>;
+  createContext: ContextFactory;
   maxBodyBytes: number;
 }
 
@@ -38,7 +40,7 @@ function checkQuery(route: RestRoute, query: URLSearchParams): Record<string, st
  */
 export function createRestHandler(options: RestHandlerOptions) {
   const call = createPathCaller(appRouter);
-  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> => {
     // HEAD is a GET without the body (Node leaves it out): wherever GET is served, HEAD is too.
     const read = req.method === 'GET' || req.method === 'HEAD';
     const match = matchRoute(req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'), url.pathname.slice(REST_PREFIX.length) || '/');
