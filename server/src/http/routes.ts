@@ -2,10 +2,8 @@
  * The route table: every way into the server (operator endpoints, console, files, webhook, REST,
  * tutorial, tRPC), in the order they are matched.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../logger.js';
 import { appRouter } from '../routers/_app.js';
-import type { Context } from '../trpc/context.js';
 import { CONSOLE_PATH, createConsoleHandler } from './console.js';
 import { createFileHandler, FILES_PATH, type FileHandlerOptions } from './files.js';
 import { createOperatorRoutes, type OperatorRouteOptions } from './operator-routes.js';

@@ -3,7 +3,6 @@ import { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { AppRouter } from '../routers/_app.js';
 import type { Logger } from '../logger.js';
-import type { Context } from '../trpc/context.js';
 import { BATCH_TOO_LARGE } from '../trpc/errors.js';
 import { readJsonBody, parseJsonText } from './body.js';
 import { createTrpcFastPath } from './trpc-fast-path.js';

@@ -6,7 +6,6 @@ import { AppErrorCode } from '@agora-backend/shared';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AppRouter } from '../routers/_app.js';
-import type { Context } from '../trpc/context.js';
 import type { OriginPolicy } from './origin-policy.js';
 import { parseRequestUrl, refuseUpgrade } from './server.js';
 import { TRPC_PATH } from './trpc.js';

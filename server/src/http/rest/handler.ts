@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppErrorCode } from '@agora-backend/shared';
 import { AppError } from '../../errors.js';
 import { appRouter, directProcedures } from '../../routers/_app.js';
-import type { Context } from '../../trpc/context.js';
 import { readJsonBody } from '../body.js';
 import { MethodNotAllowedError, sendJson } from '../respond.js';
 import { createPathCaller } from '../trpc-internals.js';
