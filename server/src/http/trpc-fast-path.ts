@@ -26,20 +26,27 @@ export function createTrpcFastPath(options: { router: AppRouter; createContext: 
     return { item: { error: wire.errorShape(error, 'mutation', path, ctx) }, error };
   };
 
-  const callOne = async (
+  const succeeded = (data: unknown): Outcome => ({ item: { result: { data } }, error: undefined });
+
+  /**
+   * One call's outcome; at once (no promise) when its procedure is direct and answers at once, as
+   * token.generate does: a promise per call of a batch of ten was a measurable share of it.
+   */
+  const callOne = (
     path: string,
     raw: unknown,
     ctx: Context,
     batchIndex: number,
     signal: AbortSignal | undefined,
-  ): Promise<Outcome> => {
+  ): Outcome | Promise<Outcome> => {
+    const fail = (cause: unknown) => failure(getTRPCErrorFromUnknown(cause), path, ctx);
     try {
       // Decoded inside the procedure, as the adapter does: bad superjson framing is the input's fault (400).
       const readInput = (): unknown => (raw === undefined ? undefined : wire.deserializeInput(raw));
       const direct = directProcedures.get(path);
       const data: unknown = direct
-        ? await direct(ctx, readInput)
-        : await callProcedure({
+        ? direct(ctx, readInput)
+        : callProcedure({
             router: options.router,
             path,
             getRawInput: () => Promise.resolve(readInput()),
@@ -48,9 +55,9 @@ export function createTrpcFastPath(options: { router: AppRouter; createContext: 
             signal,
             batchIndex,
           });
-      return { item: { result: { data } }, error: undefined };
+      return data instanceof Promise ? data.then(succeeded, fail) : succeeded(data);
     } catch (cause) {
-      return failure(getTRPCErrorFromUnknown(cause), path, ctx);
+      return fail(cause);
     }
   };
 
@@ -80,11 +87,15 @@ export function createTrpcFastPath(options: { router: AppRouter; createContext: 
       if (!res.writableFinished) controller?.abort();
     };
     if (controller) res.once('close', onClose);
-    const ctx = await options.createContext({ req });
+    const made = options.createContext({ req });
+    const ctx = made instanceof Promise ? await made : made;
     let outcomes: Outcome[];
     try {
       const inputs = inputsOf(body, batch, paths.length);
-      outcomes = await Promise.all(paths.map((path, index) => callOne(path, inputs[index], ctx, index, controller?.signal)));
+      const settled = paths.map((path, index) => callOne(path, inputs[index], ctx, index, controller?.signal));
+      outcomes = settled.some((outcome) => outcome instanceof Promise)
+        ? await Promise.all(settled.map((outcome) => Promise.resolve(outcome)))
+        : (settled as Outcome[]);
     } catch (cause) {
       // As in the adapter, where reading the inputs fails inside each call.
       const error = getTRPCErrorFromUnknown(cause);

@@ -3,6 +3,8 @@ import { getHTTPStatusCode, getHTTPStatusCodeFromError } from '@trpc/server/http
 import { z } from 'zod';
 import type { AppRouter } from '../routers/_app.js';
 import type { Context } from '../trpc/context.js';
+import { superjsonFlatText } from '../trpc/flat-json.js';
+import { transformer } from '../trpc/transformer.js';
 
 /**
  * Every use of tRPC's internals in the server, behind one module (ESLint refuses them anywhere
@@ -102,6 +104,8 @@ export type TrpcResponseItem = { result: { data: unknown } } | { error: unknown 
 /** tRPC's wire format of this router: its transformer, error shapes (our formatter's) and responses. */
 export function wireFormat(router: AppRouter) {
   const config = router._def._config;
+  // Flat answers are written directly only under our superjson transformer, whose output it mirrors.
+  const writesFlat = config.transformer.output.serialize === transformer.output.serialize;
   return {
     /** Decodes an input as the adapter does (superjson framing checked by our transformer). */
     deserializeInput: (raw: unknown): unknown => config.transformer.input.deserialize(raw),
@@ -112,8 +116,28 @@ export function wireFormat(router: AppRouter) {
       getErrorShape({ config, error, type, path, input: undefined, ctx }),
     /** The JSON text of one answer, or of a batch's answers, as the adapter writes it. */
     responseText: (response: TrpcResponseItem | TrpcResponseItem[]): string =>
+      (writesFlat ? flatResponseText(response) : undefined) ??
       JSON.stringify(transformTRPCResponse(config, response as Parameters<typeof transformTRPCResponse>[1])),
   };
+}
+
+/** A result's text when its data is flat (a token answer), as transformTRPCResponse and JSON.stringify would write it. */
+function flatResultText(item: TrpcResponseItem): string | undefined {
+  if (!('result' in item)) return undefined;
+  const data = superjsonFlatText(item.result.data);
+  return data === undefined ? undefined : `{"result":{"data":${data}}}`;
+}
+
+/** The answer's text when every result in it is flat and none is an error; undefined otherwise. */
+function flatResponseText(response: TrpcResponseItem | TrpcResponseItem[]): string | undefined {
+  if (!Array.isArray(response)) return flatResultText(response);
+  let text = '';
+  for (const item of response) {
+    const written = flatResultText(item);
+    if (written === undefined) return undefined;
+    text += `${text === '' ? '' : ','}${written}`;
+  }
+  return `[${text}]`;
 }
 
 /** tRPC's HTTP status of one error (its code's status). */

@@ -79,7 +79,8 @@ const ENDPOINTS: Record<string, Endpoint> = {
     check: (body) => (body.role === 'publisher' || body.role === 'subscriber' ? undefined : 'role is incorrect'),
     async run(ctx, body, res) {
       const input = { channel: body.channel, uid: body.uid, role: body.role, expireTime: digitsAsNumber(body.expireTime) };
-      const { token } = await generateTokenDirect(ctx, () => input);
+      const generated = generateTokenDirect(ctx, () => input);
+      const { token } = generated instanceof Promise ? await generated : generated;
       sendJson(res, 200, { token });
     },
   },
@@ -163,7 +164,8 @@ export function createTutorialHandler(options: { createContext: ContextFactory; 
       sendText(res, 400, problem);
       return;
     }
-    const ctx = await options.createContext({ req });
+    const made = options.createContext({ req });
+    const ctx = made instanceof Promise ? await made : made;
     await endpoint.run(ctx, body, res, (path, input) => callProcedure(ctx, path, input));
   };
 }

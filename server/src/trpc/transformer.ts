@@ -2,6 +2,7 @@ import { TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { AppErrorCode } from '@agora-backend/shared';
 import { AppError } from '../errors.js';
+import { isoText } from './flat-json.js';
 import { superjsonFrameProblem } from './superjson-frame.js';
 
 /** A malformed input frame: the caller's error (400, MALFORMED_REQUEST), in our words. */
@@ -50,7 +51,7 @@ export function serializeFlat(
         }
         // A path key with a dot or backslash is escaped in superjson's meta; not worth copying.
         if (!(field instanceof Date) || Number.isNaN(field.getTime()) || key.includes('.') || key.includes('\\')) return undefined;
-        json[key] = field.toISOString();
+        json[key] = isoText(field);
         (dates ??= {})[key] = ['Date'];
         break;
       }

@@ -48,10 +48,12 @@ export function createRestHandler(options: RestHandlerOptions) {
       throw new MethodNotAllowedError(match.allowed.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', '));
     const query = checkQuery(match.route, url.searchParams);
     const body = read ? undefined : (await readJsonBody(req, options.maxBodyBytes)).value;
-    const ctx = await options.createContext({ req });
+    // Context and direct procedures may answer at once (the token path): no await for those.
+    const made = options.createContext({ req });
+    const ctx = made instanceof Promise ? await made : made;
     const input = match.route.input({ params: match.params, query, body });
     const direct = directProcedures.get(match.route.procedure);
-    const result = direct ? await direct(ctx, () => input) : await call(ctx, match.route.procedure, input);
-    sendJson(res, match.route.successStatus, result);
+    const result = direct ? direct(ctx, () => input) : call(ctx, match.route.procedure, input);
+    sendJson(res, match.route.successStatus, result instanceof Promise ? await result : result);
   };
 }
