@@ -65,6 +65,8 @@ export function parseJsonText(text: string, what = 'the request body'): unknown 
 /** A body with content is JSON or nothing: anything else (text/plain, forms) is what browsers send cross-site without asking. */
 function requireJsonContentType(req: IncomingMessage): void {
   const type = req.headers['content-type'];
+  // What nearly every client sends, accepted without taking the value apart.
+  if (type === 'application/json') return;
   const mediaType = type?.split(';', 1)[0]!.trim().toLowerCase();
   if (mediaType !== 'application/json') {
     throw new AppError(

@@ -5,7 +5,7 @@ import { parseRequestTarget } from './request-target.js';
 function byUrl(target: string) {
   try {
     const url = new URL(target, 'http://localhost');
-    return { pathname: url.pathname, query: [...url.searchParams] };
+    return { pathname: url.pathname, hasQuery: url.search !== '', query: [...url.searchParams] };
   } catch {
     return 'refused';
   }
@@ -14,7 +14,7 @@ function byUrl(target: string) {
 function ours(target: string) {
   try {
     const parsed = parseRequestTarget(target);
-    return { pathname: parsed.pathname, query: [...parsed.searchParams] };
+    return { pathname: parsed.pathname, hasQuery: parsed.hasQuery, query: [...parsed.searchParams] };
   } catch {
     return 'refused';
   }

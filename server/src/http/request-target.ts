@@ -4,6 +4,8 @@ import { AppError } from '../errors.js';
 /** What the edge and its routes read of a request's URL: its path and its query. */
 export interface RequestTarget {
   readonly pathname: string;
+  /** Whether the target has a query (a bare `?` is none, as URL has it): most have none, and are never parsed. */
+  readonly hasQuery: boolean;
   readonly searchParams: URLSearchParams;
 }
 
@@ -21,11 +23,14 @@ class PlainTarget implements RequestTarget {
   constructor(
     readonly pathname: string,
     /** The query with its `?` (URLSearchParams drops one leading `?`, so a query starting with another keeps it). */
-    private readonly search: string,
+    private readonly query: string,
   ) {}
+  get hasQuery(): boolean {
+    return this.query.length > 1;
+  }
   /** Most requests never read their query: it is parsed on first use. */
   get searchParams(): URLSearchParams {
-    return (this.#searchParams ??= new URLSearchParams(this.search));
+    return (this.#searchParams ??= new URLSearchParams(this.query));
   }
 }
 
@@ -40,7 +45,8 @@ export function parseRequestTarget(target: string | undefined): RequestTarget {
     return question === -1 ? new PlainTarget(text, '') : new PlainTarget(text.slice(0, question), text.slice(question));
   }
   try {
-    return new URL(text, 'http://localhost');
+    const url = new URL(text, 'http://localhost');
+    return { pathname: url.pathname, hasQuery: url.search !== '', searchParams: url.searchParams };
   } catch {
     throw new AppError(AppErrorCode.MALFORMED_REQUEST, 'the request URL cannot be parsed');
   }

@@ -54,7 +54,7 @@ function admit(options: EdgeOptions, req: IncomingMessage, res: ServerResponse, 
   if (route.cors && applyCors(options.policy, req, res)) return false;
   if (!route.methods.includes(req.method ?? ''))
     throw new MethodNotAllowedError([...route.methods, ...(route.cors ? ['OPTIONS'] : [])].join(', '));
-  if (route.refuseUrlCredentials && url.searchParams.has('connectionParams')) {
+  if (route.refuseUrlCredentials && url.hasQuery && url.searchParams.has('connectionParams')) {
     throw new AppError(AppErrorCode.MALFORMED_REQUEST, 'credentials must not travel in the URL: send them in the Authorization header');
   }
   if (options.draining()) res.setHeader('connection', 'close');

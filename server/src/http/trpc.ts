@@ -56,7 +56,7 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
   const sse = createTrpcSse(options);
 
   return async (req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> => {
-    const batch = url.searchParams.get('batch') === '1';
+    const batch = url.hasQuery && url.searchParams.get('batch') === '1';
     const procedurePath = url.pathname.slice(TRPC_PATH.length + 1);
     // Before the body is read: an oversized batch costs nothing, on either road.
     if (batch && countCalls(procedurePath) > options.maxBatchSize) throw new TRPCError({ code: 'BAD_REQUEST', message: BATCH_TOO_LARGE });

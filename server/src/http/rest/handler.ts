@@ -17,7 +17,10 @@ export interface RestHandlerOptions {
 }
 
 /** Query parameters a route does not declare are refused, as the OpenAPI document says. */
-function checkQuery(route: RestRoute, query: URLSearchParams): Record<string, string> {
+function checkQuery(route: RestRoute, url: RequestTarget): Record<string, string> {
+  // Most requests have no query: its parameters are then never parsed.
+  if (!url.hasQuery) return {};
+  const query = url.searchParams;
   if (query.size === 0) return {};
   const known = new Set(Object.keys(route.querySchema?.shape ?? {}));
   const values: Record<string, string> = {};
@@ -46,7 +49,7 @@ export function createRestHandler(options: RestHandlerOptions) {
     if (!match) throw new AppError(AppErrorCode.NOT_FOUND, `no route ${req.method ?? ''} ${url.pathname}`);
     if ('allowed' in match)
       throw new MethodNotAllowedError(match.allowed.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', '));
-    const query = checkQuery(match.route, url.searchParams);
+    const query = checkQuery(match.route, url);
     const body = read ? undefined : (await readJsonBody(req, options.maxBodyBytes)).value;
     // Context and direct procedures may answer at once (the token path): no await for those.
     const made = options.createContext({ req });
