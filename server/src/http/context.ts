@@ -15,36 +15,70 @@ export interface ContextFactoryOptions {
   originOf: (req: IncomingMessage) => string;
 }
 
+/** What a context is built from, read off the request once. */
+interface RequestFacts {
+  authorization: string | undefined;
+  ip: string;
+  origin: string;
+  transport: Context['transport'];
+}
+
+type ConnectionParams = Record<string, string | undefined> | null | undefined;
+
 /**
  * One identity whatever the transport: the Authorization header (HTTP and SSE), or the connection
  * parameters of a WebSocket (its first message, never its URL: the edge refuses credentials in
  * URLs). A refused credential is kept as an error; procedures turn it into UNAUTHORIZED.
  */
 export function createContextFactory(options: ContextFactoryOptions) {
-  const { logger, services, authenticator, limits, rateLimits, addressOf, originOf } = options;
-  return async (request: {
-    req: IncomingMessage;
-    info?: { connectionParams?: Record<string, string | undefined> | null | undefined };
-  }): Promise<Context> => {
-    const credential = bearerCredential(request.req.headers.authorization ?? request.info?.connectionParams?.authorization);
-    let auth: Context['auth'];
-    try {
-      auth = { caller: await authenticator.authenticate(credential) };
-    } catch (error) {
-      auth = { error: error instanceof AuthenticationError ? error.message : 'authentication failed' };
-      if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
-    }
-    return {
-      logger,
-      services,
-      auth,
-      ip: addressOf(request.req),
-      origin: originOf(request.req),
-      transport: request.req.headers.upgrade?.toLowerCase() === 'websocket' ? 'ws' : 'http',
-      connection: { subscriptions: 0 },
-      limits,
-      rateLimits,
-    };
+  const facts = requestFacts(options);
+  return (request: { req: IncomingMessage; info?: { connectionParams?: ConnectionParams } }): Promise<Context> =>
+    buildContext(options, facts(request.req), request.info?.connectionParams);
+}
+
+/**
+ * The same contexts for WebSocket connections, in two steps: what the context needs is read off
+ * the upgrade request at once, and the context is built when the connection parameters come (the
+ * first message), so a connection keeps a few strings rather than the request and its headers.
+ */
+export function createConnectionContextFactory(options: ContextFactoryOptions) {
+  const facts = requestFacts(options);
+  return (req: IncomingMessage): ((connectionParams: ConnectionParams) => Promise<Context>) => {
+    const read = facts(req);
+    return (connectionParams) => buildContext(options, read, connectionParams);
+  };
+}
+
+function requestFacts(options: ContextFactoryOptions) {
+  const { addressOf, originOf } = options;
+  return (req: IncomingMessage): RequestFacts => ({
+    authorization: req.headers.authorization,
+    ip: addressOf(req),
+    origin: originOf(req),
+    transport: req.headers.upgrade?.toLowerCase() === 'websocket' ? 'ws' : 'http',
+  });
+}
+
+async function buildContext(options: ContextFactoryOptions, facts: RequestFacts, connectionParams: ConnectionParams): Promise<Context> {
+  const { logger, services, authenticator, limits, rateLimits } = options;
+  const credential = bearerCredential(facts.authorization ?? connectionParams?.authorization);
+  let auth: Context['auth'];
+  try {
+    auth = { caller: await authenticator.authenticate(credential) };
+  } catch (error) {
+    auth = { error: error instanceof AuthenticationError ? error.message : 'authentication failed' };
+    if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
+  }
+  return {
+    logger,
+    services,
+    auth,
+    ip: facts.ip,
+    origin: facts.origin,
+    transport: facts.transport,
+    connection: { subscriptions: 0 },
+    limits,
+    rateLimits,
   };
 }
 
