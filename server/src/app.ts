@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { APP_DEFAULTS, isLoopback, type AppConfig } from './config.js';
 import { createClientAddress, createProxyCheck, createPublicOrigin, parseTrustedProxies } from './http/client-address.js';
-import { createContextFactory } from './http/context.js';
+import { createConnectionContextFactory, createContextFactory } from './http/context.js';
 import { createReadiness, type ReadinessCheck } from './http/operator-routes.js';
 import { createOriginPolicy } from './http/origin-policy.js';
 import { createRoutes } from './http/routes.js';
@@ -95,7 +95,7 @@ export function createApp(config: AppConfig, composed: AppServices, deps: EdgeDe
   const { logger, recording, transcription, agent } = composed;
   const maxBodyBytes = config.maxBodyBytes ?? APP_DEFAULTS.maxBodyBytes;
   const maxBatchSize = config.maxBatchSize ?? APP_DEFAULTS.maxBatchSize;
-  const { policy, addressOf, createContext, isProxy } = createRequestPolicy(config, composed);
+  const { policy, addressOf, createContext, contextOf, isProxy } = createRequestPolicy(config, composed);
   let draining = false;
   let baseUrl: string | undefined;
   const isDraining = () => draining;
@@ -121,7 +121,7 @@ export function createApp(config: AppConfig, composed: AppServices, deps: EdgeDe
   const webSockets = createWebSocketEdge({
     server,
     router: appRouter,
-    createContext,
+    contextOf,
     policy,
     addressOf,
     maxPayloadBytes: maxBodyBytes,
@@ -214,7 +214,7 @@ function createRequestPolicy(config: AppConfig, composed: AppServices) {
     logger: composed.logger,
     now: () => composed.clock.now(),
   });
-  const createContext = createContextFactory({
+  const contextOptions = {
     logger: composed.logger,
     services: composed.services,
     authenticator: composed.authenticator,
@@ -222,8 +222,14 @@ function createRequestPolicy(config: AppConfig, composed: AppServices) {
     rateLimits: composed.rateLimits,
     addressOf,
     originOf: createPublicOrigin(proxies, config.publicUrl),
-  });
-  return { policy, addressOf, createContext, isProxy: createProxyCheck(proxies) };
+  };
+  return {
+    policy,
+    addressOf,
+    createContext: createContextFactory(contextOptions),
+    contextOf: createConnectionContextFactory(contextOptions),
+    isProxy: createProxyCheck(proxies),
+  };
 }
 
 /** Graceful stop: refuse new work, ask WebSocket clients to reconnect, drain, close resources. */

@@ -21,6 +21,8 @@ export function receiveTimeouts(limits: ConnectionLimits) {
   };
 }
 
+const COUNTED = Symbol('counted address');
+
 /** What a socket over the per-address limit is told before it is closed. */
 function refusal(limit: number): string {
   const body = `more than ${limit} open connections from one address\n`;
@@ -39,7 +41,16 @@ export function limitConnectionsPerAddress(
 ): (socket: Socket) => boolean {
   const open = new Map<string, number>();
   const refused = new WeakSet<Socket>();
-  server.on('connection', (socket: Socket) => {
+  // The socket carries its counted address for the one close listener all share: a closure (and
+  // `once`'s wrapper) per connection would stay for its whole life (bench/README.md, issue 35).
+  function release(this: Socket & { [COUNTED]?: string }) {
+    const address = this[COUNTED];
+    if (address === undefined) return;
+    const left = (open.get(address) ?? 1) - 1;
+    if (left <= 0) open.delete(address);
+    else open.set(address, left);
+  }
+  server.on('connection', (socket: Socket & { [COUNTED]?: string }) => {
     const address = socket.remoteAddress ?? 'unknown';
     if (options.exempt(address)) return;
     const count = open.get(address) ?? 0;
@@ -50,11 +61,8 @@ export function limitConnectionsPerAddress(
       return;
     }
     open.set(address, count + 1);
-    socket.once('close', () => {
-      const left = (open.get(address) ?? 1) - 1;
-      if (left <= 0) open.delete(address);
-      else open.set(address, left);
-    });
+    socket[COUNTED] = address;
+    socket.on('close', release);
   });
   return (socket) => refused.has(socket);
 }

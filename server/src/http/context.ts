@@ -18,9 +18,19 @@ export interface ContextFactoryOptions {
 /** What the edge asks for a request's context: at once when the authenticator needs no I/O. */
 export type ContextFactory = (request: ContextRequest) => Context | Promise<Context>;
 
+type ConnectionParams = Record<string, string | undefined> | null | undefined;
+
 export interface ContextRequest {
   req: IncomingMessage;
-  info?: { connectionParams?: Record<string, string | undefined> | null | undefined };
+  info?: { connectionParams?: ConnectionParams };
+}
+
+/** What a context is built from, read off the request once. */
+interface RequestFacts {
+  authorization: string | undefined;
+  ip: string;
+  origin: string;
+  transport: Context['transport'];
 }
 
 /**
@@ -29,36 +39,60 @@ export interface ContextRequest {
  * URLs). A refused credential is kept as an error; procedures turn it into UNAUTHORIZED.
  */
 export function createContextFactory(options: ContextFactoryOptions): ContextFactory {
-  const { logger, services, authenticator, limits, rateLimits, addressOf, originOf } = options;
-  const refused = (error: unknown): Context['auth'] => {
-    if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
-    return { error: error instanceof AuthenticationError ? error.message : 'authentication failed' };
+  const facts = requestFacts(options);
+  return (request) => buildContext(options, facts(request.req), request.info?.connectionParams);
+}
+
+/**
+ * The same contexts for WebSocket connections, in two steps: what the context needs is read off
+ * the upgrade request at once, and the context is built when the connection parameters come (the
+ * first message), so a connection keeps a few strings rather than the request and its headers.
+ */
+export function createConnectionContextFactory(options: ContextFactoryOptions) {
+  const facts = requestFacts(options);
+  return (req: IncomingMessage): ((connectionParams: ConnectionParams) => Context | Promise<Context>) => {
+    const read = facts(req);
+    return (connectionParams) => buildContext(options, read, connectionParams);
   };
-  const build = (req: IncomingMessage, auth: Context['auth']): Context => ({
-    logger,
-    services,
-    auth,
+}
+
+function requestFacts(options: ContextFactoryOptions) {
+  const { addressOf, originOf } = options;
+  return (req: IncomingMessage): RequestFacts => ({
+    authorization: req.headers.authorization,
     ip: addressOf(req),
     origin: originOf(req),
     transport: req.headers.upgrade?.toLowerCase() === 'websocket' ? 'ws' : 'http',
+  });
+}
+
+/** The context, at once when the authenticator answers at once (AUTH_MODE none and apikey): no promise per request. */
+function buildContext(options: ContextFactoryOptions, facts: RequestFacts, connectionParams: ConnectionParams): Context | Promise<Context> {
+  const { logger, services, authenticator, limits, rateLimits } = options;
+  const build = (auth: Context['auth']): Context => ({
+    logger,
+    services,
+    auth,
+    ip: facts.ip,
+    origin: facts.origin,
+    transport: facts.transport,
     connection: { subscriptions: 0 },
     limits,
     rateLimits,
   });
-  return (request) => {
-    const credential = bearerCredential(request.req.headers.authorization ?? request.info?.connectionParams?.authorization);
-    let caller: Caller | Promise<Caller>;
-    try {
-      caller = authenticator.authenticate(credential);
-    } catch (error) {
-      return build(request.req, refused(error));
-    }
-    if (!(caller instanceof Promise)) return build(request.req, { caller });
-    return caller.then(
-      (known) => build(request.req, { caller: known }),
-      (error: unknown) => build(request.req, refused(error)),
-    );
+  const refused = (error: unknown): Context => {
+    if (!(error instanceof AuthenticationError)) logger.error({ err: error }, 'authenticator failed');
+    return build({ error: error instanceof AuthenticationError ? error.message : 'authentication failed' });
   };
+  const credential = bearerCredential(facts.authorization ?? connectionParams?.authorization);
+  let caller: Caller | Promise<Caller>;
+  try {
+    caller = authenticator.authenticate(credential);
+  } catch (error) {
+    return refused(error);
+  }
+  if (!(caller instanceof Promise)) return build({ caller });
+  return caller.then((known) => build({ caller: known }), refused);
 }
 
 /** The credential of an `Authorization: Bearer …` value. */

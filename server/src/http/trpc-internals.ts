@@ -1,5 +1,10 @@
 import { callTRPCProcedure, getErrorShape, transformTRPCResponse, type inferRouterOutputs, type TRPCError } from '@trpc/server';
 import { getHTTPStatusCode, getHTTPStatusCodeFromError } from '@trpc/server/http';
+import {
+  parseConnectionParamsFromUnknown,
+  parseTRPCMessage,
+  type TRPCClientOutgoingMessage,
+} from '@trpc/server/unstable-core-do-not-import';
 import { z } from 'zod';
 import type { AppRouter } from '../routers/_app.js';
 import type { Context } from '../trpc/context.js';
@@ -11,7 +16,7 @@ import { transformer } from '../trpc/transformer.js';
  * else): the router's definition (`_def`: its config and its flattened procedures), the call by
  * path, the error shape and the response transform its adapters use. The edge needs them to serve
  * tRPC's wire format without the Fetch adapter (trpc-fast-path.ts, trpc-sse.ts), to write errors
- * in tRPC's envelope (respond.ts) and to derive REST from the procedures (rest/). When tRPC is
+ * in tRPC's envelope (respond.ts), to speak its WebSocket protocol (trpc-ws.ts) and to derive REST from the procedures (rest/). When tRPC is
  * upgraded, this file and the equivalence test (trpc-equivalence.test.ts) are where to look.
  */
 
@@ -118,6 +123,11 @@ export function wireFormat(router: AppRouter) {
     responseText: (response: TrpcResponseItem | TrpcResponseItem[]): string =>
       (writesFlat ? flatResponseText(response) : undefined) ??
       JSON.stringify(transformTRPCResponse(config, response as Parameters<typeof transformTRPCResponse>[1])),
+    /** The JSON text of one WebSocket message (an answer with its id, or an error), transformed as the WS adapter does. */
+    messageText: (message: WsResponse): string =>
+      JSON.stringify(transformTRPCResponse(config, message as unknown as Parameters<typeof transformTRPCResponse>[1])),
+    /** One message of a WebSocket client, checked and its input decoded as the WS adapter does; throws otherwise. */
+    parseMessage: (raw: unknown): WsRequest => parseTRPCMessage(raw, config.transformer),
   };
 }
 
@@ -146,3 +156,18 @@ export const statusOfError = (error: TRPCError): number => getHTTPStatusCodeFrom
 /** tRPC's HTTP status of a batch: the errors' shared status, 200 when none failed, else 207. */
 export const statusOfBatch = (items: TrpcResponseItem[], errors: readonly (TRPCError | undefined)[]): number =>
   getHTTPStatusCode(items as Parameters<typeof getHTTPStatusCode>[0], errors);
+
+/** A WebSocket client's call or stop, as tRPC's parser returns it. */
+export type WsRequest = TRPCClientOutgoingMessage;
+
+/** What the server sends over a WebSocket before the transform: a result or an error for a call's id. */
+export type WsResponse =
+  | {
+      id: string | number | null;
+      jsonrpc?: '2.0' | undefined;
+      result: { type: 'started' | 'stopped' } | { type: 'data'; data: unknown; id?: string };
+    }
+  | { id: string | number | null; jsonrpc?: '2.0' | undefined; error: unknown };
+
+/** The connection parameters of a WebSocket's first message, checked as tRPC's adapter does (string values, or null). */
+export const parseConnectionParams = (raw: unknown): Record<string, string | undefined> | null => parseConnectionParamsFromUnknown(raw);

@@ -1,20 +1,21 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { AppErrorCode } from '@agora-backend/shared';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AppRouter } from '../routers/_app.js';
+import type { Context } from '../trpc/context.js';
 import type { OriginPolicy } from './origin-policy.js';
 import { parseRequestUrl, refuseUpgrade } from './server.js';
 import { TRPC_PATH } from './trpc.js';
-import type { ContextFactory } from './context.js';
+import { createTrpcWs } from './trpc-ws.js';
 
 export interface WebSocketEdgeOptions {
   server: Server;
   router: AppRouter;
-  createContext: ContextFactory;
+  /** Reads what the context needs off the upgrade request; builds it from the connection parameters. */
+  contextOf: (req: IncomingMessage) => (connectionParams: Record<string, string | undefined> | null) => Context | Promise<Context>;
   policy: OriginPolicy;
   addressOf: (req: IncomingMessage) => string;
   maxPayloadBytes: number;
@@ -23,7 +24,13 @@ export interface WebSocketEdgeOptions {
   connectionsPerAddress: number;
   logger: Logger;
   draining: () => boolean;
+  /** Ping after this long without a message, cut the socket when no answer comes this long after (30 s and 5 s). */
+  keepAlive?: { pingMs: number; pongWaitMs: number; sweepMs: number };
 }
+
+const ADDRESS = Symbol('client address');
+
+const KEEP_ALIVE = { pingMs: 30_000, pongWaitMs: 5_000, sweepMs: 1_000 };
 
 /**
  * A frame the ws library refused (its errors carry a `WS_ERR_…` code and the close code it sent,
@@ -39,70 +46,85 @@ function clientProtocolError(cause: unknown): { code: string; closeCode: number 
 
 /**
  * tRPC over WebSocket on `/trpc`. The upgrade passes the same origin and Host policy as every HTTP
- * request (a page on a foreign origin cannot open it), then the per-address connection limit.
+ * request (a page on a foreign origin cannot open it), then the per-address connection limit;
+ * tRPC's protocol is then spoken by trpc-ws.ts.
  */
 export function createWebSocketEdge(options: WebSocketEdgeOptions) {
   const { logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
-  const handler = applyWSSHandler({
-    wss,
+  const keepAliveOptions = options.keepAlive ?? KEEP_ALIVE;
+  const trpc = createTrpcWs({
     router: options.router,
-    createContext: options.createContext,
     maxBatchSize: options.maxBatchSize,
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
-    onError({ error, path }) {
+    keepAlive: keepAliveOptions,
+    onError(error, path) {
       const protocol = clientProtocolError(error.cause);
       // ws closed the socket for the client's frame (too large, bad UTF-8…): their mistake, not our bug.
       if (protocol) logger.info(protocol, 'WebSocket closed: the client broke the protocol');
       else if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
     },
   });
+  const keepAlive = setInterval(() => trpc.sweep(wss.clients), keepAliveOptions.sweepMs);
+  keepAlive.unref();
   const perAddress = new Map<string, number>();
 
-  const admit = (req: IncomingMessage): string => {
+  /** The client's address, and whether its first message carries connection parameters (`?connectionParams=1`, as tRPC's client says). */
+  const admit = (req: IncomingMessage): { address: string; expectsParams: boolean } => {
     if (options.draining()) throw new AppError(AppErrorCode.SHUTTING_DOWN, 'the server is shutting down');
-    if (parseRequestUrl(req).pathname !== TRPC_PATH) throw new AppError(AppErrorCode.NOT_FOUND, `WebSocket connections go to ${TRPC_PATH}`);
+    const url = parseRequestUrl(req);
+    if (url.pathname !== TRPC_PATH) throw new AppError(AppErrorCode.NOT_FOUND, `WebSocket connections go to ${TRPC_PATH}`);
     options.policy.check(req);
     const address = options.addressOf(req);
     if ((perAddress.get(address) ?? 0) >= options.connectionsPerAddress) {
       throw new AppError(AppErrorCode.RATE_LIMITED, `more than ${options.connectionsPerAddress} WebSocket connections from one address`);
     }
-    return address;
+    return { address, expectsParams: url.searchParams.get('connectionParams') === '1' };
   };
 
-  const track = (address: string, ws: { once(event: 'close', listener: () => void): unknown }) => {
+  // The socket carries its address for the one close listener all share (no closure per connection).
+  function release(this: WebSocket & { [ADDRESS]?: string }) {
+    const address = this[ADDRESS];
+    if (address === undefined) return;
+    const left = (perAddress.get(address) ?? 1) - 1;
+    if (left <= 0) perAddress.delete(address);
+    else perAddress.set(address, left);
+  }
+  const track = (address: string, ws: WebSocket & { [ADDRESS]?: string }) => {
     perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-    ws.once('close', () => {
-      const left = (perAddress.get(address) ?? 1) - 1;
-      if (left <= 0) perAddress.delete(address);
-      else perAddress.set(address, left);
-    });
+    ws[ADDRESS] = address;
+    ws.on('close', release);
   };
 
   options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    let address: string;
+    let admitted: { address: string; expectsParams: boolean };
     try {
-      address = admit(req);
+      admitted = admit(req);
     } catch (error) {
       refuseUpgrade(socket, error, logger);
       return;
     }
+    // Read now, so that no connection keeps its upgrade request.
+    const contextFor = options.contextOf(req);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      track(address, ws);
-      wss.emit('connection', ws, req);
+      track(admitted.address, ws);
+      trpc.accept(ws, contextFor, admitted.expectsParams);
     });
   });
 
   return {
     /** Asks clients to reconnect (elsewhere, or to our successor) and closes their sockets. */
     announceShutdown() {
-      handler.broadcastReconnectNotification();
+      trpc.announceReconnect(wss.clients);
       for (const client of wss.clients) client.close(1001, 'server shutting down');
     },
     /** Cuts whatever is still open (the shutdown deadline passed). */
     terminate() {
       for (const client of wss.clients) client.terminate();
     },
-    close: () => new Promise<void>((resolve) => wss.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(keepAlive);
+        wss.close(() => resolve());
+      }),
   };
 }
