@@ -8,6 +8,7 @@ import { limitConnectionsPerAddress, receiveTimeouts, type ConnectionLimits } fr
 import { applyCors, exposeRefusal } from './cors.js';
 import type { OriginPolicy } from './origin-policy.js';
 import { answerToError, MethodNotAllowedError, sendError, type Surface } from './respond.js';
+import { settleResponseShape } from './response-shape.js';
 
 /** One entry of the edge's route table: every way into the server is one of these. */
 export interface Route {
@@ -71,6 +72,7 @@ function admit(options: EdgeOptions, req: IncomingMessage, res: ServerResponse, 
  */
 export function createEdgeServer(options: EdgeOptions): Server {
   const { logger } = options;
+  settleResponseShape();
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     let surface: Surface = 'rest';
     try {
