@@ -7,19 +7,30 @@ import { VARY } from './respond.js';
  * policy has refused them (exposeRefusal). Answers preflight (OPTIONS) itself: returns true when it did.
  */
 export function applyCors(policy: OriginPolicy, req: IncomingMessage, res: ServerResponse): boolean {
-  const origin = req.headers.origin;
-  if (origin && policy.allowsCors(origin)) {
-    allow(res, origin);
-    res.setHeader('access-control-max-age', '600');
-  }
-  res.setHeader('vary', VARY);
+  for (const [name, value] of Object.entries(corsHeaders(policy, req))) res.setHeader(name, value);
   return answerPreflight(req, res);
 }
 
+/**
+ * The CORS headers of a request, as applyCors sets them: for a response whose head is written at
+ * once with them (Route.holdsResponse), so that nothing is stored on it before.
+ */
+export function corsHeaders(policy: OriginPolicy, req: IncomingMessage): Record<string, string> {
+  const origin = req.headers.origin;
+  return {
+    ...(origin && policy.allowsCors(origin) ? { ...allowHeaders(origin), 'access-control-max-age': '600' } : {}),
+    vary: VARY,
+  };
+}
+
+const allowHeaders = (origin: string) => ({
+  'access-control-allow-origin': origin,
+  'access-control-allow-headers': 'authorization, content-type, trpc-accept, last-event-id',
+  'access-control-allow-methods': 'GET, POST, PATCH, PUT, OPTIONS',
+});
+
 function allow(res: ServerResponse, origin: string) {
-  res.setHeader('access-control-allow-origin', origin);
-  res.setHeader('access-control-allow-headers', 'authorization, content-type, trpc-accept, last-event-id');
-  res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, PUT, OPTIONS');
+  for (const [name, value] of Object.entries(allowHeaders(origin))) res.setHeader(name, value);
 }
 
 function answerPreflight(req: IncomingMessage, res: ServerResponse): boolean {

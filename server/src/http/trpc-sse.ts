@@ -121,10 +121,10 @@ export function createTrpcSse(options: {
      * road), then starts the watch plan it resolves to (trpc/watch-stream.ts) with this response as
      * its sink, and returns: the watch pushes its events, its end or its failure from then on.
      */
-    async serve(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
+    async serve(req: IncomingMessage, res: ServerResponse, path: string, url: URL, head?: Record<string, string>): Promise<void> {
       const lastEventId = lastEventIdOf(req, url);
       let ctx: Context | undefined;
-      res.writeHead(200, SSE_HEADERS);
+      res.writeHead(200, head ? { ...head, ...SSE_HEADERS } : SSE_HEADERS);
       write(res, CONNECTED);
       try {
         ctx = await options.createContext({ req });
