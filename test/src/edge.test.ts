@@ -353,6 +353,21 @@ describe('browser requests from other origins', () => {
       expect(response.headers['access-control-allow-origin']).toBe('https://app.example');
       expect(String(response.headers.vary)).toMatch(/origin/i);
     }
+    // An SSE watch writes its CORS headers with its head; one refused before its head gets them too.
+    const watch = (input: string) =>
+      rawRequest(s.app.baseUrl, {
+        path: `/trpc/recording.watch?input=${encodeURIComponent(input)}`,
+        headers: { ...allowed, accept: 'text/event-stream' },
+      });
+    const streamed = await watch(JSON.stringify(trpcBody({ id: 'nope' })));
+    const refused = await watch('{not json');
+    expect([streamed.status, refused.status]).toEqual([200, 400]);
+    expect(streamed.headers['content-type']).toBe('text/event-stream');
+    for (const response of [streamed, refused]) {
+      expect(response.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(response.headers['access-control-allow-headers']).toMatch(/last-event-id/);
+      expect(String(response.headers.vary)).toMatch(/origin/i);
+    }
   });
 
   it('sends Vary: Origin on every answer of a browser-callable route, errors and origin-less requests included', async () => {

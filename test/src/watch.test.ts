@@ -40,7 +40,9 @@ describe('recording.watch fan-out', () => {
       .poll(() => [...mainWatchers, ...otherWatchers].every((watcher) => watcher.events.length === 1), { timeout: 10_000 })
       .toBe(true);
     expect(mainWatchers[0]!.events[0]!.data).toMatchObject({ id: main.id, state: 'starting', source: 'api' });
-    expect(s.app.recording!.bus.listenerCount(main.id)).toBe(200);
+    // Each watcher is a record in its task's set; the task has one listener on the bus for all of them.
+    expect(s.app.recording!.watchers(main.id)).toBe(200);
+    expect(s.app.recording!.bus.listenerCount(main.id)).toBe(1);
 
     // Watching adds no upstream calls: only the pollers query, one per recording per interval.
     s.emulator.control.clearRequests();
@@ -59,6 +61,7 @@ describe('recording.watch fan-out', () => {
     await expect.poll(() => mainWatchers.every((watcher) => watcher.completed), { timeout: 10_000 }).toBe(true);
     for (const watcher of mainWatchers) expect(states(watcher)).toEqual(['starting', 'recording', 'stopping', 'stopped']);
     await expect.poll(() => s.app.recording!.bus.listenerCount(main.id)).toBe(0);
+    expect(s.app.recording!.watchers(main.id)).toBe(0);
     await expect.poll(() => s.app.recording!.pollers.has(main.id)).toBe(false);
 
     for (const watcher of otherWatchers) watcher.unsubscribe();

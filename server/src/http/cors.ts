@@ -7,9 +7,9 @@ import { VARY } from './respond.js';
  * policy has refused them (exposeRefusal). Answers preflight (OPTIONS) itself: returns true when it did.
  *
  * Vary is not set here: every writer of a CORS route's answers sends it with its own headers
- * (respond.ts, the tRPC surfaces, files), and a header set before `writeHead` sends every other
- * header of the answer through Node's slower merging path (bench/README.md, issue 35).
- * test/src/cors.test.ts holds every CORS route's answers, errors included, to carrying it.
+ * (respond.ts, the tRPC surfaces, files, preflights), and a header set before `writeHead` sends
+ * every other header of the answer through Node's slower merging path (bench/README.md, issue 35).
+ * test/src/edge.test.ts holds every CORS route's answers, errors included, to carrying it.
  */
 export function applyCors(policy: OriginPolicy, req: IncomingMessage, res: ServerResponse): boolean {
   const origin = req.headers.origin;
@@ -20,10 +20,26 @@ export function applyCors(policy: OriginPolicy, req: IncomingMessage, res: Serve
   return answerPreflight(req, res);
 }
 
+/**
+ * The CORS headers of a request, Vary included: for a response whose head is written at once with
+ * them (Route.holdsResponse), so that nothing is stored on it before.
+ */
+export function corsHeaders(policy: OriginPolicy, req: IncomingMessage): Record<string, string> {
+  const origin = req.headers.origin;
+  return {
+    ...(origin && policy.allowsCors(origin) ? { ...allowHeaders(origin), 'access-control-max-age': '600' } : {}),
+    vary: VARY,
+  };
+}
+
+const allowHeaders = (origin: string) => ({
+  'access-control-allow-origin': origin,
+  'access-control-allow-headers': 'authorization, content-type, trpc-accept, last-event-id',
+  'access-control-allow-methods': 'GET, POST, PATCH, PUT, OPTIONS',
+});
+
 function allow(res: ServerResponse, origin: string) {
-  res.setHeader('access-control-allow-origin', origin);
-  res.setHeader('access-control-allow-headers', 'authorization, content-type, trpc-accept, last-event-id');
-  res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, PUT, OPTIONS');
+  for (const [name, value] of Object.entries(allowHeaders(origin))) res.setHeader(name, value);
 }
 
 function answerPreflight(req: IncomingMessage, res: ServerResponse): boolean {

@@ -74,7 +74,8 @@ export function createRoutes(options: RouteTableOptions): Route[] {
       surface: 'trpc',
       cors: true,
       refuseUrlCredentials: true,
-      handle: trpc,
+      holdsResponse: trpc.holdsResponse,
+      handle: trpc.handle,
     },
   ];
 }

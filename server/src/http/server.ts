@@ -5,10 +5,11 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AppRouter } from '../routers/_app.js';
 import { limitConnectionsPerAddress, receiveTimeouts, type ConnectionLimits } from './connection-limits.js';
-import { applyCors, exposeRefusal } from './cors.js';
+import { applyCors, corsHeaders, exposeRefusal } from './cors.js';
 import { parseRequestTarget, type RequestTarget } from './request-target.js';
 import type { OriginPolicy } from './origin-policy.js';
 import { answerToError, MethodNotAllowedError, sendError, type Surface } from './respond.js';
+import { settleResponseShape } from './response-shape.js';
 
 /** One entry of the edge's route table: every way into the server is one of these. */
 export interface Route {
@@ -22,7 +23,14 @@ export interface Route {
   cors: boolean;
   /** Refuse URLs that carry credentials (tRPC's `connectionParams` query parameter). */
   refuseUrlCredentials?: boolean;
-  handle(req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void>;
+  /**
+   * Requests whose response the route holds open (SSE watches, for hours): their CORS headers are
+   * not set on the response but handed to `handle` to write with the head. Node keeps headers set
+   * before the head in a map of arrays on the response for its whole life (~0.5 KiB per watcher).
+   */
+  holdsResponse?: (req: IncomingMessage, url: RequestTarget) => boolean;
+  /** `head`: for a request it holds, the CORS headers its head must carry. */
+  handle(req: IncomingMessage, res: ServerResponse, url: RequestTarget, head?: Record<string, string>): Promise<void>;
 }
 
 export interface EdgeOptions {
@@ -42,7 +50,14 @@ export function parseRequestUrl(req: IncomingMessage): RequestTarget {
 }
 
 /** The checks every request passes before its route runs; throws what the caller is told. */
-function admit(options: EdgeOptions, req: IncomingMessage, res: ServerResponse, route: Route | undefined, url: RequestTarget): boolean {
+function admit(
+  options: EdgeOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: Route | undefined,
+  url: RequestTarget,
+  held: Record<string, string> | undefined,
+): boolean {
   try {
     options.policy.check(req);
   } catch (error) {
@@ -51,7 +66,7 @@ function admit(options: EdgeOptions, req: IncomingMessage, res: ServerResponse, 
     throw error;
   }
   if (!route) throw new AppError(AppErrorCode.NOT_FOUND, `no route ${url.pathname}`);
-  if (route.cors && applyCors(options.policy, req, res)) return false;
+  if (route.cors && !held && applyCors(options.policy, req, res)) return false;
   if (!route.methods.includes(req.method ?? ''))
     throw new MethodNotAllowedError([...route.methods, ...(route.cors ? ['OPTIONS'] : [])].join(', '));
   if (route.refuseUrlCredentials && url.hasQuery && url.searchParams.has('connectionParams')) {
@@ -68,17 +83,23 @@ function admit(options: EdgeOptions, req: IncomingMessage, res: ServerResponse, 
  */
 export function createEdgeServer(options: EdgeOptions): Server {
   const { logger } = options;
+  settleResponseShape();
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     let surface: Surface = 'rest';
+    let held: Record<string, string> | undefined;
     try {
       const url = parseRequestUrl(req);
       const route = options.routes.find((candidate) => candidate.matches(url.pathname));
       if (route) surface = route.surface;
-      if (!admit(options, req, res, route, url)) return;
-      await route!.handle(req, res, url);
+      if (route?.cors && route.holdsResponse?.(req, url)) held = corsHeaders(options.policy, req);
+      if (!admit(options, req, res, route, url, held)) return;
+      await route!.handle(req, res, url, held);
     } catch (error) {
-      if (!res.headersSent) sendError(res, surface, error, logger, options.router);
-      else {
+      if (!res.headersSent) {
+        // Refused before its head: the page reads the error as it would any other.
+        for (const [name, value] of Object.entries(held ?? {})) res.setHeader(name, value);
+        sendError(res, surface, error, logger, options.router);
+      } else {
         logger.error({ err: error }, 'request failed after its answer began');
         res.destroy();
       }

@@ -1,10 +1,13 @@
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgoraClient } from '../agora/index.js';
 import { createApiKeyAuth, hashApiKey } from '../auth/index.js';
 import { composeServices } from '../compose.js';
 import { createFakeClock } from '../clock.js';
 import { createSilentLogger } from '../logger.js';
+import type { RecordingRecord, Registry } from '../store/index.js';
+import { createSqliteStore } from '../store/sqlite.js';
 import { appRouter } from '../routers/_app.js';
 import { createContextFactory } from './context.js';
 import { createOriginPolicy } from './origin-policy.js';
@@ -23,11 +26,25 @@ const BATCH_LIMIT = 3;
  */
 const clock = createFakeClock(Date.now());
 
-/** An edge with only the tRPC route, its fast path on or off; everything else identical. */
-async function startEdge(fastPath: boolean) {
+/** The services both edges serve: no registry, unless one is given (with an Agora client that is never called). */
+function composeFor(store?: Registry) {
   const logger = createSilentLogger();
-  const composed = composeServices(
-    { appId: APP_ID, appCertificate: CERTIFICATE, rateLimits: { tokensPerMinute: 4, startsPerMinute: 100, ipMultiplier: 100 } },
+  return composeServices(
+    {
+      appId: APP_ID,
+      appCertificate: CERTIFICATE,
+      rateLimits: { tokensPerMinute: 4, startsPerMinute: 100, ipMultiplier: 100 },
+      ...(store
+        ? {
+            recording: {
+              storage: { vendor: 1, region: 0, bucket: 'b', accessKey: 'a', secretKey: 's' },
+              uidRange: { min: 4_000_000_000, max: 4_294_967_295 },
+              defaultMaxDurationSeconds: 3_600,
+              watchdogIntervalMs: 3_600_000,
+            },
+          }
+        : {}),
+    },
     {
       logger,
       clock,
@@ -35,8 +52,19 @@ async function startEdge(fastPath: boolean) {
         { id: 'token', hash: hashApiKey(KEYS.token), scopes: ['token'], channels: ['*'], subject: '7' },
         { id: 'record', hash: hashApiKey(KEYS.record), scopes: ['record'], channels: ['*'] },
       ]),
+      ...(store
+        ? {
+            store,
+            agora: createAgoraClient({ appId: APP_ID, customerId: 'c', customerSecret: 's', baseUrls: ['http://127.0.0.1:9'], logger }),
+          }
+        : {}),
     },
   );
+}
+
+/** An edge with only the tRPC route, its fast path on or off; everything else identical. */
+async function startEdge(fastPath: boolean, composed = composeFor()) {
+  const logger = createSilentLogger();
   const createContext = createContextFactory({
     logger,
     services: composed.services,
@@ -55,7 +83,8 @@ async function startEdge(fastPath: boolean) {
         methods: ['GET', 'POST'],
         surface: 'trpc',
         cors: true,
-        handle: surface,
+        holdsResponse: surface.holdsResponse,
+        handle: surface.handle,
       },
     ],
     policy: createOriginPolicy({ allowedOrigins: [], loopbackHostsOnly: false }),
@@ -287,5 +316,95 @@ describe("SSE subscriptions written by the edge and by tRPC's adapter", () => {
       for (const match of a.text.matchAll(/"code":"([A-Z_]+)"/g)) events.add(match[1]!);
     }
     expect(events).toEqual(new Set(['UNAUTHORIZED', 'BAD_REQUEST', 'FORBIDDEN', 'INTERNAL_SERVER_ERROR']));
+  });
+});
+
+/** A recording in the registry, as a start leaves it (no Agora call is made: the test moves it itself). */
+function recordingRow(id: string): RecordingRecord {
+  const at = clock.now();
+  return {
+    ...{ id, channel: 'room1', uid: '4000000001', mode: 'individual', owner: 'record', state: 'starting' },
+    ...{ resourceId: null, sid: null, agoraStatus: null, files: [], uploadingStatus: null, options: { channel: 'room1' } },
+    ...{ fileNamePrefix: 'recordings/x', maxDurationSeconds: 3600, lastError: null, createdAt: at, startedAt: null, updatedAt: at },
+    ...{ stoppedAt: null, version: 0, notFoundSince: null, notFoundLastAt: null },
+  };
+}
+
+/** Opens a stream and reads it until it ends; `seen(text)` resolves once the text so far contains it. */
+function openStream(port: number, testCase: Case) {
+  let text = '';
+  const waiting: { needle: string; resolve: () => void }[] = [];
+  const done = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method: 'GET', path: `${TRPC_PATH}${testCase.path}`, headers: testCase.headers ?? {}, agent: false },
+      (res) => {
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8');
+          for (const wait of waiting.filter((entry) => text.includes(entry.needle))) wait.resolve();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+  const seen = (needle: string) =>
+    text.includes(needle) ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ needle, resolve }));
+  return { done, seen };
+}
+
+describe("watch streams with events, written by the edge and by tRPC's adapter", () => {
+  const watchPath = (id: string) => `/recording.watch?input=${encodeURIComponent(input({ id }))}`;
+  let store: Registry;
+  let composed: ReturnType<typeof composeFor>;
+  const edges: { port: number; close(): Promise<void> }[] = [];
+  beforeAll(async () => {
+    store = await createSqliteStore(':memory:');
+    composed = composeFor(store);
+    edges.push(await startEdge(true, composed), await startEdge(false, composed));
+  });
+  afterAll(async () => {
+    await Promise.all(edges.map((edge) => edge.close()));
+    await composed.recording?.close();
+  });
+
+  /** Moves the recording to `state`, logging and publishing its event as the service does. */
+  async function move(id: string, state: RecordingRecord['state']) {
+    const record = (await store.recordings.get(id))!;
+    const patch = state === 'stopped' ? { state, stoppedAt: clock.now() } : { state };
+    const moved = (await store.recordings.transition(id, record.version, patch, clock.now(), { source: 'poll' }))!;
+    composed.recording!.bus.publish(moved.event!);
+    return moved.event!;
+  }
+
+  it('are the same bytes: live, resumed, finished and refused', async () => {
+    const [fast, adapter] = [edges[0]!, edges[1]!];
+    await store.recordings.insert(recordingRow('live1'));
+    const live = [openStream(fast.port, { name: 'live', path: watchPath('live1'), headers: token(KEYS.record) })];
+    live.push(openStream(adapter.port, { name: 'live', path: watchPath('live1'), headers: token(KEYS.record) }));
+    await Promise.all(live.map((stream) => stream.seen('\nid: ')));
+    const first = await move('live1', 'recording');
+    await Promise.all(live.map((stream) => stream.seen(`\nid: ${first.id}\n`)));
+    await move('live1', 'stopping');
+    await move('live1', 'stopped');
+    const [a, b] = await Promise.all(live.map((stream) => stream.done));
+    expect(a).toEqual(b);
+    expect([...a!.text.matchAll(/"state":"(\w+)"/g)].map((match) => match[1])).toEqual(['starting', 'recording', 'stopping', 'stopped']);
+    expect(a!.text.endsWith('event: return\ndata: \n\n\n')).toBe(true);
+
+    const finished: Case[] = [
+      { name: 'finished', path: watchPath('live1'), headers: token(KEYS.record) },
+      { name: 'resumed', path: watchPath('live1'), headers: { ...token(KEYS.record), 'last-event-id': String(first.id) } },
+      { name: 'resumed past the end', path: `/recording.watch?lastEventId=999999&input=${encodeURIComponent(input({ id: 'live1' }))}` },
+      { name: 'someone else', path: watchPath('live1'), headers: token(KEYS.token) },
+      { name: 'unknown', path: watchPath('nope'), headers: token(KEYS.record) },
+    ];
+    finished[2]!.headers = token(KEYS.record);
+    for (const testCase of finished) {
+      const [x, y] = [await stream(fast.port, testCase), await stream(adapter.port, testCase)];
+      expect(x, testCase.name).toEqual(y);
+    }
+    expect(composed.recording!.watchers()).toBe(0);
+    expect(composed.recording!.bus.listenerCount()).toBe(0);
   });
 });

@@ -15,6 +15,7 @@ import { createConnectionContextFactory, createContextFactory, type ContextFacto
 import { createOriginPolicy } from './origin-policy.js';
 import { TRPC_PATH } from './trpc.js';
 import { createWebSocketEdge } from './websocket.js';
+import { iterableOpener } from '../trpc/watch-stream.js';
 
 const APP_ID = '970ca35de60c44645bbae8a215061b33';
 const CERTIFICATE = '5cfd2fd1755d40ecb72977518be15d3b';
@@ -38,22 +39,23 @@ function fakeWatch(open: { count: number }): Services['watch'] {
     source: 'poll',
     lastError: null,
   });
-  return (id, lastEventId, signal) => {
-    if (id === 'missing') return Promise.reject(new AppError(AppErrorCode.RECORDING_NOT_FOUND, `no recording ${id}`));
-    async function* events() {
-      open.count++;
-      try {
-        for (let eventId = lastEventId === undefined ? 1 : Number(lastEventId) + 1; eventId <= 3; eventId++)
-          yield { eventId, event: eventOf(id, eventId) };
-        if (id === 'ends') return;
-        if (id === 'fails') throw new Error('the event log broke');
-        if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-      } finally {
-        open.count--;
+  return (id, lastEventId) =>
+    iterableOpener((signal) => {
+      if (id === 'missing') return Promise.reject(new AppError(AppErrorCode.RECORDING_NOT_FOUND, `no recording ${id}`));
+      async function* events() {
+        open.count++;
+        try {
+          for (let eventId = lastEventId === undefined ? 1 : Number(lastEventId) + 1; eventId <= 3; eventId++)
+            yield { eventId, event: eventOf(id, eventId) };
+          if (id === 'ends') return;
+          if (id === 'fails') throw new Error('the event log broke');
+          if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        } finally {
+          open.count--;
+        }
       }
-    }
-    return Promise.resolve(events());
-  };
+      return Promise.resolve(events());
+    });
 }
 
 interface Edge {

@@ -1,8 +1,11 @@
 import { getTRPCErrorFromUnknown, isTrackedEnvelope, TRPCError } from '@trpc/server';
 import type { RawData, WebSocket } from 'ws';
 import type { AppRouter } from '../routers/_app.js';
+import type { Watch, WatchDelivery, WatchSink } from '../tasks/watch.js';
 import type { Context } from '../trpc/context.js';
+import { WatchPlan } from '../trpc/watch-stream.js';
 import { callProcedure, parseConnectionParams, wireFormat, type ProcedureType, type WsRequest, type WsResponse } from './trpc-internals.js';
+import { encodedOncePerDelivery } from './watch-encoding.js';
 
 /**
  * tRPC's WebSocket protocol (v11, what `@trpc/client`'s wsLink speaks), written at the edge as
@@ -18,6 +21,11 @@ import { callProcedure, parseConnectionParams, wireFormat, type ProcedureType, t
  */
 
 type Id = string | number;
+
+/** A running subscription as its connection keeps it: stopped by `subscription.stop` or the socket's close. */
+interface Stoppable {
+  abort(): void;
+}
 type ContextFor = (connectionParams: Record<string, string | undefined> | null) => Context | Promise<Context>;
 
 const OPEN = 1;
@@ -40,18 +48,18 @@ class Connection {
    * fields, a Map (~190 bytes even for one entry) is made only for a second.
    */
   private soleId: Id | undefined = undefined;
-  private sole: AbortController | undefined = undefined;
-  private more: Map<Id, AbortController> | undefined = undefined;
+  private sole: Stoppable | undefined = undefined;
+  private more: Map<Id, Stoppable> | undefined = undefined;
 
   constructor(contextFor: ContextFor) {
     this.contextFor = contextFor;
   }
 
-  subscription(id: Id): AbortController | undefined {
+  subscription(id: Id): Stoppable | undefined {
     return this.sole !== undefined && this.soleId === id ? this.sole : this.more?.get(id);
   }
 
-  addSubscription(id: Id, stop: AbortController): void {
+  addSubscription(id: Id, stop: Stoppable): void {
     if (this.sole === undefined) {
       this.soleId = id;
       this.sole = stop;
@@ -59,7 +67,7 @@ class Connection {
   }
 
   /** Frees the id, if it is still this subscription's. */
-  removeSubscription(id: Id, stop: AbortController): void {
+  removeSubscription(id: Id, stop: Stoppable): void {
     if (this.sole === stop) {
       this.soleId = undefined;
       this.sole = undefined;
@@ -308,6 +316,17 @@ export function createTrpcWs(options: TrpcWsOptions) {
           signal: stop.signal,
           batchIndex,
         });
+        if (result instanceof WatchPlan) {
+          if (!isStopped(stop) && isOpen(ws)) {
+            respond(ws, { id, jsonrpc, result: { type: 'started' } });
+            push(new PushedSubscription(ws, conn, id, jsonrpc, path, pushed), result, stop);
+            return;
+          }
+          // Stopped or closed while the procedure set up: nothing was started.
+          release(ws, conn, id, stop);
+          respond(ws, { id, jsonrpc, result: { type: 'stopped' } });
+          return;
+        }
         if (!isAsyncIterable(result)) {
           throw new TRPCError({
             message: `Subscription ${path} did not return an observable or a AsyncGenerator`,
@@ -402,6 +421,49 @@ export function createTrpcWs(options: TrpcWsOptions) {
     }
   }
 
+  /**
+   * A watch plan started with the subscription as its sink: its events are pushed to the socket
+   * and nothing of ours waits per watcher (no loop, no pending step, no AbortController kept: the
+   * setup's is dropped once the watch runs). The same answers as `follow` gives an iterated watch.
+   */
+  function push(subscription: PushedSubscription, plan: WatchPlan<unknown>, setup: AbortController): void {
+    const { conn, id } = subscription;
+    conn.removeSubscription(id, setup);
+    conn.addSubscription(id, subscription);
+    // `fail` may come at once (the per-connection limit): the subscription is then already over.
+    const watch = plan.start(subscription);
+    if (subscription.over) watch.close();
+    else subscription.watch = watch;
+  }
+
+  /** A live event's `data` member, serialized once for all the watchers of its task. */
+  const deliveryData = encodedOncePerDelivery((delivery) =>
+    JSON.stringify(wire.serializeOutput({ id: String(delivery.id), data: delivery.value })),
+  );
+
+  /** What pushed subscriptions call back: one object for all of them. */
+  const pushed: PushedEdge = {
+    data(subscription, delivery) {
+      const { ws, id, jsonrpc } = subscription;
+      if (!isOpen(ws)) return;
+      let text: string;
+      try {
+        // The text messageText writes for `{ id, jsonrpc, result: { type: 'data', data: { id, data }, id } }`.
+        text = `{"id":${JSON.stringify(id)}${jsonrpc === undefined ? '' : ',"jsonrpc":"2.0"'},"result":{"type":"data","data":${deliveryData(delivery)},"id":${JSON.stringify(String(delivery.id))}}}`;
+      } catch (cause) {
+        onError(getTRPCErrorFromUnknown(cause), undefined);
+        text = wire.messageText({ id, jsonrpc, error: FALLBACK_SHAPE });
+      }
+      ws.send(text);
+    },
+    finish(subscription, failure) {
+      const { ws, conn, id, jsonrpc, path } = subscription;
+      if (failure !== undefined) answerFailure(ws, conn, id, jsonrpc, path, getTRPCErrorFromUnknown(failure));
+      conn.removeSubscription(id, subscription);
+      respond(ws, { id, jsonrpc, result: { type: 'stopped' } });
+    },
+  };
+
   function answerFailure(ws: Socket, conn: Connection, id: Id, jsonrpc: '2.0' | undefined, path: string, error: TRPCError) {
     onError(error, path);
     respondError(ws, conn, id, jsonrpc, error, 'subscription', path);
@@ -459,6 +521,55 @@ export function createTrpcWs(options: TrpcWsOptions) {
       for (const ws of clients) if (isOpen(ws)) ws.send(RECONNECT);
     },
   };
+}
+
+/** The edge's side of pushed subscriptions, shared by all of them. */
+interface PushedEdge {
+  data(subscription: PushedSubscription, delivery: WatchDelivery<unknown>): void;
+  /** Its last answers: the error if it failed, then `stopped`; its id is free again. */
+  finish(subscription: PushedSubscription, failure: unknown): void;
+}
+
+/**
+ * A running watch subscription: the watch's sink, and what its connection stops. A few fields,
+ * no closures: thousands live for hours (bench/README.md, issue 35).
+ */
+class PushedSubscription implements WatchSink<unknown>, Stoppable {
+  watch: Watch | undefined = undefined;
+  over = false;
+  constructor(
+    readonly ws: Socket,
+    readonly conn: Connection,
+    readonly id: Id,
+    readonly jsonrpc: '2.0' | undefined,
+    readonly path: string,
+    private readonly edge: PushedEdge,
+  ) {}
+
+  event(delivery: WatchDelivery<unknown>): void {
+    if (!this.over) this.edge.data(this, delivery);
+  }
+
+  end(): void {
+    this.finish(undefined);
+  }
+
+  fail(error: unknown): void {
+    this.finish(error);
+  }
+
+  /** `subscription.stop`, or the socket closed. */
+  abort(): void {
+    this.watch?.close();
+    this.finish(undefined);
+  }
+
+  private finish(failure: unknown): void {
+    if (this.over) return;
+    this.over = true;
+    this.watch = undefined;
+    this.edge.finish(this, failure);
+  }
 }
 
 /** What the adapter sends when an error cannot be formatted or encoded: nothing about the error. */

@@ -55,7 +55,7 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
   const subscriptions = proceduresOfType(options.router, 'subscription');
   const sse = createTrpcSse(options);
 
-  return async (req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, url: RequestTarget, head?: Record<string, string>): Promise<void> => {
     const batch = url.hasQuery && url.searchParams.get('batch') === '1';
     const procedurePath = url.pathname.slice(TRPC_PATH.length + 1);
     // Before the body is read: an oversized batch costs nothing, on either road.
@@ -80,10 +80,16 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
       const input = url.searchParams.get('input');
       if (input !== null) parseJsonText(input, 'the input parameter');
       if (options.fastPath !== false && sse.accepts(req, procedurePath, url)) {
-        await sse.serve(req, res, procedurePath, url);
+        await sse.serve(req, res, procedurePath, url, head);
         return;
       }
     }
     adapter(req, res);
+  };
+  return {
+    handle,
+    /** The SSE subscriptions it writes itself: held for hours, their head written at once (Route.holdsResponse). */
+    holdsResponse: (req: IncomingMessage, url: RequestTarget) =>
+      options.fastPath !== false && sse.accepts(req, url.pathname.slice(TRPC_PATH.length + 1), url),
   };
 }

@@ -23,7 +23,7 @@ import { isAdmin, mayUseChannel, type Caller } from '../auth/index.js';
 import { AppError } from '../errors.js';
 import type { Viewer } from '../tasks/views.js';
 import { router } from '../trpc/init.js';
-import { streamWatch } from '../trpc/watch-stream.js';
+import { watchPlan } from '../trpc/watch-stream.js';
 import { enforceRateLimit, scopedProcedure } from '../trpc/procedures.js';
 
 /** Conversational AI agents: the `agent` scope (admins hold every scope), the caller's channel rules and the start limits. */
@@ -112,8 +112,6 @@ export const agentRouter = router({
   watch: agentProcedure
     .input(AgentWatchInput)
     .subscription(({ ctx, input, signal }) =>
-      streamWatch(ctx, () =>
-        ctx.services.watchAgent(input.id, input.lastEventId ?? undefined, signal ?? new AbortController().signal, viewerOf(ctx.caller)),
-      ),
+      watchPlan(ctx, signal, ctx.services.watchAgent(input.id, input.lastEventId ?? undefined, viewerOf(ctx.caller))),
     ),
 });

@@ -22,7 +22,7 @@ import { isAdmin, mayUseChannel, type Caller } from '../auth/index.js';
 import type { ChannelAccess } from '../channels/index.js';
 import { router } from '../trpc/init.js';
 import { scopedProcedure } from '../trpc/procedures.js';
-import { streamWatch } from '../trpc/watch-stream.js';
+import { iterableOpener, watchPlan } from '../trpc/watch-stream.js';
 
 /** Seeing who is in a channel and kicking or banning takes the `moderate` scope and the channel's rules (admins: everything). */
 const moderateProcedure = scopedProcedure('moderate');
@@ -51,19 +51,17 @@ export const channelRouter = router({
    * Live presence: the membership now, then each join, leave and role change once, in order.
    * Resumes after `lastEventId` with only later events.
    */
-  watch: moderateProcedure
-    .input(ChannelWatchInput)
-    .subscription(({ ctx, input, signal }) =>
-      streamWatch(ctx, () =>
+  watch: moderateProcedure.input(ChannelWatchInput).subscription(({ ctx, input, signal }) =>
+    watchPlan(
+      ctx,
+      signal,
+      iterableOpener((closed) =>
         ctx.services
           .presence()
-          .watch(
-            { channel: input.channel, lastEventId: input.lastEventId ?? undefined },
-            accessOf(ctx.caller),
-            signal ?? new AbortController().signal,
-          ),
+          .watch({ channel: input.channel, lastEventId: input.lastEventId ?? undefined }, accessOf(ctx.caller), closed),
       ),
     ),
+  ),
 
   /** Each stay in the channel (one user's, or everyone's), newest first, with its duration. */
   sessions: moderateProcedure

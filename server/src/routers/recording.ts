@@ -22,7 +22,7 @@ import { isAdmin, mayUseChannel, type Caller } from '../auth/index.js';
 import type { Viewer } from '../tasks/views.js';
 import { AppError } from '../errors.js';
 import { router } from '../trpc/init.js';
-import { streamWatch } from '../trpc/watch-stream.js';
+import { watchPlan } from '../trpc/watch-stream.js';
 import { enforceRateLimit, scopedProcedure } from '../trpc/procedures.js';
 
 const recordProcedure = scopedProcedure('record');
@@ -96,8 +96,6 @@ export const recordingRouter = router({
   watch: recordProcedure
     .input(RecordingWatchInput)
     .subscription(({ ctx, input, signal }) =>
-      streamWatch(ctx, () =>
-        ctx.services.watch(input.id, input.lastEventId ?? undefined, signal ?? new AbortController().signal, viewerOf(ctx.caller)),
-      ),
+      watchPlan(ctx, signal, ctx.services.watch(input.id, input.lastEventId ?? undefined, viewerOf(ctx.caller))),
     ),
 });

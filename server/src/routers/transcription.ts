@@ -19,7 +19,7 @@ import { isAdmin, mayUseChannel, type Caller } from '../auth/index.js';
 import { AppError } from '../errors.js';
 import type { Viewer } from '../tasks/views.js';
 import { router } from '../trpc/init.js';
-import { streamWatch } from '../trpc/watch-stream.js';
+import { watchPlan } from '../trpc/watch-stream.js';
 import { enforceRateLimit, scopedProcedure } from '../trpc/procedures.js';
 
 /** Transcription is Cloud Recording's sibling: the same `record` scope, channel rules and start limits. */
@@ -84,13 +84,6 @@ export const transcriptionRouter = router({
   watch: transcribeProcedure
     .input(TranscriptionWatchInput)
     .subscription(({ ctx, input, signal }) =>
-      streamWatch(ctx, () =>
-        ctx.services.watchTranscription(
-          input.id,
-          input.lastEventId ?? undefined,
-          signal ?? new AbortController().signal,
-          viewerOf(ctx.caller),
-        ),
-      ),
+      watchPlan(ctx, signal, ctx.services.watchTranscription(input.id, input.lastEventId ?? undefined, viewerOf(ctx.caller))),
     ),
 });

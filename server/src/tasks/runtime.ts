@@ -9,7 +9,7 @@ import { createFollowers, type TaskFollow } from './follow.js';
 import type { NotFoundRule } from './not-found.js';
 import { createPollers, type PollCall } from './poller.js';
 import type { Viewer } from './views.js';
-import { registryLog, streamEvents } from './watch.js';
+import { createWatchHub, registryLog, type WatchOpener } from './watch.js';
 import { createWatchdog, type SettlingService } from './watchdog.js';
 import type { PublisherLookup } from './start-warnings.js';
 
@@ -108,10 +108,8 @@ export function createTaskRuntime<R extends TaskRecord, E extends TaskEvent<R['s
   const { table, isTerminal } = kind;
   const bus = deps.bus ?? createInMemoryBus<E>(kind.topic);
   const shutdown = new AbortController();
-  // Each watcher listens on it: thousands are expected.
+  // Each followed task's reader listens on it: many are expected.
   setMaxListeners(0, shutdown.signal);
-  /** The registry's event log as watchers read it: one for all of them. */
-  const log = registryLog(table, isTerminal);
   const intervalMs = settings.pollIntervalMs ?? 30_000;
   const service = kind.createService({
     bus,
@@ -157,6 +155,16 @@ export function createTaskRuntime<R extends TaskRecord, E extends TaskEvent<R['s
       logger,
       signal: shutdown.signal,
     });
+  // Pushed to their sinks, one bus listener per watched task: a generator or a signal per watcher
+  // cost memory for hours (bench/README.md).
+  const watches = createWatchHub<E, O>({
+    log: registryLog(table, isTerminal),
+    bus,
+    isTerminal,
+    toClient: kind.toStatusEvent,
+    until: shutdown.signal,
+    follow: followers ? (id) => followers.follow(id) : undefined,
+  });
   // A notice that reached another instance: poll now, if the task is polled here.
   bus.onPoke?.((id) => pollers.kick(id));
   const watchdog = createWatchdog<R>({
@@ -184,26 +192,18 @@ export function createTaskRuntime<R extends TaskRecord, E extends TaskEvent<R['s
     /** Starts the watchdog; its first sweep adopts every task the registry believes active. */
     start: () => watchdog.start(),
     sweep: () => watchdog.sweep(),
-    /** The task's events for one watcher: replayed after `lastEventId`, then live, until it ends. */
-    async watch(id: string, lastEventId: string | undefined, signal: AbortSignal, viewer: Viewer) {
-      await service.visible(id, viewer);
-      const afterId = lastEventId === undefined ? undefined : Number(lastEventId);
-      // One generator per watcher, ended by its own signal or the shutdown's (no AbortSignal.any),
-      // the task followed inside it: each layer or signal per watcher cost memory for hours.
-      return streamEvents(
-        {
-          log,
-          bus,
-          taskId: id,
-          isTerminal,
-          afterId,
-          signal,
-          until: shutdown.signal,
-          ...(followers ? { follow: () => followers.follow(id) } : {}),
-        },
-        kind.toStatusEvent,
-      );
+    /**
+     * One watcher's stream of the task's events, opened into a sink: replayed after `lastEventId`,
+     * then live, until it ends. Opening rejects with the kind's NOT_FOUND when `viewer` may not see the task.
+     */
+    watch(id: string, lastEventId: string | undefined, viewer: Viewer): WatchOpener<O> {
+      return async (sink) => {
+        await service.visible(id, viewer);
+        return watches.open(id, lastEventId === undefined ? undefined : Number(lastEventId), sink);
+      };
     },
+    /** Watches open now (of one task, or in all). */
+    watchers: (id?: string) => watches.count(id),
     /** The task's whole event log, oldest first (`<kind>.history`): a finished one's too. */
     async history(id: string, viewer: Viewer) {
       await service.visible(id, viewer);

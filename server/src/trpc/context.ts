@@ -13,6 +13,7 @@ import type { ChannelService, Presence } from '../channels/index.js';
 import type { Caller, RateLimiter } from '../auth/index.js';
 import type { RecordingService } from '../recording/index.js';
 import type { Viewer } from '../tasks/views.js';
+import type { WatchOpener } from '../tasks/watch.js';
 import type { TokenIssuer } from '../tokens/index.js';
 import type { Metrics } from '../metrics/index.js';
 
@@ -45,13 +46,8 @@ export interface Services {
   metrics: Metrics;
   /** The recording service; throws when Cloud Recording is not configured for this app. */
   recordings(): RecordingService;
-  /** A recording's events for one watcher; throws NOT_FOUND for an unknown recording. */
-  watch(
-    id: string,
-    lastEventId: string | undefined,
-    signal: AbortSignal,
-    viewer: Viewer,
-  ): Promise<AsyncIterable<{ eventId: number; event: RecordingStatusEvent }>>;
+  /** Opens a recording's events for one watcher into `sink` (tasks/watch.ts); NOT_FOUND for an unknown recording. */
+  watch(id: string, lastEventId: string | undefined, viewer: Viewer): WatchOpener<RecordingStatusEvent>;
   /** A recording's whole event log, oldest first; NOT_FOUND for an unknown recording. */
   recordingHistory(id: string, viewer: Viewer): Promise<RecordingHistoryOutput>;
   /** A transcription's whole event log, oldest first; NOT_FOUND for an unknown one. */
@@ -65,19 +61,9 @@ export interface Services {
   /** Presence from channel event notices (channel.watch, channel.sessions); throws without a registry or Agora client. */
   presence(): Presence;
   /** A transcription's events for one watcher; throws NOT_FOUND for an unknown one. */
-  watchTranscription(
-    id: string,
-    lastEventId: string | undefined,
-    signal: AbortSignal,
-    viewer: Viewer,
-  ): Promise<AsyncIterable<{ eventId: number; event: TranscriptionStatusEvent }>>;
+  watchTranscription(id: string, lastEventId: string | undefined, viewer: Viewer): WatchOpener<TranscriptionStatusEvent>;
   /** The Conversational AI agent service; throws when it is not configured (it comes with Cloud Recording). */
   agents(): AgentService;
   /** An agent's events (state changes and new messages) for one watcher; throws NOT_FOUND for an unknown one. */
-  watchAgent(
-    id: string,
-    lastEventId: string | undefined,
-    signal: AbortSignal,
-    viewer: Viewer,
-  ): Promise<AsyncIterable<{ eventId: number; event: AgentStatusEvent }>>;
+  watchAgent(id: string, lastEventId: string | undefined, viewer: Viewer): WatchOpener<AgentStatusEvent>;
 }
