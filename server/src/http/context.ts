@@ -58,12 +58,30 @@ export function createConnectionContextFactory(options: ContextFactoryOptions) {
 
 function requestFacts(options: ContextFactoryOptions) {
   const { addressOf, originOf } = options;
-  return (req: IncomingMessage): RequestFacts => ({
-    authorization: req.headers.authorization,
-    ip: addressOf(req),
-    origin: originOf(req),
-    transport: req.headers.upgrade?.toLowerCase() === 'websocket' ? 'ws' : 'http',
-  });
+  // The same address and origin come request after request: the last text of each is reused, so
+  // a connection held for hours keeps no copy of its own (issue 35's watcher memory).
+  let lastIp = '';
+  let lastOrigin = '';
+  return (req: IncomingMessage): RequestFacts => {
+    const ip = addressOf(req);
+    const origin = originOf(req);
+    if (ip !== lastIp) lastIp = ip;
+    if (origin !== lastOrigin) lastOrigin = origin;
+    return {
+      authorization: req.headers.authorization,
+      ip: lastIp,
+      origin: lastOrigin,
+      transport: req.headers.upgrade?.toLowerCase() === 'websocket' ? 'ws' : 'http',
+    };
+  };
+}
+
+/** One `auth` per caller object: AUTH_MODE=none answers the same caller every time, so every context shares it. */
+const authOf = new WeakMap<Caller, Context['auth']>();
+function authenticated(caller: Caller): Context['auth'] {
+  let auth = authOf.get(caller);
+  if (auth === undefined) authOf.set(caller, (auth = { caller }));
+  return auth;
 }
 
 /** The context, at once when the authenticator answers at once (AUTH_MODE none and apikey): no promise per request. */
@@ -91,8 +109,8 @@ function buildContext(options: ContextFactoryOptions, facts: RequestFacts, conne
   } catch (error) {
     return refused(error);
   }
-  if (!(caller instanceof Promise)) return build({ caller });
-  return caller.then((known) => build({ caller: known }), refused);
+  if (!(caller instanceof Promise)) return build(authenticated(caller));
+  return caller.then((known) => build(authenticated(known)), refused);
 }
 
 /** The credential of an `Authorization: Bearer …` value. */

@@ -4,7 +4,15 @@ import type { AppRouter } from '../routers/_app.js';
 import type { Watch, WatchDelivery, WatchSink } from '../tasks/watch.js';
 import type { Context } from '../trpc/context.js';
 import { WatchPlan } from '../trpc/watch-stream.js';
-import { callProcedure, parseConnectionParams, wireFormat, type ProcedureType, type WsRequest, type WsResponse } from './trpc-internals.js';
+import {
+  callProcedure,
+  parseConnectionParams,
+  proceduresOfType,
+  wireFormat,
+  type ProcedureType,
+  type WsRequest,
+  type WsResponse,
+} from './trpc-internals.js';
 import { encodedOncePerDelivery } from './watch-encoding.js';
 
 /**
@@ -99,6 +107,9 @@ const isAbortError = (error: unknown) => error instanceof Error && error.name ==
 export function createTrpcWs(options: TrpcWsOptions) {
   const { router, maxBatchSize, onError } = options;
   const wire = wireFormat(router);
+  // Each subscription path once, as the router has it: a running subscription keeps its path (an
+  // error's shape names it), not the copy its message was parsed into.
+  const subscriptionPaths = new Map([...proceduresOfType(router, 'subscription')].map((path) => [path, path]));
   const RECONNECT = JSON.stringify({ id: null, method: 'reconnect' });
 
   const shape = (error: TRPCError, type: ProcedureType | 'unknown', path: string | undefined, conn: Connection) =>
@@ -319,7 +330,15 @@ export function createTrpcWs(options: TrpcWsOptions) {
         if (result instanceof WatchPlan) {
           if (!isStopped(stop) && isOpen(ws)) {
             respond(ws, { id, jsonrpc, result: { type: 'started' } });
-            push(new PushedSubscription(ws, conn, id, jsonrpc, path, pushed), result, stop);
+            const kept = new PushedSubscription(
+              ws,
+              conn,
+              id,
+              jsonrpc === undefined ? undefined : '2.0',
+              subscriptionPaths.get(path) ?? path,
+              pushed,
+            );
+            push(kept, result, stop);
             return;
           }
           // Stopped or closed while the procedure set up: nothing was started.
