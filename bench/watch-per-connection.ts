@@ -71,7 +71,7 @@ async function startServer(script: string) {
       child.stdin.write('measure\n');
       return (JSON.parse(await answer) as { memory: Memory }).memory;
     },
-    /** BENCH_HEAP_SNAPSHOTS=dir: a heap snapshot there (fanout-server.ts only). */
+    /** BENCH_HEAP_SNAPSHOTS=dir: a heap snapshot there. */
     async snapshot(name: string) {
       const dir = process.env.BENCH_HEAP_SNAPSHOTS;
       if (!dir) return;
@@ -143,8 +143,8 @@ async function bare(n: number): Promise<{ ws: PerConnection; sse: PerConnection 
       for (const req of requests) req.destroy();
     };
   };
-  const ws = await perTransport(server, n, openSockets);
-  const sse = await perTransport(server, n, openResponses);
+  const ws = await perTransport(server, n, openSockets, { idle: 'bare-idle', held: 'bare-ws' });
+  const sse = await perTransport(server, n, openResponses, { held: 'bare-sse' });
   await server.stop();
   return { ws, sse };
 }

@@ -100,6 +100,12 @@ export interface TrpcWsOptions {
   keepAlive: { pingMs: number; pongWaitMs: number; /** How often one sweep checks every connection. */ sweepMs: number };
   /** What tRPC's adapter hands its `onError`: every error a call, the context or the socket raised. */
   onError: (error: TRPCError, path: string | undefined) => void;
+  /**
+   * Called when an accepted socket closes, from the one close listener this adds: the edge's own
+   * bookkeeping rides on it rather than a listener of its own (a second makes every socket keep an
+   * array of listeners).
+   */
+  onClosed?: (ws: WebSocket) => void;
 }
 
 const isAbortError = (error: unknown) => error instanceof Error && error.name === 'AbortError';
@@ -500,6 +506,7 @@ export function createTrpcWs(options: TrpcWsOptions) {
 
   function onClose(this: Socket): void {
     this[STATE]?.stopAll();
+    options.onClosed?.(this);
   }
 
   return {

@@ -51,12 +51,15 @@ function clientProtocolError(cause: unknown): { code: string; closeCode: number 
  */
 export function createWebSocketEdge(options: WebSocketEdgeOptions) {
   const { logger } = options;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  // Clients are tracked here, not by ws (its tracking adds a closure and a close listener to every socket).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, clientTracking: false });
+  const clients = new Set<WebSocket & { [ADDRESS]?: string }>();
   const keepAliveOptions = options.keepAlive ?? KEEP_ALIVE;
   const trpc = createTrpcWs({
     router: options.router,
     maxBatchSize: options.maxBatchSize,
     keepAlive: keepAliveOptions,
+    onClosed: release,
     onError(error, path) {
       const protocol = clientProtocolError(error.cause);
       // ws closed the socket for the client's frame (too large, bad UTF-8…): their mistake, not our bug.
@@ -64,7 +67,7 @@ export function createWebSocketEdge(options: WebSocketEdgeOptions) {
       else if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
     },
   });
-  const keepAlive = setInterval(() => trpc.sweep(wss.clients), keepAliveOptions.sweepMs);
+  const keepAlive = setInterval(() => trpc.sweep(clients), keepAliveOptions.sweepMs);
   keepAlive.unref();
   const perAddress = new Map<string, number>();
 
@@ -81,9 +84,10 @@ export function createWebSocketEdge(options: WebSocketEdgeOptions) {
     return { address, expectsParams: url.searchParams.get('connectionParams') === '1' };
   };
 
-  // The socket carries its address for the one close listener all share (no closure per connection).
-  function release(this: WebSocket & { [ADDRESS]?: string }) {
-    const address = this[ADDRESS];
+  // The socket carries its address for the close hook all share (no closure per connection).
+  function release(ws: WebSocket & { [ADDRESS]?: string }) {
+    clients.delete(ws);
+    const address = ws[ADDRESS];
     if (address === undefined) return;
     const left = (perAddress.get(address) ?? 1) - 1;
     if (left <= 0) perAddress.delete(address);
@@ -92,7 +96,7 @@ export function createWebSocketEdge(options: WebSocketEdgeOptions) {
   const track = (address: string, ws: WebSocket & { [ADDRESS]?: string }) => {
     perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
     ws[ADDRESS] = address;
-    ws.on('close', release);
+    clients.add(ws);
   };
 
   options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -114,12 +118,12 @@ export function createWebSocketEdge(options: WebSocketEdgeOptions) {
   return {
     /** Asks clients to reconnect (elsewhere, or to our successor) and closes their sockets. */
     announceShutdown() {
-      trpc.announceReconnect(wss.clients);
-      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      trpc.announceReconnect(clients);
+      for (const client of clients) client.close(1001, 'server shutting down');
     },
     /** Cuts whatever is still open (the shutdown deadline passed). */
     terminate() {
-      for (const client of wss.clients) client.terminate();
+      for (const client of clients) client.terminate();
     },
     close: () =>
       new Promise<void>((resolve) => {
