@@ -22,10 +22,12 @@ import { encodedOncePerDelivery } from './watch-encoding.js';
  * per subscription async-iterator wrappers, a second AbortController and a race of promises per
  * event (bench/README.md, issue 35). Here a connection is one small record reached from its socket
  * (no request: the context's facts are read at the upgrade), the listeners are shared by all,
- * keep-alive is one sweep for all, and a running subscription is its AbortController (the
- * procedure's signal) and one loop (`follow`). The messages, their order and every edge case are
- * the adapter's: trpc-ws-equivalence.test.ts holds them byte-equal. Observables are not served:
- * our subscriptions are async generators (an observable gets the adapter's not-iterable error).
+ * keep-alive is one sweep for all. A watch subscription (its procedure resolved to a WatchPlan) is
+ * started as a push with a small record as its sink (`PushedSubscription`); any other subscription
+ * is its AbortController (the procedure's signal) and one loop (`follow`). The messages, their
+ * order and every edge case are the adapter's: trpc-ws-equivalence.test.ts holds them byte-equal.
+ * Observables are not served: our subscriptions are async generators or watch plans (an
+ * observable gets the adapter's not-iterable error).
  */
 
 type Id = string | number;
