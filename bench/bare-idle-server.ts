@@ -6,9 +6,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
-import { writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
+import { answerMemoryCommands } from './memory-commands.js';
 
 const server = createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive' });
@@ -19,15 +18,5 @@ wss.on('connection', () => undefined);
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const { port } = server.address() as AddressInfo;
 process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}/sse`, wsUrl: `ws://127.0.0.1:${port}/`, pid: process.pid })}\n`);
-createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line.startsWith('snapshot ')) {
-    globalThis.gc?.();
-    process.stdout.write(`${JSON.stringify({ snapshot: writeHeapSnapshot(line.slice('snapshot '.length)) })}\n`);
-    return;
-  }
-  if (line.trim() !== 'measure') return;
-  globalThis.gc?.();
-  const { heapUsed, rss, external, arrayBuffers } = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ memory: { heapUsed, rss, external, arrayBuffers } })}\n`);
-});
+answerMemoryCommands();
 process.on('SIGTERM', () => process.exit(0));

@@ -5,10 +5,9 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { writeHeapSnapshot } from 'node:v8';
 import { composeApp, createAgoraClient, createSqliteStore, createSilentLogger } from '@agora-backend/server';
 import { createEmulator } from '@agora-backend/server/testing';
+import { answerMemoryCommands } from './memory-commands.js';
 
 const APP_ID = '970ca35de60c44645bbae8a215061b33';
 const CERT = '5cfd2fd1755d40ecb72977518be15d3b';
@@ -49,19 +48,7 @@ const app = composeApp(
 );
 const { url, wsUrl } = await app.listen();
 process.stdout.write(`${JSON.stringify({ url, wsUrl, emulatorUrl, pid: process.pid })}\n`);
-// "measure" on stdin: collect garbage (run with --expose-gc), then report what is retained, so the
-// bench compares live memory rather than whenever the collector last ran.
-createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line.startsWith('snapshot ')) {
-    globalThis.gc?.();
-    process.stdout.write(`${JSON.stringify({ snapshot: writeHeapSnapshot(line.slice('snapshot '.length)) })}\n`);
-    return;
-  }
-  if (line.trim() !== 'measure') return;
-  globalThis.gc?.();
-  const { heapUsed, rss, external, arrayBuffers } = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ memory: { heapUsed, rss, external, arrayBuffers } })}\n`);
-});
+answerMemoryCommands();
 process.on('SIGTERM', () => {
   void app
     .close()

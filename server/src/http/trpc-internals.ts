@@ -42,6 +42,14 @@ export function proceduresOfType(router: AppRouter, type: ProcedureType): Set<st
   return new Set(Object.keys(router._def.procedures).filter((path) => definitionOf(router, path)?.type === type));
 }
 
+/**
+ * The router's own copy of each path of a type, by any equal string: a connection held for hours
+ * keeps that copy (an error's shape names the path), not the one its request was parsed into.
+ */
+export function routerPathsOfType(router: AppRouter, type: ProcedureType): Map<string, string> {
+  return new Map([...proceduresOfType(router, type)].map((path) => [path, path]));
+}
+
 const asZod = (schema: unknown): z.ZodType | undefined => (schema instanceof z.ZodType ? schema : undefined);
 
 /** A procedure's type and its own input and output schemas (one `.input()` each here), or undefined. */

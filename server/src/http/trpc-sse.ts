@@ -6,7 +6,7 @@ import type { WatchDelivery, WatchSink } from '../tasks/watch.js';
 import type { Context } from '../trpc/context.js';
 import { WatchPlan } from '../trpc/watch-stream.js';
 import { VARY } from './respond.js';
-import { callProcedure, proceduresOfType, wireFormat } from './trpc-internals.js';
+import { callProcedure, routerPathsOfType, wireFormat } from './trpc-internals.js';
 import type { RequestTarget } from './request-target.js';
 import type { ContextFactory } from './context.js';
 import { encodedOncePerDelivery } from './watch-encoding.js';
@@ -53,8 +53,7 @@ function write(res: ServerResponse, text: string): void {
 
 export function createTrpcSse(options: { router: AppRouter; createContext: ContextFactory; logger: Logger }) {
   const wire = wireFormat(options.router);
-  // Each path once, as the router has it: a watcher keeps its path (an error's shape names it), not the request's URL.
-  const subscriptions = new Map([...proceduresOfType(options.router, 'subscription')].map((path) => [path, path]));
+  const subscriptions = routerPathsOfType(options.router, 'subscription');
   const serialize = (value: unknown) => JSON.stringify(wire.serializeOutput(value));
   /** A live event's frame, serialized once for all the watchers of its task. */
   const eventFrame = encodedOncePerDelivery((delivery) => frame({ data: serialize(delivery.value), id: String(delivery.id) }));

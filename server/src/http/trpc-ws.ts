@@ -7,7 +7,7 @@ import { WatchPlan } from '../trpc/watch-stream.js';
 import {
   callProcedure,
   parseConnectionParams,
-  proceduresOfType,
+  routerPathsOfType,
   wireFormat,
   type ProcedureType,
   type WsRequest,
@@ -115,9 +115,7 @@ const isAbortError = (error: unknown) => error instanceof Error && error.name ==
 export function createTrpcWs(options: TrpcWsOptions) {
   const { router, maxBatchSize, onError } = options;
   const wire = wireFormat(router);
-  // Each subscription path once, as the router has it: a running subscription keeps its path (an
-  // error's shape names it), not the copy its message was parsed into.
-  const subscriptionPaths = new Map([...proceduresOfType(router, 'subscription')].map((path) => [path, path]));
+  const subscriptionPaths = routerPathsOfType(router, 'subscription');
   const RECONNECT = JSON.stringify({ id: null, method: 'reconnect' });
 
   const shape = (error: TRPCError, type: ProcedureType | 'unknown', path: string | undefined, conn: Connection) =>

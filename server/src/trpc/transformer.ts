@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { AppErrorCode } from '@agora-backend/shared';
 import { AppError } from '../errors.js';
-import { isoText } from './flat-json.js';
+import { flatCopy } from './flat-json.js';
 import { superjsonFrameProblem } from './superjson-frame.js';
 
 /** A malformed input frame: the caller's error (400, MALFORMED_REQUEST), in our words. */
@@ -18,48 +18,21 @@ function malformed(message: string, cause?: unknown): TRPCError {
  * input makes superjson recurse; what superjson still refuses is told in our words, never its own.
  */
 /**
- * superjson's encoding of a flat answer (a plain object whose values are strings, booleans, null,
- * finite numbers other than -0, or valid Dates — token.generate's), written without superjson's
- * walker, or undefined for anything else (superjson encodes it). superjson's walk of such an
- * object (path bookkeeping, a copy, a meta tree) was the largest item of the tRPC answer in the
- * token path's profile (bench/README.md, issue 35); transformer.test.ts holds the two equal.
+ * superjson's encoding of a flat answer (trpc/flat-json.ts's flatCopy: token.generate's), built
+ * without superjson's walker, or undefined for anything else (superjson encodes it). superjson's
+ * walk of such an object (path bookkeeping, a copy, a meta tree) was the largest item of the tRPC
+ * answer in the token path's profile (bench/README.md, issue 35); transformer.test.ts holds the
+ * two equal.
  */
 export function serializeFlat(
   value: unknown,
 ): { json: Record<string, unknown>; meta?: { values: Record<string, ['Date']>; v: 1 } } | undefined {
-  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
-  const json: Record<string, unknown> = {};
-  let dates: Record<string, ['Date']> | undefined;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) return undefined;
-    if (key === '__proto__') return undefined;
-    const field = (value as Record<string, unknown>)[key];
-    switch (typeof field) {
-      case 'string':
-      case 'boolean':
-        json[key] = field;
-        break;
-      case 'number':
-        // superjson tags NaN, ±Infinity and -0.
-        if (!Number.isFinite(field) || Object.is(field, -0)) return undefined;
-        json[key] = field;
-        break;
-      case 'object': {
-        if (field === null) {
-          json[key] = null;
-          break;
-        }
-        // A path key with a dot or backslash is escaped in superjson's meta; not worth copying.
-        if (!(field instanceof Date) || Number.isNaN(field.getTime()) || key.includes('.') || key.includes('\\')) return undefined;
-        json[key] = isoText(field);
-        (dates ??= {})[key] = ['Date'];
-        break;
-      }
-      default:
-        return undefined;
-    }
-  }
-  return dates ? { json, meta: { values: dates, v: 1 } } : { json };
+  const flat = flatCopy(value);
+  if (flat === undefined) return undefined;
+  if (flat.dateKeys === undefined) return { json: flat.json };
+  const values: Record<string, ['Date']> = {};
+  for (const key of flat.dateKeys) values[key] = ['Date'];
+  return { json: flat.json, meta: { values, v: 1 } };
 }
 
 /**
