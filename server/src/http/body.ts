@@ -5,8 +5,11 @@ import { MAX_JSON_DEPTH } from '../trpc/superjson-frame.js';
 
 export { MAX_JSON_DEPTH };
 
-/** Reads a request body up to `limit` bytes; a larger one is refused without reading it all. */
-export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Receives a request body up to `limit` bytes and settles with `finish(body)` (or what it throws):
+ * one promise per request, whatever `finish` reads. A larger body is refused without reading it all.
+ */
+function receiveBody<T>(req: IncomingMessage, limit: number, finish: (raw: Buffer) => T): Promise<T> {
   const tooLarge = () => new AppError(AppErrorCode.PAYLOAD_TOO_LARGE, `the request body is larger than ${limit} bytes`);
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
@@ -14,7 +17,9 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer
     return Promise.reject(tooLarge());
   }
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    // Most bodies come in one chunk: an array only when a second one comes.
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
@@ -23,12 +28,27 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer
         req.resume();
         return;
       }
-      chunks.push(chunk);
+      if (first === undefined) first = chunk;
+      else (more ??= [first]).push(chunk);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new AppError(AppErrorCode.MALFORMED_REQUEST, 'the request body was cut off')));
+    req.on('end', () => {
+      try {
+        resolve(finish(more !== undefined ? Buffer.concat(more) : (first ?? EMPTY)));
+      } catch (error) {
+        // What `finish` throws: the caller's errors (AppError).
+        reject(error as Error);
+      }
+    });
+    // A client gone before the end of its body is told apart (Node's error is then ECONNRESET 'aborted').
+    req.on('error', (error) => reject(req.complete ? error : new AppError(AppErrorCode.MALFORMED_REQUEST, 'the request body was cut off')));
   });
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Reads a request body up to `limit` bytes; a larger one is refused without reading it all. */
+export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return receiveBody(req, limit, (raw) => raw);
 }
 
 /** How deeply JSON text nests, counted outside strings; stops counting past `max`. */
@@ -85,15 +105,19 @@ export interface JsonBody {
   value: unknown;
 }
 
-/**
- * The edge's one body reader: the size limit, the content type, valid JSON and its depth, with the
- * same errors on every surface. An empty body is allowed without a content type.
- */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<JsonBody> {
-  const raw = await readRawBody(req, limit);
+/** A received body read as JSON: the content type, valid JSON and its depth (readJsonBody). */
+function jsonBodyOf(req: IncomingMessage, raw: Buffer): JsonBody {
   if (raw.length === 0) return { text: '', value: undefined };
   requireJsonContentType(req);
   const text = raw.toString('utf8');
   if (text.trim() === '') return { text: '', value: undefined };
   return { text, value: parseJsonText(text) };
+}
+
+/**
+ * The edge's one body reader: the size limit, the content type, valid JSON and its depth, with the
+ * same errors on every surface. An empty body is allowed without a content type.
+ */
+export function readJsonBody(req: IncomingMessage, limit: number): Promise<JsonBody> {
+  return receiveBody(req, limit, (raw) => jsonBodyOf(req, raw));
 }

@@ -1,10 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 
+/** The last address normalised, and its form: request after request comes from the same few peers. */
+let lastAddress = '';
+let lastNormalised = '';
+
 /** `::ffff:10.0.0.1` is 10.0.0.1: the same client whichever socket family it came in on. */
 function normalise(address: string): string {
+  if (address === lastAddress) return lastNormalised;
   const trimmed = address.trim();
-  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(trimmed) ? trimmed.slice(7) : trimmed;
+  lastNormalised = /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(trimmed) ? trimmed.slice(7) : trimmed;
+  lastAddress = address;
+  return lastNormalised;
 }
 
 /** Parses TRUST_PROXY entries (addresses and CIDRs); returns the problem with the first bad one. */
@@ -72,12 +79,22 @@ const firstValue = (header: string | string[] | undefined) => (Array.isArray(hea
  */
 export function createPublicOrigin(trusted: BlockList | undefined, publicUrl: string | undefined) {
   const isTrusted = trustCheck(trusted);
+  // The last origin written and the Host and scheme it was written from: a client sends the same
+  // Host on every request, and checking and joining it again was a share of a token request.
+  let lastHost: string | undefined;
+  let lastHttps = false;
+  let lastOrigin = 'http://localhost';
   return (req: IncomingMessage): string => {
     if (publicUrl !== undefined) return publicUrl;
-    const viaProxy = isTrusted(normalise(req.socket.remoteAddress ?? ''));
-    const proto = viaProxy ? firstValue(req.headers['x-forwarded-proto']) : undefined;
+    const viaProxy = trusted !== undefined && isTrusted(normalise(req.socket.remoteAddress ?? ''));
+    const https = viaProxy && firstValue(req.headers['x-forwarded-proto']) === 'https';
     const forwardedHost = viaProxy ? firstValue(req.headers['x-forwarded-host']) : undefined;
-    const host = [forwardedHost, req.headers.host].find((value) => value !== undefined && HOST.test(value)) ?? 'localhost';
-    return `${proto === 'https' ? 'https' : 'http'}://${host}`;
+    const given = forwardedHost !== undefined && HOST.test(forwardedHost) ? forwardedHost : req.headers.host;
+    if (given !== lastHost || https !== lastHttps) {
+      lastOrigin = `${https ? 'https' : 'http'}://${given !== undefined && HOST.test(given) ? given : 'localhost'}`;
+      lastHost = given;
+      lastHttps = https;
+    }
+    return lastOrigin;
   };
 }

@@ -32,7 +32,7 @@ export function sendBody(res: ServerResponse, status: number, headers: Record<st
  */
 export function jsonText(body: unknown): string {
   const flat = flatJson(body);
-  if (flat !== undefined) return flat.text;
+  if (flat !== undefined) return flat;
   if (typeof body !== 'object' || body === null || Object.getPrototypeOf(body) !== Object.prototype) return JSON.stringify(body);
   let copy: Record<string, unknown> | undefined;
   for (const key in body) {

@@ -29,8 +29,11 @@ export interface Route {
    * before the head in a map of arrays on the response for its whole life (~0.5 KiB per watcher).
    */
   holdsResponse?: (req: IncomingMessage, url: RequestTarget) => boolean;
-  /** `head`: for a request it holds, the CORS headers its head must carry. */
-  handle(req: IncomingMessage, res: ServerResponse, url: RequestTarget, head?: Record<string, string>): Promise<void>;
+  /**
+   * `head`: for a request it holds, the CORS headers its head must carry. Errors thrown or rejected
+   * are written by the edge; a route that answers at once returns nothing.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, url: RequestTarget, head?: Record<string, string>): Promise<void> | void;
 }
 
 export interface EdgeOptions {
@@ -84,17 +87,12 @@ function admit(
 export function createEdgeServer(options: EdgeOptions): Server {
   const { logger } = options;
   settleResponseShape();
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+  // Not an async function: a route that answers at once (or a refusal) makes no promise, and one
+  // that waits is followed by one reaction rather than an await (bench/README.md, issue 35).
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     let surface: Surface = 'rest';
     let held: Record<string, string> | undefined;
-    try {
-      const url = parseRequestUrl(req);
-      const route = options.routes.find((candidate) => candidate.matches(url.pathname));
-      if (route) surface = route.surface;
-      if (route?.cors && route.holdsResponse?.(req, url)) held = corsHeaders(options.policy, req);
-      if (!admit(options, req, res, route, url, held)) return;
-      await route!.handle(req, res, url, held);
-    } catch (error) {
+    const fail = (error: unknown): void => {
       if (!res.headersSent) {
         // Refused before its head: the page reads the error as it would any other.
         for (const [name, value] of Object.entries(held ?? {})) res.setHeader(name, value);
@@ -103,13 +101,24 @@ export function createEdgeServer(options: EdgeOptions): Server {
         logger.error({ err: error }, 'request failed after its answer began');
         res.destroy();
       }
+    };
+    try {
+      const url = parseRequestUrl(req);
+      const route = options.routes.find((candidate) => candidate.matches(url.pathname));
+      if (route) surface = route.surface;
+      if (route?.cors && route.holdsResponse?.(req, url)) held = corsHeaders(options.policy, req);
+      if (!admit(options, req, res, route, url, held)) return;
+      const answered = route!.handle(req, res, url, held);
+      if (answered !== undefined) answered.then(undefined, fail);
+    } catch (error) {
+      fail(error);
     }
   };
   const limits = options.connections;
   const server = createServer(limits ? receiveTimeouts(limits) : {}, (req, res) => {
     // A socket refused for its address's connection count is closing: nothing on it is served.
     if (refused(req.socket)) req.socket.destroy();
-    else void handle(req, res);
+    else handle(req, res);
   });
   const refused = limits
     ? limitConnectionsPerAddress(server, { limit: limits.connectionsPerAddress, exempt: limits.exempt, logger })

@@ -70,18 +70,20 @@ interface Endpoint {
   required: string[];
   /** A refusal of the tutorial's own, checked after the required fields. */
   check?(body: Body): string | undefined;
-  run(ctx: Context, body: Body, res: ServerResponse, call: Call): Promise<void>;
+  /** Answers at once where it can (the token), without a promise. */
+  run(ctx: Context, body: Body, res: ServerResponse, call: Call): Promise<void> | void;
 }
 
 const ENDPOINTS: Record<string, Endpoint> = {
   '/api/token.json': {
     required: ['channel', 'uid', 'expireTime'],
     check: (body) => (body.role === 'publisher' || body.role === 'subscriber' ? undefined : 'role is incorrect'),
-    async run(ctx, body, res) {
+    run(ctx, body, res) {
       const input = { channel: body.channel, uid: body.uid, role: body.role, expireTime: digitsAsNumber(body.expireTime) };
       const generated = generateTokenDirect(ctx, () => input);
-      const { token } = generated instanceof Promise ? await generated : generated;
-      sendJson(res, 200, { token });
+      if (generated instanceof Promise) return generated.then(({ token }) => sendJson(res, 200, { token }));
+      sendJson(res, 200, { token: generated.token });
+      return undefined;
     },
   },
   '/api/recording/start.json': {
@@ -154,18 +156,21 @@ const ENDPOINTS: Record<string, Endpoint> = {
 
 export function createTutorialHandler(options: { createContext: ContextFactory; maxBodyBytes: number }) {
   const callProcedure = createPathCaller(appRouter);
-  return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
-    const endpoint = ENDPOINTS[path]!;
-    const { value } = await readJsonBody(req, options.maxBodyBytes);
+  const answer = (req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, value: unknown) => {
     const body: Body = typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...value } : {};
     const missing = firstMissing(body, endpoint.required);
     const problem = missing !== undefined ? `${missing} is required` : endpoint.check?.(body);
     if (problem !== undefined) {
       sendText(res, 400, problem);
-      return;
+      return undefined;
     }
+    const run = (ctx: Context) => endpoint.run(ctx, body, res, (path, input) => callProcedure(ctx, path, input));
     const made = options.createContext({ req });
-    const ctx = made instanceof Promise ? await made : made;
-    await endpoint.run(ctx, body, res, (path, input) => callProcedure(ctx, path, input));
+    return made instanceof Promise ? made.then(run) : run(made);
+  };
+  // Not async: the body's promise is the only one a token request makes (Route.handle).
+  return (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    const endpoint = ENDPOINTS[path]!;
+    return readJsonBody(req, options.maxBodyBytes).then(({ value }) => answer(req, res, endpoint, value));
   };
 }

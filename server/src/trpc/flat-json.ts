@@ -1,9 +1,10 @@
 /**
  * JSON text of flat answers (token.generate's: strings, numbers, booleans, nulls and Dates in a
- * plain object): one JSON.stringify of a flat copy whose Dates are their remembered ISO text, and
- * the envelopes around it (superjson's `{ json, meta }`, tRPC's `{ result: { data } }`) written as
- * text rather than built as objects for JSON.stringify to walk (the Dates' toJSON takes it off its
- * fast path). Together they were ~4 µs of a ~75 µs tRPC token answer (bench/README.md, issue 35).
+ * plain object), written field by field, the Dates as their remembered ISO text, and the envelopes
+ * around it (superjson's `{ json, meta }`, tRPC's `{ result: { data } }`) written as text rather
+ * than built as objects for JSON.stringify to walk (a Date's toJSON takes it off its fast path).
+ * Together they were ~4 µs of a ~75 µs tRPC token answer, and a copy for JSON.stringify ~1.7 µs
+ * against ~0.7 µs written here (bench/README.md, issue 35).
  */
 
 /** ISO texts of recent instants: token times have one-second resolution, so they repeat. */
@@ -21,66 +22,112 @@ export function isoText(date: Date): string {
   return text;
 }
 
+/** What JSON.stringify writes unchanged between quotes: printable ASCII but `"` and `\`. */
+const VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** `JSON.stringify(text)`, without its call for the texts it would not escape (tokens, ids, names). */
+const stringText = (text: string): string => (VERBATIM.test(text) ? `"${text}"` : JSON.stringify(text));
+
+/** `"key":` of the keys written lately (bounded: the keys of Agora's flat answers pass here too). */
+const keyTexts = new Map<string, string>();
+function keyText(key: string): string {
+  let text = keyTexts.get(key);
+  if (text === undefined) {
+    if (keyTexts.size >= 256) keyTexts.clear();
+    text = `${stringText(key)}:`;
+    keyTexts.set(key, text);
+  }
+  return text;
+}
+
+/** A plain object's field in a flat answer: a JSON value, a valid Date (written as ISO text), or not flat. */
+type FlatField = 'value' | 'date' | undefined;
+
+/**
+ * The one definition of a flat answer's fields, for its JSON text here and superjson's encoding
+ * of it (transformer.ts): strings, booleans, nulls, numbers and valid Dates. Anything else is not
+ * flat, so that the general path keeps its exact behaviour: NaN, ±Infinity and -0 (superjson tags
+ * them), invalid Dates, `undefined` and nested values, `__proto__`, and Dates under keys superjson
+ * would escape in its meta (`.` or `\`).
+ */
+function flatField(key: string, field: unknown): FlatField {
+  switch (typeof field) {
+    case 'string':
+    case 'boolean':
+      return 'value';
+    case 'number':
+      return Number.isFinite(field) && !Object.is(field, -0) ? 'value' : undefined;
+    case 'object':
+      if (field === null) return 'value';
+      return field instanceof Date && !Number.isNaN(field.getTime()) && !key.includes('.') && !key.includes('\\') ? 'date' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** A plain object (no class, no inherited keys to write): the only values that can be flat. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
 /** A flat value's copy with its Dates as ISO text, and the keys that held Dates (undefined when none). */
 export interface FlatCopy {
   json: Record<string, unknown>;
   dateKeys: string[] | undefined;
 }
 
-/**
- * The one definition of a flat answer, for its JSON text here and superjson's encoding of it
- * (transformer.ts): a plain object of strings, booleans, nulls, numbers and valid Dates. Undefined
- * for anything else, so that the general path keeps its exact behaviour: NaN, ±Infinity and -0
- * (superjson tags them), invalid Dates, `undefined` and nested values, inherited or `__proto__`
- * keys, and Dates under keys superjson would escape in its meta (`.` or `\`).
- */
+/** A flat value's copy for superjson's encoding (transformer.ts), or undefined when it is not flat. */
 export function flatCopy(value: unknown): FlatCopy | undefined {
-  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
-  // A spread copy with the Dates replaced: JSON.stringify's walk of a flat object of strings is
-  // faster than writing the text piece by piece (measured: ~1 against ~3 µs a token answer).
+  if (!isPlainObject(value)) return undefined;
   const json: Record<string, unknown> = { ...value };
   let dateKeys: string[] | undefined;
   for (const key in json) {
     if (!Object.hasOwn(json, key) || key === '__proto__') return undefined;
     const field = json[key];
-    switch (typeof field) {
-      case 'string':
-      case 'boolean':
-        break;
-      case 'number':
-        if (!Number.isFinite(field) || Object.is(field, -0)) return undefined;
-        break;
-      case 'object':
-        if (field === null) break;
-        if (!(field instanceof Date) || Number.isNaN(field.getTime()) || key.includes('.') || key.includes('\\')) return undefined;
-        json[key] = isoText(field);
-        (dateKeys ??= []).push(key);
-        break;
-      default:
-        return undefined;
+    const kind = flatField(key, field);
+    if (kind === undefined) return undefined;
+    if (kind === 'date') {
+      json[key] = isoText(field as Date);
+      (dateKeys ??= []).push(key);
     }
   }
   return { json, dateKeys };
 }
 
-export interface FlatJson {
-  /** The object as JSON, its valid Dates as ISO strings. */
-  text: string;
-  /** superjson's `meta.values` members for those Dates (`"key":["Date"]`, comma-separated); '' when none. */
-  dates: string;
+/**
+ * `JSON.stringify(value)`'s text when `value` is flat (its Dates as their ISO strings), written
+ * field by field; undefined for anything else. The keys holding Dates are pushed onto `dateKeys`.
+ */
+function writeFlat(value: unknown, dateKeys?: string[]): string | undefined {
+  if (!isPlainObject(value)) return undefined;
+  let text = '';
+  // for…in visits the keys in JSON.stringify's order (integer keys first, then as inserted).
+  for (const key in value) {
+    if (!Object.hasOwn(value, key) || key === '__proto__') return undefined;
+    const field = value[key];
+    const kind = flatField(key, field);
+    let written: string;
+    if (kind === undefined) return undefined;
+    if (kind === 'date') {
+      written = `"${isoText(field as Date)}"`;
+      dateKeys?.push(key);
+    } else written = typeof field === 'string' ? stringText(field) : String(field);
+    text += `${text === '' ? '{' : ','}${keyText(key)}${written}`;
+  }
+  return text === '' ? '{}' : `${text}}`;
 }
 
-/** `value` as JSON text when it is flat (flatCopy), else undefined (the caller's general path takes it). */
-export function flatJson(value: unknown): FlatJson | undefined {
-  const flat = flatCopy(value);
-  if (flat === undefined) return undefined;
-  const dates = flat.dateKeys?.map((key) => `${JSON.stringify(key)}:["Date"]`).join(',') ?? '';
-  return { text: JSON.stringify(flat.json), dates };
+/** `value` as JSON text when it is flat, else undefined (the caller's general path takes it). */
+export function flatJson(value: unknown): string | undefined {
+  return writeFlat(value);
 }
 
 /** The JSON text of superjson's encoding of a flat value (`{"json":…,"meta":…}`), or undefined. */
 export function superjsonFlatText(value: unknown): string | undefined {
-  const flat = flatJson(value);
-  if (flat === undefined) return undefined;
-  return flat.dates === '' ? `{"json":${flat.text}}` : `{"json":${flat.text},"meta":{"values":{${flat.dates}},"v":1}}`;
+  const dateKeys: string[] = [];
+  const text = writeFlat(value, dateKeys);
+  if (text === undefined) return undefined;
+  if (dateKeys.length === 0) return `{"json":${text}}`;
+  const dates = dateKeys.map((key) => `${keyText(key)}["Date"]`).join(',');
+  return `{"json":${text},"meta":{"values":{${dates}},"v":1}}`;
 }

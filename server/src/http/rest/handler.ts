@@ -5,9 +5,10 @@ import { appRouter, directProcedures } from '../../routers/_app.js';
 import { readJsonBody } from '../body.js';
 import { MethodNotAllowedError, sendJson } from '../respond.js';
 import { createPathCaller } from '../trpc-internals.js';
-import { matchRoute, type RestRoute } from './routes.js';
+import { matchRoute, type RestMatch, type RestRoute } from './routes.js';
 import type { RequestTarget } from '../request-target.js';
 import type { ContextFactory } from '../context.js';
+import type { Context } from '../../trpc/context.js';
 
 export const REST_PREFIX = '/api/v1';
 
@@ -42,7 +43,22 @@ function checkQuery(route: RestRoute, url: RequestTarget): Record<string, string
  */
 export function createRestHandler(options: RestHandlerOptions) {
   const call = createPathCaller(appRouter);
-  return async (req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> => {
+  /** The procedure's answer, written; at once when the context and the procedure answer at once (the token path). */
+  const answer = (req: IncomingMessage, res: ServerResponse, match: RestMatch, query: Record<string, string>, body: unknown) => {
+    const made = options.createContext({ req });
+    if (made instanceof Promise) return made.then((ctx) => respond(res, match, ctx, query, body));
+    return respond(res, match, made, query, body);
+  };
+  const respond = (res: ServerResponse, match: RestMatch, ctx: Context, query: Record<string, string>, body: unknown) => {
+    const input = match.route.input({ params: match.params, query, body });
+    const direct = directProcedures.get(match.route.procedure);
+    const result = direct ? direct(ctx, () => input) : call(ctx, match.route.procedure, input);
+    if (result instanceof Promise) return result.then((output) => sendJson(res, match.route.successStatus, output));
+    sendJson(res, match.route.successStatus, result);
+    return undefined;
+  };
+  // Not async: no promise of its own, only the body's and those of what waits (RestRoute.handle).
+  return (req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> | void => {
     // HEAD is a GET without the body (Node leaves it out): wherever GET is served, HEAD is too.
     const read = req.method === 'GET' || req.method === 'HEAD';
     const match = matchRoute(req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'), url.pathname.slice(REST_PREFIX.length) || '/');
@@ -50,13 +66,7 @@ export function createRestHandler(options: RestHandlerOptions) {
     if ('allowed' in match)
       throw new MethodNotAllowedError(match.allowed.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', '));
     const query = checkQuery(match.route, url);
-    const body = read ? undefined : (await readJsonBody(req, options.maxBodyBytes)).value;
-    // Context and direct procedures may answer at once (the token path): no await for those.
-    const made = options.createContext({ req });
-    const ctx = made instanceof Promise ? await made : made;
-    const input = match.route.input({ params: match.params, query, body });
-    const direct = directProcedures.get(match.route.procedure);
-    const result = direct ? direct(ctx, () => input) : call(ctx, match.route.procedure, input);
-    sendJson(res, match.route.successStatus, result instanceof Promise ? await result : result);
+    if (read) return answer(req, res, match, query, undefined);
+    return readJsonBody(req, options.maxBodyBytes).then((body) => answer(req, res, match, query, body.value));
   };
 }

@@ -106,11 +106,17 @@ const PATTERNS = REST_ROUTES.map((route) => {
   return { route, names, pattern };
 });
 
+/** A route found for a request, with its path parameters. */
+export interface RestMatch {
+  route: RestRoute;
+  params: Record<string, string>;
+}
+
+/** No path parameters: one object for every such route's matches, read and never written. */
+const NO_PARAMS: Record<string, string> = Object.freeze({});
+
 /** Finds the route for a method and path under /api/v1, with its path parameters. */
-export function matchRoute(
-  method: string,
-  path: string,
-): { route: RestRoute; params: Record<string, string> } | { allowed: string[] } | undefined {
+export function matchRoute(method: string, path: string): RestMatch | { allowed: string[] } | undefined {
   const allowed: string[] = [];
   for (const { route, names, pattern } of PATTERNS) {
     const match = pattern.exec(path);
@@ -119,7 +125,8 @@ export function matchRoute(
       allowed.push(route.method);
       continue;
     }
-    const params = Object.fromEntries(names.map((name, index) => [name, decodePathSegment(name, match[index + 1]!)]));
+    const params =
+      names.length === 0 ? NO_PARAMS : Object.fromEntries(names.map((name, index) => [name, decodePathSegment(name, match[index + 1]!)]));
     return { route, params };
   }
   return allowed.length > 0 ? { allowed } : undefined;
