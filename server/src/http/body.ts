@@ -36,7 +36,7 @@ function receiveBody<T>(req: IncomingMessage, limit: number, finish: (raw: Buffe
         resolve(finish(more !== undefined ? Buffer.concat(more) : (first ?? EMPTY)));
       } catch (error) {
         // What `finish` throws: the caller's errors (AppError).
-        reject(error as Error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       }
     });
     // A client gone before the end of its body is told apart (Node's error is then ECONNRESET 'aborted').
