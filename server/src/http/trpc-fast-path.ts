@@ -78,32 +78,9 @@ export function createTrpcFastPath(options: { router: AppRouter; createContext: 
     return Array.from({ length: count }, (_unused, index) => (body as Record<string, unknown>)[String(index)]);
   };
 
-  /** Runs the calls and writes tRPC's answer. */
-  const serve = async (req: IncomingMessage, res: ServerResponse, paths: string[], batch: boolean, body: unknown): Promise<void> => {
-    // A client that goes away aborts its calls, as the adapter's request signal does. Direct
-    // procedures take no signal (they do not wait on anything), and a controller is not free.
-    const controller = paths.every((path) => directProcedures.has(path)) ? undefined : new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) controller?.abort();
-    };
-    if (controller) res.once('close', onClose);
-    const made = options.createContext({ req });
-    const ctx = made instanceof Promise ? await made : made;
-    let outcomes: Outcome[];
-    try {
-      const inputs = inputsOf(body, batch, paths.length);
-      const settled = paths.map((path, index) => callOne(path, inputs[index], ctx, index, controller?.signal));
-      outcomes = settled.some((outcome) => outcome instanceof Promise)
-        ? await Promise.all(settled.map((outcome) => Promise.resolve(outcome)))
-        : (settled as Outcome[]);
-    } catch (cause) {
-      // As in the adapter, where reading the inputs fails inside each call.
-      const error = getTRPCErrorFromUnknown(cause);
-      outcomes = paths.map((path) => failure(error, path, ctx));
-    }
-    if (controller) res.off('close', onClose);
+  /** Writes tRPC's answer: the error's status for one call; for a batch, the shared one, else 207. */
+  const write = (res: ServerResponse, batch: boolean, outcomes: readonly Outcome[]): void => {
     const items = outcomes.map((outcome) => outcome.item);
-    // tRPC's statuses: the error's for one call; for a batch, the shared one, else 207.
     const status = batch
       ? statusOfBatch(
           items,
@@ -113,6 +90,51 @@ export function createTrpcFastPath(options: { router: AppRouter; createContext: 
         ? statusOfError(outcomes[0]!.error)
         : 200;
     sendBody(res, status, { 'content-type': 'application/json', vary: VARY }, wire.responseText(batch ? items : items[0]!));
+  };
+
+  /** The calls' outcomes, at once when every call answers at once. */
+  const run = (
+    paths: string[],
+    batch: boolean,
+    body: unknown,
+    ctx: Context,
+    signal: AbortSignal | undefined,
+  ): (Outcome | Promise<Outcome>)[] => {
+    try {
+      const inputs = inputsOf(body, batch, paths.length);
+      return paths.map((path, index) => callOne(path, inputs[index], ctx, index, signal));
+    } catch (cause) {
+      // As in the adapter, where reading the inputs fails inside each call.
+      const error = getTRPCErrorFromUnknown(cause);
+      return paths.map((path) => failure(error, path, ctx));
+    }
+  };
+
+  /**
+   * Runs the calls and writes tRPC's answer. Not async: a request whose context and calls answer
+   * at once (token.generate's) makes no promise here (Route.handle).
+   */
+  const serve = (req: IncomingMessage, res: ServerResponse, paths: string[], batch: boolean, body: unknown): Promise<void> | void => {
+    // A client that goes away aborts its calls, as the adapter's request signal does. Direct
+    // procedures take no signal (they do not wait on anything), and a controller is not free.
+    const controller = paths.every((path) => directProcedures.has(path)) ? undefined : new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) controller?.abort();
+    };
+    if (controller) res.once('close', onClose);
+    const finish = (outcomes: readonly Outcome[]) => {
+      if (controller) res.off('close', onClose);
+      write(res, batch, outcomes);
+    };
+    const settle = (ctx: Context): Promise<void> | void => {
+      const settled = run(paths, batch, body, ctx, controller?.signal);
+      if (settled.some((outcome) => outcome instanceof Promise))
+        return Promise.all(settled.map((outcome) => Promise.resolve(outcome))).then(finish);
+      finish(settled as Outcome[]);
+      return undefined;
+    };
+    const made = options.createContext({ req });
+    return made instanceof Promise ? made.then(settle) : settle(made);
   };
 
   return { accepts, serve };

@@ -55,7 +55,8 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
   const subscriptions = proceduresOfType(options.router, 'subscription');
   const sse = createTrpcSse(options);
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, url: RequestTarget, head?: Record<string, string>): Promise<void> => {
+  /** Not async: a token request makes only its body's promise here (Route.handle). */
+  const handle = (req: IncomingMessage, res: ServerResponse, url: RequestTarget, head?: Record<string, string>): Promise<void> | void => {
     const batch = url.hasQuery && url.searchParams.get('batch') === '1';
     const procedurePath = url.pathname.slice(TRPC_PATH.length + 1);
     // Before the body is read: an oversized batch costs nothing, on either road.
@@ -66,25 +67,22 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
       const subscription = (batch ? procedurePath.split(',') : [procedurePath]).find((path) => subscriptions.has(path));
       if (subscription !== undefined)
         throw new MethodNotAllowedError('GET', `Unsupported POST-request to subscription procedure at path "${subscription}"`);
-      const body = await readJsonBody(req, options.maxBodyBytes);
-      const paths = batch ? procedurePath.split(',') : [procedurePath];
-      if (options.fastPath !== false && fastPath.accepts(req, paths)) {
-        await fastPath.serve(req, res, paths, batch, body.value);
-        return;
-      }
-      // tRPC's adapter takes an already-read body from req.body.
-      (req as IncomingMessage & { body?: string }).body = body.text;
-      // An empty body needs no content type (the edge's rule); tell the adapter it is JSON.
-      if (body.text === '') req.headers['content-type'] = 'application/json';
-    } else {
-      const input = url.searchParams.get('input');
-      if (input !== null) parseJsonText(input, 'the input parameter');
-      if (options.fastPath !== false && sse.accepts(req, procedurePath, url)) {
-        await sse.serve(req, res, procedurePath, url, head);
-        return;
-      }
+      return readJsonBody(req, options.maxBodyBytes).then((body) => {
+        const paths = batch ? procedurePath.split(',') : [procedurePath];
+        if (options.fastPath !== false && fastPath.accepts(req, paths)) return fastPath.serve(req, res, paths, batch, body.value);
+        // tRPC's adapter takes an already-read body from req.body.
+        (req as IncomingMessage & { body?: string }).body = body.text;
+        // An empty body needs no content type (the edge's rule); tell the adapter it is JSON.
+        if (body.text === '') req.headers['content-type'] = 'application/json';
+        adapter(req, res);
+        return undefined;
+      });
     }
+    const input = url.searchParams.get('input');
+    if (input !== null) parseJsonText(input, 'the input parameter');
+    if (options.fastPath !== false && sse.accepts(req, procedurePath, url)) return sse.serve(req, res, procedurePath, url, head);
     adapter(req, res);
+    return undefined;
   };
   return {
     handle,
