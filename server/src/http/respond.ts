@@ -43,13 +43,10 @@ export function jsonText(body: unknown): string {
   return JSON.stringify(copy ?? body);
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  sendBody(
-    res,
-    status,
-    { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: VARY, ...headers },
-    jsonText(body),
-  );
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+  const head = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: VARY };
+  // Most answers (every token answer) add no header: no copy of the head for them.
+  sendBody(res, status, headers === undefined ? head : { ...head, ...headers }, jsonText(body));
 }
 
 export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {

@@ -95,12 +95,34 @@ export function flatCopy(value: unknown): FlatCopy | undefined {
 }
 
 /**
- * `JSON.stringify(value)`'s text when `value` is flat (its Dates as their ISO strings), written
- * field by field; undefined for anything else. The keys holding Dates are pushed onto `dateKeys`.
+ * The keys of the flat answers written lately and their `"key":` texts, by position: answers of
+ * one kind (every token answer) have the same keys in the same order, and a key from for…in is
+ * compared by identity, cheaper than looking its text up by name.
  */
-function writeFlat(value: unknown, dateKeys?: string[]): string | undefined {
+const keysAt: string[] = [];
+const keyTextsAt: string[] = [];
+const KEYS_REMEMBERED = 32;
+
+function keyTextAt(position: number, key: string): string {
+  if (keysAt[position] === key) return keyTextsAt[position]!;
+  const text = keyText(key);
+  if (position < KEYS_REMEMBERED) {
+    keysAt[position] = key;
+    keyTextsAt[position] = text;
+  }
+  return text;
+}
+
+/**
+ * `JSON.stringify(value)`'s text when `value` is flat (its Dates as their ISO strings), written
+ * field by field, or with `superjson` the text of superjson's encoding of it (`{"json":…,"meta":…}`,
+ * its Dates listed in the meta); undefined for anything else.
+ */
+function writeFlat(value: unknown, superjson: boolean): string | undefined {
   if (!isPlainObject(value)) return undefined;
   let text = '';
+  let dates = '';
+  let position = 0;
   // for…in visits the keys in JSON.stringify's order (integer keys first, then as inserted).
   for (const key in value) {
     if (!Object.hasOwn(value, key) || key === '__proto__') return undefined;
@@ -108,26 +130,24 @@ function writeFlat(value: unknown, dateKeys?: string[]): string | undefined {
     const kind = flatField(key, field);
     let written: string;
     if (kind === undefined) return undefined;
+    const named = keyTextAt(position++, key);
     if (kind === 'date') {
       written = `"${isoText(field as Date)}"`;
-      dateKeys?.push(key);
+      if (superjson) dates += `${dates === '' ? '' : ','}${named}["Date"]`;
     } else written = typeof field === 'string' ? stringText(field) : String(field);
-    text += `${text === '' ? '{' : ','}${keyText(key)}${written}`;
+    text += `${text === '' ? '{' : ','}${named}${written}`;
   }
-  return text === '' ? '{}' : `${text}}`;
+  const json = text === '' ? '{}' : `${text}}`;
+  if (!superjson) return json;
+  return dates === '' ? `{"json":${json}}` : `{"json":${json},"meta":{"values":{${dates}},"v":1}}`;
 }
 
 /** `value` as JSON text when it is flat, else undefined (the caller's general path takes it). */
 export function flatJson(value: unknown): string | undefined {
-  return writeFlat(value);
+  return writeFlat(value, false);
 }
 
 /** The JSON text of superjson's encoding of a flat value (`{"json":…,"meta":…}`), or undefined. */
 export function superjsonFlatText(value: unknown): string | undefined {
-  const dateKeys: string[] = [];
-  const text = writeFlat(value, dateKeys);
-  if (text === undefined) return undefined;
-  if (dateKeys.length === 0) return `{"json":${text}}`;
-  const dates = dateKeys.map((key) => `${keyText(key)}["Date"]`).join(',');
-  return `{"json":${text},"meta":{"values":{${dates}},"v":1}}`;
+  return writeFlat(value, true);
 }
