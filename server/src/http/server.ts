@@ -93,12 +93,19 @@ export function createEdgeServer(options: EdgeOptions): Server {
     let surface: Surface = 'rest';
     let held: Record<string, string> | undefined;
     const fail = (error: unknown): void => {
-      if (!res.headersSent) {
-        // Refused before its head: the page reads the error as it would any other.
-        for (const [name, value] of Object.entries(held ?? {})) res.setHeader(name, value);
-        sendError(res, surface, error, logger, options.router);
-      } else {
-        logger.error({ err: error }, 'request failed after its answer began');
+      try {
+        if (!res.headersSent) {
+          // Refused before its head: the page reads the error as it would any other.
+          for (const [name, value] of Object.entries(held ?? {})) res.setHeader(name, value);
+          sendError(res, surface, error, logger, options.router);
+        } else {
+          logger.error({ err: error }, 'request failed after its answer began');
+          res.destroy();
+        }
+      } catch (failure) {
+        // Called from the 'request' event: a throw here would be an uncaught exception, which
+        // stops the server. Nothing more can be said on this response.
+        logger.error({ err: failure, cause: error }, 'could not answer a failed request');
         res.destroy();
       }
     };
