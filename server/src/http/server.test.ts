@@ -20,17 +20,14 @@ afterEach(async () => {
 });
 
 /** An error whose every inspection throws: writing its answer fails too. */
-const unanswerable = new Proxy(
-  {},
-  {
-    get() {
-      throw new Error('inspected');
-    },
-    getPrototypeOf() {
-      throw new Error('inspected');
-    },
+const unanswerable = new Proxy(new Error('unanswerable'), {
+  get() {
+    throw new Error('inspected');
   },
-);
+  getPrototypeOf() {
+    throw new Error('inspected');
+  },
+});
 
 async function edge() {
   const { logger, lines } = captureLogs();
@@ -55,7 +52,7 @@ async function edge() {
       route('unanswerable', () => {
         throw unanswerable;
       }),
-      route('unanswerable-later', () => Promise.reject(unanswerable as Error)),
+      route('unanswerable-later', () => Promise.reject(unanswerable)),
     ],
     policy: createOriginPolicy({ allowedOrigins: [], loopbackHostsOnly: false }),
     router: appRouter,
