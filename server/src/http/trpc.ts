@@ -64,11 +64,11 @@ export function createTrpcSurface(options: TrpcSurfaceOptions) {
     if (req.method === 'POST') {
       // A subscription is a GET (SSE) or a WebSocket message; tRPC's adapter would answer a POST
       // with a 200 stream holding only the error. Refused before the body is read, with tRPC's words.
-      const subscription = (batch ? procedurePath.split(',') : [procedurePath]).find((path) => subscriptions.has(path));
+      const paths = batch ? procedurePath.split(',') : [procedurePath];
+      const subscription = paths.find((path) => subscriptions.has(path));
       if (subscription !== undefined)
         throw new MethodNotAllowedError('GET', `Unsupported POST-request to subscription procedure at path "${subscription}"`);
       return readJsonBody(req, options.maxBodyBytes).then((body) => {
-        const paths = batch ? procedurePath.split(',') : [procedurePath];
         if (options.fastPath !== false && fastPath.accepts(req, paths)) return fastPath.serve(req, res, paths, batch, body.value);
         // tRPC's adapter takes an already-read body from req.body.
         (req as IncomingMessage & { body?: string }).body = body.text;
