@@ -96,12 +96,15 @@ export async function startProcess(
 
 /**
  * The real server as `pnpm start` runs it — built (`node server/scripts/build.mjs`, the first step
- * of `pnpm start`), then `node server/dist/main.js` — tuned only so the bench is not rate-limited.
+ * of `pnpm start`), then `node server/dist/main.js` — tuned only so the bench is not rate-limited;
+ * optionally from another checkout and with extra node flags (bench/cpu-per-request.ts).
  */
-export function startServer(extraEnv: Record<string, string> = {}) {
-  execFileSync(process.execPath, [join(ROOT, 'server/scripts/build.mjs')], { stdio: 'ignore' });
+export function startServer(extraEnv: Record<string, string> = {}, from: { root?: string; nodeFlags?: string[] } = {}) {
+  // `root`: another checkout of this repository (a worktree of another commit), built the same way.
+  const root = from.root ?? ROOT;
+  execFileSync(process.execPath, [join(root, 'server/scripts/build.mjs')], { stdio: 'ignore' });
   return startProcess(
-    'server/dist/main.js',
+    join(root, 'server/dist/main.js'),
     {
       PORT: '0',
       DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-server-')),
@@ -114,7 +117,7 @@ export function startServer(extraEnv: Record<string, string> = {}) {
       ...extraEnv,
     },
     (line) => String(line.msg).startsWith('Listening on'),
-    START_FLAGS,
+    [...START_FLAGS, ...(from.nodeFlags ?? [])],
   );
 }
 
